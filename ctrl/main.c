@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	rcptgatectl - control program for the rcptgate daemon
+ * DESCRIPTION
+ *	rcptgatectl [-s SOCKET] [-c CONFIG] COMMAND [ARGS]
+ *
+ *	The command grammar is the table below: one row per command with
+ *	its synopsis and help, so "help", "COMMAND --help" and the man page
+ *	come from one place.
+ * DIAGNOSTICS
+ *	Errors go to stderr; exit status 0 on success, 1 on failure, 2 on a
+ *	usage error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "msg.h"
+
+const char *ctl_socket_path = "/run/rcptgate/control.sock";
+const char *ctl_config_path = NULL;
+
+static int ctl_cmd_help(int argc, char **argv);
+
+static const struct ctl_command ctl_commands[] = {
+	{ "help", ctl_cmd_help, "[COMMAND]", "show the commands, or one command's help", NULL },
+};
+
+#define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
+
+static const struct ctl_command *
+ctl_find(const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(ctl_commands[i].name, name) == 0)
+			return &ctl_commands[i];
+	return NULL;
+}
+
+static void
+ctl_overview(FILE *f)
+{
+	fprintf(f, "usage: rcptgatectl [-s SOCKET] [-c CONFIG] COMMAND [ARGS]\n\n"
+		   "Options:\n"
+		   "  -s SOCKET  control socket of the daemon (default %s)\n"
+		   "  -c CONFIG  read defaults (reply codes, delimiter, socket) from the\n"
+		   "             daemon's configuration file\n"
+		   "  -h         this help\n\n"
+		   "Commands:\n", ctl_socket_path);
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
+	fprintf(f, "\n\"rcptgatectl COMMAND --help\" shows a command's arguments.\n");
+}
+
+void
+ctl_usage(const char *name, int to_stderr)
+{
+	FILE *f = to_stderr ? stderr : stdout;
+	const struct ctl_command *c = ctl_find(name);
+
+	if (c == NULL) {
+		ctl_overview(f);
+		return;
+	}
+	fprintf(f, "usage: rcptgatectl %s %s\n\n%s\n", c->name, c->synopsis, c->summary);
+	if (c->help)
+		fprintf(f, "\n%s", c->help);
+}
+
+int
+ctl_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+ctl_cmd_help(int argc, char **argv)
+{
+	if (argc > 1 && ctl_find(argv[1]) == NULL) {
+		fprintf(stderr, "rcptgatectl: unknown command '%s'\n", argv[1]);
+		return 2;
+	}
+	ctl_usage(argc > 1 ? argv[1] : "", 0);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	int opt;
+
+	msg_set_progname("rcptgatectl");
+	while ((opt = getopt(argc, argv, "+s:c:h")) != -1) {
+		switch (opt) {
+		case 's':
+			ctl_socket_path = optarg;
+			break;
+		case 'c':
+			ctl_config_path = optarg;
+			break;
+		case 'h':
+			ctl_overview(stdout);
+			return 0;
+		default:
+			ctl_overview(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc) {
+		ctl_overview(stderr);
+		return 2;
+	}
+	if (strcmp(argv[optind], "--help") == 0) {
+		ctl_overview(stdout);
+		return 0;
+	}
+	const struct ctl_command *c = ctl_find(argv[optind]);
+	if (c == NULL) {
+		fprintf(stderr, "rcptgatectl: unknown command '%s' (try 'rcptgatectl help')\n", argv[optind]);
+		return 2;
+	}
+	int cargc = argc - optind;
+	char **cargv = argv + optind;
+	if (ctl_wants_help(cargc, cargv)) {
+		ctl_usage(c->name, 0);
+		return 0;
+	}
+	optind = 1;	/* commands parse their own options with getopt */
+	return c->run(cargc, cargv);
+}

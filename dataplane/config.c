@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	config.c - parse and check the rcptgate configuration file
+ * DESCRIPTION
+ *	One table lists every key: its type, bounds, default and where its
+ *	value is stored. Parsing a line is: strip the comment, split at the
+ *	first "=", trim both sides, find the key, convert the value with the
+ *	type's parser. Cross-key checks (interface given for af_xdp, ...)
+ *	run once the whole file is read.
+ * DIAGNOSTICS
+ *	Unknown keys, duplicate keys, bad values, lines without "=", lines
+ *	longer than CFG_LINE_MAX and missing required keys are errors with
+ *	"FILE:LINE: message". Nothing is silently defaulted.
+ * TRUST
+ *	The file is written by the operator but is still checked fully: no
+ *	value can overflow its field.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include "config.h"
+
+#define CFG_LINE_MAX 1024
+
+enum cfg_type {
+	CT_STR,		/* string, at most CFG_STR_MAX-1 bytes */
+	CT_UINT,	/* unsigned integer within [min, max] */
+	CT_BOOL,	/* yes/no/true/false/on/off/1/0 */
+	CT_CODE,	/* SMTP reply code within [min, max] */
+	CT_DURATION,	/* seconds; suffix s, m, h, d */
+	CT_SIZE,	/* bytes; suffix k, m, g (powers of 1024) */
+	CT_PERCENT,	/* 0-100, optional % */
+	CT_DOMAINS,	/* list of domains, comma or space separated */
+	CT_DELIM,	/* recipient_delimiter: set of characters */
+	CT_PORT_MODE,
+	CT_LISTEN,	/* IPv4[:port] */
+	CT_BACKEND,	/* smtp:HOST:PORT or lmtp:HOST:PORT */
+};
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	size_t offset;
+	uint64_t min, max;
+	bool required;
+};
+
+#define OFF(field) offsetof(struct rg_config, field)
+
+static const struct cfg_key cfg_keys[] = {
+	{ "myhostname", CT_STR, OFF(myhostname), 0, 0, false },
+	{ "relay_domains", CT_DOMAINS, OFF(relay_domains), 0, 0, false },
+	{ "recipient_table", CT_STR, OFF(recipient_table), 0, 0, false },
+	{ "recipient_delimiter", CT_DELIM, OFF(recipient_delimiter), 0, 0, false },
+	{ "local_part_case_sensitive", CT_BOOL, OFF(local_part_case_sensitive), 0, 0, false },
+	{ "soft_bounce", CT_BOOL, OFF(soft_bounce), 0, 0, false },
+	{ "unknown_recipient_reject_code", CT_CODE, OFF(unknown_recipient_reject_code), 400, 599, false },
+	{ "relay_domains_reject_code", CT_CODE, OFF(relay_domains_reject_code), 400, 599, false },
+	{ "smtpd_recipient_limit", CT_UINT, OFF(smtpd_recipient_limit), 1, 100000, false },
+	{ "smtpd_hard_error_limit", CT_UINT, OFF(smtpd_hard_error_limit), 1, 100000, false },
+	{ "smtpd_timeout", CT_DURATION, OFF(smtpd_timeout), 1, 3600, false },
+	{ "message_size_limit", CT_SIZE, OFF(message_size_limit), 0, UINT64_C(1) << 40, false },
+	{ "backend", CT_BACKEND, OFF(backend), 0, 0, false },
+	{ "control_socket", CT_STR, OFF(control_socket), 0, 0, false },
+	{ "control_socket_group", CT_STR, OFF(control_socket_group), 0, 0, false },
+	{ "reload_max_shrink", CT_PERCENT, OFF(reload_max_shrink), 0, 100, false },
+	{ "port_mode", CT_PORT_MODE, OFF(port_mode), 0, 0, true },
+	{ "interface", CT_STR, OFF(interface), 0, 0, false },
+	{ "pci_address", CT_STR, OFF(pci_address), 0, 0, false },
+	{ "memif_socket", CT_STR, OFF(memif_socket), 0, 0, false },
+	{ "listen", CT_LISTEN, OFF(listen_addr), 0, 0, true },
+	{ "workers", CT_UINT, OFF(workers), 1, 64, false },
+	{ "dpdk_args", CT_STR, OFF(dpdk_args), 0, 0, false },
+	{ "bpf_pin_dir", CT_STR, OFF(bpf_pin_dir), 0, 0, false },
+	{ "xdp_object", CT_STR, OFF(xdp_object), 0, 0, false },
+};
+
+#define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+static const char *port_mode_names[] = {
+	[CFG_PORT_NONE] = "none",
+	[CFG_PORT_AF_XDP] = "af_xdp",
+	[CFG_PORT_AF_PACKET] = "af_packet",
+	[CFG_PORT_MEMIF] = "memif",
+	[CFG_PORT_PCI] = "pci",
+};
+
+const char *
+cfg_port_mode_name(enum cfg_port_mode mode)
+{
+	if ((unsigned)mode >= sizeof(port_mode_names) / sizeof(port_mode_names[0]))
+		return "?";
+	return port_mode_names[mode];
+}
+
+const char *const *
+cfg_key_names(void)
+{
+	static const char *names[N_KEYS + 1];
+
+	for (size_t i = 0; i < N_KEYS; i++)
+		names[i] = cfg_keys[i].name;
+	names[N_KEYS] = NULL;
+	return names;
+}
+
+void
+cfg_defaults(struct rg_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (gethostname(cfg->myhostname, sizeof(cfg->myhostname) - 1) != 0 ||
+	    cfg->myhostname[0] == '\0')
+		snprintf(cfg->myhostname, sizeof(cfg->myhostname), "localhost");
+	cfg->unknown_recipient_reject_code = 550;
+	cfg->relay_domains_reject_code = 554;
+	cfg->smtpd_recipient_limit = 1000;
+	cfg->smtpd_hard_error_limit = 20;
+	cfg->smtpd_timeout = 300;
+	cfg->message_size_limit = 10240000;
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/rcptgate/control.sock");
+	snprintf(cfg->memif_socket, sizeof(cfg->memif_socket), "/run/rcptgate/memif.sock");
+	snprintf(cfg->bpf_pin_dir, sizeof(cfg->bpf_pin_dir), "/sys/fs/bpf/rcptgate");
+	cfg->reload_max_shrink = 50;
+	cfg->listen_port = 25;
+	cfg->workers = 1;
+}
+
+/* Parse context: where we are, for messages. */
+struct cfg_parse {
+	const char *name;
+	unsigned line;
+	char *err;
+	size_t errlen;
+};
+
+static int __attribute__((format(printf, 2, 3)))
+cfg_error(struct cfg_parse *p, const char *fmt, ...)
+{
+	char msg[CFG_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%u: %s", p->name, p->line, msg);
+	return -1;
+}
+
+static int
+parse_u64(const char *s, uint64_t *out, const char **end)
+{
+	char *e;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &e, 10);
+	if (errno != 0)
+		return -1;
+	*out = v;
+	*end = e;
+	return 0;
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A DNS name: labels of letters, digits, '-' and '_', dot separated. */
+static bool
+valid_domain(const char *d, size_t len)
+{
+	if (len == 0 || len > 253 || d[0] == '.' || d[len - 1] == '.')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)d[i];
+		if (!(isalnum(c) || c == '-' || c == '.' || c == '_'))
+			return false;
+		if (c == '.' && i + 1 < len && d[i + 1] == '.')
+			return false;
+	}
+	return true;
+}
+
+static int
+parse_domains(struct cfg_parse *p, struct rg_config *cfg, const char *v)
+{
+	cfg->n_relay_domains = 0;
+	while (*v) {
+		size_t n = strcspn(v, ", \t");
+		if (n > 0) {
+			if (!valid_domain(v, n))
+				return cfg_error(p, "relay_domains: '%.*s' is not a domain name", (int)n, v);
+			if (cfg->n_relay_domains == CFG_DOMAINS_MAX)
+				return cfg_error(p, "relay_domains: more than %d domains", CFG_DOMAINS_MAX);
+			char *dst = cfg->relay_domains[cfg->n_relay_domains++];
+			for (size_t i = 0; i < n; i++)
+				dst[i] = (char)tolower((unsigned char)v[i]);
+			dst[n] = '\0';
+		}
+		v += n;
+		v += strspn(v, ", \t");
+	}
+	return 0;
+}
+
+static int
+parse_listen(struct cfg_parse *p, struct rg_config *cfg, const char *v)
+{
+	char host[64];
+	const char *colon = strrchr(v, ':');
+	size_t hlen = colon ? (size_t)(colon - v) : strlen(v);
+
+	if (hlen == 0 || hlen >= sizeof(host))
+		return cfg_error(p, "listen: expected IPV4-ADDRESS[:PORT], got '%s'", v);
+	memcpy(host, v, hlen);
+	host[hlen] = '\0';
+	if (inet_pton(AF_INET, host, &cfg->listen_addr) != 1)
+		return cfg_error(p, "listen: '%s' is not an IPv4 address", host);
+	if (cfg->listen_addr.s_addr == 0)
+		return cfg_error(p, "listen: the address must not be 0.0.0.0");
+	if (colon) {
+		uint64_t port;
+		const char *end;
+		if (parse_u64(colon + 1, &port, &end) != 0 || *end != '\0' || port == 0 || port > 65535)
+			return cfg_error(p, "listen: bad port '%s'", colon + 1);
+		cfg->listen_port = (uint16_t)port;
+	}
+	return 0;
+}
+
+static int
+parse_backend(struct cfg_parse *p, struct cfg_backend *b, const char *v)
+{
+	const char *rest;
+
+	if (strncmp(v, "smtp:", 5) == 0) {
+		b->proto = CFG_BACKEND_SMTP;
+		rest = v + 5;
+	} else if (strncmp(v, "lmtp:", 5) == 0) {
+		b->proto = CFG_BACKEND_LMTP;
+		rest = v + 5;
+	} else {
+		return cfg_error(p, "backend: expected smtp:HOST:PORT or lmtp:HOST:PORT, got '%s'", v);
+	}
+	const char *colon = strrchr(rest, ':');
+	size_t hlen = colon ? (size_t)(colon - rest) : 0;
+	if (colon == NULL || hlen == 0 || hlen >= sizeof(b->host))
+		return cfg_error(p, "backend: expected smtp:HOST:PORT or lmtp:HOST:PORT, got '%s'", v);
+	memcpy(b->host, rest, hlen);
+	b->host[hlen] = '\0';
+	uint64_t port;
+	const char *end;
+	if (parse_u64(colon + 1, &port, &end) != 0 || *end != '\0' || port == 0 || port > 65535)
+		return cfg_error(p, "backend: bad port '%s'", colon + 1);
+	b->port = (uint16_t)port;
+	return 0;
+}
+
+static int
+parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k, const char *v)
+{
+	void *field = (char *)cfg + k->offset;
+	uint64_t n = 0;
+	const char *end;
+
+	switch (k->type) {
+	case CT_STR:
+		if (strlen(v) >= CFG_STR_MAX)
+			return cfg_error(p, "%s: value longer than %d bytes", k->name, CFG_STR_MAX - 1);
+		if (*v == '\0')
+			return cfg_error(p, "%s: empty value", k->name);
+		snprintf(field, CFG_STR_MAX, "%s", v);
+		return 0;
+	case CT_DELIM:
+		if (strlen(v) >= sizeof(cfg->recipient_delimiter))
+			return cfg_error(p, "%s: at most %zu characters", k->name,
+					 sizeof(cfg->recipient_delimiter) - 1);
+		for (const char *c = v; *c; c++)
+			if (*c == '@' || isspace((unsigned char)*c) || !isprint((unsigned char)*c))
+				return cfg_error(p, "%s: '%c' cannot be a delimiter", k->name, *c);
+		snprintf(field, sizeof(cfg->recipient_delimiter), "%s", v);
+		return 0;
+	case CT_BOOL:
+		if (parse_bool(v, field) != 0)
+			return cfg_error(p, "%s: expected yes or no, got '%s'", k->name, v);
+		return 0;
+	case CT_UINT:
+		if (parse_u64(v, &n, &end) != 0 || *end != '\0' || n < k->min || n > k->max)
+			return cfg_error(p, "%s: expected a number from %" PRIu64 " to %" PRIu64 ", got '%s'",
+					 k->name, k->min, k->max, v);
+		*(unsigned *)field = (unsigned)n;
+		return 0;
+	case CT_CODE:
+		if (parse_u64(v, &n, &end) != 0 || *end != '\0' || n < k->min || n > k->max)
+			return cfg_error(p, "%s: expected a 4xx or 5xx reply code, got '%s'", k->name, v);
+		*(unsigned *)field = (unsigned)n;
+		return 0;
+	case CT_PERCENT:
+		if (parse_u64(v, &n, &end) != 0 || (*end != '\0' && strcmp(end, "%") != 0) || n > 100)
+			return cfg_error(p, "%s: expected a percentage from 0 to 100, got '%s'", k->name, v);
+		*(unsigned *)field = (unsigned)n;
+		return 0;
+	case CT_DURATION: {
+		if (parse_u64(v, &n, &end) != 0)
+			return cfg_error(p, "%s: expected a duration (e.g. 300s, 5m), got '%s'", k->name, v);
+		uint64_t mul = 1;
+		if (*end == '\0' || strcmp(end, "s") == 0)
+			mul = 1;
+		else if (strcmp(end, "m") == 0)
+			mul = 60;
+		else if (strcmp(end, "h") == 0)
+			mul = 3600;
+		else
+			return cfg_error(p, "%s: unknown time unit '%s' (use s, m or h)", k->name, end);
+		if (n > k->max / mul || n * mul < k->min)
+			return cfg_error(p, "%s: expected %" PRIu64 "s to %" PRIu64 "s, got '%s'",
+					 k->name, k->min, k->max, v);
+		*(unsigned *)field = (unsigned)(n * mul);
+		return 0;
+	}
+	case CT_SIZE: {
+		if (parse_u64(v, &n, &end) != 0)
+			return cfg_error(p, "%s: expected a size in bytes (suffix k, m or g allowed), got '%s'",
+					 k->name, v);
+		unsigned shift;
+		if (*end == '\0')
+			shift = 0;
+		else if (strcasecmp(end, "k") == 0)
+			shift = 10;
+		else if (strcasecmp(end, "m") == 0)
+			shift = 20;
+		else if (strcasecmp(end, "g") == 0)
+			shift = 30;
+		else
+			return cfg_error(p, "%s: unknown size unit '%s' (use k, m or g)", k->name, end);
+		if (n > (k->max >> shift))
+			return cfg_error(p, "%s: at most %" PRIu64 " bytes", k->name, k->max);
+		*(uint64_t *)field = n << shift;
+		return 0;
+	}
+	case CT_DOMAINS:
+		return parse_domains(p, cfg, v);
+	case CT_PORT_MODE:
+		for (unsigned m = CFG_PORT_AF_XDP; m <= CFG_PORT_PCI; m++) {
+			if (strcmp(v, port_mode_names[m]) == 0) {
+				cfg->port_mode = (enum cfg_port_mode)m;
+				return 0;
+			}
+		}
+		return cfg_error(p, "port_mode: expected af_xdp, af_packet, memif or pci, got '%s'", v);
+	case CT_LISTEN:
+		return parse_listen(p, cfg, v);
+	case CT_BACKEND:
+		return parse_backend(p, field, v);
+	}
+	return cfg_error(p, "%s: internal error: unknown key type", k->name);
+}
+
+static char *
+trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+parse_line(struct cfg_parse *p, struct rg_config *cfg, char *line, bool *seen)
+{
+	char *hash = strchr(line, '#');
+	if (hash)
+		*hash = '\0';
+	char *s = trim(line);
+	if (*s == '\0')
+		return 0;
+	char *eq = strchr(s, '=');
+	if (eq == NULL)
+		return cfg_error(p, "expected 'key = value', got '%s'", s);
+	*eq = '\0';
+	char *key = trim(s);
+	char *val = trim(eq + 1);
+	if (*key == '\0')
+		return cfg_error(p, "missing key before '='");
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(cfg_keys[i].name, key) != 0)
+			continue;
+		if (seen[i])
+			return cfg_error(p, "%s: given twice", key);
+		seen[i] = true;
+		if (*val == '\0' && cfg_keys[i].type != CT_DOMAINS && cfg_keys[i].type != CT_DELIM)
+			return cfg_error(p, "%s: empty value", key);
+		return parse_value(p, cfg, &cfg_keys[i], val);
+	}
+	return cfg_error(p, "unknown key '%s'", key);
+}
+
+static int
+check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (cfg_keys[i].required && !seen[i])
+			return cfg_error(p, "missing required key '%s'", cfg_keys[i].name);
+	switch (cfg->port_mode) {
+	case CFG_PORT_AF_XDP:
+	case CFG_PORT_AF_PACKET:
+		if (cfg->interface[0] == '\0')
+			return cfg_error(p, "port_mode %s needs 'interface'", cfg_port_mode_name(cfg->port_mode));
+		break;
+	case CFG_PORT_PCI:
+		if (cfg->pci_address[0] == '\0')
+			return cfg_error(p, "port_mode pci needs 'pci_address'");
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int
+cfg_load_string(struct rg_config *cfg, const char *name, const char *text, size_t len,
+		char *err, size_t errlen)
+{
+	struct cfg_parse p = { .name = name, .line = 0, .err = err, .errlen = errlen };
+	bool seen[N_KEYS] = { false };
+	char line[CFG_LINE_MAX + 1];
+	size_t pos = 0;
+
+	cfg_defaults(cfg);
+	snprintf(cfg->path, sizeof(cfg->path), "%s", name);
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		p.line++;
+		if (n > CFG_LINE_MAX)
+			return cfg_error(&p, "line longer than %d bytes", CFG_LINE_MAX);
+		if (memchr(text + pos, '\0', n) != NULL)
+			return cfg_error(&p, "NUL byte in line");
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		if (parse_line(&p, cfg, line, seen) != 0)
+			return -1;
+		pos += n + (nl ? 1 : 0);
+	}
+	/* Whole-file problems point at the last line. */
+	if (p.line == 0)
+		p.line = 1;
+	return check_whole(&p, cfg, seen);
+}
+
+int
+cfg_load(struct rg_config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A configuration file is small; read it whole (bounded). */
+	size_t cap = 1 << 20, len;
+	char *buf = malloc(cap + 1);
+	if (buf == NULL) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	len = fread(buf, 1, cap + 1, f);
+	int rerr = ferror(f);
+	fclose(f);
+	if (rerr) {
+		free(buf);
+		snprintf(err, errlen, "%s: read error", path);
+		return -1;
+	}
+	if (len > cap) {
+		free(buf);
+		snprintf(err, errlen, "%s: larger than %zu bytes", path, cap);
+		return -1;
+	}
+	int rc = cfg_load_string(cfg, path, buf, len, err, errlen);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	test_config - unit tests of the configuration parser
+ * DESCRIPTION
+ *	Every error path must name the file and the line it found the
+ *	problem on; good files must give the values they say.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+
+#include "config.h"
+
+#define BASE "port_mode = af_packet\ninterface = veth0\nlisten = 10.0.0.1\n"
+
+static int
+load(struct rg_config *cfg, const char *text, char *err)
+{
+	return cfg_load_string(cfg, "test.conf", text, strlen(text), err, CFG_ERR_MAX);
+}
+
+static void
+test_minimal(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	(void)state;
+
+	assert_int_equal(load(&cfg, BASE, err), 0);
+	assert_int_equal(cfg.port_mode, CFG_PORT_AF_PACKET);
+	assert_string_equal(cfg.interface, "veth0");
+	assert_int_equal(cfg.listen_addr.s_addr, inet_addr("10.0.0.1"));
+	assert_int_equal(cfg.listen_port, 25);
+	assert_int_equal(cfg.unknown_recipient_reject_code, 550);
+	assert_int_equal(cfg.relay_domains_reject_code, 554);
+	assert_int_equal(cfg.smtpd_recipient_limit, 1000);
+	assert_int_equal(cfg.smtpd_hard_error_limit, 20);
+	assert_int_equal(cfg.smtpd_timeout, 300);
+	assert_false(cfg.soft_bounce);
+	assert_int_equal(cfg.workers, 1);
+}
+
+static void
+test_values(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	(void)state;
+
+	const char *text = BASE
+		"# a comment line\n"
+		"\n"
+		"myhostname = mx.example.org   # trailing comment\n"
+		"relay_domains = Example.COM, example.net other.org\n"
+		"recipient_delimiter = +-\n"
+		"soft_bounce = yes\n"
+		"unknown_recipient_reject_code = 450\n"
+		"smtpd_timeout = 5m\n"
+		"message_size_limit = 20m\n"
+		"backend = lmtp:127.0.0.1:24\n"
+		"reload_max_shrink = 25%\n"
+		"workers = 2\n";
+	assert_int_equal(load(&cfg, text, err), 0);
+	assert_string_equal(cfg.myhostname, "mx.example.org");
+	assert_int_equal(cfg.n_relay_domains, 3);
+	assert_string_equal(cfg.relay_domains[0], "example.com");
+	assert_string_equal(cfg.relay_domains[2], "other.org");
+	assert_string_equal(cfg.recipient_delimiter, "+-");
+	assert_true(cfg.soft_bounce);
+	assert_int_equal(cfg.unknown_recipient_reject_code, 450);
+	assert_int_equal(cfg.smtpd_timeout, 300);
+	assert_int_equal(cfg.message_size_limit, 20u << 20);
+	assert_int_equal(cfg.backend.proto, CFG_BACKEND_LMTP);
+	assert_string_equal(cfg.backend.host, "127.0.0.1");
+	assert_int_equal(cfg.backend.port, 24);
+	assert_int_equal(cfg.reload_max_shrink, 25);
+	assert_int_equal(cfg.workers, 2);
+}
+
+/* Each bad file, and the "test.conf:LINE: " prefix its error must start with. */
+static const struct {
+	const char *text;
+	const char *prefix;
+	const char *words;	/* must appear in the message */
+} bad_cases[] = {
+	{ BASE "bogus_key = 1\n", "test.conf:4: ", "unknown key 'bogus_key'" },
+	{ BASE "\n\nsoft_bounce = maybe\n", "test.conf:6: ", "expected yes or no" },
+	{ BASE "just words\n", "test.conf:4: ", "expected 'key = value'" },
+	{ BASE "= 5\n", "test.conf:4: ", "missing key" },
+	{ BASE "workers = 0\n", "test.conf:4: ", "workers" },
+	{ BASE "workers = 12x\n", "test.conf:4: ", "workers" },
+	{ BASE "unknown_recipient_reject_code = 250\n", "test.conf:4: ", "4xx or 5xx" },
+	{ BASE "unknown_recipient_reject_code = 650\n", "test.conf:4: ", "unknown_recipient_reject_code" },
+	{ BASE "smtpd_timeout = 5y\n", "test.conf:4: ", "unknown time unit" },
+	{ BASE "smtpd_timeout = 0\n", "test.conf:4: ", "smtpd_timeout" },
+	{ BASE "message_size_limit = 10q\n", "test.conf:4: ", "unknown size unit" },
+	{ BASE "reload_max_shrink = 101\n", "test.conf:4: ", "percentage" },
+	{ BASE "relay_domains = exa mple..com\n", "test.conf:4: ", "not a domain name" },
+	{ BASE "recipient_delimiter = @\n", "test.conf:4: ", "cannot be a delimiter" },
+	{ BASE "backend = smtp:host\n", "test.conf:4: ", "smtp:HOST:PORT" },
+	{ BASE "backend = http:host:80\n", "test.conf:4: ", "smtp:HOST:PORT" },
+	{ BASE "backend = smtp:host:99999\n", "test.conf:4: ", "bad port" },
+	{ BASE "soft_bounce = yes\nsoft_bounce = no\n", "test.conf:5: ", "given twice" },
+	{ BASE "myhostname =\n", "test.conf:4: ", "empty value" },
+	{ "port_mode = token_ring\n", "test.conf:1: ", "expected af_xdp" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = 10.0.0.300\n", "test.conf:3: ", "not an IPv4" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = 10.0.0.1:0\n", "test.conf:3: ", "bad port" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = 0.0.0.0\n", "test.conf:3: ", "0.0.0.0" },
+	{ "port_mode = af_packet\ninterface = v\n", "test.conf:2: ", "missing required key 'listen'" },
+	{ "listen = 10.0.0.1\n", "test.conf:1: ", "missing required key 'port_mode'" },
+	{ "port_mode = af_xdp\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'interface'" },
+	{ "port_mode = pci\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'pci_address'" },
+	{ "", "test.conf:1: ", "missing required key" },
+};
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+		struct rg_config cfg;
+		char err[CFG_ERR_MAX] = "";
+
+		assert_int_equal(load(&cfg, bad_cases[i].text, err), -1);
+		if (strncmp(err, bad_cases[i].prefix, strlen(bad_cases[i].prefix)) != 0 ||
+		    strstr(err, bad_cases[i].words) == NULL)
+			fail_msg("case %zu: got '%s', want prefix '%s' and '%s'", i, err,
+				 bad_cases[i].prefix, bad_cases[i].words);
+	}
+}
+
+static void
+test_long_line(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	char text[4096];
+	(void)state;
+
+	int n = snprintf(text, sizeof(text), BASE "myhostname = ");
+	memset(text + n, 'a', 2000);
+	text[n + 2000] = '\n';
+	text[n + 2001] = '\0';
+	assert_int_equal(load(&cfg, text, err), -1);
+	assert_non_null(strstr(err, "test.conf:4: line longer than"));
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	(void)state;
+
+	assert_int_equal(cfg_load(&cfg, "/nonexistent/rcptgate.conf", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "/nonexistent/rcptgate.conf: cannot open"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_minimal),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_missing_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
