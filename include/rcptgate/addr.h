@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	addr.h - parse and normalise recipient addresses
+ * DESCRIPTION
+ *	The one normalisation of an address, used by rcptgatectl when it
+ *	compiles a table and by the dataplane when it looks up RCPT TO, so
+ *	the two cannot disagree. Static inline, plain C, no allocation.
+ *
+ *	rg_addr_normalize() takes the mailbox as found between '<' and '>'
+ *	of an SMTP path and produces "local@domain":
+ *	- a source route ("@a,@b:") is checked and dropped;
+ *	- a quoted local part is unquoted; quotes are kept (in a canonical
+ *	  form, escaping only '"' and '\\') only when the content needs them;
+ *	- the local part is folded to lower case (ASCII only) unless
+ *	  RG_ADDR_F_CASE_EXACT; the domain is always folded; bytes >= 0x80
+ *	  (UTF-8, SMTPUTF8) are kept as they are;
+ *	- one trailing dot of the domain is dropped;
+ *	- limits: local part 64 octets, domain 255, and the whole path 256
+ *	  octets counting its angle brackets (RFC 5321 4.5.3.1.3), so the
+ *	  mailbox is at most RG_PATH_MAX - 2 octets;
+ *	- a bare local part (no domain) is accepted only for "postmaster"
+ *	  (any case), as RFC 5321 allows.
+ *
+ *	rg_addr_base() gives the address without its extension: the local
+ *	part cut at the first of the recipient_delimiter characters (not
+ *	when that is its first character, and never inside a quoted local
+ *	part), as Postfix does.
+ * DIAGNOSTICS
+ *	RG_ADDR_ESYNTAX for anything that is not an address, RG_ADDR_ETOOLONG
+ *	when a limit is exceeded. rg_addr_strerror() names them.
+ * TRUST
+ *	The input is network data: every byte is checked, every write into
+ *	the output buffer is bounded by the limits above.
+ */
+#ifndef RCPTGATE_ADDR_H
+#define RCPTGATE_ADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define RG_LOCAL_MAX 64
+#define RG_DOMAIN_MAX 255
+#define RG_PATH_MAX 256
+#define RG_MAILBOX_MAX (RG_PATH_MAX - 2)	/* path minus '<' and '>' */
+
+#define RG_ADDR_F_CASE_EXACT 0x1	/* do not fold the local part */
+
+struct rg_addr {
+	uint16_t len;		/* bytes used in buf (normalised "local@domain", or bare "postmaster") */
+	uint16_t local_len;	/* length of the local part; buf[local_len]=='@' when a domain is present */
+	char buf[RG_PATH_MAX + 1];	/* NUL-terminated */
+};
+
+enum { RG_ADDR_OK = 0, RG_ADDR_ESYNTAX = -1, RG_ADDR_ETOOLONG = -2 };
+
+static inline const char *
+rg_addr_strerror(int rc)
+{
+	switch (rc) {
+	case RG_ADDR_OK:
+		return "ok";
+	case RG_ADDR_ETOOLONG:
+		return "address too long";
+	default:
+		return "bad address syntax";
+	}
+}
+
+static inline char
+rg_addr__lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c + ('a' - 'A')) : c;
+}
+
+/* RFC 5322 atext, plus UTF-8 bytes (RFC 6531). */
+static inline bool
+rg_addr__atext(unsigned char c)
+{
+	if (c >= 0x80)
+		return true;
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	return c != 0 && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
+}
+
+/*
+ * Is the (unquoted) local part S[0..N) a dot-string, so that it needs no
+ * quotes? Dots may not lead, trail or repeat.
+ */
+static inline bool
+rg_addr__dot_string(const char *s, size_t n)
+{
+	if (n == 0 || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (s[i + 1] == '.')
+				return false;
+		} else if (!rg_addr__atext((unsigned char)s[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * rg_addr_domain - check and fold the domain S[0..N) into OUT (room for
+ * RG_DOMAIN_MAX bytes). A domain is dot-separated labels of letters,
+ * digits, '-', '_' and UTF-8 bytes, or an address literal "[...]".
+ * One trailing dot is dropped.
+ *
+ * Return: the domain's length (> 0), or RG_ADDR_ESYNTAX / RG_ADDR_ETOOLONG.
+ */
+static inline int
+rg_addr_domain(const char *s, size_t n, char *out)
+{
+	if (n > 0 && s[0] != '[' && s[n - 1] == '.')
+		n--;
+	if (n == 0)
+		return RG_ADDR_ESYNTAX;
+	if (n > RG_DOMAIN_MAX)
+		return RG_ADDR_ETOOLONG;
+	if (s[0] == '[') {
+		/* address literal: printable ASCII except [ ] \ inside */
+		if (n < 3 || s[n - 1] != ']')
+			return RG_ADDR_ESYNTAX;
+		for (size_t i = 1; i + 1 < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c < 33 || c > 126 || c == '[' || c == ']' || c == '\\')
+				return RG_ADDR_ESYNTAX;
+		}
+	} else {
+		size_t label = 0;
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c == '.') {
+				if (label == 0)
+					return RG_ADDR_ESYNTAX;
+				label = 0;
+				continue;
+			}
+			if (!(c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+				return RG_ADDR_ESYNTAX;
+			label++;
+		}
+		if (label == 0)
+			return RG_ADDR_ESYNTAX;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = rg_addr__lower(s[i]);
+	return (int)n;
+}
+
+/*
+ * rg_addr_normalize - normalise the mailbox S[0..N) as found between '<'
+ * and '>' of an SMTP path (source route "@a,@b:" allowed and dropped,
+ * quoted local part allowed). Also used by the compiler on source lines.
+ *
+ * @s: the mailbox bytes (need not be NUL-terminated)
+ * @n: their number
+ * @flags: RG_ADDR_F_CASE_EXACT or 0
+ * @out: the normalised address (always left NUL-terminated)
+ *
+ * Return: RG_ADDR_OK, or RG_ADDR_ESYNTAX / RG_ADDR_ETOOLONG.
+ */
+static inline int
+rg_addr_normalize(const char *s, size_t n, unsigned flags, struct rg_addr *out)
+{
+	char local[RG_LOCAL_MAX];
+	size_t ll = 0, i = 0;
+	bool quoted = false;
+
+	out->len = 0;
+	out->local_len = 0;
+	out->buf[0] = '\0';
+	if (n > RG_MAILBOX_MAX)
+		return RG_ADDR_ETOOLONG;
+
+	/* source route: "@dom,@dom:" ; each route domain must be a domain */
+	if (n > 0 && s[0] == '@') {
+		const char *colon = memchr(s, ':', n);
+		char tmp[RG_DOMAIN_MAX];
+		if (colon == NULL)
+			return RG_ADDR_ESYNTAX;
+		size_t end = (size_t)(colon - s);
+		while (i < end) {
+			if (s[i] != '@')
+				return RG_ADDR_ESYNTAX;
+			i++;
+			const char *comma = memchr(s + i, ',', end - i);
+			size_t dl = comma ? (size_t)(comma - (s + i)) : end - i;
+			if (rg_addr_domain(s + i, dl, tmp) < 0)
+				return RG_ADDR_ESYNTAX;
+			i += dl;
+			if (comma)
+				i++;	/* after ',' another "@dom" must follow */
+			if (comma && i >= end)
+				return RG_ADDR_ESYNTAX;
+		}
+		i = end + 1;
+	}
+
+	/* local part into LOCAL (unquoted content) */
+	if (i < n && s[i] == '"') {
+		quoted = true;
+		for (i++;; i++) {
+			if (i >= n)
+				return RG_ADDR_ESYNTAX;	/* no closing quote */
+			unsigned char c = (unsigned char)s[i];
+			if (c == '"')
+				break;
+			if (c == '\\') {
+				if (++i >= n)
+					return RG_ADDR_ESYNTAX;
+				c = (unsigned char)s[i];
+				if (c < 32 || c == 127)
+					return RG_ADDR_ESYNTAX;
+			} else if (c < 32 || c == 127) {
+				return RG_ADDR_ESYNTAX;
+			}
+			if (ll == RG_LOCAL_MAX)
+				return RG_ADDR_ETOOLONG;
+			local[ll++] = (char)c;
+		}
+		i++;	/* closing quote */
+		if (i < n && s[i] != '@')
+			return RG_ADDR_ESYNTAX;
+	} else {
+		for (; i < n && s[i] != '@'; i++) {
+			unsigned char c = (unsigned char)s[i];
+			if (c != '.' && !rg_addr__atext(c))
+				return RG_ADDR_ESYNTAX;
+			if (ll == RG_LOCAL_MAX)
+				return RG_ADDR_ETOOLONG;
+			local[ll++] = (char)c;
+		}
+		/*
+		 * Dots that lead, trail or repeat are not RFC 5321 but are
+		 * seen in real mail; Postfix accepts them, and so do we.
+		 */
+	}
+	if (ll == 0 && !quoted)
+		return RG_ADDR_ESYNTAX;
+
+	if (!(flags & RG_ADDR_F_CASE_EXACT))
+		for (size_t k = 0; k < ll; k++)
+			local[k] = rg_addr__lower(local[k]);
+
+	/* write the local part, quoted only if it must be */
+	size_t o = 0;
+	if (!quoted || rg_addr__dot_string(local, ll)) {
+		memcpy(out->buf, local, ll);
+		o = ll;
+	} else {
+		out->buf[o++] = '"';
+		for (size_t k = 0; k < ll; k++) {
+			if (local[k] == '"' || local[k] == '\\')
+				out->buf[o++] = '\\';
+			out->buf[o++] = local[k];
+		}
+		out->buf[o++] = '"';
+	}
+	if (o > RG_LOCAL_MAX)
+		return RG_ADDR_ETOOLONG;
+	out->local_len = (uint16_t)o;
+
+	if (i >= n) {
+		/* no domain: only <postmaster> (RFC 5321 4.1.1.3) */
+		static const char pm[] = "postmaster";
+		if (o != sizeof(pm) - 1)
+			return RG_ADDR_ESYNTAX;
+		for (size_t k = 0; k < o; k++)
+			if (rg_addr__lower(out->buf[k]) != pm[k])
+				return RG_ADDR_ESYNTAX;
+		memcpy(out->buf, pm, o);
+		out->len = (uint16_t)o;
+		out->buf[o] = '\0';
+		return RG_ADDR_OK;
+	}
+
+	/* s[i] == '@' */
+	i++;
+	out->buf[o] = '@';
+	if (memchr(s + i, '@', n - i) != NULL)
+		return RG_ADDR_ESYNTAX;
+	int dl = rg_addr_domain(s + i, n - i, out->buf + o + 1);
+	if (dl < 0) {
+		out->local_len = 0;
+		out->buf[0] = '\0';
+		return dl;
+	}
+	o += 1 + (size_t)dl;
+	if (o > RG_MAILBOX_MAX)
+		return RG_ADDR_ETOOLONG;
+	out->len = (uint16_t)o;
+	out->buf[o] = '\0';
+	return RG_ADDR_OK;
+}
+
+/* True when A has a domain part. */
+static inline bool
+rg_addr_has_domain(const struct rg_addr *a)
+{
+	return a->local_len < a->len && a->buf[a->local_len] == '@';
+}
+
+/*
+ * rg_addr_base - the address A without its extension, into OUT.
+ *
+ * @delims: the recipient_delimiter set ("" or NULL: none)
+ *
+ * Return: true and OUT filled when A has an extension; false otherwise
+ * (OUT is then untouched).
+ */
+static inline bool
+rg_addr_base(const struct rg_addr *a, const char *delims, struct rg_addr *out)
+{
+	if (delims == NULL || delims[0] == '\0' || !rg_addr_has_domain(a) || a->buf[0] == '"')
+		return false;
+	size_t cut = 1;
+	while (cut < a->local_len && strchr(delims, a->buf[cut]) == NULL)
+		cut++;
+	if (cut >= a->local_len)
+		return false;
+	size_t dl = (size_t)a->len - a->local_len;	/* "@domain" */
+	memcpy(out->buf, a->buf, cut);
+	memcpy(out->buf + cut, a->buf + a->local_len, dl);
+	out->local_len = (uint16_t)cut;
+	out->len = (uint16_t)(cut + dl);
+	out->buf[out->len] = '\0';
+	return true;
+}
+
+#endif /* RCPTGATE_ADDR_H */
