@@ -31,4 +31,8 @@ void ctl_usage(const char *name, int to_stderr);
 /* True when argv holds -h or --help (the command then prints its help). */
 int ctl_wants_help(int argc, char **argv);
 
+/* Recipient table: cmd_compile.c, cmd_check.c */
+int ctl_cmd_compile(int argc, char **argv);
+int ctl_cmd_check(int argc, char **argv);
+
 #endif /* RG_CTL_H */

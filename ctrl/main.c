@@ -27,6 +27,19 @@ static int ctl_cmd_help(int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "help", ctl_cmd_help, "[COMMAND]", "show the commands, or one command's help", NULL },
+	{ "compile", ctl_cmd_compile, "[--skip-invalid] [--progress] [--case-sensitive] SRC OUT",
+	  "compile a recipient list into a table file",
+	  "SRC (\"-\" = stdin) holds one address per line, \"@domain\" for a catch-all,\n"
+	  "\"#\" comments and Postfix map lines (\"addr OK\"). Bad lines are reported as\n"
+	  "FILE:LINE: reason and fail the command unless --skip-invalid. OUT is written\n"
+	  "atomically. --progress shows progress even when stderr is not a terminal;\n"
+	  "--case-sensitive keeps local parts as written (also local_part_case_sensitive\n"
+	  "in the -c configuration).\n" },
+	{ "check", ctl_cmd_check, "[--table FILE] ADDR...", "show the reply RCPT TO:<ADDR> would get",
+	  "Prints the reply line rcptgate would send, using the table FILE (default: the\n"
+	  "configuration's recipient_table) and the reply codes, recipient_delimiter,\n"
+	  "relay_domains and soft_bounce of the -c configuration (else the defaults).\n"
+	  "Exit status 0 when every address is accepted, 1 otherwise.\n" },
 };
 
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

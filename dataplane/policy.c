@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	policy.c - the recipient policy (decision order and reply text)
+ * DESCRIPTION
+ *	See policy.h for the decision order. Replies are built into the
+ *	caller's result with bounded formatting; the mailbox is echoed as
+ *	the client gave it, cut to RG_PATH_MAX bytes, with bytes below 0x20
+ *	and 0x7f replaced by '?' so a reply is always one clean line.
+ * DIAGNOSTICS
+ *	None: every input gets a reply.
+ * TRUST
+ *	The mailbox is network data. The configuration was checked by
+ *	cfg_load (codes 400-599).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy.h"
+
+void
+policy_conf_from_config(struct policy_conf *pc, const struct rg_config *cfg)
+{
+	_Static_assert(sizeof(cfg->relay_domains[0]) == 256, "relay_domains entries are char[256]");
+	memset(pc, 0, sizeof(*pc));
+	pc->delims = cfg->recipient_delimiter;
+	pc->addr_flags = cfg->local_part_case_sensitive ? RG_ADDR_F_CASE_EXACT : 0;
+	pc->soft_bounce = cfg->soft_bounce;
+	pc->unknown_code = cfg->unknown_recipient_reject_code;
+	pc->relay_code = cfg->relay_domains_reject_code;
+	pc->relay_domains = cfg->relay_domains;
+	pc->n_relay_domains = cfg->n_relay_domains;
+}
+
+const char *
+policy_verdict_name(enum policy_verdict verdict)
+{
+	switch (verdict) {
+	case POLICY_ACCEPT:
+		return "accept";
+	case POLICY_REJECT_UNKNOWN:
+		return "reject_unknown";
+	case POLICY_REJECT_RELAY:
+		return "reject_relay";
+	case POLICY_TEMPFAIL_NO_TABLE:
+		return "tempfail_no_table";
+	case POLICY_BAD_ADDRESS:
+		return "bad_address";
+	}
+	return "?";
+}
+
+/*
+ * Write "CODE X.Y.Z <mailbox>TEXT\r\n" (the <mailbox> part only when
+ * WITH_ADDR). The enhanced code's class follows the reply code's.
+ */
+static void
+policy_reply(struct policy_result *res, unsigned code, const char *enh_rest, bool with_addr,
+	     const char *mailbox, size_t n, const char *text)
+{
+	char *r = res->reply;
+	size_t cap = sizeof(res->reply), o;
+
+	res->code = code;
+	o = (size_t)snprintf(r, cap, "%u %u.%s ", code, code / 100, enh_rest);
+	if (with_addr) {
+		size_t m = n > RG_PATH_MAX ? RG_PATH_MAX : n;
+		r[o++] = '<';
+		for (size_t i = 0; i < m; i++) {
+			unsigned char c = (unsigned char)mailbox[i];
+			r[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		}
+		r[o++] = '>';
+		r[o++] = ':';
+		r[o++] = ' ';
+	}
+	/* longest: 14 + 2 + 256 + 3 + 41 + 2 < sizeof(reply) */
+	o += (size_t)snprintf(r + o, cap - o, "%s\r\n", text);
+	res->len = o;
+}
+
+/* A policy 5xx (not a syntax error) becomes 4xx under soft_bounce. */
+static unsigned
+policy_code(const struct policy_conf *pc, unsigned code)
+{
+	if (pc->soft_bounce && code >= 500 && code < 600)
+		return code - 100;
+	return code;
+}
+
+static bool
+policy_relay_domain(const struct policy_conf *pc, const char *d, size_t n)
+{
+	for (unsigned i = 0; i < pc->n_relay_domains; i++)
+		if (strncmp(pc->relay_domains[i], d, n) == 0 && pc->relay_domains[i][n] == '\0')
+			return true;
+	return false;
+}
+
+/* Local part is postmaster or abuse, in any case. */
+static bool
+policy_role_account(const struct rg_addr *a)
+{
+	return (a->local_len == 10 && strncasecmp(a->buf, "postmaster", 10) == 0) ||
+	       (a->local_len == 5 && strncasecmp(a->buf, "abuse", 5) == 0);
+}
+
+void
+policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailbox, size_t n,
+	    struct policy_result *res)
+{
+	struct rg_addr a;
+
+	res->rule = TBL_RULE_NONE;
+	if (t == NULL) {
+		res->verdict = POLICY_TEMPFAIL_NO_TABLE;
+		policy_reply(res, 451, "3.0", true, mailbox, n, "Temporary lookup failure");
+		return;
+	}
+	/* the table decides how local parts were folded when it was compiled */
+	if (rg_addr_normalize(mailbox, n, tbl_addr_flags(t), &a) != RG_ADDR_OK) {
+		res->verdict = POLICY_BAD_ADDRESS;
+		policy_reply(res, 501, "1.3", false, NULL, 0, "Bad recipient address syntax");
+		return;
+	}
+	if (!rg_addr_has_domain(&a)) {
+		/* rg_addr_normalize accepts only <postmaster> without a domain */
+		res->verdict = POLICY_ACCEPT;
+		policy_reply(res, 250, "1.5", false, NULL, 0, "Ok");
+		return;
+	}
+
+	enum tbl_rule rule = tbl_lookup(t, &a, pc->delims);
+	res->rule = rule;
+	if (rule == TBL_RULE_NO_DOMAIN &&
+	    !policy_relay_domain(pc, a.buf + a.local_len + 1, (size_t)a.len - a.local_len - 1)) {
+		unsigned code = policy_code(pc, pc->relay_code);
+		res->verdict = POLICY_REJECT_RELAY;
+		policy_reply(res, code, "7.1", true, mailbox, n, "Relay access denied");
+		return;
+	}
+	if (rule == TBL_RULE_EXACT || rule == TBL_RULE_BASE || rule == TBL_RULE_CATCHALL ||
+	    policy_role_account(&a)) {
+		res->verdict = POLICY_ACCEPT;
+		policy_reply(res, 250, "1.5", false, NULL, 0, "Ok");
+		return;
+	}
+	unsigned code = policy_code(pc, pc->unknown_code);
+	res->verdict = POLICY_REJECT_UNKNOWN;
+	policy_reply(res, code, "1.1", true, mailbox, n, "Recipient address rejected: User unknown");
+}

@@ -1,0 +1,715 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tbl_build.c - build a recipient table (PtrHash-style perfect hash)
+ * DESCRIPTION
+ *	Source lines are normalised with rg_addr_normalize() (the same code
+ *	the dataplane uses) and kept in one arena. Every domain seen becomes
+ *	a key "@domain" with a tag byte (served, or catch-all when a
+ *	"@domain" line exists). At finish:
+ *	 1. hash every key with a random seed and radix-sort by hash; equal
+ *	    hashes are duplicates (dropped, counted) or, for distinct keys,
+ *	    a reason to start again with another seed;
+ *	 2. the sort also groups keys by bucket (the bucket function is
+ *	    monotone in the hash); buckets are placed largest first: the
+ *	    first pilot (0..255) whose slots are all free and distinct wins;
+ *	 3. when no pilot fits, the pilot whose collisions are cheapest
+ *	    (sum of the squared sizes of the buckets it would displace) is
+ *	    taken and those buckets are evicted and placed again, as in
+ *	    PtrHash; a bound on evictions makes a bad seed fail and retry;
+ *	 4. the keys are copied into a compact blob (duplicates gone) and
+ *	    the slots written; checksums last.
+ *	DPDK has no minimal perfect hash and cmph's CHD stores no keys and
+ *	is slower to query (see docs/benchmarks.md), hence our own.
+ * DIAGNOSTICS
+ *	Bad lines: -EINVAL with the reason; resources: -ENOMEM, -E2BIG;
+ *	file errors: -errno with the path.
+ * TRUST
+ *	Source lines are operator input but checked fully (any bytes, any
+ *	length).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include <rcptgate/table_format.h>
+
+#include "tbl_impl.h"
+
+#define TBL_SLACK_NUM 100	/* n_slots = n * 100 / 97: ~3% empty slots */
+#define TBL_SLACK_DEN 97
+#define TBL_LAMBDA 3		/* average keys per bucket */
+#define TBL_SEED_TRIES 8
+#define TBL_SLOT_FREE UINT32_MAX
+
+struct tbl_builder {
+	unsigned flags;
+	char *arena;		/* keys; a domain key is followed by its tag byte */
+	size_t arena_len, arena_cap;
+	uint64_t *addr;		/* refs: slot words with fp 0 */
+	size_t n_addr, cap_addr;
+	uint64_t *dom;		/* open-addressing set of domain refs, 0 = empty */
+	size_t n_dom, cap_dom;	/* cap is a power of two */
+	struct tbl_build_stats st;
+};
+
+struct tbl_builder *
+tbl_builder_new(unsigned flags)
+{
+	struct tbl_builder *b = calloc(1, sizeof(*b));
+
+	if (b == NULL)
+		return NULL;
+	b->flags = flags & RG_ADDR_F_CASE_EXACT;
+	b->cap_dom = 64;
+	b->dom = calloc(b->cap_dom, sizeof(*b->dom));
+	if (b->dom == NULL) {
+		free(b);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return b;
+}
+
+void
+tbl_builder_free(struct tbl_builder *b)
+{
+	if (b == NULL)
+		return;
+	free(b->arena);
+	free(b->addr);
+	free(b->dom);
+	free(b);
+}
+
+void
+tbl_builder_count_invalid(struct tbl_builder *b)
+{
+	b->st.invalid++;
+}
+
+void
+tbl_builder_stats(const struct tbl_builder *b, struct tbl_build_stats *st)
+{
+	*st = b->st;
+}
+
+/* Grow *P (of *CAP elements of SIZE bytes) to hold at least NEED. */
+static int
+tbl_grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 1024;
+	while (nc < need) {
+		if (nc > SIZE_MAX / 2 / size)
+			return -ENOMEM;
+		nc *= 2;
+	}
+	void *q = realloc(*p, nc * size);
+	if (q == NULL)
+		return -ENOMEM;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+/* Append K[0..LEN) (+ a tag byte when TAGGED) to the arena; ref in *REF. */
+static int
+tbl_arena_put(struct tbl_builder *b, const char *k, size_t len, bool tagged, uint64_t *ref)
+{
+	size_t need = b->arena_len + len + tagged;
+
+	if (need > TBL_SLOT_OFF_MAX)
+		return -E2BIG;
+	if (tbl_grow((void **)&b->arena, &b->arena_cap, need, 1) != 0)
+		return -ENOMEM;
+	memcpy(b->arena + b->arena_len, k, len);
+	if (tagged)
+		b->arena[b->arena_len + len] = TBL_TAG_SERVED;
+	*ref = tbl_fmt_slot_make(0, (unsigned)len, b->arena_len);
+	b->arena_len = need;
+	return 0;
+}
+
+static const char *
+tbl_ref_key(const struct tbl_builder *b, uint64_t ref)
+{
+	return b->arena + tbl_fmt_slot_off(ref);
+}
+
+/* Find or add the domain key K ("@domain"); its tag byte in *TAG. */
+static int
+tbl_domain_add(struct tbl_builder *b, const char *k, size_t len, char **tag)
+{
+	if ((b->n_dom + 1) * 2 > b->cap_dom) {
+		size_t nc = b->cap_dom * 2;
+		uint64_t *nd = calloc(nc, sizeof(*nd));
+		if (nd == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < b->cap_dom; i++) {
+			uint64_t r = b->dom[i];
+			if (r == 0)
+				continue;
+			size_t j = rg_hash64(tbl_ref_key(b, r), tbl_fmt_slot_len(r), 0) & (nc - 1);
+			while (nd[j] != 0)
+				j = (j + 1) & (nc - 1);
+			nd[j] = r;
+		}
+		free(b->dom);
+		b->dom = nd;
+		b->cap_dom = nc;
+	}
+	size_t j = rg_hash64(k, len, 0) & (b->cap_dom - 1);
+	for (; b->dom[j] != 0; j = (j + 1) & (b->cap_dom - 1)) {
+		uint64_t r = b->dom[j];
+		if (tbl_fmt_slot_len(r) == len && memcmp(tbl_ref_key(b, r), k, len) == 0) {
+			*tag = b->arena + tbl_fmt_slot_off(r) + len;
+			return 1;
+		}
+	}
+	uint64_t ref;
+	int rc = tbl_arena_put(b, k, len, true, &ref);
+	if (rc != 0)
+		return rc;
+	b->dom[j] = ref;
+	b->n_dom++;
+	*tag = b->arena + tbl_fmt_slot_off(ref) + len;
+	return 0;
+}
+
+/*
+ * A Postfix map value after the address: "OK" or any other word that
+ * marks a valid recipient (relay_recipient_maps ignore the value), but
+ * not an access-map rejection.
+ */
+static bool
+tbl_value_rejects(const char *v, size_t n)
+{
+	static const char *const no[] = { "REJECT", "DEFER", "DISCARD", "HOLD", "DEFER_IF_PERMIT" };
+
+	if (n >= 3 && (v[0] == '4' || v[0] == '5'))
+		return true;
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		size_t l = strlen(no[i]);
+		if (n >= l && strncasecmp(v, no[i], l) == 0 && (n == l || v[l] == ' ' || v[l] == '\t'))
+			return true;
+	}
+	return false;
+}
+
+int
+tbl_builder_add_line(struct tbl_builder *b, const char *line, size_t n, char *err, size_t errlen)
+{
+	struct rg_addr a;
+	char key[RG_PATH_MAX + 1];
+	char *tag;
+	int rc;
+
+	b->st.lines++;
+	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
+		n--;
+	while (n > 0 && (line[0] == ' ' || line[0] == '\t')) {
+		line++;
+		n--;
+	}
+	if (n == 0 || line[0] == '#')
+		return 0;
+	if (memchr(line, '\0', n) != NULL)
+		return tbl_fail(-EINVAL, err, errlen, "NUL byte in line");
+
+	/* "addr VALUE" (Postfix map): split at the first blank */
+	size_t al = 0;
+	while (al < n && line[al] != ' ' && line[al] != '\t')
+		al++;
+	if (al < n) {
+		const char *v = line + al;
+		size_t vn = n - al;
+		while (vn > 0 && (*v == ' ' || *v == '\t')) {
+			v++;
+			vn--;
+		}
+		if (tbl_value_rejects(v, vn))
+			return tbl_fail(-EINVAL, err, errlen, "map value '%.*s' does not mark a valid recipient",
+					 (int)(vn > 40 ? 40 : vn), v);
+	}
+	if (al >= 2 && line[0] == '<' && line[al - 1] == '>') {
+		line++;
+		al -= 2;
+	}
+
+	if (al > 0 && line[0] == '@' && memchr(line, ':', al) == NULL) {
+		/* "@domain": catch-all */
+		rc = rg_addr_domain(line + 1, al - 1, key + 1);
+		if (rc < 0)
+			return tbl_fail(-EINVAL, err, errlen, "bad catch-all domain: %s", rg_addr_strerror(rc));
+		if ((size_t)rc + 1 > RG_MAILBOX_MAX)
+			return tbl_fail(-EINVAL, err, errlen, "catch-all domain too long");
+		key[0] = '@';
+		rc = tbl_domain_add(b, key, (size_t)rc + 1, &tag);
+		if (rc < 0)
+			return tbl_fail(rc, err, errlen, "%s", strerror(-rc));
+		if (*tag == TBL_TAG_CATCHALL) {
+			b->st.duplicates++;
+		} else {
+			*tag = TBL_TAG_CATCHALL;
+			b->st.catchall++;
+		}
+		b->st.domains = b->n_dom;
+		return 0;
+	}
+
+	rc = rg_addr_normalize(line, al, b->flags, &a);
+	if (rc != RG_ADDR_OK)
+		return tbl_fail(-EINVAL, err, errlen, "%s", rg_addr_strerror(rc));
+	if (!rg_addr_has_domain(&a))
+		return tbl_fail(-EINVAL, err, errlen, "address without a domain");
+	rc = tbl_domain_add(b, a.buf + a.local_len, (size_t)a.len - a.local_len, &tag);
+	if (rc >= 0) {
+		uint64_t ref;
+		rc = tbl_grow((void **)&b->addr, &b->cap_addr, b->n_addr + 1, sizeof(*b->addr));
+		if (rc == 0)
+			rc = tbl_arena_put(b, a.buf, a.len, false, &ref);
+		if (rc == 0)
+			b->addr[b->n_addr++] = ref;
+	}
+	if (rc < 0)
+		return tbl_fail(rc, err, errlen, "%s", strerror(-rc));
+	b->st.domains = b->n_dom;
+	return 0;
+}
+
+/* ---- construction ---- */
+
+struct tbl_ent {
+	uint64_t h;
+	uint64_t ref;
+};
+
+/* LSD radix sort of E[0..N) by h, 16 bits a pass; TMP is scratch. */
+static void
+tbl_radix_sort(struct tbl_ent *e, struct tbl_ent *tmp, size_t n, size_t *count)
+{
+	for (unsigned shift = 0; shift < 64; shift += 16) {
+		memset(count, 0, 65536 * sizeof(*count));
+		for (size_t i = 0; i < n; i++)
+			count[(e[i].h >> shift) & 0xffff]++;
+		size_t sum = 0;
+		for (size_t i = 0; i < 65536; i++) {
+			size_t c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			tmp[count[(e[i].h >> shift) & 0xffff]++] = e[i];
+		struct tbl_ent *x = e;
+		e = tmp;
+		tmp = x;
+	}
+	/* four passes: the result is back in the caller's E */
+}
+
+struct tbl_place {
+	const struct tbl_ent *e;	/* keys sorted by hash */
+	const uint32_t *start;		/* bucket b holds e[start[b] .. start[b+1]) */
+	uint8_t *pilot;
+	uint32_t *owner;		/* bucket in each slot, TBL_SLOT_FREE */
+	uint64_t n_slots;
+	uint32_t *stack;
+	size_t sp;
+	uint64_t evictions, max_evictions;
+	uint32_t recent[16];
+	unsigned recent_i;
+	uint64_t rng;
+};
+
+static uint64_t
+tbl_rand(struct tbl_place *pl)
+{
+	/* xorshift64*: only picks where the pilot search starts */
+	pl->rng ^= pl->rng >> 12;
+	pl->rng ^= pl->rng << 25;
+	pl->rng ^= pl->rng >> 27;
+	return pl->rng * UINT64_C(2685821657736338717);
+}
+
+/* Slots of bucket B under pilot P in S[]; false when two keys collide. */
+static bool
+tbl_bucket_slots(const struct tbl_place *pl, uint32_t b, uint8_t p, uint64_t *s)
+{
+	uint32_t k = pl->start[b + 1] - pl->start[b];
+	const struct tbl_ent *e = pl->e + pl->start[b];
+
+	for (uint32_t i = 0; i < k; i++) {
+		s[i] = tbl_fmt_slot(e[i].h, p, pl->n_slots);
+		for (uint32_t j = 0; j < i; j++)
+			if (s[j] == s[i])
+				return false;
+	}
+	return true;
+}
+
+static bool
+tbl_recent(const struct tbl_place *pl, uint32_t b)
+{
+	for (unsigned i = 0; i < 16; i++)
+		if (pl->recent[i] == b)
+			return true;
+	return false;
+}
+
+/* Place bucket B, evicting others when it must. False: give up (bad seed). */
+static bool
+tbl_place_bucket(struct tbl_place *pl, uint32_t b, uint64_t *s)
+{
+	uint32_t k = pl->start[b + 1] - pl->start[b];
+
+	for (unsigned p = 0; p < 256; p++) {
+		if (!tbl_bucket_slots(pl, b, (uint8_t)p, s))
+			continue;
+		uint32_t i = 0;
+		while (i < k && pl->owner[s[i]] == TBL_SLOT_FREE)
+			i++;
+		if (i == k) {
+			pl->pilot[b] = (uint8_t)p;
+			for (i = 0; i < k; i++)
+				pl->owner[s[i]] = b;
+			return true;
+		}
+	}
+
+	/* no free pilot: take the one that displaces the least */
+	uint64_t best_cost = UINT64_MAX;
+	unsigned best = 0, off = (unsigned)tbl_rand(pl);
+	for (unsigned q = 0; q < 256; q++) {
+		unsigned p = (q + off) & 0xff;
+		if (!tbl_bucket_slots(pl, b, (uint8_t)p, s))
+			continue;
+		uint64_t cost = 0;
+		for (uint32_t i = 0; i < k && cost < best_cost; i++) {
+			uint32_t o = pl->owner[s[i]];
+			if (o == TBL_SLOT_FREE)
+				continue;
+			if (tbl_recent(pl, o)) {
+				cost = UINT64_MAX;
+				break;
+			}
+			uint64_t sz = pl->start[o + 1] - pl->start[o];
+			cost += sz * sz;
+		}
+		if (cost < best_cost) {
+			best_cost = cost;
+			best = p;
+		}
+	}
+	if (best_cost == UINT64_MAX)
+		return false;
+	tbl_bucket_slots(pl, b, (uint8_t)best, s);
+	for (uint32_t i = 0; i < k; i++) {
+		uint32_t o = pl->owner[s[i]];
+		if (o == TBL_SLOT_FREE)
+			continue;
+		/* evict O: free all its slots, queue it again */
+		const struct tbl_ent *eo = pl->e + pl->start[o];
+		for (uint32_t j = 0; j < pl->start[o + 1] - pl->start[o]; j++)
+			pl->owner[tbl_fmt_slot(eo[j].h, pl->pilot[o], pl->n_slots)] = TBL_SLOT_FREE;
+		pl->stack[pl->sp++] = o;
+		pl->evictions++;
+	}
+	pl->pilot[b] = (uint8_t)best;
+	for (uint32_t i = 0; i < k; i++)
+		pl->owner[s[i]] = b;
+	pl->recent[pl->recent_i++ & 15] = b;
+	return pl->evictions <= pl->max_evictions;
+}
+
+static uint64_t
+tbl_align(uint64_t x)
+{
+	return (x + TBL_ALIGN - 1) / TBL_ALIGN * TBL_ALIGN;
+}
+
+static double
+tbl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/*
+ * One attempt with SEED over E[0..*N) (hashes recomputed here). Returns
+ * 0 with the image, 1 when the seed failed (collision or placement),
+ * or -errno.
+ */
+static int
+tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl_ent *tmp, size_t n_in,
+	     void **image, size_t *len)
+{
+	size_t *count = malloc(65536 * sizeof(*count));
+	int rc = -ENOMEM;
+
+	if (count == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n_in; i++)
+		e[i].h = rg_hash64(tbl_ref_key(b, e[i].ref), tbl_fmt_slot_len(e[i].ref), seed);
+	tbl_radix_sort(e, tmp, n_in, count);
+	free(count);
+
+	/* duplicates and hash collisions */
+	size_t n = 0;
+	uint64_t dups = 0;
+	for (size_t i = 0; i < n_in; i++) {
+		if (n > 0 && e[n - 1].h == e[i].h) {
+			unsigned l = tbl_fmt_slot_len(e[i].ref);
+			if (l == tbl_fmt_slot_len(e[n - 1].ref) &&
+			    memcmp(tbl_ref_key(b, e[i].ref), tbl_ref_key(b, e[n - 1].ref), l) == 0) {
+				dups++;
+				continue;
+			}
+			return 1;	/* two keys, one hash: another seed */
+		}
+		e[n++] = e[i];
+	}
+
+	uint64_t n_buckets = n / TBL_LAMBDA + 2;
+	uint64_t n_slots = n * TBL_SLACK_NUM / TBL_SLACK_DEN + 1;
+	if (n_buckets > UINT32_MAX - 1 || n_slots >= TBL_SLOT_FREE)
+		return -E2BIG;
+	struct tbl_fmt_buckets bp;
+	tbl_fmt_bucket_params(n_buckets, &bp);
+
+	struct tbl_place pl = { .e = e, .n_slots = n_slots, .rng = seed | 1,
+				.max_evictions = 64 * (uint64_t)n + 1024 };
+	uint32_t *start = calloc(n_buckets + 1, sizeof(*start));
+	uint32_t *order = malloc(n_buckets * sizeof(*order));
+	uint32_t *bysize = calloc(257, sizeof(*bysize));
+	pl.pilot = calloc(n_buckets, 1);
+	pl.owner = malloc(n_slots * sizeof(*pl.owner));
+	pl.stack = malloc((n_buckets + 1) * sizeof(*pl.stack));
+	uint64_t *s = malloc((n + 1) * sizeof(*s));
+	char *img = NULL;
+	if (start == NULL || order == NULL || bysize == NULL || pl.pilot == NULL || pl.owner == NULL ||
+	    pl.stack == NULL || s == NULL)
+		goto out;
+	memset(pl.recent, 0xff, sizeof(pl.recent));
+	for (uint64_t i = 0; i < n_slots; i++)
+		pl.owner[i] = TBL_SLOT_FREE;
+
+	/* bucket starts: E is sorted by hash, so by bucket too */
+	for (size_t i = 0; i < n; i++)
+		start[tbl_fmt_bucket(e[i].h, &bp) + 1]++;
+	for (uint64_t i = 0; i < n_buckets; i++)
+		start[i + 1] += start[i];
+	pl.start = start;
+
+	/* buckets by size, largest first (sizes above 255 share the top class) */
+	for (uint64_t i = 0; i < n_buckets; i++) {
+		uint32_t sz = start[i + 1] - start[i];
+		bysize[sz > 255 ? 0 : 255 - sz]++;
+	}
+	uint32_t sum = 0;
+	for (unsigned i = 0; i < 257; i++) {
+		uint32_t c = bysize[i];
+		bysize[i] = sum;
+		sum += c;
+	}
+	for (uint64_t i = 0; i < n_buckets; i++) {
+		uint32_t sz = start[i + 1] - start[i];
+		order[bysize[sz > 255 ? 0 : 255 - sz]++] = (uint32_t)i;
+	}
+
+	double t0 = tbl_now();
+	for (uint64_t i = 0; i < n_buckets; i++) {
+		if (start[order[i] + 1] == start[order[i]])
+			break;	/* empty buckets need no pilot */
+		pl.stack[pl.sp++] = order[i];
+		while (pl.sp > 0) {
+			uint32_t bk = pl.stack[--pl.sp];
+			if (!tbl_place_bucket(&pl, bk, s)) {
+				rc = 1;
+				goto out;
+			}
+		}
+	}
+	b->st.build_seconds = tbl_now() - t0;
+
+	/* the image */
+	uint64_t blob_size = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned l = tbl_fmt_slot_len(e[i].ref);
+		blob_size += l + (tbl_ref_key(b, e[i].ref)[0] == '@');
+	}
+	struct tbl_file_header h = { .version = TBL_VERSION, .header_size = sizeof(h) };
+	memcpy(h.magic, TBL_MAGIC, sizeof(h.magic));
+	h.flags = (b->flags & RG_ADDR_F_CASE_EXACT) ? TBL_F_CASE_EXACT : 0;
+	h.seed = seed;
+	h.n_buckets = n_buckets;
+	h.n_slots = n_slots;
+	h.pilots_off = tbl_align(sizeof(h));
+	h.pilots_size = n_buckets;
+	h.slots_off = tbl_align(h.pilots_off + h.pilots_size);
+	h.slots_size = n_slots * 8;
+	h.blob_off = tbl_align(h.slots_off + h.slots_size);
+	h.blob_size = blob_size;
+	if (blob_size > TBL_SLOT_OFF_MAX) {
+		rc = -E2BIG;
+		goto out;
+	}
+	size_t total = h.blob_off + blob_size;
+	img = calloc(1, total);
+	if (img == NULL)
+		goto out;
+	memcpy(img + h.pilots_off, pl.pilot, n_buckets);
+	uint64_t *slots = (uint64_t *)(void *)(img + h.slots_off);
+	char *blob = img + h.blob_off;
+	uint64_t off = 0;
+	for (uint64_t bk = 0; bk < n_buckets; bk++) {
+		for (uint32_t i = start[bk]; i < start[bk + 1]; i++) {
+			unsigned l = tbl_fmt_slot_len(e[i].ref);
+			const char *k = tbl_ref_key(b, e[i].ref);
+			bool dom = k[0] == '@';
+			memcpy(blob + off, k, l + dom);
+			if (dom) {
+				h.n_domains++;
+				h.n_catchall += k[l] == TBL_TAG_CATCHALL;
+			} else {
+				h.n_addresses++;
+			}
+			slots[tbl_fmt_slot(e[i].h, pl.pilot[bk], n_slots)] =
+				tbl_fmt_slot_make(tbl_fmt_fp(e[i].h), l, off);
+			off += l + dom;
+		}
+	}
+	h.payload_sum = rg_hash64(img + sizeof(h), total - sizeof(h), 0);
+	h.header_sum = 0;
+	h.header_sum = rg_hash64(&h, sizeof(h), 0);
+	memcpy(img, &h, sizeof(h));
+
+	b->st.addresses = h.n_addresses;
+	b->st.domains = h.n_domains;
+	b->st.catchall = h.n_catchall;
+	b->st.duplicates += dups;
+	b->st.bytes = total;
+	*image = img;
+	*len = total;
+	img = NULL;
+	rc = 0;
+out:
+	free(img);
+	free(start);
+	free(order);
+	free(bysize);
+	free(pl.pilot);
+	free(pl.owner);
+	free(pl.stack);
+	free(s);
+	return rc;
+}
+
+int
+tbl_builder_finish(struct tbl_builder *b, void **image, size_t *len, char *err, size_t errlen)
+{
+	size_t n = b->n_addr + b->n_dom;
+	struct tbl_ent *e = malloc((n + 1) * sizeof(*e));
+	struct tbl_ent *tmp = malloc((n + 1) * sizeof(*tmp));
+	int rc = -ENOMEM;
+
+	*image = NULL;
+	*len = 0;
+	if (e == NULL || tmp == NULL)
+		goto out;
+	for (unsigned attempt = 0; attempt < TBL_SEED_TRIES; attempt++) {
+		uint64_t seed;
+		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+			seed = (uint64_t)tbl_now() * UINT64_C(0x9e3779b97f4a7c15) + attempt;
+		size_t k = 0;
+		for (size_t i = 0; i < b->n_addr; i++)
+			e[k++].ref = b->addr[i];
+		for (size_t i = 0; i < b->cap_dom; i++)
+			if (b->dom[i] != 0)
+				e[k++].ref = b->dom[i];
+		rc = tbl_try_seed(b, seed, e, tmp, n, image, len);
+		if (rc <= 0)
+			break;
+	}
+out:
+	free(e);
+	free(tmp);
+	if (rc == 1)
+		return tbl_fail(-EDEADLK, err, errlen, "no perfect hash found after %d seeds", TBL_SEED_TRIES);
+	if (rc < 0)
+		return tbl_fail(rc, err, errlen, "building the table: %s", strerror(-rc));
+	return 0;
+}
+
+int
+tbl_builder_write(struct tbl_builder *b, const char *path, char *err, size_t errlen)
+{
+	void *img;
+	size_t len;
+	int rc = tbl_builder_finish(b, &img, &len, err, errlen);
+
+	if (rc != 0)
+		return rc;
+
+	size_t pl = strlen(path);
+	char *tmp = malloc(pl + 16);
+	char *dir = strdup(path);
+	if (tmp == NULL || dir == NULL) {
+		rc = tbl_fail(-ENOMEM, err, errlen, "out of memory");
+		goto out;
+	}
+	snprintf(tmp, pl + 16, "%s.tmpXXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		rc = tbl_fail(-errno, err, errlen, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	const char *p = img;
+	size_t left = len;
+	while (left > 0) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = tbl_fail(w < 0 ? -errno : -EIO, err, errlen, "%s: write: %s", tmp,
+				       strerror(w < 0 ? errno : EIO));
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (rc == 0 && fchmod(fd, 0644) != 0)
+		rc = tbl_fail(-errno, err, errlen, "%s: chmod: %s", tmp, strerror(errno));
+	if (rc == 0 && fsync(fd) != 0)
+		rc = tbl_fail(-errno, err, errlen, "%s: fsync: %s", tmp, strerror(errno));
+	if (close(fd) != 0 && rc == 0)
+		rc = tbl_fail(-errno, err, errlen, "%s: close: %s", tmp, strerror(errno));
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = tbl_fail(-errno, err, errlen, "rename %s to %s: %s", tmp, path, strerror(errno));
+	if (rc != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	/* make the rename itself durable */
+	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+out:
+	free(tmp);
+	free(dir);
+	free(img);
+	return rc;
+}
