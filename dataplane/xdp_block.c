@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	xdp_block.c - the source blocklist of the XDP program
+ * DESCRIPTION
+ *	CIDR text to and from struct xdp_cidr, and add/delete/list on the
+ *	two LPM tries (IPv4, IPv6) the XDP program looks sources up in.
+ *	The maps are reached by path under the bpffs pin directory, so the
+ *	daemon and rcptgatectl work on the same list; they can also be
+ *	created here before the daemon ever ran.
+ *
+ *	Plain C over libbpf's syscall wrappers, no DPDK: linked by the
+ *	daemon, rcptgatectl and the tests. Callers link libbpf.
+ * DIAGNOSTICS
+ *	Functions return 0 (or a count) and a negative errno; they print
+ *	nothing, the caller says what failed and why.
+ * TRUST
+ *	CIDR text is operator input and fully checked. A pinned object is
+ *	used only after its map type, key and value sizes match ours.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <linux/bpf.h>
+
+#include "xdp.h"
+
+#define BLOCK_PATH_MAX (CFG_STR_MAX + 32)
+
+int
+xdp_cidr_parse(const char *text, struct xdp_cidr *out)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+	unsigned long len;
+	char *end;
+	unsigned max;
+
+	memset(out, 0, sizeof(*out));
+	if (alen == 0 || alen >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, text, alen);
+	addr[alen] = '\0';
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return -EINVAL;
+	}
+	out->prefixlen = max;
+	if (slash) {
+		const char *l = slash + 1;
+
+		/* digits only, no sign, no leading zero, at most 3 of them */
+		if (l[0] < '0' || l[0] > '9' || (l[0] == '0' && l[1] != '\0') || strlen(l) > 3)
+			return -EINVAL;
+		errno = 0;
+		len = strtoul(l, &end, 10);
+		if (errno || *end != '\0' || len > max)
+			return -EINVAL;
+		out->prefixlen = (unsigned)len;
+	}
+	/* clear the host bits, so one prefix has one key */
+	for (unsigned bit = out->prefixlen; bit < max; bit++)
+		out->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+	return 0;
+}
+
+int
+xdp_cidr_format(const struct xdp_cidr *c, char *buf, size_t len)
+{
+	char addr[INET6_ADDRSTRLEN];
+	int n;
+
+	if (c->family != AF_INET && c->family != AF_INET6)
+		return -EINVAL;
+	if (inet_ntop(c->family, c->addr, addr, sizeof(addr)) == NULL)
+		return -EINVAL;
+	n = snprintf(buf, len, "%s/%u", addr, c->prefixlen);
+	if (n < 0 || (size_t)n >= len)
+		return -ENOSPC;
+	return 0;
+}
+
+/* Key size, value size and pin name of the blocklist of FAMILY. */
+static size_t
+block_key_size(int family)
+{
+	return family == AF_INET ? sizeof(struct rg_xdp_lpm4) : sizeof(struct rg_xdp_lpm6);
+}
+
+static int
+block_fd(const struct xdp_block *b, int family)
+{
+	return family == AF_INET ? b->fd4 : b->fd6;
+}
+
+/* Check that FD is an LPM trie with our key and value sizes. */
+static int
+block_check(int fd, int family)
+{
+	struct bpf_map_info info;
+	__u32 ilen = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) < 0)
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_LPM_TRIE || info.key_size != block_key_size(family) ||
+	    info.value_size != sizeof(__u32))
+		return -EINVAL;
+	return 0;
+}
+
+static int
+block_open_one(const char *dir, const char *name, int family, int create, int *fdp)
+{
+	char path[BLOCK_PATH_MAX];
+	struct bpf_map_create_opts opts = { .sz = sizeof(opts), .map_flags = BPF_F_NO_PREALLOC };
+	int fd, err;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		if (err != -ENOENT || !create)
+			return err;
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+		fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, name, (__u32)block_key_size(family),
+				    sizeof(__u32), RG_XDP_BLOCK_MAX, &opts);
+		if (fd < 0)
+			return -errno;
+		if (bpf_obj_pin(fd, path) < 0) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	err = block_check(fd, family);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+int
+xdp_block_open(const char *dir, int create, struct xdp_block *b)
+{
+	int err;
+
+	b->fd4 = b->fd6 = -1;
+	err = block_open_one(dir, RG_XDP_MAP_BLOCK4, AF_INET, create, &b->fd4);
+	if (err == 0)
+		err = block_open_one(dir, RG_XDP_MAP_BLOCK6, AF_INET6, create, &b->fd6);
+	if (err < 0)
+		xdp_block_close(b);
+	return err;
+}
+
+void
+xdp_block_close(struct xdp_block *b)
+{
+	if (b->fd4 >= 0)
+		close(b->fd4);
+	if (b->fd6 >= 0)
+		close(b->fd6);
+	b->fd4 = b->fd6 = -1;
+}
+
+/* Fill the LPM key of C into KEY (room for the IPv6 layout). */
+static void
+block_key(const struct xdp_cidr *c, struct rg_xdp_lpm6 *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->prefixlen = c->prefixlen;
+	memcpy(key->addr, c->addr, c->family == AF_INET ? 4 : 16);
+}
+
+/* The IPv4 key is a prefix of the IPv6 layout: same prefixlen field. */
+_Static_assert(offsetof(struct rg_xdp_lpm4, addr) == offsetof(struct rg_xdp_lpm6, addr),
+	       "LPM key layouts differ");
+
+static int
+block_valid(const struct xdp_block *b, const struct xdp_cidr *c)
+{
+	if (c->family != AF_INET && c->family != AF_INET6)
+		return -EINVAL;
+	if (c->prefixlen > (c->family == AF_INET ? 32u : 128u))
+		return -EINVAL;
+	return block_fd(b, c->family) < 0 ? -EBADF : 0;
+}
+
+int
+xdp_block_add(const struct xdp_block *b, const struct xdp_cidr *c)
+{
+	struct rg_xdp_lpm6 key;
+	__u32 val = 0;
+	int err = block_valid(b, c);
+
+	if (err < 0)
+		return err;
+	block_key(c, &key);
+	if (bpf_map_update_elem(block_fd(b, c->family), &key, &val, BPF_ANY) < 0)
+		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
+int
+xdp_block_del(const struct xdp_block *b, const struct xdp_cidr *c)
+{
+	struct rg_xdp_lpm6 key;
+	int err = block_valid(b, c);
+
+	if (err < 0)
+		return err;
+	block_key(c, &key);
+	if (bpf_map_delete_elem(block_fd(b, c->family), &key) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Walk the map of FAMILY, storing into OUT from index *N on. */
+static int
+block_walk(int fd, int family, struct xdp_cidr *out, size_t max, size_t *n)
+{
+	struct rg_xdp_lpm6 key, next;
+	void *prev = NULL;
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	if (fd < 0)
+		return 0;
+	memset(&next, 0, sizeof(next));
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (*n < max) {
+			struct xdp_cidr *c = &out[*n];
+
+			memset(c, 0, sizeof(*c));
+			c->family = family;
+			c->prefixlen = next.prefixlen;
+			memcpy(c->addr, next.addr, alen);
+		}
+		if (*n == (size_t)RG_XDP_BLOCK_MAX * 2)
+			return -EOVERFLOW;	/* a map changing under us without end */
+		(*n)++;
+		key = next;
+		prev = &key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int
+xdp_block_list(const struct xdp_block *b, struct xdp_cidr *out, size_t max)
+{
+	size_t n = 0;
+	int err = block_walk(b->fd4, AF_INET, out, max, &n);
+
+	if (err == 0)
+		err = block_walk(b->fd6, AF_INET6, out, max, &n);
+	return err < 0 ? err : (int)n;
+}
+
+int
+xdp_block_copy(const struct xdp_block *from, const struct xdp_block *to)
+{
+	struct xdp_cidr *list;
+	int n, room, err = 0;
+
+	room = xdp_block_list(from, NULL, 0);
+	if (room <= 0)
+		return room;
+	list = calloc((size_t)room, sizeof(*list));
+	if (list == NULL)
+		return -ENOMEM;
+	n = xdp_block_list(from, list, (size_t)room);
+	if (n > room)
+		n = room;	/* grew meanwhile: take what was stored */
+	for (int i = 0; i < n && err == 0; i++)
+		err = xdp_block_add(to, &list[i]);
+	free(list);
+	return err < 0 ? err : n;
+}
