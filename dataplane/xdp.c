@@ -370,6 +370,24 @@ xdp_stats_read(int stats_fd, uint64_t out[RG_XDP_C_MAX])
 	return err;
 }
 
+/* The program's counters sit in the daemon's list in the same order. */
+_Static_assert(RG_C_XDP_STEERED + RG_XDP_C_MAX - 1 == RG_C_XDP_NO_XSK &&
+		       RG_XDP_C_XDP_NO_XSK == RG_XDP_C_MAX - 1,
+	       "RG_XDP_COUNTERS must stand in RG_COUNTERS as one block");
+
+int
+xdp_stats_add(int stats_fd, uint64_t ctr[RG_C_MAX])
+{
+	uint64_t v[RG_XDP_C_MAX];
+	int err = xdp_stats_read(stats_fd, v);
+
+	if (err < 0)
+		return err;
+	for (int i = 0; i < RG_XDP_C_MAX; i++)
+		ctr[RG_C_XDP_STEERED + i] += v[i];
+	return 0;
+}
+
 static void
 xdp_unpin(const char *dir, const char *name)
 {

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include <rcptgate/bpf_maps.h>
+#include <rcptgate/counters.h>
 
 #include "config.h"
 
@@ -150,6 +151,13 @@ int xdp_setup(const struct rg_config *cfg, struct xdp_state *st, uint32_t owner)
  * Return: 0 or -errno (OUT then holds zeros).
  */
 int xdp_stats_read(int stats_fd, uint64_t out[RG_XDP_C_MAX]);
+
+/*
+ * xdp_stats_add - add the program's counters into the daemon's sums
+ * CTR[RG_C_MAX] (where <rcptgate/counters.h> lists them after the
+ * lcores' own). Return: 0 or -errno (CTR unchanged).
+ */
+int xdp_stats_add(int stats_fd, uint64_t ctr[RG_C_MAX]);
 
 /*
  * xdp_shutdown - after the port is closed: detach our program if it is

@@ -18,6 +18,8 @@
 #ifndef RCPTGATE_COUNTERS_H
 #define RCPTGATE_COUNTERS_H
 
+#include <rcptgate/bpf_maps.h>	/* RG_XDP_COUNTERS */
+
 enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 
 /* X(ID, name, kind, help) */
@@ -41,7 +43,9 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(DROP_IP_PROTO, "drop_ip_proto", RG_CK_COUNTER, "IPv4 packets dropped: protocol neither ICMP nor TCP") \
 	X(DROP_ICMP_OTHER, "drop_icmp_other", RG_CK_COUNTER, "ICMP packets dropped: not an echo request, or bad checksum") \
 	X(DROP_TCP_NO_STACK, "drop_tcp_no_stack", RG_CK_COUNTER, "TCP segments dropped: no TCP handler on this lcore") \
-	X(DROP_BLOCKED, "drop_blocked", RG_CK_COUNTER, "Packets dropped: source address on the blocklist")
+	X(DROP_BLOCKED, "drop_blocked", RG_CK_COUNTER, "Packets dropped: source address on the blocklist") \
+	/* XDP steering program (bpf/): read from its per-CPU map, not counted by lcores */ \
+	RG_XDP_COUNTERS(X)
 
 enum rg_counter {
 #define RG_COUNTER_ENUM(id, name, kind, help) RG_C_##id,

@@ -439,6 +439,26 @@ test_unconfigured_steers_nothing(void **state)
 	assert_int_equal(moved, RG_XDP_C_XDP_NO_XSK);
 }
 
+static void
+test_stats_add(void **state)
+{
+	uint64_t ctr[RG_C_MAX], xdp[RG_XDP_C_MAX];
+	int fd = bpf_map__fd(ctx.skel->maps.rg_xdp_stats);
+	(void)state;
+
+	for (int i = 0; i < RG_C_MAX; i++)
+		ctr[i] = 7;
+	assert_int_equal(xdp_stats_read(fd, xdp), 0);
+	assert_int_equal(xdp_stats_add(fd, ctr), 0);
+	assert_true(xdp[RG_XDP_C_XDP_PASSED] > 0);
+	for (int i = 0; i < RG_XDP_C_MAX; i++)
+		assert_int_equal(ctr[RG_C_XDP_STEERED + i], 7 + xdp[i]);
+	assert_int_equal(ctr[RG_C_DROP_BLOCKED], 7);
+	assert_string_equal(rg_counter_info[RG_C_XDP_DROP_BLOCKED].name, "xdp_drop_blocked");
+	assert_int_equal(xdp_stats_read(-1, xdp), -EBADF);
+	assert_int_equal(xdp[RG_XDP_C_XDP_PASSED], 0);
+}
+
 /* Bind an AF_XDP socket to lo queue 0 (copy mode) and put it in xsks_map. */
 static int
 xsk_on_lo(void)
@@ -796,6 +816,7 @@ main(void)
 	const struct CMUnitTest bpf[] = {
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_unconfigured_steers_nothing),
+		cmocka_unit_test(test_stats_add),
 		cmocka_unit_test(test_block_add_del_list),
 		cmocka_unit_test(test_block_pinned),
 		cmocka_unit_test(test_lifecycle),
@@ -815,6 +836,12 @@ main(void)
 		return 77;
 	}
 	rc = cmocka_run_group_tests_name("xdp", bpf, NULL, NULL);
+	{
+		char dir[64];
+
+		pin_dir_path(dir, sizeof(dir));
+		pin_dir_remove(dir);	/* a failed test leaves its pins */
+	}
 	if (ctx.xsk)
 		xsk_socket__delete(ctx.xsk);
 	if (ctx.umem)
