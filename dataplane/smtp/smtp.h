@@ -141,7 +141,8 @@ struct smtp_session {
 	uint16_t line_len;	/* bytes in line */
 	uint8_t state;		/* enum smtp_state */
 	uint8_t dstate;		/* DATA end-marker scanner state */
-	uint16_t flags;		/* SMTP_F_* (smtp_engine.c) */
+	uint16_t flags;		/* SMTP_F_* (smtp_impl.h) */
+	uint8_t last_cmd;	/* for "... after CMD" log lines */
 	char client_ip[SMTP_IP_MAX];
 };
 
@@ -209,6 +210,14 @@ int smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n
  * @return	SMTP_CLOSE.
  */
 int smtp_session_timeout(struct smtp_session *s, struct smtp_out *out);
+
+/*
+ * smtp_log_flush - log "N reject lines suppressed" when the rate limiter
+ * suppressed lines in a second that has passed (ctx->now). Rejections
+ * do this by themselves; call it from a timer so the count is not held
+ * back when no more rejections come.
+ */
+void smtp_log_flush(struct smtp_ctx *ctx);
 
 /* smtp_session_fini - give back the session's buffers. */
 void smtp_session_fini(struct smtp_session *s);

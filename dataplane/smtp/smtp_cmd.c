@@ -1,0 +1,465 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	smtp_cmd.c - SMTP engine: the commands
+ * DESCRIPTION
+ *	One table of {verb, state check, action}. The state is checked
+ *	before the syntax (503 before 501), as Postfix and OpenSMTPD do.
+ *	MAIL and RCPT take "FROM:" / "TO:", optional spaces, then a path in
+ *	angle brackets (quoted local parts may hold '>'), then ESMTP
+ *	parameters: MAIL knows SIZE=, BODY=7BIT|8BITMIME and SMTPUTF8;
+ *	RCPT knows none (no DSN is offered). Every RCPT is decided by
+ *	policy_rcpt() and its reply is what the client gets.
+ * DIAGNOSTICS
+ *	Replies (with RFC 3463 enhanced codes) and counters; rejected
+ *	recipients are logged through smtp_log_reject().
+ * TRUST
+ *	Command lines are untrusted but already bounded and free of NUL,
+ *	CR and LF (smtp_session.c); every index here stays within them.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include <rcptgate/addr.h>
+
+#include "policy.h"
+#include "smtp/smtp_impl.h"
+
+static const char R_OK[] = "250 2.0.0 Ok\r\n";
+static const char R_MAIL_OK[] = "250 2.1.0 Ok\r\n";
+static const char R_DATA[] = "354 End data with <CR><LF>.<CR><LF>\r\n";
+static const char R_BYE[] = "221 2.0.0 Bye\r\n";
+static const char R_VRFY[] = "252 2.0.0 Cannot VRFY user, but will accept message and attempt delivery\r\n";
+static const char R_HELP[] = "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP\r\n";
+static const char R_EMPTY[] = "500 5.5.2 Error: bad syntax\r\n";
+static const char R_UNKNOWN[] = "502 5.5.2 Error: command not recognized\r\n";
+static const char R_NEED_HELO[] = "503 5.5.1 Error: send HELO/EHLO first\r\n";
+static const char R_NESTED[] = "503 5.5.1 Error: nested MAIL command\r\n";
+static const char R_NEED_MAIL[] = "503 5.5.1 Error: need MAIL command\r\n";
+static const char R_NEED_RCPT[] = "503 5.5.1 Error: need RCPT command\r\n";
+static const char R_NO_RCPT[] = "554 5.5.1 Error: no valid recipients\r\n";
+static const char R_SYN_EHLO[] = "501 5.5.4 Syntax: EHLO hostname\r\n";
+static const char R_SYN_HELO[] = "501 5.5.4 Syntax: HELO hostname\r\n";
+static const char R_SYN_MAIL[] = "501 5.5.4 Syntax: MAIL FROM:<address>\r\n";
+static const char R_SYN_RCPT[] = "501 5.5.4 Syntax: RCPT TO:<address>\r\n";
+static const char R_SYN_DATA[] = "501 5.5.4 Syntax: DATA\r\n";
+static const char R_SYN_RSET[] = "501 5.5.4 Syntax: RSET\r\n";
+static const char R_SYN_QUIT[] = "501 5.5.4 Syntax: QUIT\r\n";
+static const char R_SYN_VRFY[] = "501 5.5.4 Syntax: VRFY address\r\n";
+static const char R_BAD_SENDER[] = "501 5.1.7 Bad sender address syntax\r\n";
+static const char R_BAD_SIZE[] = "501 5.5.4 Bad SIZE parameter\r\n";
+static const char R_BAD_BODY[] = "501 5.5.4 Bad BODY parameter\r\n";
+static const char R_PARAM[] = "555 5.5.4 Unsupported option\r\n";
+static const char R_UTF8[] = "553 5.6.7 Error: SMTPUTF8 not declared for a non-ASCII address\r\n";
+const char smtp_r_size[] = "552 5.3.4 Message size exceeds fixed limit\r\n";
+static const char R_TOO_MANY[] = "452 4.5.3 Error: too many recipients\r\n";
+
+const char *const smtp_cmd_names[SMTP_CMD_ID_MAX] = {
+	[SMTP_CMD_CONNECT] = "CONNECT", [SMTP_CMD_EHLO] = "EHLO", [SMTP_CMD_HELO] = "HELO",
+	[SMTP_CMD_MAIL] = "MAIL", [SMTP_CMD_RCPT] = "RCPT", [SMTP_CMD_DATA] = "DATA",
+	[SMTP_CMD_RSET] = "RSET", [SMTP_CMD_NOOP] = "NOOP", [SMTP_CMD_QUIT] = "QUIT",
+	[SMTP_CMD_VRFY] = "VRFY", [SMTP_CMD_HELP] = "HELP", [SMTP_CMD_UNKNOWN] = "UNKNOWN",
+	[SMTP_CMD_END_DATA] = "END-OF-MESSAGE",
+};
+
+/* The arguments of a command: the text after the verb and its space. */
+struct args {
+	const char *p;
+	size_t n;
+};
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* ARGS without leading and trailing blanks. */
+static struct args
+trim(struct args a)
+{
+	while (a.n > 0 && is_space(a.p[0]))
+		a.p++, a.n--;
+	while (a.n > 0 && is_space(a.p[a.n - 1]))
+		a.n--;
+	return a;
+}
+
+void
+smtp_reset_transaction(struct smtp_session *s)
+{
+	if (s->state == SMTP_S_MAIL)
+		s->state = SMTP_S_HELO;
+	s->n_rcpt = 0;
+	s->flags &= (uint16_t)~SMTP_F_UTF8;
+	smtp_env_set(s, SMTP_ENV_FROM, "", 0);
+}
+
+/*
+ * parse_path - ARGS is "KEY<path> [params]" (KEY is "FROM:" or "TO:",
+ * any case; blanks allowed after it). The mailbox between the angle
+ * brackets goes to *BOX, the parameters (trimmed) to *PARAMS.
+ *
+ * Return: 0, or -1 on bad syntax.
+ */
+static int
+parse_path(struct args a, const char *key, struct args *box, struct args *params)
+{
+	size_t kl = strlen(key), i;
+	bool quoted = false;
+
+	a = trim(a);
+	if (a.n < kl || strncasecmp(a.p, key, kl) != 0)
+		return -1;
+	for (i = kl; i < a.n && is_space(a.p[i]); i++)
+		;
+	if (i >= a.n || a.p[i] != '<')
+		return -1;
+	size_t start = ++i;
+	for (; i < a.n; i++) {
+		char c = a.p[i];
+		if (quoted && c == '\\')
+			i++;	/* the escaped byte; a trailing '\' runs past the end */
+		else if (c == '"')
+			quoted = !quoted;
+		else if (c == '>' && !quoted)
+			break;
+	}
+	if (i >= a.n)
+		return -1;
+	box->p = a.p + start;
+	box->n = i - start;
+	params->p = a.p + i + 1;
+	params->n = a.n - i - 1;
+	if (params->n > 0 && !is_space(params->p[0]))
+		return -1;
+	*params = trim(*params);
+	return 0;
+}
+
+/* Next blank-separated word of A, or a zero-length word at the end. */
+static struct args
+next_word(struct args *a)
+{
+	struct args w = { a->p, 0 };
+
+	while (w.n < a->n && !is_space(w.p[w.n]))
+		w.n++;
+	a->p += w.n;
+	a->n -= w.n;
+	*a = trim(*a);
+	return w;
+}
+
+static bool
+word_is(struct args w, const char *s)
+{
+	size_t n = strlen(s);
+	return w.n == n && strncasecmp(w.p, s, n) == 0;
+}
+
+static bool
+has_8bit(struct args a)
+{
+	for (size_t i = 0; i < a.n; i++)
+		if ((unsigned char)a.p[i] >= 0x80)
+			return true;
+	return false;
+}
+
+/* SIZE=digits: the value, or -1 when it is not a number or overflows. */
+static int
+parse_size(struct args v, uint64_t *size)
+{
+	uint64_t x = 0;
+
+	if (v.n == 0 || v.n > 20)
+		return -1;
+	for (size_t i = 0; i < v.n; i++) {
+		if (!isdigit((unsigned char)v.p[i]))
+			return -1;
+		unsigned d = (unsigned)(v.p[i] - '0');
+		if (x > (UINT64_MAX - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
+	*size = x;
+	return 0;
+}
+
+/* MAIL parameters; the reply to send when one is bad, or NULL. */
+static const char *
+mail_params(struct smtp_session *s, struct args params, size_t *rn)
+{
+	uint64_t limit = s->ctx->cfg->message_size_limit;
+
+	while (params.n > 0) {
+		struct args w = next_word(&params);
+		const char *eq = memchr(w.p, '=', w.n);
+		struct args key = { w.p, eq ? (size_t)(eq - w.p) : w.n };
+		struct args val = { eq ? eq + 1 : w.p + w.n, eq ? w.n - key.n - 1 : 0 };
+		uint64_t size;
+
+		if (word_is(key, "SIZE") && eq != NULL) {
+			if (parse_size(val, &size) < 0) {
+				*rn = sizeof(R_BAD_SIZE) - 1;
+				return R_BAD_SIZE;
+			}
+			if (limit != 0 && size > limit) {
+				*rn = strlen(smtp_r_size);
+				return smtp_r_size;
+			}
+		} else if (word_is(key, "BODY") && eq != NULL) {
+			if (!word_is(val, "7BIT") && !word_is(val, "8BITMIME")) {
+				*rn = sizeof(R_BAD_BODY) - 1;
+				return R_BAD_BODY;
+			}
+		} else if (word_is(w, "SMTPUTF8")) {
+			s->flags |= SMTP_F_UTF8;
+		} else {
+			*rn = sizeof(R_PARAM) - 1;
+			return R_PARAM;
+		}
+	}
+	return NULL;
+}
+
+/* Count the refusal ID and send the reply R[0..N). */
+static int
+refuse(struct smtp_session *s, struct smtp_out *out, enum rg_counter id, const char *r, size_t n)
+{
+	s->ctx->ctr[id]++;
+	smtp_reply(s, out, r, n);
+	return SMTP_OK;
+}
+
+/* ---- state checks: the reply for a command given in the wrong state ---- */
+
+typedef const char *(*state_check_fn)(const struct smtp_session *s, size_t *rn);
+
+#define WRONG(lit) (*rn = sizeof(lit) - 1, lit)
+
+static const char *
+need_mail_state(const struct smtp_session *s, size_t *rn)
+{
+	if (s->state == SMTP_S_CONNECT)
+		return WRONG(R_NEED_HELO);
+	if (s->state == SMTP_S_MAIL)
+		return WRONG(R_NESTED);
+	return NULL;
+}
+
+static const char *
+need_rcpt_state(const struct smtp_session *s, size_t *rn)
+{
+	return s->state != SMTP_S_MAIL ? WRONG(R_NEED_MAIL) : NULL;
+}
+
+static const char *
+need_data_state(const struct smtp_session *s, size_t *rn)
+{
+	if (s->state != SMTP_S_MAIL)
+		return WRONG(R_NEED_RCPT);
+	return s->n_rcpt == 0 ? WRONG(R_NO_RCPT) : NULL;
+}
+
+/* ---- actions ---- */
+
+typedef int (*action_fn)(struct smtp_session *s, struct args a, struct smtp_out *out);
+
+static int
+greet(struct smtp_session *s, struct args a, struct smtp_out *out, bool esmtp)
+{
+	a = trim(a);
+	smtp_reset_transaction(s);
+	s->state = SMTP_S_HELO;
+	s->flags = (uint16_t)((s->flags & ~SMTP_F_ESMTP) | (esmtp ? SMTP_F_ESMTP : 0));
+	smtp_env_set(s, SMTP_ENV_HELO, a.p, a.n);
+	if (esmtp)
+		smtp_reply(s, out, s->ctx->ehlo, s->ctx->ehlo_len);
+	else
+		smtp_reply(s, out, s->ctx->helo, s->ctx->helo_len);
+	return SMTP_OK;
+}
+
+static int
+cmd_ehlo(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	return greet(s, a, out, true);
+}
+
+static int
+cmd_helo(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	return greet(s, a, out, false);
+}
+
+static int
+cmd_mail(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	struct args box, params;
+	struct rg_addr addr;
+	const char *bad;
+	size_t rn;
+
+	if (parse_path(a, "FROM:", &box, &params) < 0)
+		return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, R_SYN_MAIL, sizeof(R_SYN_MAIL) - 1);
+	/* <> is the null sender; anything else must be an address */
+	if (box.n > 0 && rg_addr_normalize(box.p, box.n, RG_ADDR_F_CASE_EXACT, &addr) != RG_ADDR_OK)
+		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_BAD_SENDER, sizeof(R_BAD_SENDER) - 1);
+	s->flags &= (uint16_t)~SMTP_F_UTF8;
+	if ((bad = mail_params(s, params, &rn)) != NULL)
+		return refuse(s, out, bad == smtp_r_size ? RG_C_SMTP_ERR_SIZE : RG_C_SMTP_ERR_SYNTAX, bad, rn);
+	if (has_8bit(box) && !(s->flags & SMTP_F_UTF8))
+		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_UTF8, sizeof(R_UTF8) - 1);
+	s->state = SMTP_S_MAIL;
+	s->n_rcpt = 0;
+	smtp_env_set(s, SMTP_ENV_FROM, box.p, box.n);
+	SMTP_REPLY(s, out, R_MAIL_OK);
+	return SMTP_OK;
+}
+
+/* The counter of each policy verdict. */
+static const enum rg_counter verdict_counter[] = {
+	[POLICY_ACCEPT] = RG_C_SMTP_RCPT_ACCEPT,
+	[POLICY_REJECT_UNKNOWN] = RG_C_SMTP_RCPT_UNKNOWN,
+	[POLICY_REJECT_RELAY] = RG_C_SMTP_RCPT_RELAY,
+	[POLICY_TEMPFAIL_NO_TABLE] = RG_C_SMTP_RCPT_NO_TABLE,
+	[POLICY_BAD_ADDRESS] = RG_C_SMTP_RCPT_BAD_ADDRESS,
+};
+
+static int
+cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	struct args box, params;
+	struct policy_result res;
+	const struct tbl *t = NULL;
+
+	if (parse_path(a, "TO:", &box, &params) < 0)
+		return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, R_SYN_RCPT, sizeof(R_SYN_RCPT) - 1);
+	if (params.n > 0)
+		return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, R_PARAM, sizeof(R_PARAM) - 1);
+	if (s->n_rcpt >= s->ctx->cfg->smtpd_recipient_limit)
+		return refuse(s, out, RG_C_SMTP_RCPT_LIMIT, R_TOO_MANY, sizeof(R_TOO_MANY) - 1);
+	if (has_8bit(box) && !(s->flags & SMTP_F_UTF8))
+		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_UTF8, sizeof(R_UTF8) - 1);
+	if (s->ctx->table != NULL)
+		t = __atomic_load_n(s->ctx->table, __ATOMIC_ACQUIRE);
+	policy_rcpt(&s->ctx->policy, t, box.p, box.n, &res);
+	if ((size_t)res.verdict < sizeof(verdict_counter) / sizeof(verdict_counter[0]))
+		s->ctx->ctr[verdict_counter[res.verdict]]++;
+	smtp_reply(s, out, res.reply, res.len);
+	if (res.verdict == POLICY_ACCEPT)
+		s->n_rcpt++;
+	else
+		smtp_log_reject(s, res.reply, res.len, box.p, box.n);
+	return SMTP_OK;
+}
+
+static int
+cmd_data(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	(void)a;
+	SMTP_REPLY(s, out, R_DATA);
+	smtp_data_begin(s);
+	return SMTP_OK;
+}
+
+static int
+cmd_rset(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	(void)a;
+	smtp_reset_transaction(s);
+	SMTP_REPLY(s, out, R_OK);
+	return SMTP_OK;
+}
+
+static int
+cmd_noop(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	(void)a;	/* RFC 5321 4.1.1.9: a parameter is allowed and ignored */
+	SMTP_REPLY(s, out, R_OK);
+	return SMTP_OK;
+}
+
+static int
+cmd_quit(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	(void)a;
+	SMTP_REPLY(s, out, R_BYE);
+	SMTP_COUNT(s, SMTP_QUIT);
+	s->state = SMTP_S_CLOSED;
+	return SMTP_CLOSE;
+}
+
+static int
+cmd_vrfy(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	(void)a;
+	SMTP_REPLY(s, out, R_VRFY);
+	return SMTP_OK;
+}
+
+static int
+cmd_help(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	(void)a;
+	SMTP_REPLY(s, out, R_HELP);
+	return SMTP_OK;
+}
+
+/* What a command's arguments must be; checked after the state. */
+enum { ARGS_ANY, ARGS_NONE, ARGS_SOME };
+
+static const struct smtp_command {
+	char verb[5];
+	uint8_t id;		/* enum smtp_cmd_id */
+	uint8_t args;		/* ARGS_* */
+	state_check_fn check;	/* NULL: any state */
+	action_fn action;
+	const char *syntax;	/* reply when the arguments are wrong */
+} commands[] = {
+	/* the hot one first */
+	{ "RCPT", SMTP_CMD_RCPT, ARGS_ANY, need_rcpt_state, cmd_rcpt, NULL },
+	{ "MAIL", SMTP_CMD_MAIL, ARGS_ANY, need_mail_state, cmd_mail, NULL },
+	{ "EHLO", SMTP_CMD_EHLO, ARGS_SOME, NULL, cmd_ehlo, R_SYN_EHLO },
+	{ "HELO", SMTP_CMD_HELO, ARGS_SOME, NULL, cmd_helo, R_SYN_HELO },
+	{ "DATA", SMTP_CMD_DATA, ARGS_NONE, need_data_state, cmd_data, R_SYN_DATA },
+	{ "RSET", SMTP_CMD_RSET, ARGS_NONE, NULL, cmd_rset, R_SYN_RSET },
+	{ "NOOP", SMTP_CMD_NOOP, ARGS_ANY, NULL, cmd_noop, NULL },
+	{ "QUIT", SMTP_CMD_QUIT, ARGS_NONE, NULL, cmd_quit, R_SYN_QUIT },
+	{ "VRFY", SMTP_CMD_VRFY, ARGS_SOME, NULL, cmd_vrfy, R_SYN_VRFY },
+	{ "HELP", SMTP_CMD_HELP, ARGS_ANY, NULL, cmd_help, NULL },
+};
+
+int
+smtp_command(struct smtp_session *s, const char *line, size_t n, struct smtp_out *out)
+{
+	size_t vl = 0;
+
+	while (vl < n && line[vl] != ' ')
+		vl++;
+	if (n == 0)
+		return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, R_EMPTY, sizeof(R_EMPTY) - 1);
+	for (size_t i = 0; vl == 4 && i < sizeof(commands) / sizeof(commands[0]); i++) {
+		const struct smtp_command *c = &commands[i];
+		const char *wrong;
+		size_t rn;
+
+		if (strncasecmp(line, c->verb, 4) != 0)
+			continue;
+		s->last_cmd = c->id;
+		/* state before syntax; a DATA without recipients is not an order error */
+		if (c->check != NULL && (wrong = c->check(s, &rn)) != NULL)
+			return refuse(s, out, wrong == R_NO_RCPT ? RG_C_SMTP_DATA_NO_RCPT : RG_C_SMTP_ERR_ORDER,
+				      wrong, rn);
+		struct args a = { line + vl, n - vl };
+		size_t an = trim(a).n;
+		if ((c->args == ARGS_NONE && an != 0) || (c->args == ARGS_SOME && an == 0))
+			return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, c->syntax, strlen(c->syntax));
+		return c->action(s, a, out);
+	}
+	s->last_cmd = SMTP_CMD_UNKNOWN;
+	return refuse(s, out, RG_C_SMTP_ERR_UNKNOWN_CMD, R_UNKNOWN, sizeof(R_UNKNOWN) - 1);
+}

@@ -1,0 +1,647 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	test_smtp - golden transcripts and unit tests of the SMTP engine
+ * DESCRIPTION
+ *	Every tests/smtp/NAME.in is fed through the engine and the
+ *	transcript compared with tests/smtp/NAME.ref. Each transcript runs
+ *	in several ways that must all give the same result: all bytes at
+ *	once with a large output buffer, one byte at a time, and in random
+ *	chunks (fixed seeds), the last two with an output buffer of only
+ *	SMTP_OUT_RESERVE bytes so the engine has to stop and resume.
+ *
+ *	.in syntax, one directive per line:
+ *	  # text          comment
+ *	  config K = V    configuration line (after a fixed base)
+ *	  table LINE      recipient table source line (no table lines: no
+ *	                  table loaded, RCPT gets 451)
+ *	  now N           the time (seconds) the engine is given
+ *	  C: text         client bytes, CRLF appended
+ *	  R: text         client bytes as they are
+ *	  timeout         the idle timer fires
+ *	  (blank line)    ends a group of C:/R: lines, which are sent as one
+ *	  Escapes in C:/R:: \r \n \t \0 \\ \xHH, and \{N,c} for N times c.
+ *	The transcript echoes C:/R: lines, then "S: " reply lines, then "L: "
+ *	log lines of that group; "= close" or "= drop" when the engine ends
+ *	the session; finally every non-zero counter.
+ *
+ *	SMTP_GOLDEN_UPDATE=1 writes the .ref files instead of comparing
+ *	(review them before committing).
+ * DIAGNOSTICS
+ *	A mismatch prints the mode, the expected and the actual transcript.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "smtp_harness.h"
+
+#define GOLDEN_DIR "tests/smtp"
+
+struct buf {
+	char *p;
+	size_t len, cap;
+};
+
+static void
+buf_add(struct buf *b, const char *p, size_t n)
+{
+	sh_append(&b->p, &b->len, &b->cap, p, n);
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b = { 0 };
+	char tmp[4096];
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+		buf_add(&b, tmp, n);
+	fclose(f);
+	if (b.p == NULL)
+		buf_add(&b, "", 0);
+	return b.p;
+}
+
+/* Decode the escapes of a C:/R: line into B. */
+static void
+unescape(struct buf *b, const char *s)
+{
+	while (*s != '\0') {
+		char c = *s++;
+		if (c != '\\' || *s == '\0') {
+			buf_add(b, &c, 1);
+			continue;
+		}
+		c = *s++;
+		switch (c) {
+		case 'r': buf_add(b, "\r", 1); break;
+		case 'n': buf_add(b, "\n", 1); break;
+		case 't': buf_add(b, "\t", 1); break;
+		case '0': buf_add(b, "", 1); break;
+		case 'x': {
+			char hex[3] = { s[0], s[0] ? s[1] : 0, 0 };
+			char v = (char)strtol(hex, NULL, 16);
+			buf_add(b, &v, 1);
+			s += strlen(hex);
+			break;
+		}
+		case '{': {
+			char *end;
+			long n = strtol(s, &end, 10);
+			char rc = end[1];
+			for (long i = 0; i < n; i++)
+				buf_add(b, &rc, 1);
+			s = strchr(end, '}');
+			s = s ? s + 1 : end + strlen(end);
+			break;
+		}
+		default: buf_add(b, &c, 1); break;
+		}
+	}
+}
+
+enum mode { M_WHOLE, M_BYTES, M_RANDOM1, M_RANDOM2, M_RANDOM3, M_MAX };
+static const char *const mode_names[M_MAX] = { "whole", "bytes", "random1", "random2", "random3" };
+
+struct run {
+	struct sh h;
+	struct smtp_session s;
+	struct buf out;		/* the transcript */
+	struct smtp_out o;
+	enum mode mode;
+	unsigned rnd;
+	bool ended;
+};
+
+static size_t
+chunk_size(struct run *r, size_t left)
+{
+	size_t n = left;
+
+	if (r->mode == M_BYTES)
+		n = 1;
+	else if (r->mode >= M_RANDOM1) {
+		r->rnd = r->rnd * 1103515245u + 12345u;
+		n = 1 + (r->rnd >> 16) % 40;
+	}
+	return n < left ? n : left;
+}
+
+/* Move the engine's replies into the transcript as "S: " lines. */
+static void
+drain(struct run *r, struct buf *replies)
+{
+	buf_add(replies, r->o.buf, r->o.len);
+	r->o.len = 0;
+}
+
+static void
+show_replies(struct run *r, struct buf *replies)
+{
+	const char *p = replies->p ? replies->p : "";
+	size_t n = replies->len;
+
+	while (n > 0) {
+		const char *e = memchr(p, '\n', n);
+		size_t l = e ? (size_t)(e - p) + 1 : n;
+		buf_str(&r->out, "S: ");
+		buf_add(&r->out, p, l - (l >= 2 && p[l - 2] == '\r' ? 2 : l >= 1 && p[l - 1] == '\n'));
+		buf_str(&r->out, "\n");
+		p += l;
+		n -= l;
+	}
+	replies->len = 0;
+}
+
+static void
+show_log(struct run *r)
+{
+	if (r->h.log_len > 0)
+		buf_add(&r->out, r->h.log, r->h.log_len);
+	r->h.log_len = 0;
+}
+
+static void
+show_rc(struct run *r, int rc)
+{
+	if (rc == SMTP_CLOSE)
+		buf_str(&r->out, "= close\n");
+	else if (rc == SMTP_DROP)
+		buf_str(&r->out, "= drop\n");
+	if (rc != SMTP_OK)
+		r->ended = true;
+}
+
+/* Feed one group of client bytes. */
+static void
+feed(struct run *r, const char *data, size_t len)
+{
+	struct buf replies = { 0 };
+	size_t pos = 0;
+	int rc = SMTP_OK;
+
+	while (pos < len && rc == SMTP_OK) {
+		size_t m = chunk_size(r, len - pos), off = 0;
+		while (off < m && rc == SMTP_OK) {
+			size_t used = 0;
+			rc = smtp_session_input(&r->s, (const uint8_t *)data + pos + off, m - off, &used, &r->o);
+			assert_true(used <= m - off);
+			if (rc == SMTP_DROP)
+				r->o.len = 0;	/* out is to be ignored */
+			/* with an empty output buffer the engine must make progress */
+			if (used == 0 && rc == SMTP_OK)
+				assert_int_not_equal(r->o.len, 0);
+			drain(r, &replies);
+			off += used;
+		}
+		pos += m;
+	}
+	show_replies(r, &replies);
+	show_log(r);
+	show_rc(r, rc);
+	free(replies.p);
+}
+
+/* Run the transcript TEXT in MODE; the transcript is left in r->out. */
+static void
+run_transcript(struct run *r, const char *text, enum mode mode)
+{
+	struct buf config = { 0 }, table = { 0 }, group = { 0 }, replies = { 0 };
+	bool have_table = false;
+	char *copy = strdup(text), *save = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->mode = mode;
+	r->rnd = (unsigned)mode * 7919u;
+	buf_add(&config, "", 0);
+	buf_add(&table, "", 0);
+	/* first pass: configuration and table */
+	for (char *l = strtok_r(copy, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(l, "config ", 7) == 0) {
+			buf_str(&config, l + 7);
+			buf_str(&config, "\n");
+		} else if (strncmp(l, "table ", 6) == 0) {
+			buf_str(&table, l + 6);
+			buf_str(&table, "\n");
+			have_table = true;
+		}
+	}
+	free(copy);
+	assert_int_equal(sh_init(&r->h, config.p, have_table ? table.p : NULL), 0);
+	free(config.p);
+	free(table.p);
+
+	size_t cap = mode == M_WHOLE ? 65536 : SMTP_OUT_RESERVE;
+	r->o.buf = malloc(cap);
+	r->o.cap = cap;
+	smtp_session_init(&r->s, &r->h.ctx, "192.0.2.1");
+	assert_int_equal(smtp_session_banner(&r->s, &r->o), SMTP_OK);
+	drain(r, &replies);
+	show_replies(r, &replies);
+
+	const char *p = text;
+	while (*p != '\0' && !r->ended) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *l = strndup(p, n);
+		p += n + (nl != NULL);
+
+		bool client = (l[0] == 'C' || l[0] == 'R') && l[1] == ':' && (l[2] == ' ' || l[2] == '\0');
+		if (client) {
+			unescape(&group, l + (l[2] ? 3 : 2));
+			if (l[0] == 'C')
+				buf_add(&group, "\r\n", 2);
+			buf_str(&r->out, l);
+			buf_str(&r->out, "\n");
+		}
+		if ((!client || *p == '\0') && group.len > 0) {
+			feed(r, group.p, group.len);
+			group.len = 0;
+		}
+		if (strncmp(l, "now ", 4) == 0) {
+			r->h.ctx.now = strtoull(l + 4, NULL, 10);
+		} else if (strcmp(l, "timeout") == 0 && !r->ended) {
+			buf_str(&r->out, "timeout\n");
+			int rc = smtp_session_timeout(&r->s, &r->o);
+			drain(r, &replies);
+			show_replies(r, &replies);
+			show_log(r);
+			show_rc(r, rc);
+		}
+		free(l);
+	}
+	smtp_session_fini(&r->s);
+	assert_int_equal(r->h.bufs_out, 0);	/* every buffer came back */
+	buf_str(&r->out, "counters:");
+	for (unsigned i = 0; i < RG_C_MAX; i++) {
+		char tmp[128];
+		if (r->h.ctr[i] == 0)
+			continue;
+		snprintf(tmp, sizeof(tmp), " %s=%llu", rg_counter_info[i].name, (unsigned long long)r->h.ctr[i]);
+		buf_str(&r->out, tmp);
+	}
+	buf_str(&r->out, "\n");
+	free(group.p);
+	free(replies.p);
+	free(r->o.buf);
+	sh_fini(&r->h);
+}
+
+static void
+test_golden(void **state)
+{
+	const char *name = *state;
+	char path[512];
+	struct run r;
+
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.in", name);
+	char *in = read_file(path);
+	assert_non_null(in);
+	snprintf(path, sizeof(path), GOLDEN_DIR "/%s.ref", name);
+
+	if (getenv("SMTP_GOLDEN_UPDATE") != NULL) {
+		run_transcript(&r, in, M_WHOLE);
+		FILE *f = fopen(path, "wb");
+		assert_non_null(f);
+		fwrite(r.out.p, 1, r.out.len, f);
+		fclose(f);
+		free(r.out.p);
+		free(in);
+		return;
+	}
+	char *ref = read_file(path);
+	assert_non_null(ref);
+	for (enum mode m = 0; m < M_MAX; m++) {
+		run_transcript(&r, in, m);
+		if (strcmp(r.out.p, ref) != 0) {
+			print_error("%s: mode %s differs from %s\n--- expected\n%s--- got\n%s", name,
+				    mode_names[m], path, ref, r.out.p);
+			free(r.out.p);
+			fail();
+		}
+		free(r.out.p);
+	}
+	free(ref);
+	free(in);
+}
+
+/* ---- targeted tests ---- */
+
+/* A relay that records what it is given. */
+struct rec_relay {
+	struct buf data;
+	int begins, ends, aborts;
+	bool pending;
+};
+
+static int
+rec_begin(void *arg, struct smtp_session *s)
+{
+	(void)s;
+	((struct rec_relay *)arg)->begins++;
+	return 0;
+}
+
+static int
+rec_data(void *arg, struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	(void)s;
+	buf_add(&((struct rec_relay *)arg)->data, (const char *)p, n);
+	return 0;
+}
+
+static int
+rec_end(void *arg, struct smtp_session *s, bool ok, struct smtp_out *out)
+{
+	struct rec_relay *rr = arg;
+	static const char r250[] = "250 2.0.0 Ok: queued as TEST\r\n";
+
+	(void)s;
+	if (!ok) {
+		rr->aborts++;
+		return 0;
+	}
+	rr->ends++;
+	if (rr->pending)
+		return SMTP_RELAY_PENDING;
+	memcpy(out->buf + out->len, r250, sizeof(r250) - 1);
+	out->len += sizeof(r250) - 1;
+	return 0;
+}
+
+static const struct smtp_relay_ops rec_ops = { rec_begin, rec_data, rec_end };
+
+/* Feed all of DATA in chunks of STEP bytes; replies collected in OUT (large). */
+static int
+feed_steps(struct smtp_session *s, const char *data, size_t step, struct smtp_out *o)
+{
+	size_t len = strlen(data), pos = 0;
+	int rc = SMTP_OK;
+
+	while (pos < len && rc == SMTP_OK) {
+		size_t m = len - pos < step ? len - pos : step, used;
+		rc = smtp_session_input(s, (const uint8_t *)data + pos, m, &used, o);
+		assert_true(used > 0 || rc != SMTP_OK || s->state == SMTP_S_RELAY_WAIT);
+		if (used == 0)
+			break;
+		pos += used;
+	}
+	return rc;
+}
+
+static void
+test_relay_data_exact(void **state)
+{
+	static const char msg[] =
+		"Subject: x\r\n\r\n..stuffed\r\n..\r\n.x\r\nlast.\r\n";
+	static const char session[] =
+		"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n";
+	(void)state;
+
+	/* every chunk size must give the relay the same bytes */
+	for (size_t step = 1; step <= sizeof(msg) + 8; step++) {
+		struct sh h;
+		struct rec_relay rr = { 0 };
+		struct smtp_session s;
+		char ob[65536];
+		struct smtp_out o = { ob, 0, sizeof(ob) };
+		char all[512];
+
+		assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
+		h.ctx.relay = &rec_ops;
+		h.ctx.relay_arg = &rr;
+		smtp_session_init(&s, &h.ctx, "192.0.2.7");
+		snprintf(all, sizeof(all), "%s%s.\r\nQUIT\r\n", session, msg);
+		assert_int_equal(feed_steps(&s, all, step, &o), SMTP_CLOSE);
+		assert_int_equal(rr.begins, 1);
+		assert_int_equal(rr.ends, 1);
+		assert_int_equal(rr.aborts, 0);
+		assert_int_equal(rr.data.len, sizeof(msg) - 1);
+		assert_memory_equal(rr.data.p, msg, sizeof(msg) - 1);
+		ob[o.len] = '\0';
+		assert_non_null(strstr(ob, "354 End data"));
+		assert_non_null(strstr(ob, "250 2.0.0 Ok: queued as TEST\r\n221 2.0.0 Bye\r\n"));
+		smtp_session_fini(&s);
+		assert_int_equal(h.bufs_out, 0);
+		free(rr.data.p);
+		sh_fini(&h);
+	}
+}
+
+static void
+test_relay_pending(void **state)
+{
+	struct sh h;
+	struct rec_relay rr = { .pending = true };
+	struct smtp_session s;
+	char ob[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	size_t used;
+	static const char in[] =
+		"EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\nNOOP\r\n";
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
+	h.ctx.relay = &rec_ops;
+	h.ctx.relay_arg = &rr;
+	smtp_session_init(&s, &h.ctx, "192.0.2.7");
+	assert_int_equal(smtp_session_input(&s, (const uint8_t *)in, sizeof(in) - 1, &used, &o), SMTP_OK);
+	/* stopped after the end marker: NOOP waits for the relay's reply */
+	assert_int_equal(used, sizeof(in) - 1 - strlen("NOOP\r\n"));
+	assert_int_equal(s.state, SMTP_S_RELAY_WAIT);
+	assert_int_equal(smtp_session_input(&s, (const uint8_t *)in + used, 6, &used, &o), SMTP_OK);
+	assert_int_equal(used, 0);
+	o.len = 0;
+	assert_int_equal(smtp_session_relay_reply(&s, "250 2.0.0 Ok\r\n", 14, &o), SMTP_OK);
+	assert_int_equal(smtp_session_input(&s, (const uint8_t *)"NOOP\r\n", 6, &used, &o), SMTP_OK);
+	assert_int_equal(used, 6);
+	assert_int_equal(o.len, 28);
+	assert_memory_equal(ob, "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n", 28);
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
+static void
+test_relay_abort_bare_lf(void **state)
+{
+	struct sh h;
+	struct rec_relay rr = { 0 };
+	struct smtp_session s;
+	char ob[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
+	h.ctx.relay = &rec_ops;
+	h.ctx.relay_arg = &rr;
+	smtp_session_init(&s, &h.ctx, "192.0.2.7");
+	/* "\n.\n" and "\r\n.\n" must not end the message; only CRLF.CRLF does */
+	assert_int_equal(feed_steps(&s, "HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n"
+				       "a\n.\nMAIL FROM:<x@y.example>\r\n.\nb\r\n.\r\n", 7, &o), SMTP_OK);
+	assert_int_equal(rr.aborts, 1);
+	assert_int_equal(rr.ends, 0);
+	ob[o.len] = '\0';
+	assert_non_null(strstr(ob, "354 End data with <CR><LF>.<CR><LF>\r\n550 5.5.2 "));
+	/* the smuggled MAIL was data: only the real one got 250 2.1.0 */
+	assert_null(strstr(strstr(ob, "250 2.1.0") + 1, "250 2.1.0"));
+	assert_int_equal(h.ctr[RG_C_SMTP_DATA_BARE_NEWLINE], 1);
+	smtp_session_fini(&s);
+	free(rr.data.p);
+	sh_fini(&h);
+}
+
+static void
+test_log_rate_limit(void **state)
+{
+	struct sh h;
+	struct smtp_session s;
+	char ob[65536];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	(void)state;
+
+	assert_int_equal(sh_init(&h, "smtpd_hard_error_limit = 1000\n", "alice@example.com\n"), 0);
+	h.ctx.log_per_sec = 3;
+	h.ctx.now = 100;
+	smtp_session_init(&s, &h.ctx, "192.0.2.9");
+	assert_int_equal(feed_steps(&s, "EHLO c\r\nMAIL FROM:<>\r\n", 100, &o), SMTP_OK);
+	for (int i = 0; i < 10; i++) {
+		o.len = 0;
+		assert_int_equal(feed_steps(&s, "RCPT TO:<nobody@example.com>\r\n", 100, &o), SMTP_OK);
+	}
+	/* 3 lines in second 100, 7 suppressed and counted */
+	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_UNKNOWN], 10);
+	assert_int_equal(h.ctr[RG_C_SMTP_LOG_SUPPRESSED], 7);
+	assert_non_null(strstr(h.log, "L: NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 550 5.1.1 "
+				      "<nobody@example.com>: Recipient address rejected: User unknown; "
+				      "from=<> to=<nobody@example.com> proto=ESMTP helo=<c>\n"));
+	h.log_len = 0;
+	h.ctx.now = 101;
+	smtp_log_flush(&h.ctx);
+	assert_string_equal(h.log, "L: 7 reject lines suppressed\n");
+	h.log_len = 0;
+	h.log[0] = '\0';
+	smtp_log_flush(&h.ctx);	/* nothing more to say */
+	assert_int_equal(h.log_len, 0);
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
+static void
+test_no_line_buffer(void **state)
+{
+	struct sh h;
+	struct smtp_session s;
+	char ob[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	size_t used;
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, NULL), 0);
+	h.alloc_fail_after = 0;
+	smtp_session_init(&s, &h.ctx, "192.0.2.9");
+	/* a complete line needs no buffer; a partial one does */
+	assert_int_equal(smtp_session_input(&s, (const uint8_t *)"NOOP\r\nNO", 8, &used, &o), SMTP_CLOSE);
+	assert_int_equal(used, 8);
+	ob[o.len] = '\0';
+	assert_string_equal(ob, "250 2.0.0 Ok\r\n421 4.3.2 Error: out of buffers, try again later\r\n");
+	assert_int_equal(h.ctr[RG_C_SMTP_NO_LINEBUF], 1);
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
+static void
+test_table_swap(void **state)
+{
+	struct sh h;
+	struct smtp_session s;
+	char ob[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
+	smtp_session_init(&s, &h.ctx, "192.0.2.9");
+	assert_int_equal(feed_steps(&s, "HELO c\r\nMAIL FROM:<>\r\n", 100, &o), SMTP_OK);
+	/* the table is read at each RCPT: unloading it gives 451 at once */
+	__atomic_store_n(&h.cur, NULL, __ATOMIC_RELEASE);
+	o.len = 0;
+	assert_int_equal(feed_steps(&s, "RCPT TO:<alice@example.com>\r\n", 100, &o), SMTP_OK);
+	assert_memory_equal(ob, "451 4.3.0 ", 10);
+	__atomic_store_n(&h.cur, h.tbl, __ATOMIC_RELEASE);
+	o.len = 0;
+	assert_int_equal(feed_steps(&s, "RCPT TO:<alice@example.com>\r\n", 100, &o), SMTP_OK);
+	assert_memory_equal(ob, "250 2.1.5 ", 10);
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
+static int
+has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a > b && strcmp(s + a - b, suf) == 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest fixed[] = {
+		cmocka_unit_test(test_relay_data_exact),
+		cmocka_unit_test(test_relay_pending),
+		cmocka_unit_test(test_relay_abort_bare_lf),
+		cmocka_unit_test(test_log_rate_limit),
+		cmocka_unit_test(test_no_line_buffer),
+		cmocka_unit_test(test_table_swap),
+	};
+	size_t nf = sizeof(fixed) / sizeof(fixed[0]), n = 0, cap = 64;
+	char **names = calloc(cap, sizeof(*names));
+	DIR *d = opendir(GOLDEN_DIR);
+	struct dirent *e;
+
+	msg_set_verbose(0);
+	if (d == NULL) {
+		fprintf(stderr, "test_smtp: cannot open %s (run from the source root)\n", GOLDEN_DIR);
+		return 1;
+	}
+	while ((e = readdir(d)) != NULL && n < cap)
+		if (has_suffix(e->d_name, ".in"))
+			names[n++] = strndup(e->d_name, strlen(e->d_name) - 3);
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_names);
+
+	struct CMUnitTest *tests = calloc(n + nf, sizeof(*tests));
+	for (size_t i = 0; i < n; i++) {
+		tests[i].name = names[i];
+		tests[i].test_func = test_golden;
+		tests[i].initial_state = names[i];
+	}
+	memcpy(tests + n, fixed, sizeof(fixed));
+	int rc = _cmocka_run_group_tests("smtp", tests, n + nf, NULL, NULL);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(tests);
+	return rc;
+}

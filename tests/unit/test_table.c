@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	test_table.c - unit tests of the recipient table
+ * DESCRIPTION
+ *	Builds tables with the builder, loads them with the verifying
+ *	loader and checks: every member of a 100k random set is found
+ *	(single and burst); a million random non-members are never
+ *	accepted; catch-all and delimiter rules; duplicates; source line
+ *	syntax; the file written atomically; and that each kind of corrupt
+ *	file is refused with its own reason.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rcptgate/table_format.h>
+
+#include "table/tbl.h"
+
+static uint64_t rng_state = 0x243f6a8885a308d3;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * UINT64_C(2685821657736338717);
+}
+
+/* A random address "xxxxxxxx.NNN@dN.example" into BUF; local part from 2 words. */
+static size_t
+random_addr(char *buf, size_t cap, unsigned n_domains)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	uint64_t r = rng(), r2 = rng();
+	char local[24];
+	size_t ll = 4 + r % 12;
+
+	for (size_t i = 0; i < ll; i++)
+		local[i] = al[(r2 >> (i * 5 % 60)) % 36 ^ (i & 1)];
+	local[ll] = '\0';
+	return (size_t)snprintf(buf, cap, "%s.%llu@d%u.example", local,
+				(unsigned long long)(rng() % 100000), (unsigned)(r % n_domains));
+}
+
+static int
+add(struct tbl_builder *b, const char *line)
+{
+	char err[256];
+
+	return tbl_builder_add_line(b, line, strlen(line), err, sizeof(err));
+}
+
+static struct tbl *
+finish(struct tbl_builder *b, void **img, size_t *len)
+{
+	char err[256];
+	struct tbl *t = NULL;
+
+	if (tbl_builder_finish(b, img, len, err, sizeof(err)) != 0)
+		fail_msg("finish: %s", err);
+	if (tbl_open_buffer(*img, *len, &t, err, sizeof(err)) != 0)
+		fail_msg("open: %s", err);
+	return t;
+}
+
+static enum tbl_rule
+look(const struct tbl *t, const char *s, const char *delims)
+{
+	struct rg_addr a;
+
+	if (rg_addr_normalize(s, strlen(s), tbl_addr_flags(t), &a) != RG_ADDR_OK)
+		fail_msg("cannot normalise '%s'", s);
+	return tbl_lookup(t, &a, delims);
+}
+
+#define N_MEMBERS 100000
+#define N_STRANGERS 1000000
+
+static void
+test_members_and_strangers(void **state)
+{
+	struct tbl_builder *b = tbl_builder_new(0);
+	char (*m)[64] = malloc(N_MEMBERS * sizeof(*m));
+	void *img;
+	size_t len;
+
+	(void)state;
+	assert_non_null(b);
+	assert_non_null(m);
+	for (size_t i = 0; i < N_MEMBERS; i++) {
+		random_addr(m[i], sizeof(m[i]), 20);
+		assert_int_equal(add(b, m[i]), 0);
+	}
+	struct tbl *t = finish(b, &img, &len);
+	struct tbl_build_stats st;
+	tbl_builder_stats(b, &st);
+	assert_int_equal(tbl_n_addresses(t) + st.duplicates, N_MEMBERS);
+	assert_int_equal(tbl_n_domains(t), 20);
+	assert_true(tbl_n_addresses(t) > N_MEMBERS * 99 / 100);
+
+	/* every member, single */
+	for (size_t i = 0; i < N_MEMBERS; i++)
+		if (look(t, m[i], "+") != TBL_RULE_EXACT)
+			fail_msg("member %zu '%s' not found", i, m[i]);
+	/* every member, burst, upper-cased (folding) */
+	static struct rg_addr a[100];
+	const struct rg_addr *pa[100];
+	enum tbl_rule out[100];
+	for (size_t i = 0; i < N_MEMBERS; i += 100) {
+		for (size_t j = 0; j < 100; j++) {
+			char up[64];
+			size_t l = strlen(m[i + j]);
+			for (size_t k = 0; k <= l; k++)
+				up[k] = (m[i + j][k] >= 'a' && m[i + j][k] <= 'z') ? m[i + j][k] - 32 : m[i + j][k];
+			assert_int_equal(rg_addr_normalize(up, l, 0, &a[j]), RG_ADDR_OK);
+			pa[j] = &a[j];
+		}
+		assert_int_equal(tbl_lookup_burst(t, pa, 100, "+", out), 100);
+		for (size_t j = 0; j < 100; j++)
+			if (out[j] != TBL_RULE_EXACT)
+				fail_msg("burst: member '%s' got %s", m[i + j], tbl_rule_name(out[j]));
+	}
+
+	/* strangers in served domains: never accepted (burst of 32 and single) */
+	char s[64];
+	uint64_t none = 0;
+	for (size_t i = 0; i < N_STRANGERS; i += 32) {
+		for (size_t j = 0; j < 32; j++) {
+			size_t l = random_addr(s, sizeof(s), 20);
+			s[0] = '_';	/* members start with a letter or digit */
+			assert_int_equal(rg_addr_normalize(s, l, 0, &a[j]), RG_ADDR_OK);
+			pa[j] = &a[j];
+		}
+		tbl_lookup_burst(t, pa, 32, "+", out);
+		for (size_t j = 0; j < 32; j++) {
+			if (out[j] != TBL_RULE_NONE)
+				fail_msg("stranger '%s' got %s", a[j].buf, tbl_rule_name(out[j]));
+			none++;
+		}
+		if (tbl_lookup(t, &a[0], "+") != TBL_RULE_NONE)
+			fail_msg("stranger '%s' accepted by single lookup", a[0].buf);
+	}
+	assert_true(none >= N_STRANGERS);
+	/* strangers in other domains */
+	assert_int_equal(look(t, "x@d20.example", "+"), TBL_RULE_NO_DOMAIN);
+	assert_int_equal(look(t, "postmaster", "+"), TBL_RULE_NO_DOMAIN);
+
+	tbl_close(t);
+	free(img);
+	free(m);
+	tbl_builder_free(b);
+}
+
+static struct tbl *
+small_table(unsigned flags, void **img, size_t *len, struct tbl_builder **bp)
+{
+	static const char *const lines[] = {
+		"# recipients",
+		"",
+		"   alice@example.com  ",
+		"Bob@Example.com OK",
+		"<carol@example.com>",
+		"\"dave\"@example.com\tOK",
+		"alice@example.com",		/* duplicate */
+		"ALICE@EXAMPLE.COM",		/* duplicate after folding */
+		"@catchall.example",
+		"@catchall.example",		/* duplicate catch-all */
+		"info@catchall.example",
+		"joe@plus.example",
+		"joe-list@plus.example",
+		"MixedCase@exact.example",
+		"line-with-cr@example.com\r",
+	};
+	struct tbl_builder *b = tbl_builder_new(flags);
+
+	assert_non_null(b);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++)
+		if (add(b, lines[i]) != 0)
+			fail_msg("line '%s' refused", lines[i]);
+	struct tbl *t = finish(b, img, len);
+	*bp = b;
+	return t;
+}
+
+static void
+test_rules(void **state)
+{
+	struct tbl_builder *b;
+	void *img;
+	size_t len;
+	struct tbl *t = small_table(0, &img, &len, &b);
+	struct tbl_build_stats st;
+
+	(void)state;
+	tbl_builder_stats(b, &st);
+	assert_int_equal(st.duplicates, 3);
+	assert_int_equal(tbl_n_addresses(t), 9);
+	assert_int_equal(tbl_n_domains(t), 4);
+	assert_int_equal(tbl_n_catchall(t), 1);
+	assert_int_equal(st.catchall, 1);
+
+	assert_int_equal(look(t, "alice@example.com", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "bob@example.com", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "carol@EXAMPLE.com", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "dave@example.com", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "line-with-cr@example.com", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "mixedcase@exact.example", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "eve@example.com", "+"), TBL_RULE_NONE);
+	/* delimiter: base address */
+	assert_int_equal(look(t, "alice+news@example.com", "+"), TBL_RULE_BASE);
+	assert_int_equal(look(t, "alice+news@example.com", ""), TBL_RULE_NONE);
+	assert_int_equal(look(t, "alice-news@example.com", "+"), TBL_RULE_NONE);
+	assert_int_equal(look(t, "alice-news@example.com", "+-"), TBL_RULE_BASE);
+	assert_int_equal(look(t, "eve+x@example.com", "+"), TBL_RULE_NONE);
+	/* exact beats the base address */
+	assert_int_equal(look(t, "joe-list@plus.example", "-"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "joe-other@plus.example", "-"), TBL_RULE_BASE);
+	/* catch-all: exact first, then base, then catch-all */
+	assert_int_equal(look(t, "info@catchall.example", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "info+x@catchall.example", "+"), TBL_RULE_BASE);
+	assert_int_equal(look(t, "anyone@catchall.example", "+"), TBL_RULE_CATCHALL);
+	assert_int_equal(look(t, "anyone@sub.catchall.example", "+"), TBL_RULE_NO_DOMAIN);
+	assert_int_equal(look(t, "alice@example.org", "+"), TBL_RULE_NO_DOMAIN);
+	assert_true(tbl_domain_served(t, "plus.example", 12));
+	assert_false(tbl_domain_served(t, "plus.exampl", 11));
+
+	/* burst agrees with single on a mix, including more than TBL_BURST_MAX */
+	static const char *const mix[] = { "alice@example.com", "alice+x@example.com", "zed@example.com",
+					   "q@catchall.example", "q@nowhere.example", "postmaster" };
+	struct rg_addr a[70];
+	const struct rg_addr *pa[70];
+	enum tbl_rule out[70];
+	for (size_t i = 0; i < 70; i++) {
+		const char *s = mix[i % 6];
+		assert_int_equal(rg_addr_normalize(s, strlen(s), 0, &a[i]), RG_ADDR_OK);
+		pa[i] = &a[i];
+	}
+	assert_int_equal(tbl_lookup_burst(t, pa, 70, "+", out), 70);
+	for (size_t i = 0; i < 70; i++)
+		assert_int_equal(out[i], tbl_lookup(t, &a[i], "+"));
+	assert_int_equal(out[1], TBL_RULE_BASE);
+	assert_int_equal(out[3], TBL_RULE_CATCHALL);
+	assert_int_equal(out[4], TBL_RULE_NO_DOMAIN);
+
+	tbl_close(t);
+	free(img);
+	tbl_builder_free(b);
+}
+
+static void
+test_case_exact(void **state)
+{
+	struct tbl_builder *b;
+	void *img;
+	size_t len;
+	struct tbl *t = small_table(RG_ADDR_F_CASE_EXACT, &img, &len, &b);
+
+	(void)state;
+	assert_int_equal(tbl_addr_flags(t), RG_ADDR_F_CASE_EXACT);
+	assert_int_equal(look(t, "MixedCase@EXACT.example", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "mixedcase@exact.example", "+"), TBL_RULE_NONE);
+	assert_int_equal(look(t, "Bob@example.com", "+"), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "bob@example.com", "+"), TBL_RULE_NONE);
+	tbl_close(t);
+	free(img);
+	tbl_builder_free(b);
+}
+
+static void
+test_bad_lines(void **state)
+{
+	static const char *const bad[] = {
+		"not an address", "user", "user@", "@", "@bad..domain", "a@b@c", "user@example.com REJECT",
+		"user@example.com 550 no", "postmaster", "x@exa(mple.com",
+	};
+	struct tbl_builder *b = tbl_builder_new(0);
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (tbl_builder_add_line(b, bad[i], strlen(bad[i]), err, sizeof(err)) != -EINVAL)
+			fail_msg("bad line '%s' accepted", bad[i]);
+		assert_true(err[0] != '\0');
+	}
+	assert_int_equal(tbl_builder_add_line(b, "a\0b@x.com", 9, err, sizeof(err)), -EINVAL);
+	tbl_builder_free(b);
+}
+
+/* Empty source: a valid table that serves no domain. */
+static void
+test_empty(void **state)
+{
+	struct tbl_builder *b = tbl_builder_new(0);
+	void *img;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(add(b, "# nothing"), 0);
+	struct tbl *t = finish(b, &img, &len);
+	assert_int_equal(tbl_n_addresses(t), 0);
+	assert_int_equal(look(t, "a@b.example", "+"), TBL_RULE_NO_DOMAIN);
+	tbl_close(t);
+	free(img);
+	tbl_builder_free(b);
+}
+
+static void
+test_write_and_open(void **state)
+{
+	char dir[] = "/tmp/rgtblXXXXXX", path[64], err[256];
+	struct tbl_builder *b = tbl_builder_new(0);
+	struct tbl *t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.tbl", dir);
+	assert_int_equal(add(b, "user@example.com"), 0);
+	assert_int_equal(tbl_builder_write(b, path, err, sizeof(err)), 0);
+	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), 0);
+	assert_int_equal(look(t, "user@example.com", ""), TBL_RULE_EXACT);
+	assert_int_equal(tbl_size(t), (uint64_t)tbl_size(t));
+	tbl_close(t);
+	unlink(path);
+	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), -ENOENT);
+	assert_null(t);
+	assert_non_null(strstr(err, path));
+	/* the temporary file is gone: the directory is empty again */
+	assert_int_equal(rmdir(dir), 0);
+	tbl_builder_free(b);
+}
+
+/* ---- corrupt files ---- */
+
+static void
+reseal(void *img, size_t len)
+{
+	struct tbl_file_header h;
+
+	memcpy(&h, img, sizeof(h));
+	h.payload_sum = rg_hash64((char *)img + sizeof(h), len - sizeof(h), 0);
+	h.header_sum = 0;
+	h.header_sum = rg_hash64(&h, sizeof(h), 0);
+	memcpy(img, &h, sizeof(h));
+}
+
+enum corruption {
+	C_TRUNC_HEADER, C_TRUNC_PAYLOAD, C_MAGIC, C_VERSION, C_HEADER_SUM, C_PAYLOAD_BYTE,
+	C_SLOT_OUT_OF_BLOB, C_SECTION_OUTSIDE, C_SECTIONS_OVERLAP, C_FLAGS, C_COUNTS, C_DOMAIN_TAG,
+	C_BUCKETS, C_MAX
+};
+
+struct corrupt_case {
+	enum corruption c;
+	int rc;
+	const char *why;	/* substring of the reason */
+};
+
+static const struct corrupt_case corrupt_cases[] = {
+	{ C_TRUNC_HEADER, -EINVAL, "truncated" },
+	{ C_TRUNC_PAYLOAD, -EINVAL, "outside" },
+	{ C_MAGIC, -EINVAL, "magic" },
+	{ C_VERSION, -EPROTONOSUPPORT, "version 2" },
+	{ C_HEADER_SUM, -EINVAL, "header checksum" },
+	{ C_PAYLOAD_BYTE, -EINVAL, "payload checksum" },
+	{ C_SLOT_OUT_OF_BLOB, -EINVAL, "outside the key blob" },
+	{ C_SECTION_OUTSIDE, -EINVAL, "outside" },
+	{ C_SECTIONS_OVERLAP, -EINVAL, "overlap" },
+	{ C_FLAGS, -EINVAL, "flags" },
+	{ C_COUNTS, -EINVAL, "counts" },
+	{ C_DOMAIN_TAG, -EINVAL, "tag" },
+	{ C_BUCKETS, -EINVAL, "bucket" },
+};
+
+/* First non-empty slot whose key is an address (or a domain when DOM). */
+static uint64_t *
+find_slot(char *img, bool dom)
+{
+	struct tbl_file_header *h = (void *)img;
+	uint64_t *slots = (uint64_t *)(void *)(img + h->slots_off);
+
+	for (uint64_t i = 0; i < h->n_slots; i++)
+		if (slots[i] != 0 && (img[h->blob_off + tbl_fmt_slot_off(slots[i])] == '@') == dom)
+			return &slots[i];
+	fail_msg("no slot found");
+	return NULL;
+}
+
+static void
+test_corrupt(void **state)
+{
+	struct tbl_builder *b;
+	void *good;
+	size_t len;
+	struct tbl *t = small_table(0, &good, &len, &b);
+
+	(void)state;
+	tbl_close(t);
+	_Static_assert(sizeof(corrupt_cases) / sizeof(corrupt_cases[0]) == C_MAX, "one case per corruption");
+	for (size_t i = 0; i < C_MAX; i++) {
+		const struct corrupt_case *cc = &corrupt_cases[i];
+		char *img = aligned_alloc(64, (len + 63) / 64 * 64);
+		struct tbl_file_header *h = (void *)img;
+		size_t l = len;
+		char err[256] = "";
+
+		memcpy(img, good, len);
+		switch (cc->c) {
+		case C_TRUNC_HEADER:
+			l = 100;
+			break;
+		case C_TRUNC_PAYLOAD:
+			l = len - 1;
+			break;
+		case C_MAGIC:
+			img[0] ^= 1;
+			break;
+		case C_VERSION:
+			h->version = 2;
+			reseal(img, l);
+			break;
+		case C_HEADER_SUM:
+			h->n_slots++;
+			break;
+		case C_PAYLOAD_BYTE:
+			img[len - 3] ^= 0x20;
+			break;
+		case C_SLOT_OUT_OF_BLOB: {
+			uint64_t *s = find_slot(img, false);
+			*s = tbl_fmt_slot_make(tbl_fmt_slot_fp(*s), tbl_fmt_slot_len(*s), h->blob_size - 2);
+			reseal(img, l);
+			break;
+		}
+		case C_SECTION_OUTSIDE:
+			h->blob_size += 64;
+			reseal(img, l);
+			break;
+		case C_SECTIONS_OVERLAP:
+			h->slots_off -= 64;
+			reseal(img, l);
+			break;
+		case C_FLAGS:
+			h->flags |= 0x80;
+			reseal(img, l);
+			break;
+		case C_COUNTS:
+			h->n_addresses--;
+			reseal(img, l);
+			break;
+		case C_DOMAIN_TAG: {
+			uint64_t *s = find_slot(img, true);
+			img[h->blob_off + tbl_fmt_slot_off(*s) + tbl_fmt_slot_len(*s)] = 7;
+			reseal(img, l);
+			break;
+		}
+		case C_BUCKETS:
+			h->n_buckets = 1;
+			reseal(img, l);
+			break;
+		case C_MAX:
+			break;
+		}
+		t = NULL;
+		int rc = tbl_open_buffer(img, l, &t, err, sizeof(err));
+		if (rc != cc->rc || t != NULL || strstr(err, cc->why) == NULL)
+			fail_msg("corruption %zu: rc %d (want %d), reason '%s' (want '%s')", i, rc, cc->rc, err,
+				 cc->why);
+		free(img);
+	}
+	/* the good image still loads (the cases above are not vacuous) */
+	assert_int_equal(tbl_open_buffer(good, len, &t, NULL, 0), 0);
+	tbl_close(t);
+	free(good);
+	tbl_builder_free(b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rules),
+		cmocka_unit_test(test_case_exact),
+		cmocka_unit_test(test_bad_lines),
+		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_write_and_open),
+		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_members_and_strangers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
