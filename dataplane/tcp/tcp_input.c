@@ -1,0 +1,710 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tcp_input.c - the server-side TCP state machine (RFC 9293)
+ * DESCRIPTION
+ *	tcp_input() takes one parsed segment: a SYN to the listen address
+ *	makes a SYN-RECEIVED entry (or, past syn_backlog entries, a SYN
+ *	cookie reply that keeps no state); the ACK of our SYN-ACK (or a
+ *	valid cookie) establishes the connection and the application
+ *	writes its greeting. Segments of established connections go
+ *	through RFC 9293 3.10.7.4: acceptability against the receive
+ *	window, RST and SYN (RFC 5961 challenge ACKs), ACK (send buffer,
+ *	RTT, window), text (in order only: out-of-order segments are
+ *	dropped and answered with a duplicate ACK; overlaps are trimmed),
+ *	FIN.
+ *
+ *	Closing: when the application says close (after 221), the stack
+ *	waits for the client's FIN and answers FIN+ACK (passive close, no
+ *	TIME_WAIT). If no FIN comes within TCP_CLOSE_FALLBACK_MS it sends
+ *	its own FIN; when the client's FIN follows, it is acknowledged
+ *	and the connection forgotten at once (again no TIME_WAIT: a lost
+ *	last ACK only earns the client an RST for its retransmitted FIN).
+ *
+ *	A client that sends data before it has acknowledged our greeting
+ *	is reset (SMTP is server-speaks-first; RFC 5321 4.3.1).
+ * DIAGNOSTICS
+ *	Counters only (RG_C_TCP_*).
+ * TRUST
+ *	Every segment is untrusted; the only state created for a bare SYN
+ *	is a capped SYN-RECEIVED entry, and under pressure none at all.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rcptgate/counters.h>
+
+#include "tcp/tcp_impl.h"
+
+#define TCP_RTO_INIT_MS 1000		/* RFC 6298 2.1 */
+#define TCP_RTO_MIN_MS 200		/* as Linux; RFC 6298 says 1 s (SHOULD) */
+#define TCP_RTO_MAX_MS 60000
+#define TCP_SYNACK_RETRIES 5
+#define TCP_MAX_REXMT 8			/* about 2 minutes with backoff */
+#define TCP_CLOSE_FALLBACK_MS 2000	/* wait for the client's FIN after 221 */
+#define TCP_CLOSE_LINGER_MS 15000	/* then give the FIN exchange this long */
+#define TCP_DELACK_MS 40
+#define TCP_MAX_ACK_BEHIND 65535	/* RFC 5961 5.2: largest window we ever grant */
+#define TCP_CWND_MAX 65535
+
+static uint16_t
+tcp_clamp_mss(uint16_t mss)
+{
+	if (mss == 0)
+		return TCP_DEFAULT_MSS;
+	if (mss < 64)
+		return 64;
+	return mss > TCP_OUR_MSS ? TCP_OUR_MSS : mss;
+}
+
+static uint32_t
+tcp_initial_cwnd(uint16_t mss)
+{
+	uint32_t w = 10u * mss;		/* RFC 6928 */
+
+	return w < 14600 ? (w > 2u * mss ? w : 2u * mss) : (14600 > 2u * mss ? 14600 : 2u * mss);
+}
+
+void
+tcp_close(struct tcp_stack *ts, struct tcp_conn *c, bool rst)
+{
+	if (rst)
+		tcp_send_ctl(ts, c, c->snd_nxt, TCP_RST | TCP_ACK);
+	if (c->flags & TF_APP_OPEN)
+		ts->app.close(ts->app.arg, tcp_conn_session(ts, c));
+	if (c->state != TCPS_SYN_RCVD)
+		ts->ctr[RG_C_TCP_CLOSED]++;
+	tcp_conn_free(ts, c);
+}
+
+/* Release the send buffer once nothing in it is needed. */
+static void
+tcp_sbuf_trim(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->sbuf != TCP_NIL && c->sb_len == 0)
+		tcp_sbuf_put(ts, c);
+}
+
+/*
+ * Apply an application verdict. Return -1 if the connection is gone,
+ * 1 if the application is done with it, 0 to go on.
+ */
+int
+tcp_app_call(struct tcp_stack *ts, struct tcp_conn *c, int verdict)
+{
+	if (verdict == TCP_APP_DROP) {
+		ts->ctr[RG_C_TCP_APP_ABORTS]++;
+		tcp_close(ts, c, true);
+		return -1;
+	}
+	if (verdict == TCP_APP_CLOSE) {
+		if (!(c->flags & TF_APP_DONE)) {
+			c->flags |= TF_APP_DONE;
+			tcp_timer_set(ts, c, TT_MISC, TCP_CLOSE_FALLBACK_MS);
+		}
+		return 1;
+	}
+	return 0;
+}
+
+static void
+tcp_out_begin(struct tcp_stack *ts, struct tcp_conn *c, struct tcp_out *out)
+{
+	out->buf = (char *)tcp_conn_sbuf(ts, c);
+	out->len = c->sb_len;
+	out->cap = TCP_SNDBUF_SIZE;
+}
+
+static void
+tcp_out_end(struct tcp_conn *c, const struct tcp_out *out)
+{
+	/* the application may not write past cap; never trust more */
+	c->sb_len = (uint32_t)(out->len <= TCP_SNDBUF_SIZE ? out->len : TCP_SNDBUF_SIZE);
+}
+
+/* The handshake is complete: the application greets. -1: conn gone. */
+static int
+tcp_open_app(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	struct tcp_out out;
+
+	ts->ctr[RG_C_TCP_ESTABLISHED]++;
+	if (tcp_sbuf_get(ts, c) != 0) {
+		tcp_close(ts, c, true);
+		return -1;
+	}
+	tcp_out_begin(ts, c, &out);
+	int v = ts->app.open(ts->app.arg, tcp_conn_session(ts, c), c->raddr, &out);
+	c->flags |= TF_APP_OPEN;
+	tcp_out_end(c, &out);
+	c->banner_end = c->snd_una + c->sb_len;
+	if (c->sb_len == 0)
+		c->flags |= TF_BANNER_ACKED;
+	tcp_timer_set(ts, c, TT_MISC, ts->p.idle_timeout_ms);
+	if (tcp_app_call(ts, c, v) < 0)
+		return -1;
+	tcp_sbuf_trim(ts, c);
+	return 0;
+}
+
+static void
+tcp_established(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	c->state = TCPS_ESTABLISHED;
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss + 1;
+	c->snd_wnd = seg->wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	c->nrexmt = 0;
+	c->flags &= (uint8_t)~TF_RTT;
+	tcp_timer_clear(ts, c, TT_REXMT);
+}
+
+static void
+tcp_rtt_sample(struct tcp_conn *c, uint32_t now)
+{
+	int32_t r = (int32_t)(now - c->rtt_start);
+
+	if (r < 1)
+		r = 1;
+	if (c->srtt == 0) {
+		c->srtt = r << 3;
+		c->rttvar = r << 1;
+	} else {
+		int32_t delta = r - (c->srtt >> 3);
+		c->srtt += delta;			/* srtt += (r - srtt) / 8 */
+		if (delta < 0)
+			delta = -delta;
+		c->rttvar += delta - (c->rttvar >> 2);	/* rttvar += (|d| - rttvar) / 4 */
+	}
+	uint32_t rto = (uint32_t)((c->srtt >> 3) + (c->rttvar > 4 ? c->rttvar : 4));
+	c->rto = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+}
+
+static void
+tcp_backoff(struct tcp_conn *c)
+{
+	c->rto = c->rto >= TCP_RTO_MAX_MS / 2 ? TCP_RTO_MAX_MS : c->rto * 2;
+}
+
+/* A SYN, or an ACK that may carry a cookie, for no known connection. */
+static int
+tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg);
+
+static int
+tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg);
+
+static int
+tcp_new_synrcvd(struct tcp_stack *ts, const struct tcp_seg *seg)
+{
+	struct tcp_conn *c;
+
+	if (tcp_conn_alloc(ts, seg, &c) != 0)
+		return 0;	/* counted; the client's SYN retransmission retries */
+	c->state = TCPS_SYN_RCVD;
+	ts->n_synrcvd++;
+	ts->ctr[RG_C_TCP_SYN_RCVD]++;
+	c->irs = seg->seq;
+	c->rcv_nxt = seg->seq + 1;
+	c->iss = tcp_iss(ts, seg);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->snd_max = c->iss + 1;
+	c->mss = tcp_clamp_mss(seg->mss);
+	c->cwnd = tcp_initial_cwnd(c->mss);
+	c->rto = TCP_RTO_INIT_MS;
+	c->rtt_start = ts->now;
+	tcp_send_synack(ts, c);
+	tcp_timer_set(ts, c, TT_REXMT, c->rto);
+	return 0;
+}
+
+static int
+tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg)
+{
+	uint8_t f = seg->flags;
+
+	if (f & TCP_RST) {
+		ts->ctr[RG_C_TCP_RST_IGNORED]++;
+		return 0;
+	}
+	if ((f & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+		if (ts->n_synrcvd >= ts->p.syn_backlog) {
+			uint16_t mss;
+			uint32_t cookie = tcp_cookie_make(ts, seg, &mss);
+			ts->ctr[RG_C_TCP_COOKIES_SENT]++;
+			tcp_send_reply(ts, seg, cookie, seg->seq + 1, TCP_SYN | TCP_ACK, TCP_OUR_MSS);
+			return 0;
+		}
+		return tcp_new_synrcvd(ts, seg);
+	}
+	if ((f & (TCP_SYN | TCP_ACK)) == TCP_ACK) {
+		uint16_t mss;
+		struct tcp_conn *c;
+		if (tcp_cookie_check(ts, seg, &mss) == 0) {
+			if (tcp_conn_alloc(ts, seg, &c) != 0)
+				return 0;
+			ts->ctr[RG_C_TCP_COOKIES_OK]++;
+			c->iss = seg->ack - 1;
+			c->irs = seg->seq - 1;
+			c->rcv_nxt = seg->seq;
+			c->mss = mss;
+			c->cwnd = tcp_initial_cwnd(mss);
+			c->rto = TCP_RTO_INIT_MS;
+			tcp_established(ts, c, seg);
+			if (tcp_open_app(ts, c) < 0)
+				return 0;
+			return tcp_est_input(ts, c, seg);
+		}
+	}
+	ts->ctr[RG_C_TCP_UNKNOWN_CONN]++;
+	tcp_reply_rst(ts, seg);
+	return 0;
+}
+
+static bool
+tcp_seq_acceptable(const struct tcp_conn *c, uint32_t seq, uint32_t seglen)
+{
+	uint32_t wend = c->rcv_nxt + TCP_RCV_WND;
+
+	if (seglen == 0)
+		return tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, wend);
+	return (tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, wend)) ||
+	       (tcp_seq_ge(seq + seglen - 1, c->rcv_nxt) && tcp_seq_lt(seq + seglen - 1, wend));
+}
+
+static int
+tcp_synrcvd_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint8_t f = seg->flags;
+
+	if (f & TCP_RST) {
+		if (seg->seq == c->rcv_nxt) {
+			ts->ctr[RG_C_TCP_RST_RECEIVED]++;
+			tcp_close(ts, c, false);
+		} else if (tcp_seq_acceptable(c, seg->seq, 0)) {
+			tcp_challenge_ack(ts, c);
+		} else {
+			ts->ctr[RG_C_TCP_RST_IGNORED]++;
+		}
+		return 0;
+	}
+	if (f & TCP_SYN) {
+		if (seg->seq == c->irs && !(f & TCP_ACK)) {
+			ts->ctr[RG_C_TCP_SYN_DUPLICATE]++;
+			tcp_send_synack(ts, c);
+		} else {
+			tcp_challenge_ack(ts, c);
+		}
+		return 0;
+	}
+	if (!(f & TCP_ACK))
+		return 0;
+	if (seg->ack != c->iss + 1) {
+		tcp_reply_rst(ts, seg);
+		return 0;
+	}
+	if (!tcp_seq_acceptable(c, seg->seq, seg->len + !!(f & TCP_FIN))) {
+		tcp_send_ctl(ts, c, c->snd_nxt, TCP_ACK);
+		return 0;
+	}
+	ts->n_synrcvd--;
+	ts->ctr[RG_C_TCP_SYN_RCVD]--;
+	if (c->nrexmt == 0) {
+		tcp_rtt_sample(c, ts->now);
+	} else {
+		c->rto = TCP_RTO_INIT_MS;	/* RFC 6298 5.7 */
+	}
+	tcp_established(ts, c, seg);
+	if (tcp_open_app(ts, c) < 0)
+		return 0;
+	return tcp_est_input(ts, c, seg);
+}
+
+/* Process the ACK field. Return -1 if the connection is gone. */
+static int
+tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t ack = seg->ack;
+
+	if (tcp_seq_gt(ack, c->snd_max)) {
+		tcp_send_ctl(ts, c, c->snd_nxt, TCP_ACK);
+		return 1;	/* RFC 9293: ACK, drop the segment */
+	}
+	if (tcp_seq_lt(ack, c->snd_una - TCP_MAX_ACK_BEHIND)) {
+		tcp_challenge_ack(ts, c);
+		return 1;
+	}
+	if (tcp_seq_gt(ack, c->snd_una)) {
+		uint32_t acked = ack - c->snd_una;
+		bool fin_acked = (c->flags & TF_FIN_QUEUED) && acked > c->sb_len;
+		uint32_t data = fin_acked ? c->sb_len : acked;
+
+		if ((c->flags & TF_RTT) && tcp_seq_gt(ack, c->rtt_seq)) {
+			c->flags &= (uint8_t)~TF_RTT;
+			tcp_rtt_sample(c, ts->now);
+		}
+		if (data > 0) {
+			uint8_t *b = tcp_conn_sbuf(ts, c);
+			memmove(b, b + data, c->sb_len - data);
+			c->sb_len -= data;
+		}
+		c->snd_una = ack;
+		if (tcp_seq_lt(c->snd_nxt, ack))
+			c->snd_nxt = ack;	/* a window probe byte was taken */
+		if (!(c->flags & TF_BANNER_ACKED) && tcp_seq_ge(ack, c->banner_end))
+			c->flags |= TF_BANNER_ACKED;
+		c->nrexmt = 0;
+		if (c->cwnd < TCP_CWND_MAX)
+			c->cwnd += c->mss;
+		if (c->snd_una == c->snd_max)
+			tcp_timer_clear(ts, c, TT_REXMT);
+		else
+			tcp_timer_set(ts, c, TT_REXMT, c->rto);
+		tcp_sbuf_trim(ts, c);
+		if (fin_acked) {
+			if (c->state == TCPS_LAST_ACK || c->state == TCPS_CLOSING) {
+				tcp_close(ts, c, false);
+				return -1;
+			}
+			if (c->state == TCPS_FIN_WAIT_1)
+				c->state = TCPS_FIN_WAIT_2;
+		}
+	} else if (c->snd_wnd == 0 && seg->wnd == 0) {
+		c->nrexmt = 0;		/* a window probe was answered */
+	}
+	if (tcp_seq_lt(c->snd_wl1, seg->seq) ||
+	    (c->snd_wl1 == seg->seq && tcp_seq_le(c->snd_wl2, ack))) {
+		c->snd_wnd = seg->wnd;
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = ack;
+	}
+	return 0;
+}
+
+/* Hand LEN in-order bytes to the application; return how many it took, -1 if conn gone. */
+static long
+tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c, const uint8_t *data, uint32_t len)
+{
+	uint32_t total = 0;
+
+	while (total < len) {
+		struct tcp_out out;
+		size_t used = 0;
+
+		if (tcp_sbuf_get(ts, c) != 0)
+			break;
+		if (TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve)
+			break;
+		tcp_out_begin(ts, c, &out);
+		int v = ts->app.input(ts->app.arg, tcp_conn_session(ts, c), data + total,
+				      len - total, &used, &out);
+		tcp_out_end(c, &out);
+		total += used <= len - total ? (uint32_t)used : len - total;
+		int r = tcp_app_call(ts, c, v);
+		if (r < 0)
+			return -1;
+		if (r > 0) {
+			total = len;	/* the rest after QUIT is read and dropped */
+			break;
+		}
+		if (used == 0)
+			break;
+	}
+	tcp_sbuf_trim(ts, c);
+	return total;
+}
+
+static void
+tcp_want_ack(struct tcp_conn *c)
+{
+	if (c->flags & TF_DELACK)
+		c->flags |= TF_ACK_NOW;		/* every second segment at once */
+	else
+		c->flags |= TF_DELACK;
+}
+
+/* Text of the segment: in-order only. Return -1 if conn gone, 1 to stop. */
+static int
+tcp_data_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg, bool *fin)
+{
+	const uint8_t *data = seg->data;
+	uint32_t len = seg->len;
+	uint32_t seq = seg->seq;
+
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
+	    c->state != TCPS_FIN_WAIT_2) {
+		ts->ctr[RG_C_TCP_DATA_AFTER_FIN]++;
+		*fin = false;
+		return 1;
+	}
+	if (tcp_seq_lt(seq, c->rcv_nxt)) {
+		uint32_t skip = c->rcv_nxt - seq;	/* < len: acceptability checked */
+		data += skip;
+		len -= skip;
+		seq = c->rcv_nxt;
+		if (len == 0)
+			return 0;	/* only the FIN is new */
+	}
+	if (seq != c->rcv_nxt) {
+		ts->ctr[RG_C_TCP_OUT_OF_ORDER]++;
+		c->flags |= TF_ACK_NOW;
+		*fin = false;
+		return 1;
+	}
+	if (len > TCP_RCV_WND) {
+		len = TCP_RCV_WND;
+		*fin = false;
+	}
+	if (!(c->flags & TF_BANNER_ACKED)) {
+		ts->ctr[RG_C_TCP_EARLY_TALKER]++;
+		tcp_close(ts, c, true);
+		return -1;
+	}
+	uint32_t took = len;
+	if (c->flags & TF_APP_DONE) {
+		ts->ctr[RG_C_TCP_DATA_AFTER_CLOSE]++;
+	} else {
+		long r = tcp_deliver(ts, c, data, len);
+		if (r < 0)
+			return -1;
+		took = (uint32_t)r;
+		if (!(c->flags & TF_APP_DONE))
+			tcp_timer_set(ts, c, TT_MISC, ts->p.idle_timeout_ms);
+	}
+	c->rcv_nxt += took;
+	if (took < len) {
+		ts->ctr[RG_C_TCP_BACKPRESSURE]++;
+		*fin = false;
+		c->flags |= TF_ACK_NOW;
+	} else {
+		tcp_want_ack(c);
+	}
+	return 0;
+}
+
+/* The peer's FIN, in order. Return -1 if the connection is gone. */
+static int
+tcp_fin_input(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
+	    c->state != TCPS_FIN_WAIT_2)
+		return 0;	/* a second FIN: nothing to do */
+	c->rcv_nxt++;
+	c->flags |= TF_ACK_NOW;
+	switch (c->state) {
+	case TCPS_ESTABLISHED:
+		ts->ctr[(c->flags & TF_APP_DONE) ? RG_C_TCP_PASSIVE_CLOSES : RG_C_TCP_CLIENT_CLOSES]++;
+		c->flags |= TF_APP_DONE | TF_FIN_QUEUED;
+		c->state = TCPS_LAST_ACK;
+		tcp_timer_set(ts, c, TT_MISC, TCP_CLOSE_LINGER_MS);
+		return 0;
+	case TCPS_FIN_WAIT_1:
+		c->state = TCPS_CLOSING;
+		return 0;
+	case TCPS_FIN_WAIT_2:
+		tcp_send_ctl(ts, c, c->snd_nxt, TCP_ACK);
+		tcp_close(ts, c, false);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+static int
+tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint8_t f = seg->flags;
+	uint32_t seglen = seg->len + !!(f & TCP_SYN) + !!(f & TCP_FIN);
+
+	if ((f & TCP_SYN) && !(f & TCP_RST)) {
+		/* RFC 5961 4.2: whatever its sequence number */
+		tcp_challenge_ack(ts, c);
+		return 0;
+	}
+	if (!tcp_seq_acceptable(c, seg->seq, seglen)) {
+		if (f & TCP_RST) {
+			ts->ctr[RG_C_TCP_RST_IGNORED]++;
+			return 0;
+		}
+		ts->ctr[RG_C_TCP_OUT_OF_WINDOW]++;
+		tcp_send_ctl(ts, c, c->snd_nxt, TCP_ACK);
+		return 0;
+	}
+	if (f & TCP_RST) {
+		if (seg->seq == c->rcv_nxt) {
+			ts->ctr[RG_C_TCP_RST_RECEIVED]++;
+			tcp_close(ts, c, false);
+		} else {
+			tcp_challenge_ack(ts, c);
+		}
+		return 0;
+	}
+	if (!(f & TCP_ACK))
+		return 0;
+	int r = tcp_ack_input(ts, c, seg);
+	if (r != 0)
+		return 0;
+
+	bool fin = (f & TCP_FIN) != 0;
+	if (seg->len > 0) {
+		r = tcp_data_input(ts, c, seg, &fin);
+		if (r < 0)
+			return 0;
+	}
+	if (fin && seg->seq + seg->len == c->rcv_nxt && tcp_fin_input(ts, c) < 0)
+		return 0;
+	tcp_output(ts, c);
+	return 0;
+}
+
+int
+tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms)
+{
+	uint8_t f = seg->flags;
+
+	ts->now = (uint32_t)now_ms;
+	if (!ts->clock_set) {
+		ts->tick = ts->now;
+		ts->clock_set = true;
+	}
+	ts->ctr[RG_C_TCP_SEGS_IN]++;
+	if ((f & TCP_SYN) && (f & (TCP_FIN | TCP_RST))) {
+		ts->ctr[RG_C_TCP_DROP_FLAGS]++;
+		return -EINVAL;
+	}
+	if (seg->dport != ts->p.listen_port || !tcp_addr_eq(seg->daddr, ts->p.listen_addr)) {
+		ts->ctr[RG_C_TCP_CLOSED_PORT]++;
+		tcp_reply_rst(ts, seg);
+		return 0;
+	}
+	struct tcp_conn *c = tcp_conn_lookup(ts, seg);
+	if (c == NULL)
+		return tcp_listen_input(ts, seg);
+	if (c->state == TCPS_SYN_RCVD)
+		return tcp_synrcvd_input(ts, c, seg);
+	return tcp_est_input(ts, c, seg);
+}
+
+/* Send as tcp_output(), but a shut window still lets one byte out. */
+static void
+tcp_output_forced(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t saved = c->snd_wnd;
+
+	if (saved == 0)
+		c->snd_wnd = 1;
+	tcp_output(ts, c);
+	c->snd_wnd = saved;
+}
+
+void
+tcp_rexmt_timeout(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	bool syn = c->state == TCPS_SYN_RCVD;
+	bool persist = !syn && c->snd_max == c->snd_una;
+
+	if (persist && (c->snd_wnd != 0 || c->sb_len == 0))
+		return;		/* nothing outstanding, nothing to probe */
+	if (!persist && c->nrexmt >= (syn ? TCP_SYNACK_RETRIES : TCP_MAX_REXMT)) {
+		ts->ctr[syn ? RG_C_TCP_SYN_RCVD_TIMEOUTS : RG_C_TCP_REXMT_ABORTS]++;
+		tcp_close(ts, c, !syn);
+		return;
+	}
+	tcp_backoff(c);
+	if (syn) {
+		c->nrexmt++;
+		ts->ctr[RG_C_TCP_SYNACK_REXMT]++;
+		tcp_send_synack(ts, c);
+	} else if (persist) {
+		/* one byte beyond the closed window (RFC 9293 3.8.6.1) */
+		ts->ctr[RG_C_TCP_WINDOW_PROBES]++;
+		tcp_output_forced(ts, c);
+	} else {
+		/* go back to snd_una: the same bytes, the same sequence numbers */
+		c->nrexmt++;
+		ts->ctr[RG_C_TCP_REXMT]++;
+		c->snd_nxt = c->snd_una;
+		c->cwnd = c->mss;
+		c->flags &= (uint8_t)~TF_RTT;	/* Karn */
+		tcp_output_forced(ts, c);
+	}
+	tcp_timer_set(ts, c, TT_REXMT, c->rto);
+}
+
+void
+tcp_misc_timeout(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	struct tcp_out out;
+
+	if (c->state != TCPS_ESTABLISHED) {
+		/* the FIN exchange took too long */
+		ts->ctr[RG_C_TCP_CLOSE_TIMEOUTS]++;
+		tcp_close(ts, c, true);
+		return;
+	}
+	if (c->flags & TF_APP_DONE) {
+		/* no FIN after 221: close actively */
+		ts->ctr[RG_C_TCP_ACTIVE_CLOSES]++;
+		c->flags |= TF_FIN_QUEUED;
+		c->state = TCPS_FIN_WAIT_1;
+		tcp_timer_set(ts, c, TT_MISC, TCP_CLOSE_LINGER_MS);
+		tcp_output(ts, c);
+		return;
+	}
+	ts->ctr[RG_C_TCP_IDLE_TIMEOUTS]++;
+	if (tcp_sbuf_get(ts, c) != 0 || TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve) {
+		tcp_close(ts, c, true);
+		return;
+	}
+	tcp_out_begin(ts, c, &out);
+	int v = ts->app.timeout(ts->app.arg, tcp_conn_session(ts, c), &out);
+	tcp_out_end(c, &out);
+	if (tcp_app_call(ts, c, v == TCP_APP_OK ? TCP_APP_CLOSE : v) < 0)
+		return;
+	tcp_output(ts, c);
+}
+
+int
+tcp_stack_create(const struct tcp_params *p, const struct tcp_app *app,
+		 const struct tcp_tx *tx, uint64_t *ctr, struct tcp_stack **out)
+{
+	if (p->max_conns == 0 || p->max_per_source == 0 || p->idle_timeout_ms == 0 ||
+	    p->max_conns > (1u << 30) || !app->open || !app->input || !app->timeout ||
+	    !app->close || !tx->xmit || ctr == NULL)
+		return -EINVAL;
+	struct tcp_stack *ts = calloc(1, sizeof(*ts));
+	if (ts == NULL)
+		return -ENOMEM;
+	ts->p = *p;
+	ts->app = *app;
+	ts->tx = *tx;
+	ts->ctr = ctr;
+	uint64_t w = 0x68617368;
+	ts->hkey = tcp_siphash(p->secret, &w, 1);
+	int rc = tcp_table_init(ts);
+	if (rc != 0) {
+		free(ts);
+		return rc;
+	}
+	*out = ts;
+	return 0;
+}
+
+void
+tcp_stack_destroy(struct tcp_stack *ts)
+{
+	if (ts == NULL)
+		return;
+	for (uint32_t i = 0; i < ts->p.max_conns; i++)
+		if (ts->conns[i].state != TCPS_FREE)
+			tcp_close(ts, &ts->conns[i], false);
+	tcp_table_fini(ts);
+	free(ts);
+}
+
+uint32_t
+tcp_stack_conns(const struct tcp_stack *ts)
+{
+	return ts->n_conns;
+}

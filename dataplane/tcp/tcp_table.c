@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tcp_table.c - per-lcore connection table, per-source counts, send buffers
+ * DESCRIPTION
+ *	Connections are records in one array, found through a chained hash
+ *	of 32-bit indices keyed by the 4-tuple. rte_hash would do the
+ *	lookup, but it needs EAL memory (the core must run under cmocka
+ *	and libFuzzer without EAL) and an extra indirection from its key
+ *	slot to our record; the intrusive chain costs 4 bytes per record
+ *	and one bucket read per lookup.
+ *
+ *	Per-source counts are a second chained table, one entry per
+ *	distinct source with at least one connection. Send buffers are a
+ *	stack of free fixed-size buffers. Everything is allocated by
+ *	tcp_table_init() and never again.
+ * DIAGNOSTICS
+ *	Caps: RG_C_TCP_CAP_CONNS, RG_C_TCP_CAP_PER_SOURCE,
+ *	RG_C_TCP_CAP_BUFFERS. Gauges: RG_C_TCP_CONNS, RG_C_TCP_BUFFERS_USED.
+ * TRUST
+ *	Addresses and ports are attacker-chosen: the hash is keyed with a
+ *	random per-start value so chains cannot be aimed at. Every cap is
+ *	checked before memory is touched.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rcptgate/counters.h>
+
+#include "tcp/tcp_impl.h"
+
+static uint32_t
+pow2_at_least(uint32_t n)
+{
+	uint32_t p = 1;
+
+	while (p < n && p < (1u << 30))
+		p <<= 1;
+	return p;
+}
+
+/* Keyed 64-bit mixer (splitmix64 finaliser); cheap enough per packet. */
+static uint32_t
+tcp_hash(const struct tcp_stack *ts, struct tcp_addr raddr, uint16_t rport, uint16_t lport)
+{
+	uint64_t x = ((uint64_t)raddr.v4 << 32 | (uint32_t)rport << 16 | lport) ^ ts->hkey;
+
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return (uint32_t)x;
+}
+
+struct tcp_conn *
+tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg)
+{
+	uint32_t i = ts->bucket[tcp_hash(ts, seg->saddr, seg->sport, seg->dport) & ts->hmask];
+
+	while (i != TCP_NIL) {
+		struct tcp_conn *c = &ts->conns[i];
+		if (c->rport == seg->sport && c->lport == seg->dport &&
+		    tcp_addr_eq(c->raddr, seg->saddr) && tcp_addr_eq(c->laddr, seg->daddr))
+			return c;
+		i = c->hnext;
+	}
+	return NULL;
+}
+
+static struct tcp_src *
+tcp_src_find(struct tcp_stack *ts, struct tcp_addr a, uint32_t **link)
+{
+	uint32_t *l = &ts->src_bucket[tcp_hash(ts, a, 0, 0) & ts->hmask];
+
+	while (*l != TCP_NIL) {
+		struct tcp_src *s = &ts->srcs[*l];
+		if (tcp_addr_eq(s->addr, a)) {
+			*link = l;
+			return s;
+		}
+		l = &s->next;
+	}
+	*link = l;
+	return NULL;
+}
+
+int
+tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn **out)
+{
+	uint32_t *link;
+
+	if (ts->free_conn == TCP_NIL) {
+		ts->ctr[RG_C_TCP_CAP_CONNS]++;
+		return -ENOSPC;
+	}
+	struct tcp_src *s = tcp_src_find(ts, seg->saddr, &link);
+	if (s != NULL && s->count >= ts->p.max_per_source) {
+		ts->ctr[RG_C_TCP_CAP_PER_SOURCE]++;
+		return -EUSERS;
+	}
+	if (s == NULL) {
+		/* one source entry per connection at most: never empty here */
+		uint32_t si = ts->free_src;
+		s = &ts->srcs[si];
+		ts->free_src = s->next;
+		s->addr = seg->saddr;
+		s->count = 0;
+		s->next = TCP_NIL;
+		*link = si;
+	}
+	s->count++;
+
+	uint32_t i = ts->free_conn;
+	struct tcp_conn *c = &ts->conns[i];
+	ts->free_conn = c->hnext;
+	memset(c, 0, sizeof(*c));
+	c->raddr = seg->saddr;
+	c->laddr = seg->daddr;
+	c->rport = seg->sport;
+	c->lport = seg->dport;
+	memcpy(c->link, seg->link, sizeof(c->link));
+	c->sbuf = TCP_NIL;
+	c->tnext = c->tprev = TCP_NIL;
+	c->tslot = TCP_NO_SLOT;
+	uint32_t *b = &ts->bucket[tcp_hash(ts, c->raddr, c->rport, c->lport) & ts->hmask];
+	c->hnext = *b;
+	*b = i;
+	ts->n_conns++;
+	ts->ctr[RG_C_TCP_CONNS]++;
+	*out = c;
+	return 0;
+}
+
+void
+tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t i = tcp_conn_id(ts, c);
+	uint32_t *l = &ts->bucket[tcp_hash(ts, c->raddr, c->rport, c->lport) & ts->hmask];
+
+	while (*l != i)
+		l = &ts->conns[*l].hnext;
+	*l = c->hnext;
+
+	uint32_t *sl;
+	struct tcp_src *s = tcp_src_find(ts, c->raddr, &sl);
+	if (s != NULL && --s->count == 0) {
+		uint32_t si = *sl;
+		*sl = s->next;
+		s->next = ts->free_src;
+		ts->free_src = si;
+	}
+
+	tcp_timer_unlink(ts, c);
+	tcp_sbuf_put(ts, c);
+	if (c->state == TCPS_SYN_RCVD) {
+		ts->n_synrcvd--;
+		ts->ctr[RG_C_TCP_SYN_RCVD]--;
+	}
+	c->state = TCPS_FREE;
+	c->hnext = ts->free_conn;
+	ts->free_conn = i;
+	ts->n_conns--;
+	ts->ctr[RG_C_TCP_CONNS]--;
+}
+
+int
+tcp_sbuf_get(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->sbuf != TCP_NIL)
+		return 0;
+	if (ts->n_buf_free == 0) {
+		ts->ctr[RG_C_TCP_CAP_BUFFERS]++;
+		return -ENOBUFS;
+	}
+	c->sbuf = ts->buf_free[--ts->n_buf_free];
+	c->sb_len = 0;
+	ts->ctr[RG_C_TCP_BUFFERS_USED]++;
+	return 0;
+}
+
+void
+tcp_sbuf_put(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->sbuf == TCP_NIL)
+		return;
+	ts->buf_free[ts->n_buf_free++] = c->sbuf;
+	c->sbuf = TCP_NIL;
+	c->sb_len = 0;
+	ts->ctr[RG_C_TCP_BUFFERS_USED]--;
+}
+
+int
+tcp_table_init(struct tcp_stack *ts)
+{
+	uint32_t n = ts->p.max_conns;
+	uint32_t nb = pow2_at_least(n);
+
+	ts->hmask = nb - 1;
+	ts->conns = aligned_alloc(64, ((size_t)n * sizeof(*ts->conns) + 63) & ~(size_t)63);
+	ts->sessions = calloc(n, ts->app.session_size ? ts->app.session_size : 1);
+	ts->bucket = malloc((size_t)nb * sizeof(*ts->bucket));
+	ts->srcs = malloc((size_t)n * sizeof(*ts->srcs));
+	ts->src_bucket = malloc((size_t)nb * sizeof(*ts->src_bucket));
+	ts->bufs = malloc((size_t)ts->p.n_buffers * TCP_SNDBUF_SIZE);
+	ts->buf_free = malloc((size_t)ts->p.n_buffers * sizeof(*ts->buf_free));
+	if (!ts->conns || !ts->sessions || !ts->bucket || !ts->srcs || !ts->src_bucket ||
+	    !ts->bufs || !ts->buf_free) {
+		tcp_table_fini(ts);
+		return -ENOMEM;
+	}
+	memset(ts->conns, 0, (size_t)n * sizeof(*ts->conns));
+	for (uint32_t i = 0; i < nb; i++)
+		ts->bucket[i] = ts->src_bucket[i] = TCP_NIL;
+	for (uint32_t i = 0; i < n; i++) {
+		ts->conns[i].hnext = i + 1 < n ? i + 1 : TCP_NIL;
+		ts->srcs[i].next = i + 1 < n ? i + 1 : TCP_NIL;
+	}
+	ts->free_conn = 0;
+	ts->free_src = 0;
+	for (uint32_t i = 0; i < ts->p.n_buffers; i++)
+		ts->buf_free[i] = ts->p.n_buffers - 1 - i;
+	ts->n_buf_free = ts->p.n_buffers;
+	for (unsigned l = 0; l < 2; l++)
+		for (unsigned s = 0; s < TCP_WHEEL_SLOTS; s++)
+			ts->wheel[l][s] = TCP_NIL;
+	return 0;
+}
+
+void
+tcp_table_fini(struct tcp_stack *ts)
+{
+	free(ts->conns);
+	free(ts->sessions);
+	free(ts->bucket);
+	free(ts->srcs);
+	free(ts->src_bucket);
+	free(ts->bufs);
+	free(ts->buf_free);
+	ts->conns = NULL;
+	ts->sessions = NULL;
+	ts->bucket = ts->src_bucket = ts->buf_free = NULL;
+	ts->srcs = NULL;
+	ts->bufs = NULL;
+}

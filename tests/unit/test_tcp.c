@@ -1,0 +1,886 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	test_tcp - unit tests of the TCP state machine with crafted segments
+ * DESCRIPTION
+ *	A small line application sits on the stack: it greets with
+ *	"220 hi", answers "250 ok" per line and "221 bye" (then close) to
+ *	QUIT. Segments the stack sends are captured; the tests play the
+ *	client, including sequence numbers that wrap around 2^32.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <rcptgate/counters.h>
+
+#include "tcp/tcp.h"
+#include "tcp/tcp_impl.h"
+
+#define CLIENT 0x0a4d2802u	/* 10.77.40.2, as stored (any value will do) */
+#define SERVER 0x0a4d2801u
+#define MAXCAP 64
+
+struct cap {
+	struct tcp_seg seg;
+	uint8_t data[2048];
+};
+
+static struct cap caps[MAXCAP];
+static unsigned ncap;
+static uint64_t ctr[RG_C_MAX];
+static uint64_t now;
+
+struct app_sess {
+	int open;
+	unsigned lines;
+	unsigned bytes;
+};
+
+static int
+app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
+{
+	struct app_sess *s = sess;
+	(void)arg;
+	(void)peer;
+	memset(s, 0, sizeof(*s));
+	s->open = 1;
+	memcpy(out->buf + out->len, "220 hi\r\n", 8);
+	out->len += 8;
+	return TCP_APP_OK;
+}
+
+static int
+app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed,
+	  struct tcp_out *out)
+{
+	struct app_sess *s = sess;
+	size_t i;
+	(void)arg;
+
+	for (i = 0; i < len; i++) {
+		s->bytes++;
+		if (data[i] != '\n')
+			continue;
+		s->lines++;
+		if (i >= 5 && memcmp(data + i - 5, "QUIT\r", 5) == 0) {
+			memcpy(out->buf + out->len, "221 bye\r\n", 9);
+			out->len += 9;
+			*consumed = i + 1;
+			return TCP_APP_CLOSE;
+		}
+		if (i >= 4 && memcmp(data + i - 4, "BIG\r", 4) == 0) {
+			/* a long reply: 300 bytes */
+			memset(out->buf + out->len, 'x', 298);
+			memcpy(out->buf + out->len + 298, "\r\n", 2);
+			out->len += 300;
+		} else {
+			memcpy(out->buf + out->len, "250 ok\r\n", 8);
+			out->len += 8;
+		}
+		if (out->cap - out->len < 600) {
+			*consumed = i + 1;
+			return TCP_APP_OK;
+		}
+	}
+	*consumed = len;
+	return TCP_APP_OK;
+}
+
+static int
+app_timeout(void *arg, void *sess, struct tcp_out *out)
+{
+	(void)arg;
+	(void)sess;
+	memcpy(out->buf + out->len, "421 idle\r\n", 10);
+	out->len += 10;
+	return TCP_APP_CLOSE;
+}
+
+static unsigned app_closed;
+
+static void
+app_close(void *arg, void *sess)
+{
+	struct app_sess *s = sess;
+	(void)arg;
+	assert_int_equal(s->open, 1);
+	s->open = 0;
+	app_closed++;
+}
+
+static int
+xmit(void *arg, const struct tcp_seg *seg)
+{
+	(void)arg;
+	assert_true(ncap < MAXCAP);
+	assert_true(seg->len <= sizeof(caps[0].data));
+	caps[ncap].seg = *seg;
+	if (seg->len)
+		memcpy(caps[ncap].data, seg->data, seg->len);
+	caps[ncap].seg.data = caps[ncap].data;
+	ncap++;
+	return 0;
+}
+
+static const struct tcp_app app = {
+	.session_size = sizeof(struct app_sess),
+	.out_reserve = 600,
+	.open = app_open,
+	.input = app_input,
+	.timeout = app_timeout,
+	.close = app_close,
+};
+
+static const struct tcp_tx tx = { .xmit = xmit };
+
+static struct tcp_params
+params(void)
+{
+	struct tcp_params p = {
+		.listen_addr = { SERVER },
+		.listen_port = 25,
+		.max_conns = 16,
+		.max_per_source = 8,
+		.syn_backlog = 8,
+		.n_buffers = 8,
+		.idle_timeout_ms = 300000,
+		.challenge_ack_limit = 100,
+		.secret = { 0x1234, 0x5678 },
+	};
+	return p;
+}
+
+static struct tcp_stack *
+mk(const struct tcp_params *p)
+{
+	struct tcp_stack *ts;
+
+	memset(ctr, 0, sizeof(ctr));
+	ncap = 0;
+	app_closed = 0;
+	now = 1000000;
+	assert_int_equal(tcp_stack_create(p, &app, &tx, ctr, &ts), 0);
+	tcp_timer_run(ts, now);
+	return ts;
+}
+
+/* The client side of one connection. */
+struct cli {
+	uint16_t port;
+	uint32_t isn, snd, rcv;	/* next seq to send, next seq expected */
+	uint16_t wnd;
+};
+
+static int
+send_seg(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flags, const char *data,
+	 uint16_t mss)
+{
+	struct tcp_seg s;
+
+	memset(&s, 0, sizeof(s));
+	s.saddr.v4 = CLIENT;
+	s.daddr.v4 = SERVER;
+	s.sport = c->port;
+	s.dport = 25;
+	s.seq = seq;
+	s.ack = (flags & TCP_ACK) ? c->rcv : 0;
+	s.flags = flags;
+	s.wnd = c->wnd;
+	s.mss = mss;
+	s.data = (const uint8_t *)data;
+	s.len = data ? (uint32_t)strlen(data) : 0;
+	return tcp_input(ts, &s, now);
+}
+
+/* Send data (with ACK) and advance the client's seq. */
+static void
+cli_send(struct tcp_stack *ts, struct cli *c, const char *data)
+{
+	assert_int_equal(send_seg(ts, c, c->snd, TCP_ACK | TCP_PSH, data, 0), 0);
+	c->snd += (uint32_t)strlen(data);
+}
+
+static void
+advance(struct tcp_stack *ts, uint64_t ms)
+{
+	now += ms;
+	tcp_timer_run(ts, now);
+}
+
+static const struct cap *
+last(void)
+{
+	assert_true(ncap > 0);
+	return &caps[ncap - 1];
+}
+
+static void
+assert_payload(const struct cap *k, const char *text)
+{
+	assert_int_equal(k->seg.len, strlen(text));
+	assert_memory_equal(k->data, text, strlen(text));
+}
+
+/* Handshake up to the banner; the banner is acknowledged when ACKB. */
+static void
+connect_cli(struct tcp_stack *ts, struct cli *c, uint16_t port, uint32_t isn, bool ackb)
+{
+	c->port = port;
+	c->isn = isn;
+	c->snd = isn + 1;
+	c->wnd = 65535;
+	ncap = 0;
+	assert_int_equal(send_seg(ts, c, isn, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(ncap, 1);
+	const struct cap *sa = last();
+	assert_int_equal(sa->seg.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(sa->seg.ack, isn + 1);
+	assert_int_equal(sa->seg.mss, TCP_OUR_MSS);
+	assert_int_equal(sa->seg.dport, port);
+	assert_int_equal(sa->seg.daddr.v4, CLIENT);
+	c->rcv = sa->seg.seq + 1;
+	ncap = 0;
+	assert_int_equal(send_seg(ts, c, c->snd, TCP_ACK, NULL, 0), 0);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.seq, c->rcv);
+	assert_payload(last(), "220 hi\r\n");
+	c->rcv += 8;
+	ncap = 0;
+	if (ackb)
+		assert_int_equal(send_seg(ts, c, c->snd, TCP_ACK, NULL, 0), 0);
+}
+
+static void
+test_seq_wrap(void **state)
+{
+	(void)state;
+	assert_true(tcp_seq_lt(0xfffffff0u, 0x10u));
+	assert_true(tcp_seq_gt(0x10u, 0xfffffff0u));
+	assert_true(tcp_seq_le(5, 5));
+	assert_false(tcp_seq_lt(5, 5));
+	assert_true(tcp_seq_ge(0x80000000u, 0x7fffffffu));
+	assert_true(tcp_seq_lt(0x7fffffffu, 0x80000000u));
+}
+
+static void
+test_handshake_and_reply(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40000, 1000, true);
+	assert_int_equal(ncap, 0);	/* pure ACK of the banner: nothing to say */
+	assert_int_equal(ctr[RG_C_TCP_ESTABLISHED], 1);
+	cli_send(ts, &c, "HELO x\r\n");
+	assert_int_equal(ncap, 1);	/* reply with the ACK piggybacked */
+	assert_payload(last(), "250 ok\r\n");
+	assert_int_equal(last()->seg.ack, c.snd);
+	assert_int_equal(last()->seg.seq, c.rcv);
+	assert_true(last()->seg.flags & TCP_ACK);
+	tcp_stack_destroy(ts);
+	assert_int_equal(app_closed, 1);
+}
+
+static void
+test_client_seq_wraparound(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40001, 0xfffffff8u, true);
+	cli_send(ts, &c, "HELO a\r\n");		/* 0xfffffff9 .. 0x00000000 */
+	assert_payload(last(), "250 ok\r\n");
+	assert_int_equal(last()->seg.ack, 1);
+	cli_send(ts, &c, "NOOP\r\n");
+	assert_payload(last(), "250 ok\r\n");
+	assert_int_equal(last()->seg.ack, 7);
+	/* an old duplicate from before the wrap: ACKed, not delivered */
+	ncap = 0;
+	assert_int_equal(send_seg(ts, &c, 0xfffffff9u, TCP_ACK, "HELO a\r\n", 0), 0);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.len, 0);
+	assert_int_equal(last()->seg.ack, 7);
+	assert_int_equal(ctr[RG_C_TCP_OUT_OF_WINDOW], 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_syn_retransmitted(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c = { .port = 40002, .wnd = 65535 };
+	(void)state;
+
+	assert_int_equal(send_seg(ts, &c, 500, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(send_seg(ts, &c, 500, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(ncap, 2);
+	assert_int_equal(caps[0].seg.seq, caps[1].seg.seq);
+	assert_int_equal(caps[1].seg.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(ctr[RG_C_TCP_SYN_DUPLICATE], 1);
+	assert_int_equal(tcp_stack_conns(ts), 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_lost_final_ack(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c = { .port = 40003, .wnd = 65535 };
+	(void)state;
+
+	assert_int_equal(send_seg(ts, &c, 700, TCP_SYN, NULL, 1460), 0);
+	uint32_t iss = last()->seg.seq;
+	advance(ts, 999);
+	assert_int_equal(ncap, 1);
+	advance(ts, 1);
+	assert_int_equal(ncap, 2);		/* SYN-ACK again, same ISS */
+	assert_int_equal(last()->seg.seq, iss);
+	assert_int_equal(last()->seg.flags, TCP_SYN | TCP_ACK);
+	advance(ts, 1999);
+	assert_int_equal(ncap, 2);		/* backoff: 2 s */
+	advance(ts, 1);
+	assert_int_equal(ncap, 3);
+	c.rcv = iss + 1;
+	assert_int_equal(send_seg(ts, &c, 701, TCP_ACK, NULL, 0), 0);
+	assert_payload(last(), "220 hi\r\n");	/* the banner still arrives */
+	assert_int_equal(ctr[RG_C_TCP_SYNACK_REXMT], 2);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_synrcvd_gives_up(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c = { .port = 40004, .wnd = 65535 };
+	(void)state;
+
+	assert_int_equal(send_seg(ts, &c, 1, TCP_SYN, NULL, 0), 0);
+	for (int i = 0; i < 200; i++)
+		advance(ts, 1000);
+	assert_int_equal(ncap, 6);		/* first + 5 retransmissions */
+	assert_int_equal(tcp_stack_conns(ts), 0);
+	assert_int_equal(ctr[RG_C_TCP_SYN_RCVD_TIMEOUTS], 1);
+	assert_int_equal(ctr[RG_C_TCP_SYN_RCVD], 0);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_early_talker(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40005, 9, false);
+	/* data whose ACK does not cover the banner */
+	c.rcv -= 8;
+	cli_send(ts, &c, "EHLO x\r\n");
+	assert_true(last()->seg.flags & TCP_RST);
+	assert_int_equal(ctr[RG_C_TCP_EARLY_TALKER], 1);
+	assert_int_equal(tcp_stack_conns(ts), 0);
+	assert_int_equal(app_closed, 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_out_of_order_and_overlap(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40006, 100, true);
+	/* second half first: dropped, duplicate ACK */
+	assert_int_equal(send_seg(ts, &c, c.snd + 4, TCP_ACK, "O x\r\n", 0), 0);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.len, 0);
+	assert_int_equal(last()->seg.ack, c.snd);
+	assert_int_equal(ctr[RG_C_TCP_OUT_OF_ORDER], 1);
+	/* a partial line: no reply, ACK delayed */
+	ncap = 0;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, "HEL", 0), 0);
+	assert_int_equal(ncap, 0);
+	advance(ts, 40);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.ack, c.snd + 3);
+	assert_int_equal(ctr[RG_C_TCP_DELAYED_ACKS], 1);
+	/* overlapping retransmission of the whole line */
+	ncap = 0;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, "HELO x\r\n", 0), 0);
+	c.snd += 8;
+	assert_int_equal(ncap, 1);
+	assert_payload(last(), "250 ok\r\n");
+	assert_int_equal(last()->seg.ack, c.snd);
+	struct app_sess *s = tcp_conn_session(ts, tcp_conn_lookup(ts, &(struct tcp_seg){
+		.saddr = { CLIENT }, .daddr = { SERVER }, .sport = 40006, .dport = 25 }));
+	assert_int_equal(s->bytes, 8);		/* each byte delivered once */
+	assert_int_equal(s->lines, 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_rst_rules(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40007, 2000, true);
+	/* out of window: ignored, no reply */
+	assert_int_equal(send_seg(ts, &c, c.snd + 100000, TCP_RST, NULL, 0), 0);
+	assert_int_equal(ncap, 0);
+	assert_int_equal(ctr[RG_C_TCP_RST_IGNORED], 1);
+	/* in window, not rcv_nxt: challenge ACK */
+	assert_int_equal(send_seg(ts, &c, c.snd + 10, TCP_RST, NULL, 0), 0);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.flags, TCP_ACK);
+	assert_int_equal(last()->seg.ack, c.snd);
+	assert_int_equal(ctr[RG_C_TCP_CHALLENGE_ACKS], 1);
+	assert_int_equal(tcp_stack_conns(ts), 1);
+	/* SYN on the established connection: challenge ACK */
+	assert_int_equal(send_seg(ts, &c, 12345, TCP_SYN, NULL, 0), 0);
+	assert_int_equal(ncap, 2);
+	assert_int_equal(last()->seg.flags, TCP_ACK);
+	assert_int_equal(ctr[RG_C_TCP_CHALLENGE_ACKS], 2);
+	assert_int_equal(tcp_stack_conns(ts), 1);
+	/* exactly rcv_nxt: reset */
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_RST, NULL, 0), 0);
+	assert_int_equal(tcp_stack_conns(ts), 0);
+	assert_int_equal(ctr[RG_C_TCP_RST_RECEIVED], 1);
+	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_challenge_ack_limit(void **state)
+{
+	struct tcp_params p = params();
+	struct cli c;
+	(void)state;
+
+	p.challenge_ack_limit = 3;
+	struct tcp_stack *ts = mk(&p);
+	connect_cli(ts, &c, 40008, 1, true);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(send_seg(ts, &c, c.snd + 1, TCP_RST, NULL, 0), 0);
+	assert_int_equal(ctr[RG_C_TCP_CHALLENGE_ACKS], 3);
+	assert_int_equal(ctr[RG_C_TCP_CHALLENGE_LIMITED], 2);
+	advance(ts, 1000);
+	assert_int_equal(send_seg(ts, &c, c.snd + 1, TCP_RST, NULL, 0), 0);
+	assert_int_equal(ctr[RG_C_TCP_CHALLENGE_ACKS], 4);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_retransmit_backoff_and_limit(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40009, 77, true);
+	cli_send(ts, &c, "NOOP\r\n");
+	uint32_t seq = last()->seg.seq;
+	unsigned before = ncap;
+	/* RTO is the SYN-ACK round trip (0 ms here) clamped to 200 ms */
+	advance(ts, 200);
+	assert_int_equal(ncap, before + 1);
+	assert_int_equal(last()->seg.seq, seq);		/* original sequence number */
+	assert_payload(last(), "250 ok\r\n");
+	advance(ts, 399);
+	assert_int_equal(ncap, before + 1);		/* doubled */
+	advance(ts, 1);
+	assert_int_equal(ncap, before + 2);
+	assert_int_equal(last()->seg.seq, seq);
+	/* the ACK stops it */
+	c.rcv = seq + 8;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	advance(ts, 100000);
+	assert_int_equal(ncap, before + 2);
+	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0);
+	/* never acknowledged: reset after the retry bound */
+	cli_send(ts, &c, "NOOP\r\n");
+	for (int i = 0; i < 600; i++)
+		advance(ts, 1000);
+	assert_int_equal(tcp_stack_conns(ts), 0);
+	assert_int_equal(ctr[RG_C_TCP_REXMT_ABORTS], 1);
+	assert_true(last()->seg.flags & TCP_RST);
+	assert_int_equal(ctr[RG_C_TCP_REXMT], 2 + 8);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_mss_honoured(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c = { .port = 40010, .wnd = 65535 };
+	(void)state;
+
+	assert_int_equal(send_seg(ts, &c, 10, TCP_SYN, NULL, 100), 0);
+	c.rcv = last()->seg.seq + 1;
+	c.snd = 11;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	c.rcv += 8;
+	ncap = 0;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	cli_send(ts, &c, "BIG\r\n");
+	assert_int_equal(ncap, 3);
+	assert_int_equal(caps[0].seg.len, 100);
+	assert_int_equal(caps[1].seg.len, 100);
+	assert_int_equal(caps[2].seg.len, 100);
+	assert_int_equal(caps[1].seg.seq, caps[0].seg.seq + 100);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_zero_window(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40011, 5, true);
+	c.wnd = 0;
+	cli_send(ts, &c, "NOOP\r\n");
+	assert_int_equal(ncap, 0);		/* the window is shut */
+	advance(ts, 40);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.len, 0);	/* a delayed ACK only */
+	/* the persist timer probes with one byte */
+	advance(ts, 160);
+	assert_int_equal(ncap, 2);
+	assert_int_equal(last()->seg.len, 1);
+	assert_int_equal(last()->seg.seq, c.rcv);
+	assert_int_equal(ctr[RG_C_TCP_WINDOW_PROBES], 1);
+	/* the client answers the probe, window still shut */
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	for (int i = 0; i < 4; i++) {
+		advance(ts, 60000);
+		assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	}
+	assert_int_equal(tcp_stack_conns(ts), 1);	/* answered probes never give up */
+	/* the window opens: the rest follows, nothing lost */
+	c.wnd = 65535;
+	ncap = 0;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	assert_true(ncap >= 1);
+	const struct cap *k = last();
+	if (k->seg.seq == c.rcv) {
+		assert_payload(k, "250 ok\r\n");
+	} else {
+		assert_int_equal(k->seg.seq, c.rcv + 1);	/* probe byte taken */
+		assert_payload(k, "50 ok\r\n");
+	}
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_passive_close(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40012, 3000, true);
+	cli_send(ts, &c, "QUIT\r\n");
+	assert_payload(last(), "221 bye\r\n");
+	c.rcv += 9;
+	ncap = 0;
+	/* client ACKs the 221 and closes */
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK | TCP_FIN, NULL, 0), 0);
+	c.snd++;
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.flags, TCP_ACK | TCP_FIN);
+	assert_int_equal(last()->seg.seq, c.rcv);
+	assert_int_equal(last()->seg.ack, c.snd);
+	/* a retransmitted FIN gets an ACK */
+	assert_int_equal(send_seg(ts, &c, c.snd - 1, TCP_ACK | TCP_FIN, NULL, 0), 0);
+	assert_int_equal(ncap, 2);
+	assert_int_equal(last()->seg.flags, TCP_ACK);
+	assert_int_equal(last()->seg.ack, c.snd);
+	/* data after FIN: not delivered, connection unharmed */
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, "late\r\n", 0), 0);
+	assert_int_equal(tcp_stack_conns(ts), 1);
+	c.rcv++;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	assert_int_equal(tcp_stack_conns(ts), 0);	/* no TIME_WAIT */
+	assert_int_equal(ctr[RG_C_TCP_PASSIVE_CLOSES], 1);
+	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0);
+	assert_int_equal(app_closed, 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_fin_retransmitted_after_loss(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40013, 4000, true);
+	cli_send(ts, &c, "QUIT\r\n");
+	c.rcv += 9;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK | TCP_FIN, NULL, 0), 0);
+	c.snd++;
+	uint32_t finseq = last()->seg.seq;
+	advance(ts, 200);				/* our FIN was lost */
+	assert_int_equal(last()->seg.flags, TCP_ACK | TCP_FIN);
+	assert_int_equal(last()->seg.seq, finseq);
+	c.rcv++;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	assert_int_equal(tcp_stack_conns(ts), 0);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_active_close_fallback(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40014, 5000, true);
+	cli_send(ts, &c, "QUIT\r\n");
+	c.rcv += 9;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	ncap = 0;
+	advance(ts, 1999);
+	assert_int_equal(ncap, 0);
+	advance(ts, 1);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.flags, TCP_ACK | TCP_FIN);
+	c.rcv++;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK | TCP_FIN, NULL, 0), 0);
+	c.snd++;
+	assert_int_equal(ncap, 2);
+	assert_int_equal(last()->seg.flags, TCP_ACK);
+	assert_int_equal(last()->seg.ack, c.snd);
+	assert_int_equal(tcp_stack_conns(ts), 0);	/* no TIME_WAIT */
+	assert_int_equal(ctr[RG_C_TCP_ACTIVE_CLOSES], 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_idle_timeout(void **state)
+{
+	struct tcp_params p = params();
+	struct cli c;
+	(void)state;
+
+	p.idle_timeout_ms = 5000;
+	struct tcp_stack *ts = mk(&p);
+	connect_cli(ts, &c, 40015, 6000, true);
+	advance(ts, 4000);
+	cli_send(ts, &c, "NOOP\r\n");		/* activity restarts the clock */
+	c.rcv += 8;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	ncap = 0;
+	advance(ts, 4999);
+	assert_int_equal(ncap, 0);
+	advance(ts, 1);
+	assert_int_equal(ncap, 1);
+	assert_payload(last(), "421 idle\r\n");
+	assert_int_equal(ctr[RG_C_TCP_IDLE_TIMEOUTS], 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_syn_cookies(void **state)
+{
+	struct tcp_params p = params();
+	struct cli a = { .port = 41000, .wnd = 65535 }, b = { .port = 41001, .wnd = 65535 };
+	(void)state;
+
+	p.syn_backlog = 1;
+	struct tcp_stack *ts = mk(&p);
+	assert_int_equal(send_seg(ts, &a, 1, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(send_seg(ts, &b, 99, TCP_SYN, NULL, 1400), 0);
+	assert_int_equal(ncap, 2);
+	assert_int_equal(tcp_stack_conns(ts), 1);	/* no state for the second */
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_SENT], 1);
+	uint32_t cookie = last()->seg.seq;
+	/* a wrong cookie is refused with RST */
+	b.rcv = cookie + 2;
+	assert_int_equal(send_seg(ts, &b, 100, TCP_ACK, NULL, 0), 0);
+	assert_true(last()->seg.flags & TCP_RST);
+	assert_int_equal(tcp_stack_conns(ts), 1);
+	/* a wrong client ISN as well */
+	b.rcv = cookie + 1;
+	assert_int_equal(send_seg(ts, &b, 101, TCP_ACK, NULL, 0), 0);
+	assert_true(last()->seg.flags & TCP_RST);
+	/* the right one establishes and greets */
+	assert_int_equal(send_seg(ts, &b, 100, TCP_ACK, NULL, 0), 0);
+	assert_payload(last(), "220 hi\r\n");
+	assert_int_equal(last()->seg.seq, cookie + 1);
+	assert_int_equal(tcp_stack_conns(ts), 2);
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 1);
+	/* and expires after two minutes */
+	b.port = 41002;
+	assert_int_equal(send_seg(ts, &b, 500, TCP_SYN, NULL, 1460), 0);
+	cookie = last()->seg.seq;
+	advance(ts, 200000);
+	b.rcv = cookie + 1;
+	assert_int_equal(send_seg(ts, &b, 501, TCP_ACK, NULL, 0), 0);
+	assert_true(last()->seg.flags & TCP_RST);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_caps(void **state)
+{
+	struct tcp_params p = params();
+	struct cli c = { .wnd = 65535 };
+	(void)state;
+
+	p.max_per_source = 2;
+	p.max_conns = 3;
+	struct tcp_stack *ts = mk(&p);
+	for (uint16_t i = 0; i < 3; i++) {
+		c.port = (uint16_t)(42000 + i);
+		assert_int_equal(send_seg(ts, &c, 1, TCP_SYN, NULL, 0), 0);
+	}
+	assert_int_equal(tcp_stack_conns(ts), 2);
+	assert_int_equal(ctr[RG_C_TCP_CAP_PER_SOURCE], 1);
+	struct tcp_seg s = { .saddr = { CLIENT + 1 }, .daddr = { SERVER }, .sport = 1, .dport = 25,
+			     .seq = 1, .flags = TCP_SYN, .wnd = 1000 };
+	assert_int_equal(tcp_input(ts, &s, now), 0);
+	s.sport = 2;
+	assert_int_equal(tcp_input(ts, &s, now), 0);
+	assert_int_equal(tcp_stack_conns(ts), 3);
+	assert_int_equal(ctr[RG_C_TCP_CAP_CONNS], 1);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_unknown_and_closed_port(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c = { .port = 43000, .wnd = 65535, .rcv = 777 };
+	(void)state;
+
+	assert_int_equal(send_seg(ts, &c, 5, TCP_ACK, "hello", 0), 0);
+	assert_int_equal(last()->seg.flags, TCP_RST);
+	assert_int_equal(last()->seg.seq, 777);
+	assert_int_equal(ctr[RG_C_TCP_UNKNOWN_CONN], 1);
+	struct tcp_seg s = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = 1, .dport = 26,
+			     .seq = 10, .flags = TCP_SYN };
+	assert_int_equal(tcp_input(ts, &s, now), 0);
+	assert_int_equal(last()->seg.flags, TCP_RST | TCP_ACK);
+	assert_int_equal(last()->seg.ack, 11);
+	assert_int_equal(ctr[RG_C_TCP_CLOSED_PORT], 1);
+	/* an RST for no connection is never answered */
+	unsigned n = ncap;
+	assert_int_equal(send_seg(ts, &c, 5, TCP_RST, NULL, 0), 0);
+	assert_int_equal(ncap, n);
+	s.flags = TCP_SYN | TCP_FIN;
+	s.dport = 25;
+	assert_int_equal(tcp_input(ts, &s, now), -EINVAL);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_parse(void **state)
+{
+	struct tcp_seg s;
+	uint8_t h[40] = { 0x9c, 0x40, 0x00, 0x19, 0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0x12, 0x10, 0x00 };
+	(void)state;
+
+	/* NOP, NOP, SACK-permitted, MSS 1400, EOL */
+	const uint8_t opt[] = { 1, 1, 4, 2, 2, 4, 0x05, 0x78, 0 };
+	memcpy(h + 20, opt, sizeof(opt));
+	memcpy(h + 32, "DATAdata", 8);
+	assert_int_equal(tcp_parse(h, 40, &s), 0);
+	assert_int_equal(s.sport, 40000);
+	assert_int_equal(s.dport, 25);
+	assert_int_equal(s.seq, 1);
+	assert_int_equal(s.ack, 2);
+	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(s.wnd, 4096);
+	assert_int_equal(s.mss, 1400);
+	assert_int_equal(s.len, 8);
+	assert_memory_equal(s.data, "DATAdata", 8);
+	assert_int_equal(tcp_parse(h, 31, &s), -EINVAL);	/* header beyond the bytes */
+	assert_int_equal(tcp_parse(h, 19, &s), -EINVAL);
+	h[22] = 2;
+	h[23] = 40;						/* option past the header */
+	assert_int_equal(tcp_parse(h, 40, &s), -EINVAL);
+	h[23] = 1;						/* length below 2 */
+	assert_int_equal(tcp_parse(h, 40, &s), -EINVAL);
+	h[12] = 0x40;						/* data offset 4 words */
+	assert_int_equal(tcp_parse(h, 40, &s), -EINVAL);
+}
+
+static void
+test_buffer_cap(void **state)
+{
+	struct tcp_params p = params();
+	struct cli a, b;
+	(void)state;
+
+	p.n_buffers = 1;
+	struct tcp_stack *ts = mk(&p);
+	connect_cli(ts, &a, 44000, 1, false);		/* banner unacked: holds the buffer */
+	ncap = 0;
+	b.port = 44001;
+	b.wnd = 65535;
+	assert_int_equal(send_seg(ts, &b, 1, TCP_SYN, NULL, 0), 0);
+	b.rcv = last()->seg.seq + 1;
+	assert_int_equal(send_seg(ts, &b, 2, TCP_ACK, NULL, 0), 0);
+	assert_true(last()->seg.flags & TCP_RST);	/* no buffer for the greeting */
+	assert_int_equal(ctr[RG_C_TCP_CAP_BUFFERS], 1);
+	assert_int_equal(tcp_stack_conns(ts), 1);
+	tcp_stack_destroy(ts);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_seq_wrap),
+		cmocka_unit_test(test_handshake_and_reply),
+		cmocka_unit_test(test_client_seq_wraparound),
+		cmocka_unit_test(test_syn_retransmitted),
+		cmocka_unit_test(test_lost_final_ack),
+		cmocka_unit_test(test_synrcvd_gives_up),
+		cmocka_unit_test(test_early_talker),
+		cmocka_unit_test(test_out_of_order_and_overlap),
+		cmocka_unit_test(test_rst_rules),
+		cmocka_unit_test(test_challenge_ack_limit),
+		cmocka_unit_test(test_retransmit_backoff_and_limit),
+		cmocka_unit_test(test_mss_honoured),
+		cmocka_unit_test(test_zero_window),
+		cmocka_unit_test(test_passive_close),
+		cmocka_unit_test(test_fin_retransmitted_after_loss),
+		cmocka_unit_test(test_active_close_fallback),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_syn_cookies),
+		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_unknown_and_closed_port),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_buffer_cap),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
