@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# xdp_steer.sh - rcptgate shares a veth with the kernel through its XDP
+# program (port_mode = af_xdp, xdp_object = our program).
+#
+# The host end of the veth carries the listen address in the kernel too.
+# Two clients (10.77.50.2 and .3) in a network namespace check that:
+#   - ping to the shared address and a kernel TCP service on another port
+#     of it still answer (ARP, ICMP and that port stay with the kernel);
+#   - SMTP (port 25) reaches rcptgate: its banner when the dataplane has
+#     TCP, and in any case the program's xdp_steered counter;
+#   - after a block of .2, .2 cannot reach rcptgate (xdp_drop_blocked)
+#     while .3 is served and .2 still reaches the kernel service;
+#   - after the block is deleted, .2 reaches rcptgate again;
+#   - a SIGKILLed rcptgate leaves its program behind, and the next start
+#     replaces it and keeps the blocklist;
+#   - on SIGTERM no program is left on the interface and the
+#     configuration and counter pins are gone.
+set -u
+. "$(dirname "$0")/lib.sh"
+IT_MODE=af_xdp
+it_init xdp-steer
+TOOL="$BUILD/tests/integration/rg-xdp-block"
+OBJ="$BUILD/bpf/rcptgate_xdp.bpf.o"
+[ -x "$TOOL" ] || it_fail "no $TOOL"
+[ -f "$OBJ" ] || it_fail "no $OBJ"
+PY=/usr/bin/python3
+[ -x $PY ] || it_skip "no $PY"
+
+SUBNET=10.77.50
+it_veth $SUBNET
+PIN="/sys/fs/bpf/rg$IT_NS"
+C1="$SUBNET.2"
+C2="$SUBNET.3"
+KPORT=8025
+
+xdp_cleanup() {
+	local rc=$?
+	[ -n "${KSRV:-}" ] && kill "$KSRV" 2>/dev/null
+	it_cleanup
+	rm -rf "$PIN"
+	exit $rc
+}
+trap xdp_cleanup EXIT
+
+# The kernel owns the shared address and runs a TCP service on it.
+ip addr add "$IT_ADDR/24" dev "$IT_HOST" || it_fail "cannot add $IT_ADDR to $IT_HOST"
+in_ns ip addr add "$C2/24" dev "$IT_PEER"
+$PY -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
+while True:
+    c, _ = s.accept(); c.sendall(b"kernel-service\r\n"); c.close()
+' "$IT_ADDR" $KPORT &
+KSRV=$!
+
+# talk SRC PORT: connect from SRC, print the first line the server sends,
+# or "timeout"/"refused".
+talk() {
+	in_ns $PY -c '
+import socket, sys
+s = socket.socket(); s.settimeout(2); s.bind((sys.argv[1], 0))
+try:
+    s.connect((sys.argv[2], int(sys.argv[3])))
+    print(s.recv(200).decode(errors="replace").split("\r\n")[0] or "no-data")
+except socket.timeout:
+    print("timeout")
+except OSError as e:
+    print("refused" if e.errno == 111 else "error-%d" % e.errno)
+' "$1" "$IT_ADDR" "$2"
+}
+
+stat_of() { "$TOOL" "$PIN" stats | awk -v n="$1" '$1 == n { print $2 }'; }
+
+# smtp_reaches SRC: true when SRC's connection to port 25 reached
+# rcptgate: a 220 banner, or (no TCP in the dataplane yet) xdp_steered
+# moved while xdp_drop_blocked did not.
+smtp_reaches() {
+	local s0 b0 out s1 b1
+	s0=$(stat_of xdp_steered); b0=$(stat_of xdp_drop_blocked)
+	out=$(talk "$1" 25)
+	s1=$(stat_of xdp_steered); b1=$(stat_of xdp_drop_blocked)
+	echo "  $1 -> :25: $out (steered +$((s1 - s0)), blocked +$((b1 - b0)))"
+	case "$out" in 220*) BANNERS=$((BANNERS + 1)); return 0 ;; esac
+	[ "$s1" -gt "$s0" ] && [ "$b1" -eq "$b0" ]
+}
+
+smtp_blocked() {
+	local s0 b0 out s1 b1
+	s0=$(stat_of xdp_steered); b0=$(stat_of xdp_drop_blocked)
+	out=$(talk "$1" 25)
+	s1=$(stat_of xdp_steered); b1=$(stat_of xdp_drop_blocked)
+	echo "  $1 -> :25: $out (steered +$((s1 - s0)), blocked +$((b1 - b0)))"
+	[ "$out" = timeout ] && [ "$s1" -eq "$s0" ] && [ "$b1" -gt "$b0" ]
+}
+
+kernel_answers() {
+	local out
+	out=$(talk "$1" $KPORT)
+	echo "  $1 -> :$KPORT: $out"
+	[ "$out" = kernel-service ]
+}
+
+BANNERS=0
+it_conf "$IT_TMP/rcptgate.conf" "xdp_object=$OBJ"
+it_start "$IT_TMP/rcptgate.conf"
+ip link show "$IT_HOST" | grep -q "prog/xdp.*rg_xdp_steer" || it_fail "rg_xdp_steer not attached to $IT_HOST"
+[ -e "$PIN/rg_config" ] || it_fail "maps not pinned under $PIN"
+
+echo "kernel keeps ARP, ICMP and its own port:"
+in_ns ping -c 3 -i 0.2 -W 2 "$IT_ADDR" > "$IT_TMP/ping.out" 2>&1 || { cat "$IT_TMP/ping.out"; it_fail "no ping replies from the kernel"; }
+kernel_answers "$C1" || it_fail "kernel service on :$KPORT does not answer"
+
+echo "SMTP reaches rcptgate:"
+smtp_reaches "$C1" || it_fail "SMTP from $C1 did not reach rcptgate"
+
+echo "block $C1:"
+"$TOOL" "$PIN" add "$C1/32" || it_fail "block add failed"
+"$TOOL" "$PIN" list | grep -qx "$C1/32" || it_fail "block list does not show $C1/32"
+smtp_blocked "$C1" || it_fail "blocked $C1 still reached rcptgate"
+smtp_reaches "$C2" || it_fail "$C2 not served while $C1 is blocked"
+kernel_answers "$C1" || it_fail "blocked $C1 lost the kernel service (the blocklist is SMTP-only)"
+
+echo "crash: SIGKILL leaves the program; the next start replaces it"
+kill -KILL "$IT_PID"; wait "$IT_PID" 2>/dev/null; IT_PID=
+ip link show "$IT_HOST" | grep -q "prog/xdp" || it_fail "expected a stale program after SIGKILL"
+it_start "$IT_TMP/rcptgate.conf"
+grep -q "detached stale" "$IT_LOG" || it_fail "stale program not reported as replaced"
+"$TOOL" "$PIN" list | grep -qx "$C1/32" || it_fail "blocklist lost across the restart"
+smtp_blocked "$C1" || it_fail "blocked $C1 reached rcptgate after the restart"
+
+echo "unblock $C1:"
+"$TOOL" "$PIN" del "$C1/32" || it_fail "block del failed"
+"$TOOL" "$PIN" del "$C1/32" 2>/dev/null && it_fail "second block del should fail"
+smtp_reaches "$C1" || it_fail "$C1 not served after block del"
+
+it_stop
+ip link show "$IT_HOST" | grep -q "prog/xdp" && it_fail "XDP program left on $IT_HOST after shutdown"
+[ -e "$PIN/rg_config" ] && it_fail "configuration pin left after shutdown"
+[ -e "$PIN/rg_block4" ] || it_fail "blocklist pin removed at shutdown"
+grep -q "xdp_steered" "$IT_LOG" || it_fail "final counters lack xdp_steered"
+echo "PASS: XDP steering on a shared veth ($BANNERS SMTP banners seen)"
