@@ -74,26 +74,28 @@ except OSError as e:
 
 stat_of() { "$TOOL" "$PIN" stats | awk -v n="$1" '$1 == n { print $2 }'; }
 
-# smtp_reaches SRC: true when SRC's connection to port 25 reached
-# rcptgate: a 220 banner, or (no TCP in the dataplane yet) xdp_steered
-# moved while xdp_drop_blocked did not.
-smtp_reaches() {
-	local s0 b0 out s1 b1
+# smtp_try SRC: connect from SRC to port 25; sets OUT (first line or
+# timeout), STEERED and BLOCKED (how much those counters moved).
+smtp_try() {
+	local s0 b0
 	s0=$(stat_of xdp_steered); b0=$(stat_of xdp_drop_blocked)
-	out=$(talk "$1" 25)
-	s1=$(stat_of xdp_steered); b1=$(stat_of xdp_drop_blocked)
-	echo "  $1 -> :25: $out (steered +$((s1 - s0)), blocked +$((b1 - b0)))"
-	case "$out" in 220*) BANNERS=$((BANNERS + 1)); return 0 ;; esac
-	[ "$s1" -gt "$s0" ] && [ "$b1" -eq "$b0" ]
+	OUT=$(talk "$1" 25)
+	STEERED=$(( $(stat_of xdp_steered) - s0 ))
+	BLOCKED=$(( $(stat_of xdp_drop_blocked) - b0 ))
+	echo "  $1 -> :25: $OUT (steered +$STEERED, blocked +$BLOCKED)"
+}
+
+# smtp_reaches SRC: SRC reached rcptgate: a 220 banner, or (no TCP in
+# the dataplane yet) its SYNs were steered and none dropped.
+smtp_reaches() {
+	smtp_try "$1"
+	case "$OUT" in 220*) BANNERS=$((BANNERS + 1)); return 0 ;; esac
+	[ "$STEERED" -gt 0 ] && [ "$BLOCKED" -eq 0 ]
 }
 
 smtp_blocked() {
-	local s0 b0 out s1 b1
-	s0=$(stat_of xdp_steered); b0=$(stat_of xdp_drop_blocked)
-	out=$(talk "$1" 25)
-	s1=$(stat_of xdp_steered); b1=$(stat_of xdp_drop_blocked)
-	echo "  $1 -> :25: $out (steered +$((s1 - s0)), blocked +$((b1 - b0)))"
-	[ "$out" = timeout ] && [ "$s1" -eq "$s0" ] && [ "$b1" -gt "$b0" ]
+	smtp_try "$1"
+	[ "$OUT" = timeout ] && [ "$STEERED" -eq 0 ] && [ "$BLOCKED" -gt 0 ]
 }
 
 kernel_answers() {
