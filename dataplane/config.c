@@ -81,6 +81,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ "dpdk_args", CT_STR, OFF(dpdk_args), 0, 0, false },
 	{ "bpf_pin_dir", CT_STR, OFF(bpf_pin_dir), 0, 0, false },
 	{ "xdp_object", CT_STR, OFF(xdp_object), 0, 0, false },
+	{ "max_connections", CT_UINT, OFF(max_connections), 16, 1u << 24, false },
+	{ "max_connections_per_source", CT_UINT, OFF(max_connections_per_source), 1, 1u << 24, false },
+	{ "tcp_syn_backlog", CT_UINT, OFF(tcp_syn_backlog), 1, 1u << 24, false },
+	{ "tcp_buffer_limit", CT_SIZE, OFF(tcp_buffer_limit), 1u << 20, UINT64_C(1) << 36, false },
 };
 
 #define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -131,6 +135,10 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->reload_max_shrink = 50;
 	cfg->listen_port = 25;
 	cfg->workers = 1;
+	cfg->max_connections = 65536;
+	cfg->max_connections_per_source = 64;
+	cfg->tcp_syn_backlog = 1024;
+	cfg->tcp_buffer_limit = UINT64_C(64) << 20;
 }
 
 /* Parse context: where we are, for messages. */

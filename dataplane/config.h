@@ -74,6 +74,12 @@ struct rg_config {
 	char dpdk_args[CFG_STR_MAX];
 	char bpf_pin_dir[CFG_STR_MAX];
 	char xdp_object[CFG_STR_MAX];
+
+	/* TCP (dataplane/tcp) */
+	unsigned max_connections;		/* whole daemon, split over the workers */
+	unsigned max_connections_per_source;	/* per worker */
+	unsigned tcp_syn_backlog;		/* SYN-RECEIVED entries per worker before SYN cookies */
+	uint64_t tcp_buffer_limit;		/* bytes of TCP send and line buffers, whole daemon */
 };
 
 /*

@@ -1,2 +1,216 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-int main(void) { return 0; }
+/*
+ * NAME
+ *	rcptgate - SMTP front door on a DPDK fast path
+ * SYNOPSIS
+ *	rcptgate -f FILE [-t] [-q]
+ * DESCRIPTION
+ *	Reads the configuration, initialises EAL with the port the
+ *	configuration names, starts one worker lcore per queue and serves
+ *	until SIGINT or SIGTERM; then stops the workers, stops and closes
+ *	the port (which detaches an AF_XDP program) and prints the final
+ *	counters.
+ * DIAGNOSTICS
+ *	Configuration errors: "FILE:LINE: message" and exit status 1.
+ *	Start-up failures (EAL, port, memory): a fatal message and exit
+ *	status 1.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "msg.h"
+#include "port.h"
+#include "worker.h"
+
+static volatile sig_atomic_t dp_signalled;
+
+static void
+dp_on_signal(int sig)
+{
+	dp_signalled = sig;
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: rcptgate -f FILE [-t] [-q]\n\n"
+		   "SMTP front door: answers 550 5.1.1 for unknown recipients on a DPDK\n"
+		   "fast path and proxies sessions with valid recipients to the backend.\n\n"
+		   "  -f FILE  configuration file (key = value lines; see rcptgate(8)\n"
+		   "           and docs/configuration.md)\n"
+		   "  -t       check the configuration file and exit\n"
+		   "  -q       quiet: no informational messages\n"
+		   "  -h       this help\n"
+		   "  -V       print the version and exit\n");
+}
+
+void
+dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
+{
+	memset(out, 0, sizeof(uint64_t) * RG_C_MAX);
+	for (unsigned w = 0; w < d->n_workers; w++)
+		for (unsigned c = 0; c < RG_C_MAX; c++)
+			out[c] += __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
+}
+
+static void
+dp_print_counters(const struct dp_daemon *d)
+{
+	uint64_t sum[RG_C_MAX];
+
+	dp_counters_sum(d, sum);
+	printf("rcptgate: final counters\n");
+	for (unsigned c = 0; c < RG_C_MAX; c++)
+		if (sum[c] != 0)
+			printf("  %-28s %" PRIu64 "\n", rg_counter_info[c].name, sum[c]);
+	fflush(stdout);
+}
+
+static void
+dp_setup_workers(struct dp_daemon *d)
+{
+	size_t qsz = rte_rcu_qsbr_get_memsize(d->n_workers);
+
+	d->qsbr = rte_zmalloc("rg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (d->qsbr == NULL || rte_rcu_qsbr_init(d->qsbr, d->n_workers) != 0)
+		msg_fatal("cannot set up RCU for %u workers", d->n_workers);
+	d->counters = rte_zmalloc("rg_counters", sizeof(struct dp_counters) * d->n_workers,
+				  RTE_CACHE_LINE_SIZE);
+	if (d->counters == NULL)
+		msg_fatal("cannot allocate counters");
+
+	unsigned w = 0, lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (w == d->n_workers)
+			break;
+		struct dp_lcore *lc = rte_zmalloc_socket("rg_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE,
+							 (int)rte_lcore_to_socket_id(lcore));
+		if (lc == NULL)
+			msg_fatal("cannot allocate lcore state");
+		lc->lcore_id = lcore;
+		lc->port_id = d->port.port_id;
+		lc->queue_id = (uint16_t)w;
+		lc->worker_idx = w;
+		lc->pool = d->port.pool;
+		lc->ctr = &d->counters[w];
+		lc->cfg = &d->cfg;
+		lc->mac = d->port.mac;
+		lc->listen_addr = d->cfg.listen_addr.s_addr;
+		lc->listen_port = rte_cpu_to_be_16(d->cfg.listen_port);
+		lc->answer_arp = true;
+		lc->qsbr = d->qsbr;
+		lc->stop = &d->stop;
+		lc->tsc_hz = rte_get_tsc_hz();
+		if (rte_rcu_qsbr_thread_register(d->qsbr, w) != 0)
+			msg_fatal("cannot register worker %u with RCU", w);
+		d->lcores[w++] = lc;
+	}
+	if (w < d->n_workers)
+		msg_fatal("workers = %u but EAL gave %u worker lcores (check dpdk_args -l/--lcores)",
+			  d->n_workers, w);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dp_daemon *d = calloc(1, sizeof(*d));
+	const char *conf = NULL;
+	bool check_only = false;
+	char err[CFG_ERR_MAX];
+	int opt;
+
+	if (d == NULL)
+		msg_fatal("out of memory");
+	while ((opt = getopt(argc, argv, "f:tqhV")) != -1) {
+		switch (opt) {
+		case 'f':
+			conf = optarg;
+			break;
+		case 't':
+			check_only = true;
+			break;
+		case 'q':
+			msg_set_verbose(0);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("rcptgate %s\n", RG_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (conf == NULL || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg_load(&d->cfg, conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration OK\n", conf);
+		return 0;
+	}
+	d->n_workers = d->cfg.workers;
+
+	char *eal_argv[DP_EAL_ARGS_MAX + 1];
+	static char eal_buf[8192];
+	int eal_argc = dp_port_eal_args(&d->cfg, argv[0], eal_argv, DP_EAL_ARGS_MAX, eal_buf,
+					sizeof(eal_buf));
+	if (eal_argc < 0)
+		msg_fatal("%s: dpdk_args too long", conf);
+	if (rte_eal_init(eal_argc, eal_argv) < 0)
+		msg_fatal("EAL initialisation failed: %s", rte_strerror(rte_errno));
+
+	signal(SIGINT, dp_on_signal);
+	signal(SIGTERM, dp_on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (dp_port_init(&d->cfg, &d->port, err, sizeof(err)) != 0)
+		msg_fatal("%s", err);
+	dp_setup_workers(d);
+	d->started = time(NULL);
+
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &d->cfg.listen_addr, ip, sizeof(ip));
+	msg_info("serving %s:%u on %s port %u (%s), %u worker%s", ip, d->cfg.listen_port,
+		 cfg_port_mode_name(d->cfg.port_mode), d->port.port_id,
+		 d->cfg.port_mode == CFG_PORT_PCI ? d->cfg.pci_address :
+		 d->cfg.port_mode == CFG_PORT_MEMIF ? d->cfg.memif_socket : d->cfg.interface,
+		 d->n_workers, d->n_workers == 1 ? "" : "s");
+
+	for (unsigned w = 0; w < d->n_workers; w++)
+		if (rte_eal_remote_launch(dp_worker_main, d->lcores[w], d->lcores[w]->lcore_id) != 0)
+			msg_fatal("cannot launch worker %u", w);
+
+	/* The main lcore sleeps: only workers may spin (DESIGN.md). */
+	while (!dp_signalled) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	msg_info("signal %d: shutting down", (int)dp_signalled);
+	d->stop = true;
+	rte_eal_mp_wait_lcore();
+	dp_port_fini(&d->port);
+	dp_print_counters(d);
+	rte_eal_cleanup();
+	return 0;
+}

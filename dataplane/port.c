@@ -1,1 +1,217 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	port.c - bring up the port in the configured mode (see port.h)
+ * DESCRIPTION
+ *	The vdev modes are plain DPDK PMDs given on the EAL command line:
+ *	  af_xdp     net_af_xdp0,iface=IF,start_queue=0,queue_count=N
+ *	  af_packet  net_af_packet0,iface=IF,qpairs=N
+ *	  memif      net_memif0,role=server,socket=PATH,id=0
+ *	pci mode allow-lists pci_address and uses RSS over the 4-tuple to
+ *	spread sessions over the worker queues.
+ * DIAGNOSTICS
+ *	Start-up errors come back as negative errno with a message; the
+ *	daemon reports them and exits.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "port.h"
+
+#define DP_RX_DESC 1024
+#define DP_TX_DESC 1024
+#define DP_MBUFS_PER_WORKER 32767
+#define DP_MBUF_CACHE 256
+
+struct argbuf {
+	char **argv;
+	int argc, max;
+	char *buf;
+	size_t len, cap;
+};
+
+static int
+arg_add(struct argbuf *a, const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	if (a->argc >= a->max - 1 || a->len + n > a->cap)
+		return -ENOSPC;
+	memcpy(a->buf + a->len, s, n);
+	a->argv[a->argc++] = a->buf + a->len;
+	a->argv[a->argc] = NULL;
+	a->len += n;
+	return 0;
+}
+
+static bool
+has_arg(const struct argbuf *a, const char *prefix)
+{
+	for (int i = 1; i < a->argc; i++)
+		if (strncmp(a->argv[i], prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
+int
+dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max,
+		 char *buf, size_t buflen)
+{
+	struct argbuf a = { argv, 0, max, buf, 0, buflen };
+	char tmp[CFG_STR_MAX * 2];
+	int rc = arg_add(&a, progname);
+
+	/* The operator's dpdk_args, split on white space. */
+	const char *s = cfg->dpdk_args;
+	while (rc == 0 && *s) {
+		size_t n = strcspn(s, " \t");
+		if (n > 0) {
+			if (n >= sizeof(tmp))
+				return -ENOSPC;
+			memcpy(tmp, s, n);
+			tmp[n] = '\0';
+			rc = arg_add(&a, tmp);
+		}
+		s += n;
+		s += strspn(s, " \t");
+	}
+	if (rc == 0 && !has_arg(&a, "-l") && !has_arg(&a, "--lcores") && !has_arg(&a, "-c")) {
+		/* Main lcore (control, sleeps) on CPU 0, worker i on CPU i+1. */
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		int n = snprintf(tmp, sizeof(tmp), "--lcores=0@0");
+		if (ncpu < 1)
+			ncpu = 1;
+		for (unsigned w = 1; w <= cfg->workers && n > 0 && (size_t)n < sizeof(tmp); w++)
+			n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, ",%u@%ld", w, (long)w % ncpu);
+		rc = arg_add(&a, tmp);
+	}
+	if (rc == 0 && !has_arg(&a, "--file-prefix") && !has_arg(&a, "--in-memory"))
+		rc = arg_add(&a, "--in-memory");
+	if (rc != 0)
+		return rc;
+
+	switch (cfg->port_mode) {
+	case CFG_PORT_AF_XDP:
+		snprintf(tmp, sizeof(tmp), "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u%s%s",
+			 cfg->interface, cfg->workers, cfg->xdp_object[0] ? ",xdp_prog=" : "",
+			 cfg->xdp_object);
+		break;
+	case CFG_PORT_AF_PACKET:
+		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=%u", cfg->interface,
+			 cfg->workers);
+		break;
+	case CFG_PORT_MEMIF:
+		snprintf(tmp, sizeof(tmp), "net_memif0,role=server,socket=%s,id=0", cfg->memif_socket);
+		break;
+	case CFG_PORT_PCI:
+		if ((rc = arg_add(&a, "-a")) != 0 || (rc = arg_add(&a, cfg->pci_address)) != 0)
+			return rc;
+		return a.argc;
+	default:
+		return -EINVAL;
+	}
+	if ((rc = arg_add(&a, "--no-pci")) != 0 || (rc = arg_add(&a, "--vdev")) != 0 ||
+	    (rc = arg_add(&a, tmp)) != 0)
+		return rc;
+	return a.argc;
+}
+
+int
+dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t errlen)
+{
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	uint16_t pid;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (rte_eth_dev_count_avail() != 1) {
+		snprintf(err, errlen, "expected exactly one port, EAL found %u (check %s)",
+			 rte_eth_dev_count_avail(),
+			 cfg->port_mode == CFG_PORT_PCI ? "pci_address and the vfio-pci binding" :
+							 "interface and dpdk_args");
+		return -ENODEV;
+	}
+	RTE_ETH_FOREACH_DEV(pid)
+		break;
+	p->port_id = pid;
+	p->n_queues = (uint16_t)cfg->workers;
+
+	rc = rte_eth_dev_info_get(pid, &info);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u: cannot get device info: %s", pid, rte_strerror(-rc));
+		return rc;
+	}
+	if (info.max_rx_queues < p->n_queues || info.max_tx_queues < p->n_queues) {
+		snprintf(err, errlen, "port %u (%s): %u workers but the port has %u RX / %u TX queues",
+			 pid, info.driver_name, p->n_queues, info.max_rx_queues, info.max_tx_queues);
+		return -EINVAL;
+	}
+
+	unsigned n_mbufs = DP_MBUFS_PER_WORKER * cfg->workers;
+	p->pool = rte_pktmbuf_pool_create("rg_mbufs", n_mbufs, DP_MBUF_CACHE, 0,
+					  RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(pid));
+	if (p->pool == NULL) {
+		snprintf(err, errlen, "cannot create the mbuf pool (%u mbufs): %s (hugepages set up?)",
+			 n_mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	if (p->n_queues > 1) {
+		/* Spread sessions over the workers by their 4-tuple. */
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+	}
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+
+	rc = rte_eth_dev_configure(pid, p->n_queues, p->n_queues, &conf);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u: configure failed: %s", pid, rte_strerror(-rc));
+		return rc;
+	}
+	uint16_t nb_rx = DP_RX_DESC, nb_tx = DP_TX_DESC;
+	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
+	for (uint16_t q = 0; q < p->n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, nb_rx, rte_eth_dev_socket_id(pid), NULL, p->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(pid, q, nb_tx, rte_eth_dev_socket_id(pid), NULL);
+		if (rc != 0) {
+			snprintf(err, errlen, "port %u: queue %u setup failed: %s", pid, q,
+				 rte_strerror(-rc));
+			return rc;
+		}
+	}
+	rc = rte_eth_macaddr_get(pid, &p->mac);
+	if (rc == 0)
+		rc = rte_eth_dev_start(pid);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u: start failed: %s", pid, rte_strerror(-rc));
+		return rc;
+	}
+	p->started = true;
+	/* We answer for our own address only, but the PMD may filter on the
+	 * MAC; accept what reaches the interface. */
+	rte_eth_promiscuous_enable(pid);
+	return 0;
+}
+
+void
+dp_port_fini(struct dp_port *p)
+{
+	if (p->started) {
+		rte_eth_dev_stop(p->port_id);
+		p->started = false;
+	}
+	rte_eth_dev_close(p->port_id);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	daemon.h - the state of one running rcptgate daemon
+ * DESCRIPTION
+ *	Everything the daemon owns hangs off one struct dp_daemon, created
+ *	in main() and passed down: no module keeps globals of its own
+ *	(except the signal flag, which a handler can only reach as one).
+ */
+#ifndef RG_DAEMON_H
+#define RG_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "port.h"
+#include "worker.h"
+
+#define DP_MAX_WORKERS 64
+
+struct dp_daemon {
+	struct rg_config cfg;
+	struct dp_port port;
+	unsigned n_workers;
+	struct dp_lcore *lcores[DP_MAX_WORKERS];
+	struct dp_counters *counters;	/* n_workers blocks */
+	struct rte_rcu_qsbr *qsbr;	/* readers of the recipient table */
+	volatile bool stop;		/* workers leave their loop */
+	time_t started;
+};
+
+/*
+ * dp_counters_sum - add up every worker's counters into OUT[RG_C_MAX].
+ * Called by the control thread; reads are plain 64-bit loads of values
+ * each worker writes alone, so a sum is a consistent-enough snapshot.
+ */
+void dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX]);
+
+#endif /* RG_DAEMON_H */

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	port.h - the one port rcptgate serves on, in any of its modes
+ * DESCRIPTION
+ *	One binary, four port modes chosen in the configuration:
+ *	pci (a NIC owned through a PCI PMD), af_xdp and af_packet (a kernel
+ *	interface, through DPDK's net_af_xdp / net_af_packet vdevs) and
+ *	memif (shared memory to another DPDK process, e.g. the bench).
+ *	Everything after port_init is the same code path for all modes.
+ */
+#ifndef RG_PORT_H
+#define RG_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mempool.h>
+
+#include "config.h"
+
+#define DP_EAL_ARGS_MAX 64
+
+struct dp_port {
+	uint16_t port_id;
+	uint16_t n_queues;
+	struct rte_mempool *pool;
+	struct rte_ether_addr mac;
+	bool started;
+};
+
+/*
+ * dp_port_eal_args - build the EAL argument vector for CFG: the program
+ * name, the operator's dpdk_args, then what the port mode needs (the
+ * vdev, --no-pci for vdev modes, lcores and --in-memory unless dpdk_args
+ * chose otherwise). Strings live in BUF.
+ *
+ * Return: argc (>= 1), or -ENOSPC when ARGV or BUF is too small.
+ */
+int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max,
+		     char *buf, size_t buflen);
+
+/*
+ * dp_port_init - find the port EAL probed, configure one RX/TX queue pair
+ * per worker, create the mbuf pool, start the port.
+ *
+ * Return: 0, or a negative errno with the reason in ERR.
+ */
+int dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t errlen);
+
+/* dp_port_fini - stop and close the port (detaches an AF_XDP program). */
+void dp_port_fini(struct dp_port *p);
+
+#endif /* RG_PORT_H */

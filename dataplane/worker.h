@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	worker.h - one dataplane worker lcore
+ * DESCRIPTION
+ *	Each worker lcore owns one RX/TX queue pair of the port and runs
+ *	to completion: burst RX, parse, process, queue replies, burst TX,
+ *	report RCU quiescence. Shared nothing: everything a worker touches
+ *	on the fast path hangs off its struct dp_lcore.
+ */
+#ifndef RG_WORKER_H
+#define RG_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <rcptgate/counters.h>
+
+#include "config.h"
+
+#define DP_BURST 32		/* RX and TX burst size */
+#define DP_TX_DRAIN_US 100	/* flush a partial TX burst after this long */
+
+struct rte_rcu_qsbr;
+struct tcp_lcore;
+
+/* Per-lcore counters: one cache-aligned block per worker, written only by
+ * that worker (no atomics), summed by the control thread. */
+struct dp_counters {
+	uint64_t c[RG_C_MAX];
+} __rte_cache_aligned;
+
+struct dp_lcore {
+	unsigned lcore_id;
+	uint16_t port_id;
+	uint16_t queue_id;
+	unsigned worker_idx;		/* 0..workers-1, RCU thread id */
+	struct rte_mempool *pool;
+	struct dp_counters *ctr;
+	const struct rg_config *cfg;
+	struct rte_ether_addr mac;	/* our port's address */
+	rte_be32_t listen_addr;		/* network order */
+	rte_be16_t listen_port;		/* network order */
+	bool answer_arp;		/* port mode where we own the address */
+	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */
+	volatile bool *stop;
+
+	uint64_t tsc_hz;
+	uint64_t now_tsc;		/* TSC at the start of this loop iteration */
+
+	struct tcp_lcore *tcp;		/* TCP state; NULL until the TCP module runs */
+
+	uint16_t n_tx;
+	struct rte_mbuf *tx[DP_BURST];
+} __rte_cache_aligned;
+
+/*
+ * dp_tx - queue one frame for transmission on this lcore's queue. The
+ * queue is flushed when it holds DP_BURST frames and at the end of each
+ * loop iteration. Takes ownership of M.
+ */
+void dp_tx(struct dp_lcore *lc, struct rte_mbuf *m);
+
+/* dp_tx_flush - send every queued frame now; frames the port refuses are
+ * freed and counted as tx_full_drops. */
+void dp_tx_flush(struct dp_lcore *lc);
+
+/* dp_worker_main - the lcore loop (rte_eal_remote_launch entry); ARG is a
+ * struct dp_lcore. Returns 0 when *stop becomes true. */
+int dp_worker_main(void *arg);
+
+static inline void
+dp_count(struct dp_lcore *lc, enum rg_counter c)
+{
+	lc->ctr->c[c]++;
+}
+
+static inline void
+dp_count_n(struct dp_lcore *lc, enum rg_counter c, uint64_t n)
+{
+	lc->ctr->c[c] += n;
+}
+
+#endif /* RG_WORKER_H */

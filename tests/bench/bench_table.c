@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	bench_table.c - recipient table against rte_hash and cmph CHD
+ * DESCRIPTION
+ *	bench_table [-n KEYS] [-q QUERIES] [-r REPEATS]
+ *
+ *	Builds, from the same N random addresses, our table, a DPDK
+ *	rte_hash (keys zero-padded to RTE_KEY_LEN bytes, since rte_hash keys
+ *	have a fixed length; default CRC32 hash) and a cmph CHD minimal
+ *	perfect hash (plus the key array it needs to verify a hit, which
+ *	CHD does not store). Then it times Q lookups of members (hits) and
+ *	of non-members in the same domains (misses), single and burst of
+ *	32 (rte_hash_lookup_bulk; cmph has no burst), each query starting
+ *	from the raw address text: normalisation and hashing are included.
+ *	Lookup rounds are repeated R times in the same run, interleaved, and
+ *	the median is printed. Results go to docs/benchmarks.md by hand.
+ *
+ *	Not a test: it checks only that every structure answers every
+ *	query right (and exits 1 if not), never how fast.
+ * TRUST
+ *	Its own data.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmph.h>
+#include <rte_eal.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+
+#include <rcptgate/addr.h>
+
+#include "table/tbl.h"
+
+#define RTE_KEY_LEN 48
+#define BURST 32
+#define MAX_REPEATS 15
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15;
+
+static uint64_t
+rng(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * UINT64_C(2685821657736338717);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* "first.lastNUM@dK.example"-like, up to 40 bytes; PREFIX marks non-members. */
+static void
+make_addr(char *buf, size_t cap, char prefix, uint64_t num)
+{
+	static const char al[] = "abcdefghijklmnopqrstuvwxyz";
+	uint64_t r = rng(), r2 = rng();
+	size_t o = 0;
+
+	buf[o++] = prefix;
+	for (unsigned i = 0; i < 3 + r % 8; i++)
+		buf[o++] = al[(r2 >> (5 * i)) % 26];
+	buf[o++] = '.';
+	for (unsigned i = 0; i < 4 + (r >> 8) % 6; i++)
+		buf[o++] = al[(r2 >> (5 * i + 30)) % 26];
+	snprintf(buf + o, cap - o, "%llu@d%u.example", (unsigned long long)num, (unsigned)((r >> 40) % 100));
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+struct bench {
+	size_t n, q;
+	char (*keys)[48];	/* members, as written (mixed case) */
+	char (*norm)[48];	/* members, normalised */
+	char **qhit, **qmiss;	/* query texts */
+	struct tbl *t;
+	void *img;
+	size_t img_len;
+	struct rte_hash *rh;
+	cmph_t *chd;
+	uint64_t key_bytes;
+	char *chd_blob;		/* keys of CHD, index -> offset */
+	uint64_t *chd_off;
+};
+
+enum { S_OURS, S_RTE, S_CHD, S_MAX };
+enum { M_HIT1, M_HITB, M_MISS1, M_MISSB, M_MAX };
+static const char *const s_name[] = { "rcptgate table", "rte_hash (bulk)", "cmph CHD" };
+
+/* ---- lookups: each returns the number of hits among the Q queries ---- */
+
+static size_t
+ours_single(struct bench *b, char **q)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < b->q; i++) {
+		struct rg_addr a;
+		if (rg_addr_normalize(q[i], strlen(q[i]), 0, &a) != RG_ADDR_OK)
+			continue;
+		hits += tbl_lookup(b->t, &a, "+") == TBL_RULE_EXACT;
+	}
+	return hits;
+}
+
+static size_t
+ours_burst(struct bench *b, char **q)
+{
+	static struct rg_addr a[BURST];
+	const struct rg_addr *pa[BURST];
+	enum tbl_rule out[BURST];
+	size_t hits = 0;
+
+	for (unsigned j = 0; j < BURST; j++)
+		pa[j] = &a[j];
+	for (size_t i = 0; i + BURST <= b->q; i += BURST) {
+		for (unsigned j = 0; j < BURST; j++)
+			rg_addr_normalize(q[i + j], strlen(q[i + j]), 0, &a[j]);
+		tbl_lookup_burst(b->t, pa, BURST, "+", out);
+		for (unsigned j = 0; j < BURST; j++)
+			hits += out[j] == TBL_RULE_EXACT;
+	}
+	return hits;
+}
+
+static void
+rte_key(const char *s, uint8_t *k)
+{
+	struct rg_addr a;
+
+	memset(k, 0, RTE_KEY_LEN);
+	if (rg_addr_normalize(s, strlen(s), 0, &a) == RG_ADDR_OK && a.len <= RTE_KEY_LEN)
+		memcpy(k, a.buf, a.len);
+}
+
+static size_t
+rte_single(struct bench *b, char **q)
+{
+	uint8_t k[RTE_KEY_LEN];
+	size_t hits = 0;
+
+	for (size_t i = 0; i < b->q; i++) {
+		rte_key(q[i], k);
+		hits += rte_hash_lookup(b->rh, k) >= 0;
+	}
+	return hits;
+}
+
+static size_t
+rte_burst(struct bench *b, char **q)
+{
+	static uint8_t k[BURST][RTE_KEY_LEN];
+	const void *pk[BURST];
+	int32_t pos[BURST];
+	size_t hits = 0;
+
+	for (unsigned j = 0; j < BURST; j++)
+		pk[j] = k[j];
+	for (size_t i = 0; i + BURST <= b->q; i += BURST) {
+		for (unsigned j = 0; j < BURST; j++)
+			rte_key(q[i + j], k[j]);
+		rte_hash_lookup_bulk(b->rh, pk, BURST, pos);
+		for (unsigned j = 0; j < BURST; j++)
+			hits += pos[j] >= 0;
+	}
+	return hits;
+}
+
+static size_t
+chd_single(struct bench *b, char **q)
+{
+	size_t hits = 0;
+
+	for (size_t i = 0; i < b->q; i++) {
+		struct rg_addr a;
+		if (rg_addr_normalize(q[i], strlen(q[i]), 0, &a) != RG_ADDR_OK)
+			continue;
+		cmph_uint32 x = cmph_search(b->chd, a.buf, a.len);
+		/* CHD answers some index for any key: verify against the key */
+		if (x < b->n) {
+			const char *k = b->chd_blob + b->chd_off[x];
+			hits += (size_t)(b->chd_off[x + 1] - b->chd_off[x]) == a.len && memcmp(k, a.buf, a.len) == 0;
+		}
+	}
+	return hits;
+}
+
+/* ---- builds ---- */
+
+static void
+build_ours(struct bench *b, double *secs, double *bpk)
+{
+	char err[256];
+	struct tbl_builder *tb = tbl_builder_new(0);
+	double t0 = now();
+
+	for (size_t i = 0; i < b->n; i++)
+		if (tbl_builder_add_line(tb, b->keys[i], strlen(b->keys[i]), err, sizeof(err)) != 0) {
+			fprintf(stderr, "bench_table: %s\n", err);
+			exit(1);
+		}
+	if (tbl_builder_finish(tb, &b->img, &b->img_len, err, sizeof(err)) != 0 ||
+	    tbl_open_buffer(b->img, b->img_len, &b->t, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_table: %s\n", err);
+		exit(1);
+	}
+	*secs = now() - t0;
+	*bpk = (double)b->img_len / (double)b->n;
+	tbl_builder_free(tb);
+}
+
+static void
+build_rte(struct bench *b, double *secs, double *bpk)
+{
+	struct rte_hash_parameters p = {
+		.name = "bench", .entries = (uint32_t)(b->n + b->n / 4), .key_len = RTE_KEY_LEN,
+		.hash_func = rte_hash_crc, .socket_id = 0,
+	};
+	uint8_t k[RTE_KEY_LEN];
+	double t0 = now();
+
+	b->rh = rte_hash_create(&p);
+	if (b->rh == NULL) {
+		fprintf(stderr, "bench_table: rte_hash_create failed (memory? try a larger -m)\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		rte_key(b->keys[i], k);
+		if (rte_hash_add_key(b->rh, k) < 0) {
+			fprintf(stderr, "bench_table: rte_hash_add_key failed at %zu\n", i);
+			exit(1);
+		}
+	}
+	*secs = now() - t0;
+	/*
+	 * rte_hash has no size query: estimate from its layout (key store of
+	 * (key_len + 8)-byte slots for entries + per-lcore cache, 64-byte
+	 * buckets of 8 entries, power of two).
+	 */
+	uint64_t nb = 1;
+	while (nb * 8 < p.entries)
+		nb <<= 1;
+	*bpk = (double)(nb * 64 + (uint64_t)p.entries * (RTE_KEY_LEN + 8)) / (double)b->n;
+}
+
+static void
+build_chd(struct bench *b, double *secs, double *bpk)
+{
+	char **v = malloc(b->n * sizeof(*v));
+	double t0 = now();
+
+	for (size_t i = 0; i < b->n; i++) {
+		struct rg_addr a;
+		rg_addr_normalize(b->keys[i], strlen(b->keys[i]), 0, &a);
+		memcpy(b->norm[i], a.buf, a.len + 1);
+		v[i] = b->norm[i];
+	}
+	cmph_io_adapter_t *src = cmph_io_vector_adapter(v, (cmph_uint32)b->n);
+	cmph_config_t *cfg = cmph_config_new(src);
+	cmph_config_set_algo(cfg, CMPH_CHD);
+	b->chd = cmph_new(cfg);
+	cmph_config_destroy(cfg);
+	cmph_io_vector_adapter_destroy(src);
+	if (b->chd == NULL) {
+		fprintf(stderr, "bench_table: cmph_new failed\n");
+		exit(1);
+	}
+	/* the key store CHD needs to tell a hit from a miss */
+	b->chd_off = calloc(b->n + 1, sizeof(*b->chd_off));
+	uint64_t *len = calloc(b->n, sizeof(*len));
+	for (size_t i = 0; i < b->n; i++)
+		len[cmph_search(b->chd, v[i], (cmph_uint32)strlen(v[i]))] = strlen(v[i]);
+	for (size_t i = 0; i < b->n; i++)
+		b->chd_off[i + 1] = b->chd_off[i] + len[i];
+	b->chd_blob = malloc(b->chd_off[b->n] + 1);
+	for (size_t i = 0; i < b->n; i++) {
+		cmph_uint32 x = cmph_search(b->chd, v[i], (cmph_uint32)strlen(v[i]));
+		memcpy(b->chd_blob + b->chd_off[x], v[i], len[x]);
+	}
+	*secs = now() - t0;
+	*bpk = (double)(cmph_packed_size(b->chd) + b->chd_off[b->n] + (b->n + 1) * 8) / (double)b->n;
+	free(len);
+	free(v);
+}
+
+int
+main(int argc, char **argv)
+{
+	/* plain memory (no hugepages needed), a private runtime directory */
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=bench_table_%ld", (long)getpid());
+	char *eal[] = { "bench_table", "--no-huge", "-m", "6144", "--no-pci", prefix, "-l", "0",
+			"--log-level=error", "--no-telemetry", NULL };
+	struct bench b = { .n = 1000000, .q = 2000000 };
+	unsigned reps = 5;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "n:q:r:")) != -1) {
+		switch (opt) {
+		case 'n':
+			b.n = strtoull(optarg, NULL, 0);
+			break;
+		case 'q':
+			b.q = strtoull(optarg, NULL, 0);
+			break;
+		case 'r':
+			reps = (unsigned)strtoul(optarg, NULL, 0);
+			break;
+		default:
+			fprintf(stderr, "usage: bench_table [-n KEYS] [-q QUERIES] [-r REPEATS]\n");
+			return 2;
+		}
+	}
+	if (b.n < 100 || b.q < BURST || reps == 0 || reps > MAX_REPEATS) {
+		fprintf(stderr, "bench_table: need -n >= 100, -q >= %d, 1 <= -r <= %d\n", BURST, MAX_REPEATS);
+		return 2;
+	}
+	b.q -= b.q % BURST;
+	if (rte_eal_init(10, eal) < 0) {
+		fprintf(stderr, "bench_table: rte_eal_init failed\n");
+		return 1;
+	}
+
+	/* members, distinct by construction (their index is in the local part), some in upper case */
+	b.keys = malloc(b.n * sizeof(*b.keys));
+	b.norm = malloc(b.n * sizeof(*b.norm));
+	for (size_t i = 0; i < b.n; i++)
+		make_addr(b.keys[i], sizeof(b.keys[i]), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"[i % 36], i);
+	b.qhit = malloc(b.q * sizeof(char *));
+	b.qmiss = malloc(b.q * sizeof(char *));
+	char (*miss)[48] = malloc(b.q * sizeof(*miss));
+	for (size_t i = 0; i < b.q; i++) {
+		b.qhit[i] = b.keys[rng() % b.n];
+		make_addr(miss[i], sizeof(miss[i]), '_', rng() % (b.n * 10));	/* '_' never starts a member */
+		b.qmiss[i] = miss[i];
+	}
+
+	double bs[S_MAX], bpk[S_MAX];
+	build_ours(&b, &bs[S_OURS], &bpk[S_OURS]);
+	build_rte(&b, &bs[S_RTE], &bpk[S_RTE]);
+	build_chd(&b, &bs[S_CHD], &bpk[S_CHD]);
+	uint64_t n_distinct = tbl_n_addresses(b.t);
+	b.key_bytes = 0;
+	for (size_t i = 0; i < b.n; i++)
+		b.key_bytes += strlen(b.norm[i]);
+
+	static double ns[S_MAX][M_MAX][MAX_REPEATS];
+	int bad = 0;
+	for (unsigned r = 0; r < reps; r++) {
+		for (unsigned s = 0; s < S_MAX; s++) {
+			for (unsigned m = 0; m < M_MAX; m++) {
+				char **q = (m == M_HIT1 || m == M_HITB) ? b.qhit : b.qmiss;
+				bool burst = m == M_HITB || m == M_MISSB;
+				size_t want = (m == M_HIT1 || m == M_HITB) ? b.q : 0, got;
+				double t0 = now();
+				if (s == S_OURS)
+					got = burst ? ours_burst(&b, q) : ours_single(&b, q);
+				else if (s == S_RTE)
+					got = burst ? rte_burst(&b, q) : rte_single(&b, q);
+				else if (!burst)
+					got = chd_single(&b, q);
+				else
+					got = want;	/* no burst API */
+				ns[s][m][r] = (now() - t0) * 1e9 / (double)b.q;
+				if (got != want) {
+					fprintf(stderr, "bench_table: %s: %zu hits, want %zu\n", s_name[s], got, want);
+					bad = 1;
+				}
+			}
+		}
+	}
+
+	printf("# bench_table -n %zu -q %zu -r %u: %llu distinct addresses, %.1f key bytes/key\n", b.n, b.q,
+	       reps, (unsigned long long)n_distinct, (double)b.key_bytes / (double)b.n);
+	printf("| structure | build s | bytes/key | hit ns | hit ns (burst) | miss ns | miss ns (burst) |\n");
+	printf("|---|---|---|---|---|---|---|\n");
+	for (unsigned s = 0; s < S_MAX; s++) {
+		double med[M_MAX];
+		for (unsigned m = 0; m < M_MAX; m++)
+			med[m] = median(ns[s][m], reps);
+		if (s == S_CHD)
+			printf("| %s | %.2f | %.1f | %.1f | - | %.1f | - |\n", s_name[s], bs[s], bpk[s],
+			       med[M_HIT1], med[M_MISS1]);
+		else
+			printf("| %s | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", s_name[s], bs[s], bpk[s],
+			       med[M_HIT1], med[M_HITB], med[M_MISS1], med[M_MISSB]);
+	}
+	rte_eal_cleanup();
+	return bad;
+}
