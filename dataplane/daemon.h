@@ -17,16 +17,24 @@
 #include "config.h"
 #include "port.h"
 #include "worker.h"
+#include "xdp.h"
 
 #define DP_MAX_WORKERS 64
+
+struct tbl;
 
 struct dp_daemon {
 	struct rg_config cfg;
 	struct dp_port port;
+	struct xdp_state xdp;		/* our XDP program (af_xdp with xdp_object) */
 	unsigned n_workers;
 	struct dp_lcore *lcores[DP_MAX_WORKERS];
 	struct dp_counters *counters;	/* n_workers blocks */
 	struct rte_rcu_qsbr *qsbr;	/* readers of the recipient table */
+	/* The recipient table the workers read: replaced with one atomic
+	 * pointer store (release), freed after RCU quiescence; NULL while
+	 * none is loaded (RCPT then gets 451 4.3.0). */
+	const struct tbl *table;
 	volatile bool stop;		/* workers leave their loop */
 	time_t started;
 };

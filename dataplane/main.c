@@ -35,6 +35,7 @@
 #include "msg.h"
 #include "port.h"
 #include "worker.h"
+#include "xdp.h"
 
 static volatile sig_atomic_t dp_signalled;
 
@@ -65,6 +66,8 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 	for (unsigned w = 0; w < d->n_workers; w++)
 		for (unsigned c = 0; c < RG_C_MAX; c++)
 			out[c] += __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
+	if (d->xdp.stats_fd >= 0)
+		(void)xdp_stats_add(d->xdp.stats_fd, out);	/* the XDP program's own */
 }
 
 static void
@@ -113,6 +116,7 @@ dp_setup_workers(struct dp_daemon *d)
 		lc->listen_port = rte_cpu_to_be_16(d->cfg.listen_port);
 		lc->answer_arp = true;
 		lc->qsbr = d->qsbr;
+		lc->table = &d->table;
 		lc->stop = &d->stop;
 		lc->tsc_hz = rte_get_tsc_hz();
 		if (rte_rcu_qsbr_thread_register(d->qsbr, w) != 0)
@@ -170,6 +174,11 @@ main(int argc, char **argv)
 		return 0;
 	}
 	d->n_workers = d->cfg.workers;
+	d->xdp.stats_fd = -1;
+	/* Our XDP program (af_xdp with xdp_object): clear a stale one first. */
+	bool own_xdp = d->cfg.port_mode == CFG_PORT_AF_XDP && d->cfg.xdp_object[0] != '\0';
+	if (own_xdp && xdp_prepare(&d->cfg, &d->xdp) < 0)
+		msg_fatal("%s: cannot attach the XDP program to %s", conf, d->cfg.interface);
 
 	char *eal_argv[DP_EAL_ARGS_MAX + 1];
 	static char eal_buf[8192];
@@ -186,6 +195,11 @@ main(int argc, char **argv)
 
 	if (dp_port_init(&d->cfg, &d->port, err, sizeof(err)) != 0)
 		msg_fatal("%s", err);
+	if (own_xdp && xdp_setup(&d->cfg, &d->xdp, 0) < 0) {
+		dp_port_fini(&d->port);
+		xdp_shutdown(&d->xdp);
+		msg_fatal("%s: cannot take over the XDP program on %s", conf, d->cfg.interface);
+	}
 	dp_setup_workers(d);
 	d->started = time(NULL);
 
@@ -211,6 +225,8 @@ main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	dp_port_fini(&d->port);
 	dp_print_counters(d);
+	if (own_xdp)
+		xdp_shutdown(&d->xdp);
 	rte_eal_cleanup();
 	return 0;
 }

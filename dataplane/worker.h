@@ -26,6 +26,7 @@
 #define DP_TX_DRAIN_US 100	/* flush a partial TX burst after this long */
 
 struct rte_rcu_qsbr;
+struct tbl;
 struct tcp_lcore;
 
 /* Per-lcore counters: one cache-aligned block per worker, written only by
@@ -47,6 +48,7 @@ struct dp_lcore {
 	rte_be16_t listen_port;		/* network order */
 	bool answer_arp;		/* port mode where we own the address */
 	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */
+	const struct tbl *const *table;	/* &dp_daemon.table: load-acquire per use */
 	volatile bool *stop;
 
 	uint64_t tsc_hz;
