@@ -185,6 +185,21 @@ test_base(void **state)
 	}
 }
 
+/* The atext bitmap agrees with RFC 5322's list, byte by byte. */
+static void
+test_atext_map(void **state)
+{
+	static const char specials[] = "!#$%&'*+-/=?^_`{|}~";
+
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		bool want = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			    (c >= '0' && c <= '9') || (c != 0 && strchr(specials, (int)c) != NULL);
+		if (rg_addr__atext((unsigned char)c) != want)
+			fail_msg("atext map wrong for byte 0x%02x", c);
+	}
+}
+
 static void
 test_hash(void **state)
 {
@@ -209,6 +224,7 @@ main(void)
 		cmocka_unit_test(test_normalize_not_terminated),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_base),
+		cmocka_unit_test(test_atext_map),
 		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
