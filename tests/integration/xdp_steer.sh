@@ -16,7 +16,8 @@
 #   - a SIGKILLed rcptgate leaves its program behind, and the next start
 #     replaces it and keeps the blocklist;
 #   - on SIGTERM no program is left on the interface and the
-#     configuration and counter pins are gone.
+#     configuration and counter pins are gone; the final counters show
+#     the steered frames reached the fast path and no ping or ARP did.
 set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=af_xdp
@@ -137,10 +138,15 @@ echo "unblock $C1:"
 "$TOOL" "$PIN" del "$C1/32" || it_fail "block del failed"
 "$TOOL" "$PIN" del "$C1/32" 2>/dev/null && it_fail "second block del should fail"
 smtp_reaches "$C1" || it_fail "$C1 not served after block del"
+in_ns ping -c 3 -i 0.2 -W 2 "$IT_ADDR" > "$IT_TMP/ping.out" 2>&1 || it_fail "no ping replies after the restart"
 
 it_stop
 ip link show "$IT_HOST" | grep -q "prog/xdp" && it_fail "XDP program left on $IT_HOST after shutdown"
 [ -e "$PIN/rg_config" ] && it_fail "configuration pin left after shutdown"
 [ -e "$PIN/rg_block4" ] || it_fail "blocklist pin removed at shutdown"
-grep -q "xdp_steered" "$IT_LOG" || it_fail "final counters lack xdp_steered"
+echo "final counters of the second run:"; sed -n '/final counters/,$p' "$IT_LOG"
+[ "$(it_counter xdp_steered)" -ge 1 ] || it_fail "final counters lack xdp_steered"
+[ "$(it_counter rx_packets)" -ge "$(it_counter xdp_steered)" ] || it_fail "steered frames did not reach the fast path"
+[ "$(it_counter icmp_echo_replies)" -eq 0 ] || it_fail "ping reached the fast path (the kernel should answer it)"
+[ "$(it_counter arp_requests)" -eq 0 ] || it_fail "ARP reached the fast path (the kernel should answer it)"
 echo "PASS: XDP steering on a shared veth ($BANNERS SMTP banners seen)"
