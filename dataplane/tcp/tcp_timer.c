@@ -166,6 +166,10 @@ tcp_timer_run(struct tcp_stack *ts, uint64_t now_ms)
 		ts->clock_set = true;
 		return 0;
 	}
+	if (ts->n_conns == 0) {
+		ts->tick = now;		/* nothing filed: skip the empty slots */
+		return 0;
+	}
 	while (ts->tick != now) {
 		ts->tick++;
 		if (ts->tick % TCP_WHEEL_SLOTS == 0)

@@ -100,8 +100,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 	}
 	/* let every timer run out: all connections must go */
-	for (int i = 0; i < 2000; i++) {
-		now += 500;
+	for (int i = 0; i < 900 && tcp_stack_conns(ts) != 0; i++) {
+		now += 1000;
 		tcp_timer_run(ts, now);
 	}
 	if (tcp_stack_conns(ts) != 0 || ctr[RG_C_TCP_BUFFERS_USED] != 0)
