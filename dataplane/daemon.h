@@ -27,6 +27,7 @@ struct dp_daemon {
 	struct rg_config cfg;
 	struct dp_port port;
 	struct xdp_state xdp;		/* our XDP program (af_xdp with xdp_object) */
+	struct rte_lpm *block4;		/* blocklist when no XDP program of ours filters */
 	unsigned n_workers;
 	struct dp_lcore *lcores[DP_MAX_WORKERS];
 	struct dp_counters *counters;	/* n_workers blocks */

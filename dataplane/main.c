@@ -27,6 +27,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_lpm.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
@@ -117,6 +118,7 @@ dp_setup_workers(struct dp_daemon *d)
 		lc->answer_arp = true;
 		lc->qsbr = d->qsbr;
 		lc->table = &d->table;
+		lc->block4 = &d->block4;
 		lc->stop = &d->stop;
 		lc->tsc_hz = rte_get_tsc_hz();
 		if (rte_rcu_qsbr_thread_register(d->qsbr, w) != 0)
@@ -200,6 +202,8 @@ main(int argc, char **argv)
 		xdp_shutdown(&d->xdp);
 		msg_fatal("%s: cannot take over the XDP program on %s", conf, d->cfg.interface);
 	}
+	if (!own_xdp)
+		(void)xdp_lpm_load(&d->cfg, &d->block4);	/* the workers apply the blocklist */
 	dp_setup_workers(d);
 	d->started = time(NULL);
 
@@ -227,6 +231,7 @@ main(int argc, char **argv)
 	dp_print_counters(d);
 	if (own_xdp)
 		xdp_shutdown(&d->xdp);
+	rte_lpm_free(d->block4);
 	rte_eal_cleanup();
 	return 0;
 }

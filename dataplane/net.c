@@ -22,6 +22,7 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
+#include <rte_lpm.h>
 #include <rte_mbuf.h>
 
 #include "net.h"
@@ -106,6 +107,16 @@ net_ip_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	}
 }
 
+/* Source on the blocklist (modes without our XDP program; see xdp_lpm.c). */
+static inline bool
+net_blocked(const struct dp_lcore *lc, rte_be32_t src)
+{
+	const struct rte_lpm *lpm = lc->block4 ? __atomic_load_n(lc->block4, __ATOMIC_ACQUIRE) : NULL;
+	uint32_t hop;
+
+	return lpm != NULL && rte_lpm_lookup(lpm, rte_be_to_cpu_32(src), &hop) == 0;
+}
+
 static void
 net_ipv4(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 {
@@ -143,6 +154,10 @@ net_ipv4(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 		net_icmp(lc, m, eth, ip, ihl, ip_len);
 		return;
 	case IPPROTO_TCP:
+		if (net_blocked(lc, ip->src_addr)) {
+			dp_count(lc, RG_C_DROP_BLOCKED);
+			goto drop;
+		}
 		/* The TCP module plugs in here. */
 		dp_count(lc, RG_C_DROP_TCP_NO_STACK);
 		goto drop;

@@ -28,6 +28,7 @@
 struct rte_rcu_qsbr;
 struct tbl;
 struct tcp_lcore;
+struct rte_lpm;
 
 /* Per-lcore counters: one cache-aligned block per worker, written only by
  * that worker (no atomics), summed by the control thread. */
@@ -49,6 +50,7 @@ struct dp_lcore {
 	bool answer_arp;		/* port mode where we own the address */
 	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */
 	const struct tbl *const *table;	/* &dp_daemon.table: load-acquire per use */
+	struct rte_lpm *const *block4;	/* &dp_daemon.block4: load-acquire per use */
 	volatile bool *stop;
 
 	uint64_t tsc_hz;

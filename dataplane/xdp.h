@@ -9,6 +9,9 @@
  *	print CIDRs, and add, delete and list them in the LPM tries the
  *	program reads, opened by path under the bpffs directory bpf_pin_dir.
  *
+ *	Blocklist in the workers (xdp_lpm.c, DPDK): the same list as an
+ *	rte_lpm table, for the modes where our XDP program is not loaded.
+ *
  *	Program life cycle (xdp.c, the daemon in port_mode = af_xdp):
  *	net_af_xdp loads and attaches the object itself (xdp_prog=), so
  *	the daemon works around it:
@@ -113,6 +116,30 @@ int xdp_block_list(const struct xdp_block *b, struct xdp_cidr *out, size_t max);
  * Return: the number copied, or a negative errno (partial copy).
  */
 int xdp_block_copy(const struct xdp_block *from, const struct xdp_block *to);
+
+/*
+ * Blocklist applied by the workers (xdp_lpm.c, DPDK side), for the port
+ * modes where no XDP program of ours filters: the IPv4 prefixes of the
+ * list in a DPDK rte_lpm table (next hop unused), looked up with the
+ * source address in host order.
+ */
+struct rte_lpm;
+
+/*
+ * xdp_lpm_build - a new rte_lpm table NAME holding the IPv4 prefixes of B.
+ * @out: the table (rte_lpm_free it), or NULL when B is empty.
+ * Return: the number of IPv4 prefixes, or a negative errno (-ENOMEM,
+ * -EEXIST for a NAME in use, -errno from reading B).
+ */
+int xdp_lpm_build(const struct xdp_block *b, const char *name, struct rte_lpm **out);
+
+/*
+ * xdp_lpm_load - xdp_lpm_build from the list pinned under
+ * cfg->bpf_pin_dir, logging the result. No list pinned is not an error.
+ * Return: the number of IPv4 prefixes (0 and *OUT = NULL when there is
+ * no list), or a negative errno (logged).
+ */
+int xdp_lpm_load(const struct rg_config *cfg, struct rte_lpm **out);
 
 /* The daemon's handle on the attached program. */
 struct xdp_state {

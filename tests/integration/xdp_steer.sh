@@ -20,30 +20,19 @@
 #     the steered frames reached the fast path and no ping or ARP did.
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xdp_lib.sh"
 IT_MODE=af_xdp
 it_init xdp-steer
-TOOL="$BUILD/tests/integration/rg-xdp-block"
+xdp_init
+TOOL=$XDP_TOOL
 OBJ="$BUILD/bpf/rcptgate_xdp.bpf.o"
-[ -x "$TOOL" ] || it_fail "no $TOOL"
 [ -f "$OBJ" ] || it_fail "no $OBJ"
-PY=/usr/bin/python3
-[ -x $PY ] || it_skip "no $PY"
 
 SUBNET=10.77.50
 it_veth $SUBNET
-PIN="/sys/fs/bpf/rg$IT_NS"
 C1="$SUBNET.2"
 C2="$SUBNET.3"
 KPORT=8025
-
-xdp_cleanup() {
-	local rc=$?
-	[ -n "${KSRV:-}" ] && kill "$KSRV" 2>/dev/null
-	it_cleanup
-	rm -rf "$PIN"
-	exit $rc
-}
-trap xdp_cleanup EXIT
 
 # The kernel owns the shared address and runs a TCP service on it.
 ip addr add "$IT_ADDR/24" dev "$IT_HOST" || it_fail "cannot add $IT_ADDR to $IT_HOST"
@@ -57,22 +46,6 @@ while True:
 ' "$IT_ADDR" $KPORT &
 KSRV=$!
 
-# talk SRC PORT: connect from SRC, print the first line the server sends,
-# or "timeout"/"refused".
-talk() {
-	in_ns $PY -c '
-import socket, sys
-s = socket.socket(); s.settimeout(2); s.bind((sys.argv[1], 0))
-try:
-    s.connect((sys.argv[2], int(sys.argv[3])))
-    print(s.recv(200).decode(errors="replace").split("\r\n")[0] or "no-data")
-except socket.timeout:
-    print("timeout")
-except OSError as e:
-    print("refused" if e.errno == 111 else "error-%d" % e.errno)
-' "$1" "$IT_ADDR" "$2"
-}
-
 stat_of() { "$TOOL" "$PIN" stats | awk -v n="$1" '$1 == n { print $2 }'; }
 
 # smtp_try SRC: connect from SRC to port 25; sets OUT (first line or
@@ -80,7 +53,7 @@ stat_of() { "$TOOL" "$PIN" stats | awk -v n="$1" '$1 == n { print $2 }'; }
 smtp_try() {
 	local s0 b0
 	s0=$(stat_of xdp_steered); b0=$(stat_of xdp_drop_blocked)
-	OUT=$(talk "$1" 25)
+	OUT=$(xdp_talk "$1" 25)
 	STEERED=$(( $(stat_of xdp_steered) - s0 ))
 	BLOCKED=$(( $(stat_of xdp_drop_blocked) - b0 ))
 	echo "  $1 -> :25: $OUT (steered +$STEERED, blocked +$BLOCKED)"
@@ -101,7 +74,7 @@ smtp_blocked() {
 
 kernel_answers() {
 	local out
-	out=$(talk "$1" $KPORT)
+	out=$(xdp_talk "$1" $KPORT)
 	echo "  $1 -> :$KPORT: $out"
 	[ "$out" = kernel-service ]
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# xdp_block_dp.sh - without our XDP program (port_mode = af_packet here,
+# the same worker path as pci) the workers apply the blocklist pinned
+# under bpf_pin_dir themselves.
+#
+# A list made before the start (10.77.51.2/32) is loaded by rcptgate;
+# SYNs from 10.77.51.2 are dropped as drop_blocked, while 10.77.51.3
+# reaches the TCP path (its banner once the dataplane has TCP, else
+# drop_tcp_no_stack) and is never counted as blocked.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/xdp_lib.sh"
+IT_MODE=af_packet
+it_init xdp-block-dp
+xdp_init
+it_veth 10.77.51
+BLOCKED="10.77.51.2"
+CLIENT="10.77.51.3"
+in_ns ip addr add "$CLIENT/24" dev "$IT_PEER"
+
+"$XDP_TOOL" "$PIN" add "$BLOCKED" || it_fail "cannot make the blocklist under $PIN"
+it_conf "$IT_TMP/rcptgate.conf"
+it_start "$IT_TMP/rcptgate.conf"
+grep -q "blocklist: 1 IPv4 prefixes" "$IT_LOG" || it_fail "rcptgate did not load the blocklist"
+
+out=$(xdp_talk "$BLOCKED" 25); echo "  $BLOCKED -> :25: $out"
+[ "$out" = timeout ] || it_fail "blocked $BLOCKED got '$out'"
+out=$(xdp_talk "$CLIENT" 25); echo "  $CLIENT -> :25: $out"
+case "$out" in 220*|timeout) ;; *) it_fail "$CLIENT got '$out'" ;; esac
+banner=$out
+
+it_stop
+sed -n '/final counters/,$p' "$IT_LOG"
+blocked=$(it_counter drop_blocked)
+served=$(( $(it_counter drop_tcp_no_stack) + $(it_counter tcp_segments_in) ))
+[ "$blocked" -ge 1 ] || it_fail "drop_blocked = $blocked, expected the SYNs of $BLOCKED"
+[ "$served" -ge 1 ] || it_fail "no segment of $CLIENT reached the TCP path"
+echo "PASS: the workers apply the pinned blocklist ($blocked blocked, $served served segments, client saw: $banner)"
