@@ -7,6 +7,7 @@
  *	problem on; good files must give the values they say.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -162,6 +163,53 @@ test_missing_file(void **state)
 	assert_non_null(strstr(err, "/nonexistent/rcptgate.conf: cannot open"));
 }
 
+/*
+ * docs/configuration.md must document exactly the keys the parser knows:
+ * one "### `key`" heading per key, no heading for a key that does not
+ * exist. The example configuration must load.
+ */
+static void
+test_docs_match_parser(void **state)
+{
+	(void)state;
+	FILE *f = fopen("docs/configuration.md", "r");
+	assert_non_null(f);
+	char line[512], documented[128][64];
+	size_t n_doc = 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char key[64];
+		if (sscanf(line, "### `%63[^`]`", key) == 1) {
+			assert_true(n_doc < 128);
+			snprintf(documented[n_doc++], sizeof(documented[0]), "%s", key);
+		}
+	}
+	fclose(f);
+
+	const char *const *keys = cfg_key_names();
+	size_t n_keys = 0;
+	for (; keys[n_keys] != NULL; n_keys++) {
+		bool found = false;
+		for (size_t i = 0; i < n_doc; i++)
+			found = found || strcmp(documented[i], keys[n_keys]) == 0;
+		if (!found)
+			fail_msg("key '%s' is not documented in docs/configuration.md", keys[n_keys]);
+	}
+	for (size_t i = 0; i < n_doc; i++) {
+		bool found = false;
+		for (size_t k = 0; keys[k] != NULL; k++)
+			found = found || strcmp(documented[i], keys[k]) == 0;
+		if (!found)
+			fail_msg("docs/configuration.md documents '%s', which the parser does not know",
+				 documented[i]);
+	}
+	assert_int_equal(n_doc, n_keys);
+
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	if (cfg_load(&cfg, "docs/examples/rcptgate.conf", err, sizeof(err)) != 0)
+		fail_msg("example configuration: %s", err);
+}
+
 int
 main(void)
 {
@@ -171,6 +219,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_docs_match_parser),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
