@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	bench.h - rcptgate-bench: shared types of the load generator
+ * DESCRIPTION
+ *	rcptgate-bench plays many SMTP clients at once against one server.
+ *	Two transports carry the same client:
+ *	  socket  kernel sockets driven by epoll (any server: rcptgate over
+ *	          a veth/AF_XDP, Postfix on loopback);
+ *	  dpdk    a DPDK port (memif, af_packet, af_xdp) with the harness's
+ *	          own minimal client-side TCP, so the kernel is not the limit.
+ *
+ *	The SMTP side (script of each session, reply checking) is plain C
+ *	shared by both: rb_script.c. Statistics and output: rb_stats.c.
+ *
+ *	Every session is a pure function of its number: which recipients it
+ *	names, which of them are valid (user<N>@domain for N < users) and
+ *	so which reply each command must get. Nothing per recipient is
+ *	stored, and every reply that differs from the expected code is
+ *	counted as a wrong reply.
+ * TRUST
+ *	Replies come from the server under test: untrusted, parsed a byte
+ *	at a time with no buffer to overflow.
+ */
+#ifndef RB_BENCH_H
+#define RB_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define RB_RCPT_MAX 400		/* recipients per session (fits one send group) */
+#define RB_OUT_MAX 16384	/* bytes of one send group, worst case */
+
+enum rb_scenario {
+	RB_SC_REJECT,	/* 1 unknown recipient per session */
+	RB_SC_DICT,	/* N pipelined recipients, a chosen share valid */
+	RB_SC_MIXED,	/* as dict, and a share of sessions carry DATA */
+};
+
+struct rb_opts {
+	enum rb_scenario scenario;
+	unsigned rcpts;		/* recipients per session */
+	unsigned valid_pct;	/* share of recipients that are valid, percent */
+	unsigned data_pct;	/* share of sessions that send DATA, percent */
+	unsigned syn_pct;	/* bare SYNs per 100 sessions (SYN flood mixed in) */
+	bool pipelining;	/* MAIL..RCPT..QUIT in one group (RFC 2920) */
+	unsigned users;		/* valid addresses: user0..user<users-1>@domain */
+	char domain[128];
+	unsigned data_code;	/* expected reply to the end of DATA (250; 451 without relay) */
+	unsigned concurrency;	/* sessions in flight */
+	uint64_t sessions;	/* stop after this many (0: run for duration) */
+	double duration;	/* seconds (0: run until sessions) */
+	double timeout;		/* a session not done after this many seconds is an error */
+	double progress;	/* seconds between progress lines; 0 = none */
+	bool json;
+	bool quiet;
+	uint64_t seed;
+
+	/* where */
+	struct in_addr server;	/* network order */
+	uint16_t port;
+	struct in_addr src;	/* first client address */
+	unsigned src_count;	/* consecutive client addresses to use */
+
+	/* socket mode */
+	bool rst_close;		/* close with RST (SO_LINGER 0): no TIME_WAIT */
+
+	/* dpdk mode: EAL arguments after "--" */
+	int eal_argc;
+	char **eal_argv;
+};
+
+/* Latency histogram: 2^k ns buckets split into 32 linear sub-buckets. */
+#define RB_HIST_SUB 32
+#define RB_HIST_MAG 40
+struct rb_hist {
+	uint64_t b[RB_HIST_MAG * RB_HIST_SUB];
+	uint64_t n;
+	uint64_t max;
+};
+
+struct rb_stats {
+	uint64_t sessions;	/* completed with 221 */
+	uint64_t errors;	/* timeouts, resets, refused, closed early */
+	uint64_t wrong;		/* replies whose code was not the expected one */
+	uint64_t rcpts;		/* RCPT replies received */
+	uint64_t rcpt_valid;	/* of which were expected to be 250 */
+	uint64_t data;		/* messages sent */
+	uint64_t syns;		/* bare flood SYNs sent */
+	uint64_t pkts_tx, pkts_rx;	/* dpdk mode only */
+	uint64_t bytes_tx, bytes_rx;
+	uint64_t started;	/* sessions started */
+	struct rb_hist lat;
+};
+
+/* Per-session SMTP state: 16 bytes, no buffers. */
+struct rb_sess {
+	uint32_t id;		/* session number: determines everything */
+	uint16_t next_cmd;	/* index of the next command to send */
+	uint16_t next_reply;	/* index of the next reply expected (0 = banner) */
+	uint16_t code;		/* reply line parser: code being read */
+	uint8_t col;		/* column in the current line (saturates) */
+	uint8_t last;		/* the current line is the reply's last */
+	uint8_t flags;		/* RB_SF_* */
+	uint8_t pad[3];
+};
+#define RB_SF_DATA 0x01		/* this session sends a message */
+#define RB_SF_DONE 0x02		/* QUIT answered */
+#define RB_SF_BAD 0x04		/* line parser saw garbage */
+
+/*
+ * rb_sess_start - set up S as session ID under O.
+ */
+void rb_sess_start(const struct rb_opts *o, struct rb_sess *s, uint32_t id);
+
+/*
+ * rb_sess_input - feed LEN bytes of server output to session S; checks
+ * each complete reply against the expected code (counting wrong ones in
+ * ST) and, where the script says a command group follows that reply,
+ * writes it to OUT (at most cap bytes, RB_OUT_MAX is always enough).
+ *
+ * Return: bytes written to OUT (0: nothing to send now), or -EPROTO
+ * when the server sent more replies than the session asked for or a
+ * line that is not a reply.
+ * Sets RB_SF_DONE in s->flags once QUIT is answered.
+ */
+int rb_sess_input(const struct rb_opts *o, struct rb_sess *s, const uint8_t *data, size_t len,
+		  struct rb_stats *st, char *out, size_t cap);
+
+/*
+ * rb_user_line - the valid address number N as "userN@domain" into BUF.
+ * Return: its length, or -ENOSPC.
+ */
+int rb_user_line(const struct rb_opts *o, unsigned n, char *buf, size_t cap);
+
+/* Statistics (rb_stats.c). */
+void rb_hist_add(struct rb_hist *h, uint64_t ns);
+uint64_t rb_hist_quantile(const struct rb_hist *h, double q);
+void rb_stats_merge(struct rb_stats *into, const struct rb_stats *from);
+void rb_progress(const struct rb_opts *o, const struct rb_stats *now, const struct rb_stats *prev,
+		 double t, double dt, unsigned inflight);
+void rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
+		double seconds, double client_cpu);
+
+/* Monotonic clock in ns. */
+uint64_t rb_now_ns(void);
+
+/* Transports: 0 on a finished run (wrong replies included), negative errno when the run could not be done. */
+int rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds);
+int rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds);
+
+#endif /* RB_BENCH_H */

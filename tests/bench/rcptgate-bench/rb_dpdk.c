@@ -1,0 +1,648 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	rb_dpdk.c - the DPDK transport: client-side TCP on a DPDK port
+ * DESCRIPTION
+ *	A Linux client saturates long before rcptgate does, so this mode
+ *	speaks TCP itself on the one DPDK port EAL was given (memif client,
+ *	af_packet, af_xdp). It runs on the main lcore and is the only
+ *	thread that spins: pin it with --lcores=(0,1)@CPU so it never
+ *	fights the server's worker for a CPU.
+ *
+ *	TCP, the minimum a client needs against a server that speaks
+ *	first: SYN (MSS option), ACK of the SYN-ACK, data with ACK, pure
+ *	ACKs for replies that trigger no command, FIN after 221 and the
+ *	last ACK of the server's FIN. Frames are copied from one template
+ *	(Ethernet + IPv4 + TCP) and only the varying fields are written;
+ *	checksums in software with DPDK's rte_ipv4_cksum/rte_ipv4_udptcp_cksum.
+ *	Sessions live in an array; a table indexed by (client address,
+ *	port) finds the session of a segment in O(1), so a million
+ *	4-tuples cost 4 MiB. There is no retransmission: a session that
+ *	stalls (a lost segment) times out and counts as an error, which on
+ *	memif does not happen unless a ring overflows.
+ *
+ *	SYN flood: o->syn_pct bare SYNs per 100 sessions from tuples no
+ *	session uses; their SYN-ACKs are answered with RST.
+ *
+ *	The server's MAC is learnt with one ARP request for o->server.
+ * DIAGNOSTICS
+ *	EAL/port failures at start: a message and -errno. Nothing at run
+ *	time but counters.
+ * TRUST
+ *	Frames from the server are bounds-checked before any header is
+ *	read; TCP checksums are not verified (memif cannot corrupt, and
+ *	the harness measures rcptgate, not the wire).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_arp.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "bench.h"
+
+#define RD_BURST 32
+#define RD_PORTS 64512u		/* client ports 1024..65535 per address */
+#define RD_MSS 1460
+#define RD_MBUFS 65535
+#define RD_NONE UINT32_MAX
+#define RD_HDR (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
+
+enum rd_state { RD_FREE, RD_SYN_SENT, RD_EST, RD_FIN_SENT, RD_FLOOD };
+
+struct rd_conn {
+	uint32_t tuple;		/* index into the tuple table */
+	uint8_t state;
+	uint8_t peer_fin;
+	uint16_t pend_len;	/* bytes waiting for the server's window */
+	uint32_t snd_nxt, snd_una, rcv_nxt;
+	uint32_t snd_wnd;
+	uint64_t start_tsc;
+	struct rb_sess s;
+	char *pend;
+};
+
+struct rd_ctx {
+	const struct rb_opts *o;
+	struct rb_stats *st;
+	uint16_t port;
+	struct rte_mempool *pool;
+	uint8_t tmpl[RD_HDR];
+	struct rte_ether_addr mac, peer;
+	uint32_t src_base;	/* host order */
+	uint32_t n_tuples;
+	uint32_t *tuple;	/* tuple -> conn index or RD_NONE */
+	uint32_t next_tuple;
+	struct rd_conn *conns;
+	uint32_t *free_list;
+	uint32_t n_free, n_conns;
+	uint32_t n_open;
+	uint32_t next_id;
+	uint64_t flood_credit;
+	uint64_t hz, tmo_tsc;
+	uint16_t n_tx;
+	struct rte_mbuf *tx[RD_BURST];
+	char out[RB_OUT_MAX];
+};
+
+static void
+rd_flush(struct rd_ctx *x)
+{
+	uint16_t sent = 0;
+
+	/* The server drains its ring within microseconds: retry a little
+	 * rather than drop (a dropped segment would cost the session). */
+	for (int tries = 0; sent < x->n_tx && tries < 1000; tries++)
+		sent += rte_eth_tx_burst(x->port, 0, x->tx + sent, x->n_tx - sent);
+	for (uint16_t i = sent; i < x->n_tx; i++)
+		rte_pktmbuf_free(x->tx[i]);
+	x->st->pkts_tx += sent;
+	x->n_tx = 0;
+}
+
+static void
+rd_queue(struct rd_ctx *x, struct rte_mbuf *m)
+{
+	x->tx[x->n_tx++] = m;
+	if (x->n_tx == RD_BURST)
+		rd_flush(x);
+}
+
+/* Build one segment of tuple T. */
+static int
+rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
+	const char *data, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(x->pool);
+	uint16_t opt = (flags & RTE_TCP_SYN_FLAG) ? 4 : 0;
+
+	if (m == NULL)
+		return -ENOBUFS;
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RD_HDR + opt + len));
+	memcpy(p, x->tmpl, RD_HDR);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	ip->src_addr = rte_cpu_to_be_32(x->src_base + t / RD_PORTS);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*th) + opt + len));
+	th->src_port = rte_cpu_to_be_16((uint16_t)(1024 + t % RD_PORTS));
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->tcp_flags = flags;
+	th->data_off = (uint8_t)(((sizeof(*th) + opt) / 4) << 4);
+	uint8_t *payload = (uint8_t *)(th + 1);
+	if (opt) {
+		payload[0] = 2, payload[1] = 4;	/* MSS */
+		payload[2] = RD_MSS >> 8, payload[3] = RD_MSS & 0xff;
+		payload += 4;
+	}
+	if (len)
+		memcpy(payload, data, len);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	x->st->bytes_tx += len;
+	rd_queue(x, m);
+	return 0;
+}
+
+/* Send as much of DATA as the window allows; keep the rest pending. */
+static void
+rd_send_data(struct rd_ctx *x, struct rd_conn *c, const char *data, size_t len)
+{
+	size_t off = 0;
+
+	if (c->pend_len > 0) {
+		/* Behind earlier bytes still waiting: keep the order. */
+		char *p = realloc(c->pend, c->pend_len + len);
+		if (p == NULL || c->pend_len + len > UINT16_MAX) {
+			c->pend = p ? p : c->pend;
+			return;
+		}
+		memcpy(p + c->pend_len, data, len);
+		c->pend = p;
+		c->pend_len = (uint16_t)(c->pend_len + len);
+		return;
+	}
+	while (off < len) {
+		uint32_t inflight = c->snd_nxt - c->snd_una;
+		if (inflight >= c->snd_wnd)
+			break;
+		size_t n = len - off;
+		if (n > RD_MSS)
+			n = RD_MSS;
+		if (n > c->snd_wnd - inflight)
+			n = c->snd_wnd - inflight;
+		if (rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+			    data + off, (uint16_t)n) != 0)
+			break;
+		c->snd_nxt += (uint32_t)n;
+		off += n;
+	}
+	if (off < len) {
+		/* Rare: bigger than the window. Memory on the client is free. */
+		char *p = malloc(len - off);
+		if (p == NULL)
+			return;
+		memcpy(p, data + off, len - off);
+		free(c->pend);
+		c->pend = p;
+		c->pend_len = (uint16_t)(len - off);
+	}
+}
+
+static void
+rd_release(struct rd_ctx *x, struct rd_conn *c)
+{
+	x->tuple[c->tuple] = RD_NONE;
+	free(c->pend);
+	c->pend = NULL;
+	c->pend_len = 0;
+	c->state = RD_FREE;
+	x->free_list[x->n_free++] = (uint32_t)(c - x->conns);
+	x->n_open--;
+}
+
+static void
+rd_fail(struct rd_ctx *x, struct rd_conn *c, bool rst)
+{
+	if (rst)
+		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG,
+			NULL, 0);
+	if (c->state != RD_FLOOD)
+		x->st->errors++;
+	rd_release(x, c);
+}
+
+/* A free tuple: walk the tuple space from where the last one was taken. */
+static int
+rd_open(struct rd_ctx *x, bool flood)
+{
+	if (x->n_free == 0)
+		return -ENOSPC;
+	for (uint32_t tries = 0; tries < x->n_tuples; tries++) {
+		uint32_t t = x->next_tuple;
+		x->next_tuple = (t + 1) % x->n_tuples;
+		if (x->tuple[t] != RD_NONE)
+			continue;
+		uint32_t ci = x->free_list[--x->n_free];
+		struct rd_conn *c = &x->conns[ci];
+		c->tuple = t;
+		c->state = flood ? RD_FLOOD : RD_SYN_SENT;
+		c->peer_fin = 0;
+		c->snd_una = (uint32_t)rte_rand();
+		c->snd_nxt = c->snd_una + 1;
+		c->rcv_nxt = 0;
+		c->snd_wnd = RD_MSS;
+		c->start_tsc = rte_rdtsc();
+		x->tuple[t] = ci;
+		x->n_open++;
+		if (flood) {
+			x->st->syns++;
+		} else {
+			rb_sess_start(x->o, &c->s, x->next_id++);
+			x->st->started++;
+		}
+		return rd_send(x, t, c->snd_una, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+	}
+	return -EADDRNOTAVAIL;
+}
+
+static void
+rd_arp_input(struct rd_ctx *x, struct rte_mbuf *m)
+{
+	if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr))
+		return;
+	struct rte_arp_hdr *a = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *,
+							 sizeof(struct rte_ether_hdr));
+	if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) &&
+	    a->arp_data.arp_sip == x->o->server.s_addr) {
+		x->peer = a->arp_data.arp_sha;
+		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)x->tmpl;
+		eth->dst_addr = x->peer;
+	}
+}
+
+static void
+rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_t len, uint8_t fl)
+{
+	int w = 0;
+
+	if (len > 0) {
+		x->st->bytes_rx += len;
+		c->rcv_nxt += len;
+		w = rb_sess_input(x->o, &c->s, data, len, x->st, x->out, sizeof(x->out));
+		if (w < 0) {
+			rd_fail(x, c, true);
+			return;
+		}
+	}
+	if (fl & RTE_TCP_FIN_FLAG) {
+		c->rcv_nxt++;
+		c->peer_fin = 1;
+	}
+	if (c->state == RD_EST && (c->s.flags & RB_SF_DONE)) {
+		x->st->sessions++;
+		rb_hist_add(&x->st->lat, (rte_rdtsc() - c->start_tsc) * 1000000000ull / x->hz);
+		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG,
+			NULL, 0);
+		c->snd_nxt++;
+		c->state = RD_FIN_SENT;
+		if (c->peer_fin)
+			rd_release(x, c);
+		return;
+	}
+	if (c->state == RD_FIN_SENT) {
+		if (c->peer_fin) {
+			rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
+			rd_release(x, c);
+		}
+		return;
+	}
+	if (c->peer_fin) {	/* closed before 221 */
+		rd_fail(x, c, true);
+		return;
+	}
+	if (w > 0)
+		rd_send_data(x, c, x->out, (size_t)w);
+	else if (len > 0)
+		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
+}
+
+static void
+rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
+{
+	uint32_t ihl = rte_ipv4_hdr_len(ip);
+	if (ihl < sizeof(*ip) || ip_len < ihl + sizeof(struct rte_tcp_hdr))
+		return;
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((uint8_t *)ip + ihl);
+	uint32_t thl = (uint32_t)(th->data_off >> 4) * 4;
+	if (thl < sizeof(*th) || ip_len < ihl + thl)
+		return;
+	uint32_t a = rte_be_to_cpu_32(ip->dst_addr) - x->src_base;
+	uint16_t dport = rte_be_to_cpu_16(th->dst_port);
+	if (ip->src_addr != x->o->server.s_addr || dport < 1024 ||
+	    a >= x->n_tuples / RD_PORTS)
+		return;
+	uint32_t t = a * RD_PORTS + (dport - 1024u);
+	if (x->tuple[t] == RD_NONE)
+		return;
+	struct rd_conn *c = &x->conns[x->tuple[t]];
+	uint8_t fl = th->tcp_flags;
+	uint32_t seq = rte_be_to_cpu_32(th->sent_seq), ack = rte_be_to_cpu_32(th->recv_ack);
+	const uint8_t *data = (const uint8_t *)th + thl;
+	uint32_t len = ip_len - ihl - thl;
+
+	if (fl & RTE_TCP_RST_FLAG) {
+		if (c->state == RD_FIN_SENT)
+			rd_release(x, c);	/* done anyway */
+		else
+			rd_fail(x, c, false);
+		return;
+	}
+	if (c->state == RD_SYN_SENT || c->state == RD_FLOOD) {
+		if ((fl & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) !=
+			    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) || ack != c->snd_nxt)
+			return;
+		c->rcv_nxt = seq + 1;
+		c->snd_una = ack;
+		c->snd_wnd = rte_be_to_cpu_16(th->rx_win);
+		if (c->state == RD_FLOOD) {
+			rd_send(x, t, ack, c->rcv_nxt, RTE_TCP_RST_FLAG, NULL, 0);
+			rd_release(x, c);
+			return;
+		}
+		c->state = RD_EST;
+		rd_send(x, t, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
+		return;
+	}
+	if (fl & RTE_TCP_ACK_FLAG) {
+		if ((int32_t)(ack - c->snd_una) > 0 && (int32_t)(ack - c->snd_nxt) <= 0)
+			c->snd_una = ack;
+		c->snd_wnd = rte_be_to_cpu_16(th->rx_win);
+	}
+	if (seq != c->rcv_nxt) {
+		if (len > 0 || (fl & RTE_TCP_FIN_FLAG))	/* duplicate or out of order */
+			rd_send(x, t, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
+		return;
+	}
+	if (c->pend_len > 0) {
+		char *p = c->pend;
+		uint16_t n = c->pend_len;
+		c->pend = NULL;
+		c->pend_len = 0;
+		rd_send_data(x, c, p, n);
+		free(p);
+	}
+	if (len > 0 || (fl & RTE_TCP_FIN_FLAG))
+		rd_established(x, c, data, len, fl);
+}
+
+static void
+rd_input(struct rd_ctx *x, struct rte_mbuf *m)
+{
+	uint32_t frame = rte_pktmbuf_data_len(m);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+	x->st->pkts_rx++;
+	if (frame < sizeof(*eth) + sizeof(struct rte_ipv4_hdr))
+		goto out;
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+		rd_arp_input(x, m);
+		goto out;
+	}
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
+		goto out;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
+	if (ip->next_proto_id != IPPROTO_TCP || ip_len > frame - sizeof(*eth))
+		goto out;
+	rd_tcp_input(x, ip, ip_len);
+out:
+	rte_pktmbuf_free(m);
+}
+
+static int
+rd_port_init(struct rd_ctx *x)
+{
+	struct rte_eth_conf conf;
+	uint16_t nb_rx = 1024, nb_tx = 1024;
+	int rc;
+
+	if (rte_eth_dev_count_avail() != 1) {
+		fprintf(stderr, "rcptgate-bench: expected one DPDK port, found %u "
+				"(give --vdev net_memif0,role=client,socket=PATH after --)\n",
+			rte_eth_dev_count_avail());
+		return -ENODEV;
+	}
+	RTE_ETH_FOREACH_DEV(x->port)
+		break;
+	x->pool = rte_pktmbuf_pool_create("rb_mbufs", RD_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	if (x->pool == NULL) {
+		fprintf(stderr, "rcptgate-bench: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_configure(x->port, 1, 1, &conf);
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(x->port, &nb_rx, &nb_tx);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(x->port, 0, nb_rx, (unsigned)rte_socket_id(), NULL,
+					    x->pool);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(x->port, 0, nb_tx, (unsigned)rte_socket_id(), NULL);
+	if (rc == 0)
+		rc = rte_eth_macaddr_get(x->port, &x->mac);
+	if (rc == 0)
+		rc = rte_eth_dev_start(x->port);
+	if (rc != 0) {
+		fprintf(stderr, "rcptgate-bench: port %u: %s\n", x->port, rte_strerror(-rc));
+		return rc;
+	}
+	rte_eth_promiscuous_enable(x->port);
+	return 0;
+}
+
+static void
+rd_template(struct rd_ctx *x)
+{
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)x->tmpl;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+
+	memset(x->tmpl, 0, sizeof(x->tmpl));
+	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));	/* until ARP answers */
+	eth->src_addr = x->mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->fragment_offset = RTE_BE16(RTE_IPV4_HDR_DF_FLAG);
+	ip->dst_addr = x->o->server.s_addr;
+	th->dst_port = rte_cpu_to_be_16(x->o->port);
+	th->rx_win = RTE_BE16(65535);
+}
+
+/* Ask for the server's MAC; wait up to 3 s for the link and the answer. */
+static int
+rd_arp(struct rd_ctx *x)
+{
+	uint64_t end = rte_get_tsc_cycles() + 3 * x->hz, next = 0;
+
+	while (rte_get_tsc_cycles() < end) {
+		struct rte_mbuf *rx[RD_BURST];
+		if (rte_get_tsc_cycles() >= next) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(x->pool);
+			if (m == NULL)
+				return -ENOBUFS;
+			struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(
+				m, sizeof(*eth) + sizeof(struct rte_arp_hdr));
+			struct rte_arp_hdr *a = (struct rte_arp_hdr *)(eth + 1);
+			memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+			eth->src_addr = x->mac;
+			eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_ARP);
+			a->arp_hardware = RTE_BE16(RTE_ARP_HRD_ETHER);
+			a->arp_protocol = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+			a->arp_hlen = RTE_ETHER_ADDR_LEN;
+			a->arp_plen = 4;
+			a->arp_opcode = RTE_BE16(RTE_ARP_OP_REQUEST);
+			a->arp_data.arp_sha = x->mac;
+			a->arp_data.arp_sip = rte_cpu_to_be_32(x->src_base);
+			memset(&a->arp_data.arp_tha, 0, sizeof(a->arp_data.arp_tha));
+			a->arp_data.arp_tip = x->o->server.s_addr;
+			if (rte_eth_tx_burst(x->port, 0, &m, 1) != 1)
+				rte_pktmbuf_free(m);
+			next = rte_get_tsc_cycles() + x->hz / 10;
+		}
+		uint16_t n = rte_eth_rx_burst(x->port, 0, rx, RD_BURST);
+		for (uint16_t i = 0; i < n; i++)
+			rd_input(x, rx[i]);
+		if (!rte_is_zero_ether_addr(&x->peer))
+			return 0;
+		rte_delay_us_sleep(1000);
+	}
+	return -EHOSTUNREACH;
+}
+
+static int
+rd_alloc(struct rd_ctx *x)
+{
+	const struct rb_opts *o = x->o;
+
+	x->n_tuples = o->src_count * RD_PORTS;
+	x->n_conns = o->concurrency;
+	if ((uint64_t)x->n_conns * 2 > x->n_tuples) {
+		fprintf(stderr, "rcptgate-bench: --concurrency %u needs --src-count >= %u\n",
+			o->concurrency, (o->concurrency * 2 + RD_PORTS - 1) / RD_PORTS);
+		return -EINVAL;
+	}
+	x->tuple = malloc(sizeof(uint32_t) * x->n_tuples);
+	x->conns = calloc(x->n_conns, sizeof(*x->conns));
+	x->free_list = malloc(sizeof(uint32_t) * x->n_conns);
+	if (x->tuple == NULL || x->conns == NULL || x->free_list == NULL)
+		return -ENOMEM;
+	memset(x->tuple, 0xff, sizeof(uint32_t) * x->n_tuples);
+	for (uint32_t i = 0; i < x->n_conns; i++)
+		x->free_list[i] = x->n_conns - 1 - i;
+	x->n_free = x->n_conns;
+	x->next_tuple = (uint32_t)(rte_rand() % x->n_tuples);
+	return 0;
+}
+
+/* Open sessions into free slots (at most one burst per loop). */
+static void
+rd_fill(struct rd_ctx *x)
+{
+	const struct rb_opts *o = x->o;
+
+	for (int i = 0; i < RD_BURST && x->n_free > 0; i++) {
+		if (o->sessions && x->st->started >= o->sessions)
+			return;
+		bool flood = false;
+		if (o->syn_pct && x->flood_credit >= 100) {
+			x->flood_credit -= 100;
+			flood = true;
+		} else {
+			x->flood_credit += o->syn_pct;
+		}
+		if (rd_open(x, flood) != 0)
+			return;
+	}
+}
+
+/* Sessions older than the timeout are errors (a lost segment: no retransmission). */
+static void
+rd_expire(struct rd_ctx *x, uint64_t now)
+{
+	for (uint32_t i = 0; i < x->n_conns; i++) {
+		struct rd_conn *c = &x->conns[i];
+		if (c->state == RD_FREE || now - c->start_tsc <= x->tmo_tsc)
+			continue;
+		if (c->state == RD_FIN_SENT)	/* done; the server's FIN went missing */
+			rd_release(x, c);
+		else
+			rd_fail(x, c, c->state != RD_SYN_SENT && c->state != RD_FLOOD);
+	}
+}
+
+int
+rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
+{
+	struct rd_ctx *x = calloc(1, sizeof(*x));
+	int rc;
+
+	if (x == NULL)
+		return -ENOMEM;
+	x->o = o;
+	x->st = st;
+	if (rte_eal_init(o->eal_argc, o->eal_argv) < 0) {
+		fprintf(stderr, "rcptgate-bench: EAL: %s\n", rte_strerror(rte_errno));
+		free(x);
+		return -EINVAL;
+	}
+	x->hz = rte_get_tsc_hz();
+	x->tmo_tsc = (uint64_t)(o->timeout * (double)x->hz);
+	x->src_base = o->src.s_addr ? rte_be_to_cpu_32(o->src.s_addr)
+				    : (rte_be_to_cpu_32(o->server.s_addr) & ~0xffu) | 100u;
+	if ((rc = rd_alloc(x)) != 0 || (rc = rd_port_init(x)) != 0)
+		goto out;
+	rd_template(x);
+	if ((rc = rd_arp(x)) != 0) {
+		fprintf(stderr, "rcptgate-bench: no ARP answer from the server within 3 s\n");
+		goto out;
+	}
+
+	struct rb_stats prev = *st;
+	uint64_t t0 = rte_rdtsc(), last = t0, last_expire = t0;
+	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * (double)x->hz) : UINT64_MAX;
+	uint64_t prog = (uint64_t)(o->progress * (double)x->hz);
+	for (;;) {
+		uint64_t now = rte_rdtsc();
+		bool more = now < end && (!o->sessions || st->started < o->sessions);
+		if (more)
+			rd_fill(x);
+		else if (x->n_open == 0)
+			break;
+		struct rte_mbuf *rx[RD_BURST];
+		uint16_t n = rte_eth_rx_burst(x->port, 0, rx, RD_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+			rd_input(x, rx[i]);
+		}
+		rd_flush(x);
+		if (now - last_expire > x->hz / 10) {
+			rd_expire(x, now);
+			last_expire = now;
+		}
+		if (prog && now - last >= prog) {
+			rb_progress(o, st, &prev, (double)(now - t0) / (double)x->hz,
+				    (double)(now - last) / (double)x->hz, x->n_open);
+			prev = *st;
+			last = now;
+		}
+	}
+	rd_flush(x);
+	*seconds = (double)(rte_rdtsc() - t0) / (double)x->hz;
+out:
+	if (x->pool != NULL) {
+		rte_eth_dev_stop(x->port);
+		rte_eth_dev_close(x->port);
+	}
+	for (uint32_t i = 0; x->conns && i < x->n_conns; i++)
+		free(x->conns[i].pend);
+	free(x->tuple);
+	free(x->conns);
+	free(x->free_list);
+	free(x);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	rb_socket.c - the kernel-socket transport (epoll)
+ * DESCRIPTION
+ *	One thread keeps o->concurrency non-blocking connections open to
+ *	the server; each runs one session script (rb_script.c) and is
+ *	replaced by a new one when it ends. Client addresses rotate over
+ *	o->src_count consecutive addresses (IP_BIND_ADDRESS_NO_PORT, so the
+ *	kernel picks the port at connect time per address), which keeps
+ *	TIME_WAIT from exhausting the ports of a single address; or the
+ *	client closes with RST (--rst-close) and holds no TIME_WAIT.
+ *
+ *	Against rcptgate this client is the bottleneck (a Linux client
+ *	costs ~85 us of CPU per short session here): its CPU time is part
+ *	of the summary so that shows.
+ *
+ *	SYN flood: the kernel owns the handshake, so the socket mode opens
+ *	o->syn_pct extra connections per 100 sessions and closes them with
+ *	RST as soon as they are established, without a word of SMTP.
+ * DIAGNOSTICS
+ *	Refused/reset/timed-out sessions are counted as errors. Set-up
+ *	failures (socket, epoll) return a negative errno.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "bench.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+struct rb_conn {
+	int fd;
+	bool flood;		/* bare connection of the SYN flood */
+	struct rb_sess s;
+	uint64_t start_ns;
+	uint32_t out_len, out_off;
+	char *out;		/* pending bytes (partial write) */
+};
+
+struct rb_sock {
+	const struct rb_opts *o;
+	struct rb_stats *st;
+	int ep;
+	struct rb_conn *conns;
+	unsigned n_open;
+	uint32_t next_id;
+	unsigned next_src;
+	uint64_t flood_credit;	/* in 1/100 SYNs */
+	char *scratch;
+};
+
+static void
+rb_conn_close(struct rb_sock *k, struct rb_conn *c, bool rst)
+{
+	if (rst) {
+		struct linger l = { 1, 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+	epoll_ctl(k->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	k->n_open--;
+}
+
+static int
+rb_conn_open(struct rb_sock *k, struct rb_conn *c, bool flood)
+{
+	const struct rb_opts *o = k->o;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (o->src.s_addr != 0) {
+		struct sockaddr_in sa = { .sin_family = AF_INET };
+		sa.sin_addr.s_addr = htonl(ntohl(o->src.s_addr) + k->next_src);
+		k->next_src = (k->next_src + 1) % (o->src_count ? o->src_count : 1);
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+			int e = errno;
+			close(fd);
+			return -e;
+		}
+	}
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(o->port),
+				   .sin_addr = o->server };
+	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 && errno != EINPROGRESS) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	c->fd = fd;
+	c->flood = flood;
+	c->out_len = c->out_off = 0;
+	c->start_ns = rb_now_ns();
+	if (!flood) {
+		rb_sess_start(o, &c->s, k->next_id++);
+		k->st->started++;
+	} else {
+		k->st->syns++;
+	}
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (flood ? EPOLLOUT : 0),
+				  .data.ptr = c };
+	if (epoll_ctl(k->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+		int e = errno;
+		close(fd);
+		c->fd = -1;
+		return -e;
+	}
+	k->n_open++;
+	return 0;
+}
+
+/* Send pending output; false when the connection failed. */
+static bool
+rb_conn_flush(struct rb_sock *k, struct rb_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EAGAIN) {
+				struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP,
+							  .data.ptr = c };
+				epoll_ctl(k->ep, EPOLL_CTL_MOD, c->fd, &ev);
+				return true;
+			}
+			return false;
+		}
+		k->st->bytes_tx += (uint64_t)n;
+		c->out_off += (uint32_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	return true;
+}
+
+static void
+rb_conn_fail(struct rb_sock *k, struct rb_conn *c)
+{
+	if (!c->flood)
+		k->st->errors++;
+	rb_conn_close(k, c, true);
+}
+
+static void
+rb_conn_event(struct rb_sock *k, struct rb_conn *c, uint32_t events)
+{
+	if (c->flood) {
+		/* Established (or failed): reset it at once, no SMTP. */
+		rb_conn_close(k, c, true);
+		return;
+	}
+	if ((events & EPOLLOUT) && c->out_len > 0) {
+		if (!rb_conn_flush(k, c)) {
+			rb_conn_fail(k, c);
+			return;
+		}
+		if (c->out_len == 0) {
+			struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+			epoll_ctl(k->ep, EPOLL_CTL_MOD, c->fd, &ev);
+		}
+	}
+	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
+		return;
+	for (;;) {
+		uint8_t buf[16384];
+		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			rb_conn_fail(k, c);	/* closed or reset before 221 */
+			return;
+		}
+		k->st->bytes_rx += (uint64_t)n;
+		int w = rb_sess_input(k->o, &c->s, buf, (size_t)n, k->st, k->scratch, RB_OUT_MAX);
+		if (w < 0) {
+			rb_conn_fail(k, c);
+			return;
+		}
+		if (c->s.flags & RB_SF_DONE) {
+			k->st->sessions++;
+			rb_hist_add(&k->st->lat, rb_now_ns() - c->start_ns);
+			rb_conn_close(k, c, k->o->rst_close);
+			return;
+		}
+		if (w > 0) {
+			if (c->out_len + (uint32_t)w > RB_OUT_MAX) {
+				rb_conn_fail(k, c);
+				return;
+			}
+			memcpy(c->out + c->out_len, k->scratch, (size_t)w);
+			c->out_len += (uint32_t)w;
+			if (!rb_conn_flush(k, c)) {
+				rb_conn_fail(k, c);
+				return;
+			}
+		}
+	}
+}
+
+/* Open connections into free slots until the target is reached. */
+static void
+rb_fill(struct rb_sock *k, bool more)
+{
+	const struct rb_opts *o = k->o;
+
+	if (!more)
+		return;
+	for (unsigned i = 0; i < o->concurrency; i++) {
+		struct rb_conn *c = &k->conns[i];
+		if (c->fd >= 0)
+			continue;
+		if (o->sessions && k->st->started >= o->sessions)
+			return;
+		bool flood = false;
+		if (o->syn_pct && k->flood_credit >= 100) {
+			k->flood_credit -= 100;
+			flood = true;
+		} else {
+			k->flood_credit += o->syn_pct;
+		}
+		int rc = rb_conn_open(k, c, flood);
+		if (rc < 0) {
+			k->st->errors++;
+			if (rc == -EMFILE || rc == -ENFILE || rc == -EADDRNOTAVAIL)
+				return;	/* try again on the next tick */
+		}
+	}
+}
+
+int
+rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds)
+{
+	struct rb_sock k = { .o = o, .st = st, .ep = -1 };
+	struct rb_stats prev;
+	int rc = 0;
+
+	k.ep = epoll_create1(EPOLL_CLOEXEC);
+	k.conns = calloc(o->concurrency, sizeof(*k.conns));
+	k.scratch = malloc(RB_OUT_MAX);
+	char *bufs = malloc((size_t)o->concurrency * RB_OUT_MAX);
+	if (k.ep < 0 || k.conns == NULL || k.scratch == NULL || bufs == NULL) {
+		rc = k.ep < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (unsigned i = 0; i < o->concurrency; i++) {
+		k.conns[i].fd = -1;
+		k.conns[i].out = bufs + (size_t)i * RB_OUT_MAX;
+	}
+
+	uint64_t t0 = rb_now_ns(), last = t0, last_scan = t0;
+	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * 1e9) : UINT64_MAX;
+	uint64_t tmo = (uint64_t)(o->timeout * 1e9);
+	prev = *st;
+	for (;;) {
+		uint64_t now = rb_now_ns();
+		bool more = now < end && (!o->sessions || st->started < o->sessions);
+		rb_fill(&k, more);
+		if (!more && k.n_open == 0)
+			break;
+		struct epoll_event ev[256];
+		int n = epoll_wait(k.ep, ev, 256, 10);
+		for (int i = 0; i < n; i++)
+			rb_conn_event(&k, ev[i].data.ptr, ev[i].events);
+		now = rb_now_ns();
+		if (now - last_scan >= 100000000ull) {
+			for (unsigned i = 0; i < o->concurrency; i++)
+				if (k.conns[i].fd >= 0 && now - k.conns[i].start_ns > tmo)
+					rb_conn_fail(&k, &k.conns[i]);
+			last_scan = now;
+		}
+		if (o->progress > 0 && now - last >= (uint64_t)(o->progress * 1e9)) {
+			rb_progress(o, st, &prev, (double)(now - t0) / 1e9,
+				    (double)(now - last) / 1e9, k.n_open);
+			prev = *st;
+			last = now;
+		}
+	}
+	*seconds = (double)(rb_now_ns() - t0) / 1e9;
+out:
+	if (k.ep >= 0)
+		close(k.ep);
+	free(k.conns);
+	free(k.scratch);
+	free(bufs);
+	return rc;
+}

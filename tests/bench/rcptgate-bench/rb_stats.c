@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	rb_stats.c - latency histogram, progress line and summary
+ * DESCRIPTION
+ *	The histogram is log-linear: 2^k ns magnitudes each split into 32
+ *	linear buckets, so any quantile is within ~3% of the true value,
+ *	with fixed memory and no sorting (an HDR-histogram in miniature;
+ *	DPDK has none).
+ *
+ *	The summary is a human table, or with --json one JSON object on
+ *	stdout that scripts (compare-postfix) read.
+ * DIAGNOSTICS
+ *	None: output only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench.h"
+
+uint64_t
+rb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned
+rb_hist_index(uint64_t ns)
+{
+	if (ns < RB_HIST_SUB)
+		return (unsigned)ns;
+	unsigned mag = 63u - (unsigned)__builtin_clzll(ns);	/* ns >= 2^mag */
+	unsigned shift = mag - 5;				/* 32 = 2^5 sub-buckets */
+	unsigned idx = (mag - 4) * RB_HIST_SUB + (unsigned)((ns >> shift) - RB_HIST_SUB);
+	return idx < RB_HIST_MAG * RB_HIST_SUB ? idx : RB_HIST_MAG * RB_HIST_SUB - 1;
+}
+
+/* Lower bound of bucket IDX (inverse of rb_hist_index). */
+static uint64_t
+rb_hist_value(unsigned idx)
+{
+	if (idx < RB_HIST_SUB)
+		return idx;
+	unsigned mag = idx / RB_HIST_SUB + 4, sub = idx % RB_HIST_SUB;
+	return (uint64_t)(RB_HIST_SUB + sub) << (mag - 5);
+}
+
+void
+rb_hist_add(struct rb_hist *h, uint64_t ns)
+{
+	h->b[rb_hist_index(ns)]++;
+	h->n++;
+	if (ns > h->max)
+		h->max = ns;
+}
+
+uint64_t
+rb_hist_quantile(const struct rb_hist *h, double q)
+{
+	if (h->n == 0)
+		return 0;
+	uint64_t rank = (uint64_t)(q * (double)h->n);
+	if (rank >= h->n)
+		rank = h->n - 1;
+	uint64_t seen = 0;
+	for (unsigned i = 0; i < RB_HIST_MAG * RB_HIST_SUB; i++) {
+		seen += h->b[i];
+		if (seen > rank)
+			return rb_hist_value(i);
+	}
+	return h->max;
+}
+
+void
+rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
+{
+	into->sessions += from->sessions;
+	into->errors += from->errors;
+	into->wrong += from->wrong;
+	into->rcpts += from->rcpts;
+	into->rcpt_valid += from->rcpt_valid;
+	into->data += from->data;
+	into->syns += from->syns;
+	into->pkts_tx += from->pkts_tx;
+	into->pkts_rx += from->pkts_rx;
+	into->bytes_tx += from->bytes_tx;
+	into->bytes_rx += from->bytes_rx;
+	into->started += from->started;
+	for (unsigned i = 0; i < RB_HIST_MAG * RB_HIST_SUB; i++)
+		into->lat.b[i] += from->lat.b[i];
+	into->lat.n += from->lat.n;
+	if (from->lat.max > into->lat.max)
+		into->lat.max = from->lat.max;
+}
+
+void
+rb_progress(const struct rb_opts *o, const struct rb_stats *now, const struct rb_stats *prev,
+	    double t, double dt, unsigned inflight)
+{
+	if (o->progress <= 0 || o->quiet || dt <= 0)
+		return;
+	fprintf(stderr,
+		"%6.1fs  sessions/s %9.0f  RCPT/s %10.0f  pkts/s %10.0f  in flight %6u  "
+		"errors %" PRIu64 "  wrong %" PRIu64 "\n",
+		t, (double)(now->sessions - prev->sessions) / dt,
+		(double)(now->rcpts - prev->rcpts) / dt,
+		(double)(now->pkts_tx + now->pkts_rx - prev->pkts_tx - prev->pkts_rx) / dt,
+		inflight, now->errors, now->wrong);
+}
+
+static const char *
+rb_scenario_name(enum rb_scenario sc)
+{
+	switch (sc) {
+	case RB_SC_REJECT:
+		return "reject";
+	case RB_SC_DICT:
+		return "dict";
+	case RB_SC_MIXED:
+		return "mixed";
+	}
+	return "?";
+}
+
+void
+rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st, double seconds,
+	   double client_cpu)
+{
+	double s = seconds > 0 ? seconds : 1e-9;
+	double p50 = (double)rb_hist_quantile(&st->lat, 0.50) / 1e3;
+	double p99 = (double)rb_hist_quantile(&st->lat, 0.99) / 1e3;
+	double p999 = (double)rb_hist_quantile(&st->lat, 0.999) / 1e3;
+	double pkts = (double)(st->pkts_tx + st->pkts_rx);
+
+	if (o->json) {
+		printf("{\"mode\":\"%s\",\"scenario\":\"%s\",\"rcpts_per_session\":%u,"
+		       "\"valid_pct\":%u,\"data_pct\":%u,\"syn_pct\":%u,\"pipelining\":%s,"
+		       "\"concurrency\":%u,\"seconds\":%.3f,\"sessions\":%" PRIu64
+		       ",\"sessions_started\":%" PRIu64 ",\"errors\":%" PRIu64
+		       ",\"wrong_replies\":%" PRIu64 ",\"rcpts\":%" PRIu64 ",\"rcpts_valid\":%" PRIu64
+		       ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64
+		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
+		       "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
+		       "\"client_cpu_s\":%.3f}\n",
+		       mode, rb_scenario_name(o->scenario), o->rcpts, o->valid_pct, o->data_pct,
+		       o->syn_pct, o->pipelining ? "true" : "false", o->concurrency, seconds,
+		       st->sessions, st->started, st->errors, st->wrong, st->rcpts, st->rcpt_valid,
+		       st->data, st->syns, st->pkts_tx + st->pkts_rx, (double)st->sessions / s,
+		       (double)st->rcpts / s, pkts / s, p50, p99, p999,
+		       (double)st->lat.max / 1e3, client_cpu);
+		fflush(stdout);
+		return;
+	}
+	printf("rcptgate-bench: %s, scenario %s, %u RCPT/session (%u%% valid)%s, "
+	       "%u in flight, %.2f s\n",
+	       mode, rb_scenario_name(o->scenario), o->rcpts, o->valid_pct,
+	       o->pipelining ? ", pipelined" : "", o->concurrency, seconds);
+	printf("  sessions        %12" PRIu64 "   %12.0f /s\n", st->sessions,
+	       (double)st->sessions / s);
+	printf("  RCPT            %12" PRIu64 "   %12.0f /s  (%" PRIu64 " valid)\n", st->rcpts,
+	       (double)st->rcpts / s, st->rcpt_valid);
+	if (pkts > 0)
+		printf("  packets         %12.0f   %12.0f /s\n", pkts, pkts / s);
+	if (st->data > 0)
+		printf("  messages        %12" PRIu64 "\n", st->data);
+	if (st->syns > 0)
+		printf("  flood SYNs      %12" PRIu64 "\n", st->syns);
+	printf("  latency (us)    p50 %.1f  p99 %.1f  p999 %.1f  max %.1f\n", p50, p99, p999,
+	       (double)st->lat.max / 1e3);
+	printf("  errors          %12" PRIu64 "\n", st->errors);
+	printf("  wrong replies   %12" PRIu64 "\n", st->wrong);
+	printf("  client CPU      %12.2f s  (%.1f us/session)\n", client_cpu,
+	       st->sessions ? client_cpu * 1e6 / (double)st->sessions : 0.0);
+	fflush(stdout);
+}
