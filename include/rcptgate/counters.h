@@ -51,6 +51,21 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(SMTP_NO_LINEBUF, "smtp_no_line_buffer", RG_CK_COUNTER, "Sessions closed: no line buffer free (421 4.3.2)") \
 	X(SMTP_QUIT, "smtp_quit", RG_CK_COUNTER, "Sessions ended by QUIT (221)") \
 	X(SMTP_LOG_SUPPRESSED, "smtp_log_suppressed", RG_CK_COUNTER, "Reject log lines suppressed by the rate limiter") \
+	/* RELAY: relay of accepted mail to the backend (dataplane/relay) */ \
+	X(RELAY_CONN_OPENED, "relay_connections_opened", RG_CK_COUNTER, "Backend connections opened (TCP connected)") \
+	X(RELAY_CONN_FAILED, "relay_connections_failed", RG_CK_COUNTER, "Backend connections failed: refused, unreachable, bad greeting or handshake") \
+	X(RELAY_CONN_REUSED, "relay_connections_reused", RG_CK_COUNTER, "Backend connections taken from the idle pool") \
+	X(RELAY_XCLIENT, "relay_xclient", RG_CK_COUNTER, "XCLIENT sent to the backend") \
+	X(RELAY_MESSAGES, "relay_messages", RG_CK_COUNTER, "Messages the backend accepted (2xx after the data)") \
+	X(RELAY_MESSAGES_FAILED, "relay_messages_failed", RG_CK_COUNTER, "Messages not accepted: backend 4xx/5xx, lost, timed out or aborted") \
+	X(RELAY_BYTES, "relay_bytes", RG_CK_COUNTER, "Message octets written to the backend") \
+	X(RELAY_REPLY_2XX, "relay_backend_replies_2xx", RG_CK_COUNTER, "Backend replies 2xx") \
+	X(RELAY_REPLY_3XX, "relay_backend_replies_3xx", RG_CK_COUNTER, "Backend replies 3xx") \
+	X(RELAY_REPLY_4XX, "relay_backend_replies_4xx", RG_CK_COUNTER, "Backend replies 4xx") \
+	X(RELAY_REPLY_5XX, "relay_backend_replies_5xx", RG_CK_COUNTER, "Backend replies 5xx") \
+	X(RELAY_TIMEOUT, "relay_timeouts", RG_CK_COUNTER, "Backend replies not received in time (connection dropped)") \
+	X(RELAY_PROTO_ERROR, "relay_protocol_errors", RG_CK_COUNTER, "Backend replies that were not SMTP (connection dropped)") \
+	X(RELAY_BUSY, "relay_busy", RG_CK_COUNTER, "Relay requests refused: no relay slot, request buffer or ring space (451 4.3.0)") \
 	/* TCP (dataplane/tcp) */ \
 	X(TCP_SEGS_IN, "tcp_segments_in", RG_CK_COUNTER, "TCP segments received for the listen address") \
 	X(TCP_SEGS_OUT, "tcp_segments_out", RG_CK_COUNTER, "TCP segments sent") \
