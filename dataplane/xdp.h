@@ -111,6 +111,13 @@ int xdp_block_del(const struct xdp_block *b, const struct xdp_cidr *c);
 int xdp_block_list(const struct xdp_block *b, struct xdp_cidr *out, size_t max);
 
 /*
+ * xdp_block_snapshot - the blocked prefixes in a new array *OUT (free it;
+ * NULL when there are none).
+ * Return: the number of entries in *OUT, or a negative errno.
+ */
+int xdp_block_snapshot(const struct xdp_block *b, struct xdp_cidr **out);
+
+/*
  * xdp_block_copy - add every prefix of FROM to TO (used at start to
  * take over the previous run's list).
  * Return: the number copied, or a negative errno (partial copy).

@@ -273,20 +273,30 @@ xdp_block_list(const struct xdp_block *b, struct xdp_cidr *out, size_t max)
 }
 
 int
+xdp_block_snapshot(const struct xdp_block *b, struct xdp_cidr **out)
+{
+	int n, room = xdp_block_list(b, NULL, 0);
+
+	*out = NULL;
+	if (room <= 0)
+		return room;
+	*out = calloc((size_t)room, sizeof(**out));
+	if (*out == NULL)
+		return -ENOMEM;
+	n = xdp_block_list(b, *out, (size_t)room);
+	if (n <= 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return n > room ? room : n;	/* grew meanwhile: the next snapshot has the rest */
+}
+
+int
 xdp_block_copy(const struct xdp_block *from, const struct xdp_block *to)
 {
 	struct xdp_cidr *list;
-	int n, room, err = 0;
+	int n = xdp_block_snapshot(from, &list), err = 0;
 
-	room = xdp_block_list(from, NULL, 0);
-	if (room <= 0)
-		return room;
-	list = calloc((size_t)room, sizeof(*list));
-	if (list == NULL)
-		return -ENOMEM;
-	n = xdp_block_list(from, list, (size_t)room);
-	if (n > room)
-		n = room;	/* grew meanwhile: take what was stored */
 	for (int i = 0; i < n && err == 0; i++)
 		err = xdp_block_add(to, &list[i]);
 	free(list);

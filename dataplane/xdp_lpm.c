@@ -57,18 +57,12 @@ xdp_lpm_build(const struct xdp_block *b, const char *name, struct rte_lpm **out)
 	struct rte_lpm_config lc = { .max_rules = 2, .number_tbl8s = XDP_LPM_TBL8_MIN };
 	struct xdp_cidr *list;
 	struct rte_lpm *lpm;
-	int n, room, n4 = 0, err = 0;
+	int n, n4 = 0, err = 0;
 
 	*out = NULL;
-	room = xdp_block_list(b, NULL, 0);
-	if (room <= 0)
-		return room;
-	list = calloc((size_t)room, sizeof(*list));
-	if (list == NULL)
-		return -ENOMEM;
-	n = xdp_block_list(b, list, (size_t)room);
-	if (n > room)
-		n = room;	/* grew meanwhile: the next build takes the rest */
+	n = xdp_block_snapshot(b, &list);
+	if (n <= 0)
+		return n;
 	for (int i = 0; i < n; i++) {
 		if (list[i].family != AF_INET)
 			continue;
@@ -76,10 +70,10 @@ xdp_lpm_build(const struct xdp_block *b, const char *name, struct rte_lpm **out)
 		if (list[i].prefixlen > 24)
 			lc.number_tbl8s++;	/* one 256-entry group per long prefix */
 	}
-	lpm = n < 0 ? NULL : rte_lpm_create(name, SOCKET_ID_ANY, &lc);
+	lpm = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
 	if (lpm == NULL) {
 		free(list);
-		return n < 0 ? n : -(rte_errno ? rte_errno : ENOMEM);
+		return -(rte_errno ? rte_errno : ENOMEM);
 	}
 	for (int i = 0; i < n && err == 0; i++) {
 		if (list[i].family != AF_INET)
