@@ -81,9 +81,13 @@ struct rb_hist {
 	uint64_t max;
 };
 
+/* Why a session failed. */
+enum rb_err { RB_ERR_CONNECT, RB_ERR_RESET, RB_ERR_CLOSED, RB_ERR_TIMEOUT, RB_ERR_PROTO, RB_ERR_MAX };
+
 struct rb_stats {
 	uint64_t sessions;	/* completed with 221 */
-	uint64_t errors;	/* timeouts, resets, refused, closed early */
+	uint64_t errors;	/* sum of err[] */
+	uint64_t err[RB_ERR_MAX];	/* refused/no port, reset, closed before 221, timeout, not SMTP */
 	uint64_t wrong;		/* replies whose code was not the expected one */
 	uint64_t rcpts;		/* RCPT replies received */
 	uint64_t rcpt_valid;	/* of which were expected to be 250 */

@@ -211,13 +211,15 @@ rd_release(struct rd_ctx *x, struct rd_conn *c)
 }
 
 static void
-rd_fail(struct rd_ctx *x, struct rd_conn *c, bool rst)
+rd_fail(struct rd_ctx *x, struct rd_conn *c, bool rst, enum rb_err why)
 {
 	if (rst)
 		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG,
 			NULL, 0);
-	if (c->state != RD_FLOOD)
+	if (c->state != RD_FLOOD) {
 		x->st->errors++;
+		x->st->err[why]++;
+	}
 	rd_release(x, c);
 }
 
@@ -280,7 +282,7 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		c->rcv_nxt += len;
 		w = rb_sess_input(x->o, &c->s, data, len, x->st, x->out, sizeof(x->out));
 		if (w < 0) {
-			rd_fail(x, c, true);
+			rd_fail(x, c, true, RB_ERR_PROTO);
 			return;
 		}
 	}
@@ -307,7 +309,7 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		return;
 	}
 	if (c->peer_fin) {	/* closed before 221 */
-		rd_fail(x, c, true);
+		rd_fail(x, c, true, RB_ERR_CLOSED);
 		return;
 	}
 	if (w > 0)
@@ -344,7 +346,7 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 		if (c->state == RD_FIN_SENT)
 			rd_release(x, c);	/* done anyway */
 		else
-			rd_fail(x, c, false);
+			rd_fail(x, c, false, RB_ERR_RESET);
 		return;
 	}
 	if (c->state == RD_SYN_SENT || c->state == RD_FLOOD) {
@@ -569,7 +571,8 @@ rd_expire(struct rd_ctx *x, uint64_t now)
 		if (c->state == RD_FIN_SENT)	/* done; the server's FIN went missing */
 			rd_release(x, c);
 		else
-			rd_fail(x, c, c->state != RD_SYN_SENT && c->state != RD_FLOOD);
+			rd_fail(x, c, c->state != RD_SYN_SENT && c->state != RD_FLOOD,
+				RB_ERR_TIMEOUT);
 	}
 }
 
@@ -620,7 +623,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		}
 		rd_flush(x);
 		if (now - last_expire > x->hz / 10) {
-			rd_expire(x, now);
+			/* A fresh TSC: sessions opened in this loop started after NOW. */
+			rd_expire(x, rte_rdtsc());
 			last_expire = now;
 		}
 		if (prog && now - last >= prog) {

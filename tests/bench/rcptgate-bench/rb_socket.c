@@ -145,10 +145,12 @@ rb_conn_flush(struct rb_sock *k, struct rb_conn *c)
 }
 
 static void
-rb_conn_fail(struct rb_sock *k, struct rb_conn *c)
+rb_conn_fail(struct rb_sock *k, struct rb_conn *c, enum rb_err why)
 {
-	if (!c->flood)
+	if (!c->flood) {
 		k->st->errors++;
+		k->st->err[why]++;
+	}
 	rb_conn_close(k, c, true);
 }
 
@@ -162,7 +164,7 @@ rb_conn_event(struct rb_sock *k, struct rb_conn *c, uint32_t events)
 	}
 	if ((events & EPOLLOUT) && c->out_len > 0) {
 		if (!rb_conn_flush(k, c)) {
-			rb_conn_fail(k, c);
+			rb_conn_fail(k, c, RB_ERR_RESET);
 			return;
 		}
 		if (c->out_len == 0) {
@@ -178,13 +180,16 @@ rb_conn_event(struct rb_sock *k, struct rb_conn *c, uint32_t events)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			rb_conn_fail(k, c);	/* closed or reset before 221 */
+			/* closed or reset before 221; a connect that failed */
+			rb_conn_fail(k, c, n == 0 ? RB_ERR_CLOSED :
+					   c->s.next_reply == 0 && c->s.col == 0 ? RB_ERR_CONNECT :
+					   RB_ERR_RESET);
 			return;
 		}
 		k->st->bytes_rx += (uint64_t)n;
 		int w = rb_sess_input(k->o, &c->s, buf, (size_t)n, k->st, k->scratch, RB_OUT_MAX);
 		if (w < 0) {
-			rb_conn_fail(k, c);
+			rb_conn_fail(k, c, RB_ERR_PROTO);
 			return;
 		}
 		if (c->s.flags & RB_SF_DONE) {
@@ -195,13 +200,13 @@ rb_conn_event(struct rb_sock *k, struct rb_conn *c, uint32_t events)
 		}
 		if (w > 0) {
 			if (c->out_len + (uint32_t)w > RB_OUT_MAX) {
-				rb_conn_fail(k, c);
+				rb_conn_fail(k, c, RB_ERR_RESET);
 				return;
 			}
 			memcpy(c->out + c->out_len, k->scratch, (size_t)w);
 			c->out_len += (uint32_t)w;
 			if (!rb_conn_flush(k, c)) {
-				rb_conn_fail(k, c);
+				rb_conn_fail(k, c, RB_ERR_RESET);
 				return;
 			}
 		}
@@ -232,6 +237,7 @@ rb_fill(struct rb_sock *k, bool more)
 		int rc = rb_conn_open(k, c, flood);
 		if (rc < 0) {
 			k->st->errors++;
+			k->st->err[RB_ERR_CONNECT]++;
 			if (rc == -EMFILE || rc == -ENFILE || rc == -EADDRNOTAVAIL)
 				return;	/* try again on the next tick */
 		}
@@ -276,7 +282,7 @@ rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		if (now - last_scan >= 100000000ull) {
 			for (unsigned i = 0; i < o->concurrency; i++)
 				if (k.conns[i].fd >= 0 && now - k.conns[i].start_ns > tmo)
-					rb_conn_fail(&k, &k.conns[i]);
+					rb_conn_fail(&k, &k.conns[i], RB_ERR_TIMEOUT);
 			last_scan = now;
 		}
 		if (o->progress > 0 && now - last >= (uint64_t)(o->progress * 1e9)) {

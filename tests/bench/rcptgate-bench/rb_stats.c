@@ -81,6 +81,8 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 {
 	into->sessions += from->sessions;
 	into->errors += from->errors;
+	for (unsigned i = 0; i < RB_ERR_MAX; i++)
+		into->err[i] += from->err[i];
 	into->wrong += from->wrong;
 	into->rcpts += from->rcpts;
 	into->rcpt_valid += from->rcpt_valid;
@@ -141,7 +143,9 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		printf("{\"mode\":\"%s\",\"scenario\":\"%s\",\"rcpts_per_session\":%u,"
 		       "\"valid_pct\":%u,\"data_pct\":%u,\"syn_pct\":%u,\"pipelining\":%s,"
 		       "\"concurrency\":%u,\"seconds\":%.3f,\"sessions\":%" PRIu64
-		       ",\"sessions_started\":%" PRIu64 ",\"errors\":%" PRIu64
+		       ",\"sessions_started\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"errors_by_reason\":{\"connect\":%" PRIu64
+		       ",\"reset\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"timeout\":%" PRIu64
+		       ",\"protocol\":%" PRIu64 "}"
 		       ",\"wrong_replies\":%" PRIu64 ",\"rcpts\":%" PRIu64 ",\"rcpts_valid\":%" PRIu64
 		       ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64
 		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
@@ -149,7 +153,9 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       "\"client_cpu_s\":%.3f}\n",
 		       mode, rb_scenario_name(o->scenario), o->rcpts, o->valid_pct, o->data_pct,
 		       o->syn_pct, o->pipelining ? "true" : "false", o->concurrency, seconds,
-		       st->sessions, st->started, st->errors, st->wrong, st->rcpts, st->rcpt_valid,
+		       st->sessions, st->started, st->errors, st->err[RB_ERR_CONNECT],
+		       st->err[RB_ERR_RESET], st->err[RB_ERR_CLOSED], st->err[RB_ERR_TIMEOUT],
+		       st->err[RB_ERR_PROTO], st->wrong, st->rcpts, st->rcpt_valid,
 		       st->data, st->syns, st->pkts_tx + st->pkts_rx, (double)st->sessions / s,
 		       (double)st->rcpts / s, pkts / s, p50, p99, p999,
 		       (double)st->lat.max / 1e3, client_cpu);
@@ -172,7 +178,10 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		printf("  flood SYNs      %12" PRIu64 "\n", st->syns);
 	printf("  latency (us)    p50 %.1f  p99 %.1f  p999 %.1f  max %.1f\n", p50, p99, p999,
 	       (double)st->lat.max / 1e3);
-	printf("  errors          %12" PRIu64 "\n", st->errors);
+	printf("  errors          %12" PRIu64 "   (connect %" PRIu64 ", reset %" PRIu64
+	       ", closed %" PRIu64 ", timeout %" PRIu64 ", protocol %" PRIu64 ")\n",
+	       st->errors, st->err[RB_ERR_CONNECT], st->err[RB_ERR_RESET], st->err[RB_ERR_CLOSED],
+	       st->err[RB_ERR_TIMEOUT], st->err[RB_ERR_PROTO]);
 	printf("  wrong replies   %12" PRIu64 "\n", st->wrong);
 	printf("  client CPU      %12.2f s  (%.1f us/session)\n", client_cpu,
 	       st->sessions ? client_cpu * 1e6 / (double)st->sessions : 0.0);
