@@ -1,0 +1,105 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""smtp_client.py - SMTP checks against a running rcptgate (run in the
+client's network namespace by smtp_session.sh).
+
+usage: smtp_client.py ADDR MODE     MODE = policy | soft_bounce
+
+policy: the replies of RFC 5321 clients (smtplib) for a listed, an
+unknown, an extension, an unserved-domain and postmaster recipient, and a
+30-RCPT pipelined dictionary attack whose replies must come back in order
+and end in 421 4.7.0 and a closed connection.
+soft_bounce: an unknown recipient gets 450 4.1.1, an unserved domain 454.
+Exit status 0 when every check holds; each failure is printed.
+"""
+import smtplib
+import socket
+import sys
+
+ADDR = sys.argv[1]
+MODE = sys.argv[2]
+failures = []
+
+
+def check(what, got, want_code, want_text):
+    code, text = got
+    text = text.decode() if isinstance(text, bytes) else text
+    ok = code == want_code and want_text in text
+    print(f"{'ok  ' if ok else 'FAIL'} {what}: {code} {text}")
+    if not ok:
+        failures.append(f"{what}: got {code} {text!r}, want {want_code} ...{want_text!r}")
+
+
+def session():
+    s = smtplib.SMTP(ADDR, 25, local_hostname="client.test.example", timeout=10)
+    check("EHLO", s.ehlo(), 250, "PIPELINING")
+    check("MAIL", s.mail("sender@elsewhere.example"), 250, "2.1.0")
+    return s
+
+
+def policy():
+    s = session()
+    check("listed recipient", s.rcpt("alice@example.com"), 250, "2.1.5")
+    check("listed recipient, upper case", s.rcpt("ALICE@Example.COM"), 250, "2.1.5")
+    check("extension", s.rcpt("alice+tag@example.com"), 250, "2.1.5")
+    check("unknown recipient", s.rcpt("nobody@example.com"), 550,
+          "5.1.1 <nobody@example.com>: Recipient address rejected: User unknown")
+    check("unserved domain", s.rcpt("x@not-served.example"), 554,
+          "5.7.1 <x@not-served.example>: Relay access denied")
+    check("postmaster of a served domain", s.rcpt("postmaster@example.com"), 250, "2.1.5")
+    check("abuse of a served domain", s.rcpt("abuse@example.com"), 250, "2.1.5")
+    check("bare postmaster", s.docmd("RCPT TO:<postmaster>"), 250, "2.1.5")
+    check("catch-all domain", s.rcpt("anyone@catchall.example.net"), 250, "2.1.5")
+    check("bad address syntax", s.docmd("RCPT TO:<a@@b>"), 501, "5.1.3")
+    check("QUIT", s.quit(), 221, "2.0.0")
+
+    # Dictionary attack: 30 unknown recipients in one write (PIPELINING).
+    c = socket.create_connection((ADDR, 25), timeout=10)
+    f = c.makefile("rb")
+    banner = f.readline()
+    cmds = [b"EHLO attacker.example\r\n", b"MAIL FROM:<>\r\n"]
+    cmds += [b"RCPT TO:<guess%02d@example.com>\r\n" % i for i in range(30)]
+    c.sendall(b"".join(cmds))
+    replies = []
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        replies.append(line.decode().rstrip("\r\n"))
+        if line[3:4] == b" " and line.startswith(b"421"):
+            break
+    eof = f.readline() == b""
+    c.close()
+    finals = [r for r in replies if r[3:4] == " "]
+    print("dictionary attack replies:", len(finals), finals[:3], "...", finals[-2:])
+    ok = banner.startswith(b"220") and finals[0].startswith("250 ") and finals[1].startswith("250 2.1.0")
+    rejects = finals[2:-1]
+    for i, r in enumerate(rejects):
+        if not r.startswith(f"550 5.1.1 <guess{i:02d}@example.com>"):
+            ok = False
+            failures.append(f"dictionary attack: reply {i} out of order or wrong: {r!r}")
+            break
+    if not finals[-1].startswith("421 4.7.0"):
+        failures.append(f"dictionary attack: last reply {finals[-1]!r}, want 421 4.7.0")
+        ok = False
+    if not 1 <= len(rejects) < 30:
+        failures.append(f"dictionary attack: {len(rejects)} 550s before 421")
+        ok = False
+    if not eof:
+        failures.append("dictionary attack: connection not closed after 421")
+        ok = False
+    print(f"{'ok  ' if ok else 'FAIL'} dictionary attack: {len(rejects)} x 550 in order, then 421, closed")
+
+
+def soft_bounce():
+    s = session()
+    check("listed recipient", s.rcpt("bob@example.com"), 250, "2.1.5")
+    check("unknown recipient (soft_bounce)", s.rcpt("nobody@example.com"), 450,
+          "4.1.1 <nobody@example.com>: Recipient address rejected: User unknown")
+    check("unserved domain (soft_bounce)", s.rcpt("x@not-served.example"), 454, "4.7.1")
+    check("QUIT", s.quit(), 221, "2.0.0")
+
+
+{"policy": policy, "soft_bounce": soft_bounce}[MODE]()
+if failures:
+    print("\n".join("FAIL: " + f for f in failures))
+    sys.exit(1)
