@@ -26,6 +26,7 @@
 #include <rte_mbuf.h>
 
 #include "net.h"
+#include "tcp/tcp_dp.h"
 
 static void
 net_arp(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth)
@@ -158,9 +159,12 @@ net_ipv4(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 			dp_count(lc, RG_C_DROP_BLOCKED);
 			goto drop;
 		}
-		/* The TCP module plugs in here. */
-		dp_count(lc, RG_C_DROP_TCP_NO_STACK);
-		goto drop;
+		if (unlikely(lc->tcp == NULL)) {
+			dp_count(lc, RG_C_DROP_TCP_NO_STACK);
+			goto drop;
+		}
+		tcp_dp_input(lc, m, eth, ip, ihl, ip_len);
+		return;
 	default:
 		dp_count(lc, RG_C_DROP_IP_PROTO);
 		goto drop;

@@ -15,12 +15,16 @@
  *	empty polls (worker_busy_cycles): that is the server CPU cost of
  *	what it did, the figure the benchmarks compare.
  */
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
 #include "net.h"
 #include "worker.h"
+#include "msg.h"
+#include "tcp/tcp_dp.h"
 
 void
 dp_tx_flush(struct dp_lcore *lc)
@@ -58,6 +62,10 @@ dp_worker_main(void *arg)
 
 	if (lc->qsbr != NULL)
 		rte_rcu_qsbr_thread_online(lc->qsbr, lc->worker_idx);
+	int rc = tcp_dp_init(lc, lc->cfg->workers);
+	if (rc != 0)
+		msg_fatal("worker %u: cannot set up TCP: %s (max_connections, tcp_buffer_limit?)",
+			  lc->worker_idx, strerror(-rc));
 	while (!*lc->stop) {
 		uint64_t start = rte_rdtsc();
 		lc->now_tsc = start;
@@ -69,7 +77,8 @@ dp_worker_main(void *arg)
 				net_input(lc, rx[i]);
 			}
 		}
-		bool work = n > 0 || lc->n_tx > 0;
+		unsigned fired = tcp_dp_poll(lc);
+		bool work = n > 0 || fired > 0 || lc->n_tx > 0;
 		dp_tx_flush(lc);
 		if (lc->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(lc->qsbr, lc->worker_idx);
@@ -79,6 +88,7 @@ dp_worker_main(void *arg)
 		}
 	}
 	dp_tx_flush(lc);
+	tcp_dp_fini(lc);
 	if (lc->qsbr != NULL)
 		rte_rcu_qsbr_thread_offline(lc->qsbr, lc->worker_idx);
 	return 0;
