@@ -35,11 +35,38 @@ static const struct ctl_command ctl_commands[] = {
 	  "atomically. --progress shows progress even when stderr is not a terminal;\n"
 	  "--case-sensitive keeps local parts as written (also local_part_case_sensitive\n"
 	  "in the -c configuration).\n" },
-	{ "check", ctl_cmd_check, "[--table FILE] ADDR...", "show the reply RCPT TO:<ADDR> would get",
-	  "Prints the reply line rcptgate would send, using the table FILE (default: the\n"
-	  "configuration's recipient_table) and the reply codes, recipient_delimiter,\n"
-	  "relay_domains and soft_bounce of the -c configuration (else the defaults).\n"
+	{ "check", ctl_cmd_check, "[--table FILE | [--client IP] [--helo NAME] [--from ADDR]] ADDR...",
+	  "show the reply RCPT TO:<ADDR> would get",
+	  "Prints the reply line rcptgate would send. Without --table the running\n"
+	  "daemon answers: it runs EHLO NAME (default localhost), MAIL FROM:<ADDR>\n"
+	  "(default <>) and RCPT TO through its SMTP engine on the table serving now,\n"
+	  "as a client at IP (default 127.0.0.1); the check is not counted or logged.\n"
+	  "With --table FILE the reply is computed here from FILE and the reply codes,\n"
+	  "recipient_delimiter, relay_domains and soft_bounce of the -c configuration\n"
+	  "(else the defaults).\n"
 	  "Exit status 0 when every address is accepted, 1 otherwise.\n" },
+	{ "reload", ctl_cmd_reload, "[--force] [TABLE]", "load a new recipient table into the daemon",
+	  "The daemon maps TABLE (default: the file of the table serving, else its\n"
+	  "recipient_table) and verifies all of it, refuses it when it has fewer\n"
+	  "addresses than the serving one by more than reload_max_shrink percent\n"
+	  "(unless --force), publishes it and frees the old one once no worker can\n"
+	  "still read it. Prints the new generation, its entries and the time taken.\n"
+	  "On failure prints the reason and exits 1: the old table keeps serving.\n" },
+	{ "stats", ctl_cmd_stats, "[--all | --json | --prometheus | --doc]", "show the daemon's counters",
+	  "Without options: the non-zero counters with their help text (--all: every\n"
+	  "one). --json: one JSON object name -> value. --prometheus: the Prometheus\n"
+	  "text format (rcptgate_NAME_total for counters, rcptgate_NAME for gauges).\n"
+	  "--doc: the counter reference (docs/counters.md), without the daemon.\n" },
+	{ "top", ctl_cmd_top, "[-i SECONDS] [-n COUNT]", "show live per-second rates",
+	  "Every SECONDS (default 1) shows the rate of every counter that moved and\n"
+	  "the level of every non-zero gauge. On a terminal the screen is redrawn;\n"
+	  "otherwise one sample per interval is printed (\"# time interval\", then\n"
+	  "\"name rate total\" lines, then an empty line). -n COUNT stops after COUNT\n"
+	  "samples.\n" },
+	{ "status", ctl_cmd_status, "", "show uptime, port, lcores and the recipient table",
+	  "Prints the daemon's version, pid, uptime, configuration file, port mode\n"
+	  "and device, listen address, worker lcores, and the recipient table's\n"
+	  "file, generation, entries, size, age and last load error.\n" },
 };
 
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "ctl/ctl_daemon.h"
 #include "port.h"
 #include "worker.h"
 #include "xdp.h"
@@ -38,6 +39,10 @@ struct dp_daemon {
 	const struct tbl *table;
 	volatile bool stop;		/* workers leave their loop */
 	time_t started;
+	/* Control thread (dataplane/ctl): the table it loaded and what it
+	 * counts itself (table group), summed in by dp_counters_sum. */
+	struct ctl_table_state tables;
+	uint64_t ctl_ctr[RG_C_MAX];
 };
 
 /*

@@ -67,6 +67,8 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 	for (unsigned w = 0; w < d->n_workers; w++)
 		for (unsigned c = 0; c < RG_C_MAX; c++)
 			out[c] += __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
+	for (unsigned c = 0; c < RG_C_MAX; c++)	/* the control thread's own */
+		out[c] += __atomic_load_n(&d->ctl_ctr[c], __ATOMIC_RELAXED);
 	if (d->xdp.stats_fd >= 0)
 		(void)xdp_stats_add(d->xdp.stats_fd, out);	/* the XDP program's own */
 }
@@ -206,6 +208,16 @@ main(int argc, char **argv)
 		(void)xdp_lpm_load(&d->cfg, &d->block4);	/* the workers apply the blocklist */
 	dp_setup_workers(d);
 	d->started = time(NULL);
+	(void)ctl_table_start(d);	/* no table: logged, RCPT gets 451 4.3.0 */
+	if (dp_telemetry_register(d) != 0)
+		msg_warn("cannot register the /rcptgate telemetry commands");
+	struct ctl_server *ctl = NULL;
+	if (ctl_server_open(d, &ctl, err, sizeof(err)) != 0) {
+		dp_port_fini(&d->port);
+		if (own_xdp)
+			xdp_shutdown(&d->xdp);
+		msg_fatal("%s", err);
+	}
 
 	char ip[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &d->cfg.listen_addr, ip, sizeof(ip));
@@ -219,14 +231,20 @@ main(int argc, char **argv)
 		if (rte_eal_remote_launch(dp_worker_main, d->lcores[w], d->lcores[w]->lcore_id) != 0)
 			msg_fatal("cannot launch worker %u", w);
 
-	/* The main lcore sleeps: only workers may spin (DESIGN.md). */
+	/* The main lcore is the control thread; it sleeps in poll: only
+	 * workers may spin (DESIGN.md). */
 	while (!dp_signalled) {
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+		int prc = ctl_server_poll(ctl, 200);
+		if (prc < 0) {	/* not expected; keep serving the fast path */
+			msg_warn("control socket: poll: %s", strerror(-prc));
+			sleep(1);
+		}
 	}
+	ctl_server_close(ctl);
 	msg_info("signal %d: shutting down", (int)dp_signalled);
 	d->stop = true;
 	rte_eal_mp_wait_lcore();
+	ctl_table_fini(d);
 	dp_port_fini(&d->port);
 	dp_print_counters(d);
 	if (own_xdp)

@@ -131,6 +131,13 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(DROP_ICMP_OTHER, "drop_icmp_other", RG_CK_COUNTER, "ICMP packets dropped: not an echo request, or bad checksum") \
 	X(DROP_TCP_NO_STACK, "drop_tcp_no_stack", RG_CK_COUNTER, "TCP segments dropped: no TCP handler on this lcore") \
 	X(DROP_BLOCKED, "drop_blocked", RG_CK_COUNTER, "Packets dropped: source address on the blocklist") \
+	/* recipient table and control socket (dataplane/ctl): counted by the control thread */ \
+	X(TABLE_GENERATION, "table_generation", RG_CK_GAUGE, "Generation of the recipient table serving (0: none loaded yet)") \
+	X(TABLE_ENTRIES, "table_entries", RG_CK_GAUGE, "Addresses in the recipient table serving (0: no table)") \
+	X(TABLE_RELOADS_OK, "table_reloads", RG_CK_COUNTER, "Recipient tables loaded and published (start-up load included)") \
+	X(TABLE_RELOADS_FAILED, "table_reloads_failed", RG_CK_COUNTER, "Recipient table loads refused: unreadable, corrupt or shrunk (old table kept)") \
+	X(CTL_REQUESTS, "ctl_requests", RG_CK_COUNTER, "Control socket requests answered") \
+	X(CTL_ERRORS, "ctl_request_errors", RG_CK_COUNTER, "Control socket requests answered with an error") \
 	/* XDP steering program (bpf/): read from its per-CPU map, not counted by lcores */ \
 	RG_XDP_COUNTERS(X)
 
