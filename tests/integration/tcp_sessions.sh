@@ -11,6 +11,7 @@
 # and no buffer, with no connection aborted by retransmission limits.
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tcp_lib.sh"
 SESSIONS=${1:-10000}
 CONC=${2:-200}
 IT_MODE=${IT_MODE:-af_xdp}
@@ -18,18 +19,13 @@ it_init "tcp_sessions"
 [ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
 it_veth 10.77.41
 
-printf 'alice@test.example\n' > "$IT_TMP/rcpt.txt"
-"$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/rcpt.txt" "$IT_TMP/rcpt.tbl" >/dev/null ||
-	it_fail "rcptgatectl compile failed"
-it_conf "$IT_TMP/rcptgate.conf" "recipient_table=$IT_TMP/rcpt.tbl" "relay_domains=test.example" \
-	"max_connections_per_source=1000"
-it_start "$IT_TMP/rcptgate.conf"
+tcp_start "max_connections_per_source=1000"
 
 in_ns /usr/bin/python3 "$(dirname "$0")/tcp_load.py" "$IT_ADDR" "$SESSIONS" "$CONC" 60
 rc=$?
 sleep 3	# let the last FIN exchanges finish
 it_stop
-grep -E '^ *(tcp_|smtp_quit|smtp_sessions|worker_busy|mbuf|tx_full)' "$IT_LOG"
+tcp_show
 [ $rc -eq 0 ] || it_fail "not every session completed"
 [ "$(it_counter tcp_connections)" -eq 0 ] || it_fail "connections still held at the end"
 [ "$(it_counter tcp_buffers_used)" -eq 0 ] || it_fail "send buffers still held at the end"

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# tcp_lib.sh - helpers of the TCP integration tests (sourced after lib.sh).
+#
+#   tcp_start [KEY=VAL ...]   compile a one-address table (alice@test.example,
+#                             domain test.example served), write the config
+#                             with the overrides given and start rcptgate
+#   tcp_show                  print the TCP and session counters rcptgate
+#                             printed at shutdown
+
+tcp_start() {
+	printf 'alice@test.example\n' > "$IT_TMP/rcpt.txt"
+	"$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/rcpt.txt" "$IT_TMP/rcpt.tbl" >/dev/null ||
+		it_fail "rcptgatectl compile failed"
+	it_conf "$IT_TMP/rcptgate.conf" "recipient_table=$IT_TMP/rcpt.tbl" \
+		"relay_domains=test.example" "$@"
+	it_start "$IT_TMP/rcptgate.conf"
+}
+
+tcp_show() {
+	grep -E '^ *(tcp_|smtp_quit|smtp_sessions|worker_busy|mbuf|tx_full)' "$IT_LOG"
+}
