@@ -42,6 +42,7 @@ int ctl_cmd_reload(int argc, char **argv);
 int ctl_cmd_stats(int argc, char **argv);
 int ctl_cmd_top(int argc, char **argv);
 int ctl_cmd_status(int argc, char **argv);
+int ctl_cmd_block(int argc, char **argv);	/* cmd_block.c */
 
 /*
  * The control socket (ctl_client.c; protocol in include/rcptgate/ctl_proto.h).

@@ -67,6 +67,14 @@ static const struct ctl_command ctl_commands[] = {
 	  "Prints the daemon's version, pid, uptime, configuration file, port mode\n"
 	  "and device, listen address, worker lcores, and the recipient table's\n"
 	  "file, generation, entries, size, age and last load error.\n" },
+	{ "block", ctl_cmd_block, "add CIDR... | del CIDR... | list",
+	  "drop SMTP from client addresses, or list them",
+	  "CIDR is an IPv4 or IPv6 address or prefix (192.0.2.7, 198.51.100.0/24,\n"
+	  "2001:db8::/32). The daemon drops SMTP from those sources at once: in its\n"
+	  "XDP program when it shares an interface (af_xdp with xdp_object), else in\n"
+	  "its workers; ping, ssh and other services are not affected. del takes the\n"
+	  "prefix exactly as added. The list is pinned under bpf_pin_dir and kept\n"
+	  "across restarts.\n" },
 };
 
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))

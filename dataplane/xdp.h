@@ -148,6 +148,16 @@ int xdp_lpm_build(const struct xdp_block *b, const char *name, struct rte_lpm **
  */
 int xdp_lpm_load(const struct rg_config *cfg, struct rte_lpm **out);
 
+/*
+ * xdp_ctl_block - the control request "block op=add|del|list [cidr=]"
+ * (xdp_ctl.c): change or list the pinned blocklist and, where the
+ * workers apply it, rebuild their table. Fills R (OK or ERR).
+ */
+struct dp_daemon;
+struct ctl_req;
+struct ctl_resp;
+void xdp_ctl_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r);
+
 /* The daemon's handle on the attached program. */
 struct xdp_state {
 	int ifindex;

@@ -211,6 +211,7 @@ static const ctl_handler ctl_handlers[CTL_V_MAX] = {
 	[CTL_V_STATS] = ctl_do_stats,
 	[CTL_V_RELOAD] = ctl_do_reload,
 	[CTL_V_CHECK] = ctl_do_check,
+	[CTL_V_BLOCK] = xdp_ctl_block,	/* dataplane/xdp_ctl.c */
 };
 
 void

@@ -90,6 +90,13 @@ int ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl
 void ctl_table_fini(struct dp_daemon *d);
 
 /*
+ * ctl_rcu_wait - wait, sleeping, until every worker has passed a
+ * quiescent state after now (then what they could read before may be
+ * freed). Control thread only.
+ */
+void ctl_rcu_wait(struct dp_daemon *d);
+
+/*
  * ctl_handle - parse the request line LINE[0..N) (without its LF), run it
  * against D and fill R: OK with lines, or ERR (a malformed, oversized or
  * unknown request is answered ERR and changes nothing). Counts

@@ -39,6 +39,7 @@ static const struct ctl_verb_def ctl_verbs[CTL_V_MAX] = {
 			  KEY_BIT(CTL_K_RCPT) | KEY_BIT(CTL_K_CLIENT) | KEY_BIT(CTL_K_HELO) |
 				  KEY_BIT(CTL_K_FROM),
 			  KEY_BIT(CTL_K_RCPT) },
+	[CTL_V_BLOCK] = { "block", KEY_BIT(CTL_K_OP) | KEY_BIT(CTL_K_CIDR), KEY_BIT(CTL_K_OP) },
 };
 
 static const char *const ctl_keys[CTL_K_MAX] = {
@@ -48,6 +49,8 @@ static const char *const ctl_keys[CTL_K_MAX] = {
 	[CTL_K_CLIENT] = "client",
 	[CTL_K_HELO] = "helo",
 	[CTL_K_FROM] = "from",
+	[CTL_K_OP] = "op",
+	[CTL_K_CIDR] = "cidr",
 };
 
 _Static_assert(CTL_K_MAX <= 32, "key bits fit an unsigned");
@@ -172,8 +175,13 @@ ctl_check_value(enum ctl_key key, const char *v, char *err, size_t errlen)
 		if (v[0] != '/')
 			return ctl_fail(-EINVAL, err, errlen, "path must be absolute");
 		break;
+	case CTL_K_OP:
+		if (strcmp(v, "add") != 0 && strcmp(v, "del") != 0 && strcmp(v, "list") != 0)
+			return ctl_fail(-EINVAL, err, errlen, "op must be add, del or list");
+		break;
 	case CTL_K_RCPT:
 	case CTL_K_HELO:
+	case CTL_K_CIDR:
 		if (v[0] == '\0')
 			return ctl_fail(-EINVAL, err, errlen, "%s is empty", ctl_keys[key]);
 		break;

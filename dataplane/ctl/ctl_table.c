@@ -57,7 +57,7 @@ ctl_elapsed_ms(const struct timespec *t0)
  * control thread shares its core with a worker and must not spin, so
  * it checks the token and sleeps between checks instead.
  */
-static void
+void
 ctl_rcu_wait(struct dp_daemon *d)
 {
 	if (d->qsbr == NULL)

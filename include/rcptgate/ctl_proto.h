@@ -61,6 +61,7 @@ enum ctl_verb {
 	CTL_V_STATS,	/* stats -> every counter, "name value" */
 	CTL_V_RELOAD,	/* reload [path=FILE] [force=0|1] */
 	CTL_V_CHECK,	/* check rcpt=ADDR [client=IP] [helo=NAME] [from=ADDR] */
+	CTL_V_BLOCK,	/* block op=add|del|list [cidr=CIDR] (dataplane/xdp_ctl.c) */
 	CTL_V_MAX
 };
 
@@ -72,6 +73,8 @@ enum ctl_key {
 	CTL_K_CLIENT,
 	CTL_K_HELO,
 	CTL_K_FROM,
+	CTL_K_OP,
+	CTL_K_CIDR,
 	CTL_K_MAX
 };
 

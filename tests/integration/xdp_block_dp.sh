@@ -7,7 +7,8 @@
 #
 # A list made before the start (10.77.51.2/32) is loaded by rcptgate;
 # SYNs from 10.77.51.2 are dropped as drop_blocked, while 10.77.51.3
-# gets the banner.
+# gets the banner. "rcptgatectl block add/del" of 10.77.51.3 while
+# running rebuilds the workers' table: .3 is dropped, then served again.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/xdp_lib.sh"
@@ -28,6 +29,14 @@ out=$(xdp_talk "$BLOCKED" 25); echo "  $BLOCKED -> :25: $out"
 [ "$out" = timeout ] || it_fail "blocked $BLOCKED got '$out'"
 out=$(xdp_talk "$CLIENT" 25); echo "  $CLIENT -> :25: $out"
 case "$out" in 220*) ;; *) it_fail "$CLIENT got '$out', not the banner" ;; esac
+
+xdp_ctl block add "$CLIENT" | grep -q "blocked $CLIENT/32" || it_fail "rcptgatectl block add failed"
+out=$(xdp_talk "$CLIENT" 25); echo "  $CLIENT (blocked) -> :25: $out"
+[ "$out" = timeout ] || it_fail "$CLIENT got '$out' after block add"
+xdp_ctl block list | sort | tr '\n' ' ' | grep -qx "$BLOCKED/32 $CLIENT/32 " || it_fail "block list is not the two clients"
+xdp_ctl block del "$CLIENT" >/dev/null || it_fail "rcptgatectl block del failed"
+out=$(xdp_talk "$CLIENT" 25); echo "  $CLIENT (unblocked) -> :25: $out"
+case "$out" in 220*) ;; *) it_fail "$CLIENT got '$out' after block del" ;; esac
 
 it_stop
 sed -n '/final counters/,$p' "$IT_LOG"

@@ -5,6 +5,7 @@
 #
 #   xdp_init            the blocklist tool ($XDP_TOOL), $PY, and $PIN (the
 #                       bpf_pin_dir it_conf writes); removes $PIN at exit
+#   xdp_ctl ARGS...     rcptgatectl on the test daemon's control socket
 #   xdp_talk SRC PORT   connect from SRC (client netns) to $IT_ADDR:PORT;
 #                       print the server's first line, "timeout", "refused"
 #                       or "error-ERRNO"
@@ -13,6 +14,7 @@ xdp_init() {
 	XDP_TOOL="$BUILD/tests/integration/rg-xdp-block"
 	PY=/usr/bin/python3
 	[ -x "$XDP_TOOL" ] || it_fail "no $XDP_TOOL"
+	[ -x "$BUILD/ctrl/rcptgatectl" ] || it_fail "no rcptgatectl in $BUILD"
 	[ -x $PY ] || it_skip "no $PY"
 	PIN="/sys/fs/bpf/rg$IT_NS"
 	trap xdp_cleanup EXIT
@@ -25,6 +27,8 @@ xdp_cleanup() {
 	rm -rf "$PIN"
 	exit $rc
 }
+
+xdp_ctl() { "$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" "$@"; }
 
 xdp_talk() {
 	in_ns $PY -c '

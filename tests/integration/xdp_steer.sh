@@ -10,9 +10,10 @@
 #     of it still answer (ARP, ICMP and that port stay with the kernel);
 #   - SMTP (port 25) reaches rcptgate: its 220 banner, and the program's
 #     xdp_steered counter moved;
-#   - after a block of .2, .2 cannot reach rcptgate (xdp_drop_blocked)
-#     while .3 is served and .2 still reaches the kernel service;
-#   - after the block is deleted, .2 reaches rcptgate again;
+#   - after "rcptgatectl block add" of .2, .2 cannot reach rcptgate
+#     (xdp_drop_blocked) while .3 is served and .2 still reaches the
+#     kernel service; "rcptgatectl stats" shows the program's counters;
+#   - after "rcptgatectl block del", .2 reaches rcptgate again;
 #   - a SIGKILLed rcptgate leaves its program behind, and the next start
 #     replaces it and keeps the blocklist;
 #   - on SIGTERM no program is left on the interface and the
@@ -91,23 +92,25 @@ echo "SMTP reaches rcptgate:"
 smtp_reaches "$C1" || it_fail "SMTP from $C1 did not reach rcptgate"
 
 echo "block $C1:"
-"$TOOL" "$PIN" add "$C1/32" || it_fail "block add failed"
-"$TOOL" "$PIN" list | grep -qx "$C1/32" || it_fail "block list does not show $C1/32"
+xdp_ctl block add "$C1" | grep -qx "blocked $C1/32" || it_fail "rcptgatectl block add failed"
+xdp_ctl block list | grep -qx "$C1/32" || it_fail "rcptgatectl block list does not show $C1/32"
+xdp_ctl block add 10.77.50.999 2>/dev/null && it_fail "block add accepted a bad address"
 smtp_blocked "$C1" || it_fail "blocked $C1 still reached rcptgate"
 smtp_reaches "$C2" || it_fail "$C2 not served while $C1 is blocked"
 kernel_answers "$C1" || it_fail "blocked $C1 lost the kernel service (the blocklist is SMTP-only)"
+xdp_ctl stats --all | grep -Eq "^ *xdp_drop_blocked +[1-9]" || it_fail "rcptgatectl stats lacks xdp_drop_blocked"
 
 echo "crash: SIGKILL leaves the program; the next start replaces it"
 kill -KILL "$IT_PID"; wait "$IT_PID" 2>/dev/null; IT_PID=
 ip link show "$IT_HOST" | grep -q "prog/xdp" || it_fail "expected a stale program after SIGKILL"
 it_start "$IT_TMP/rcptgate.conf"
 grep -q "detached stale" "$IT_LOG" || it_fail "stale program not reported as replaced"
-"$TOOL" "$PIN" list | grep -qx "$C1/32" || it_fail "blocklist lost across the restart"
+xdp_ctl block list | grep -qx "$C1/32" || it_fail "blocklist lost across the restart"
 smtp_blocked "$C1" || it_fail "blocked $C1 reached rcptgate after the restart"
 
 echo "unblock $C1:"
-"$TOOL" "$PIN" del "$C1/32" || it_fail "block del failed"
-"$TOOL" "$PIN" del "$C1/32" 2>/dev/null && it_fail "second block del should fail"
+xdp_ctl block del "$C1" | grep -qx "unblocked $C1/32" || it_fail "rcptgatectl block del failed"
+xdp_ctl block del "$C1" 2>/dev/null && it_fail "a second block del should fail"
 smtp_reaches "$C1" || it_fail "$C1 not served after block del"
 in_ns ping -c 3 -i 0.2 -W 2 "$IT_ADDR" > "$IT_TMP/ping.out" 2>&1 || it_fail "no ping replies after the restart"
 
