@@ -55,6 +55,7 @@ enum { OP_NONE, OP_RCPT, OP_END };
 
 static const char R_UNAVAIL[] = "451 4.4.1 Error: mail system not reachable, try again later\r\n";
 static const char R_LOST[] = "421 4.4.2 Error: connection to the mail system lost, try again later\r\n";
+static const char R_NO_RCPT[] = "451 4.3.0 Error: no recipient was accepted, try again later\r\n";
 static const char R_LMTP_ONE[] = "452 4.5.3 Error: too many recipients\r\n";
 
 static void
@@ -502,8 +503,15 @@ relay_be_data(struct relay_be *be)
 		return -EBUSY;
 	if (be->state == S_DEAD)
 		return 0;
-	if (be->state != S_READY || !be->in_txn || be->n_rcpt == 0)
+	if (be->state != S_READY)
 		return -EINVAL;
+	if (!be->in_txn || be->n_rcpt == 0) {
+		/* the backend took no recipient: the message cannot go */
+		be->fin_len = (uint16_t)strlen(R_NO_RCPT);
+		memcpy(be->fin, R_NO_RCPT, be->fin_len);
+		be->state = S_NODATA;
+		return 0;
+	}
 	be->state = S_DATA;
 	return send_cmd(be, "DATA\r\n") < 0 ? die(be) : 0;
 }
@@ -517,7 +525,7 @@ relay_be_body_open(const struct relay_be *be)
 bool
 relay_be_body_settled(const struct relay_be *be)
 {
-	return be->state == S_BODY || be->state == S_NODATA || be->state == S_DEAD;
+	return be->state != S_DATA;
 }
 
 int
@@ -540,8 +548,14 @@ relay_be_end(struct relay_be *be, bool ok)
 		be->state = S_RSET;
 		return send_cmd(be, "RSET\r\n") < 0 ? die(be) : 0;
 	}
-	if (be->state != S_BODY)
+	if (be->state != S_BODY) {
+		/* out of step (no DATA sent): still exactly one reply, a 4xx */
+		if (ok) {
+			count(be, RG_C_RELAY_MESSAGES_FAILED);
+			answer(be, R_LOST);
+		}
 		return -EINVAL;
+	}
 	if (!ok) {
 		/* inside DATA only closing the connection aborts the message */
 		count(be, RG_C_RELAY_MESSAGES_FAILED);

@@ -138,7 +138,11 @@ int relay_be_rcpt(struct relay_be *be, const struct relay_env *env, const char *
  * relay_be_data - the client sent DATA (the engine answered 354). Sends
  * DATA; while relay_be_body_open() is false the caller holds the body.
  *
- * @return	0; -EBUSY when a step is waiting; -EINVAL outside a transaction.
+ * When the backend accepted no recipient the message is refused at its
+ * end with "451 4.3.0" (never a 5xx of ours).
+ *
+ * @return	0; -EBUSY when a step is waiting; -EINVAL while the
+ *		connection is busy with something else (RSET, QUIT).
  */
 int relay_be_data(struct relay_be *be);
 
@@ -163,7 +167,7 @@ bool relay_be_body_settled(const struct relay_be *be);
  * reply) unless the backend had refused DATA (then RSET, 0).
  *
  * @return	0; -ECONNABORTED: close the connection; -EINVAL when no
- *		DATA was sent.
+ *		DATA was sent (with OK the client still gets "421 4.4.2").
  */
 int relay_be_end(struct relay_be *be, bool ok);
 

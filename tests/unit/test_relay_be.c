@@ -247,8 +247,12 @@ test_backend_reject_scrubbed(void **state)
 	expect_reply(f, "550 5.1.1 <user@example.com>: Recipient address rejected: " MYNAME " at "
 		     MYNAME " says? no\r\n");
 	assert_int_equal(f->ctr[RG_C_RELAY_REPLY_5XX], 1);
-	/* no recipient: DATA is refused locally */
-	assert_int_equal(relay_be_data(&f->be), -EINVAL);
+	/* no recipient: the message is read and deferred, never a 5xx of ours */
+	assert_int_equal(relay_be_data(&f->be), 0);
+	assert_true(relay_be_body_settled(&f->be));
+	assert_false(relay_be_body_open(&f->be));
+	assert_int_equal(relay_be_end(&f->be, true), 0);
+	expect_reply(f, "451 4.3.0 Error: no recipient was accepted, try again later\r\n");
 	test_free(f);
 }
 

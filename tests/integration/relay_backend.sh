@@ -1,0 +1,17 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# NAME
+#	relay_backend.sh - run relay_backend.py with Debian's python
+# DESCRIPTION
+#	The relay engine against aiosmtpd and Postfix's smtp-sink on
+#	127.0.0.1 (no root, no namespace needed). BUILD is the build
+#	directory (set by meson). Exit 77 (SKIP) when a peer is missing.
+set -u
+here=$(dirname "$0")
+drive="${BUILD:?BUILD not set}/tests/integration/relay_drive"
+if [ ! -x /usr/bin/python3 ]; then
+	echo "SKIP: /usr/bin/python3 missing"
+	exit 77
+fi
+exec /usr/bin/python3 "$here/relay_backend.py" "$drive"
