@@ -215,13 +215,17 @@ static const ctl_handler ctl_handlers[CTL_V_MAX] = {
 };
 
 void
-ctl_handle(struct dp_daemon *d, const char *line, size_t n, struct ctl_resp *r)
+ctl_handle(struct dp_daemon *d, const char *line, size_t n, bool eol, struct ctl_resp *r)
 {
 	struct ctl_req req;
 	char err[CTL_ERR_MAX];
 
 	ctl_resp_init(r);
 	int rc = ctl_req_parse(line, n, &req, err, sizeof(err));
+	if (rc == 0 && !eol) {
+		rc = -EINVAL;
+		snprintf(err, sizeof(err), "request not ended by LF");
+	}
 	if (rc < 0)
 		ctl_resp_error(r, rc, "%s", err);
 	else

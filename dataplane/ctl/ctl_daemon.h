@@ -99,10 +99,12 @@ void ctl_rcu_wait(struct dp_daemon *d);
 /*
  * ctl_handle - parse the request line LINE[0..N) (without its LF), run it
  * against D and fill R: OK with lines, or ERR (a malformed, oversized or
- * unknown request is answered ERR and changes nothing). Counts
- * ctl_requests and ctl_request_errors.
+ * unknown request is answered ERR and changes nothing). EOL is false for
+ * input that ended, or filled the buffer, before an LF: never run, ERR
+ * E2BIG when N >= CTL_REQ_MAX, else ERR EINVAL. Counts ctl_requests and
+ * ctl_request_errors.
  */
-void ctl_handle(struct dp_daemon *d, const char *line, size_t n, struct ctl_resp *r);
+void ctl_handle(struct dp_daemon *d, const char *line, size_t n, bool eol, struct ctl_resp *r);
 
 /*
  * ctl_server_open - create the control socket cfg.control_socket (its

@@ -306,12 +306,12 @@ ctl_is_keychar(char c)
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.';
 }
 
-/* Replace octets that would break a line. */
+/* Replace octets that are not printable ASCII (they could break a line). */
 static void
 ctl_clean(char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] == 0x7f)
+		if ((unsigned char)p[i] < 0x20 || (unsigned char)p[i] > 0x7e)
 			p[i] = '?';
 }
 

@@ -242,18 +242,15 @@ ctl_serve(struct ctl_server *cs, struct ctl_client *c)
 		char *lf = memchr(c->in, '\n', c->in_len);
 		if (lf != NULL) {
 			size_t n = (size_t)(lf - c->in);
-			ctl_handle(cs->d, c->in, n, &cs->resp);
+			ctl_handle(cs->d, c->in, n, true, &cs->resp);
 			memmove(c->in, lf + 1, c->in_len - n - 1);
 			c->in_len -= n + 1;
-		} else if (c->in_len == sizeof(c->in)) {
-			ctl_handle(cs->d, c->in, c->in_len, &cs->resp);	/* ERR E2BIG */
+		} else if (c->in_len == sizeof(c->in) || (c->eof && c->in_len > 0)) {
+			ctl_handle(cs->d, c->in, c->in_len, false, &cs->resp);
 			c->closing = true;
 		} else if (c->eof) {
 			c->closing = true;
-			if (c->in_len == 0)
-				break;
-			ctl_resp_init(&cs->resp);
-			ctl_resp_error(&cs->resp, EINVAL, "request not ended by LF");
+			break;
 		} else {
 			break;
 		}

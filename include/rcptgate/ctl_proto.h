@@ -25,8 +25,8 @@
  *		"ERR" SP ERRNAME SP TEXT LF
  *
  *	ERRNAME is an errno name (EINVAL, E2BIG, ENOSYS, ...). Keys are
- *	[a-z0-9_.]; values are printable ASCII (control octets are replaced
- *	with '?' by the writer). A response never exceeds CTL_RESP_MAX
+ *	[a-z0-9_.]; values are printable ASCII (the writer replaces other
+ *	octets with '?'). A response never exceeds CTL_RESP_MAX
  *	octets, nor CTL_RESP_LINES_MAX lines of CTL_LINE_MAX octets.
  *
  *	Plain C, no DPDK: used by the daemon, rcptgatectl, the unit tests
@@ -123,7 +123,8 @@ void ctl_resp_init(struct ctl_resp *r);
 /*
  * ctl_resp_add - add the line "KEY VALUE" (VALUE from FMT). KEY must be
  * [a-z0-9_.]+ (a programming error otherwise: the line is refused and
- * the response becomes ERR EINVAL). Control octets in VALUE become '?';
+ * the response becomes ERR EINVAL). Octets of VALUE outside printable
+ * ASCII become '?';
  * a value is cut to fit CTL_LINE_MAX.
  *
  * Return: 0, or -E2BIG when the response is full (it becomes ERR E2BIG).
@@ -133,8 +134,8 @@ int ctl_resp_add(struct ctl_resp *r, const char *key, const char *fmt, ...)
 
 /*
  * ctl_resp_error - make R the response "ERR ERRNAME TEXT", ERRNAME the
- * name of ERRNUM (positive or negative), TEXT from FMT (control octets
- * become '?', cut to fit one line). Replaces whatever R held.
+ * name of ERRNUM (positive or negative), TEXT from FMT (octets outside
+ * printable ASCII become '?', cut to fit one line). Replaces whatever R held.
  */
 void ctl_resp_error(struct ctl_resp *r, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
