@@ -42,41 +42,6 @@ int ctl_cmd_reload(int argc, char **argv);
 int ctl_cmd_stats(int argc, char **argv);
 int ctl_cmd_top(int argc, char **argv);
 int ctl_cmd_status(int argc, char **argv);
-
-/*
- * The control socket (ctl_client.c; protocol in include/rcptgate/ctl_proto.h).
- * Failures are reported on stderr by these functions themselves.
- */
-struct ctl_reply;
-
-/* ctl_client_connect - connect to -s SOCKET, else the -c configuration's
- * control_socket, else the default. Return the fd or -errno. */
-int ctl_client_connect(void);
-
-/* ctl_client_call - send the request line REQ (no LF) on FD and read its
- * response into REP. Return 0 (REP may hold an ERR response), -E2BIG,
- * -EPROTO (malformed response), -ECONNRESET or another -errno. */
-int ctl_client_call(int fd, const char *req, struct ctl_reply *rep);
-
-/* ctl_client_request - connect, call, close. Return 0 for an OK response,
- * 1 otherwise (an ERR response is printed as "rcptgatectl: CMD: text"). */
-int ctl_client_request(const char *cmd, const char *req, struct ctl_reply *rep);
-
-/* ctl_client_arg - append " KEY=VALUE" (VALUE %XX-encoded) to the request
- * REQ of CAP bytes. Return 0 or -E2BIG. */
-int ctl_client_arg(char *req, size_t cap, const char *key, const char *value);
-
-/* ctl_client_reply_new - a reply buffer (free() it), or NULL (reported). */
-struct ctl_reply *ctl_client_reply_new(void);
-
-/* ctl_client_print_err - "rcptgatectl: CMD: TEXT (ERRNAME)" on stderr. */
-void ctl_client_print_err(const char *cmd, const struct ctl_reply *rep);
-
-/* Daemon control: cmd_reload.c, cmd_stats.c, cmd_top.c, cmd_status.c */
-int ctl_cmd_reload(int argc, char **argv);
-int ctl_cmd_stats(int argc, char **argv);
-int ctl_cmd_top(int argc, char **argv);
-int ctl_cmd_status(int argc, char **argv);
 int ctl_cmd_block(int argc, char **argv);	/* cmd_block.c */
 
 /*

@@ -249,8 +249,10 @@ send_some(struct conn *c, const void *p, size_t n)
 {
 	for (;;) {
 		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
-		if (w > 0)
+		if (w > 0) {
+			c->deadline = 0;	/* the backend takes bytes: alive */
 			return w;
+		}
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno == EAGAIN)

@@ -184,6 +184,26 @@ unsigned tcp_timer_run(struct tcp_stack *ts, uint64_t now_ms);
  */
 int tcp_parse(const uint8_t *l4, size_t len, struct tcp_seg *seg);
 
+/*
+ * tcp_session_ref - a reference to the connection whose application
+ * session is SESS (a pointer the stack handed to the application), for
+ * use after the callback has returned (e.g. when a backend's reply
+ * arrives). It goes stale when the connection closes.
+ */
+uint64_t tcp_session_ref(const struct tcp_stack *ts, const void *sess);
+
+/*
+ * tcp_session_resume - let the application write to connection REF
+ * outside the input path: FN(ARG, sess, out) runs with the connection's
+ * send buffer as OUT and returns a TCP_APP_* verdict; what it wrote is
+ * sent at once.
+ *
+ * Return: 0; -ENOENT when REF is stale or the session has ended;
+ * -ENOBUFS when no send buffer (or not enough room in it) is free.
+ */
+int tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
+		       int (*fn)(void *arg, void *sess, struct tcp_out *out), void *arg);
+
 /* Number of connections (SYN-RECEIVED included) held now. */
 uint32_t tcp_stack_conns(const struct tcp_stack *ts);
 

@@ -67,6 +67,7 @@ struct tcp_conn {
 	uint32_t tnext, tprev;
 	uint32_t texpire;		/* tick the wheel entry is filed under */
 	uint16_t tslot;			/* level * TCP_WHEEL_SLOTS + slot; TCP_NO_SLOT */
+	uint16_t gen;			/* bumped at each reuse: stale references fail */
 	uint32_t tdeadline[TT_MAX];	/* ms; 0 = off */
 	/* send side */
 	uint32_t iss, snd_una, snd_nxt, snd_max;

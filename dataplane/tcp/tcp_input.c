@@ -703,6 +703,43 @@ tcp_stack_destroy(struct tcp_stack *ts)
 	free(ts);
 }
 
+uint64_t
+tcp_session_ref(const struct tcp_stack *ts, const void *sess)
+{
+	size_t id = (size_t)((const uint8_t *)sess - ts->sessions) / ts->app.session_size;
+
+	return (uint64_t)ts->conns[id].gen << 32 | id;
+}
+
+int
+tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
+		   int (*fn)(void *arg, void *sess, struct tcp_out *out), void *arg)
+{
+	uint32_t id = (uint32_t)ref;
+	struct tcp_out out;
+
+	if (id >= ts->p.max_conns)
+		return -ENOENT;
+	struct tcp_conn *c = &ts->conns[id];
+	if (c->gen != (uint16_t)(ref >> 32) || c->state != TCPS_ESTABLISHED ||
+	    !(c->flags & TF_APP_OPEN) || (c->flags & TF_APP_DONE))
+		return -ENOENT;
+	if (tcp_sbuf_get(ts, c) != 0)
+		return -ENOBUFS;
+	if (TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve) {
+		ts->ctr[RG_C_TCP_CAP_BUFFERS]++;
+		return -ENOBUFS;
+	}
+	tcp_out_begin(ts, c, &out);
+	int v = fn(arg, tcp_conn_session(ts, c), &out);
+	tcp_out_end(c, &out);
+	if (tcp_app_call(ts, c, v) < 0)
+		return 0;
+	tcp_sbuf_trim(ts, c);
+	tcp_output(ts, c);
+	return 0;
+}
+
 uint32_t
 tcp_stack_conns(const struct tcp_stack *ts)
 {

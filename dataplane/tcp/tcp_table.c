@@ -115,7 +115,9 @@ tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn 
 	uint32_t i = ts->free_conn;
 	struct tcp_conn *c = &ts->conns[i];
 	ts->free_conn = c->hnext;
+	uint16_t gen = c->gen;
 	memset(c, 0, sizeof(*c));
+	c->gen = (uint16_t)(gen + 1);
 	c->raddr = seg->saddr;
 	c->laddr = seg->daddr;
 	c->rport = seg->sport;

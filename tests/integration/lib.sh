@@ -34,6 +34,7 @@ it_cleanup() {
 	[ -n "${IT_NS:-}" ] && ip netns del "$IT_NS" 2>/dev/null
 	[ -n "${IT_HOST:-}" ] && ip link del "$IT_HOST" 2>/dev/null
 	[ -n "${IT_TMP:-}" ] && rm -rf "$IT_TMP"
+	[ -n "${IT_NS:-}" ] && rm -rf "/sys/fs/bpf/rg$IT_NS"
 	return $rc
 }
 

@@ -855,6 +855,39 @@ test_buffer_cap(void **state)
 	tcp_stack_destroy(ts);
 }
 
+static int
+write_later(void *arg, void *sess, struct tcp_out *out)
+{
+	(void)sess;
+	memcpy(out->buf + out->len, arg, strlen(arg));
+	out->len += strlen(arg);
+	return TCP_APP_OK;
+}
+
+static void
+test_session_resume(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40016, 7000, true);
+	struct tcp_seg key = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = 40016, .dport = 25 };
+	uint64_t ref = tcp_session_ref(ts, tcp_conn_session(ts, tcp_conn_lookup(ts, &key)));
+	assert_int_equal(tcp_session_resume(ts, ref, write_later, "250 later\r\n"), 0);
+	assert_int_equal(ncap, 1);
+	assert_payload(last(), "250 later\r\n");
+	assert_int_equal(last()->seg.seq, c.rcv);
+	/* a stale reference fails once the connection is gone and reused */
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_RST, NULL, 0), 0);
+	assert_int_equal(tcp_session_resume(ts, ref, write_later, "x"), -ENOENT);
+	connect_cli(ts, &c, 40016, 8000, true);
+	assert_int_equal(tcp_session_resume(ts, ref, write_later, "x"), -ENOENT);
+	assert_int_equal(tcp_session_resume(ts, UINT32_MAX, write_later, "x"), -ENOENT);
+	tcp_stack_destroy(ts);
+}
+
 int
 main(void)
 {
@@ -881,6 +914,7 @@ main(void)
 		cmocka_unit_test(test_unknown_and_closed_port),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_buffer_cap),
+		cmocka_unit_test(test_session_resume),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
