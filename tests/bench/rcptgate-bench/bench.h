@@ -67,7 +67,8 @@ struct rb_opts {
 	/* socket mode */
 	bool rst_close;		/* close with RST (SO_LINGER 0): no TIME_WAIT */
 
-	/* dpdk mode: EAL arguments after "--" */
+	/* dpdk mode: retransmission timeout; EAL arguments after "--" */
+	double rto_ms;
 	int eal_argc;
 	char **eal_argv;
 };
@@ -94,6 +95,7 @@ struct rb_stats {
 	uint64_t data;		/* messages sent */
 	uint64_t syns;		/* bare flood SYNs sent */
 	uint64_t pkts_tx, pkts_rx;	/* dpdk mode only */
+	uint64_t retransmits;		/* dpdk mode only */
 	uint64_t bytes_tx, bytes_rx;
 	uint64_t started;	/* sessions started */
 	struct rb_hist lat;

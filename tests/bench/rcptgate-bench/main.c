@@ -30,7 +30,7 @@
 enum { OPT_SCENARIO = 256, OPT_RCPTS, OPT_VALID, OPT_DATA, OPT_SYN, OPT_PIPE, OPT_NOPIPE,
        OPT_USERS, OPT_DOMAIN, OPT_DATA_CODE, OPT_CONC, OPT_SESSIONS, OPT_DURATION, OPT_TIMEOUT,
        OPT_PROGRESS, OPT_JSON, OPT_QUIET, OPT_SEED, OPT_SERVER, OPT_SRC, OPT_SRC_COUNT,
-       OPT_RST, OPT_MODE, OPT_WRITE_USERS, OPT_HELP };
+       OPT_RST, OPT_RTO, OPT_MODE, OPT_WRITE_USERS, OPT_HELP };
 
 static const struct option rb_longopts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
@@ -56,6 +56,7 @@ static const struct option rb_longopts[] = {
 	{ "quiet", no_argument, NULL, OPT_QUIET },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "rst-close", no_argument, NULL, OPT_RST },
+	{ "rto-ms", required_argument, NULL, OPT_RTO },
 	{ "write-users", required_argument, NULL, OPT_WRITE_USERS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -98,6 +99,7 @@ usage(FILE *f)
 		"  --progress S          progress line every S seconds on stderr (1; 0 = none)\n"
 		"  --json                summary as one JSON object\n"
 		"  --rst-close           socket mode: close with RST (no TIME_WAIT)\n"
+		"  --rto-ms MS           dpdk mode: retransmission timeout (5)\n"
 		"  --seed N              recipient draw (1)\n",
 		RB_RCPT_MAX);
 }
@@ -259,9 +261,11 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 	case OPT_DURATION:
 	case OPT_TIMEOUT:
 	case OPT_PROGRESS:
-		if (rb_double(arg, &d) != 0)
+	case OPT_RTO:
+		if (rb_double(arg, &d) != 0 || (c == OPT_RTO && d < 0.01))
 			return -EINVAL;
-		*(c == OPT_DURATION ? &o->duration : c == OPT_TIMEOUT ? &o->timeout : &o->progress) = d;
+		*(c == OPT_DURATION ? &o->duration : c == OPT_TIMEOUT ? &o->timeout :
+		  c == OPT_RTO ? &o->rto_ms : &o->progress) = d;
 		return 0;
 	case OPT_JSON:
 		o->json = true;
@@ -290,7 +294,7 @@ main(int argc, char **argv)
 {
 	struct rb_opts o = { .users = 100000, .domain = "example.com", .data_code = 250,
 			     .concurrency = 64, .timeout = 10, .progress = 1, .seed = 1,
-			     .src_count = 1 };
+			     .src_count = 1, .rto_ms = 5 };
 	const char *mode = "socket", *users_file = NULL;
 	int c;
 

@@ -17,9 +17,17 @@
  *	checksums in software with DPDK's rte_ipv4_cksum/rte_ipv4_udptcp_cksum.
  *	Sessions live in an array; a table indexed by (client address,
  *	port) finds the session of a segment in O(1), so a million
- *	4-tuples cost 4 MiB. There is no retransmission: a session that
- *	stalls (a lost segment) times out and counts as an error, which on
- *	memif does not happen unless a ring overflows.
+ *	4-tuples cost 4 MiB. Unacknowledged bytes stay in a per-session
+ *	buffer (sized to need, kept for the slot's next session) and go
+ *	again, from snd_una, on a duplicate ACK (memif does not reorder, so
+ *	one is enough: a server that took only part of our data, as
+ *	rcptgate does under send-buffer back-pressure, says so at once) or
+ *	when the retransmission timer (--rto-ms, constant: a harness on a
+ *	lossless link needs no backoff) fires; SYN and FIN likewise. Timers
+ *	are a FIFO of (deadline, session): with one constant RTO deadlines
+ *	come out in order and no wheel is needed; stale entries are
+ *	skipped. A session still open after
+ *	--timeout counts as an error.
  *
  *	SYN flood: o->syn_pct bare SYNs per 100 sessions from tuples no
  *	session uses; their SYN-ACKs are answered with RST.
@@ -55,6 +63,7 @@
 #define RD_MSS 1460
 #define RD_MBUFS 65535
 #define RD_NONE UINT32_MAX
+#define RD_TIMERS (1u << 20)	/* timer FIFO entries (power of two) */
 #define RD_HDR (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
 enum rd_state { RD_FREE, RD_SYN_SENT, RD_EST, RD_FIN_SENT, RD_FLOOD };
@@ -63,12 +72,18 @@ struct rd_conn {
 	uint32_t tuple;		/* index into the tuple table */
 	uint8_t state;
 	uint8_t peer_fin;
-	uint16_t pend_len;	/* bytes waiting for the server's window */
 	uint32_t snd_nxt, snd_una, rcv_nxt;
 	uint32_t snd_wnd;
+	uint32_t buf_len, buf_cap;	/* bytes from snd_una not yet acknowledged */
 	uint64_t start_tsc;
+	uint64_t rto_at;	/* TSC deadline; 0 = nothing outstanding */
 	struct rb_sess s;
-	char *pend;
+	char *buf;
+};
+
+struct rd_timer {
+	uint64_t at;
+	uint32_t conn;
 };
 
 struct rd_ctx {
@@ -88,7 +103,10 @@ struct rd_ctx {
 	uint32_t n_open;
 	uint32_t next_id;
 	uint64_t flood_credit;
-	uint64_t hz, tmo_tsc;
+	uint64_t hz, tmo_tsc, rto_tsc;
+	uint64_t now;		/* TSC at the top of this loop */
+	struct rd_timer *timers;
+	uint32_t t_head, t_tail;	/* FIFO: pop at head, push at tail */
 	uint16_t n_tx;
 	struct rte_mbuf *tx[RD_BURST];
 	char out[RB_OUT_MAX];
@@ -153,48 +171,122 @@ rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
 	return 0;
 }
 
-/* Send as much of DATA as the window allows; keep the rest pending. */
+/* Arm the retransmission timer of C if it is not running. */
+static void
+rd_arm(struct rd_ctx *x, struct rd_conn *c)
+{
+	if (c->rto_at != 0)
+		return;
+	c->rto_at = x->now + x->rto_tsc;
+	if (x->t_tail - x->t_head < RD_TIMERS) {
+		x->timers[x->t_tail % RD_TIMERS] = (struct rd_timer){ c->rto_at,
+								      (uint32_t)(c - x->conns) };
+		x->t_tail++;
+	}	/* else the --timeout scan ends the session */
+}
+
+/* Send buffered bytes from snd_nxt as far as the window allows. */
+static void
+rd_push(struct rd_ctx *x, struct rd_conn *c)
+{
+	for (;;) {
+		uint32_t off = c->snd_nxt - c->snd_una;
+		if (off >= c->buf_len || off >= c->snd_wnd)
+			break;
+		uint32_t n = c->buf_len - off;
+		if (n > RD_MSS)
+			n = RD_MSS;
+		if (n > c->snd_wnd - off)
+			n = c->snd_wnd - off;
+		if (rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
+			    c->buf + off, (uint16_t)n) != 0)
+			break;
+		c->snd_nxt += n;
+		rd_arm(x, c);
+	}
+}
+
+/* Queue DATA behind the unacknowledged bytes and send what fits. */
 static void
 rd_send_data(struct rd_ctx *x, struct rd_conn *c, const char *data, size_t len)
 {
-	size_t off = 0;
-
-	if (c->pend_len > 0) {
-		/* Behind earlier bytes still waiting: keep the order. */
-		char *p = realloc(c->pend, c->pend_len + len);
-		if (p == NULL || c->pend_len + len > UINT16_MAX) {
-			c->pend = p ? p : c->pend;
-			return;
-		}
-		memcpy(p + c->pend_len, data, len);
-		c->pend = p;
-		c->pend_len = (uint16_t)(c->pend_len + len);
-		return;
-	}
-	while (off < len) {
-		uint32_t inflight = c->snd_nxt - c->snd_una;
-		if (inflight >= c->snd_wnd)
-			break;
-		size_t n = len - off;
-		if (n > RD_MSS)
-			n = RD_MSS;
-		if (n > c->snd_wnd - inflight)
-			n = c->snd_wnd - inflight;
-		if (rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
-			    data + off, (uint16_t)n) != 0)
-			break;
-		c->snd_nxt += (uint32_t)n;
-		off += n;
-	}
-	if (off < len) {
-		/* Rare: bigger than the window. Memory on the client is free. */
-		char *p = malloc(len - off);
+	if (c->buf_len + len > c->buf_cap) {
+		uint32_t cap = c->buf_cap ? c->buf_cap : 64;
+		while (cap < c->buf_len + len)
+			cap *= 2;
+		char *p = realloc(c->buf, cap);
 		if (p == NULL)
-			return;
-		memcpy(p, data + off, len - off);
-		free(c->pend);
-		c->pend = p;
-		c->pend_len = (uint16_t)(len - off);
+			return;	/* the session times out */
+		c->buf = p;
+		c->buf_cap = cap;
+	}
+	memcpy(c->buf + c->buf_len, data, len);
+	c->buf_len += (uint32_t)len;
+	rd_push(x, c);
+}
+
+/* ACK up to ACK: drop acknowledged bytes, restart the timer. */
+static void
+rd_acked(struct rd_ctx *x, struct rd_conn *c, uint32_t ack)
+{
+	if ((int32_t)(ack - c->snd_una) <= 0 || (int32_t)(ack - c->snd_nxt) > 0)
+		return;
+	uint32_t n = ack - c->snd_una;
+	if (n > c->buf_len)
+		n = c->buf_len;	/* our FIN */
+	memmove(c->buf, c->buf + n, c->buf_len - n);
+	c->buf_len -= n;
+	c->snd_una = ack;
+	c->rto_at = 0;
+	if (c->snd_una != c->snd_nxt)
+		rd_arm(x, c);
+}
+
+/* The timer of C fired: send again what is outstanding. */
+static void
+rd_retransmit(struct rd_ctx *x, struct rd_conn *c)
+{
+	x->st->retransmits++;
+	c->rto_at = 0;
+	switch (c->state) {
+	case RD_SYN_SENT:
+		rd_send(x, c->tuple, c->snd_una, 0, RTE_TCP_SYN_FLAG, NULL, 0);
+		rd_arm(x, c);
+		break;
+	case RD_EST:
+		c->snd_nxt = c->snd_una;
+		rd_push(x, c);
+		break;
+	case RD_FIN_SENT:
+		if (c->snd_una != c->snd_nxt) {
+			rd_send(x, c->tuple, c->snd_nxt - 1, c->rcv_nxt,
+				RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+			rd_arm(x, c);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* Pop every timer that is due. */
+static void
+rd_timers(struct rd_ctx *x)
+{
+	while (x->t_head != x->t_tail) {
+		struct rd_timer t = x->timers[x->t_head % RD_TIMERS];
+		if (t.at > x->now)
+			break;
+		x->t_head++;
+		struct rd_conn *c = &x->conns[t.conn];
+		if (c->state == RD_FREE || c->rto_at == 0)
+			continue;
+		if (c->rto_at > x->now) {	/* re-armed later: queue it again */
+			x->timers[x->t_tail % RD_TIMERS] = (struct rd_timer){ c->rto_at, t.conn };
+			x->t_tail++;
+			continue;
+		}
+		rd_retransmit(x, c);
 	}
 }
 
@@ -202,9 +294,8 @@ static void
 rd_release(struct rd_ctx *x, struct rd_conn *c)
 {
 	x->tuple[c->tuple] = RD_NONE;
-	free(c->pend);
-	c->pend = NULL;
-	c->pend_len = 0;
+	c->buf_len = 0;	/* the buffer stays for the slot's next session */
+	c->rto_at = 0;
 	c->state = RD_FREE;
 	x->free_list[x->n_free++] = (uint32_t)(c - x->conns);
 	x->n_open--;
@@ -239,6 +330,7 @@ rd_open(struct rd_ctx *x, bool flood)
 		c->tuple = t;
 		c->state = flood ? RD_FLOOD : RD_SYN_SENT;
 		c->peer_fin = 0;
+		c->rto_at = 0;
 		c->snd_una = (uint32_t)rte_rand();
 		c->snd_nxt = c->snd_una + 1;
 		c->rcv_nxt = 0;
@@ -252,6 +344,8 @@ rd_open(struct rd_ctx *x, bool flood)
 			rb_sess_start(x->o, &c->s, x->next_id++);
 			x->st->started++;
 		}
+		if (!flood)
+			rd_arm(x, c);
 		return rd_send(x, t, c->snd_una, 0, RTE_TCP_SYN_FLAG, NULL, 0);
 	}
 	return -EADDRNOTAVAIL;
@@ -299,6 +393,8 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		c->state = RD_FIN_SENT;
 		if (c->peer_fin)
 			rd_release(x, c);
+		else
+			rd_arm(x, c);
 		return;
 	}
 	if (c->state == RD_FIN_SENT) {
@@ -355,6 +451,7 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 			return;
 		c->rcv_nxt = seq + 1;
 		c->snd_una = ack;
+		c->rto_at = 0;
 		c->snd_wnd = rte_be_to_cpu_16(th->rx_win);
 		if (c->state == RD_FLOOD) {
 			rd_send(x, t, ack, c->rcv_nxt, RTE_TCP_RST_FLAG, NULL, 0);
@@ -366,23 +463,24 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 		return;
 	}
 	if (fl & RTE_TCP_ACK_FLAG) {
-		if ((int32_t)(ack - c->snd_una) > 0 && (int32_t)(ack - c->snd_nxt) <= 0)
-			c->snd_una = ack;
 		c->snd_wnd = rte_be_to_cpu_16(th->rx_win);
+		if (ack == c->snd_una && c->snd_una != c->snd_nxt && len == 0 &&
+		    !(fl & RTE_TCP_FIN_FLAG) && c->state == RD_EST) {
+			/* Duplicate ACK: the server dropped what follows. */
+			x->st->retransmits++;
+			c->snd_nxt = c->snd_una;
+			rd_push(x, c);
+			return;
+		}
+		rd_acked(x, c, ack);
 	}
 	if (seq != c->rcv_nxt) {
 		if (len > 0 || (fl & RTE_TCP_FIN_FLAG))	/* duplicate or out of order */
 			rd_send(x, t, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
 		return;
 	}
-	if (c->pend_len > 0) {
-		char *p = c->pend;
-		uint16_t n = c->pend_len;
-		c->pend = NULL;
-		c->pend_len = 0;
-		rd_send_data(x, c, p, n);
-		free(p);
-	}
+	if (c->state == RD_EST && c->buf_len > c->snd_nxt - c->snd_una)
+		rd_push(x, c);	/* the window opened */
 	if (len > 0 || (fl & RTE_TCP_FIN_FLAG))
 		rd_established(x, c, data, len, fl);
 }
@@ -529,7 +627,8 @@ rd_alloc(struct rd_ctx *x)
 	x->tuple = malloc(sizeof(uint32_t) * x->n_tuples);
 	x->conns = calloc(x->n_conns, sizeof(*x->conns));
 	x->free_list = malloc(sizeof(uint32_t) * x->n_conns);
-	if (x->tuple == NULL || x->conns == NULL || x->free_list == NULL)
+	x->timers = malloc(sizeof(*x->timers) * RD_TIMERS);
+	if (x->tuple == NULL || x->conns == NULL || x->free_list == NULL || x->timers == NULL)
 		return -ENOMEM;
 	memset(x->tuple, 0xff, sizeof(uint32_t) * x->n_tuples);
 	for (uint32_t i = 0; i < x->n_conns; i++)
@@ -593,6 +692,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	}
 	x->hz = rte_get_tsc_hz();
 	x->tmo_tsc = (uint64_t)(o->timeout * (double)x->hz);
+	x->rto_tsc = (uint64_t)(o->rto_ms * (double)x->hz / 1e3);
+	x->now = rte_rdtsc();
 	x->src_base = o->src.s_addr ? rte_be_to_cpu_32(o->src.s_addr)
 				    : (rte_be_to_cpu_32(o->server.s_addr) & ~0xffu) | 100u;
 	if ((rc = rd_alloc(x)) != 0 || (rc = rd_port_init(x)) != 0)
@@ -609,7 +710,9 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	uint64_t prog = (uint64_t)(o->progress * (double)x->hz);
 	for (;;) {
 		uint64_t now = rte_rdtsc();
+		x->now = now;
 		bool more = now < end && (!o->sessions || st->started < o->sessions);
+		rd_timers(x);
 		if (more)
 			rd_fill(x);
 		else if (x->n_open == 0)
@@ -642,10 +745,11 @@ out:
 		rte_eth_dev_close(x->port);
 	}
 	for (uint32_t i = 0; x->conns && i < x->n_conns; i++)
-		free(x->conns[i].pend);
+		free(x->conns[i].buf);
 	free(x->tuple);
 	free(x->conns);
 	free(x->free_list);
+	free(x->timers);
 	free(x);
 	rte_eal_cleanup();
 	return rc;

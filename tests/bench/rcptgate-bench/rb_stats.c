@@ -90,6 +90,7 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 	into->syns += from->syns;
 	into->pkts_tx += from->pkts_tx;
 	into->pkts_rx += from->pkts_rx;
+	into->retransmits += from->retransmits;
 	into->bytes_tx += from->bytes_tx;
 	into->bytes_rx += from->bytes_rx;
 	into->started += from->started;
@@ -147,7 +148,7 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       ",\"reset\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"timeout\":%" PRIu64
 		       ",\"protocol\":%" PRIu64 "}"
 		       ",\"wrong_replies\":%" PRIu64 ",\"rcpts\":%" PRIu64 ",\"rcpts_valid\":%" PRIu64
-		       ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64
+		       ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"retransmits\":%" PRIu64
 		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
 		       "\"client_cpu_s\":%.3f}\n",
@@ -156,7 +157,8 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       st->sessions, st->started, st->errors, st->err[RB_ERR_CONNECT],
 		       st->err[RB_ERR_RESET], st->err[RB_ERR_CLOSED], st->err[RB_ERR_TIMEOUT],
 		       st->err[RB_ERR_PROTO], st->wrong, st->rcpts, st->rcpt_valid,
-		       st->data, st->syns, st->pkts_tx + st->pkts_rx, (double)st->sessions / s,
+		       st->data, st->syns, st->pkts_tx + st->pkts_rx, st->retransmits,
+		       (double)st->sessions / s,
 		       (double)st->rcpts / s, pkts / s, p50, p99, p999,
 		       (double)st->lat.max / 1e3, client_cpu);
 		fflush(stdout);
@@ -171,7 +173,8 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 	printf("  RCPT            %12" PRIu64 "   %12.0f /s  (%" PRIu64 " valid)\n", st->rcpts,
 	       (double)st->rcpts / s, st->rcpt_valid);
 	if (pkts > 0)
-		printf("  packets         %12.0f   %12.0f /s\n", pkts, pkts / s);
+		printf("  packets         %12.0f   %12.0f /s  (%" PRIu64 " retransmitted)\n", pkts,
+		       pkts / s, st->retransmits);
 	if (st->data > 0)
 		printf("  messages        %12" PRIu64 "\n", st->data);
 	if (st->syns > 0)
