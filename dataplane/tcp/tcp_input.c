@@ -161,6 +161,18 @@ tcp_established(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *
 	tcp_timer_clear(ts, c, TT_REXMT);
 }
 
+/* RTO = SRTT + 4 RTTVAR, bounded; without a sample the initial RTO. */
+static void
+tcp_rto_from_rtt(struct tcp_conn *c)
+{
+	if (c->srtt == 0) {
+		c->rto = TCP_RTO_INIT_MS;
+		return;
+	}
+	uint32_t rto = (uint32_t)((c->srtt >> 3) + (c->rttvar > 4 ? c->rttvar : 4));
+	c->rto = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+}
+
 static void
 tcp_rtt_sample(struct tcp_conn *c, uint32_t now)
 {
@@ -178,8 +190,7 @@ tcp_rtt_sample(struct tcp_conn *c, uint32_t now)
 			delta = -delta;
 		c->rttvar += delta - (c->rttvar >> 2);	/* rttvar += (|d| - rttvar) / 4 */
 	}
-	uint32_t rto = (uint32_t)((c->srtt >> 3) + (c->rttvar > 4 ? c->rttvar : 4));
-	c->rto = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+	tcp_rto_from_rtt(c);
 }
 
 static void
@@ -375,6 +386,12 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 	}
 	if (tcp_seq_lt(c->snd_wl1, seg->seq) ||
 	    (c->snd_wl1 == seg->seq && tcp_seq_le(c->snd_wl2, ack))) {
+		if (c->snd_wnd == 0 && seg->wnd != 0) {
+			/* the peer is there: drop the probes' backoff */
+			tcp_rto_from_rtt(c);
+			if (c->snd_max != c->snd_una)
+				tcp_timer_set(ts, c, TT_REXMT, c->rto);
+		}
 		c->snd_wnd = seg->wnd;
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = ack;

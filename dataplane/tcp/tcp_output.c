@@ -168,7 +168,9 @@ tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 		c->snd_nxt += n + fin;
 		if (tcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;
-		if (c->tdeadline[TT_REXMT] == 0)
+		/* RFC 6298 5.1; with nothing in flight before, a persist
+		 * deadline (backed off) must not stand in for the RTO */
+		if (c->tdeadline[TT_REXMT] == 0 || inflight == 0)
 			tcp_timer_set(ts, c, TT_REXMT, c->rto);
 		if (fin)
 			break;

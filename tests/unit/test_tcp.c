@@ -590,6 +590,12 @@ test_zero_window(void **state)
 		assert_int_equal(k->seg.seq, c.rcv + 1);	/* probe byte taken */
 		assert_payload(k, "50 ok\r\n");
 	}
+	/* that segment is lost: it comes again after the RTO, not after the
+	 * backed-off probe interval */
+	unsigned n = ncap;
+	advance(ts, 200);
+	assert_int_equal(ncap, n + 1);
+	assert_int_equal(last()->seg.seq, c.rcv);
 	tcp_stack_destroy(ts);
 }
 
