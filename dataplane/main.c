@@ -6,10 +6,12 @@
  *	rcptgate -f FILE [-t] [-q]
  * DESCRIPTION
  *	Reads the configuration, initialises EAL with the port the
- *	configuration names, starts one worker lcore per queue and serves
- *	until SIGINT or SIGTERM; then stops the workers, stops and closes
- *	the port (which detaches an AF_XDP program) and prints the final
- *	counters.
+ *	configuration names, loads the recipient table (a missing or bad
+ *	one is logged and the daemon serves without: 451 4.3.0), starts one
+ *	worker lcore per queue, and serves the control socket from the main
+ *	lcore (dataplane/ctl) until SIGINT or SIGTERM; then removes the
+ *	socket, stops the workers, stops and closes the port (which detaches
+ *	an AF_XDP program) and prints the final counters.
  * DIAGNOSTICS
  *	Configuration errors: "FILE:LINE: message" and exit status 1.
  *	Start-up failures (EAL, port, memory): a fatal message and exit
