@@ -15,7 +15,9 @@
 #   malformed, oversized and unknown requests on the raw socket get ERR
 #   and change nothing (generation and reload counters unchanged);
 #   DPDK telemetry (/rcptgate/stats, /rcptgate/counter) with --in-memory;
-#   the socket is mode 0600 and is removed at exit.
+#   the socket is mode 0600 and is removed at exit; with
+#   control_socket_group it is 0660 and the group's; the socket file a
+#   SIGKILLed daemon left behind is replaced by the next one.
 set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=af_xdp
@@ -123,4 +125,15 @@ fi
 it_stop
 [ -e "$S" ] && it_fail "control socket left behind at exit"
 [ "$(it_counter table_generation)" -eq 3 ] || it_fail "final table_generation"
+
+# 9. control_socket_group, and the stale socket of a killed daemon.
+IT_MODE=af_packet
+it_conf "$T/g.conf" "recipient_table=$T/a.tbl" "control_socket_group=nogroup"
+it_start "$T/g.conf"
+kill -KILL "$IT_PID"; wait "$IT_PID" 2>/dev/null; IT_PID=
+[ -S "$S" ] || it_fail "no socket file left by the killed daemon (the test needs one)"
+it_start "$T/g.conf"
+[ "$(stat -c '%a %G' "$S")" = "660 nogroup" ] || it_fail "socket $(stat -c '%a %G' "$S"), expected 660 nogroup"
+expect 0 "^table_generation +1$" ctl status
+it_stop
 echo "PASS: control socket and rcptgatectl"
