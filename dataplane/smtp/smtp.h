@@ -75,12 +75,38 @@ struct smtp_out {
  *		and returns 0, or returns SMTP_RELAY_PENDING: the engine then
  *		consumes no more input until smtp_session_relay_reply()
  *		delivers the reply. A negative errno means 451 4.3.0.
+ *
+ * The hooks below are optional (NULL: not called); a relay that takes
+ * the envelope uses them all.
+ *
+ * mail:	MAIL was accepted (a new transaction; the sender and its
+ *		parameters are in smtp_session_sender() and
+ *		smtp_session_mail_params()). Return 0, or a negative errno
+ *		to have MAIL answered 451 4.3.0 instead.
+ * rcpt:	the policy accepted the recipient TO[0..N) (the mailbox as the
+ *		client wrote it). Return SMTP_RELAY_PENDING: the engine sends
+ *		no reply and consumes no more input until
+ *		smtp_session_relay_reply() delivers the backend's; the
+ *		recipient counts only when that reply is 2xx. Return 0 to
+ *		have the policy's reply sent as usual, a negative errno to
+ *		have the recipient answered 451 4.3.0.
+ * reset:	the transaction ended without a message given to the relay
+ *		(RSET, HELO/EHLO, a message the relay did not take).
+ * close:	the session is over (any reason).
+ * room:	message octets the relay can take now; the engine consumes
+ *		no more message input than that (0: none until later), so a
+ *		slow backend holds the client back (TCP back-pressure).
  */
 #define SMTP_RELAY_PENDING 1
 struct smtp_relay_ops {
 	int (*begin)(void *arg, struct smtp_session *s);
 	int (*data)(void *arg, struct smtp_session *s, const uint8_t *p, size_t n);
 	int (*end)(void *arg, struct smtp_session *s, bool ok, struct smtp_out *out);
+	int (*mail)(void *arg, struct smtp_session *s);
+	int (*rcpt)(void *arg, struct smtp_session *s, const char *to, size_t n);
+	void (*reset)(void *arg, struct smtp_session *s);
+	void (*close)(void *arg, struct smtp_session *s);
+	size_t (*room)(void *arg, struct smtp_session *s);
 };
 
 #define SMTP_LINEBUF_SIZE 1024		/* bytes of a line/envelope buffer */
@@ -126,7 +152,7 @@ enum smtp_state {
 	SMTP_S_HELO,		/* greeted, no transaction */
 	SMTP_S_MAIL,		/* MAIL accepted */
 	SMTP_S_DATA,		/* reading message data */
-	SMTP_S_RELAY_WAIT,	/* end of data seen, waiting for the relay's reply */
+	SMTP_S_RELAY_WAIT,	/* waiting for the relay's reply (end of data or RCPT) */
 	SMTP_S_CLOSED,		/* QUIT, 421 or drop: input ignored */
 };
 
@@ -143,6 +169,7 @@ struct smtp_session {
 	uint8_t dstate;		/* DATA end-marker scanner state */
 	uint16_t flags;		/* SMTP_F_* (smtp_impl.h) */
 	uint8_t last_cmd;	/* for "... after CMD" log lines */
+	uint32_t relay_ref;	/* the relay's handle of this session; 0 at start */
 	char client_ip[SMTP_IP_MAX];
 };
 
@@ -193,15 +220,38 @@ int smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len,
 		       size_t *consumed, struct smtp_out *out);
 
 /*
- * smtp_session_relay_reply - deliver the relay's final reply to a
- * message after end() returned SMTP_RELAY_PENDING. REPLY (N bytes,
- * ending CRLF) is appended to OUT and input is read again.
+ * smtp_session_relay_reply - deliver the relay's reply after end() or
+ * rcpt() returned SMTP_RELAY_PENDING. REPLY (N bytes, ending CRLF) is
+ * appended to OUT and input is read again. For a RCPT the recipient is
+ * counted as accepted only when REPLY is 2xx.
  *
  * @return	SMTP_OK, or SMTP_CLOSE when the session was not waiting or
  *		the reply does not fit (a 421 is sent instead when it can).
  */
 int smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n,
 			     struct smtp_out *out);
+
+/*
+ * smtp_session_relay_waiting - is the session waiting for a reply from
+ * the relay (RCPT or end of message), so smtp_session_relay_reply() is
+ * expected?
+ */
+bool smtp_session_relay_waiting(const struct smtp_session *s);
+
+/*
+ * The envelope of the current transaction, for the relay: the HELO/EHLO
+ * argument ("" before one), whether the client greeted with EHLO, the
+ * sender without <> ("" = null sender) and the MAIL parameters the
+ * engine accepted, rewritten in a canonical form ("SIZE=n BODY=x
+ * SMTPUTF8", each only when given). The strings live in the session's
+ * envelope buffer; smtp_session_sender() and smtp_session_mail_params()
+ * return NULL when no buffer could be had (the envelope is then unknown
+ * and must not be relayed).
+ */
+const char *smtp_session_helo(const struct smtp_session *s);
+bool smtp_session_esmtp(const struct smtp_session *s);
+const char *smtp_session_sender(const struct smtp_session *s);
+const char *smtp_session_mail_params(const struct smtp_session *s);
 
 /*
  * smtp_session_timeout - the session was idle for smtpd_timeout: append

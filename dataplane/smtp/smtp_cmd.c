@@ -18,6 +18,7 @@
  *	CR and LF (smtp_session.c); every index here stays within them.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -54,6 +55,7 @@ static const char R_PARAM[] = "555 5.5.4 Unsupported option\r\n";
 static const char R_UTF8[] = "553 5.6.7 Error: SMTPUTF8 not declared for a non-ASCII address\r\n";
 const char smtp_r_size[] = "552 5.3.4 Message size exceeds fixed limit\r\n";
 static const char R_TOO_MANY[] = "452 4.5.3 Error: too many recipients\r\n";
+static const char R_RELAY_BUSY[] = "451 4.3.0 Error: mail system busy, try again later\r\n";
 
 const char *const smtp_cmd_names[SMTP_CMD_ID_MAX] = {
 	[SMTP_CMD_CONNECT] = "CONNECT", [SMTP_CMD_EHLO] = "EHLO", [SMTP_CMD_HELO] = "HELO",
@@ -89,8 +91,13 @@ trim(struct args a)
 void
 smtp_reset_transaction(struct smtp_session *s)
 {
-	if (s->state == SMTP_S_MAIL)
+	const struct smtp_relay_ops *relay = s->ctx->relay;
+
+	if (s->state == SMTP_S_MAIL) {
 		s->state = SMTP_S_HELO;
+		if (relay != NULL && relay->reset != NULL)
+			relay->reset(s->ctx->relay_arg, s);
+	}
 	s->n_rcpt = 0;
 	s->flags &= (uint16_t)~SMTP_F_UTF8;
 	smtp_env_set(s, SMTP_ENV_FROM, "", 0);
@@ -188,11 +195,34 @@ parse_size(struct args v, uint64_t *size)
 	return 0;
 }
 
+/*
+ * Keep the accepted MAIL parameters for the relay, canonical: SIZE (the
+ * last one given), BODY, SMTPUTF8. Bounded: at most 52 octets.
+ */
+static void
+keep_params(struct smtp_session *s, bool has_size, uint64_t size, bool body8)
+{
+	char *p = s->env != NULL ? s->env + SMTP_ENV_PARAMS : NULL;
+	int n = 0;
+
+	if (p == NULL)
+		return;
+	p[0] = '\0';
+	if (has_size)
+		n = snprintf(p, SMTP_ENV_PARAMS_MAX, "SIZE=%llu", (unsigned long long)size);
+	if (body8 && n >= 0 && n < SMTP_ENV_PARAMS_MAX)
+		n += snprintf(p + n, (size_t)(SMTP_ENV_PARAMS_MAX - n), "%sBODY=8BITMIME", n ? " " : "");
+	if ((s->flags & SMTP_F_UTF8) && n >= 0 && n < SMTP_ENV_PARAMS_MAX)
+		snprintf(p + n, (size_t)(SMTP_ENV_PARAMS_MAX - n), "%sSMTPUTF8", n ? " " : "");
+}
+
 /* MAIL parameters; the reply to send when one is bad, or NULL. */
 static const char *
 mail_params(struct smtp_session *s, struct args params, size_t *rn)
 {
 	uint64_t limit = s->ctx->cfg->message_size_limit;
+	uint64_t given = 0;
+	bool has_size = false, body8 = false;
 
 	while (params.n > 0) {
 		struct args w = next_word(&params);
@@ -210,11 +240,14 @@ mail_params(struct smtp_session *s, struct args params, size_t *rn)
 				*rn = strlen(smtp_r_size);
 				return smtp_r_size;
 			}
+			has_size = true;
+			given = size;
 		} else if (word_is(key, "BODY") && eq != NULL) {
 			if (!word_is(val, "7BIT") && !word_is(val, "8BITMIME")) {
 				*rn = sizeof(R_BAD_BODY) - 1;
 				return R_BAD_BODY;
 			}
+			body8 = word_is(val, "8BITMIME");
 		} else if (word_is(w, "SMTPUTF8")) {
 			s->flags |= SMTP_F_UTF8;
 		} else {
@@ -222,6 +255,7 @@ mail_params(struct smtp_session *s, struct args params, size_t *rn)
 			return R_PARAM;
 		}
 	}
+	keep_params(s, has_size, given, body8);
 	return NULL;
 }
 
@@ -309,13 +343,19 @@ cmd_mail(struct smtp_session *s, struct args a, struct smtp_out *out)
 	if (box.n > 0 && rg_addr_normalize(box.p, box.n, RG_ADDR_F_CASE_EXACT, &addr) != RG_ADDR_OK)
 		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_BAD_SENDER, sizeof(R_BAD_SENDER) - 1);
 	s->flags &= (uint16_t)~SMTP_F_UTF8;
+	/* the sender first: it makes sure of the buffer the parameters go to */
+	smtp_env_set(s, SMTP_ENV_FROM, box.p, box.n);
 	if ((bad = mail_params(s, params, &rn)) != NULL)
 		return refuse(s, out, bad == smtp_r_size ? RG_C_SMTP_ERR_SIZE : RG_C_SMTP_ERR_SYNTAX, bad, rn);
 	if (has_8bit(box) && !(s->flags & SMTP_F_UTF8))
 		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_UTF8, sizeof(R_UTF8) - 1);
+	if (s->ctx->relay != NULL && s->ctx->relay->mail != NULL &&
+	    s->ctx->relay->mail(s->ctx->relay_arg, s) < 0) {
+		SMTP_REPLY(s, out, R_RELAY_BUSY);
+		return SMTP_OK;
+	}
 	s->state = SMTP_S_MAIL;
 	s->n_rcpt = 0;
-	smtp_env_set(s, SMTP_ENV_FROM, box.p, box.n);
 	SMTP_REPLY(s, out, R_MAIL_OK);
 	return SMTP_OK;
 }
@@ -349,11 +389,25 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 	policy_rcpt(&s->ctx->policy, t, box.p, box.n, &res);
 	if ((size_t)res.verdict < sizeof(verdict_counter) / sizeof(verdict_counter[0]))
 		s->ctx->ctr[verdict_counter[res.verdict]]++;
-	smtp_reply(s, out, res.reply, res.len);
-	if (res.verdict == POLICY_ACCEPT)
-		s->n_rcpt++;
-	else
+	if (res.verdict != POLICY_ACCEPT) {
+		smtp_reply(s, out, res.reply, res.len);
 		smtp_log_reject(s, res.reply, res.len, box.p, box.n);
+		return SMTP_OK;
+	}
+	/* accepted: the backend has the last word when a relay takes it */
+	const struct smtp_relay_ops *relay = s->ctx->relay;
+	int rc = relay != NULL && relay->rcpt != NULL ? relay->rcpt(s->ctx->relay_arg, s, box.p, box.n) : 0;
+	if (rc == SMTP_RELAY_PENDING) {
+		s->state = SMTP_S_RELAY_WAIT;
+		s->flags |= SMTP_F_RCPT_WAIT;
+		return SMTP_OK;
+	}
+	if (rc < 0) {
+		SMTP_REPLY(s, out, R_RELAY_BUSY);
+		return SMTP_OK;
+	}
+	smtp_reply(s, out, res.reply, res.len);
+	s->n_rcpt++;
 	return SMTP_OK;
 }
 

@@ -26,12 +26,16 @@
 #define SMTP_F_BARE	0x0020	/* DATA: bare CR or LF seen */
 #define SMTP_F_BIG	0x0040	/* DATA: over message_size_limit */
 #define SMTP_F_RELAY	0x0080	/* DATA: the relay takes this message */
+#define SMTP_F_RCPT_WAIT 0x0100	/* RELAY_WAIT is for a RCPT, not a message */
 
 /* The HELO name and the sender, kept for log lines (struct smtp_session.env). */
 #define SMTP_ENV_HELO	0
 #define SMTP_ENV_FROM	320
 #define SMTP_ENV_FIELD	300	/* bytes per field, NUL included */
-_Static_assert(SMTP_ENV_FROM + SMTP_ENV_FIELD <= SMTP_LINEBUF_SIZE, "env fields exceed buffer");
+#define SMTP_ENV_PARAMS	640	/* canonical MAIL parameters, for the relay */
+#define SMTP_ENV_PARAMS_MAX 128	/* bytes of that field, NUL included */
+_Static_assert(SMTP_ENV_FROM + SMTP_ENV_FIELD <= SMTP_ENV_PARAMS, "env fields overlap");
+_Static_assert(SMTP_ENV_PARAMS + SMTP_ENV_PARAMS_MAX <= SMTP_LINEBUF_SIZE, "env fields exceed buffer");
 
 /* Commands, for "... after CMD from ..." log lines (struct smtp_session.last_cmd). */
 enum smtp_cmd_id {

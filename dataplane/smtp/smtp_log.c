@@ -42,6 +42,7 @@ smtp_env_set(struct smtp_session *s, size_t off, const char *p, size_t n)
 			return;		/* logs then show empty fields */
 		s->env[SMTP_ENV_HELO] = '\0';
 		s->env[SMTP_ENV_FROM] = '\0';
+		s->env[SMTP_ENV_PARAMS] = '\0';
 	}
 	if (n > SMTP_ENV_FIELD - 1)
 		n = SMTP_ENV_FIELD - 1;

@@ -146,6 +146,10 @@ line_release(struct smtp_session *s)
 void
 smtp_session_fini(struct smtp_session *s)
 {
+	const struct smtp_relay_ops *relay = s->ctx->relay;
+
+	if (relay != NULL && relay->close != NULL)
+		relay->close(s->ctx->relay_arg, s);
 	line_release(s);
 	if (s->env != NULL)
 		s->ctx->buf_free(s->ctx->buf_arg, s->env);
@@ -362,6 +366,8 @@ data_end(struct smtp_session *s, struct smtp_out *out)
 		SMTP_COUNT(s, SMTP_DATA_NO_RELAY);
 		SMTP_REPLY(s, out, R_NO_RELAY);
 	}
+	if (!relaying && relay != NULL && relay->reset != NULL)
+		relay->reset(s->ctx->relay_arg, s);	/* its transaction got no message */
 	smtp_reset_transaction(s);
 	s->flags &= (uint16_t)~(SMTP_F_BARE | SMTP_F_BIG | SMTP_F_RELAY);
 }
@@ -503,7 +509,16 @@ smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, size
 		if (s->state == SMTP_S_RELAY_WAIT || smtp_out_room(out) < SMTP_OUT_RESERVE)
 			break;
 		if (s->state == SMTP_S_DATA) {
-			pos += data_input(s, data + pos, len - pos, out);
+			size_t n = len - pos;
+			const struct smtp_relay_ops *relay = s->ctx->relay;
+			if ((s->flags & (SMTP_F_RELAY | SMTP_F_BIG)) == SMTP_F_RELAY && relay->room != NULL) {
+				size_t room = relay->room(s->ctx->relay_arg, s);
+				if (room == 0)
+					break;	/* the rest waits: not consumed, not acknowledged */
+				if (n > room)
+					n = room;
+			}
+			pos += data_input(s, data + pos, n, out);
 			rc = error_limit(s, out);
 			continue;
 		}
@@ -543,13 +558,49 @@ smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n, st
 {
 	if (s->state != SMTP_S_RELAY_WAIT)
 		return SMTP_CLOSE;
-	s->state = SMTP_S_HELO;
+	bool rcpt = (s->flags & SMTP_F_RCPT_WAIT) != 0;
+
+	s->flags &= (uint16_t)~SMTP_F_RCPT_WAIT;
+	s->state = rcpt ? SMTP_S_MAIL : SMTP_S_HELO;
 	if (n < 4 || n > smtp_out_room(out)) {
-		SMTP_COUNT(s, SMTP_DATA_NO_RELAY);
+		if (!rcpt)
+			SMTP_COUNT(s, SMTP_DATA_NO_RELAY);
 		put(out, R_NO_RELAY, sizeof(R_NO_RELAY) - 1);
 		s->state = SMTP_S_CLOSED;
 		return SMTP_CLOSE;
 	}
 	smtp_reply(s, out, reply, n);
+	if (rcpt && reply[0] == '2')
+		s->n_rcpt++;
 	return error_limit(s, out);
+}
+
+bool
+smtp_session_relay_waiting(const struct smtp_session *s)
+{
+	return s->state == SMTP_S_RELAY_WAIT;
+}
+
+const char *
+smtp_session_helo(const struct smtp_session *s)
+{
+	return smtp_env_get(s, SMTP_ENV_HELO);
+}
+
+bool
+smtp_session_esmtp(const struct smtp_session *s)
+{
+	return (s->flags & SMTP_F_ESMTP) != 0;
+}
+
+const char *
+smtp_session_sender(const struct smtp_session *s)
+{
+	return s->env != NULL ? s->env + SMTP_ENV_FROM : NULL;
+}
+
+const char *
+smtp_session_mail_params(const struct smtp_session *s)
+{
+	return s->env != NULL ? s->env + SMTP_ENV_PARAMS : NULL;
 }

@@ -60,7 +60,7 @@ relay_end(void *arg, struct smtp_session *s, bool ok, struct smtp_out *out)
 	return 0;
 }
 
-static const struct smtp_relay_ops relay = { relay_begin, relay_data, relay_end };
+static const struct smtp_relay_ops relay = { .begin = relay_begin, .data = relay_data, .end = relay_end };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

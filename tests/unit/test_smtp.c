@@ -386,7 +386,7 @@ rec_end(void *arg, struct smtp_session *s, bool ok, struct smtp_out *out)
 	return 0;
 }
 
-static const struct smtp_relay_ops rec_ops = { rec_begin, rec_data, rec_end };
+static const struct smtp_relay_ops rec_ops = { .begin = rec_begin, .data = rec_data, .end = rec_end };
 
 /* Feed all of DATA in chunks of STEP bytes; replies collected in OUT (large). */
 static int
@@ -598,6 +598,179 @@ has_suffix(const char *s, const char *suf)
 	return a > b && strcmp(s + a - b, suf) == 0;
 }
 
+/* A relay that takes the envelope: records every hook, answers RCPT later. */
+struct env_relay {
+	int mails, rcpts, resets, closes, begins, ends;
+	char from[320], params[140], to[320], helo[320];
+	size_t room;		/* what room() says */
+	struct buf data;
+};
+
+static int
+env_mail(void *arg, struct smtp_session *s)
+{
+	struct env_relay *r = arg;
+
+	r->mails++;
+	snprintf(r->from, sizeof(r->from), "%s", smtp_session_sender(s));
+	snprintf(r->params, sizeof(r->params), "%s", smtp_session_mail_params(s));
+	snprintf(r->helo, sizeof(r->helo), "%s", smtp_session_helo(s));
+	return 0;
+}
+
+static int
+env_rcpt(void *arg, struct smtp_session *s, const char *to, size_t n)
+{
+	struct env_relay *r = arg;
+
+	(void)s;
+	r->rcpts++;
+	snprintf(r->to, sizeof(r->to), "%.*s", (int)n, to);
+	return SMTP_RELAY_PENDING;
+}
+
+static void
+env_reset(void *arg, struct smtp_session *s)
+{
+	(void)s;
+	((struct env_relay *)arg)->resets++;
+}
+
+static void
+env_close(void *arg, struct smtp_session *s)
+{
+	(void)s;
+	((struct env_relay *)arg)->closes++;
+}
+
+static size_t
+env_room(void *arg, struct smtp_session *s)
+{
+	(void)s;
+	return ((struct env_relay *)arg)->room;
+}
+
+static int
+env_begin(void *arg, struct smtp_session *s)
+{
+	(void)s;
+	((struct env_relay *)arg)->begins++;
+	return 0;
+}
+
+static int
+env_data(void *arg, struct smtp_session *s, const uint8_t *p, size_t n)
+{
+	struct env_relay *r = arg;
+
+	(void)s;
+	buf_add(&r->data, (const char *)p, n);
+	r->room -= n < r->room ? n : r->room;
+	return 0;
+}
+
+static int
+env_end(void *arg, struct smtp_session *s, bool ok, struct smtp_out *out)
+{
+	(void)s;
+	(void)out;
+	((struct env_relay *)arg)->ends += ok;
+	return SMTP_RELAY_PENDING;
+}
+
+static const struct smtp_relay_ops env_ops = {
+	.begin = env_begin, .data = env_data, .end = env_end, .mail = env_mail, .rcpt = env_rcpt,
+	.reset = env_reset, .close = env_close, .room = env_room,
+};
+
+/* Feed IN whole; return the bytes consumed. */
+static size_t
+feed_all(struct smtp_session *s, const char *in, struct smtp_out *o)
+{
+	size_t used = 0;
+
+	smtp_session_input(s, (const uint8_t *)in, strlen(in), &used, o);
+	return used;
+}
+
+static void
+test_relay_envelope(void **state)
+{
+	struct sh h;
+	struct env_relay r = { .room = 1000 };
+	struct smtp_session s;
+	char ob[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, "alice@example.com\nbob@example.com\n"), 0);
+	h.ctx.relay = &env_ops;
+	h.ctx.relay_arg = &r;
+	smtp_session_init(&s, &h.ctx, "192.0.2.7");
+	feed_all(&s, "EHLO client.example\r\nMAIL FROM:<a@b.example> body=8bitmime SIZE=10 SIZE=12\r\n", &o);
+	assert_int_equal(r.mails, 1);
+	assert_string_equal(r.from, "a@b.example");
+	assert_string_equal(r.params, "SIZE=12 BODY=8BITMIME");
+	assert_string_equal(r.helo, "client.example");
+	assert_true(smtp_session_esmtp(&s));
+
+	/* an unknown recipient never reaches the relay; an accepted one waits */
+	o.len = 0;
+	const char *in = "RCPT TO:<nobody@example.com>\r\nRCPT TO:<Alice@example.com>\r\nNOOP\r\n";
+	size_t used = feed_all(&s, in, &o);
+	assert_int_equal(used, strlen(in) - strlen("NOOP\r\n"));
+	assert_int_equal(r.rcpts, 1);
+	assert_string_equal(r.to, "Alice@example.com");
+	ob[o.len] = '\0';
+	assert_non_null(strstr(ob, "550 5.1.1"));
+	assert_null(strstr(ob, "250"));
+	assert_true(smtp_session_relay_waiting(&s));
+	assert_int_equal(feed_all(&s, "NOOP\r\n", &o), 0);
+
+	/* the backend's refusal is the client's reply and does not count */
+	o.len = 0;
+	assert_int_equal(smtp_session_relay_reply(&s, "550 5.1.1 no such user here\r\n", 29, &o), SMTP_OK);
+	assert_memory_equal(ob, "550 5.1.1 no such user here\r\n", 29);
+	assert_int_equal(s.n_rcpt, 0);
+	assert_int_equal(feed_all(&s, "DATA\r\n", &o), 6);
+	ob[o.len] = '\0';
+	assert_non_null(strstr(ob, "554 5.5.1"));
+
+	/* its 250 counts */
+	feed_all(&s, "RCPT TO:<bob@example.com>\r\n", &o);
+	o.len = 0;
+	assert_int_equal(smtp_session_relay_reply(&s, "250 2.1.5 Ok\r\n", 14, &o), SMTP_OK);
+	assert_int_equal(s.n_rcpt, 1);
+	assert_false(smtp_session_relay_waiting(&s));
+
+	/* message bytes are taken only as far as room() allows */
+	r.room = 5;
+	assert_int_equal(feed_all(&s, "DATA\r\n", &o), 6);
+	assert_int_equal(r.begins, 1);
+	in = "0123456789\r\n.\r\n";
+	used = feed_all(&s, in, &o);
+	assert_int_equal(used, 5);
+	assert_int_equal(feed_all(&s, in + used, &o), 0);
+	r.room = 100;
+	assert_int_equal(feed_all(&s, in + used, &o), strlen(in) - used);
+	assert_int_equal(r.data.len, 12);
+	assert_memory_equal(r.data.p, "0123456789\r\n", 12);
+	assert_int_equal(r.ends, 1);
+	assert_true(smtp_session_relay_waiting(&s));
+	assert_int_equal(smtp_session_relay_reply(&s, "250 2.0.0 Ok: queued\r\n", 22, &o), SMTP_OK);
+	assert_int_equal(r.resets, 0);
+
+	/* RSET of a transaction, HELO inside one: reset(); RSET outside: nothing */
+	feed_all(&s, "MAIL FROM:<>\r\nRSET\r\nRSET\r\nMAIL FROM:<>\r\nHELO x\r\n", &o);
+	assert_int_equal(r.resets, 2);
+	assert_int_equal(r.mails, 3);
+	assert_string_equal(r.params, "");
+	smtp_session_fini(&s);
+	assert_int_equal(r.closes, 1);
+	free(r.data.p);
+	sh_fini(&h);
+}
+
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -611,6 +784,7 @@ main(void)
 		cmocka_unit_test(test_relay_data_exact),
 		cmocka_unit_test(test_relay_pending),
 		cmocka_unit_test(test_relay_abort_bare_lf),
+		cmocka_unit_test(test_relay_envelope),
 		cmocka_unit_test(test_log_rate_limit),
 		cmocka_unit_test(test_no_line_buffer),
 		cmocka_unit_test(test_table_swap),
