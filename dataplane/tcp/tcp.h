@@ -132,7 +132,7 @@ struct tcp_params {
 };
 
 #define TCP_SNDBUF_SIZE 4096		/* per-connection unacknowledged reply bytes */
-#define TCP_RCV_WND 8192		/* advertised window (no scaling) */
+#define TCP_RCV_WND 65535		/* advertised window (no scaling): nothing is buffered, so it costs no memory */
 #define TCP_DEFAULT_MSS 536		/* RFC 9293 when the peer sends no MSS option */
 #define TCP_OUR_MSS 1460		/* what we announce (Ethernet, IPv4, no options) */
 
