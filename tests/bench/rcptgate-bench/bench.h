@@ -96,6 +96,7 @@ struct rb_stats {
 	uint64_t syns;		/* bare flood SYNs sent */
 	uint64_t pkts_tx, pkts_rx;	/* dpdk mode only */
 	uint64_t retransmits;		/* dpdk mode only */
+	uint64_t tx_drops;		/* dpdk mode: frames dropped, TX backlog full */
 	uint64_t bytes_tx, bytes_rx;
 	uint64_t started;	/* sessions started */
 	struct rb_hist lat;

@@ -99,7 +99,7 @@ usage(FILE *f)
 		"  --progress S          progress line every S seconds on stderr (1; 0 = none)\n"
 		"  --json                summary as one JSON object\n"
 		"  --rst-close           socket mode: close with RST (no TIME_WAIT)\n"
-		"  --rto-ms MS           dpdk mode: retransmission timeout (5)\n"
+		"  --rto-ms MS           dpdk mode: retransmission timeout (200)\n"
 		"  --seed N              recipient draw (1)\n",
 		RB_RCPT_MAX);
 }
@@ -294,7 +294,7 @@ main(int argc, char **argv)
 {
 	struct rb_opts o = { .users = 100000, .domain = "example.com", .data_code = 250,
 			     .concurrency = 64, .timeout = 10, .progress = 1, .seed = 1,
-			     .src_count = 1, .rto_ms = 5 };
+			     .src_count = 1, .rto_ms = 200 };
 	const char *mode = "socket", *users_file = NULL;
 	int c;
 

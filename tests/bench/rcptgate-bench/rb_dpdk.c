@@ -22,8 +22,9 @@
  *	again, from snd_una, on a duplicate ACK (memif does not reorder, so
  *	one is enough: a server that took only part of our data, as
  *	rcptgate does under send-buffer back-pressure, says so at once) or
- *	when the retransmission timer (--rto-ms, constant: a harness on a
- *	lossless link needs no backoff) fires; SYN and FIN likewise. Timers
+ *	when the retransmission timer (--rto-ms, default 200 as Linux's
+ *	minimum, constant: one lost segment in a queue of thousands must not
+ *	become a retransmission storm) fires; SYN and FIN likewise. Timers
  *	are a FIFO of (deadline, session): with one constant RTO deadlines
  *	come out in order and no wheel is needed; stale entries are
  *	skipped. A session still open after
@@ -64,6 +65,7 @@
 #define RD_MBUFS 65535
 #define RD_NONE UINT32_MAX
 #define RD_TIMERS (1u << 20)	/* timer FIFO entries (power of two) */
+#define RD_BACKLOG 16384	/* frames waiting for room in the TX ring */
 #define RD_HDR (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
 enum rd_state { RD_FREE, RD_SYN_SENT, RD_EST, RD_FIN_SENT, RD_FLOOD };
@@ -109,21 +111,45 @@ struct rd_ctx {
 	uint32_t t_head, t_tail;	/* FIFO: pop at head, push at tail */
 	uint16_t n_tx;
 	struct rte_mbuf *tx[RD_BURST];
+	uint32_t bl_head, bl_tail;
+	struct rte_mbuf *backlog[RD_BACKLOG];
 	char out[RB_OUT_MAX];
 };
 
+/*
+ * Send the burst. What the port does not take now waits in a backlog for
+ * the next loop instead of a busy retry (which would stop us reading and
+ * so stall the server's TX towards us) or a drop (which costs an RTO).
+ * New sessions wait while a backlog exists: that is the flow control.
+ */
 static void
 rd_flush(struct rd_ctx *x)
 {
+	while (x->bl_head != x->bl_tail) {
+		uint32_t at = x->bl_head % RD_BACKLOG;
+		uint32_t n = x->bl_tail - x->bl_head;
+		if (n > RD_BACKLOG - at)
+			n = RD_BACKLOG - at;
+		if (n > RD_BURST)
+			n = RD_BURST;
+		uint16_t sent = rte_eth_tx_burst(x->port, 0, x->backlog + at, (uint16_t)n);
+		x->bl_head += sent;
+		x->st->pkts_tx += sent;
+		if (sent < n)
+			break;
+	}
 	uint16_t sent = 0;
-
-	/* The server drains its ring within microseconds: retry a little
-	 * rather than drop (a dropped segment would cost the session). */
-	for (int tries = 0; sent < x->n_tx && tries < 1000; tries++)
-		sent += rte_eth_tx_burst(x->port, 0, x->tx + sent, x->n_tx - sent);
-	for (uint16_t i = sent; i < x->n_tx; i++)
-		rte_pktmbuf_free(x->tx[i]);
+	if (x->bl_head == x->bl_tail && x->n_tx > 0)
+		sent = rte_eth_tx_burst(x->port, 0, x->tx, x->n_tx);
 	x->st->pkts_tx += sent;
+	for (uint16_t i = sent; i < x->n_tx; i++) {
+		if (x->bl_tail - x->bl_head < RD_BACKLOG) {
+			x->backlog[x->bl_tail++ % RD_BACKLOG] = x->tx[i];
+		} else {
+			rte_pktmbuf_free(x->tx[i]);
+			x->st->tx_drops++;
+		}
+	}
 	x->n_tx = 0;
 }
 
@@ -475,7 +501,8 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 		rd_acked(x, c, ack);
 	}
 	if (seq != c->rcv_nxt) {
-		if (len > 0 || (fl & RTE_TCP_FIN_FLAG))	/* duplicate or out of order */
+		/* Duplicate or out of order; a repeated SYN-ACK means our ACK was lost. */
+		if (len > 0 || (fl & (RTE_TCP_FIN_FLAG | RTE_TCP_SYN_FLAG)))
 			rd_send(x, t, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
 		return;
 	}
@@ -644,6 +671,8 @@ rd_fill(struct rd_ctx *x)
 {
 	const struct rb_opts *o = x->o;
 
+	if (x->bl_head != x->bl_tail)
+		return;	/* the link is full: no new sessions now */
 	for (int i = 0; i < RD_BURST && x->n_free > 0; i++) {
 		if (o->sessions && x->st->started >= o->sessions)
 			return;
@@ -744,6 +773,8 @@ out:
 		rte_eth_dev_stop(x->port);
 		rte_eth_dev_close(x->port);
 	}
+	while (x->bl_head != x->bl_tail)
+		rte_pktmbuf_free(x->backlog[x->bl_head++ % RD_BACKLOG]);
 	for (uint32_t i = 0; x->conns && i < x->n_conns; i++)
 		free(x->conns[i].buf);
 	free(x->tuple);

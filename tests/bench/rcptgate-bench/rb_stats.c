@@ -91,6 +91,7 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 	into->pkts_tx += from->pkts_tx;
 	into->pkts_rx += from->pkts_rx;
 	into->retransmits += from->retransmits;
+	into->tx_drops += from->tx_drops;
 	into->bytes_tx += from->bytes_tx;
 	into->bytes_rx += from->bytes_rx;
 	into->started += from->started;
@@ -173,8 +174,8 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 	printf("  RCPT            %12" PRIu64 "   %12.0f /s  (%" PRIu64 " valid)\n", st->rcpts,
 	       (double)st->rcpts / s, st->rcpt_valid);
 	if (pkts > 0)
-		printf("  packets         %12.0f   %12.0f /s  (%" PRIu64 " retransmitted)\n", pkts,
-		       pkts / s, st->retransmits);
+		printf("  packets         %12.0f   %12.0f /s  (%" PRIu64 " retransmitted, %" PRIu64
+		       " dropped)\n", pkts, pkts / s, st->retransmits, st->tx_drops);
 	if (st->data > 0)
 		printf("  messages        %12" PRIu64 "\n", st->data);
 	if (st->syns > 0)
