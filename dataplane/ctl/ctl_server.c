@@ -14,7 +14,9 @@
  *	A line that does not fit the input buffer is answered ERR E2BIG
  *	and the connection is closed (the rest of it cannot be told from a
  *	new request). A partial request at end of input is answered ERR
- *	EINVAL.
+ *	EINVAL; one still partial CTL_REQ_TIMEOUT_MS after its first octet
+ *	is answered ERR ETIMEDOUT and closed, so a stalled client cannot
+ *	hold a slot (an idle connection between requests may stay).
  * DIAGNOSTICS
  *	ctl_server_open fails with -errno and a reason; afterwards client
  *	errors only close that client. Nothing here is fatal.
@@ -28,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -38,12 +41,14 @@
 #include "msg.h"
 
 #define CTL_CLIENTS 16
+#define CTL_REQ_TIMEOUT_MS 10000	/* to complete a request once started */
 
 struct ctl_client {
 	int fd;				/* -1: free slot */
 	bool eof;			/* the client shut down its side */
 	bool closing;			/* close once out is written */
 	size_t in_len;
+	int64_t started_ms;		/* when the partial request in "in" began */
 	size_t out_off, out_len;
 	char in[CTL_REQ_MAX];
 	char *out;			/* CTL_RESP_MAX bytes while connected */
@@ -175,6 +180,15 @@ fail:
 	return rc;
 }
 
+static int64_t
+ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 ctl_client_close(struct ctl_client *c)
 {
@@ -245,6 +259,7 @@ ctl_serve(struct ctl_server *cs, struct ctl_client *c)
 			ctl_handle(cs->d, c->in, n, true, &cs->resp);
 			memmove(c->in, lf + 1, c->in_len - n - 1);
 			c->in_len -= n + 1;
+			c->started_ms = ctl_now_ms();	/* the next request's clock */
 		} else if (c->in_len == sizeof(c->in) || (c->eof && c->in_len > 0)) {
 			ctl_handle(cs->d, c->in, c->in_len, false, &cs->resp);
 			c->closing = true;
@@ -269,6 +284,8 @@ ctl_client_event(struct ctl_server *cs, struct ctl_client *c, short revents)
 		ssize_t n = recv(c->fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
 		if (n == 0)
 			c->eof = true;
+		else if (n > 0 && c->in_len == 0)
+			c->in_len = (size_t)n, c->started_ms = ctl_now_ms();
 		else if (n > 0)
 			c->in_len += (size_t)n;
 		else if (errno != EAGAIN && errno != EINTR)
@@ -283,16 +300,35 @@ ctl_client_event(struct ctl_server *cs, struct ctl_client *c, short revents)
 		ctl_client_close(c);
 }
 
+/* Answer ERR ETIMEDOUT to a request that has been partial too long. */
+static void
+ctl_expire(struct ctl_server *cs, struct ctl_client *c, int64_t now)
+{
+	if (c->in_len == 0 || c->out_len != 0 || c->closing ||
+	    now - c->started_ms < CTL_REQ_TIMEOUT_MS)
+		return;
+	ctl_resp_init(&cs->resp);
+	ctl_resp_error(&cs->resp, ETIMEDOUT, "request not completed within %d s",
+		       CTL_REQ_TIMEOUT_MS / 1000);
+	ctl_answer(cs, c);
+	c->closing = true;
+	if (!ctl_flush(c) || c->out_len == 0)
+		ctl_client_close(c);
+}
+
 int
 ctl_server_poll(struct ctl_server *cs, int timeout_ms)
 {
 	struct pollfd pfd[CTL_CLIENTS + 1];
 	struct ctl_client *who[CTL_CLIENTS + 1];
+	int64_t now = ctl_now_ms();
 	nfds_t n = 0;
 
 	pfd[n++] = (struct pollfd){ .fd = cs->fd, .events = POLLIN };
 	for (unsigned i = 0; i < CTL_CLIENTS; i++) {
 		struct ctl_client *c = &cs->clients[i];
+		if (c->fd >= 0)
+			ctl_expire(cs, c, now);
 		if (c->fd < 0)
 			continue;
 		who[n] = c;

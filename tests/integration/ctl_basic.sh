@@ -12,7 +12,7 @@
 #   generation 2, the probe address now 550; reload without a path: 3;
 #   status, stats --json (the table counters agree with what was done),
 #   stats --prometheus (valid exposition, same values), top -n, --help;
-#   malformed, oversized and unknown requests on the raw socket get ERR
+#   malformed, oversized, unknown and stalled requests on the raw socket get ERR
 #   and change nothing (generation and reload counters unchanged);
 #   DPDK telemetry (/rcptgate/stats, /rcptgate/counter) with --in-memory;
 #   the socket is mode 0600 and is removed at exit; with

@@ -16,6 +16,7 @@ import json
 import re
 import socket
 import sys
+import time
 
 failures = []
 
@@ -169,6 +170,20 @@ def cmd_raw(path):
           str(got))
     s.close()
     print(f"raw: {len(BAD) + 3} malformed requests")
+
+    # a request left unfinished: ERR ETIMEDOUT after 10 s, then closed
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    request(s, b"sta")
+    t0 = time.monotonic()
+    f = s.makefile("rb")
+    got = read_response(f)
+    waited = time.monotonic() - t0
+    check("stalled request -> ERR ETIMEDOUT after about 10 s",
+          got[0] == "ERR" and got[1] == "ETIMEDOUT" and waited > 9, f"{got} after {waited:.1f} s")
+    check("stalled request closes the connection", f.read() == b"")
+    s.close()
 
 
 def cmd_top(path, count):
