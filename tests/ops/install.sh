@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# install.sh - "meson install" puts every file where an operator looks for
+# it: binaries in sbin, the XDP object in the data directory, man pages,
+# the example configuration, the systemd units. The installed daemon
+# accepts the installed example configuration (rcptgate -t).
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$SRC/build}
+T=$(mktemp -d /tmp/rcptgate-install.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+
+meson install -C "$BUILD" --destdir "$T/root" --no-rebuild --quiet > "$T/log" 2>&1 ||
+	{ cat "$T/log"; echo "FAIL: meson install"; exit 1; }
+prefix=$(meson introspect "$BUILD" --buildoptions |
+	/usr/bin/python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
+R=$T/root$prefix
+etc=$R/etc
+case $prefix in /usr) etc=$T/root/etc ;; esac
+fail=0
+for f in sbin/rcptgate sbin/rcptgatectl sbin/rcptgate-ldap-export \
+	 share/rcptgate/rcptgate_xdp.bpf.o \
+	 share/man/man8/rcptgate.8 share/man/man8/rcptgatectl.8 \
+	 lib/systemd/system/rcptgate.service lib/systemd/system/rcptgate-ldap-export.service \
+	 lib/systemd/system/rcptgate-ldap-export.timer; do
+	[ -e "$R/$f" ] || { echo "FAIL: $prefix/$f not installed"; fail=1; }
+done
+for f in sbin/rcptgate sbin/rcptgatectl sbin/rcptgate-ldap-export; do
+	[ -x "$R/$f" ] || { echo "FAIL: $prefix/$f not executable"; fail=1; }
+done
+[ -e "$etc/rcptgate/rcptgate.conf.example" ] || { echo "FAIL: example configuration not installed"; fail=1; }
+"$R/sbin/rcptgate" -t -f "$etc/rcptgate/rcptgate.conf.example" ||
+	{ echo "FAIL: installed rcptgate refuses the installed example configuration"; fail=1; }
+"$R/sbin/rcptgatectl" help >/dev/null || { echo "FAIL: installed rcptgatectl does not run"; fail=1; }
+[ $fail -eq 0 ] && echo "PASS: install layout under $prefix"
+exit $fail
