@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# compile_cli.sh - "rcptgatectl compile" and "rcptgatectl check --table"
+# as an operator uses them.
+#
+# compile: bad lines reported as FILE:LINE: reason and the command fails
+# with OUT left as it was; --skip-invalid builds the rest; duplicates are
+# counted; "-" reads stdin; the summary names addresses and duplicates.
+# check --table: the reply the wire would give, exit 0 only when every
+# address is accepted; -c CONFIG brings soft_bounce and the reply codes.
+set -u
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$SRC/build}
+CTL=$BUILD/ctrl/rcptgatectl
+T=$(mktemp -d /tmp/rcptgate-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+cat > "$T/good.txt" <<'EOF2'
+# users
+alice@example.com
+Bob@Example.COM
+bob@example.com
+carol@example.com OK
+@catchall.example.net
+EOF2
+"$CTL" compile "$T/good.txt" "$T/t.tbl" > "$T/out" 2>&1 || { cat "$T/out"; fail "good source refused"; }
+grep -q '3 addresses' "$T/out" || { cat "$T/out"; fail "summary does not count 3 addresses"; }
+grep -q '1 duplicate' "$T/out" || { cat "$T/out"; fail "summary does not count the duplicate"; }
+cp "$T/t.tbl" "$T/t.before"
+
+printf 'dave@example.com\nnot an address\nerin@example.com\nfrank@@example.com\n' > "$T/bad.txt"
+if "$CTL" compile "$T/bad.txt" "$T/t.tbl" > "$T/out" 2>&1; then fail "source with bad lines accepted"; fi
+grep -q "^$T/bad.txt:2: " "$T/out" || { cat "$T/out"; fail "line 2 not reported as FILE:LINE"; }
+grep -q "^$T/bad.txt:4: " "$T/out" || { cat "$T/out"; fail "line 4 not reported as FILE:LINE"; }
+cmp -s "$T/t.tbl" "$T/t.before" || fail "a failed compile changed OUT"
+
+"$CTL" compile --skip-invalid "$T/bad.txt" "$T/skip.tbl" > "$T/out" 2>&1 || { cat "$T/out"; fail "--skip-invalid failed"; }
+grep -q "^$T/bad.txt:2: " "$T/out" || fail "--skip-invalid hides the bad lines"
+"$CTL" check --table "$T/skip.tbl" erin@example.com > /dev/null || fail "--skip-invalid lost a good line"
+
+printf 'zoe@example.org\n' | "$CTL" compile - "$T/stdin.tbl" > "$T/out" 2>&1 || { cat "$T/out"; fail "compile from stdin"; }
+"$CTL" check --table "$T/stdin.tbl" zoe@example.org > /dev/null || fail "address from stdin not found"
+
+out=$("$CTL" check --table "$T/t.tbl" bob@example.com) || fail "listed address not accepted"
+[ "$out" = "250 2.1.5 Ok" ] || fail "listed address: '$out'"
+out=$("$CTL" check --table "$T/t.tbl" nobody@example.com) && fail "unknown address gave exit 0"
+[ "$out" = "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown" ] || fail "unknown: '$out'"
+out=$("$CTL" check --table "$T/t.tbl" x@elsewhere.example) && fail "unserved domain gave exit 0"
+[ "$out" = "554 5.7.1 <x@elsewhere.example>: Relay access denied" ] || fail "unserved: '$out'"
+out=$("$CTL" check --table "$T/t.tbl" any@catchall.example.net) || fail "catch-all refused: '$out'"
+
+printf 'port_mode = af_packet\ninterface = x\nlisten = 192.0.2.1\nsoft_bounce = yes\n' > "$T/c.conf"
+out=$("$CTL" -c "$T/c.conf" check --table "$T/t.tbl" nobody@example.com)
+[ "$out" = "450 4.1.1 <nobody@example.com>: Recipient address rejected: User unknown" ] || fail "soft_bounce via -c: '$out'"
+
+printf 'RG\x00garbage' > "$T/corrupt.tbl"
+if "$CTL" check --table "$T/corrupt.tbl" bob@example.com > "$T/out" 2>&1; then fail "corrupt table accepted"; fi
+grep -qi "corrupt.tbl" "$T/out" || { cat "$T/out"; fail "corrupt table: no clear error naming the file"; }
+echo "PASS: rcptgatectl compile and check"
