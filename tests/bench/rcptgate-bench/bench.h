@@ -97,6 +97,8 @@ struct rb_stats {
 	uint64_t pkts_tx, pkts_rx;	/* dpdk mode only */
 	uint64_t retransmits;		/* dpdk mode only */
 	uint64_t tx_drops;		/* dpdk mode: frames dropped, TX backlog full */
+	uint64_t busy_cycles;		/* dpdk mode: TSC cycles of loops that did work */
+	uint64_t tsc_hz;		/* dpdk mode */
 	uint64_t bytes_tx, bytes_rx;
 	uint64_t started;	/* sessions started */
 	struct rb_hist lat;

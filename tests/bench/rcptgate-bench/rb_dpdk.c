@@ -21,7 +21,9 @@
  *	buffer (sized to need, kept for the slot's next session) and go
  *	again, from snd_una, on a duplicate ACK (memif does not reorder, so
  *	one is enough: a server that took only part of our data, as
- *	rcptgate does under send-buffer back-pressure, says so at once) or
+ *	rcptgate does under send-buffer back-pressure, says so at once) and
+ *	then on every partial ACK until all that was outstanding is acked
+ *	(NewReno, RFC 6582: the server took part of it again), or
  *	when the retransmission timer (--rto-ms, default 200 as Linux's
  *	minimum, constant: one lost segment in a queue of thousands must not
  *	become a retransmission storm) fires; SYN and FIN likewise. Timers
@@ -74,6 +76,8 @@ struct rd_conn {
 	uint32_t tuple;		/* index into the tuple table */
 	uint8_t state;
 	uint8_t peer_fin;
+	uint8_t recovering;	/* after a duplicate ACK, until snd_nxt of then is acked */
+	uint32_t recover;
 	uint32_t snd_nxt, snd_una, rcv_nxt;
 	uint32_t snd_wnd;
 	uint32_t buf_len, buf_cap;	/* bytes from snd_una not yet acknowledged */
@@ -264,6 +268,14 @@ rd_acked(struct rd_ctx *x, struct rd_conn *c, uint32_t ack)
 	c->buf_len -= n;
 	c->snd_una = ack;
 	c->rto_at = 0;
+	if (c->recovering && (int32_t)(ack - c->recover) < 0 && c->state == RD_EST) {
+		/* Partial ACK: the server took only part again. */
+		x->st->retransmits++;
+		c->snd_nxt = c->snd_una;
+		rd_push(x, c);
+		return;
+	}
+	c->recovering = 0;
 	if (c->snd_una != c->snd_nxt)
 		rd_arm(x, c);
 }
@@ -356,6 +368,7 @@ rd_open(struct rd_ctx *x, bool flood)
 		c->tuple = t;
 		c->state = flood ? RD_FLOOD : RD_SYN_SENT;
 		c->peer_fin = 0;
+		c->recovering = 0;
 		c->rto_at = 0;
 		c->snd_una = (uint32_t)rte_rand();
 		c->snd_nxt = c->snd_una + 1;
@@ -494,6 +507,8 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 		    !(fl & RTE_TCP_FIN_FLAG) && c->state == RD_EST) {
 			/* Duplicate ACK: the server dropped what follows. */
 			x->st->retransmits++;
+			c->recovering = 1;
+			c->recover = c->snd_nxt;
 			c->snd_nxt = c->snd_una;
 			rd_push(x, c);
 			return;
@@ -720,6 +735,7 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		return -EINVAL;
 	}
 	x->hz = rte_get_tsc_hz();
+	st->tsc_hz = x->hz;
 	x->tmo_tsc = (uint64_t)(o->timeout * (double)x->hz);
 	x->rto_tsc = (uint64_t)(o->rto_ms * (double)x->hz / 1e3);
 	x->now = rte_rdtsc();
@@ -747,6 +763,7 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		else if (x->n_open == 0)
 			break;
 		struct rte_mbuf *rx[RD_BURST];
+		uint64_t tx0 = st->pkts_tx + st->started;
 		uint16_t n = rte_eth_rx_burst(x->port, 0, rx, RD_BURST);
 		for (uint16_t i = 0; i < n; i++) {
 			if (i + 1 < n)
@@ -754,6 +771,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 			rd_input(x, rx[i]);
 		}
 		rd_flush(x);
+		if (n > 0 || st->pkts_tx + st->started != tx0)	/* the same measure as rcptgate's */
+			st->busy_cycles += rte_rdtsc() - now;
 		if (now - last_expire > x->hz / 10) {
 			/* A fresh TSC: sessions opened in this loop started after NOW. */
 			rd_expire(x, rte_rdtsc());

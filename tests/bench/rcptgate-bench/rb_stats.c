@@ -92,6 +92,9 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 	into->pkts_rx += from->pkts_rx;
 	into->retransmits += from->retransmits;
 	into->tx_drops += from->tx_drops;
+	into->busy_cycles += from->busy_cycles;
+	if (from->tsc_hz)
+		into->tsc_hz = from->tsc_hz;
 	into->bytes_tx += from->bytes_tx;
 	into->bytes_rx += from->bytes_rx;
 	into->started += from->started;
@@ -152,7 +155,8 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"retransmits\":%" PRIu64
 		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
-		       "\"client_cpu_s\":%.3f}\n",
+		       "\"client_cpu_s\":%.3f,\"client_busy_cycles\":%" PRIu64
+		       ",\"tsc_hz\":%" PRIu64 "}\n",
 		       mode, rb_scenario_name(o->scenario), o->rcpts, o->valid_pct, o->data_pct,
 		       o->syn_pct, o->pipelining ? "true" : "false", o->concurrency, seconds,
 		       st->sessions, st->started, st->errors, st->err[RB_ERR_CONNECT],
@@ -161,7 +165,7 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       st->data, st->syns, st->pkts_tx + st->pkts_rx, st->retransmits,
 		       (double)st->sessions / s,
 		       (double)st->rcpts / s, pkts / s, p50, p99, p999,
-		       (double)st->lat.max / 1e3, client_cpu);
+		       (double)st->lat.max / 1e3, client_cpu, st->busy_cycles, st->tsc_hz);
 		fflush(stdout);
 		return;
 	}
@@ -189,5 +193,9 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 	printf("  wrong replies   %12" PRIu64 "\n", st->wrong);
 	printf("  client CPU      %12.2f s  (%.1f us/session)\n", client_cpu,
 	       st->sessions ? client_cpu * 1e6 / (double)st->sessions : 0.0);
+	if (st->tsc_hz)	/* a poller's CPU time is all of it: its busy share says more */
+		printf("  client busy     %12.0f%%    (%.0f cycles/session)\n",
+		       100.0 * (double)st->busy_cycles / ((double)st->tsc_hz * s),
+		       st->sessions ? (double)st->busy_cycles / (double)st->sessions : 0.0);
 	fflush(stdout);
 }
