@@ -69,6 +69,7 @@ struct rb_opts {
 
 	/* dpdk mode: retransmission timeout; EAL arguments after "--" */
 	double rto_ms;
+	double hold_ms;		/* idle after the banner (held-sessions test) */
 	int eal_argc;
 	char **eal_argv;
 };

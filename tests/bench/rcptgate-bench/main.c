@@ -30,7 +30,7 @@
 enum { OPT_SCENARIO = 256, OPT_RCPTS, OPT_VALID, OPT_DATA, OPT_SYN, OPT_PIPE, OPT_NOPIPE,
        OPT_USERS, OPT_DOMAIN, OPT_DATA_CODE, OPT_CONC, OPT_SESSIONS, OPT_DURATION, OPT_TIMEOUT,
        OPT_PROGRESS, OPT_JSON, OPT_QUIET, OPT_SEED, OPT_SERVER, OPT_SRC, OPT_SRC_COUNT,
-       OPT_RST, OPT_RTO, OPT_MODE, OPT_WRITE_USERS, OPT_HELP };
+       OPT_RST, OPT_RTO, OPT_HOLD, OPT_MODE, OPT_WRITE_USERS, OPT_HELP };
 
 static const struct option rb_longopts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
@@ -57,6 +57,7 @@ static const struct option rb_longopts[] = {
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "rst-close", no_argument, NULL, OPT_RST },
 	{ "rto-ms", required_argument, NULL, OPT_RTO },
+	{ "hold-ms", required_argument, NULL, OPT_HOLD },
 	{ "write-users", required_argument, NULL, OPT_WRITE_USERS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -100,6 +101,7 @@ usage(FILE *f)
 		"  --json                summary as one JSON object\n"
 		"  --rst-close           socket mode: close with RST (no TIME_WAIT)\n"
 		"  --rto-ms MS           dpdk mode: retransmission timeout (200)\n"
+		"  --hold-ms MS          dpdk mode: keep each session idle MS after the banner\n"
 		"  --seed N              recipient draw (1)\n",
 		RB_RCPT_MAX);
 }
@@ -262,10 +264,11 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 	case OPT_TIMEOUT:
 	case OPT_PROGRESS:
 	case OPT_RTO:
+	case OPT_HOLD:
 		if (rb_double(arg, &d) != 0 || (c == OPT_RTO && d < 0.01))
 			return -EINVAL;
 		*(c == OPT_DURATION ? &o->duration : c == OPT_TIMEOUT ? &o->timeout :
-		  c == OPT_RTO ? &o->rto_ms : &o->progress) = d;
+		  c == OPT_RTO ? &o->rto_ms : c == OPT_HOLD ? &o->hold_ms : &o->progress) = d;
 		return 0;
 	case OPT_JSON:
 		o->json = true;
@@ -339,6 +342,10 @@ main(int argc, char **argv)
 	if (o.server.s_addr == 0) {
 		fprintf(stderr, "rcptgate-bench: --server is required\n");
 		usage(stderr);
+		return 2;
+	}
+	if (o.hold_ms > 0 && strcmp(mode, "dpdk") != 0) {
+		fprintf(stderr, "rcptgate-bench: --hold-ms needs --mode dpdk\n");
 		return 2;
 	}
 	if (o.duration == 0 && o.sessions == 0)

@@ -32,6 +32,10 @@
  *	skipped. A session still open after
  *	--timeout counts as an error.
  *
+ *	--hold-ms keeps each session idle that long after the banner before
+ *	its EHLO (a FIFO of deadlines again), so that the number of sessions
+ *	the server holds reaches --concurrency; latency excludes the hold.
+ *
  *	SYN flood: o->syn_pct bare SYNs per 100 sessions from tuples no
  *	session uses; their SYN-ACKs are answered with RST.
  *
@@ -76,6 +80,7 @@ struct rd_conn {
 	uint32_t tuple;		/* index into the tuple table */
 	uint8_t state;
 	uint8_t peer_fin;
+	uint8_t held;		/* --hold-ms: idle after the banner */
 	uint8_t recovering;	/* after a duplicate ACK, until snd_nxt of then is acked */
 	uint32_t recover;
 	uint32_t snd_nxt, snd_una, rcv_nxt;
@@ -113,6 +118,9 @@ struct rd_ctx {
 	uint64_t now;		/* TSC at the top of this loop */
 	struct rd_timer *timers;
 	uint32_t t_head, t_tail;	/* FIFO: pop at head, push at tail */
+	struct rd_timer *holds;		/* --hold-ms deadlines, a FIFO too */
+	uint32_t h_head, h_tail;
+	uint64_t hold_tsc;
 	uint16_t n_tx;
 	struct rte_mbuf *tx[RD_BURST];
 	uint32_t bl_head, bl_tail;
@@ -219,7 +227,7 @@ rd_arm(struct rd_ctx *x, struct rd_conn *c)
 static void
 rd_push(struct rd_ctx *x, struct rd_conn *c)
 {
-	for (;;) {
+	while (!c->held) {
 		uint32_t off = c->snd_nxt - c->snd_una;
 		if (off >= c->buf_len || off >= c->snd_wnd)
 			break;
@@ -307,10 +315,22 @@ rd_retransmit(struct rd_ctx *x, struct rd_conn *c)
 	}
 }
 
-/* Pop every timer that is due. */
+/* Pop every timer that is due (retransmissions and held sessions). */
 static void
 rd_timers(struct rd_ctx *x)
 {
+	while (x->h_head != x->h_tail) {
+		struct rd_timer t = x->holds[x->h_head % RD_TIMERS];
+		if (t.at > x->now)
+			break;
+		x->h_head++;
+		struct rd_conn *c = &x->conns[t.conn];
+		if (c->held && c->state == RD_EST) {
+			c->held = 0;
+			c->start_tsc += x->hold_tsc;	/* latency without the hold */
+			rd_push(x, c);
+		}
+	}
 	while (x->t_head != x->t_tail) {
 		struct rd_timer t = x->timers[x->t_head % RD_TIMERS];
 		if (t.at > x->now)
@@ -368,6 +388,7 @@ rd_open(struct rd_ctx *x, bool flood)
 		c->tuple = t;
 		c->state = flood ? RD_FLOOD : RD_SYN_SENT;
 		c->peer_fin = 0;
+		c->held = 0;
 		c->recovering = 0;
 		c->rto_at = 0;
 		c->snd_una = (uint32_t)rte_rand();
@@ -447,7 +468,15 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		rd_fail(x, c, true, RB_ERR_CLOSED);
 		return;
 	}
-	if (w > 0)
+	if (w > 0 && c->s.next_reply == 1 && x->o->hold_ms > 0 &&
+	    x->h_tail - x->h_head < RD_TIMERS) {
+		/* Hold the session open, idle, before EHLO: concurrency test. */
+		c->held = 1;
+		x->holds[x->h_tail++ % RD_TIMERS] =
+			(struct rd_timer){ x->now + x->hold_tsc, (uint32_t)(c - x->conns) };
+		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
+		rd_send_data(x, c, x->out, (size_t)w);	/* buffered only: held */
+	} else if (w > 0)
 		rd_send_data(x, c, x->out, (size_t)w);
 	else if (len > 0)
 		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
@@ -521,7 +550,7 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 			rd_send(x, t, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
 		return;
 	}
-	if (c->state == RD_EST && c->buf_len > c->snd_nxt - c->snd_una)
+	if (c->state == RD_EST && c->buf_len > c->snd_nxt - c->snd_una && !c->held)
 		rd_push(x, c);	/* the window opened */
 	if (len > 0 || (fl & RTE_TCP_FIN_FLAG))
 		rd_established(x, c, data, len, fl);
@@ -670,7 +699,9 @@ rd_alloc(struct rd_ctx *x)
 	x->conns = calloc(x->n_conns, sizeof(*x->conns));
 	x->free_list = malloc(sizeof(uint32_t) * x->n_conns);
 	x->timers = malloc(sizeof(*x->timers) * RD_TIMERS);
-	if (x->tuple == NULL || x->conns == NULL || x->free_list == NULL || x->timers == NULL)
+	x->holds = malloc(sizeof(*x->holds) * RD_TIMERS);
+	if (x->tuple == NULL || x->conns == NULL || x->free_list == NULL || x->timers == NULL ||
+	    x->holds == NULL)
 		return -ENOMEM;
 	memset(x->tuple, 0xff, sizeof(uint32_t) * x->n_tuples);
 	for (uint32_t i = 0; i < x->n_conns; i++)
@@ -738,6 +769,7 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	st->tsc_hz = x->hz;
 	x->tmo_tsc = (uint64_t)(o->timeout * (double)x->hz);
 	x->rto_tsc = (uint64_t)(o->rto_ms * (double)x->hz / 1e3);
+	x->hold_tsc = (uint64_t)(o->hold_ms * (double)x->hz / 1e3);
 	x->now = rte_rdtsc();
 	x->src_base = o->src.s_addr ? rte_be_to_cpu_32(o->src.s_addr)
 				    : (rte_be_to_cpu_32(o->server.s_addr) & ~0xffu) | 100u;
@@ -800,6 +832,7 @@ out:
 	free(x->conns);
 	free(x->free_list);
 	free(x->timers);
+	free(x->holds);
 	free(x);
 	rte_eal_cleanup();
 	return rc;
