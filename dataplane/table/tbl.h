@@ -3,8 +3,8 @@
  * NAME
  *	tbl.h - the recipient table: load, look up, build
  * DESCRIPTION
- *	A compiled table (include/rcptgate/table_format.h) is mapped
- *	read-only by tbl_open(), which verifies all of it before returning;
+ *	A compiled table (include/rcptgate/table_format.h) is read into
+ *	private memory by tbl_open(), which verifies all of it before returning;
  *	the struct tbl it returns is then shared, unlocked, by every lcore
  *	until tbl_close(). Lookups take addresses already normalised by
  *	rg_addr_normalize() with the table's case flag (tbl_addr_flags()).
@@ -46,16 +46,17 @@ enum tbl_rule {
 const char *tbl_rule_name(enum tbl_rule rule);
 
 /*
- * tbl_open - map the table file PATH and verify it completely (magic,
- * version, header and payload checksums, every section and every slot's
- * offset and length in bounds) before returning it.
+ * tbl_open - read the table file PATH into private memory (transparent
+ * huge pages where the kernel gives them) and verify it completely
+ * (magic, version, header and payload checksums, every section and every
+ * slot's offset and length in bounds) before returning it.
  *
  * @out: the table, on success
  * @err: a one-line reason on failure (ERRLEN bytes, always terminated)
  *
- * Return: 0, or -errno: -ENOENT/-EACCES/... from open/mmap, -EINVAL for
- * a corrupt, truncated or foreign file, -EPROTONOSUPPORT for another
- * format version.
+ * Return: 0, or -errno: -ENOENT/-EACCES/... from open/read, -ENOMEM,
+ * -EIO when the file shrank while read, -EFBIG, -EINVAL for a corrupt,
+ * truncated or foreign file, -EPROTONOSUPPORT for another format version.
  */
 int tbl_open(const char *path, struct tbl **out, char *err, size_t errlen);
 
@@ -66,13 +67,13 @@ int tbl_open(const char *path, struct tbl **out, char *err, size_t errlen);
  */
 int tbl_open_buffer(const void *buf, size_t len, struct tbl **out, char *err, size_t errlen);
 
-/* tbl_close - unmap and free T (NULL is fine). No lookup may still run on T. */
+/* tbl_close - free T and its memory (NULL is fine). No lookup may still run on T. */
 void tbl_close(struct tbl *t);
 
 uint64_t tbl_n_addresses(const struct tbl *t);
 uint64_t tbl_n_domains(const struct tbl *t);
 uint64_t tbl_n_catchall(const struct tbl *t);
-/* Bytes of the table (file size). */
+/* Bytes of the table file (the domain set adds 16-32 bytes per domain). */
 uint64_t tbl_size(const struct tbl *t);
 /* RG_ADDR_F_CASE_EXACT when the table was compiled with exact local parts. */
 unsigned tbl_addr_flags(const struct tbl *t);

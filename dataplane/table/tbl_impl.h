@@ -3,9 +3,19 @@
  * NAME
  *	tbl_impl.h - inside struct tbl (private to dataplane/table)
  * DESCRIPTION
- *	The loaded table: pointers into the verified file image and the
- *	values derived from its header. tbl_probe() is the one probe of the
- *	perfect hash, shared by single and burst lookups.
+ *	The loaded table: pointers into the verified file image, the values
+ *	derived from its header, and the served-domain set. tbl_probe() is
+ *	the one probe of the perfect hash and tbl_domain_tag() the one probe
+ *	of the domain set, shared by single and burst lookups.
+ *
+ *	The domain set is built by the loader from the table's "@domain"
+ *	keys: open addressing (linear probing, at most half full, a power of
+ *	two) of 8-byte words in the slot format (fingerprint16 | len8 |
+ *	offset40 of the "@domain" key in the blob), fingerprint = top 16 bits
+ *	of the key's hash. Served domains are few (hundreds, thousands), so
+ *	the set stays in cache and a lookup for an unserved domain never
+ *	touches the big table. Its probe length is bounded by the longest
+ *	run of the set, fixed at load time, whatever an attacker sends.
  * TRUST
  *	Only tables that passed tbl_open's verification get here, so every
  *	slot's offset + length (+ tag byte) lies inside the blob.
@@ -25,7 +35,9 @@
 struct tbl {
 	const uint8_t *base;		/* file image */
 	size_t size;
-	bool mapped;			/* munmap on close */
+	size_t map_len;			/* munmap(base, map_len) on close when not 0 */
+	uint64_t *dom_set;		/* served domains, see above; malloc'd */
+	uint64_t dom_mask;		/* capacity - 1 */
 	const uint8_t *pilots;
 	const uint64_t *slots;
 	const char *blob;
@@ -56,6 +68,26 @@ tbl_probe(const struct tbl *t, const char *k, size_t len, uint64_t h)
 	if (memcmp(t->blob + tbl_fmt_slot_off(e), k, len) != 0)
 		return 0;
 	return e;
+}
+
+/* Domain set word: fingerprint from the top of the hash (the index uses the bottom). */
+static inline uint16_t tbl_dom_fp(uint64_t h) { return (uint16_t)(h >> 48); }
+
+/*
+ * tbl_domain_tag - the TBL_TAG_* of domain key K[0..LEN) ("@domain") with
+ * hash H = rg_hash64(K, LEN, t->seed), or -1 when the domain is not served.
+ */
+static inline int
+tbl_domain_tag(const struct tbl *t, const char *k, size_t len, uint64_t h)
+{
+	for (uint64_t i = h & t->dom_mask;; i = (i + 1) & t->dom_mask) {
+		uint64_t e = t->dom_set[i];
+		if (e == 0)
+			return -1;	/* the set is at most half full: always reached */
+		if (tbl_fmt_slot_fp(e) == tbl_dom_fp(h) && tbl_fmt_slot_len(e) == len &&
+		    memcmp(t->blob + tbl_fmt_slot_off(e), k, len) == 0)
+			return (uint8_t)t->blob[tbl_fmt_slot_off(e) + len];
+	}
 }
 
 #endif /* RG_TBL_IMPL_H */

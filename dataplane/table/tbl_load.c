@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NAME
- *	tbl_load.c - map and verify a compiled recipient table
+ *	tbl_load.c - read and verify a compiled recipient table
  * DESCRIPTION
- *	tbl_open() maps the file read-only and verifies everything before a
- *	lookup can see it: magic, version, header checksum, section layout,
- *	payload checksum, then every slot (offset and length inside the
- *	blob, a tag byte after each domain key) and the key counts. Only
- *	then does it return the table.
+ *	tbl_open() reads the file into private anonymous memory and verifies
+ *	everything before a lookup can see it: magic, version, header
+ *	checksum, section layout, payload checksum, then every slot (offset
+ *	and length inside the blob, a tag byte after each domain key) and
+ *	the key counts; the domain keys go into the served-domain set on the
+ *	way (tbl_impl.h). Only then does it return the table.
+ *
+ *	Why a copy and not a mapping of the file: the lookups of a large
+ *	table miss the TLB on nearly every probe with 4 KiB pages; the copy
+ *	is asked to use transparent huge pages (madvise MADV_HUGEPAGE, 2 MiB
+ *	pages, no reservation), which docs/benchmarks.md measures. The
+ *	checksum reads every byte anyway, so the copy costs little. And a
+ *	private copy cannot change after it was verified, which a shared
+ *	mapping of a file someone rewrites in place could. MAP_HUGETLB is
+ *	not used: it would take pages from the reserved pool DPDK's mbufs
+ *	need.
  * DIAGNOSTICS
  *	-errno with a one-line reason in the caller's buffer; nothing is
  *	logged here (the caller decides: reload reports it, check prints it).
@@ -102,6 +113,15 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 	t->flags = h.flags;
 	tbl_fmt_bucket_params(h.n_buckets, &t->bp);
 
+	/* the domain set: a power of two at least twice the header's count */
+	uint64_t cap = 16;
+	while (cap < 2 * h.n_domains + 2)
+		cap *= 2;
+	t->dom_set = calloc(cap, sizeof(*t->dom_set));
+	if (t->dom_set == NULL)
+		return tbl_fail(-ENOMEM, err, errlen, "out of memory for %" PRIu64 " domains", h.n_domains);
+	t->dom_mask = cap - 1;
+
 	/* every slot: in bounds; count keys of each kind */
 	uint64_t n_addr = 0, n_dom = 0, n_ca = 0;
 	for (uint64_t i = 0; i < t->n_slots; i++) {
@@ -125,8 +145,14 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 		uint8_t tag = (uint8_t)t->blob[off + len];
 		if (tag != TBL_TAG_SERVED && tag != TBL_TAG_CATCHALL)
 			return tbl_fail(-EINVAL, err, errlen, "corrupt table: bad domain tag in slot %" PRIu64, i);
-		n_dom++;
+		if (++n_dom > h.n_domains)
+			return tbl_fail(-EINVAL, err, errlen, "corrupt table: key counts do not match the header");
 		n_ca += tag == TBL_TAG_CATCHALL;
+		uint64_t dh = rg_hash64(t->blob + off, len, t->seed);
+		uint64_t j = dh & t->dom_mask;
+		while (t->dom_set[j] != 0)
+			j = (j + 1) & t->dom_mask;
+		t->dom_set[j] = tbl_fmt_slot_make(tbl_dom_fp(dh), len, off);
 	}
 	if (n_addr != t->n_addresses || n_dom != t->n_domains || n_ca != t->n_catchall)
 		return tbl_fail(-EINVAL, err, errlen, "corrupt table: key counts do not match the header");
@@ -150,10 +176,32 @@ tbl_open_buffer(const void *buf, size_t len, struct tbl **out, char *err, size_t
 	}
 	int rc = tbl_verify(t, err, errlen);
 	if (rc != 0) {
+		free(t->dom_set);
 		free(t);
 		return rc;
 	}
 	*out = t;
+	return 0;
+}
+
+#define TBL_HUGE_PAGE (UINT64_C(2) << 20)
+
+/* Read all LEN bytes of FD into P. Return 0 or -errno (-EIO: file shrank). */
+static int
+tbl_read_all(int fd, uint8_t *p, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = pread(fd, p + done, len - done, (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		done += (size_t)r;
+	}
 	return 0;
 }
 
@@ -177,18 +225,35 @@ tbl_open(const char *path, struct tbl **out, char *err, size_t errlen)
 		return tbl_fail(-EINVAL, err, errlen, "%s: truncated table: %jd bytes, header alone is %zu",
 				path, (intmax_t)st.st_size, sizeof(struct tbl_file_header));
 	}
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	rc = -errno;
-	close(fd);
-	if (m == MAP_FAILED)
+	/* whole huge pages, so the kernel can back all of it with them */
+	if ((uint64_t)st.st_size > SIZE_MAX - TBL_HUGE_PAGE) {
+		close(fd);
+		return tbl_fail(-EFBIG, err, errlen, "%s: table too large", path);
+	}
+	size_t size = (size_t)st.st_size;
+	size_t map_len = (size + TBL_HUGE_PAGE - 1) / TBL_HUGE_PAGE * TBL_HUGE_PAGE;
+	void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		rc = -errno;
+		close(fd);
 		return tbl_fail(rc, err, errlen, "%s: mmap: %s", path, strerror(-rc));
-	char why[256];
-	rc = tbl_open_buffer(m, (size_t)st.st_size, out, why, sizeof(why));
+	}
+	/* a hint: without transparent huge pages the table works on 4 KiB pages */
+	(void)madvise(m, map_len, MADV_HUGEPAGE);
+	rc = tbl_read_all(fd, m, size);
+	close(fd);
 	if (rc != 0) {
-		munmap(m, (size_t)st.st_size);
+		munmap(m, map_len);
+		return tbl_fail(rc, err, errlen, "%s: read: %s", path, strerror(-rc));
+	}
+	(void)mprotect(m, map_len, PROT_READ);
+	char why[256];
+	rc = tbl_open_buffer(m, size, out, why, sizeof(why));
+	if (rc != 0) {
+		munmap(m, map_len);
 		return tbl_fail(rc, err, errlen, "%s: %s", path, why);
 	}
-	(*out)->mapped = true;
+	(*out)->map_len = map_len;
 	return 0;
 }
 
@@ -197,8 +262,9 @@ tbl_close(struct tbl *t)
 {
 	if (t == NULL)
 		return;
-	if (t->mapped)
-		munmap((void *)(uintptr_t)t->base, t->size);
+	if (t->map_len != 0)
+		munmap((void *)(uintptr_t)t->base, t->map_len);
+	free(t->dom_set);
 	free(t);
 }
 

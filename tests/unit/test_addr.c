@@ -4,7 +4,8 @@
  *	test_addr.c - unit tests of address normalisation and hashing
  * DESCRIPTION
  *	A table of normalisation cases (input, flags, expected result and
- *	output), the extension cut, the limits, and the seeded hash.
+ *	output), the extension cut, the limits, the fast paths held to the
+ *	full parser on random and edge inputs, and the seeded hash.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,8 @@
 
 #include <rcptgate/addr.h>
 #include <rcptgate/hash.h>
+
+#include "xorshift.h"
 
 struct norm_case {
 	const char *in;
@@ -200,6 +203,117 @@ test_atext_map(void **state)
 	}
 }
 
+/* The fast paths' class table agrees with atext and the domain label rule. */
+static void
+test_class_table(void **state)
+{
+	(void)state;
+	for (unsigned c = 0; c < 256; c++) {
+		unsigned k = rg_addr__class((unsigned char)c);
+		bool local = c == '.' || rg_addr__atext((unsigned char)c);
+		bool label = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			     (c >= '0' && c <= '9') || c == '-' || c == '_';
+		bool upper = c >= 'A' && c <= 'Z';
+		if (((k & RG_AC_LOCAL) != 0) != local || ((k & RG_AC_DOMAIN) != 0) != label ||
+		    ((k & RG_AC_UPPER) != 0) != upper)
+			fail_msg("class table wrong for byte 0x%02x", c);
+	}
+}
+
+/*
+ * A random mailbox: mostly address-like (letters, digits, dots, '@',
+ * '+', '-', '_') with now and then a byte the fast paths must refuse, of
+ * lengths around the 16-byte steps and the SSE2 and local-part limits.
+ */
+static size_t
+random_mailbox(char *buf, size_t cap)
+{
+	static const char common[] = "abcxyzABCXYZ0189.@+-_";
+	static const char rare[] = "\"\\[]():;, <>'=/\x01\x7f\x80\xc3\xff";
+	size_t n = rng() % 8 == 0 ? rng() % cap : rng() % 80;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = rng();
+		if (r % 61 == 0)
+			buf[i] = rare[(r >> 8) % (sizeof(rare) - 1)];
+		else if (r % 7 == 0)
+			buf[i] = common[12 + (r >> 8) % 9];	/* punctuation */
+		else
+			buf[i] = common[(r >> 8) % 12];
+	}
+	return n;
+}
+
+static void
+expect_same(const char *in, size_t n, unsigned flags, int rc, const struct rg_addr *got)
+{
+	struct rg_addr want;
+	int wrc = rg_addr_normalize_full(in, n, flags, &want);
+
+	if (rc != wrc || (rc == RG_ADDR_OK && (got->len != want.len || got->local_len != want.local_len ||
+					       memcmp(got->buf, want.buf, want.len + 1) != 0)))
+		fail_msg("'%.*s' (flags %u): rc %d '%s' local %u, full parser rc %d '%s' local %u", (int)n, in,
+			 flags, rc, got->buf, got->local_len, wrc, want.buf, want.local_len);
+}
+
+/* Every fast path gives exactly what the full parser gives, or defers to it. */
+static void
+test_fast_paths_agree(void **state)
+{
+	char buf[300];
+	unsigned fast = 0, fast_sse2 = 0;
+
+	(void)state;
+	for (unsigned iter = 0; iter < 400000; iter++) {
+		size_t n = random_mailbox(buf, sizeof(buf));
+		unsigned flags = iter % 5 == 0 ? RG_ADDR_F_CASE_EXACT : 0;
+		struct rg_addr a;
+		/* a '@' somewhere in the middle most of the time */
+		if (n > 2 && iter % 3 != 0)
+			buf[1 + rng() % (n - 2)] = '@';
+		expect_same(buf, n, flags, rg_addr_normalize(buf, n, flags, &a), &a);
+		if (rg_addr__fast(buf, n, flags, &a) == RG_ADDR_OK) {
+			fast++;
+			expect_same(buf, n, flags, RG_ADDR_OK, &a);
+		}
+#if defined(__SSE2__)
+		if (rg_addr__fast_sse2(buf, n, flags, &a) == RG_ADDR_OK) {
+			fast_sse2++;
+			expect_same(buf, n, flags, RG_ADDR_OK, &a);
+		}
+#else
+		fast_sse2 = 1000;
+#endif
+	}
+	/* the generator does reach the fast paths (else this test proves nothing) */
+	assert_true(fast > 1000);
+	assert_true(fast_sse2 > 1000);
+}
+
+/* The cases of the fast path's edges, each compared with the full parser. */
+static void
+test_fast_path_edges(void **state)
+{
+	static const char *const cases[] = {
+		"a@b", "A@B", "a.@b", ".a@b", "a@b.", "a@.b", "a@b..c", "a@b-.c", "a@-b", "a+b@c",
+		"a@b+c", "a@b@c", "@a", "a@", "a_b@c_d.e-f", "\xc3\xa9@b", "a@\xc3\xa9",
+		"0123456789012345678901234567890123456789012345678901234567890123@x",
+		"01234567890123456789012345678901234567890123456789012345678901234@x",
+		"abcdefghijklmno@abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz.com",
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnop@abcdefghijklmnopqrstu.v",
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnop@abcdefghijklmnopqrstu.",
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnop@abcdefghijklmnopqrst.v",
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (unsigned flags = 0; flags <= RG_ADDR_F_CASE_EXACT; flags++) {
+			struct rg_addr a;
+			size_t n = strlen(cases[i]);
+			expect_same(cases[i], n, flags, rg_addr_normalize(cases[i], n, flags, &a), &a);
+		}
+	}
+}
+
 static void
 test_hash(void **state)
 {
@@ -225,6 +339,9 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_base),
 		cmocka_unit_test(test_atext_map),
+		cmocka_unit_test(test_class_table),
+		cmocka_unit_test(test_fast_paths_agree),
+		cmocka_unit_test(test_fast_path_edges),
 		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

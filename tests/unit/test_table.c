@@ -7,8 +7,10 @@
  *	loader and checks: every member of a 100k random set is found
  *	(single and burst); a million random non-members are never
  *	accepted; catch-all and delimiter rules; duplicates; source line
- *	syntax; the file written atomically; and that each kind of corrupt
- *	file is refused with its own reason.
+ *	syntax; the file written atomically; that each kind of corrupt
+ *	file is refused with its own reason; the served-domain set with
+ *	thousands of domains; and that an open table is a private copy
+ *	(rewriting its file changes nothing).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,17 +26,7 @@
 #include <rcptgate/table_format.h>
 
 #include "table/tbl.h"
-
-static uint64_t rng_state = 0x243f6a8885a308d3;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
+#include "xorshift.h"
 
 /* A random address "xxxxxxxx.NNN@dN.example" into BUF; local part from 2 words. */
 static size_t
@@ -326,11 +318,27 @@ test_write_and_open(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/t.tbl", dir);
 	assert_int_equal(add(b, "user@example.com"), 0);
+	for (unsigned i = 0; i < 1000; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "user%u@example.com", i);
+		assert_int_equal(add(b, line), 0);
+	}
 	assert_int_equal(tbl_builder_write(b, path, err, sizeof(err)), 0);
 	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), 0);
 	assert_int_equal(look(t, "user@example.com", ""), TBL_RULE_EXACT);
-	assert_int_equal(tbl_size(t), (uint64_t)tbl_size(t));
+	/*
+	 * tbl_open keeps a private copy of what it verified: rewriting the
+	 * file in place (here with zeros) changes nothing for lookups.
+	 */
+	FILE *f = fopen(path, "r+");
+	assert_non_null(f);
+	static char zeros[1 << 16];
+	assert_int_equal(fwrite(zeros, 1, sizeof(zeros), f), sizeof(zeros));
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(look(t, "user999@example.com", ""), TBL_RULE_EXACT);
+	assert_int_equal(look(t, "user1000@example.com", ""), TBL_RULE_NONE);
 	tbl_close(t);
+	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), -EINVAL);	/* the zeroed file */
 	unlink(path);
 	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), -ENOENT);
 	assert_null(t);
@@ -484,6 +492,74 @@ test_corrupt(void **state)
 	tbl_builder_free(b);
 }
 
+/*
+ * The served-domain set with many domains (its probe runs cross many
+ * collisions): every served domain is served, with its own tag (every
+ * third has a catch-all), near misses and other domains are not;
+ * single and burst lookups agree.
+ */
+#define N_DOMAINS 5000
+
+static void
+test_domain_set(void **state)
+{
+	struct tbl_builder *b = tbl_builder_new(0);
+	char line[128];
+	void *img;
+	size_t len;
+
+	(void)state;
+	for (unsigned d = 0; d < N_DOMAINS; d++) {
+		snprintf(line, sizeof(line), "%s@dom%u.example", d % 2 ? "user" : "other", d);
+		assert_int_equal(add(b, line), 0);
+		if (d % 3 == 0) {
+			snprintf(line, sizeof(line), "@dom%u.example", d);
+			assert_int_equal(add(b, line), 0);
+		}
+	}
+	struct tbl *t = finish(b, &img, &len);
+	assert_int_equal(tbl_n_domains(t), N_DOMAINS);
+	assert_int_equal(tbl_n_catchall(t), (N_DOMAINS + 2) / 3);
+
+	static struct rg_addr a[3 * N_DOMAINS];
+	static const struct rg_addr *pa[3 * N_DOMAINS];
+	static enum tbl_rule want[3 * N_DOMAINS], got[3 * N_DOMAINS];
+	unsigned k = 0;
+	for (unsigned d = 0; d < N_DOMAINS; d++) {
+		int dl = snprintf(line, sizeof(line), "dom%u.example", d);
+		assert_true(tbl_domain_served(t, line, (size_t)dl));
+		assert_false(tbl_domain_served(t, line, (size_t)dl - 1));
+		dl = snprintf(line, sizeof(line), "dom%u.example", d + N_DOMAINS);
+		assert_false(tbl_domain_served(t, line, (size_t)dl));
+
+		/* a member, a stranger of the same domain, a stranger elsewhere */
+		const char *user = d % 2 ? "user" : "other";
+		enum tbl_rule miss = d % 3 == 0 ? TBL_RULE_CATCHALL : TBL_RULE_NONE;
+		snprintf(line, sizeof(line), "%s@DOM%u.example", user, d);
+		assert_int_equal(rg_addr_normalize(line, strlen(line), 0, &a[k]), RG_ADDR_OK);
+		want[k++] = TBL_RULE_EXACT;
+		snprintf(line, sizeof(line), "%s@dom%u.example", d % 2 ? "other" : "user", d);
+		assert_int_equal(rg_addr_normalize(line, strlen(line), 0, &a[k]), RG_ADDR_OK);
+		want[k++] = miss;
+		snprintf(line, sizeof(line), "%s@dom%u.example.org", user, d);
+		assert_int_equal(rg_addr_normalize(line, strlen(line), 0, &a[k]), RG_ADDR_OK);
+		want[k++] = TBL_RULE_NO_DOMAIN;
+	}
+	for (unsigned i = 0; i < k; i++) {
+		pa[i] = &a[i];
+		if (tbl_lookup(t, &a[i], "+") != want[i])
+			fail_msg("'%s': %s, want %s", a[i].buf, tbl_rule_name(tbl_lookup(t, &a[i], "+")),
+				 tbl_rule_name(want[i]));
+	}
+	assert_int_equal(tbl_lookup_burst(t, pa, k, "+", got), k);
+	for (unsigned i = 0; i < k; i++)
+		if (got[i] != want[i])
+			fail_msg("burst '%s': %s, want %s", a[i].buf, tbl_rule_name(got[i]), tbl_rule_name(want[i]));
+	tbl_close(t);
+	free(img);
+	tbl_builder_free(b);
+}
+
 int
 main(void)
 {
@@ -495,6 +571,7 @@ main(void)
 		cmocka_unit_test(test_write_and_open),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_members_and_strangers),
+		cmocka_unit_test(test_domain_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
