@@ -23,6 +23,7 @@
 #define DP_MAX_WORKERS 64
 
 struct tbl;
+struct relay_dp;
 
 struct dp_daemon {
 	struct rg_config cfg;
@@ -43,6 +44,9 @@ struct dp_daemon {
 	 * counts itself (table group), summed in by dp_counters_sum. */
 	struct ctl_table_state tables;
 	uint64_t ctl_ctr[RG_C_MAX];
+	/* Relay thread (dataplane/relay) when `backend` is set, else NULL;
+	 * its counters are summed in by dp_counters_sum. */
+	struct relay_dp *relay;
 };
 
 /*

@@ -37,6 +37,7 @@
 #include "daemon.h"
 #include "msg.h"
 #include "port.h"
+#include "relay/relay_thread.h"
 #include "worker.h"
 #include "xdp.h"
 
@@ -73,6 +74,7 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 		out[c] += __atomic_load_n(&d->ctl_ctr[c], __ATOMIC_RELAXED);
 	if (d->xdp.stats_fd >= 0)
 		(void)xdp_stats_add(d->xdp.stats_fd, out);	/* the XDP program's own */
+	relay_dp_counters_add(d->relay, out);	/* the relay thread's own */
 }
 
 static void
@@ -209,6 +211,16 @@ main(int argc, char **argv)
 	if (!own_xdp)
 		(void)xdp_lpm_load(&d->cfg, &d->block4);	/* the workers apply the blocklist */
 	dp_setup_workers(d);
+	int rrc = relay_dp_start(&d->cfg, d->n_workers, &d->relay);
+	if (rrc != 0) {
+		dp_port_fini(&d->port);
+		if (own_xdp)
+			xdp_shutdown(&d->xdp);
+		msg_fatal("%s: backend %s:%u: cannot start the relay: %s", conf, d->cfg.backend.host,
+			  d->cfg.backend.port, strerror(-rrc));
+	}
+	for (unsigned w = 0; w < d->n_workers; w++)
+		d->lcores[w]->relay = relay_dp_worker(d->relay, w);
 	d->started = time(NULL);
 	(void)ctl_table_start(d);	/* no table: logged, RCPT gets 451 4.3.0 */
 	if (dp_telemetry_register(d) != 0)
@@ -249,6 +261,8 @@ main(int argc, char **argv)
 	ctl_table_fini(d);
 	dp_port_fini(&d->port);
 	dp_print_counters(d);
+	relay_dp_stop(d->relay);	/* after the workers: they ended their sessions */
+	d->relay = NULL;
 	if (own_xdp)
 		xdp_shutdown(&d->xdp);
 	rte_lpm_free(d->block4);

@@ -5,7 +5,7 @@
  * DESCRIPTION
  *	for (;;) {
  *		n = rx_burst(32); process each frame; flush TX;
- *		run timers; report RCU quiescence once;
+ *		take the relay's replies; run timers; report RCU quiescence once;
  *	}
  *	TX frames are gathered into a burst and flushed when it is full and
  *	at the end of every iteration that produced any, so a reply never
@@ -24,6 +24,7 @@
 #include "net.h"
 #include "worker.h"
 #include "msg.h"
+#include "relay/relay_thread.h"
 #include "tcp/tcp_dp.h"
 
 void
@@ -77,8 +78,9 @@ dp_worker_main(void *arg)
 				net_input(lc, rx[i]);
 			}
 		}
+		unsigned relayed = lc->relay != NULL ? relay_worker_poll(lc->relay) : 0;
 		unsigned fired = tcp_dp_poll(lc);
-		bool work = n > 0 || fired > 0 || lc->n_tx > 0;
+		bool work = n > 0 || fired > 0 || relayed > 0 || lc->n_tx > 0;
 		dp_tx_flush(lc);
 		if (lc->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(lc->qsbr, lc->worker_idx);

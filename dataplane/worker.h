@@ -28,6 +28,7 @@
 struct rte_rcu_qsbr;
 struct tbl;
 struct tcp_lcore;
+struct relay_worker;
 struct rte_lpm;
 
 /* Per-lcore counters: one cache-aligned block per worker, written only by
@@ -57,6 +58,7 @@ struct dp_lcore {
 	uint64_t now_tsc;		/* TSC at the start of this loop iteration */
 
 	struct tcp_lcore *tcp;		/* TCP state; NULL until the TCP module runs */
+	struct relay_worker *relay;	/* this worker's side of the relay; NULL: no backend */
 
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_BURST];

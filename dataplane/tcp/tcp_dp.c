@@ -25,6 +25,7 @@
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
+#include "relay/relay_thread.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_dp.h"
 #include "tcp/tcp_smtp.h"
@@ -199,6 +200,8 @@ tcp_dp_init(struct dp_lcore *lc, unsigned workers)
 		rte_free(t);
 		return rc;
 	}
+	if (lc->relay != NULL)	/* relay: the SMTP engine's hooks to the relay thread */
+		relay_worker_bind(lc->relay, &t->smtp.ctx, t->stack);
 	lc->tcp = t;
 	lc->now_tsc = rte_rdtsc();
 	t->now_ms = tcp_dp_now(lc);

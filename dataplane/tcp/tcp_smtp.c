@@ -94,6 +94,33 @@ app_close(void *arg, void *sess)
 	smtp_session_fini(sess);
 }
 
+/* relay: a late reply from the backend, written outside the input path */
+struct relay_text {
+	const char *p;
+	size_t n;
+};
+
+static int
+app_relay_reply(void *arg, void *sess, struct tcp_out *out)
+{
+	const struct relay_text *t = arg;
+	struct smtp_out o = { out->buf, out->len, out->cap };
+
+	if (!smtp_session_relay_waiting(sess))
+		return TCP_APP_OK;
+	int v = smtp_session_relay_reply(sess, t->p, t->n, &o);
+	out->len = o.len;
+	return verdict(v);
+}
+
+int
+tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text, size_t n)
+{
+	struct relay_text t = { text, n };
+
+	return tcp_session_resume(stack, ref, app_relay_reply, &t);
+}
+
 int
 tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsigned workers,
 		       const uint64_t secret[2])

@@ -60,6 +60,16 @@ int tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 /* tcp_smtp_fini - free the line buffer pool (all sessions closed first). */
 void tcp_smtp_fini(struct tcp_smtp *ts);
 
+/*
+ * tcp_smtp_relay_reply - (relay) deliver the relay's reply TEXT[0..N)
+ * to the session of connection REF (tcp_session_ref()) when it is
+ * waiting for one (smtp_session_relay_reply()); otherwise it is dropped.
+ *
+ * @return	0; -ENOENT when the connection is gone; -ENOBUFS when its
+ *		send buffer has no room now (try again later).
+ */
+int tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text, size_t n);
+
 /* tcp_smtp_lines - line buffers per worker for tcp_params P. */
 uint32_t tcp_smtp_lines(const struct rg_config *cfg, unsigned workers);
 
