@@ -7,18 +7,21 @@
  *	the dataplane uses) and kept in one arena. Every domain seen becomes
  *	a key "@domain" with a tag byte (served, or catch-all when a
  *	"@domain" line exists). At finish:
- *	 1. hash every key with a random seed and radix-sort by hash; equal
- *	    hashes are duplicates (dropped, counted) or, for distinct keys,
- *	    a reason to start again with another seed;
- *	 2. the sort also groups keys by bucket (the bucket function is
- *	    monotone in the hash); buckets are placed largest first: the
- *	    first pilot (0..255) whose slots are all free and distinct wins;
+ *	 1. hash every key with a random seed and group the keys by bucket
+ *	    (one counting sort, then a small sort by hash inside each bucket
+ *	    of ~3 keys); equal hashes are duplicates (dropped, counted) or,
+ *	    for distinct keys, a reason to start again with another seed;
+ *	 2. buckets are placed largest first: the first pilot (0..255) whose
+ *	    slots are all free and distinct wins. Free slots are looked up in
+ *	    a bitmap (1 bit a slot, in cache far longer than the 4-byte owner
+ *	    array that eviction needs);
  *	 3. when no pilot fits, the pilot whose collisions are cheapest
  *	    (sum of the squared sizes of the buckets it would displace) is
  *	    taken and those buckets are evicted and placed again, as in
  *	    PtrHash; a bound on evictions makes a bad seed fail and retry;
- *	 4. the keys are copied into a compact blob (duplicates gone) and
- *	    the slots written; checksums last.
+ *	 4. the blob is the arena copied in order less the duplicates (no
+ *	    key is read at random), the slots are written; checksums last.
+ *	Large arrays ask for transparent huge pages (tbl_hint_huge).
  *	DPDK has no minimal perfect hash and cmph's CHD stores no keys and
  *	is slower to query (see docs/benchmarks.md), hence our own.
  * DIAGNOSTICS
@@ -37,6 +40,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 
@@ -44,8 +48,13 @@
 
 #include "tbl_impl.h"
 
-#define TBL_SLACK_NUM 100	/* n_slots = n * 100 / 97: ~3% empty slots */
-#define TBL_SLACK_DEN 97
+/*
+ * n_slots = n * 100 / 95: 5% empty slots. With 3% the last buckets need
+ * far more pilot tries and evictions (1e7 keys: placement ~1.3x slower,
+ * docs/benchmarks.md), for 0.2 bytes a key.
+ */
+#define TBL_SLACK_NUM 100
+#define TBL_SLACK_DEN 95
 #define TBL_LAMBDA 3		/* average keys per bucket */
 #define TBL_SEED_TRIES 8
 #define TBL_SLOT_FREE UINT32_MAX
@@ -100,6 +109,24 @@ void
 tbl_builder_stats(const struct tbl_builder *b, struct tbl_build_stats *st)
 {
 	*st = b->st;
+}
+
+/*
+ * Ask for transparent huge pages on the 2 MiB-aligned inside of a large
+ * fresh allocation [P, P+LEN), before it is touched. The builder's arrays
+ * (hundreds of MB at 1e7 keys) are read and written at random, and on 4
+ * KiB pages their page faults and TLB misses cost more than the work.
+ * Only a hint: without THP everything works on small pages.
+ */
+static void
+tbl_hint_huge(void *p, size_t len)
+{
+	const uintptr_t hp = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1);
+	uintptr_t z = ((uintptr_t)p + len) & ~(hp - 1);
+
+	if (p != NULL && z > a)
+		(void)madvise((void *)a, z - a, MADV_HUGEPAGE);
 }
 
 /* Grow *P (of *CAP elements of SIZE bytes) to hold at least NEED. */
@@ -227,9 +254,11 @@ tbl_builder_add_line(struct tbl_builder *b, const char *line, size_t n, char *er
 		return tbl_fail(-EINVAL, err, errlen, "NUL byte in line");
 
 	/* "addr VALUE" (Postfix map): split at the first blank */
-	size_t al = 0;
-	while (al < n && line[al] != ' ' && line[al] != '\t')
-		al++;
+	const char *sp = memchr(line, ' ', n);
+	size_t al = sp != NULL ? (size_t)(sp - line) : n;
+	const char *tab = memchr(line, '\t', al);
+	if (tab != NULL)
+		al = (size_t)(tab - line);
 	if (al < n) {
 		const char *v = line + al;
 		size_t vn = n - al;
@@ -294,27 +323,37 @@ struct tbl_ent {
 	uint64_t ref;
 };
 
-/* LSD radix sort of E[0..N) by h, 16 bits a pass; TMP is scratch. */
+/*
+ * Group E[0..N) by bucket into OUT (counting sort; START[b] is where
+ * bucket b begins, START[n_buckets] = N), then sort each bucket by hash
+ * (insertion sort: buckets hold ~3 keys).
+ */
 static void
-tbl_radix_sort(struct tbl_ent *e, struct tbl_ent *tmp, size_t n, size_t *count)
+tbl_group(const struct tbl_ent *e, struct tbl_ent *out, size_t n, uint32_t *start, uint64_t n_buckets,
+	  const struct tbl_fmt_buckets *bp)
 {
-	for (unsigned shift = 0; shift < 64; shift += 16) {
-		memset(count, 0, 65536 * sizeof(*count));
-		for (size_t i = 0; i < n; i++)
-			count[(e[i].h >> shift) & 0xffff]++;
-		size_t sum = 0;
-		for (size_t i = 0; i < 65536; i++) {
-			size_t c = count[i];
-			count[i] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			tmp[count[(e[i].h >> shift) & 0xffff]++] = e[i];
-		struct tbl_ent *x = e;
-		e = tmp;
-		tmp = x;
+	memset(start, 0, (n_buckets + 1) * sizeof(*start));
+	for (size_t i = 0; i < n; i++)
+		start[tbl_fmt_bucket(e[i].h, bp) + 1]++;
+	for (uint64_t i = 0; i < n_buckets; i++)
+		start[i + 1] += start[i];
+	for (size_t i = 0; i < n; i++) {
+		uint64_t bk = tbl_fmt_bucket(e[i].h, bp);
+		out[start[bk]++] = e[i];
 	}
-	/* four passes: the result is back in the caller's E */
+	/* start[b] now holds the end of b: shift back */
+	for (uint64_t i = n_buckets; i > 0; i--)
+		start[i] = start[i - 1];
+	start[0] = 0;
+	for (uint64_t bk = 0; bk < n_buckets; bk++) {
+		for (uint32_t i = start[bk] + 1; i < start[bk + 1]; i++) {
+			struct tbl_ent x = out[i];
+			uint32_t j = i;
+			for (; j > start[bk] && out[j - 1].h > x.h; j--)
+				out[j] = out[j - 1];
+			out[j] = x;
+		}
+	}
 }
 
 struct tbl_place {
@@ -322,6 +361,7 @@ struct tbl_place {
 	const uint32_t *start;		/* bucket b holds e[start[b] .. start[b+1]) */
 	uint8_t *pilot;
 	uint32_t *owner;		/* bucket in each slot, TBL_SLOT_FREE */
+	uint64_t *taken;		/* bit per slot: owner != TBL_SLOT_FREE */
 	uint64_t n_slots;
 	uint32_t *stack;
 	size_t sp;
@@ -341,15 +381,38 @@ tbl_rand(struct tbl_place *pl)
 	return pl->rng * UINT64_C(2685821657736338717);
 }
 
-/* Slots of bucket B under pilot P in S[]; false when two keys collide. */
 static bool
-tbl_bucket_slots(const struct tbl_place *pl, uint32_t b, uint8_t p, uint64_t *s)
+tbl_taken(const struct tbl_place *pl, uint64_t slot)
+{
+	return (pl->taken[slot >> 6] >> (slot & 63)) & 1;
+}
+
+static void
+tbl_set_owner(struct tbl_place *pl, uint64_t slot, uint32_t b)
+{
+	pl->owner[slot] = b;
+	if (b == TBL_SLOT_FREE)
+		pl->taken[slot >> 6] &= ~(UINT64_C(1) << (slot & 63));
+	else
+		pl->taken[slot >> 6] |= UINT64_C(1) << (slot & 63);
+}
+
+/*
+ * Slots of bucket B under pilot P in S[]: false when two keys collide,
+ * or, with FREE_ONLY, when a slot is taken. That test stops at the first
+ * taken slot: when the table fills up, most pilots fail on the first
+ * key, after one bitmap read.
+ */
+static bool
+tbl_bucket_slots(const struct tbl_place *pl, uint32_t b, uint8_t p, uint64_t *s, bool free_only)
 {
 	uint32_t k = pl->start[b + 1] - pl->start[b];
 	const struct tbl_ent *e = pl->e + pl->start[b];
 
 	for (uint32_t i = 0; i < k; i++) {
 		s[i] = tbl_fmt_slot(e[i].h, p, pl->n_slots);
+		if (free_only && tbl_taken(pl, s[i]))
+			return false;
 		for (uint32_t j = 0; j < i; j++)
 			if (s[j] == s[i])
 				return false;
@@ -373,15 +436,10 @@ tbl_place_bucket(struct tbl_place *pl, uint32_t b, uint64_t *s)
 	uint32_t k = pl->start[b + 1] - pl->start[b];
 
 	for (unsigned p = 0; p < 256; p++) {
-		if (!tbl_bucket_slots(pl, b, (uint8_t)p, s))
-			continue;
-		uint32_t i = 0;
-		while (i < k && pl->owner[s[i]] == TBL_SLOT_FREE)
-			i++;
-		if (i == k) {
+		if (tbl_bucket_slots(pl, b, (uint8_t)p, s, true)) {
 			pl->pilot[b] = (uint8_t)p;
-			for (i = 0; i < k; i++)
-				pl->owner[s[i]] = b;
+			for (uint32_t i = 0; i < k; i++)
+				tbl_set_owner(pl, s[i], b);
 			return true;
 		}
 	}
@@ -391,7 +449,7 @@ tbl_place_bucket(struct tbl_place *pl, uint32_t b, uint64_t *s)
 	unsigned best = 0, off = (unsigned)tbl_rand(pl);
 	for (unsigned q = 0; q < 256; q++) {
 		unsigned p = (q + off) & 0xff;
-		if (!tbl_bucket_slots(pl, b, (uint8_t)p, s))
+		if (!tbl_bucket_slots(pl, b, (uint8_t)p, s, false))
 			continue;
 		uint64_t cost = 0;
 		for (uint32_t i = 0; i < k && cost < best_cost; i++) {
@@ -412,7 +470,7 @@ tbl_place_bucket(struct tbl_place *pl, uint32_t b, uint64_t *s)
 	}
 	if (best_cost == UINT64_MAX)
 		return false;
-	tbl_bucket_slots(pl, b, (uint8_t)best, s);
+	tbl_bucket_slots(pl, b, (uint8_t)best, s, false);
 	for (uint32_t i = 0; i < k; i++) {
 		uint32_t o = pl->owner[s[i]];
 		if (o == TBL_SLOT_FREE)
@@ -420,13 +478,13 @@ tbl_place_bucket(struct tbl_place *pl, uint32_t b, uint64_t *s)
 		/* evict O: free all its slots, queue it again */
 		const struct tbl_ent *eo = pl->e + pl->start[o];
 		for (uint32_t j = 0; j < pl->start[o + 1] - pl->start[o]; j++)
-			pl->owner[tbl_fmt_slot(eo[j].h, pl->pilot[o], pl->n_slots)] = TBL_SLOT_FREE;
+			tbl_set_owner(pl, tbl_fmt_slot(eo[j].h, pl->pilot[o], pl->n_slots), TBL_SLOT_FREE);
 		pl->stack[pl->sp++] = o;
 		pl->evictions++;
 	}
 	pl->pilot[b] = (uint8_t)best;
 	for (uint32_t i = 0; i < k; i++)
-		pl->owner[s[i]] = b;
+		tbl_set_owner(pl, s[i], b);
 	pl->recent[pl->recent_i++ & 15] = b;
 	return pl->evictions <= pl->max_evictions;
 }
@@ -446,8 +504,52 @@ tbl_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static int
+tbl_cmp_ref(const void *x, const void *y)
+{
+	uint64_t a = tbl_fmt_slot_off(*(const uint64_t *)x), b = tbl_fmt_slot_off(*(const uint64_t *)y);
+
+	return (a > b) - (a < b);
+}
+
 /*
- * One attempt with SEED over E[0..*N) (hashes recomputed here). Returns
+ * The blob is the arena without the duplicates DUP[0..N_DUP) (refs of
+ * address keys, sorted by offset): copied in arena order, so building
+ * the image never reads keys at random. tbl_blob_off() maps an arena
+ * offset to its blob offset.
+ */
+static void
+tbl_blob_fill(const struct tbl_builder *b, const uint64_t *dup, size_t n_dup, char *blob)
+{
+	uint64_t from = 0, o = 0;
+
+	for (size_t i = 0; i < n_dup; i++) {
+		uint64_t at = tbl_fmt_slot_off(dup[i]);
+		memcpy(blob + o, b->arena + from, at - from);
+		o += at - from;
+		from = at + tbl_fmt_slot_len(dup[i]);
+	}
+	memcpy(blob + o, b->arena + from, b->arena_len - from);
+}
+
+/* CUT[i]: bytes of DUP[0..i); the offset moves back by the dups before it. */
+static uint64_t
+tbl_blob_off(const uint64_t *dup, const uint64_t *cut, size_t n_dup, uint64_t arena_off)
+{
+	size_t lo = 0, hi = n_dup;	/* dups before arena_off: dup[0..lo) */
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (tbl_fmt_slot_off(dup[mid]) < arena_off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return arena_off - cut[lo];
+}
+
+/*
+ * One attempt with SEED over E[0..N_IN) (hashed by the caller). Returns
  * 0 with the image, 1 when the seed failed (collision or placement),
  * or -errno.
  */
@@ -455,62 +557,82 @@ static int
 tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl_ent *tmp, size_t n_in,
 	     void **image, size_t *len)
 {
-	size_t *count = malloc(65536 * sizeof(*count));
 	int rc = -ENOMEM;
 
-	if (count == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n_in; i++)
-		e[i].h = rg_hash64(tbl_ref_key(b, e[i].ref), tbl_fmt_slot_len(e[i].ref), seed);
-	tbl_radix_sort(e, tmp, n_in, count);
-	free(count);
-
-	/* duplicates and hash collisions */
-	size_t n = 0;
-	uint64_t dups = 0;
-	for (size_t i = 0; i < n_in; i++) {
-		if (n > 0 && e[n - 1].h == e[i].h) {
-			unsigned l = tbl_fmt_slot_len(e[i].ref);
-			if (l == tbl_fmt_slot_len(e[n - 1].ref) &&
-			    memcmp(tbl_ref_key(b, e[i].ref), tbl_ref_key(b, e[n - 1].ref), l) == 0) {
-				dups++;
-				continue;
-			}
-			return 1;	/* two keys, one hash: another seed */
-		}
-		e[n++] = e[i];
-	}
-
-	uint64_t n_buckets = n / TBL_LAMBDA + 2;
-	uint64_t n_slots = n * TBL_SLACK_NUM / TBL_SLACK_DEN + 1;
-	if (n_buckets > UINT32_MAX - 1 || n_slots >= TBL_SLOT_FREE)
+	uint64_t n_buckets = n_in / TBL_LAMBDA + 2;
+	if (n_buckets > UINT32_MAX - 1)
 		return -E2BIG;
 	struct tbl_fmt_buckets bp;
 	tbl_fmt_bucket_params(n_buckets, &bp);
+	uint32_t *start = malloc((n_buckets + 1) * sizeof(*start));
+	if (start == NULL)
+		return -ENOMEM;
+	tbl_hint_huge(start, (n_buckets + 1) * sizeof(*start));
+	tbl_group(e, tmp, n_in, start, n_buckets, &bp);
 
-	struct tbl_place pl = { .e = e, .n_slots = n_slots, .rng = seed | 1,
+	/* back into E without duplicates; hash collisions of distinct keys */
+	size_t n = 0;
+	uint64_t dups = 0, dup_bytes = 0;
+	uint64_t *dup = NULL;	/* refs of the dropped duplicates */
+	uint64_t *cut = NULL;	/* cut[i]: bytes of dup[0..i) */
+	size_t cap_dup = 0;
+	for (uint64_t bk = 0; bk < n_buckets; bk++) {
+		uint32_t first = (uint32_t)n;
+		for (uint32_t i = start[bk]; i < start[bk + 1]; i++) {
+			if (n > first && e[n - 1].h == tmp[i].h) {
+				unsigned l = tbl_fmt_slot_len(tmp[i].ref);
+				if (l == tbl_fmt_slot_len(e[n - 1].ref) &&
+				    memcmp(tbl_ref_key(b, tmp[i].ref), tbl_ref_key(b, e[n - 1].ref), l) == 0) {
+					if (tbl_grow((void **)&dup, &cap_dup, dups + 1, sizeof(*dup)) != 0) {
+						free(dup);
+						free(start);
+						return -ENOMEM;
+					}
+					dup[dups++] = tmp[i].ref;
+					dup_bytes += l;
+					continue;
+				}
+				free(dup);
+				free(start);
+				return 1;	/* two keys, one hash: another seed */
+			}
+			e[n++] = tmp[i];
+		}
+		start[bk] = first;
+	}
+	start[n_buckets] = (uint32_t)n;
+
+	uint64_t n_slots = n * TBL_SLACK_NUM / TBL_SLACK_DEN + 1;
+	cut = malloc((dups + 1) * sizeof(*cut));
+	if (n_slots >= TBL_SLOT_FREE || cut == NULL) {
+		free(cut);
+		free(dup);
+		free(start);
+		return n_slots >= TBL_SLOT_FREE ? -E2BIG : -ENOMEM;
+	}
+	if (dups > 0)
+		qsort(dup, dups, sizeof(*dup), tbl_cmp_ref);
+	cut[0] = 0;
+	for (size_t i = 0; i < dups; i++)
+		cut[i + 1] = cut[i] + tbl_fmt_slot_len(dup[i]);
+
+	struct tbl_place pl = { .e = e, .start = start, .n_slots = n_slots, .rng = seed | 1,
 				.max_evictions = 64 * (uint64_t)n + 1024 };
-	uint32_t *start = calloc(n_buckets + 1, sizeof(*start));
 	uint32_t *order = malloc(n_buckets * sizeof(*order));
 	uint32_t *bysize = calloc(257, sizeof(*bysize));
 	pl.pilot = calloc(n_buckets, 1);
 	pl.owner = malloc(n_slots * sizeof(*pl.owner));
+	tbl_hint_huge(pl.owner, n_slots * sizeof(*pl.owner));
+	pl.taken = calloc(n_slots / 64 + 1, sizeof(*pl.taken));
 	pl.stack = malloc((n_buckets + 1) * sizeof(*pl.stack));
 	uint64_t *s = malloc((n + 1) * sizeof(*s));
 	char *img = NULL;
-	if (start == NULL || order == NULL || bysize == NULL || pl.pilot == NULL || pl.owner == NULL ||
+	if (order == NULL || bysize == NULL || pl.pilot == NULL || pl.owner == NULL || pl.taken == NULL ||
 	    pl.stack == NULL || s == NULL)
 		goto out;
 	memset(pl.recent, 0xff, sizeof(pl.recent));
 	for (uint64_t i = 0; i < n_slots; i++)
 		pl.owner[i] = TBL_SLOT_FREE;
-
-	/* bucket starts: E is sorted by hash, so by bucket too */
-	for (size_t i = 0; i < n; i++)
-		start[tbl_fmt_bucket(e[i].h, &bp) + 1]++;
-	for (uint64_t i = 0; i < n_buckets; i++)
-		start[i + 1] += start[i];
-	pl.start = start;
 
 	/* buckets by size, largest first (sizes above 255 share the top class) */
 	for (uint64_t i = 0; i < n_buckets; i++) {
@@ -543,12 +665,8 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	}
 	b->st.build_seconds = tbl_now() - t0;
 
-	/* the image */
-	uint64_t blob_size = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned l = tbl_fmt_slot_len(e[i].ref);
-		blob_size += l + (tbl_ref_key(b, e[i].ref)[0] == '@');
-	}
+	/* the image: the blob holds the arena's keys less the duplicates (addresses) */
+	uint64_t blob_size = b->arena_len - dup_bytes;
 	struct tbl_file_header h = { .version = TBL_VERSION, .header_size = sizeof(h) };
 	memcpy(h.magic, TBL_MAGIC, sizeof(h.magic));
 	h.flags = (b->flags & RG_ADDR_F_CASE_EXACT) ? TBL_F_CASE_EXACT : 0;
@@ -569,27 +687,21 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	img = calloc(1, total);
 	if (img == NULL)
 		goto out;
+	tbl_hint_huge(img, total);
 	memcpy(img + h.pilots_off, pl.pilot, n_buckets);
+	tbl_blob_fill(b, dup, dups, img + h.blob_off);
 	uint64_t *slots = (uint64_t *)(void *)(img + h.slots_off);
-	char *blob = img + h.blob_off;
-	uint64_t off = 0;
 	for (uint64_t bk = 0; bk < n_buckets; bk++) {
 		for (uint32_t i = start[bk]; i < start[bk + 1]; i++) {
-			unsigned l = tbl_fmt_slot_len(e[i].ref);
-			const char *k = tbl_ref_key(b, e[i].ref);
-			bool dom = k[0] == '@';
-			memcpy(blob + off, k, l + dom);
-			if (dom) {
-				h.n_domains++;
-				h.n_catchall += k[l] == TBL_TAG_CATCHALL;
-			} else {
-				h.n_addresses++;
-			}
+			uint64_t r = e[i].ref;
 			slots[tbl_fmt_slot(e[i].h, pl.pilot[bk], n_slots)] =
-				tbl_fmt_slot_make(tbl_fmt_fp(e[i].h), l, off);
-			off += l + dom;
+				tbl_fmt_slot_make(tbl_fmt_fp(e[i].h), tbl_fmt_slot_len(r),
+						  tbl_blob_off(dup, cut, dups, tbl_fmt_slot_off(r)));
 		}
 	}
+	h.n_domains = b->n_dom;
+	h.n_catchall = b->st.catchall;
+	h.n_addresses = n - b->n_dom;
 	h.payload_sum = rg_hash64(img + sizeof(h), total - sizeof(h), 0);
 	h.header_sum = 0;
 	h.header_sum = rg_hash64(&h, sizeof(h), 0);
@@ -606,11 +718,14 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	rc = 0;
 out:
 	free(img);
+	free(dup);
+	free(cut);
 	free(start);
 	free(order);
 	free(bysize);
 	free(pl.pilot);
 	free(pl.owner);
+	free(pl.taken);
 	free(pl.stack);
 	free(s);
 	return rc;
@@ -628,16 +743,24 @@ tbl_builder_finish(struct tbl_builder *b, void **image, size_t *len, char *err, 
 	*len = 0;
 	if (e == NULL || tmp == NULL)
 		goto out;
+	tbl_hint_huge(e, (n + 1) * sizeof(*e));
+	tbl_hint_huge(tmp, (n + 1) * sizeof(*tmp));
 	for (unsigned attempt = 0; attempt < TBL_SEED_TRIES; attempt++) {
 		uint64_t seed;
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 			seed = (uint64_t)tbl_now() * UINT64_C(0x9e3779b97f4a7c15) + attempt;
 		size_t k = 0;
-		for (size_t i = 0; i < b->n_addr; i++)
-			e[k++].ref = b->addr[i];
+		for (size_t i = 0; i < b->n_addr; i++) {
+			/* the arena is read in order: the hardware prefetcher keeps up */
+			uint64_t r = b->addr[i];
+			e[k].ref = r;
+			e[k++].h = rg_hash64(tbl_ref_key(b, r), tbl_fmt_slot_len(r), seed);
+		}
 		for (size_t i = 0; i < b->cap_dom; i++)
-			if (b->dom[i] != 0)
-				e[k++].ref = b->dom[i];
+			if (b->dom[i] != 0) {
+				e[k].ref = b->dom[i];
+				e[k++].h = rg_hash64(tbl_ref_key(b, b->dom[i]), tbl_fmt_slot_len(b->dom[i]), seed);
+			}
 		rc = tbl_try_seed(b, seed, e, tmp, n, image, len);
 		if (rc <= 0)
 			break;

@@ -145,7 +145,7 @@ tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
 	/* 4: compare */
 	for (k = 0; k < m; k++) {
 		const struct rg_addr *ak = a[idx[k]];
-		if (e[k] != 0 && memcmp(t->blob + tbl_fmt_slot_off(e[k]), ak->buf, ak->len) == 0)
+		if (e[k] != 0 && tbl_key_eq(t->blob + tbl_fmt_slot_off(e[k]), ak->buf, ak->len))
 			out[idx[k]] = TBL_RULE_EXACT;
 		else
 			out[idx[k]] = tbl_after_miss(t, ak, delims, tag[k]);

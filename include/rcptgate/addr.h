@@ -418,9 +418,10 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 
 	if (n == 0 || n > RG_ADDR_SIMD_MAX || (flags & RG_ADDR_F_CASE_EXACT))
 		return 1;
-	memcpy(in, s, n);
+	memcpy(in, s, n);	/* never read past S[N) */
 	for (unsigned c = 0; c * 16 < n; c++) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + 16 * c));
+		unsigned at_off = c * 16;
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + at_off));
 		__m128i up = rg_addr__in_range(x, 'A', 'Z');
 		__m128i m_at = _mm_cmpeq_epi8(x, _mm_set1_epi8('@'));
 		__m128i m_dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
@@ -430,11 +431,11 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
 		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
 		ok = _mm_or_si128(ok, _mm_or_si128(_mm_or_si128(m_at, m_dot), m_plus));
-		common |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << (16 * c);
-		at |= (uint64_t)(unsigned)_mm_movemask_epi8(m_at) << (16 * c);
-		dot |= (uint64_t)(unsigned)_mm_movemask_epi8(m_dot) << (16 * c);
-		plus |= (uint64_t)(unsigned)_mm_movemask_epi8(m_plus) << (16 * c);
-		_mm_storeu_si128((__m128i *)(void *)(out->buf + 16 * c),
+		common |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << at_off;
+		at |= (uint64_t)(unsigned)_mm_movemask_epi8(m_at) << at_off;
+		dot |= (uint64_t)(unsigned)_mm_movemask_epi8(m_dot) << at_off;
+		plus |= (uint64_t)(unsigned)_mm_movemask_epi8(m_plus) << at_off;
+		_mm_storeu_si128((__m128i *)(void *)(out->buf + at_off),
 				 _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20))));
 	}
 	uint64_t valid = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;

@@ -5,7 +5,10 @@
  * DESCRIPTION
  *	bench_table [-n KEYS] [-q QUERIES] [-r REPEATS]
  *
- *	Builds, from the same N random addresses, our table, a DPDK
+ *	Builds, from the same N random addresses, our table (loaded twice:
+ *	by tbl_open from a file, as the daemon does, into transparent huge
+ *	pages; and by tbl_open_buffer on plain malloc'd memory, 4 KiB
+ *	pages, to show what the huge pages are worth), a DPDK
  *	rte_hash (keys zero-padded to RTE_KEY_LEN bytes, since rte_hash keys
  *	have a fixed length; default CRC32 hash) and a cmph CHD minimal
  *	perfect hash (plus the key array it needs to verify a hit, which
@@ -99,7 +102,10 @@ struct bench {
 	char (*keys)[48];	/* members, as written (mixed case) */
 	char (*norm)[48];	/* members, normalised */
 	char **qhit, **qmiss;	/* query texts */
-	struct tbl *t;
+	struct tbl *t;		/* tbl_open: huge pages */
+	struct tbl *t4k;	/* tbl_open_buffer on malloc'd memory */
+	double load_s;		/* tbl_open of the file */
+	long thp_kb;		/* AnonHugePages after tbl_open */
 	void *img;
 	size_t img_len;
 	struct rte_hash *rh;
@@ -109,14 +115,15 @@ struct bench {
 	uint64_t *chd_off;
 };
 
-enum { S_OURS, S_RTE, S_CHD, S_MAX };
+enum { S_OURS, S_OURS4K, S_RTE, S_CHD, S_MAX };
 enum { M_HIT1, M_HITB, M_MISS1, M_MISSB, M_MAX };
-static const char *const s_name[] = { "rcptgate table", "rte_hash (bulk)", "cmph CHD" };
+static const char *const s_name[] = { "rcptgate table", "rcptgate table, 4 KiB pages", "rte_hash (bulk)",
+				      "cmph CHD" };
 
 /* ---- lookups: each returns the number of hits among the Q queries ---- */
 
 static size_t
-ours_single(struct bench *b, char **q)
+ours_single(const struct tbl *t, struct bench *b, char **q)
 {
 	size_t hits = 0;
 
@@ -124,13 +131,13 @@ ours_single(struct bench *b, char **q)
 		struct rg_addr a;
 		if (rg_addr_normalize(q[i], strlen(q[i]), 0, &a) != RG_ADDR_OK)
 			continue;
-		hits += tbl_lookup(b->t, &a, "+") == TBL_RULE_EXACT;
+		hits += tbl_lookup(t, &a, "+") == TBL_RULE_EXACT;
 	}
 	return hits;
 }
 
 static size_t
-ours_burst(struct bench *b, char **q)
+ours_burst(const struct tbl *t, struct bench *b, char **q)
 {
 	static struct rg_addr a[BURST];
 	const struct rg_addr *pa[BURST];
@@ -142,7 +149,7 @@ ours_burst(struct bench *b, char **q)
 	for (size_t i = 0; i + BURST <= b->q; i += BURST) {
 		for (unsigned j = 0; j < BURST; j++)
 			rg_addr_normalize(q[i + j], strlen(q[i + j]), 0, &a[j]);
-		tbl_lookup_burst(b->t, pa, BURST, "+", out);
+		tbl_lookup_burst(t, pa, BURST, "+", out);
 		for (unsigned j = 0; j < BURST; j++)
 			hits += out[j] == TBL_RULE_EXACT;
 	}
@@ -213,6 +220,23 @@ chd_single(struct bench *b, char **q)
 
 /* ---- builds ---- */
 
+/* AnonHugePages of this process, in kB (-1 when unknown). */
+static long
+thp_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "r");
+	char line[128];
+	long kb = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "AnonHugePages: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static void
 build_ours(struct bench *b, double *secs, double *bpk)
 {
@@ -226,13 +250,29 @@ build_ours(struct bench *b, double *secs, double *bpk)
 			exit(1);
 		}
 	if (tbl_builder_finish(tb, &b->img, &b->img_len, err, sizeof(err)) != 0 ||
-	    tbl_open_buffer(b->img, b->img_len, &b->t, err, sizeof(err)) != 0) {
+	    tbl_open_buffer(b->img, b->img_len, &b->t4k, err, sizeof(err)) != 0) {
 		fprintf(stderr, "bench_table: %s\n", err);
 		exit(1);
 	}
 	*secs = now() - t0;
 	*bpk = (double)b->img_len / (double)b->n;
 	tbl_builder_free(tb);
+
+	/* the daemon's way: a file, read by tbl_open */
+	char path[] = "/tmp/bench_table_XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, b->img, b->img_len) != (ssize_t)b->img_len || close(fd) != 0) {
+		fprintf(stderr, "bench_table: writing %s failed\n", path);
+		exit(1);
+	}
+	t0 = now();
+	if (tbl_open(path, &b->t, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_table: %s\n", err);
+		exit(1);
+	}
+	b->load_s = now() - t0;
+	unlink(path);
+	b->thp_kb = thp_kb();
 }
 
 static void
@@ -354,15 +394,24 @@ main(int argc, char **argv)
 		make_addr(b.keys[i], sizeof(b.keys[i]), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"[i % 36], i);
 	b.qhit = malloc(b.q * sizeof(char *));
 	b.qmiss = malloc(b.q * sizeof(char *));
+	/*
+	 * Query texts lie one after the other, as RCPT TO lines arrive in
+	 * packets already in cache: pointing the hits into the member array
+	 * would add a cache miss for reading the query itself.
+	 */
 	char (*miss)[48] = malloc(b.q * sizeof(*miss));
+	char (*hit)[48] = malloc(b.q * sizeof(*hit));
 	for (size_t i = 0; i < b.q; i++) {
-		b.qhit[i] = b.keys[rng() % b.n];
+		memcpy(hit[i], b.keys[rng() % b.n], sizeof(hit[i]));
+		b.qhit[i] = hit[i];
 		make_addr(miss[i], sizeof(miss[i]), '_', rng() % (b.n * 10));	/* '_' never starts a member */
 		b.qmiss[i] = miss[i];
 	}
 
 	double bs[S_MAX], bpk[S_MAX];
 	build_ours(&b, &bs[S_OURS], &bpk[S_OURS]);
+	bs[S_OURS4K] = bs[S_OURS];
+	bpk[S_OURS4K] = bpk[S_OURS];
 	build_rte(&b, &bs[S_RTE], &bpk[S_RTE]);
 	build_chd(&b, &bs[S_CHD], &bpk[S_CHD]);
 	uint64_t n_distinct = tbl_n_addresses(b.t);
@@ -379,8 +428,10 @@ main(int argc, char **argv)
 				bool burst = m == M_HITB || m == M_MISSB;
 				size_t want = (m == M_HIT1 || m == M_HITB) ? b.q : 0, got;
 				double t0 = now();
-				if (s == S_OURS)
-					got = burst ? ours_burst(&b, q) : ours_single(&b, q);
+				if (s == S_OURS || s == S_OURS4K) {
+					const struct tbl *t = s == S_OURS ? b.t : b.t4k;
+					got = burst ? ours_burst(t, &b, q) : ours_single(t, &b, q);
+				}
 				else if (s == S_RTE)
 					got = burst ? rte_burst(&b, q) : rte_single(&b, q);
 				else if (!burst)
@@ -398,6 +449,8 @@ main(int argc, char **argv)
 
 	printf("# bench_table -n %zu -q %zu -r %u: %llu distinct addresses, %.1f key bytes/key\n", b.n, b.q,
 	       reps, (unsigned long long)n_distinct, (double)b.key_bytes / (double)b.n);
+	printf("# tbl_open of the %zu-byte file: %.3f s; AnonHugePages after it: %ld kB\n", b.img_len, b.load_s,
+	       b.thp_kb);
 	printf("| structure | build s | bytes/key | hit ns | hit ns (burst) | miss ns | miss ns (burst) |\n");
 	printf("|---|---|---|---|---|---|---|\n");
 	for (unsigned s = 0; s < S_MAX; s++) {
@@ -411,6 +464,8 @@ main(int argc, char **argv)
 			printf("| %s | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f |\n", s_name[s], bs[s], bpk[s],
 			       med[M_HIT1], med[M_HITB], med[M_MISS1], med[M_MISSB]);
 	}
+	tbl_close(b.t);
+	tbl_close(b.t4k);
 	rte_eal_cleanup();
 	return bad;
 }
