@@ -145,19 +145,47 @@ int rb_sess_input(const struct rb_opts *o, struct rb_sess *s, const uint8_t *dat
  */
 int rb_user_line(const struct rb_opts *o, unsigned n, char *buf, size_t cap);
 
-/* Statistics (rb_stats.c). */
+/* rb_hist_add - count one latency of NS nanoseconds in H. */
 void rb_hist_add(struct rb_hist *h, uint64_t ns);
+
+/*
+ * rb_hist_quantile - the latency below which a share Q (0..1) of H's
+ * samples lie, in ns, within one bucket (~3%). Return: 0 for an empty H.
+ */
 uint64_t rb_hist_quantile(const struct rb_hist *h, double q);
+
+/* rb_stats_merge - add every counter and bucket of FROM to INTO. */
 void rb_stats_merge(struct rb_stats *into, const struct rb_stats *from);
+
+/*
+ * rb_progress - one line on stderr: rates between PREV and NOW over DT
+ * seconds, T seconds into the run, INFLIGHT sessions open. Nothing with
+ * --quiet or --progress 0.
+ */
 void rb_progress(const struct rb_opts *o, const struct rb_stats *now, const struct rb_stats *prev,
 		 double t, double dt, unsigned inflight);
+
+/*
+ * rb_summary - the run's summary on stdout (a table, or one JSON object
+ * with --json): MODE names the transport, SECONDS the run's length,
+ * CLIENT_CPU the harness's user+system seconds.
+ */
 void rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		double seconds, double client_cpu);
 
-/* Monotonic clock in ns. */
+/* rb_now_ns - CLOCK_MONOTONIC in ns. */
 uint64_t rb_now_ns(void);
 
-/* Transports: 0 on a finished run (wrong replies included), negative errno when the run could not be done. */
+/*
+ * rb_run_socket, rb_run_dpdk - run the scenario O describes over kernel
+ * sockets or over the DPDK port of the EAL arguments in O, counting into
+ * ST (zeroed by the caller); *SECONDS gets the run's length.
+ * Return: 0 when the run took place (wrong replies and failed sessions
+ * are in ST), or a negative errno when it could not be set up (-ENOMEM,
+ * -EINVAL for EAL or options, -ENODEV without exactly one port,
+ * -EHOSTUNREACH when the server does not answer ARP; socket and epoll
+ * errors as they come). Messages go to stderr.
+ */
 int rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds);
 int rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds);
 
