@@ -53,6 +53,8 @@ struct rb_sock {
 	int ep;
 	struct rb_conn *conns;
 	unsigned n_open;
+	unsigned *free_slots;	/* stack of closed slots: no scan per loop */
+	unsigned n_free;
 	uint32_t next_id;
 	unsigned next_src;
 	uint64_t flood_credit;	/* in 1/100 SYNs */
@@ -70,6 +72,7 @@ rb_conn_close(struct rb_sock *k, struct rb_conn *c, bool rst)
 	close(c->fd);
 	c->fd = -1;
 	k->n_open--;
+	k->free_slots[k->n_free++] = (unsigned)(c - k->conns);
 }
 
 static int
@@ -221,10 +224,8 @@ rb_fill(struct rb_sock *k, bool more)
 
 	if (!more)
 		return;
-	for (unsigned i = 0; i < o->concurrency; i++) {
-		struct rb_conn *c = &k->conns[i];
-		if (c->fd >= 0)
-			continue;
+	while (k->n_free > 0) {
+		struct rb_conn *c = &k->conns[k->free_slots[k->n_free - 1]];
 		if (o->sessions && k->st->started >= o->sessions)
 			return;
 		bool flood = false;
@@ -235,6 +236,8 @@ rb_fill(struct rb_sock *k, bool more)
 			k->flood_credit += o->syn_pct;
 		}
 		int rc = rb_conn_open(k, c, flood);
+		if (rc == 0)
+			k->n_free--;
 		if (rc < 0) {
 			k->st->errors++;
 			k->st->err[RB_ERR_CONNECT]++;
@@ -254,14 +257,17 @@ rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	k.ep = epoll_create1(EPOLL_CLOEXEC);
 	k.conns = calloc(o->concurrency, sizeof(*k.conns));
 	k.scratch = malloc(RB_OUT_MAX);
+	k.free_slots = malloc(sizeof(unsigned) * o->concurrency);
 	char *bufs = malloc((size_t)o->concurrency * RB_OUT_MAX);
-	if (k.ep < 0 || k.conns == NULL || k.scratch == NULL || bufs == NULL) {
+	if (k.ep < 0 || k.conns == NULL || k.scratch == NULL || bufs == NULL ||
+	    k.free_slots == NULL) {
 		rc = k.ep < 0 ? -errno : -ENOMEM;
 		goto out;
 	}
 	for (unsigned i = 0; i < o->concurrency; i++) {
 		k.conns[i].fd = -1;
 		k.conns[i].out = bufs + (size_t)i * RB_OUT_MAX;
+		k.free_slots[k.n_free++] = o->concurrency - 1 - i;
 	}
 
 	uint64_t t0 = rb_now_ns(), last = t0, last_scan = t0;
@@ -298,6 +304,7 @@ out:
 		close(k.ep);
 	free(k.conns);
 	free(k.scratch);
+	free(k.free_slots);
 	free(bufs);
 	return rc;
 }
