@@ -70,6 +70,8 @@ struct tbl_builder {
 	struct tbl_build_stats st;
 };
 
+static void tbl_unmap(void *p, size_t cap, size_t size);
+
 struct tbl_builder *
 tbl_builder_new(unsigned flags)
 {
@@ -93,8 +95,8 @@ tbl_builder_free(struct tbl_builder *b)
 {
 	if (b == NULL)
 		return;
-	free(b->arena);
-	free(b->addr);
+	tbl_unmap(b->arena, b->arena_cap, 1);
+	tbl_unmap(b->addr, b->cap_addr, sizeof(*b->addr));
 	free(b->dom);
 	free(b);
 }
@@ -129,24 +131,45 @@ tbl_hint_huge(void *p, size_t len)
 		(void)madvise((void *)a, z - a, MADV_HUGEPAGE);
 }
 
-/* Grow *P (of *CAP elements of SIZE bytes) to hold at least NEED. */
+/*
+ * Grow *P (of *CAP elements of SIZE bytes) to hold at least NEED. The
+ * arena and the address refs reach hundreds of MB, so these are fresh
+ * anonymous mappings asking for huge pages, the old content copied over,
+ * the old mapping dropped (tbl_unmap). A 4 KiB page fault costs
+ * ~14 us on the machines of docs/benchmarks.md (1e7 addresses: over a
+ * second of faults); realloc with the hint measured slower still (its
+ * mremap moves the mapping and the huge pages are split).
+ */
 static int
 tbl_grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
 		return 0;
-	size_t nc = *cap ? *cap : 1024;
+	size_t nc = *cap ? *cap : 65536;
 	while (nc < need) {
 		if (nc > SIZE_MAX / 2 / size)
 			return -ENOMEM;
 		nc *= 2;
 	}
-	void *q = realloc(*p, nc * size);
-	if (q == NULL)
+	void *q = mmap(NULL, nc * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q == MAP_FAILED)
 		return -ENOMEM;
+	tbl_hint_huge(q, nc * size);
+	if (*p != NULL) {
+		memcpy(q, *p, *cap * size);
+		munmap(*p, *cap * size);
+	}
 	*p = q;
 	*cap = nc;
 	return 0;
+}
+
+/* Free what tbl_grow allocated: CAP elements of SIZE bytes at P (NULL is fine). */
+static void
+tbl_unmap(void *p, size_t cap, size_t size)
+{
+	if (p != NULL)
+		munmap(p, cap * size);
 }
 
 /* Append K[0..LEN) (+ a tag byte when TAGGED) to the arena; ref in *REF. */
@@ -584,7 +607,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 				if (l == tbl_fmt_slot_len(e[n - 1].ref) &&
 				    memcmp(tbl_ref_key(b, tmp[i].ref), tbl_ref_key(b, e[n - 1].ref), l) == 0) {
 					if (tbl_grow((void **)&dup, &cap_dup, dups + 1, sizeof(*dup)) != 0) {
-						free(dup);
+						tbl_unmap(dup, cap_dup, sizeof(*dup));
 						free(start);
 						return -ENOMEM;
 					}
@@ -592,7 +615,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 					dup_bytes += l;
 					continue;
 				}
-				free(dup);
+				tbl_unmap(dup, cap_dup, sizeof(*dup));
 				free(start);
 				return 1;	/* two keys, one hash: another seed */
 			}
@@ -606,7 +629,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	cut = malloc((dups + 1) * sizeof(*cut));
 	if (n_slots >= TBL_SLOT_FREE || cut == NULL) {
 		free(cut);
-		free(dup);
+		tbl_unmap(dup, cap_dup, sizeof(*dup));
 		free(start);
 		return n_slots >= TBL_SLOT_FREE ? -E2BIG : -ENOMEM;
 	}
@@ -718,7 +741,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	rc = 0;
 out:
 	free(img);
-	free(dup);
+	tbl_unmap(dup, cap_dup, sizeof(*dup));
 	free(cut);
 	free(start);
 	free(order);
