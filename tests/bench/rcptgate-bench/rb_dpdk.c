@@ -29,8 +29,10 @@
  *	become a retransmission storm) fires; SYN and FIN likewise. Timers
  *	are a FIFO of (deadline, session): with one constant RTO deadlines
  *	come out in order and no wheel is needed; stale entries are
- *	skipped. A session still open after
- *	--timeout counts as an error.
+ *	skipped. A session still open after --timeout counts as an error.
+ *	Frames the TX ring refuses wait in a backlog, and no session opens
+ *	while one exists: the flow control that keeps 100,000 sessions from
+ *	overrunning the server's rings.
  *
  *	--hold-ms keeps each session idle that long after the banner before
  *	its EHLO (a FIFO of deadlines again), so that the number of sessions
