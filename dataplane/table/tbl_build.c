@@ -133,12 +133,11 @@ tbl_hint_huge(void *p, size_t len)
 
 /*
  * Grow *P (of *CAP elements of SIZE bytes) to hold at least NEED. The
- * arena and the address refs reach hundreds of MB, so these are fresh
- * anonymous mappings asking for huge pages, the old content copied over,
- * the old mapping dropped (tbl_unmap). A 4 KiB page fault costs
- * ~14 us on the machines of docs/benchmarks.md (1e7 addresses: over a
- * second of faults); realloc with the hint measured slower still (its
- * mremap moves the mapping and the huge pages are split).
+ * arena and the address refs reach hundreds of MB, so they are anonymous
+ * mappings of their own: all of each asks for huge pages (a 4 KiB page
+ * fault costs ~14 us on the machines of docs/benchmarks.md, over a second
+ * of faults at 1e7 addresses), and growing is an mremap (page tables
+ * move, nothing is copied or zeroed again). Free with tbl_unmap().
  */
 static int
 tbl_grow(void **p, size_t *cap, size_t need, size_t size)
@@ -151,14 +150,14 @@ tbl_grow(void **p, size_t *cap, size_t need, size_t size)
 			return -ENOMEM;
 		nc *= 2;
 	}
-	void *q = mmap(NULL, nc * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *q;
+	if (*p == NULL)
+		q = mmap(NULL, nc * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	else
+		q = mremap(*p, *cap * size, nc * size, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED)
 		return -ENOMEM;
 	tbl_hint_huge(q, nc * size);
-	if (*p != NULL) {
-		memcpy(q, *p, *cap * size);
-		munmap(*p, *cap * size);
-	}
 	*p = q;
 	*cap = nc;
 	return 0;

@@ -422,12 +422,12 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 	for (unsigned c = 0; c * 16 < n; c++) {
 		unsigned at_off = c * 16;
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + at_off));
-		__m128i up = rg_addr__in_range(x, 'A', 'Z');
+		/* x | 0x20 is in 'a'..'z' exactly for the ASCII letters of either case */
+		__m128i letter = rg_addr__in_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
 		__m128i m_at = _mm_cmpeq_epi8(x, _mm_set1_epi8('@'));
 		__m128i m_dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
 		__m128i m_plus = _mm_cmpeq_epi8(x, _mm_set1_epi8('+'));
-		__m128i ok = _mm_or_si128(up, rg_addr__in_range(x, 'a', 'z'));
-		ok = _mm_or_si128(ok, rg_addr__in_range(x, '0', '9'));
+		__m128i ok = _mm_or_si128(letter, rg_addr__in_range(x, '0', '9'));
 		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
 		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
 		ok = _mm_or_si128(ok, _mm_or_si128(_mm_or_si128(m_at, m_dot), m_plus));
@@ -436,7 +436,7 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 		dot |= (uint64_t)(unsigned)_mm_movemask_epi8(m_dot) << at_off;
 		plus |= (uint64_t)(unsigned)_mm_movemask_epi8(m_plus) << at_off;
 		_mm_storeu_si128((__m128i *)(void *)(out->buf + at_off),
-				 _mm_or_si128(x, _mm_and_si128(up, _mm_set1_epi8(0x20))));
+				 _mm_or_si128(x, _mm_and_si128(letter, _mm_set1_epi8(0x20))));
 	}
 	uint64_t valid = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
 	at &= valid;
