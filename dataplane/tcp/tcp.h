@@ -98,7 +98,8 @@ struct tcp_app {
 	size_t out_reserve;
 	/* new connection established: init SESS and write the greeting */
 	int (*open)(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out);
-	/* in-order bytes; *consumed may be < len (OUT full): the rest is not ACKed */
+	/* in-order bytes; *consumed may be < len (OUT full): the stack holds the
+	 * rest and calls again when OUT has room (its ACK path) */
 	int (*input)(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed,
 		     struct tcp_out *out);
 	/* idle timeout: write the goodbye; should return TCP_APP_CLOSE */
@@ -125,14 +126,20 @@ struct tcp_params {
 	uint32_t max_conns;		/* connections of this lcore, SYN-RECEIVED included */
 	uint32_t max_per_source;	/* connections per source address on this lcore */
 	uint32_t syn_backlog;		/* SYN-RECEIVED entries before SYN cookies */
-	uint32_t n_buffers;		/* send buffers of TCP_SNDBUF_SIZE bytes */
+	uint32_t n_buffers;		/* send and held-input buffers of TCP_SNDBUF_SIZE bytes */
 	uint32_t idle_timeout_ms;	/* no data from the client for this long */
 	uint32_t challenge_ack_limit;	/* RFC 5961 challenge ACKs per second */
 	uint64_t secret[2];		/* keys ISNs and SYN cookies; random per start */
 };
 
 #define TCP_SNDBUF_SIZE 4096		/* per-connection unacknowledged reply bytes */
-#define TCP_RCV_WND 65535		/* advertised window (no scaling): nothing is buffered, so it costs no memory */
+/*
+ * Input the application cannot take yet (its replies fill the send
+ * buffer) is held, up to this many bytes, in a buffer of the same pool,
+ * and read again when the client's ACK frees reply space. The window
+ * advertised is what is left of it (no scaling).
+ */
+#define TCP_RCVBUF_SIZE 4096
 #define TCP_DEFAULT_MSS 536		/* RFC 9293 when the peer sends no MSS option */
 #define TCP_OUR_MSS 1460		/* what we announce (Ethernet, IPv4, no options) */
 

@@ -48,6 +48,7 @@ enum tcp_state {
 #define TF_DELACK	0x10	/* an ACK is owed, delayed */
 #define TF_BANNER_ACKED	0x20	/* the client has acknowledged our greeting */
 #define TF_RTT		0x40	/* rtt_seq is being timed */
+#define TF_FIN_HELD	0x80	/* peer's FIN taken behind held input: owed to the app */
 
 /* Timer slots of a connection; the wheel holds the earliest. */
 enum { TT_REXMT, TT_DELACK, TT_MISC, TT_MAX };
@@ -75,15 +76,30 @@ struct tcp_conn {
 	uint32_t cwnd;
 	uint32_t rtt_seq, rtt_start;
 	int32_t srtt, rttvar;		/* ms << 3, ms << 2 (RFC 6298 in fixed point) */
-	uint32_t rto;			/* ms */
-	uint32_t banner_end;		/* seq just past the greeting */
 	uint32_t sbuf;			/* send buffer index or TCP_NIL */
-	uint32_t sb_len;		/* bytes in it, starting at snd_una */
+	uint16_t sb_len;		/* bytes in it, starting at snd_una (<= TCP_SNDBUF_SIZE) */
+	uint16_t rto;			/* ms, <= TCP_RTO_MAX_MS */
+	uint16_t banner_len;		/* the greeting: iss + 1 .. iss + 1 + banner_len */
 	/* receive side */
+	uint16_t rb_len;		/* in-order bytes taken (ACKed) but not yet read by the app */
 	uint32_t irs, rcv_nxt;
+	uint32_t rbuf;			/* held-input buffer index or TCP_NIL */
 };
 
 _Static_assert(sizeof(struct tcp_conn) <= 128, "tcp_conn must stay within two cache lines");
+_Static_assert(TCP_SNDBUF_SIZE <= UINT16_MAX && TCP_RCVBUF_SIZE <= TCP_SNDBUF_SIZE,
+	       "sb_len and rb_len are 16 bits; held input uses a send-buffer-sized pool buffer");
+
+/*
+ * The receive window: what the connection will take now, i.e. the room
+ * left in its held-input buffer (RFC 9293 3.8.6: advertised truthfully,
+ * never shrunk: bytes move from the window into rb_len one for one).
+ */
+static inline uint32_t
+tcp_rcv_wnd(const struct tcp_conn *c)
+{
+	return TCP_RCVBUF_SIZE - c->rb_len;
+}
 
 /* Hierarchical wheel: 256 one-ms slots, 256 slots of 256 ms. */
 #define TCP_WHEEL_BITS 8
@@ -144,12 +160,20 @@ tcp_conn_sbuf(struct tcp_stack *ts, const struct tcp_conn *c)
 	return ts->bufs + (size_t)c->sbuf * TCP_SNDBUF_SIZE;
 }
 
+static inline uint8_t *
+tcp_conn_rbuf(struct tcp_stack *ts, const struct tcp_conn *c)
+{
+	return ts->bufs + (size_t)c->rbuf * TCP_SNDBUF_SIZE;
+}
+
 /* tcp_table.c: connections, sources, buffers */
 struct tcp_conn *tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg);
 int tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn **out);
 void tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c);
 int tcp_sbuf_get(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_sbuf_put(struct tcp_stack *ts, struct tcp_conn *c);
+int tcp_rbuf_get(struct tcp_stack *ts, struct tcp_conn *c);
+void tcp_rbuf_put(struct tcp_stack *ts, struct tcp_conn *c);
 int tcp_table_init(struct tcp_stack *ts);
 void tcp_table_fini(struct tcp_stack *ts);
 

@@ -48,6 +48,8 @@
 #define TCP_MAX_ACK_BEHIND 65535	/* RFC 5961 5.2: largest window we ever grant */
 #define TCP_CWND_MAX 65535
 
+_Static_assert(TCP_RTO_MAX_MS <= UINT16_MAX, "rto is 16 bits");
+
 static uint16_t
 tcp_clamp_mss(uint16_t mss)
 {
@@ -120,7 +122,7 @@ static void
 tcp_out_end(struct tcp_conn *c, const struct tcp_out *out)
 {
 	/* the application may not write past cap; never trust more */
-	c->sb_len = (uint32_t)(out->len <= TCP_SNDBUF_SIZE ? out->len : TCP_SNDBUF_SIZE);
+	c->sb_len = (uint16_t)(out->len <= TCP_SNDBUF_SIZE ? out->len : TCP_SNDBUF_SIZE);
 }
 
 /* The handshake is complete: the application greets. -1: conn gone. */
@@ -138,7 +140,7 @@ tcp_open_app(struct tcp_stack *ts, struct tcp_conn *c)
 	int v = ts->app.open(ts->app.arg, tcp_conn_session(ts, c), c->raddr, &out);
 	c->flags |= TF_APP_OPEN;
 	tcp_out_end(c, &out);
-	c->banner_end = c->snd_una + c->sb_len;
+	c->banner_len = c->sb_len;
 	if (c->sb_len == 0)
 		c->flags |= TF_BANNER_ACKED;
 	tcp_timer_set(ts, c, TT_MISC, ts->p.idle_timeout_ms);
@@ -170,7 +172,8 @@ tcp_rto_from_rtt(struct tcp_conn *c)
 		return;
 	}
 	uint32_t rto = (uint32_t)((c->srtt >> 3) + (c->rttvar > 4 ? c->rttvar : 4));
-	c->rto = rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto;
+	c->rto = (uint16_t)(rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS :
+			    rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto);
 }
 
 static void
@@ -196,7 +199,7 @@ tcp_rtt_sample(struct tcp_conn *c, uint32_t now)
 static void
 tcp_backoff(struct tcp_conn *c)
 {
-	c->rto = c->rto >= TCP_RTO_MAX_MS / 2 ? TCP_RTO_MAX_MS : c->rto * 2;
+	c->rto = (uint16_t)(c->rto >= TCP_RTO_MAX_MS / 2 ? TCP_RTO_MAX_MS : c->rto * 2);
 }
 
 /* A SYN, or an ACK that may carry a cookie, for no known connection. */
@@ -276,8 +279,11 @@ tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg)
 static bool
 tcp_seq_acceptable(const struct tcp_conn *c, uint32_t seq, uint32_t seglen)
 {
-	uint32_t wend = c->rcv_nxt + TCP_RCV_WND;
+	uint32_t wnd = tcp_rcv_wnd(c);
+	uint32_t wend = c->rcv_nxt + wnd;
 
+	if (wnd == 0)	/* RFC 9293 3.10.7.4: only an empty segment at rcv_nxt */
+		return seglen == 0 && seq == c->rcv_nxt;
 	if (seglen == 0)
 		return tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, wend);
 	return (tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, wend)) ||
@@ -332,11 +338,15 @@ tcp_synrcvd_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg
 	return tcp_est_input(ts, c, seg);
 }
 
+static int
+tcp_hold_drain(struct tcp_stack *ts, struct tcp_conn *c);
+
 /* Process the ACK field. Return -1 if the connection is gone. */
 static int
 tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack;
+	bool drain = false;
 
 	if (tcp_seq_gt(ack, c->snd_max)) {
 		tcp_send_ctl(ts, c, c->snd_nxt, TCP_ACK);
@@ -363,7 +373,7 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 		c->snd_una = ack;
 		if (tcp_seq_lt(c->snd_nxt, ack))
 			c->snd_nxt = ack;	/* a window probe byte was taken */
-		if (!(c->flags & TF_BANNER_ACKED) && tcp_seq_ge(ack, c->banner_end))
+		if (!(c->flags & TF_BANNER_ACKED) && tcp_seq_ge(ack, c->iss + 1 + c->banner_len))
 			c->flags |= TF_BANNER_ACKED;
 		c->nrexmt = 0;
 		if (c->cwnd < TCP_CWND_MAX)
@@ -381,6 +391,7 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 			if (c->state == TCPS_FIN_WAIT_1)
 				c->state = TCPS_FIN_WAIT_2;
 		}
+		drain = c->rb_len > 0;
 	} else if (c->snd_wnd == 0 && seg->wnd == 0) {
 		c->nrexmt = 0;		/* a window probe was answered */
 	}
@@ -396,8 +407,15 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = ack;
 	}
+	/* reply space freed: the held input goes on now, not at the
+	 * client's retransmission timeout */
+	if (drain && tcp_hold_drain(ts, c) < 0)
+		return -1;
 	return 0;
 }
+
+static int
+tcp_fin_input(struct tcp_stack *ts, struct tcp_conn *c);
 
 /* Hand LEN in-order bytes to the application; return how many it took, -1 if conn gone. */
 static long
@@ -430,6 +448,69 @@ tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c, const uint8_t *data, uint3
 	}
 	tcp_sbuf_trim(ts, c);
 	return total;
+}
+
+/*
+ * Keep up to the receive window of in-order bytes the application did
+ * not take (its replies fill the send buffer) in the held-input buffer.
+ * They are acknowledged: the window advertised shrinks by as much.
+ * Return the bytes kept (0 when no buffer is free: counted).
+ */
+static uint32_t
+tcp_hold_add(struct tcp_stack *ts, struct tcp_conn *c, const uint8_t *data, uint32_t len)
+{
+	uint32_t room = tcp_rcv_wnd(c);
+
+	if (len == 0 || room == 0 || tcp_rbuf_get(ts, c) != 0)
+		return 0;
+	if (len > room)
+		len = room;
+	memcpy(tcp_conn_rbuf(ts, c) + c->rb_len, data, len);
+	c->rb_len = (uint16_t)(c->rb_len + len);
+	ts->ctr[RG_C_TCP_INPUT_HELD]++;
+	return len;
+}
+
+/*
+ * Feed held input to the application again (the client's ACK or a
+ * relay reply made room for replies), then the FIN that came behind
+ * it. A window that opens from below min(buffer/2, MSS) is announced
+ * at once (RFC 9293 3.8.6.2.2), which also ends the client's
+ * zero-window probing. Return -1 if the connection is gone.
+ */
+static int
+tcp_hold_drain(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t before = tcp_rcv_wnd(c);
+	uint32_t thresh = c->mss < TCP_RCVBUF_SIZE / 2 ? c->mss : TCP_RCVBUF_SIZE / 2;
+	long took = c->rb_len;
+
+	if (c->rb_len > 0 && !(c->flags & TF_APP_DONE)) {
+		took = tcp_deliver(ts, c, tcp_conn_rbuf(ts, c), c->rb_len);
+		if (took < 0)
+			return -1;
+	}
+	if (took > 0) {
+		uint8_t *b = tcp_conn_rbuf(ts, c);
+		memmove(b, b + took, c->rb_len - (uint32_t)took);
+		c->rb_len = (uint16_t)(c->rb_len - took);
+	}
+	if (c->rb_len == 0)
+		tcp_rbuf_put(ts, c);
+	if (before < thresh && tcp_rcv_wnd(c) >= thresh)
+		c->flags |= TF_ACK_NOW;
+	if (c->rb_len > 0) {
+		/* nothing in flight whose ACK would call us again (no send
+		 * buffer free, or a relay reply awaited): try on a timer */
+		if (c->snd_una == c->snd_max && c->tdeadline[TT_REXMT] == 0)
+			tcp_timer_set(ts, c, TT_REXMT, c->rto);
+		return 0;
+	}
+	if (c->flags & TF_FIN_HELD) {
+		c->flags &= (uint8_t)~TF_FIN_HELD;
+		return tcp_fin_input(ts, c);
+	}
+	return 0;
 }
 
 static void
@@ -469,8 +550,8 @@ tcp_data_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *s
 		*fin = false;
 		return 1;
 	}
-	if (len > TCP_RCV_WND) {
-		len = TCP_RCV_WND;
+	if (len > tcp_rcv_wnd(c)) {
+		len = tcp_rcv_wnd(c);	/* beyond the window: trimmed (RFC 9293 3.10.7.4) */
 		*fin = false;
 	}
 	if (!(c->flags & TF_BANNER_ACKED)) {
@@ -481,16 +562,25 @@ tcp_data_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *s
 	uint32_t took = len;
 	if (c->flags & TF_APP_DONE) {
 		ts->ctr[RG_C_TCP_DATA_AFTER_CLOSE]++;
+	} else if (c->rb_len > 0) {
+		/* behind held input: in order, after it */
+		took = tcp_hold_add(ts, c, data, len);
+		c->rcv_nxt += took;
+		if (tcp_hold_drain(ts, c) < 0)
+			return -1;
+		took = 0;
 	} else {
 		long r = tcp_deliver(ts, c, data, len);
 		if (r < 0)
 			return -1;
 		took = (uint32_t)r;
-		if (!(c->flags & TF_APP_DONE))
-			tcp_timer_set(ts, c, TT_MISC, ts->p.idle_timeout_ms);
+		if (took < len && !(c->flags & TF_APP_DONE))
+			took += tcp_hold_add(ts, c, data + took, len - took);
 	}
+	if (!(c->flags & TF_APP_DONE))
+		tcp_timer_set(ts, c, TT_MISC, ts->p.idle_timeout_ms);
 	c->rcv_nxt += took;
-	if (took < len) {
+	if (c->rcv_nxt != seq + len) {
 		ts->ctr[RG_C_TCP_BACKPRESSURE]++;
 		*fin = false;
 		c->flags |= TF_ACK_NOW;
@@ -545,7 +635,14 @@ tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 			return 0;
 		}
 		ts->ctr[RG_C_TCP_OUT_OF_WINDOW]++;
-		tcp_send_ctl(ts, c, c->snd_nxt, TCP_ACK);
+		if ((f & TCP_ACK) && tcp_rcv_wnd(c) == 0) {
+			/* a zero-window probe: its ACK field still counts
+			 * (RFC 9293 3.10.7.4) and may open our window */
+			if (tcp_ack_input(ts, c, seg) < 0)
+				return 0;
+		}
+		c->flags |= TF_ACK_NOW;
+		tcp_output(ts, c);
 		return 0;
 	}
 	if (f & TCP_RST) {
@@ -569,8 +666,12 @@ tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 		if (r < 0)
 			return 0;
 	}
-	if (fin && seg->seq + seg->len == c->rcv_nxt && tcp_fin_input(ts, c) < 0)
-		return 0;
+	if (fin && seg->seq + seg->len == c->rcv_nxt) {
+		if (c->rb_len > 0)
+			c->flags |= TF_FIN_HELD;	/* taken once the held input is read */
+		else if (tcp_fin_input(ts, c) < 0)
+			return 0;
+	}
 	tcp_output(ts, c);
 	return 0;
 }
@@ -621,6 +722,15 @@ tcp_rexmt_timeout(struct tcp_stack *ts, struct tcp_conn *c)
 	bool syn = c->state == TCPS_SYN_RCVD;
 	bool persist = !syn && c->snd_max == c->snd_una;
 
+	if (persist && c->rb_len > 0) {
+		/* held input that no ACK will restart: try again */
+		if (tcp_hold_drain(ts, c) < 0)
+			return;
+		if (c->snd_wnd != 0 || c->sb_len == 0) {
+			tcp_output(ts, c);
+			return;
+		}
+	}
 	if (persist && (c->snd_wnd != 0 || c->sb_len == 0))
 		return;		/* nothing outstanding, nothing to probe */
 	if (!persist && c->nrexmt >= (syn ? TCP_SYNACK_RETRIES : TCP_MAX_REXMT)) {
@@ -752,6 +862,8 @@ tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
 	tcp_out_end(c, &out);
 	if (tcp_app_call(ts, c, v) < 0)
 		return 0;
+	if (c->rb_len > 0 && tcp_hold_drain(ts, c) < 0)
+		return 0;	/* input held while the reply was awaited */
 	tcp_sbuf_trim(ts, c);
 	tcp_output(ts, c);
 	return 0;

@@ -10,7 +10,8 @@
  *	the send buffer until acknowledged and are sent again with their
  *	original sequence numbers after a timeout (snd_nxt goes back to
  *	snd_una). When the peer's window is zero and nothing is in flight,
- *	the retransmission timer becomes the persist timer.
+ *	the retransmission timer becomes the persist timer. Every segment
+ *	advertises the receive window that is really left (tcp_rcv_wnd()).
  *
  *	The other functions build control segments: SYN-ACK, bare ACK,
  *	RFC 5961 challenge ACK (rate-limited per lcore), RST in reply to a
@@ -44,7 +45,7 @@ tcp_seg_from_conn(const struct tcp_conn *c, struct tcp_seg *s, uint32_t seq, uin
 	s->seq = seq;
 	s->ack = (flags & TCP_ACK) ? c->rcv_nxt : 0;
 	s->flags = flags;
-	s->wnd = TCP_RCV_WND;
+	s->wnd = (uint16_t)tcp_rcv_wnd(c);
 	memcpy(s->link, c->link, sizeof(s->link));
 }
 
@@ -91,7 +92,7 @@ tcp_send_reply(struct tcp_stack *ts, const struct tcp_seg *in, uint32_t seq, uin
 	s.seq = seq;
 	s.ack = ack;
 	s.flags = flags;
-	s.wnd = (flags & TCP_RST) ? 0 : TCP_RCV_WND;
+	s.wnd = (flags & TCP_RST) ? 0 : TCP_RCVBUF_SIZE;	/* SYN cookie: nothing held yet */
 	s.mss = mss;
 	memcpy(s.link, in->link, sizeof(s.link));
 	tcp_xmit(ts, &s);

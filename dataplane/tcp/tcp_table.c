@@ -11,8 +11,10 @@
  *	and one bucket read per lookup.
  *
  *	Per-source counts are a second chained table, one entry per
- *	distinct source with at least one connection. Send buffers are a
- *	stack of free fixed-size buffers. Everything is allocated by
+ *	distinct source with at least one connection. Send buffers and
+ *	held-input buffers come from one stack of free fixed-size buffers
+ *	(a connection holds input only while its replies fill its send
+ *	buffer, so most connections hold one buffer or none). Everything is allocated by
  *	tcp_table_init() and never again.
  * DIAGNOSTICS
  *	Caps: RG_C_TCP_CAP_CONNS, RG_C_TCP_CAP_PER_SOURCE,
@@ -123,7 +125,7 @@ tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn 
 	c->rport = seg->sport;
 	c->lport = seg->dport;
 	memcpy(c->link, seg->link, sizeof(c->link));
-	c->sbuf = TCP_NIL;
+	c->sbuf = c->rbuf = TCP_NIL;
 	c->tnext = c->tprev = TCP_NIL;
 	c->tslot = TCP_NO_SLOT;
 	uint32_t *b = &ts->bucket[tcp_hash(ts, c->raddr, c->rport, c->lport) & ts->hmask];
@@ -156,6 +158,7 @@ tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
 
 	tcp_timer_unlink(ts, c);
 	tcp_sbuf_put(ts, c);
+	tcp_rbuf_put(ts, c);
 	if (c->state == TCPS_SYN_RCVD) {
 		ts->n_synrcvd--;
 		ts->ctr[RG_C_TCP_SYN_RCVD]--;
@@ -167,18 +170,37 @@ tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
 	ts->ctr[RG_C_TCP_CONNS]--;
 }
 
-int
-tcp_sbuf_get(struct tcp_stack *ts, struct tcp_conn *c)
+/* Take a buffer from the pool into *IDX (TCP_NIL: none yet). */
+static int
+tcp_buf_take(struct tcp_stack *ts, uint32_t *idx)
 {
-	if (c->sbuf != TCP_NIL)
+	if (*idx != TCP_NIL)
 		return 0;
 	if (ts->n_buf_free == 0) {
 		ts->ctr[RG_C_TCP_CAP_BUFFERS]++;
 		return -ENOBUFS;
 	}
-	c->sbuf = ts->buf_free[--ts->n_buf_free];
-	c->sb_len = 0;
+	*idx = ts->buf_free[--ts->n_buf_free];
 	ts->ctr[RG_C_TCP_BUFFERS_USED]++;
+	return 0;
+}
+
+static void
+tcp_buf_give(struct tcp_stack *ts, uint32_t *idx)
+{
+	ts->buf_free[ts->n_buf_free++] = *idx;
+	*idx = TCP_NIL;
+	ts->ctr[RG_C_TCP_BUFFERS_USED]--;
+}
+
+int
+tcp_sbuf_get(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->sbuf != TCP_NIL)
+		return 0;
+	if (tcp_buf_take(ts, &c->sbuf) != 0)
+		return -ENOBUFS;
+	c->sb_len = 0;
 	return 0;
 }
 
@@ -187,10 +209,28 @@ tcp_sbuf_put(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	if (c->sbuf == TCP_NIL)
 		return;
-	ts->buf_free[ts->n_buf_free++] = c->sbuf;
-	c->sbuf = TCP_NIL;
+	tcp_buf_give(ts, &c->sbuf);
 	c->sb_len = 0;
-	ts->ctr[RG_C_TCP_BUFFERS_USED]--;
+}
+
+int
+tcp_rbuf_get(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->rbuf != TCP_NIL)
+		return 0;
+	if (tcp_buf_take(ts, &c->rbuf) != 0)
+		return -ENOBUFS;
+	c->rb_len = 0;
+	return 0;
+}
+
+void
+tcp_rbuf_put(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->rbuf == TCP_NIL)
+		return;
+	tcp_buf_give(ts, &c->rbuf);
+	c->rb_len = 0;
 }
 
 int

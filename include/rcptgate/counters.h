@@ -99,7 +99,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(TCP_OUT_OF_ORDER, "tcp_out_of_order", RG_CK_COUNTER, "TCP segments ahead of the expected sequence number (dropped, duplicate ACK)") \
 	X(TCP_DATA_AFTER_FIN, "tcp_data_after_fin", RG_CK_COUNTER, "TCP segments with data after the client's FIN (ignored)") \
 	X(TCP_DATA_AFTER_CLOSE, "tcp_data_after_close", RG_CK_COUNTER, "TCP segments with data after the session ended (read and dropped)") \
-	X(TCP_BACKPRESSURE, "tcp_backpressure", RG_CK_COUNTER, "TCP segments only partly taken: send buffer full (rest not acknowledged)") \
+	X(TCP_BACKPRESSURE, "tcp_backpressure", RG_CK_COUNTER, "TCP segments only partly taken: replies and held input full, or no buffer (rest not acknowledged)") \
+	X(TCP_INPUT_HELD, "tcp_input_held", RG_CK_COUNTER, "TCP segments held in part or whole until the client's ACK freed reply space") \
 	X(TCP_DELAYED_ACKS, "tcp_delayed_acks", RG_CK_COUNTER, "ACKs sent by the delayed-ACK timer") \
 	X(TCP_REXMT, "tcp_retransmits", RG_CK_COUNTER, "Retransmission timeouts (data or FIN sent again)") \
 	X(TCP_REXMT_ABORTS, "tcp_retransmit_aborts", RG_CK_COUNTER, "Connections reset: retransmission limit reached") \

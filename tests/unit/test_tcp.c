@@ -4,8 +4,9 @@
  *	test_tcp - unit tests of the TCP state machine with crafted segments
  * DESCRIPTION
  *	A small line application sits on the stack: it greets with
- *	"220 hi", answers "250 ok" per line and "221 bye" (then close) to
- *	QUIT. Segments the stack sends are captured; the tests play the
+ *	"220 hi", answers "250 ok" per line, a numbered reply as long as a
+ *	real 550 5.1.1 to lines that start with RCPT, and "221 bye" (then
+ *	close) to QUIT. Segments the stack sends are captured; the tests play the
  *	client, including sequence numbers that wrap around 2^32.
  */
 #include <errno.h>
@@ -40,7 +41,18 @@ struct app_sess {
 	int open;
 	unsigned lines;
 	unsigned bytes;
+	unsigned col;		/* bytes of the current line seen */
+	unsigned rcpts;
+	char head[4];		/* its first bytes */
 };
+
+/* The reply to the Nth RCPT line: 76 bytes, numbered so order shows. */
+static size_t
+rcpt_reply(char *buf, unsigned n)
+{
+	return (size_t)sprintf(buf, "550 5.1.1 <u%03u@example.org>: Recipient address rejected: "
+			       "User unknown\r\n", n % 1000);
+}
 
 static int
 app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
@@ -65,8 +77,13 @@ app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consum
 
 	for (i = 0; i < len; i++) {
 		s->bytes++;
+		if (s->col < sizeof(s->head))
+			s->head[s->col] = (char)data[i];
+		s->col++;
 		if (data[i] != '\n')
 			continue;
+		bool rcpt = s->col > 4 && memcmp(s->head, "RCPT", 4) == 0;
+		s->col = 0;
 		s->lines++;
 		if (i >= 5 && memcmp(data + i - 5, "QUIT\r", 5) == 0) {
 			memcpy(out->buf + out->len, "221 bye\r\n", 9);
@@ -79,6 +96,8 @@ app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consum
 			memset(out->buf + out->len, 'x', 298);
 			memcpy(out->buf + out->len + 298, "\r\n", 2);
 			out->len += 300;
+		} else if (rcpt) {
+			out->len += rcpt_reply(out->buf + out->len, s->rcpts++);
 		} else {
 			memcpy(out->buf + out->len, "250 ok\r\n", 8);
 			out->len += 8;
@@ -178,8 +197,8 @@ struct cli {
 };
 
 static int
-send_seg(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flags, const char *data,
-	 uint16_t mss)
+send_seg_n(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flags,
+	   const char *data, size_t len, uint16_t mss)
 {
 	struct tcp_seg s;
 
@@ -194,8 +213,15 @@ send_seg(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flags,
 	s.wnd = c->wnd;
 	s.mss = mss;
 	s.data = (const uint8_t *)data;
-	s.len = data ? (uint32_t)strlen(data) : 0;
+	s.len = (uint32_t)len;
 	return tcp_input(ts, &s, now);
+}
+
+static int
+send_seg(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flags, const char *data,
+	 uint16_t mss)
+{
+	return send_seg_n(ts, c, seq, flags, data, data ? strlen(data) : 0, mss);
 }
 
 /* Send data (with ACK) and advance the client's seq. */
@@ -204,6 +230,14 @@ cli_send(struct tcp_stack *ts, struct cli *c, const char *data)
 {
 	assert_int_equal(send_seg(ts, c, c->snd, TCP_ACK | TCP_PSH, data, 0), 0);
 	c->snd += (uint32_t)strlen(data);
+}
+
+/* Send the first LEN bytes of DATA in one segment. */
+static void
+cli_send_n(struct tcp_stack *ts, struct cli *c, const char *data, size_t len)
+{
+	assert_int_equal(send_seg_n(ts, c, c->snd, TCP_ACK | TCP_PSH, data, len, 0), 0);
+	c->snd += (uint32_t)len;
 }
 
 static void
@@ -894,6 +928,132 @@ test_session_resume(void **state)
 	tcp_stack_destroy(ts);
 }
 
+/*
+ * Play a client that acknowledges everything the server sends, 1 ms
+ * later (far below any RTO), until the server has nothing more to say.
+ * Every server segment must come in order, for the first time, and
+ * acknowledge all the client sent. Appends the bytes to GOT.
+ */
+static void
+ack_replies(struct tcp_stack *ts, struct cli *c, char *got, size_t *ng, size_t cap)
+{
+	for (int round = 0; ncap > 0; round++) {
+		assert_true(round < 50);
+		for (unsigned k = 0; k < ncap; k++) {
+			const struct tcp_seg *g = &caps[k].seg;
+			assert_int_equal(g->ack, c->snd);
+			assert_int_equal(g->seq, c->rcv);
+			assert_true(*ng + g->len <= cap);
+			memcpy(got + *ng, caps[k].data, g->len);
+			*ng += g->len;
+			c->rcv += g->len;
+		}
+		ncap = 0;
+		advance(ts, 1);
+		assert_int_equal(send_seg(ts, c, c->snd, TCP_ACK, NULL, 0), 0);
+	}
+}
+
+static size_t
+rcpt_lines(char *buf, unsigned from, unsigned n)
+{
+	size_t len = 0;
+
+	for (unsigned i = from; i < from + n; i++)
+		len += (size_t)sprintf(buf + len, "RCPT TO:<u%03u@example.org>\r\n", i);
+	return len;
+}
+
+static void
+test_pipelined_input_held(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	static char in[TCP_RCVBUF_SIZE + 1], want[16384], got[16384];
+	size_t n, nw = 0, ng = 0;
+	(void)state;
+
+	connect_cli(ts, &c, 40020, 0xfffff000u, true);
+	n = (size_t)sprintf(in, "EHLO client.example\r\nMAIL FROM:<a@b.example>\r\n");
+	n += rcpt_lines(in + n, 0, 100);
+	assert_true(n <= TCP_RCVBUF_SIZE);	/* fits the window we advertise */
+	nw = (size_t)sprintf(want, "250 ok\r\n250 ok\r\n");
+	for (unsigned i = 0; i < 100; i++)
+		nw += rcpt_reply(want + nw, i);
+	assert_true(nw > TCP_SNDBUF_SIZE);	/* the replies do not fit the send buffer */
+
+	cli_send(ts, &c, in);		/* one segment: EHLO + MAIL + 100 RCPT */
+	ack_replies(ts, &c, got, &ng, sizeof(got));
+	assert_int_equal(ng, nw);
+	assert_memory_equal(got, want, nw);
+	assert_true(ctr[RG_C_TCP_INPUT_HELD] >= 1);
+	assert_int_equal(ctr[RG_C_TCP_BACKPRESSURE], 0);
+	assert_int_equal(ctr[RG_C_TCP_REXMT], 0);
+	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0);	/* held input released */
+	cli_send(ts, &c, "QUIT\r\n");
+	assert_payload(last(), "221 bye\r\n");
+	assert_int_equal(last()->seg.wnd, TCP_RCVBUF_SIZE);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_receive_window_zero(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	static char in[3 * TCP_RCVBUF_SIZE], want[32768], got[32768];
+	size_t n, off = 0, ng = 0, nw = 0;
+	(void)state;
+
+	connect_cli(ts, &c, 40021, 77, true);
+	n = rcpt_lines(in, 0, 300);
+	c.wnd = 0;		/* the client reads nothing: replies pile up */
+	cli_send_n(ts, &c, in, 2800);	/* 100 lines: about half are answered */
+	off = 2800;
+	advance(ts, 40);	/* delayed ACK */
+	const struct cap *k = last();
+	assert_int_equal(k->seg.ack, c.snd);
+	uint16_t w = k->seg.wnd;
+	assert_true(w > 0 && w < TCP_RCVBUF_SIZE);	/* less what is held */
+	/* the client fills the window exactly */
+	cli_send_n(ts, &c, in + off, w);
+	off += w;
+	advance(ts, 40);
+	k = last();
+	assert_int_equal(k->seg.ack, c.snd);
+	assert_int_equal(k->seg.wnd, 0);
+	/* a zero-window probe of one byte is answered, the byte not taken */
+	ncap = 0;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, "R", 0), 0);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.ack, c.snd);
+	assert_int_equal(last()->seg.wnd, 0);
+	assert_int_equal(last()->seg.len, 0);
+	/* the client opens its window: replies flow, each ACK reads held
+	 * input, and the server's segments announce the window again */
+	c.wnd = 65535;
+	ncap = 0;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	ack_replies(ts, &c, got, &ng, sizeof(got));
+	for (unsigned i = 0; i < off / 28; i++)
+		nw += rcpt_reply(want + nw, i);
+	assert_int_equal(ng, nw);
+	assert_memory_equal(got, want, nw);
+	/* everything read: the next line is answered at once and the
+	 * whole window is offered again */
+	size_t r = 28 - off % 28;
+	assert_true(off + r <= n);
+	cli_send_n(ts, &c, in + off, r);
+	nw = rcpt_reply(want, (unsigned)(off / 28));
+	assert_payload(last(), want);
+	assert_int_equal(last()->seg.wnd, TCP_RCVBUF_SIZE);
+	assert_int_equal(ctr[RG_C_TCP_REXMT], 0);
+	assert_int_equal(ctr[RG_C_TCP_BACKPRESSURE], 0);
+	tcp_stack_destroy(ts);
+}
+
 int
 main(void)
 {
@@ -921,6 +1081,8 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_buffer_cap),
 		cmocka_unit_test(test_session_resume),
+		cmocka_unit_test(test_pipelined_input_held),
+		cmocka_unit_test(test_receive_window_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
