@@ -56,4 +56,13 @@ struct dp_daemon {
  */
 void dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX]);
 
+/*
+ * dp_telemetry_unregister - make the /rcptgate/... telemetry commands
+ * answer -ENODEV from now on, after waiting for one that is running.
+ * The first step of the shutdown: DPDK 22.11 cannot unregister them or
+ * stop its telemetry threads, and the daemon they read is torn down
+ * next (telemetry.c). Safe to call when nothing was registered.
+ */
+void dp_telemetry_unregister(void);
+
 #endif /* RG_DAEMON_H */

@@ -9,9 +9,33 @@
  *	configuration names, loads the recipient table (a missing or bad
  *	one is logged and the daemon serves without: 451 4.3.0), starts one
  *	worker lcore per queue, and serves the control socket from the main
- *	lcore (dataplane/ctl) until SIGINT or SIGTERM; then removes the
- *	socket, stops the workers, stops and closes the port (which detaches
- *	an AF_XDP program) and prints the final counters.
+ *	lcore (dataplane/ctl) until SIGINT or SIGTERM.
+ *
+ *	Signals: the SIGINT/SIGTERM handler (it only sets a flag) is
+ *	installed first, with both signals blocked; every thread EAL and
+ *	the relay start inherits that mask, so the signals reach the main
+ *	thread alone, which unblocks them when it starts serving. A signal
+ *	that came during start-up is then taken at once: the daemon stops
+ *	in the same orderly way and exits 0.
+ *
+ *	Shutdown, in this order (each step only frees what no thread still
+ *	running can reach):
+ *	1. telemetry commands answer -ENODEV (dp_telemetry_unregister):
+ *	   DPDK's telemetry threads keep running until exit and would read
+ *	   the relay and DPDK memory freed below;
+ *	2. the control socket is closed and removed (this thread served it);
+ *	3. the workers leave their loop and end their sessions
+ *	   (tcp_dp_fini: a relayed session hands its close to the relay
+ *	   ring), the main lcore waits for all of them; RCU readers are gone;
+ *	4. the recipient table is unmapped;
+ *	5. the port is stopped and closed (an AF_XDP program is detached);
+ *	6. the final counters are printed (the relay's still included);
+ *	7. the relay thread is stopped and joined, then its rings and pools
+ *	   are freed (relay_dp_stop);
+ *	8. our XDP program and the blocklist are released;
+ *	9. rte_eal_cleanup(): DPDK memory is unmapped; from here no thread
+ *	   of ours runs and DPDK's own threads touch nothing of ours, so
+ *	   the daemon's own state is freed last.
  * DIAGNOSTICS
  *	Configuration errors: "FILE:LINE: message" and exit status 1.
  *	Start-up failures (EAL, port, memory): a fatal message and exit
@@ -19,6 +43,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +72,46 @@ static void
 dp_on_signal(int sig)
 {
 	dp_signalled = sig;
+}
+
+/* The signals that stop the daemon. */
+static void
+dp_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+}
+
+/*
+ * Catch SIGINT and SIGTERM (the handler only sets dp_signalled) and
+ * block them, so that the threads EAL and the relay create inherit the
+ * blocked mask and the signals go to the main thread alone; ignore
+ * SIGPIPE (control clients that go away).
+ */
+static void
+dp_signals_catch(void)
+{
+	struct sigaction sa = { .sa_handler = dp_on_signal };
+	sigset_t set;
+
+	sigemptyset(&sa.sa_mask);
+	dp_stop_signals(&set);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
+	    sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		msg_fatal("cannot catch SIGINT and SIGTERM");
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Let the main thread take SIGINT and SIGTERM (one pending is taken now). */
+static void
+dp_signals_unblock(void)
+{
+	sigset_t set;
+
+	dp_stop_signals(&set);
+	if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
+		msg_fatal("cannot unblock SIGINT and SIGTERM");
 }
 
 static void
@@ -147,6 +212,7 @@ main(int argc, char **argv)
 
 	if (d == NULL)
 		msg_fatal("out of memory");
+	dp_signals_catch();
 	while ((opt = getopt(argc, argv, "f:tqhV")) != -1) {
 		switch (opt) {
 		case 'f':
@@ -197,10 +263,6 @@ main(int argc, char **argv)
 	if (rte_eal_init(eal_argc, eal_argv) < 0)
 		msg_fatal("EAL initialisation failed: %s", rte_strerror(rte_errno));
 
-	signal(SIGINT, dp_on_signal);
-	signal(SIGTERM, dp_on_signal);
-	signal(SIGPIPE, SIG_IGN);
-
 	if (dp_port_init(&d->cfg, &d->port, err, sizeof(err)) != 0)
 		msg_fatal("%s", err);
 	if (own_xdp && xdp_setup(&d->cfg, &d->xdp, 0) < 0) {
@@ -246,7 +308,8 @@ main(int argc, char **argv)
 			msg_fatal("cannot launch worker %u", w);
 
 	/* The main lcore is the control thread; it sleeps in poll: only
-	 * workers may spin (DESIGN.md). */
+	 * workers may spin (DESIGN.md). It alone takes SIGINT/SIGTERM. */
+	dp_signals_unblock();
 	while (!dp_signalled) {
 		int prc = ctl_server_poll(ctl, 200);
 		if (prc < 0) {	/* not expected; keep serving the fast path */
@@ -254,8 +317,9 @@ main(int argc, char **argv)
 			sleep(1);
 		}
 	}
-	ctl_server_close(ctl);
 	msg_info("signal %d: shutting down", (int)dp_signalled);
+	dp_telemetry_unregister();
+	ctl_server_close(ctl);
 	d->stop = true;
 	rte_eal_mp_wait_lcore();
 	ctl_table_fini(d);
@@ -267,5 +331,6 @@ main(int argc, char **argv)
 		xdp_shutdown(&d->xdp);
 	rte_lpm_free(d->block4);
 	rte_eal_cleanup();
+	free(d);	/* no handler can reach it any more (step 1) */
 	return 0;
 }
