@@ -46,14 +46,17 @@
 
 #define RELAY_WORKER_SLOTS 128		/* relayed sessions per worker */
 /*
- * Message chunks in flight per session: more than the TCP window
- * (65,535 octets), so a backend that keeps up never makes the worker
- * leave a client's bytes unacknowledged (which costs the client a
- * retransmission); only a slower one does.
+ * Message chunks in flight per session (512 KiB): far more than the
+ * TCP window (65,535 octets), so a backend that keeps up, and a relay
+ * thread that gets the CPU a little late, never make the worker leave
+ * a client's bytes unacknowledged. The TCP core keeps no out-of-order
+ * segments, so every such stop costs the client a window of
+ * retransmissions; only a backend that is really slower should cause
+ * one.
  */
-#define RELAY_WORKER_CHUNKS 40
+#define RELAY_WORKER_CHUNKS 256
 #define RELAY_WORKER_CTL 4		/* other requests per slot (RCPT, DATA, RSET, ...) */
-#define RELAY_WORKER_POOL_CHUNKS 2048	/* message chunks in flight per worker, all sessions */
+#define RELAY_WORKER_POOL_CHUNKS 4096	/* message chunks in flight per worker (8 MiB) */
 #define RELAY_WORKER_REQS (RELAY_WORKER_SLOTS * RELAY_WORKER_CTL + RELAY_WORKER_POOL_CHUNKS)
 #define RELAY_CONNECT_TIMEOUT_MS 10000
 #define RELAY_REPLY_TIMEOUT_MS 120000	/* below smtpd_timeout's default, 300 s */
