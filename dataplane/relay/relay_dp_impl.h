@@ -49,6 +49,7 @@ struct relay_slot {
 	bool closing;			/* CLOSE sent */
 	bool closed;			/* RELAY_MSG_CLOSED seen */
 	bool deliver;			/* a reply waits for send buffer room */
+	bool starved;			/* room() said 0: kick the session when it opens */
 	/* the relay thread's: written before RELAY_MSG_REPLY is posted */
 	uint16_t rlen;
 	char rtext[RELAY_REPLY_MAX];

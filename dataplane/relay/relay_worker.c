@@ -329,14 +329,14 @@ rw_room(void *arg, struct smtp_session *s)
 	const struct relay_slot *sl = &rw->slots[i];
 	if (sl->failed)
 		return SIZE_MAX;	/* read and dropped: the message gets 451 */
-	if (sl->chunks >= RELAY_WORKER_CHUNKS)
-		return 0;
 	/* the pool's other requests stay free for the other sessions' steps */
 	unsigned avail = rte_mempool_avail_count(rw->pool);
 	unsigned reserve = RELAY_WORKER_SLOTS * RELAY_WORKER_CTL;
 	unsigned chunks = RELAY_WORKER_CHUNKS - sl->chunks;
-	if (avail <= reserve)
+	if (sl->chunks >= RELAY_WORKER_CHUNKS || avail <= reserve) {
+		rw->slots[i].starved = true;	/* the TCP stack holds the rest */
 		return 0;
+	}
 	if (chunks > avail - reserve)
 		chunks = avail - reserve;
 	return (size_t)chunks * RELAY_CHUNK - (sl->fill != NULL ? sl->fill->len : 0);
@@ -375,6 +375,22 @@ deliver(struct relay_worker *rw, uint32_t i)
 	sl->deliver = false;
 }
 
+/*
+ * Slot I's session was refused message bytes (room() said 0) and the
+ * TCP stack holds them: once half the chunks are back, feed them again
+ * rather than wait for the client's next segment.
+ */
+static void
+kick_if_room(struct relay_worker *rw, uint32_t i)
+{
+	struct relay_slot *sl = &rw->slots[i];
+
+	if (!sl->starved || sl->chunks > RELAY_WORKER_CHUNKS / 2 || sl->sess == NULL)
+		return;
+	sl->starved = false;
+	(void)tcp_smtp_relay_kick(rw->stack, sl->ref);	/* -ENOBUFS: the client's ACK drains it */
+}
+
 unsigned
 relay_worker_poll(struct relay_worker *rw)
 {
@@ -392,6 +408,7 @@ relay_worker_poll(struct relay_worker *rw)
 			if (r->type == RELAY_REQ_CHUNK)
 				rw->slots[i].chunks--;
 			req_put(rw, r);
+			kick_if_room(rw, i);
 		} else if ((m & 3u) == RELAY_MSG_REPLY) {
 			deliver(rw, i);
 		} else {

@@ -121,6 +121,21 @@ tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text, si
 	return tcp_session_resume(stack, ref, app_relay_reply, &t);
 }
 
+static int
+app_relay_kick(void *arg, void *sess, struct tcp_out *out)
+{
+	(void)arg;
+	(void)sess;
+	(void)out;
+	return TCP_APP_OK;	/* nothing to write: the stack drains the held input */
+}
+
+int
+tcp_smtp_relay_kick(struct tcp_stack *stack, uint64_t ref)
+{
+	return tcp_session_resume(stack, ref, app_relay_kick, NULL);
+}
+
 int
 tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsigned workers,
 		       const uint64_t secret[2])

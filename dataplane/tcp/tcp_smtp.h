@@ -70,6 +70,14 @@ void tcp_smtp_fini(struct tcp_smtp *ts);
  */
 int tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text, size_t n);
 
+/*
+ * tcp_smtp_relay_kick - (relay) the relay has room again for connection
+ * REF's message: feed it the input the stack held meanwhile.
+ *
+ * @return	as tcp_session_resume().
+ */
+int tcp_smtp_relay_kick(struct tcp_stack *stack, uint64_t ref);
+
 /* tcp_smtp_lines - line buffers per worker for tcp_params P. */
 uint32_t tcp_smtp_lines(const struct rg_config *cfg, unsigned workers);
 
