@@ -56,6 +56,7 @@
 #include <rte_lcore.h>
 #include <rte_lpm.h>
 #include <rte_malloc.h>
+#include <rte_pdump.h>
 #include <rte_rcu_qsbr.h>
 
 #include "config.h"
@@ -262,6 +263,12 @@ main(int argc, char **argv)
 		msg_fatal("%s: dpdk_args too long", conf);
 	if (rte_eal_init(eal_argc, eal_argv) < 0)
 		msg_fatal("EAL initialisation failed: %s", rte_strerror(rte_errno));
+	/* Let dpdk-dumpcap capture the port (a secondary process: it needs a
+	 * shared runtime directory, i.e. --file-prefix instead of the default
+	 * --in-memory; see docs/deployment.md). */
+	bool pdump = rte_pdump_init() == 0;
+	if (!pdump)
+		msg_info("packet capture (dpdk-dumpcap) unavailable: %s", rte_strerror(rte_errno));
 
 	if (dp_port_init(&d->cfg, &d->port, err, sizeof(err)) != 0)
 		msg_fatal("%s", err);
@@ -330,6 +337,8 @@ main(int argc, char **argv)
 	if (own_xdp)
 		xdp_shutdown(&d->xdp);
 	rte_lpm_free(d->block4);
+	if (pdump)
+		rte_pdump_uninit();
 	rte_eal_cleanup();
 	free(d);	/* no handler can reach it any more (step 1) */
 	return 0;
