@@ -10,7 +10,7 @@
  *	  header (struct tbl_file_header, 192 bytes)
  *	  pilots: n_buckets bytes, one 8-bit pilot per bucket
  *	  slots:  n_slots 64-bit words, fingerprint16 | len8 | offset40;
- *	          len 0 marks an empty slot (~5% slack)
+ *	          len 0 marks an empty slot (~8% slack)
  *	  blob:   the normalised keys, back to back; a domain key "@domain"
  *	          is followed by one tag byte (TBL_TAG_*)
  *
