@@ -552,7 +552,10 @@ tbl_blob_fill(const struct tbl_builder *b, const uint64_t *dup, size_t n_dup, ch
 		o += at - from;
 		from = at + tbl_fmt_slot_len(dup[i]);
 	}
-	memcpy(blob + o, b->arena + from, b->arena_len - from);
+	/* An empty table has no arena (NULL) and nothing to copy; memcpy
+	 * must not be handed a NULL pointer even for 0 bytes. */
+	if (b->arena_len > from)
+		memcpy(blob + o, b->arena + from, b->arena_len - from);
 }
 
 /* CUT[i]: bytes of DUP[0..i); the offset moves back by the dups before it. */
