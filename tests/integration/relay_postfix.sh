@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# NAME
+#	relay_postfix.sh - relay through the daemon to Postfix as the backend
+# DESCRIPTION
+#	rcptgate on a veth (AF_XDP) with `backend = smtp:127.0.0.1:PORT`,
+#	where a private Postfix instance listens (its own config, queue and
+#	data directories under the test's temporary directory; the system's
+#	Postfix is not touched). Postfix trusts XCLIENT from 127.0.0.0/8,
+#	accepts mail for example.com and relays it to an aiosmtpd recorder
+#	on 127.0.0.1:PORT2 (transport_maps). smtplib clients in the
+#	namespace send 30 messages to listed and unknown recipients. Every
+#	message that got 250 must reach the recorder exactly once, to
+#	exactly its accepted recipients, the original bytes preceded only
+#	by Postfix's Received: header, which must name the client's own
+#	address (XCLIENT worked); no unknown recipient may reach Postfix
+#	(its log) or the recorder.
+# DIAGNOSTICS
+#	Exit 0 on success, 1 on failure, 77 (SKIP, with the reason) when
+#	root, namespaces, hugepages, Postfix or aiosmtpd are missing.
+set -u
+. "$(dirname "$0")/lib.sh"
+IT_MODE=af_xdp
+it_init relay-postfix
+command -v postfix >/dev/null || it_skip "Postfix is not installed (scripts/setup-deps)"
+/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || it_skip "python3-aiosmtpd not installed"
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY="/usr/bin/python3 $HERE/relay_postfix.py"
+N=${RELAY_POSTFIX_MESSAGES:-30}
+SEED=$$
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PF_PORT=$(free_port)
+REC_PORT=$(free_port)
+[ "$PF_PORT" != "$REC_PORT" ] || REC_PORT=$(free_port)
+
+PF=$IT_TMP/postfix
+REC_PID=
+pf_cleanup() {
+	local rc=$?
+	[ -f "$PF/etc/main.cf" ] && postfix -c "$PF/etc" stop >/dev/null 2>&1
+	[ -n "$REC_PID" ] && kill "$REC_PID" 2>/dev/null
+	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -f "$PF/maillog" ]; then
+		echo "--- Postfix log ---"; tail -n 20 "$PF/maillog"
+	fi
+	(exit $rc)
+	it_cleanup
+}
+trap pf_cleanup EXIT
+
+{ for i in $(seq 0 39); do echo "user$i@example.com"; done; } > "$IT_TMP/r.txt"
+"$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/r.txt" "$IT_TMP/r.tbl" >/dev/null ||
+	it_fail "cannot compile the recipient table"
+
+# --- the recorder Postfix relays to ---
+mkdir "$IT_TMP/rec"
+$PY recorder "$REC_PORT" "$IT_TMP/rec" > "$IT_TMP/recorder.log" 2>&1 &
+REC_PID=$!
+for _ in $(seq 50); do grep -q listening "$IT_TMP/recorder.log" && break; sleep 0.1; done
+grep -q listening "$IT_TMP/recorder.log" || { cat "$IT_TMP/recorder.log"; it_fail "recorder did not start"; }
+
+# --- Postfix: a private instance, the backend ---
+# Postfix's own users must reach its queue and data directories.
+chmod 755 "$IT_TMP"
+mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
+chown postfix "$PF/data"
+# local_header_rewrite_clients empty: with its default Postfix 3.7 added
+# Date: and From: to the relayed messages as if they came from a local
+# client, and the original would no longer be what follows Received:.
+cat > "$PF/etc/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $PF/spool
+data_directory = $PF/data
+command_directory = /usr/sbin
+daemon_directory = /usr/lib/postfix/sbin
+meta_directory = /etc/postfix
+shlib_directory = /usr/lib/postfix
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $PF/maillog
+maillog_file_prefixes = $PF
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.postfix.test.example
+mydestination =
+mynetworks = 127.0.0.0/8
+smtpd_authorized_xclient_hosts = 127.0.0.0/8
+relay_domains = example.com
+transport_maps = inline:{example.com=smtp:[127.0.0.1]:$REC_PORT}
+relayhost = [127.0.0.1]:$REC_PORT
+smtpd_relay_restrictions = reject_unauth_destination
+smtpd_recipient_restrictions =
+smtpd_peername_lookup = no
+smtpd_banner = \$myhostname ESMTP
+in_flow_delay = 0
+local_header_rewrite_clients =
+smtp_tls_security_level =
+EOF
+cat > "$PF/etc/master.cf" <<EOF
+127.0.0.1:$PF_PORT inet n - n - - smtpd
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+pickup    unix n - n 60 1 pickup
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+smtp      unix - - n - - smtp
+relay     unix - - n - - smtp
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOF
+postfix -c "$PF/etc" set-permissions > "$IT_TMP/postfix-perm.log" 2>&1 ||
+	{ cat "$IT_TMP/postfix-perm.log"; it_fail "postfix set-permissions failed"; }
+postfix -c "$PF/etc" start > "$IT_TMP/postfix-start.log" 2>&1 ||
+	{ cat "$IT_TMP/postfix-start.log"; it_fail "Postfix did not start"; }
+for _ in $(seq 50); do
+	(exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT") 2>/dev/null && break
+	sleep 0.1
+done
+(exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT") 2>/dev/null || it_fail "Postfix does not listen on port $PF_PORT"
+
+# --- rcptgate, Postfix as its backend ---
+it_veth 10.77.95
+it_conf "$IT_TMP/a.conf" "recipient_table=$IT_TMP/r.tbl" "backend=smtp:127.0.0.1:$PF_PORT"
+it_start "$IT_TMP/a.conf"
+
+in_ns $PY send "$IT_ADDR" "$N" "$SEED" "$IT_TMP/sent.json" || it_fail "clients failed"
+$PY wait "$IT_TMP/sent.json" "$IT_TMP/rec" 30
+$PY verify "$IT_TMP/sent.json" "$IT_TMP/rec" "$SEED" "$IT_CLIENT" "$PF/maillog" ||
+	it_fail "the recorder behind Postfix does not match what the clients were told"
+it_stop
+xclient=$(it_counter relay_xclient)
+echo "relay_messages $(it_counter relay_messages), relay_xclient $xclient"
+[ "$xclient" -ge 1 ] || it_fail "relay_xclient = $xclient"
+echo "PASS: relay through the daemon to Postfix, XCLIENT honoured, no unknown recipient at Postfix"
