@@ -347,6 +347,23 @@ final_reply(struct relay_be *be, int code, const char *line, size_t n)
 	be->state = S_READY;
 }
 
+/* A HELO name safe to put on an EHLO line as it is: a domain name or an
+ * address literal, nothing else. */
+static bool
+helo_is_plain(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > 255)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)h[i];
+		if (!isalnum(c) && c != '.' && c != '-' && c != '_' && c != '[' && c != ']' && c != ':')
+			return false;
+	}
+	return true;
+}
+
 /* A complete reply: CODE and its last line LINE[0..N) (no CRLF). */
 static int
 on_reply(struct relay_be *be, int code, const char *line, size_t n)
@@ -366,8 +383,16 @@ on_reply(struct relay_be *be, int code, const char *line, size_t n)
 		}
 		if (be->state == S_GREET)
 			learn_name(be, line + 4 < line + n ? line + 4 : line + n, n > 4 ? n - 4 : 0);
-		be->state = be->state == S_GREET ? S_EHLO : S_EHLO2;
-		return send_cmd(be, "%s %s\r\n", hello, be->myname);
+		if (be->state == S_GREET) {
+			be->state = S_EHLO;
+			return send_cmd(be, "%s %s\r\n", hello, be->myname);
+		}
+		/* After XCLIENT we speak for the client: repeat its own HELO
+		 * name, as Postfix's XCLIENT_README shows (the backend takes
+		 * this EHLO over XCLIENT's HELO=), when it is a plain name. */
+		be->state = S_EHLO2;
+		return send_cmd(be, "%s %s\r\n", hello,
+				helo_is_plain(be->env.helo) ? be->env.helo : be->myname);
 	case S_EHLO:
 	case S_EHLO2:
 	case S_HELO:

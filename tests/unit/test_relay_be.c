@@ -157,6 +157,25 @@ test_params_filtered(void **state)
 }
 
 static void
+test_xclient_repeats_helo(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(RELAY_SMTP);
+	struct relay_env env = env1;
+
+	strcpy(env.helo, "client.remote.example");
+	assert_int_equal(relay_be_rcpt(&f->be, &env, "user@example.com", 16), 0);
+	backend(f, "220 mx.backend.example ESMTP\r\n");
+	expect_out(f, "EHLO " MYNAME "\r\n");
+	backend(f, "250-mx.backend.example\r\n250 XCLIENT NAME ADDR PROTO HELO\r\n");
+	expect_out(f, "XCLIENT ADDR=192.0.2.7 NAME=[UNAVAILABLE] PROTO=ESMTP HELO=client.remote.example\r\n");
+	backend(f, "220 mx.backend.example ESMTP\r\n");
+	/* the backend takes the client's own name from this EHLO */
+	expect_out(f, "EHLO client.remote.example\r\n");
+	test_free(f);
+}
+
+static void
 test_xclient(void **state)
 {
 	(void)state;
@@ -170,6 +189,7 @@ test_xclient(void **state)
 	backend(f, "250-mx.backend.example\r\n250-XCLIENT NAME ADDR PROTO HELO LOGIN\r\n250 8BITMIME\r\n");
 	expect_out(f, "XCLIENT ADDR=192.0.2.7 NAME=[UNAVAILABLE] PROTO=ESMTP HELO=odd+20name+2B+3Dx\r\n");
 	backend(f, "220 mx.backend.example ESMTP\r\n");
+	/* "odd name+=x" cannot stand on an EHLO line: our own name instead */
 	expect_out(f, "EHLO " MYNAME "\r\n");
 	backend(f, "250-mx.backend.example\r\n250 8BITMIME\r\n");
 	expect_out(f, "MAIL FROM:<sender@remote.example> BODY=8BITMIME\r\n");
@@ -468,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_envelope_replay),
 		cmocka_unit_test(test_params_filtered),
 		cmocka_unit_test(test_xclient),
+		cmocka_unit_test(test_xclient_repeats_helo),
 		cmocka_unit_test(test_xclient_refused),
 		cmocka_unit_test(test_lmtp_one_recipient),
 		cmocka_unit_test(test_backend_reject_scrubbed),
