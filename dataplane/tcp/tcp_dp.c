@@ -168,7 +168,12 @@ tcp_dp_poll(struct dp_lcore *lc)
 	if (now == t->now_ms)
 		return 0;
 	t->now_ms = now;
-	t->smtp.ctx.now = now / 1000;
+	if (t->smtp.ctx.now != now / 1000) {
+		t->smtp.ctx.now = now / 1000;
+		/* A new second: write the "N reject lines suppressed" line of
+		 * the last one now, not only at the next reject. */
+		smtp_log_flush(&t->smtp.ctx);
+	}
 	return tcp_timer_run(t->stack, now);
 }
 

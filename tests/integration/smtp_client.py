@@ -99,7 +99,29 @@ def soft_bounce():
     check("QUIT", s.quit(), 221, "2.0.0")
 
 
-{"policy": policy, "soft_bounce": soft_bounce}[MODE]()
+def flood():
+    """10 pipelined sessions of 20 unknown recipients each: 200 rejects in
+    well under a second, past the reject log's rate limit."""
+    socks = []
+    for n in range(10):
+        c = socket.create_connection((ADDR, 25), timeout=10)
+        f = c.makefile("rb")
+        f.readline()
+        cmds = [b"EHLO flood.example\r\n", b"MAIL FROM:<>\r\n"]
+        cmds += [b"RCPT TO:<flood%d-%02d@example.com>\r\n" % (n, i) for i in range(20)]
+        c.sendall(b"".join(cmds))
+        socks.append((c, f))
+    rejects = 0
+    for c, f in socks:
+        for line in f:
+            rejects += line.startswith(b"550 ")
+        c.close()
+    print(f"flood: {rejects} rejects")
+    if rejects < 150:
+        failures.append(f"flood: only {rejects} rejects")
+
+
+{"policy": policy, "soft_bounce": soft_bounce, "flood": flood}[MODE]()
 if failures:
     print("\n".join("FAIL: " + f for f in failures))
     sys.exit(1)

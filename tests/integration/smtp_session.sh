@@ -8,7 +8,8 @@
 # domain, postmaster accepted, a 30-RCPT pipelined dictionary attack
 # answered in order and cut by 421; then, restarted with soft_bounce =
 # yes, 450 4.1.1. The daemon's counters must agree with what the clients
-# saw.
+# saw. A flood past the reject log's rate limit leaves one "N reject lines
+# suppressed" line.
 set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=af_xdp
@@ -36,6 +37,12 @@ swaks_rcpt nobody@example.com "550 5.1.1 <nobody@example.com>: Recipient address
 swaks_rcpt x@not-served.example "554 5.7.1"
 
 in_ns /usr/bin/python3 "$(dirname "$0")/smtp_client.py" "$IT_ADDR" policy || it_fail "smtplib checks"
+# Past the reject log's rate limit the rest are counted, and the count is
+# written once the second is over, even when no further reject comes.
+in_ns /usr/bin/python3 "$(dirname "$0")/smtp_client.py" "$IT_ADDR" flood || it_fail "reject flood"
+sleep 2
+grep -E 'rcptgate: [0-9]+ reject lines suppressed' "$IT_LOG" ||
+	it_fail "no 'N reject lines suppressed' line after a flood past the log's rate limit"
 it_stop
 grep '^rcptgate: reject: RCPT from' "$IT_LOG" | head -2
 grep -q 'reject: RCPT from unknown\[10.77.2.2\]: 550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown; from=<s@elsewhere.example> to=<nobody@example.com> proto=ESMTP helo=<swaks.test.example>' "$IT_LOG" ||
