@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	test_port_args - the EAL command line each port mode gets
+ * DESCRIPTION
+ *	dp_port_eal_args is the only place the four port modes differ: the
+ *	vdev (or PCI allow-list) it adds, and the defaults (lcores,
+ *	--in-memory) it adds unless dpdk_args chose otherwise. pci mode
+ *	cannot run on a machine without a NIC, so this is where its
+ *	command line is checked. No EAL is started.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "port.h"
+
+/* The arguments of CONF (a configuration text) joined by single spaces. */
+static const char *
+args_of(const char *conf)
+{
+	static char joined[4096];
+	static char buf[8192];
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX];
+	char *argv[DP_EAL_ARGS_MAX + 1];
+
+	if (cfg_load_string(&cfg, "t.conf", conf, strlen(conf), err, sizeof(err)) != 0)
+		fail_msg("config: %s", err);
+	int argc = dp_port_eal_args(&cfg, "rcptgate", argv, DP_EAL_ARGS_MAX, buf, sizeof(buf));
+	assert_true(argc > 0);
+	assert_null(argv[argc]);
+	size_t n = 0;
+	for (int i = 0; i < argc; i++)
+		n += (size_t)snprintf(joined + n, sizeof(joined) - n, "%s%s", i ? " " : "", argv[i]);
+	return joined;
+}
+
+static void
+test_af_xdp(void **state)
+{
+	(void)state;
+	const char *a = args_of("port_mode = af_xdp\ninterface = eth1\nlisten = 192.0.2.1\n"
+				"workers = 2\nxdp_object = /usr/share/rcptgate/x.o\n");
+	/* default lcores: main on CPU 0, worker i on CPU i (modulo the CPUs) */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char want[512];
+	snprintf(want, sizeof(want), "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
+		 "net_af_xdp0,iface=eth1,start_queue=0,queue_count=2,xdp_prog=/usr/share/rcptgate/x.o",
+		 1 % ncpu, 2 % ncpu);
+	assert_string_equal(a, want);
+}
+
+static void
+test_af_packet(void **state)
+{
+	(void)state;
+	const char *a = args_of("port_mode = af_packet\ninterface = veth0\nlisten = 192.0.2.1\n"
+				"dpdk_args = --lcores=(0,1)@1 --file-prefix=gate\n");
+	/* the operator's lcores and file prefix win over the defaults */
+	assert_string_equal(a, "rcptgate --lcores=(0,1)@1 --file-prefix=gate --no-pci --vdev "
+			       "net_af_packet0,iface=veth0,qpairs=1");
+}
+
+static void
+test_memif(void **state)
+{
+	(void)state;
+	const char *a = args_of("port_mode = memif\nlisten = 192.0.2.1\n"
+				"memif_socket = /run/x/memif.sock\ndpdk_args = -l 0-1 --in-memory\n");
+	assert_string_equal(a, "rcptgate -l 0-1 --in-memory --no-pci --vdev "
+			       "net_memif0,role=server,socket=/run/x/memif.sock,id=0");
+}
+
+static void
+test_pci(void **state)
+{
+	(void)state;
+	const char *a = args_of("port_mode = pci\npci_address = 0000:03:00.0\nlisten = 192.0.2.1\n"
+				"dpdk_args = --lcores=0@0,1@2\n");
+	/* a PCI port: allow-listed, no vdev, no --no-pci */
+	assert_string_equal(a, "rcptgate --lcores=0@0,1@2 --in-memory -a 0000:03:00.0");
+}
+
+static void
+test_too_small(void **state)
+{
+	(void)state;
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX], buf[16];
+	char *argv[DP_EAL_ARGS_MAX + 1];
+	const char *conf = "port_mode = af_packet\ninterface = veth0\nlisten = 192.0.2.1\n";
+
+	assert_int_equal(cfg_load_string(&cfg, "t.conf", conf, strlen(conf), err, sizeof(err)), 0);
+	assert_true(dp_port_eal_args(&cfg, "rcptgate", argv, DP_EAL_ARGS_MAX, buf, sizeof(buf)) < 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_af_xdp),
+		cmocka_unit_test(test_af_packet),
+		cmocka_unit_test(test_memif),
+		cmocka_unit_test(test_pci),
+		cmocka_unit_test(test_too_small),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
