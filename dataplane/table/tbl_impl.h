@@ -28,6 +28,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <rcptgate/table_format.h>
 
 #include "tbl.h"
@@ -41,6 +45,7 @@ struct tbl {
 	const uint8_t *pilots;
 	const uint64_t *slots;
 	const char *blob;
+	uint64_t blob_readable;		/* bytes readable at blob: blob_size, or more (tbl_open's padding) */
 	uint64_t n_buckets, n_slots, blob_size, seed;
 	struct tbl_fmt_buckets bp;
 	uint64_t n_addresses, n_domains, n_catchall;
@@ -77,9 +82,49 @@ tbl_key_eq(const char *a, const char *b, size_t len)
 	return x == y;
 }
 
+#define TBL_KEY_READ 16	/* bytes tbl_blob_eq may read at K and at a short key */
+
 /*
- * tbl_probe - is key K[0..LEN) with hash H in T? Return the slot word
- * (its offset locates the key in the blob), or 0 when absent.
+ * tbl_blob_eq - is the key at blob offset OFF equal to K[0..LEN)? K must
+ * be readable for TBL_KEY_READ bytes (an rg_addr's buf, a domain key in
+ * it, always is). A key of 16 to 64 bytes - nearly every address - is
+ * compared with four 16-byte compares whose starts are clamped to
+ * LEN - 16, so they cover the key exactly, read no cache line outside
+ * it, and have no branch on LEN (tbl_key_eq's loop exit mispredicts
+ * with every other key length). A shorter key takes one 16-byte compare
+ * cut to LEN where 16 bytes are readable at OFF (always inside the copy
+ * tbl_open pads).
+ */
+static inline bool
+tbl_blob_eq(const struct tbl *t, uint64_t off, const char *k, size_t len)
+{
+	const char *b = t->blob + off;
+
+#if defined(__SSE2__)
+	if (len >= 16 && len <= 64) {
+		unsigned ok = 0xffff;
+		for (size_t c = 0; c < 64; c += 16) {
+			size_t at = c < len - 16 ? c : len - 16;
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + at));
+			__m128i y = _mm_loadu_si128((const __m128i *)(const void *)(k + at));
+			ok &= (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+		}
+		return ok == 0xffff;
+	}
+	if (len < 16 && off + 16 <= t->blob_readable) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)k);
+		unsigned ne = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+		return (ne & ((1u << len) - 1)) == 0;
+	}
+#endif
+	return tbl_key_eq(b, k, len);
+}
+
+/*
+ * tbl_probe - is key K[0..LEN) with hash H in T? K is readable for
+ * TBL_KEY_READ bytes. Return the slot word (its offset locates the key in
+ * the blob), or 0 when absent.
  */
 static inline uint64_t
 tbl_probe(const struct tbl *t, const char *k, size_t len, uint64_t h)
@@ -89,7 +134,7 @@ tbl_probe(const struct tbl *t, const char *k, size_t len, uint64_t h)
 
 	if (tbl_fmt_slot_fp(e) != tbl_fmt_fp(h) || tbl_fmt_slot_len(e) != len)
 		return 0;
-	if (!tbl_key_eq(t->blob + tbl_fmt_slot_off(e), k, len))
+	if (!tbl_blob_eq(t, tbl_fmt_slot_off(e), k, len))
 		return 0;
 	return e;
 }
@@ -98,8 +143,9 @@ tbl_probe(const struct tbl *t, const char *k, size_t len, uint64_t h)
 static inline uint16_t tbl_dom_fp(uint64_t h) { return (uint16_t)(h >> 48); }
 
 /*
- * tbl_domain_tag - the TBL_TAG_* of domain key K[0..LEN) ("@domain") with
- * hash H = rg_hash64(K, LEN, t->seed), or -1 when the domain is not served.
+ * tbl_domain_tag - the TBL_TAG_* of domain key K[0..LEN) ("@domain",
+ * readable for TBL_KEY_READ bytes) with hash H = rg_hash64(K, LEN,
+ * t->seed), or -1 when the domain is not served.
  */
 static inline int
 tbl_domain_tag(const struct tbl *t, const char *k, size_t len, uint64_t h)
@@ -109,7 +155,7 @@ tbl_domain_tag(const struct tbl *t, const char *k, size_t len, uint64_t h)
 		if (e == 0)
 			return -1;	/* the set is at most half full: always reached */
 		if (tbl_fmt_slot_fp(e) == tbl_dom_fp(h) && tbl_fmt_slot_len(e) == len &&
-		    tbl_key_eq(t->blob + tbl_fmt_slot_off(e), k, len))
+		    tbl_blob_eq(t, tbl_fmt_slot_off(e), k, len))
 			return (uint8_t)t->blob[tbl_fmt_slot_off(e) + len];
 	}
 }

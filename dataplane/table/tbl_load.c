@@ -103,6 +103,7 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 	t->pilots = t->base + h.pilots_off;
 	t->slots = (const uint64_t *)(const void *)(t->base + h.slots_off);
 	t->blob = (const char *)t->base + h.blob_off;
+	t->blob_readable = h.blob_size;
 	t->n_buckets = h.n_buckets;
 	t->n_slots = h.n_slots;
 	t->blob_size = h.blob_size;
@@ -257,6 +258,8 @@ tbl_open(const char *path, struct tbl **out, char *err, size_t errlen)
 		return tbl_fail(rc, err, errlen, "%s: %s", path, why);
 	}
 	(*out)->map_len = map_len;
+	/* the mapping's zero tail past the file may be read by tbl_blob_eq */
+	(*out)->blob_readable = map_len - (size_t)((const char *)(*out)->blob - (const char *)m);
 	return 0;
 }
 

@@ -62,7 +62,7 @@ tbl_addr_domain(const struct tbl *t, const struct rg_addr *a)
 bool
 tbl_domain_served(const struct tbl *t, const char *domain, size_t n)
 {
-	char k[RG_DOMAIN_MAX + 1];
+	char k[RG_DOMAIN_MAX + 1] = { 0 };	/* read in 16-byte steps by tbl_blob_eq */
 
 	if (n == 0 || n > RG_DOMAIN_MAX)
 		return false;
@@ -158,7 +158,7 @@ tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
 	for (i = 0; i < n; i++) {
 		if (e[i] == 0)
 			continue;
-		if (tbl_key_eq(t->blob + tbl_fmt_slot_off(e[i]), a[i]->buf, a[i]->len))
+		if (tbl_blob_eq(t, tbl_fmt_slot_off(e[i]), a[i]->buf, a[i]->len))
 			out[i] = TBL_RULE_EXACT;
 		else
 			out[i] = tbl_missed(t, a[i], delims);

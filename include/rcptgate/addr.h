@@ -22,10 +22,11 @@
  *	- a bare local part (no domain) is accepted only for "postmaster"
  *	  (any case), as RFC 5321 allows.
  *	It runs for every RCPT TO, so the common form (unquoted local part,
- *	plain domain name) takes a one-pass fast path - SSE2 when the
- *	compiler targets it, else a table-driven byte loop - and only other
- *	forms reach the full parser, rg_addr_normalize_full(). The paths give
- *	identical results; test_addr compares them on random inputs.
+ *	plain domain name) takes a one-pass fast path - AVX-512BW when the
+ *	CPU has it (chosen at run time), else SSE2 when the compiler targets
+ *	it, then a table-driven byte loop - and only other forms reach the
+ *	full parser, rg_addr_normalize_full(). The paths give identical
+ *	results; test_addr compares them on random inputs.
  *
  *	rg_addr_base() gives the address without its extension: the local
  *	part cut at the first of the recipient_delimiter characters (not
@@ -384,10 +385,41 @@ rg_addr__fast(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 	return RG_ADDR_OK;
 }
 
+#define RG_ADDR_SIMD_MAX 64	/* mailboxes up to this long take a SIMD path */
+
+/*
+ * rg_addr__fast_masks - the structure checks shared by the SIMD paths,
+ * on bit masks over the N (<= RG_ADDR_SIMD_MAX) input bytes: COMMON
+ * (letters, digits, '.', '-', '_', '+', '@'), AT, DOT and PLUS. OUT->buf
+ * already holds the folded bytes. One '@', not first or last; no '+' in
+ * the domain; no empty label or trailing dot in the domain.
+ *
+ * Return: RG_ADDR_OK with OUT completed, or 1 (not of this form).
+ */
+static inline int
+rg_addr__fast_masks(size_t n, uint64_t common, uint64_t at, uint64_t dot, uint64_t plus, struct rg_addr *out)
+{
+	uint64_t valid = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+
+	at &= valid;
+	if ((common & valid) != valid || at == 0 || (at & (at - 1)) != 0)
+		return 1;
+	unsigned p = (unsigned)__builtin_ctzll(at);	/* the '@' */
+	if (p == 0 || p + 2 > n)
+		return 1;	/* empty local part or domain */
+	unsigned dl = (unsigned)n - p - 1;
+	uint64_t dmask = (valid >> (p + 1));	/* dl bits: the domain */
+	uint64_t d = (dot >> (p + 1)) & dmask;
+	if (((plus >> (p + 1)) & dmask) != 0 || (d & 1) != 0 || ((d >> (dl - 1)) & 1) != 0 || (d & (d >> 1)) != 0)
+		return 1;	/* '+' in the domain, empty label, trailing dot */
+	out->buf[n] = '\0';
+	out->len = (uint16_t)n;
+	out->local_len = (uint16_t)p;
+	return RG_ADDR_OK;
+}
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
-
-#define RG_ADDR_SIMD_MAX 64	/* mailboxes up to this long take the SSE2 path */
 
 /* 0xff in each byte of X within [LO, HI] (unsigned), else 0. */
 static inline __m128i
@@ -402,11 +434,10 @@ rg_addr__in_range(__m128i x, unsigned char lo, unsigned char hi)
  * rg_addr__fast_sse2 - rg_addr__fast() for mailboxes of at most
  * RG_ADDR_SIMD_MAX bytes made only of letters, digits, '.', '-', '_',
  * '+' and one '@', folded (no RG_ADDR_F_CASE_EXACT): 16 bytes a step,
- * with the structure (one '@', domain labels not empty, no '+' in the
- * domain) checked on bit masks. The common RCPT TO is such an address;
- * rg_addr__fast() is a byte loop of about ten instructions a byte, this
- * is about two. Hand-written because neither libc nor DPDK has an
- * address normaliser.
+ * with the structure checked on bit masks (rg_addr__fast_masks). The
+ * common RCPT TO is such an address; rg_addr__fast() is a byte loop of
+ * about ten instructions a byte, this is about two. Hand-written
+ * because neither libc nor DPDK has an address normaliser.
  *
  * Return: as rg_addr__fast() (1: not of this form, try the next path).
  */
@@ -438,31 +469,90 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 		_mm_storeu_si128((__m128i *)(void *)(out->buf + at_off),
 				 _mm_or_si128(x, _mm_and_si128(letter, _mm_set1_epi8(0x20))));
 	}
-	uint64_t valid = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
-	at &= valid;
-	if ((common & valid) != valid || at == 0 || (at & (at - 1)) != 0)
-		return 1;
-	unsigned p = (unsigned)__builtin_ctzll(at);	/* the '@' */
-	if (p == 0 || p + 2 > n)
-		return 1;	/* empty local part or domain */
-	unsigned dl = (unsigned)n - p - 1;
-	uint64_t dmask = (valid >> (p + 1));	/* dl bits: the domain */
-	uint64_t d = (dot >> (p + 1)) & dmask;
-	if (((plus >> (p + 1)) & dmask) != 0 || (d & 1) != 0 || ((d >> (dl - 1)) & 1) != 0 || (d & (d >> 1)) != 0)
-		return 1;	/* '+' in the domain, empty label, trailing dot */
-	out->buf[n] = '\0';
-	out->len = (uint16_t)n;
-	out->local_len = (uint16_t)p;
-	return RG_ADDR_OK;
+	return rg_addr__fast_masks(n, common, at, dot, plus, out);
 }
 #endif
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+#define RG_ADDR_HAVE_AVX512 1
+
+/*
+ * rg_addr__fast_avx512 - the same as rg_addr__fast_sse2(), for
+ * RG_ADDR_F_CASE_EXACT too, in one 64-byte step with AVX-512BW: the
+ * byte classes come out as 64-bit masks directly and one masked store
+ * writes the folded bytes. The input is copied into a zeroed 64-byte
+ * buffer first, as in the SSE2 path: a masked load straight from S was
+ * faster with the table in cache but slower with a large one, where the
+ * lookups' cache misses are what counts (docs/benchmarks.md). Built for
+ * AVX-512BW by its target attribute whatever the compiler's baseline,
+ * and called only when the CPU has it (rg_addr__avx512_ok), so one
+ * binary runs anywhere.
+ *
+ * Return: as rg_addr__fast() (1: not of this form, try the next path).
+ */
+__attribute__((target("avx512f,avx512bw,bmi2")))
+static inline int
+rg_addr__fast_avx512(const char *s, size_t n, unsigned flags, struct rg_addr *out)
+{
+	if (n == 0 || n > RG_ADDR_SIMD_MAX)
+		return 1;
+	__mmask64 valid = _bzhi_u64(UINT64_MAX, (unsigned)n);
+	unsigned char in[RG_ADDR_SIMD_MAX] = { 0 };
+
+	memcpy(in, s, n);	/* never read past S[N) */
+	__m512i x = _mm512_loadu_si512(in);
+	__m512i lower = _mm512_or_si512(x, _mm512_set1_epi8(0x20));
+	__mmask64 letter = _mm512_cmple_epu8_mask(_mm512_sub_epi8(lower, _mm512_set1_epi8('a')),
+						   _mm512_set1_epi8('z' - 'a'));
+	__mmask64 digit = _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8('0')),
+						  _mm512_set1_epi8(9));
+	__mmask64 at = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('@'));
+	__mmask64 dot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
+	__mmask64 plus = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('+'));
+	__mmask64 other = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-')) |
+			  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('_'));
+
+	__mmask64 fold = letter;
+	if (flags & RG_ADDR_F_CASE_EXACT) {
+		/* only the domain: the bits above the first '@' */
+		uint64_t first = at & (0 - at);
+		fold &= first == 0 ? 0 : ~((first << 1) - 1);
+	}
+	_mm512_mask_storeu_epi8(out->buf, valid, _mm512_mask_mov_epi8(x, fold, lower));
+	return rg_addr__fast_masks(n, letter | digit | at | dot | plus | other, at, dot, plus, out);
+}
+
+/* Does this CPU run rg_addr__fast_avx512()? (One load and test after the first call.) */
+static inline bool
+rg_addr__avx512_ok(void)
+{
+	return __builtin_cpu_supports("avx512bw");
+}
+#endif
+
+/* The SIMD fast path this CPU runs best: as rg_addr__fast(), 1 when none applies. */
+static inline int
+rg_addr__fast_simd(const char *s, size_t n, unsigned flags, struct rg_addr *out)
+{
+#if defined(RG_ADDR_HAVE_AVX512)
+	if (rg_addr__avx512_ok())
+		return rg_addr__fast_avx512(s, n, flags, out);
+#endif
+#if defined(__SSE2__)
+	return rg_addr__fast_sse2(s, n, flags, out);
+#else
+	(void)s, (void)n, (void)flags, (void)out;
+	return 1;
+#endif
+}
 
 /*
  * rg_addr_normalize - normalise the mailbox S[0..N) as found between '<'
  * and '>' of an SMTP path (source route "@a,@b:" allowed and dropped,
  * quoted local part allowed). Also used by the compiler on source lines.
- * The common form takes a fast path (SSE2 where the compiler targets it,
- * else a table-driven byte loop); anything else the full parser. All
+ * The common form takes a fast path (AVX-512BW or SSE2, else a
+ * table-driven byte loop); anything else the full parser. All
  * paths give the same result (test_addr holds them to it).
  *
  * @s: the mailbox bytes (need not be NUL-terminated)
@@ -475,10 +565,8 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 static inline int
 rg_addr_normalize(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 {
-#if defined(__SSE2__)
-	if (rg_addr__fast_sse2(s, n, flags, out) == RG_ADDR_OK)
+	if (rg_addr__fast_simd(s, n, flags, out) == RG_ADDR_OK)
 		return RG_ADDR_OK;
-#endif
 	if (rg_addr__fast(s, n, flags, out) == RG_ADDR_OK)
 		return RG_ADDR_OK;
 	return rg_addr_normalize_full(s, n, flags, out);
@@ -489,6 +577,33 @@ static inline bool
 rg_addr_has_domain(const struct rg_addr *a)
 {
 	return a->local_len < a->len && a->buf[a->local_len] == '@';
+}
+
+/*
+ * rg_addr__find - index of the first byte C in P[0..N), or N, for
+ * N <= RG_LOCAL_MAX; P must be readable up to P[RG_LOCAL_MAX) (an
+ * rg_addr's buf, 257 bytes, always is). It runs for every missed lookup,
+ * on local parts of about twenty bytes, where a memchr call and its
+ * length-dependent branches cost more than the search: with SSE2, four
+ * 16-byte compares make a 64-bit mask, cut to N, without a branch.
+ */
+static inline size_t
+rg_addr__find(const char *p, size_t n, char c)
+{
+#if defined(__SSE2__)
+	__m128i pat = _mm_set1_epi8(c);
+	uint64_t m = 0;
+
+	for (unsigned k = 0; k < RG_LOCAL_MAX / 16; k++)
+		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			     _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k)), pat)) << (16 * k);
+	m &= n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
+	return m != 0 ? (size_t)__builtin_ctzll(m) : n;
+#else
+	const char *q = memchr(p, c, n);
+
+	return q != NULL ? (size_t)(q - p) : n;
+#endif
 }
 
 /*
@@ -504,13 +619,10 @@ rg_addr_base(const struct rg_addr *a, const char *delims, struct rg_addr *out)
 {
 	if (delims == NULL || delims[0] == '\0' || !rg_addr_has_domain(a) || a->buf[0] == '"')
 		return false;
-	/* one memchr per delimiter (usually one): no per-byte set test */
+	/* one search per delimiter (usually one): no per-byte set test */
 	size_t cut = a->local_len;
-	for (const char *d = delims; *d != '\0' && cut > 1; d++) {
-		const char *q = memchr(a->buf + 1, *d, cut - 1);
-		if (q != NULL)
-			cut = (size_t)(q - a->buf);
-	}
+	for (const char *d = delims; *d != '\0' && cut > 1; d++)
+		cut = 1 + rg_addr__find(a->buf + 1, cut - 1, *d);
 	if (cut >= a->local_len)
 		return false;
 	size_t dl = (size_t)a->len - a->local_len;	/* "@domain" */

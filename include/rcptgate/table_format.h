@@ -108,15 +108,21 @@ tbl_fmt_bucket_params(uint64_t n_buckets, struct tbl_fmt_buckets *bp)
 	bp->m2 = ((n_buckets - bp->b1) << 32) / ((UINT64_C(1) << 32) - TBL_SKEW_T32);
 }
 
-/* Always < n_buckets when n_buckets >= 2 and bp came from tbl_fmt_bucket_params. */
+/*
+ * Always < n_buckets when n_buckets >= 2 and bp came from
+ * tbl_fmt_bucket_params. Both halves are computed and one is chosen by a
+ * mask: which half a hash falls in is a coin toss (60/40) a branch would
+ * mispredict on every other lookup.
+ */
 static inline uint64_t
 tbl_fmt_bucket(uint64_t h, const struct tbl_fmt_buckets *bp)
 {
 	uint64_t u = h >> 32;
+	uint64_t lo = (u * bp->m1) >> 32;
+	uint64_t hi = bp->b1 + (((u - TBL_SKEW_T32) * bp->m2) >> 32);	/* unused (wrapped) when u < T */
+	uint64_t first = 0 - (uint64_t)(u < TBL_SKEW_T32);
 
-	if (u < TBL_SKEW_T32)
-		return (u * bp->m1) >> 32;
-	return bp->b1 + (((u - TBL_SKEW_T32) * bp->m2) >> 32);
+	return (lo & first) | (hi & ~first);
 }
 
 /* Slot of hash H under pilot P: always < n_slots. */

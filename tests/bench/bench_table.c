@@ -15,7 +15,8 @@
  *	CHD does not store). Then it times Q lookups of members (hits) and
  *	of non-members in the same domains (misses), single and burst of
  *	32 (rte_hash_lookup_bulk; cmph has no burst), each query starting
- *	from the raw address text: normalisation and hashing are included.
+ *	from the raw address text and its length (the SMTP engine knows it
+ *	from the path it parsed): normalisation and hashing are included.
  *	Lookup rounds are repeated R times in the same run, interleaved, and
  *	the median is printed. Lookups are timed in CPU time of the thread
  *	(CLOCK_THREAD_CPUTIME_ID; all the work is on the main thread), so time
@@ -116,6 +117,7 @@ struct bench {
 	char (*keys)[48];	/* members, as written (mixed case) */
 	char (*norm)[48];	/* members, normalised */
 	char **qhit, **qmiss;	/* query texts */
+	uint16_t *lhit, *lmiss;	/* their lengths */
 	struct tbl *t;		/* tbl_open: huge pages */
 	struct tbl *t4k;	/* tbl_open_buffer on malloc'd memory */
 	double load_s;		/* tbl_open of the file */
@@ -138,13 +140,13 @@ static const char *const s_name[] = { "rcptgate table", "rcptgate table, 4 KiB p
 /* ---- lookups: each returns the number of hits among the Q queries ---- */
 
 static size_t
-ours_single(const struct tbl *t, struct bench *b, char **q)
+ours_single(const struct tbl *t, struct bench *b, char **q, const uint16_t *ql)
 {
 	size_t hits = 0;
 
 	for (size_t i = 0; i < b->q; i++) {
 		struct rg_addr a;
-		if (rg_addr_normalize(q[i], strlen(q[i]), 0, &a) != RG_ADDR_OK)
+		if (rg_addr_normalize(q[i], ql[i], 0, &a) != RG_ADDR_OK)
 			continue;
 		hits += tbl_lookup(t, &a, "+") == TBL_RULE_EXACT;
 	}
@@ -152,7 +154,7 @@ ours_single(const struct tbl *t, struct bench *b, char **q)
 }
 
 static size_t
-ours_burst(const struct tbl *t, struct bench *b, char **q)
+ours_burst(const struct tbl *t, struct bench *b, char **q, const uint16_t *ql)
 {
 	static struct rg_addr a[BURST];
 	const struct rg_addr *pa[BURST];
@@ -163,7 +165,7 @@ ours_burst(const struct tbl *t, struct bench *b, char **q)
 		pa[j] = &a[j];
 	for (size_t i = 0; i + BURST <= b->q; i += BURST) {
 		for (unsigned j = 0; j < BURST; j++)
-			rg_addr_normalize(q[i + j], strlen(q[i + j]), 0, &a[j]);
+			rg_addr_normalize(q[i + j], ql[i + j], 0, &a[j]);
 		tbl_lookup_burst(t, pa, BURST, "+", out);
 		for (unsigned j = 0; j < BURST; j++)
 			hits += out[j] == TBL_RULE_EXACT;
@@ -172,30 +174,30 @@ ours_burst(const struct tbl *t, struct bench *b, char **q)
 }
 
 static void
-rte_key(const char *s, uint8_t *k)
+rte_key(const char *s, size_t n, uint8_t *k)
 {
 	struct rg_addr a;
 
 	memset(k, 0, RTE_KEY_LEN);
-	if (rg_addr_normalize(s, strlen(s), 0, &a) == RG_ADDR_OK && a.len <= RTE_KEY_LEN)
+	if (rg_addr_normalize(s, n, 0, &a) == RG_ADDR_OK && a.len <= RTE_KEY_LEN)
 		memcpy(k, a.buf, a.len);
 }
 
 static size_t
-rte_single(struct bench *b, char **q)
+rte_single(struct bench *b, char **q, const uint16_t *ql)
 {
 	uint8_t k[RTE_KEY_LEN];
 	size_t hits = 0;
 
 	for (size_t i = 0; i < b->q; i++) {
-		rte_key(q[i], k);
+		rte_key(q[i], ql[i], k);
 		hits += rte_hash_lookup(b->rh, k) >= 0;
 	}
 	return hits;
 }
 
 static size_t
-rte_burst(struct bench *b, char **q)
+rte_burst(struct bench *b, char **q, const uint16_t *ql)
 {
 	static uint8_t k[BURST][RTE_KEY_LEN];
 	const void *pk[BURST];
@@ -206,7 +208,7 @@ rte_burst(struct bench *b, char **q)
 		pk[j] = k[j];
 	for (size_t i = 0; i + BURST <= b->q; i += BURST) {
 		for (unsigned j = 0; j < BURST; j++)
-			rte_key(q[i + j], k[j]);
+			rte_key(q[i + j], ql[i + j], k[j]);
 		rte_hash_lookup_bulk(b->rh, pk, BURST, pos);
 		for (unsigned j = 0; j < BURST; j++)
 			hits += pos[j] >= 0;
@@ -215,13 +217,13 @@ rte_burst(struct bench *b, char **q)
 }
 
 static size_t
-chd_single(struct bench *b, char **q)
+chd_single(struct bench *b, char **q, const uint16_t *ql)
 {
 	size_t hits = 0;
 
 	for (size_t i = 0; i < b->q; i++) {
 		struct rg_addr a;
-		if (rg_addr_normalize(q[i], strlen(q[i]), 0, &a) != RG_ADDR_OK)
+		if (rg_addr_normalize(q[i], ql[i], 0, &a) != RG_ADDR_OK)
 			continue;
 		cmph_uint32 x = cmph_search(b->chd, a.buf, a.len);
 		/* CHD answers some index for any key: verify against the key */
@@ -308,7 +310,7 @@ build_rte(struct bench *b, double *secs, double *bpk)
 		exit(1);
 	}
 	for (size_t i = 0; i < b->n; i++) {
-		rte_key(b->keys[i], k);
+		rte_key(b->keys[i], strlen(b->keys[i]), k);
 		if (rte_hash_add_key(b->rh, k) < 0) {
 			fprintf(stderr, "bench_table: rte_hash_add_key failed at %zu\n", i);
 			exit(1);
@@ -411,6 +413,8 @@ main(int argc, char **argv)
 		make_addr(b.keys[i], sizeof(b.keys[i]), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"[i % 36], i);
 	b.qhit = malloc(b.q * sizeof(char *));
 	b.qmiss = malloc(b.q * sizeof(char *));
+	b.lhit = malloc(b.q * sizeof(*b.lhit));
+	b.lmiss = malloc(b.q * sizeof(*b.lmiss));
 	/*
 	 * Query texts lie one after the other, as RCPT TO lines arrive in
 	 * packets already in cache: pointing the hits into the member array
@@ -423,6 +427,8 @@ main(int argc, char **argv)
 		b.qhit[i] = hit[i];
 		make_addr(miss[i], sizeof(miss[i]), '_', rng() % (b.n * 10));	/* '_' never starts a member */
 		b.qmiss[i] = miss[i];
+		b.lhit[i] = (uint16_t)strlen(hit[i]);
+		b.lmiss[i] = (uint16_t)strlen(miss[i]);
 	}
 
 	double bs[S_MAX], bpk[S_MAX];
@@ -442,17 +448,18 @@ main(int argc, char **argv)
 		for (unsigned s = 0; s < S_MAX; s++) {
 			for (unsigned m = 0; m < M_MAX; m++) {
 				char **q = (m == M_HIT1 || m == M_HITB) ? b.qhit : b.qmiss;
+				const uint16_t *ql = (m == M_HIT1 || m == M_HITB) ? b.lhit : b.lmiss;
 				bool burst = m == M_HITB || m == M_MISSB;
 				size_t want = (m == M_HIT1 || m == M_HITB) ? b.q : 0, got;
 				double t0 = cpu_now();
 				if (s == S_OURS || s == S_OURS4K) {
 					const struct tbl *t = s == S_OURS ? b.t : b.t4k;
-					got = burst ? ours_burst(t, &b, q) : ours_single(t, &b, q);
+					got = burst ? ours_burst(t, &b, q, ql) : ours_single(t, &b, q, ql);
 				}
 				else if (s == S_RTE)
-					got = burst ? rte_burst(&b, q) : rte_single(&b, q);
+					got = burst ? rte_burst(&b, q, ql) : rte_single(&b, q, ql);
 				else if (!burst)
-					got = chd_single(&b, q);
+					got = chd_single(&b, q, ql);
 				else
 					got = want;	/* no burst API */
 				ns[s][m][r] = (cpu_now() - t0) * 1e9 / (double)b.q;

@@ -261,7 +261,12 @@ static void
 test_fast_paths_agree(void **state)
 {
 	char buf[300];
-	unsigned fast = 0, fast_sse2 = 0;
+	unsigned fast = 0, fast_sse2 = 0, fast_avx512 = 0;
+#if defined(RG_ADDR_HAVE_AVX512)
+	bool avx512 = rg_addr__avx512_ok();
+#else
+	bool avx512 = false;
+#endif
 
 	(void)state;
 	for (unsigned iter = 0; iter < 400000; iter++) {
@@ -284,10 +289,20 @@ test_fast_paths_agree(void **state)
 #else
 		fast_sse2 = 1000;
 #endif
+#if defined(RG_ADDR_HAVE_AVX512)
+		if (avx512 && rg_addr__fast_avx512(buf, n, flags, &a) == RG_ADDR_OK) {
+			fast_avx512++;
+			expect_same(buf, n, flags, RG_ADDR_OK, &a);
+		}
+#endif
 	}
 	/* the generator does reach the fast paths (else this test proves nothing) */
 	assert_true(fast > 1000);
 	assert_true(fast_sse2 > 1000);
+	if (avx512)
+		assert_true(fast_avx512 > 1000);
+	else
+		print_message("AVX-512BW not on this CPU: its fast path not run here\n");
 }
 
 /* The cases of the fast path's edges, each compared with the full parser. */
@@ -310,7 +325,40 @@ test_fast_path_edges(void **state)
 			struct rg_addr a;
 			size_t n = strlen(cases[i]);
 			expect_same(cases[i], n, flags, rg_addr_normalize(cases[i], n, flags, &a), &a);
+			/* each fast path on its own: right, or deferring */
+			if (rg_addr__fast(cases[i], n, flags, &a) == RG_ADDR_OK)
+				expect_same(cases[i], n, flags, RG_ADDR_OK, &a);
+#if defined(__SSE2__)
+			if (rg_addr__fast_sse2(cases[i], n, flags, &a) == RG_ADDR_OK)
+				expect_same(cases[i], n, flags, RG_ADDR_OK, &a);
+#endif
+#if defined(RG_ADDR_HAVE_AVX512)
+			if (rg_addr__avx512_ok() && rg_addr__fast_avx512(cases[i], n, flags, &a) == RG_ADDR_OK)
+				expect_same(cases[i], n, flags, RG_ADDR_OK, &a);
+#endif
 		}
+	}
+}
+
+/* rg_addr__find agrees with memchr at every length up to 64 and position, for any byte. */
+static void
+test_find(void **state)
+{
+	char buf[RG_LOCAL_MAX];
+
+	(void)state;
+	for (unsigned iter = 0; iter < 200000; iter++) {
+		/* what lies past N (readable, per the contract) must not be found */
+		memset(buf, (int)"+-z"[rng() % 3], sizeof(buf));
+		size_t n = rng() % (RG_LOCAL_MAX + 1);
+		for (size_t i = 0; i < n; i++)
+			buf[i] = "ab+-\x80\xff\x00"[rng() % 7];
+		char c = "+-\x80\xff\x00z"[rng() % 6];
+		const char *m = memchr(buf, c, n);
+		size_t want = m != NULL ? (size_t)(m - buf) : n;
+		if (rg_addr__find(buf, n, c) != want)
+			fail_msg("find 0x%02x in %zu bytes: %zu, memchr %zu", (unsigned char)c, n,
+				 rg_addr__find(buf, n, c), want);
 	}
 }
 
@@ -342,6 +390,7 @@ main(void)
 		cmocka_unit_test(test_class_table),
 		cmocka_unit_test(test_fast_paths_agree),
 		cmocka_unit_test(test_fast_path_edges),
+		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,7 +25,10 @@
 
 #include <rcptgate/table_format.h>
 
+#include <sys/mman.h>
+
 #include "table/tbl.h"
+#include "table/tbl_impl.h"
 #include "xorshift.h"
 
 /* A random address "xxxxxxxx.NNN@dN.example" into BUF; local part from 2 words. */
@@ -352,6 +355,116 @@ test_write_and_open(void **state)
 	tbl_builder_free(b);
 }
 
+/*
+ * Every member whose key is 5 to 74 bytes long is found, and no address
+ * one byte away from a member (at any position) is taken for it, with
+ * the shortest key at the very end of the blob, both in a buffer
+ * (nothing readable past the blob) and in tbl_open's padded copy. (A
+ * near miss seldom gets past the fingerprint: test_blob_eq holds the
+ * key compare itself to every length and position.)
+ */
+static void
+check_lengths(const struct tbl *t, char (*m)[96], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char near[96];
+		size_t l = strlen(m[i]);
+		if (look(t, m[i], "") != TBL_RULE_EXACT)
+			fail_msg("'%s' (%zu bytes) not found", m[i], l);
+		for (size_t p = 0; p < l; p++) {
+			if (m[i][p] == '@' || m[i][p] == '.')
+				continue;
+			memcpy(near, m[i], l + 1);
+			near[p] = m[i][p] == 'q' ? 'r' : 'q';
+			if (look(t, near, "") == TBL_RULE_EXACT)
+				fail_msg("'%s' taken for member '%s'", near, m[i]);
+		}
+	}
+}
+
+static void
+test_key_lengths(void **state)
+{
+	char dir[] = "/tmp/rgtblXXXXXX", path[64], err[256];
+	static char m[90][96];
+	struct tbl_builder *b = tbl_builder_new(0);
+	struct tbl *t;
+	void *img;
+	size_t len, n = 0;
+
+	(void)state;
+	assert_int_equal(add(b, "a@k.example"), 0);	/* brings the domain key first */
+	for (size_t l = 1; l <= 64 && n < 90; l++) {
+		/* local part of L bytes at domain k.example (10 bytes), and one at "k.x" */
+		for (size_t k = 0; k < l; k++)
+			m[n][k] = (char)('a' + (k * 7 + l) % 26);
+		snprintf(m[n] + l, sizeof(m[n]) - l, "@k.example");
+		n++;
+		if (l <= 20) {
+			memcpy(m[n], m[n - 1], l);
+			snprintf(m[n] + l, sizeof(m[n]) - l, "@k.x");
+			n++;
+		}
+	}
+	/* the shortest key last: at the very end of the blob */
+	snprintf(m[n++], sizeof(m[0]), "z@k.x");
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(add(b, m[i]), 0);
+	t = finish(b, &img, &len);
+	check_lengths(t, m, n);
+	tbl_close(t);
+	free(img);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/t.tbl", dir);
+	assert_int_equal(tbl_builder_write(b, path, err, sizeof(err)), 0);
+	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), 0);
+	check_lengths(t, m, n);
+	tbl_close(t);
+	unlink(path);
+	rmdir(dir);
+	tbl_builder_free(b);
+}
+
+/*
+ * tbl_blob_eq against memcmp for every length 0..80 and every position
+ * of a difference, with the blob key ending right before an unmapped
+ * page (an over-read past the blob would fault) and with padding after
+ * it, and at every alignment.
+ */
+static void
+test_blob_eq(void **state)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *map = mmap(NULL, (size_t)pg * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char k[RG_PATH_MAX + 1];
+
+	(void)state;
+	assert_true(map != MAP_FAILED);
+	assert_int_equal(mprotect(map + pg, (size_t)pg, PROT_NONE), 0);
+	for (size_t len = 0; len <= 80; len++) {
+		for (size_t pad = 0; pad <= 20; pad += 20) {
+			for (size_t align = 0; align < 16; align += 5) {
+				/* the key at blob offset ALIGN; the blob ends PAD bytes after it, at the guard page */
+				char *blob = map + pg - pad - len - align;
+				struct tbl t = { .blob = blob, .blob_readable = align + len + pad };
+				for (size_t i = 0; i < len; i++)
+					blob[align + i] = k[i] = (char)('a' + (i * 7 + len) % 26);
+				memset(k + len, 'x', sizeof(k) - len);	/* past the key: must not count */
+				if (!tbl_blob_eq(&t, align, k, len))
+					fail_msg("length %zu, pad %zu, align %zu: equal keys differ", len, pad, align);
+				for (size_t p = 0; p < len; p++) {
+					k[p] ^= 0x20;
+					if (tbl_blob_eq(&t, align, k, len))
+						fail_msg("length %zu: keys differing at byte %zu compare equal", len, p);
+					k[p] ^= 0x20;
+				}
+			}
+		}
+	}
+	munmap(map, (size_t)pg * 2);
+}
+
 /* ---- corrupt files ---- */
 
 static void
@@ -573,6 +686,8 @@ main(void)
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_write_and_open),
+		cmocka_unit_test(test_key_lengths),
+		cmocka_unit_test(test_blob_eq),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_members_and_strangers),
 		cmocka_unit_test(test_domain_set),
