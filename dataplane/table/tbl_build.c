@@ -7,7 +7,8 @@
  *	the dataplane uses) and kept in one arena. Every domain seen becomes
  *	a key "@domain" with a tag byte (served, or catch-all when a
  *	"@domain" line exists). At finish:
- *	 1. hash every key with a random seed and group the keys by bucket
+ *	 1. hash every key with a random seed (tbl_fmt_hash_*: an address
+ *	    with its domain's hash as the seed) and group the keys by bucket
  *	    (one counting sort, then a small sort by hash inside each bucket
  *	    of ~3 keys); equal hashes are duplicates (dropped, counted) or,
  *	    for distinct keys, a reason to start again with another seed;
@@ -64,7 +65,7 @@ struct tbl_builder {
 	unsigned flags;
 	char *arena;		/* keys; a domain key is followed by its tag byte */
 	size_t arena_len, arena_cap;
-	uint64_t *addr;		/* refs: slot words with fp 0 */
+	uint64_t *addr;		/* refs: slot words, the local part's length in the fingerprint field */
 	size_t n_addr, cap_addr;
 	uint64_t *dom;		/* open-addressing set of domain refs, 0 = empty */
 	size_t n_dom, cap_dom;	/* cap is a power of two */
@@ -331,7 +332,7 @@ tbl_builder_add_line(struct tbl_builder *b, const char *line, size_t n, char *er
 		if (rc == 0)
 			rc = tbl_arena_put(b, a.buf, a.len, false, &ref);
 		if (rc == 0)
-			b->addr[b->n_addr++] = ref;
+			b->addr[b->n_addr++] = ref | tbl_fmt_slot_make(a.local_len, 0, 0);
 	}
 	if (rc < 0)
 		return tbl_fail(rc, err, errlen, "%s", strerror(-rc));
@@ -779,13 +780,16 @@ tbl_builder_finish(struct tbl_builder *b, void **image, size_t *len, char *err, 
 		for (size_t i = 0; i < b->n_addr; i++) {
 			/* the arena is read in order: the hardware prefetcher keeps up */
 			uint64_t r = b->addr[i];
+			const char *key = tbl_ref_key(b, r);
+			unsigned ll = tbl_fmt_slot_fp(r), kl = tbl_fmt_slot_len(r);
 			e[k].ref = r;
-			e[k++].h = rg_hash64(tbl_ref_key(b, r), tbl_fmt_slot_len(r), seed);
+			e[k++].h = tbl_fmt_hash_addr(key, ll, tbl_fmt_hash_domain(key + ll, kl - ll, seed));
 		}
 		for (size_t i = 0; i < b->cap_dom; i++)
 			if (b->dom[i] != 0) {
 				e[k].ref = b->dom[i];
-				e[k++].h = rg_hash64(tbl_ref_key(b, b->dom[i]), tbl_fmt_slot_len(b->dom[i]), seed);
+				e[k++].h = tbl_fmt_hash_domain(tbl_ref_key(b, b->dom[i]), tbl_fmt_slot_len(b->dom[i]),
+							       seed);
 			}
 		rc = tbl_try_seed(b, seed, e, tmp, n, image, len);
 		if (rc <= 0)

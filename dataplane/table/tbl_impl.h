@@ -144,8 +144,9 @@ static inline uint16_t tbl_dom_fp(uint64_t h) { return (uint16_t)(h >> 48); }
 
 /*
  * tbl_domain_tag - the TBL_TAG_* of domain key K[0..LEN) ("@domain",
- * readable for TBL_KEY_READ bytes) with hash H = rg_hash64(K, LEN,
- * t->seed), or -1 when the domain is not served.
+ * readable for TBL_KEY_READ bytes) with hash H =
+ * tbl_fmt_hash_domain(K, LEN, t->seed), or -1 when the domain is not
+ * served.
  */
 static inline int
 tbl_domain_tag(const struct tbl *t, const char *k, size_t len, uint64_t h)

@@ -152,7 +152,7 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 		if (++n_dom > h.n_domains)
 			return tbl_fail(-EINVAL, err, errlen, "corrupt table: key counts do not match the header");
 		n_ca += tag == TBL_TAG_CATCHALL;
-		uint64_t dh = rg_hash64(t->blob + off, len, t->seed);
+		uint64_t dh = tbl_fmt_hash_domain(t->blob + off, len, t->seed);
 		uint64_t j = dh & t->dom_mask;
 		while (t->dom_set[j] != 0)
 			j = (j + 1) & t->dom_mask;

@@ -3,12 +3,13 @@
  * NAME
  *	tbl_lookup.c - recipient lookups, single and burst
  * DESCRIPTION
- *	A lookup is: the domain in the served-domain set (small, in cache:
- *	an unserved domain never touches the big table); then the exact key
- *	(one pilot byte, one slot, on a fingerprint match one memcmp); on a
- *	miss, when the address has an extension, the base address; else the
- *	domain's catch-all tag. Under attack (all misses) the cost is one
- *	probe of the big table.
+ *	A lookup hashes the domain once (tbl_fmt_hash_domain) and uses the
+ *	hash for the served-domain set (small, in cache: an unserved domain
+ *	never touches the big table) and as the seed of the address hash;
+ *	then the exact key (one pilot byte, one slot, on a fingerprint match
+ *	one compare); on a miss, when the address has an extension, the base
+ *	address; else the domain's catch-all tag. Under attack (all misses)
+ *	the cost is one probe of the big table.
  *
  *	tbl_lookup_burst() runs the probes of up to TBL_BURST_MAX keys in
  *	stages - hash the addresses and prefetch their pilots; read the
@@ -42,21 +43,12 @@ tbl_rule_name(enum tbl_rule rule)
 	return "?";
 }
 
-static inline uint64_t
-tbl_hash(const struct tbl *t, const char *k, size_t len)
+/* Domain key of A ("@domain"; empty without a domain) and its length. */
+static inline const char *
+tbl_dom_key(const struct rg_addr *a, size_t *len)
 {
-	return rg_hash64(k, len, t->seed);
-}
-
-/* Tag of A's domain (TBL_TAG_*), or -1: no domain, or not served. */
-static inline int
-tbl_addr_domain(const struct tbl *t, const struct rg_addr *a)
-{
-	if (!rg_addr_has_domain(a))
-		return -1;
-	const char *k = a->buf + a->local_len;	/* "@domain" */
-	size_t len = (size_t)a->len - a->local_len;
-	return tbl_domain_tag(t, k, len, tbl_hash(t, k, len));
+	*len = (size_t)a->len - a->local_len;
+	return a->buf + a->local_len;
 }
 
 bool
@@ -68,17 +60,21 @@ tbl_domain_served(const struct tbl *t, const char *domain, size_t n)
 		return false;
 	k[0] = '@';
 	memcpy(k + 1, domain, n);
-	return tbl_domain_tag(t, k, n + 1, tbl_hash(t, k, n + 1)) >= 0;
+	return tbl_domain_tag(t, k, n + 1, tbl_fmt_hash_domain(k, n + 1, t->seed)) >= 0;
 }
 
-/* The rules after a missed exact probe of A, whose domain has tag TAG. */
+/*
+ * The rules after a missed exact probe of A, whose domain has tag TAG
+ * and hash HD: the base address (seeded by the same HD), then the
+ * catch-all.
+ */
 static enum tbl_rule
-tbl_after_miss(const struct tbl *t, const struct rg_addr *a, const char *delims, int tag)
+tbl_after_miss(const struct tbl *t, const struct rg_addr *a, const char *delims, int tag, uint64_t hd)
 {
 	struct rg_addr base;
 
 	if (rg_addr_base(a, delims, &base) &&
-	    tbl_probe(t, base.buf, base.len, tbl_hash(t, base.buf, base.len)) != 0)
+	    tbl_probe(t, base.buf, base.len, tbl_fmt_hash_addr(base.buf, base.local_len, hd)) != 0)
 		return TBL_RULE_BASE;
 	return tag == TBL_TAG_CATCHALL ? TBL_RULE_CATCHALL : TBL_RULE_NONE;
 }
@@ -86,13 +82,18 @@ tbl_after_miss(const struct tbl *t, const struct rg_addr *a, const char *delims,
 enum tbl_rule
 tbl_lookup(const struct tbl *t, const struct rg_addr *a, const char *delims)
 {
-	int tag = tbl_addr_domain(t, a);
+	size_t dl;
+	const char *dk = tbl_dom_key(a, &dl);
 
+	if (!rg_addr_has_domain(a))
+		return TBL_RULE_NO_DOMAIN;
+	uint64_t hd = tbl_fmt_hash_domain(dk, dl, t->seed);
+	int tag = tbl_domain_tag(t, dk, dl, hd);
 	if (tag < 0)
 		return TBL_RULE_NO_DOMAIN;
-	if (tbl_probe(t, a->buf, a->len, tbl_hash(t, a->buf, a->len)) != 0)
+	if (tbl_probe(t, a->buf, a->len, tbl_fmt_hash_addr(a->buf, a->local_len, hd)) != 0)
 		return TBL_RULE_EXACT;
-	return tbl_after_miss(t, a, delims, tag);
+	return tbl_after_miss(t, a, delims, tag, hd);
 }
 
 /* Prefetch the cache lines of blob bytes [off, off + len). */
@@ -106,35 +107,41 @@ tbl_prefetch_key(const struct tbl *t, uint64_t off, unsigned len)
 		__builtin_prefetch(p + len - 1);	/* a key over two lines */
 }
 
-/* The rules for A, whose exact probe missed: domain first, then base and catch-all. */
+/* The rules for A (domain hash HD), whose exact probe missed. */
 static enum tbl_rule
-tbl_missed(const struct tbl *t, const struct rg_addr *a, const char *delims)
+tbl_missed(const struct tbl *t, const struct rg_addr *a, const char *delims, uint64_t hd)
 {
-	int tag = tbl_addr_domain(t, a);
+	size_t dl;
+	const char *dk = tbl_dom_key(a, &dl);
+	int tag = rg_addr_has_domain(a) ? tbl_domain_tag(t, dk, dl, hd) : -1;
 
-	return tag < 0 ? TBL_RULE_NO_DOMAIN : tbl_after_miss(t, a, delims, tag);
+	return tag < 0 ? TBL_RULE_NO_DOMAIN : tbl_after_miss(t, a, delims, tag, hd);
 }
 
 /*
  * Unlike tbl_lookup(), the burst probes the big table first and checks
- * the domain only for keys that missed: a hit then never pays the domain
- * hash, and a miss known from its slot (fingerprint or length differs,
- * nearly every miss) gets its domain check in stage 3, while the key
- * bytes of the candidate hits are on their way. An unserved domain costs
- * one probe, overlapped with the others. Measured against domain-first:
+ * the domain only for keys that missed, with the domain hash it already
+ * has (the seed of the address hash): a hit never probes the domain set,
+ * and a miss known from its slot (fingerprint or length differs, nearly
+ * every miss) gets its domain check in stage 3, while the key bytes of
+ * the candidate hits are on their way. An unserved domain costs one
+ * probe, overlapped with the others. Measured against domain-first:
  * docs/benchmarks.md.
  */
 static void
 tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
 	       const char *delims, enum tbl_rule out[])
 {
-	uint64_t h[TBL_BURST_MAX], slot[TBL_BURST_MAX], e[TBL_BURST_MAX];
+	uint64_t h[TBL_BURST_MAX], hd[TBL_BURST_MAX], slot[TBL_BURST_MAX], e[TBL_BURST_MAX];
 	uint32_t bucket[TBL_BURST_MAX];
 	unsigned i;
 
-	/* 1: hash, prefetch the pilots */
+	/* 1: hash (the domain, then the local part seeded by it), prefetch the pilots */
 	for (i = 0; i < n; i++) {
-		h[i] = tbl_hash(t, a[i]->buf, a[i]->len);
+		size_t dl;
+		const char *dk = tbl_dom_key(a[i], &dl);
+		hd[i] = tbl_fmt_hash_domain(dk, dl, t->seed);
+		h[i] = tbl_fmt_hash_addr(a[i]->buf, a[i]->local_len, hd[i]);
 		bucket[i] = (uint32_t)tbl_fmt_bucket(h[i], &t->bp);
 		__builtin_prefetch(&t->pilots[bucket[i]]);
 	}
@@ -151,7 +158,7 @@ tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
 			tbl_prefetch_key(t, tbl_fmt_slot_off(e[i]), a[i]->len);
 		} else {
 			e[i] = 0;
-			out[i] = tbl_missed(t, a[i], delims);
+			out[i] = tbl_missed(t, a[i], delims, hd[i]);
 		}
 	}
 	/* 4: compare the candidates */
@@ -161,7 +168,7 @@ tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
 		if (tbl_blob_eq(t, tbl_fmt_slot_off(e[i]), a[i]->buf, a[i]->len))
 			out[i] = TBL_RULE_EXACT;
 		else
-			out[i] = tbl_missed(t, a[i], delims);
+			out[i] = tbl_missed(t, a[i], delims, hd[i]);
 	}
 }
 

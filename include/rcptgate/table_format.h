@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NAME
- *	table_format.h - the compiled recipient table file (format 1)
+ *	table_format.h - the compiled recipient table file (format 2)
  * DESCRIPTION
  *	Written by "rcptgatectl compile", mapped read-only by the dataplane.
  *	All integers are little-endian; sections start on 64-byte
@@ -15,7 +15,7 @@
  *	          is followed by one tag byte (TBL_TAG_*)
  *
  *	A key K (normalised "local@domain", or "@domain" for a domain) with
- *	h = rg_hash64(K, seed) goes to bucket tbl_fmt_bucket(h), whose pilot
+ *	hash h (tbl_fmt_hash_*) goes to bucket tbl_fmt_bucket(h), whose pilot
  *	p gives slot tbl_fmt_slot(h, p, n_slots) (PtrHash). A lookup reads
  *	one pilot byte, one slot and, when fingerprint and length match,
  *	compares the key bytes in the blob.
@@ -34,7 +34,7 @@
 #include <rcptgate/hash.h>
 
 #define TBL_MAGIC "RCPTGTBL"		/* 8 bytes, no NUL */
-#define TBL_VERSION 1u
+#define TBL_VERSION 2u
 #define TBL_ALIGN 64u
 
 #define TBL_F_CASE_EXACT 0x1u		/* local parts were not folded */
@@ -64,6 +64,27 @@ struct tbl_file_header {
 };
 
 _Static_assert(sizeof(struct tbl_file_header) == 192, "table header is 192 bytes");
+
+/*
+ * Key hashes. A domain key "@domain" hashes as rg_hash64("@domain",
+ * seed); an address key "local@domain" as rg_hash64(local, hd), hd being
+ * its domain key's hash. A lookup hashes the domain once and uses it
+ * twice: as the seed of the address hash, and, after a miss, for the
+ * served-domain check - one hash of the whole address less than format 1,
+ * whose address keys hashed as a whole. The split is the normaliser's
+ * local_len (a quoted local part may hold an '@').
+ */
+static inline uint64_t
+tbl_fmt_hash_domain(const char *dk, size_t n, uint64_t seed)
+{
+	return rg_hash64(dk, n, seed);
+}
+
+static inline uint64_t
+tbl_fmt_hash_addr(const char *local, size_t n, uint64_t hd)
+{
+	return rg_hash64(local, n, hd);
+}
 
 /* Slot word. */
 #define TBL_SLOT_OFF_BITS 40

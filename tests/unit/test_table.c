@@ -480,7 +480,7 @@ reseal(void *img, size_t len)
 }
 
 enum corruption {
-	C_TRUNC_HEADER, C_TRUNC_PAYLOAD, C_MAGIC, C_VERSION, C_HEADER_SUM, C_PAYLOAD_BYTE,
+	C_TRUNC_HEADER, C_TRUNC_PAYLOAD, C_MAGIC, C_VERSION, C_VERSION_OLD, C_HEADER_SUM, C_PAYLOAD_BYTE,
 	C_SLOT_OUT_OF_BLOB, C_SECTION_OUTSIDE, C_SECTIONS_OVERLAP, C_FLAGS, C_COUNTS, C_DOMAIN_TAG,
 	C_BUCKETS, C_MAX
 };
@@ -495,7 +495,8 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ C_TRUNC_HEADER, -EINVAL, "truncated" },
 	{ C_TRUNC_PAYLOAD, -EINVAL, "outside" },
 	{ C_MAGIC, -EINVAL, "magic" },
-	{ C_VERSION, -EPROTONOSUPPORT, "version 2" },
+	{ C_VERSION, -EPROTONOSUPPORT, "version 3" },
+	{ C_VERSION_OLD, -EPROTONOSUPPORT, "version 1 not supported" },	/* format 1 hashed addresses whole */
 	{ C_HEADER_SUM, -EINVAL, "header checksum" },
 	{ C_PAYLOAD_BYTE, -EINVAL, "payload checksum" },
 	{ C_SLOT_OUT_OF_BLOB, -EINVAL, "outside the key blob" },
@@ -551,7 +552,11 @@ test_corrupt(void **state)
 			img[0] ^= 1;
 			break;
 		case C_VERSION:
-			h->version = 2;
+			h->version = TBL_VERSION + 1;
+			reseal(img, l);
+			break;
+		case C_VERSION_OLD:
+			h->version = 1;
 			reseal(img, l);
 			break;
 		case C_HEADER_SUM:
