@@ -425,7 +425,7 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < b.q; i++) {
 		memcpy(hit[i], b.keys[rng() % b.n], sizeof(hit[i]));
 		b.qhit[i] = hit[i];
-		make_addr(miss[i], sizeof(miss[i]), '_', rng() % (b.n * 10));	/* '_' never starts a member */
+		make_addr(miss[i], sizeof(miss[i]), '0', rng() % (b.n * 10));	/* a digit never starts a member */
 		b.qmiss[i] = miss[i];
 		b.lhit[i] = (uint16_t)strlen(hit[i]);
 		b.lmiss[i] = (uint16_t)strlen(miss[i]);

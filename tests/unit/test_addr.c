@@ -7,6 +7,7 @@
  *	output), the extension cut, the limits, the fast paths held to the
  *	full parser on random and edge inputs, and the seeded hash.
  */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -174,6 +175,12 @@ test_base(void **state)
 		{ "user+ext@example.com", NULL, NULL },
 		{ "\"a b+c\"@example.com", "+", NULL },			/* not in quotes */
 		{ "postmaster", "+", NULL },
+		/* delimiters that can be in a local part of letters, digits and dots */
+		{ "user.ext@example.com", ".", "user@example.com" },
+		{ "userxext@example.com", "-x", "user@example.com" },
+		{ "ab1cd@example.com", "1", "ab@example.com" },
+		{ "AbXcd@example.com", "x", "ab@example.com" },		/* folded before the cut */
+		{ "abcd@example.com", "-x+", NULL },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -186,6 +193,50 @@ test_base(void **state)
 			    b.buf[b.local_len] != '@'))
 			fail_msg("base case %zu '%s': got '%s', want '%s'", i, cases[i].in, b.buf, cases[i].out);
 	}
+}
+
+/*
+ * rg_addr_base agrees with a plain search for random addresses and
+ * random delimiter sets, letters and dots among them, whichever path
+ * normalised the address (the fast paths mark a local part of letters,
+ * digits and dots, which lets rg_addr_base skip the search).
+ */
+static void
+test_base_random(void **state)
+{
+	static const char pool[] = "ab.+-x1";
+	char in[40], delims[4];
+	unsigned cut_seen = 0;
+
+	(void)state;
+	for (unsigned iter = 0; iter < 200000; iter++) {
+		size_t ll = 1 + rng() % 20, n = 0;
+		for (size_t i = 0; i < ll; i++)
+			in[n++] = pool[rng() % (sizeof(pool) - 1)];
+		memcpy(in + n, "@ex.com", 7);
+		n += 7;
+		size_t nd = rng() % 3;
+		for (size_t i = 0; i < nd; i++)
+			delims[i] = pool[rng() % (sizeof(pool) - 1)];
+		delims[nd] = '\0';
+		struct rg_addr a, b;
+		if (rg_addr_normalize(in, n, 0, &a) != RG_ADDR_OK)
+			continue;	/* dots that lead or repeat still normalise; anything else is not the point */
+		if (a.alnum_local)
+			for (size_t i = 0; i < a.local_len; i++)
+				if (!isalnum((unsigned char)a.buf[i]) && a.buf[i] != '.')
+					fail_msg("'%s' marked letters, digits and dots only", a.buf);
+		size_t cut = a.local_len;
+		for (size_t i = 1; i < a.local_len && cut == a.local_len; i++)
+			if (nd > 0 && strchr(delims, a.buf[i]) != NULL)
+				cut = i;
+		bool got = rg_addr_base(&a, delims, &b);
+		if (got != (cut < a.local_len) || (got && (b.local_len != cut || memcmp(b.buf, a.buf, cut) != 0 ||
+							   strcmp(b.buf + cut, a.buf + a.local_len) != 0)))
+			fail_msg("'%s' delimiters '%s': extension %d, want cut at %zu", a.buf, delims, got, cut);
+		cut_seen += got;
+	}
+	assert_true(cut_seen > 10000);
 }
 
 /* The atext bitmap agrees with RFC 5322's list, byte by byte. */
@@ -386,6 +437,7 @@ main(void)
 		cmocka_unit_test(test_normalize_not_terminated),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_base),
+		cmocka_unit_test(test_base_random),
 		cmocka_unit_test(test_atext_map),
 		cmocka_unit_test(test_class_table),
 		cmocka_unit_test(test_fast_paths_agree),
