@@ -58,20 +58,11 @@
 #include "table/tbl.h"
 #include "table/tbl_impl.h"
 
+#include "bench_keys.h"
+
 #define RTE_KEY_LEN 48
 #define BURST 32
 #define MAX_REPEATS 15
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * UINT64_C(2685821657736338717);
-}
 
 static double
 now(void)
@@ -80,48 +71,6 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* "first.lastNUM@dK.example"-like, up to 40 bytes; PREFIX marks non-members. */
-static void
-make_addr(char *buf, size_t cap, char prefix, uint64_t num)
-{
-	static const char al[] = "abcdefghijklmnopqrstuvwxyz";
-	uint64_t r = rng(), r2 = rng();
-	size_t o = 0;
-
-	buf[o++] = prefix;
-	for (unsigned i = 0; i < 3 + r % 8; i++)
-		buf[o++] = al[(r2 >> (5 * i)) % 26];
-	buf[o++] = '.';
-	for (unsigned i = 0; i < 4 + (r >> 8) % 6; i++)
-		buf[o++] = al[(r2 >> (5 * i + 30)) % 26];
-	snprintf(buf + o, cap - o, "%llu@d%u.example", (unsigned long long)num, (unsigned)((r >> 40) % 100));
-}
-
-/* CPU seconds of this thread (user + system): less disturbed than wall time on a shared machine. */
-static double
-cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, unsigned n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
 }
 
 struct bench {
@@ -588,7 +537,7 @@ main(int argc, char **argv)
 	       reps, (unsigned long long)n_distinct, (double)b.key_bytes / (double)b.n);
 	printf("# our build: %.2f s wall, %.2f s CPU; tbl_open of the %zu-byte file: %.3f s; "
 	       "AnonHugePages after it: %ld kB\n", bs[S_OURS], b.build_cpu, b.img_len, b.load_s, b.thp_kb);
-	printf("# AnonHugePages at the end: %ld kB (lower: the kernel split huge pages of idle copies)\n", thp_kb());
+	printf("# AnonHugePages at the end: %ld kB\n", thp_kb());
 	printf("| structure | build s | bytes/key | hit ns | hit ns (burst) | miss ns | miss ns (burst) |\n");
 	printf("|---|---|---|---|---|---|---|\n");
 	for (unsigned s = 0; s < S_MAX; s++) {
