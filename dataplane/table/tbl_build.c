@@ -69,6 +69,7 @@ struct tbl_builder {
 	size_t n_addr, cap_addr;
 	uint64_t *dom;		/* open-addressing set of domain refs, 0 = empty */
 	size_t n_dom, cap_dom;	/* cap is a power of two */
+	uint64_t catchall_dups;	/* repeated "@domain" lines (address repeats are found at finish) */
 	struct tbl_build_stats st;
 };
 
@@ -311,7 +312,7 @@ tbl_builder_add_line(struct tbl_builder *b, const char *line, size_t n, char *er
 		if (rc < 0)
 			return tbl_fail(rc, err, errlen, "%s", strerror(-rc));
 		if (*tag == TBL_TAG_CATCHALL) {
-			b->st.duplicates++;
+			b->st.duplicates = ++b->catchall_dups;
 		} else {
 			*tag = TBL_TAG_CATCHALL;
 			b->st.catchall++;
@@ -737,7 +738,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	b->st.addresses = h.n_addresses;
 	b->st.domains = h.n_domains;
 	b->st.catchall = h.n_catchall;
-	b->st.duplicates += dups;
+	b->st.duplicates = b->catchall_dups + dups;	/* finish may run more than once */
 	b->st.bytes = total;
 	*image = img;
 	*len = total;

@@ -465,6 +465,40 @@ test_blob_eq(void **state)
 	munmap(map, (size_t)pg * 2);
 }
 
+/* The statistics describe the table, however often it is finished or written. */
+static void
+test_stats_repeatable(void **state)
+{
+	char dir[] = "/tmp/rgtblXXXXXX", path[64], err[256];
+	struct tbl_builder *b = tbl_builder_new(0);
+	struct tbl_build_stats st;
+	void *img;
+	size_t len;
+
+	(void)state;
+	for (const char *const *l = (const char *const[]){ "a@x.example", "A@x.example", "b@x.example",
+							   "@y.example", "@y.example", NULL }; *l; l++)
+		assert_int_equal(add(b, *l), 0);
+	for (unsigned round = 0; round < 3; round++) {
+		if (round < 2) {
+			assert_int_equal(tbl_builder_finish(b, &img, &len, err, sizeof(err)), 0);
+			free(img);
+		} else {
+			assert_non_null(mkdtemp(dir));
+			snprintf(path, sizeof(path), "%s/t.tbl", dir);
+			assert_int_equal(tbl_builder_write(b, path, err, sizeof(err)), 0);
+			unlink(path);
+			rmdir(dir);
+		}
+		tbl_builder_stats(b, &st);
+		assert_int_equal(st.addresses, 2);
+		assert_int_equal(st.domains, 2);
+		assert_int_equal(st.catchall, 1);
+		assert_int_equal(st.duplicates, 2);	/* A@x (folded) and the second @y */
+	}
+	tbl_builder_free(b);
+}
+
 /* ---- corrupt files ---- */
 
 static void
@@ -692,6 +726,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_write_and_open),
 		cmocka_unit_test(test_key_lengths),
+		cmocka_unit_test(test_stats_repeatable),
 		cmocka_unit_test(test_blob_eq),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_members_and_strangers),
