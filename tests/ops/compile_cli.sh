@@ -6,7 +6,8 @@
 #
 # compile: bad lines reported as FILE:LINE: reason and the command fails
 # with OUT left as it was; --skip-invalid builds the rest; duplicates are
-# counted; "-" reads stdin; the summary names addresses and duplicates.
+# counted; "-" reads stdin; the summary names addresses, duplicates, time
+# and bytes; no temporary file is left; --progress reports on large inputs.
 # check --table: the reply the wire would give, exit 0 only when every
 # address is accepted; -c CONFIG brings soft_bounce and the reply codes.
 set -u
@@ -39,6 +40,20 @@ cmp -s "$T/t.tbl" "$T/t.before" || fail "a failed compile changed OUT"
 "$CTL" compile --skip-invalid "$T/bad.txt" "$T/skip.tbl" > "$T/out" 2>&1 || { cat "$T/out"; fail "--skip-invalid failed"; }
 grep -q "^$T/bad.txt:2: " "$T/out" || fail "--skip-invalid hides the bad lines"
 "$CTL" check --table "$T/skip.tbl" erin@example.com > /dev/null || fail "--skip-invalid lost a good line"
+
+grep -Eq ' [0-9]+\.[0-9]+ s, [0-9]+ bytes$' "$T/out" || { cat "$T/out"; fail "summary lacks time and bytes"; }
+# OUT is written through a temporary file: none is left beside it, after success or failure
+ls "$T" | grep -q 'tmp' && { ls "$T"; fail "a temporary file was left beside OUT"; }
+
+# progress on large inputs (--progress; by default only on a terminal)
+awk 'BEGIN { for (i = 0; i < 1000001; i++) printf "u%d@big.example\n", i }' > "$T/big.txt"
+"$CTL" compile --progress "$T/big.txt" "$T/big.tbl" > "$T/out" 2> "$T/err" || { cat "$T/err"; fail "large compile"; }
+grep -q '1000000 lines read' "$T/err" || { cat "$T/err"; fail "no progress on a large input"; }
+grep -q 'building' "$T/err" || { cat "$T/err"; fail "no progress line before building"; }
+grep -q '1000001 addresses' "$T/out" || { cat "$T/out"; fail "large summary: $(cat "$T/out")"; }
+"$CTL" compile "$T/big.txt" "$T/big.tbl" > /dev/null 2> "$T/err" || fail "large compile without --progress"
+[ -s "$T/err" ] && { cat "$T/err"; fail "progress written when stderr is not a terminal"; }
+rm -f "$T/big.txt" "$T/big.tbl"
 
 printf 'zoe@example.org\n' | "$CTL" compile - "$T/stdin.tbl" > "$T/out" 2>&1 || { cat "$T/out"; fail "compile from stdin"; }
 "$CTL" check --table "$T/stdin.tbl" zoe@example.org > /dev/null || fail "address from stdin not found"
