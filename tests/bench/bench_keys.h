@@ -17,17 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-static uint64_t bench_rng_state = 0x9e3779b97f4a7c15;
-
-/* xorshift64*: the same sequence on every run */
-static uint64_t
-rng(void)
-{
-	bench_rng_state ^= bench_rng_state >> 12;
-	bench_rng_state ^= bench_rng_state << 25;
-	bench_rng_state ^= bench_rng_state >> 27;
-	return bench_rng_state * UINT64_C(2685821657736338717);
-}
+#include "../unit/xorshift.h"	/* rng(): the tests' deterministic random numbers */
 
 /* "first.lastNUM@dK.example"-like, up to 40 bytes; PREFIX marks non-members. */
 static void
