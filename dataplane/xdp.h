@@ -134,7 +134,7 @@ struct rte_lpm;
 
 /*
  * xdp_lpm_build - a new rte_lpm table NAME holding the IPv4 prefixes of B.
- * @out: the table (rte_lpm_free it), or NULL when B is empty.
+ * @out: the table (rte_lpm_free it), or NULL when B holds no IPv4 prefix.
  * Return: the number of IPv4 prefixes, or a negative errno (-ENOMEM,
  * -EEXIST for a NAME in use, -errno from reading B).
  */

@@ -10,9 +10,10 @@
  *	up would cost a system call per segment, so the list is copied into
  *	a DPDK rte_lpm table, which workers read without locks.
  *
- *	The table is built at start; a reload publishes a new one (the
- *	workers reach it through a pointer they load with acquire semantics)
- *	once the control socket can ask for it.
+ *	The table is built at start; "block add|del" on the control socket
+ *	publishes a new one (xdp_ctl.c; the workers reach it through a
+ *	pointer they load with acquire semantics). A list without IPv4
+ *	prefixes builds no table: the workers then look nothing up.
  * DIAGNOSTICS
  *	A missing list is normal (nothing is blocked); a list that cannot be
  *	read or a table that cannot be built is logged and returned as a
@@ -65,22 +66,24 @@ xdp_lpm_build(const struct xdp_block *b, const char *name, struct rte_lpm **out)
 		return n;
 	for (int i = 0; i < n; i++) {
 		if (list[i].family != AF_INET)
-			continue;
+			continue;	/* the fast path serves IPv4 only */
+		n4++;
 		lc.max_rules++;
 		if (list[i].prefixlen > 24)
 			lc.number_tbl8s++;	/* one 256-entry group per long prefix */
+	}
+	if (n4 == 0) {
+		free(list);	/* IPv6 only: no 64 MiB table to look nothing up in */
+		return 0;
 	}
 	lpm = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
 	if (lpm == NULL) {
 		free(list);
 		return -(rte_errno ? rte_errno : ENOMEM);
 	}
-	for (int i = 0; i < n && err == 0; i++) {
-		if (list[i].family != AF_INET)
-			continue;	/* the fast path serves IPv4 only */
-		err = xdp_lpm_add(lpm, &list[i]);
-		n4++;
-	}
+	for (int i = 0; i < n && err == 0; i++)
+		if (list[i].family == AF_INET)
+			err = xdp_lpm_add(lpm, &list[i]);
 	free(list);
 	if (err < 0) {
 		rte_lpm_free(lpm);

@@ -801,6 +801,10 @@ test_lpm_build(void **state)
 	assert_int_equal(xdp_block_open(cfg.bpf_pin_dir, 1, &p), 0);
 	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0);	/* empty list */
 	assert_null(lpm);
+	assert_int_equal(xdp_cidr_parse("fd00:78::/32", &c), 0);
+	assert_int_equal(xdp_block_add(&p, &c), 0);
+	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0);	/* IPv6 only: no table */
+	assert_null(lpm);
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
 		assert_int_equal(xdp_cidr_parse(list[i], &c), 0);
 		assert_int_equal(xdp_block_add(&p, &c), 0);
