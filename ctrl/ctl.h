@@ -24,7 +24,7 @@ struct ctl_command {
 };
 
 /* Global options, set by main before the command runs. */
-extern const char *ctl_socket_path;	/* -s SOCKET */
+extern const char *ctl_socket_path;	/* -s SOCKET, NULL when not given */
 extern const char *ctl_config_path;	/* -c CONFIG */
 
 /* Print "usage: rcptgatectl NAME SYNOPSIS" and the help of command NAME. */
@@ -49,6 +49,9 @@ int ctl_cmd_block(int argc, char **argv);	/* cmd_block.c */
  * Failures are reported on stderr by these functions themselves.
  */
 struct ctl_reply;
+
+/* ctl_client_default_socket - the daemon's default control_socket. */
+const char *ctl_client_default_socket(void);
 
 /* ctl_client_connect - connect to -s SOCKET, else the -c configuration's
  * control_socket, else the default. Return the fd or -errno. */

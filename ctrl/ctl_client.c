@@ -29,7 +29,15 @@
 #include "config.h"
 #include "ctl.h"
 
-static const char ctl_default_socket[] = "/run/rcptgate/control.sock";
+const char *
+ctl_client_default_socket(void)
+{
+	static struct rg_config cfg;
+
+	if (cfg.control_socket[0] == '\0')
+		cfg_defaults(&cfg);
+	return cfg.control_socket;
+}
 
 /* The socket to use: -s, else the -c configuration's, else the default. */
 static const char *
@@ -38,8 +46,10 @@ ctl_client_path(void)
 	static struct rg_config cfg;
 	char err[CFG_ERR_MAX];
 
-	if (ctl_config_path == NULL || strcmp(ctl_socket_path, ctl_default_socket) != 0)
+	if (ctl_socket_path != NULL)
 		return ctl_socket_path;
+	if (ctl_config_path == NULL)
+		return ctl_client_default_socket();
 	if (cfg_load(&cfg, ctl_config_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rcptgatectl: %s\n", err);
 		return NULL;

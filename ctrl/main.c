@@ -20,7 +20,7 @@
 #include "ctl.h"
 #include "msg.h"
 
-const char *ctl_socket_path = "/run/rcptgate/control.sock";
+const char *ctl_socket_path = NULL;
 const char *ctl_config_path = NULL;
 
 static int ctl_cmd_help(int argc, char **argv);
@@ -93,11 +93,12 @@ ctl_overview(FILE *f)
 {
 	fprintf(f, "usage: rcptgatectl [-s SOCKET] [-c CONFIG] COMMAND [ARGS]\n\n"
 		   "Options:\n"
-		   "  -s SOCKET  control socket of the daemon (default %s)\n"
+		   "  -s SOCKET  control socket of the daemon (default: the -c\n"
+		   "             configuration's control_socket, else %s)\n"
 		   "  -c CONFIG  read defaults (reply codes, delimiter, socket) from the\n"
 		   "             daemon's configuration file\n"
 		   "  -h         this help\n\n"
-		   "Commands:\n", ctl_socket_path);
+		   "Commands:\n", ctl_client_default_socket());
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
 	fprintf(f, "\n\"rcptgatectl COMMAND --help\" shows a command's arguments.\n");
