@@ -60,6 +60,13 @@ test_valid_requests(void **state)
 	assert_string_equal(req.arg[CTL_K_FROM], "%x@y");
 	assert_int_equal(parse("check rcpt=a@b from="), 0);	/* null sender */
 	assert_string_equal(req.arg[CTL_K_FROM], "");
+	assert_int_equal(parse("block op=list"), 0);
+	assert_int_equal(req.verb, CTL_V_BLOCK);
+	assert_string_equal(req.arg[CTL_K_OP], "list");
+	assert_null(req.arg[CTL_K_CIDR]);
+	assert_int_equal(parse("block op=del cidr=2001:db8::/32"), 0);
+	assert_string_equal(req.arg[CTL_K_OP], "del");
+	assert_string_equal(req.arg[CTL_K_CIDR], "2001:db8::/32");
 }
 
 static void
@@ -98,6 +105,11 @@ test_bad_requests(void **state)
 		{ "check rcpt=a\x80" "b", -EINVAL },
 		{ "check rcpt=a@b client=999.1.1.1", -EINVAL },
 		{ "check rcpt=a@b helo=", -EINVAL },
+		{ "block", -EINVAL },
+		{ "block cidr=192.0.2.7", -EINVAL },
+		{ "block op=drop cidr=192.0.2.7", -EINVAL },
+		{ "block op=add cidr=", -EINVAL },
+		{ "block op=list rcpt=a@b", -EINVAL },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
