@@ -51,7 +51,7 @@ touch "$T/stop"
 wait $CLIENTS
 crc=$?
 tail -n 2 "$T/reloads.out"
-echo "$RELOADS reloads in $(echo "$t1 - $t0" | bc) s"
+awk -v n="$RELOADS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d reloads in %.2f s\n", n, b - a }'
 awk '{ gsub(/,/, ""); print $(NF-1) }' "$T/reloads.out" | sort -n |
 	awk '{ a[NR] = $1 } END { printf "reload ms: min %s median %s max %s\n", a[1], a[int((NR+1)/2)], a[NR] }'
 [ "$fails" -eq 0 ] || it_fail "$fails of $RELOADS reloads failed: $(grep -v '^reloaded' "$T/reloads.out" | head -3)"
