@@ -499,12 +499,13 @@ relay_be_rcpt(struct relay_be *be, const struct relay_env *env, const char *to, 
 {
 	if (be->op != OP_NONE)
 		return -EBUSY;
-	if (n >= sizeof(be->to) || (env == NULL && !be->has_env))
-		return -EINVAL;
 	if (be->state == S_DEAD) {
+		/* with or without ENV: the connection may have failed before the first RCPT brought it */
 		answer(be, R_UNAVAIL);
 		return 0;
 	}
+	if (n >= sizeof(be->to) || (env == NULL && !be->has_env))
+		return -EINVAL;
 	if (env != NULL) {
 		be->env = *env;
 		be->has_env = true;

@@ -130,7 +130,8 @@ int relay_be_input(struct relay_be *be, const uint8_t *p, size_t n);
  * @param env	the transaction's envelope; copied. NULL after the first
  *		recipient of a transaction.
  * @return	0; -EBUSY when a step is still waiting for its reply;
- *		-EINVAL when TO does not fit or ENV is missing.
+ *		-EINVAL when TO does not fit or ENV is missing (on a failed
+ *		connection neither matters: the reply is "451 4.4.1").
  */
 int relay_be_rcpt(struct relay_be *be, const struct relay_env *env, const char *to, size_t n);
 

@@ -312,6 +312,24 @@ test_connection_refused(void **state)
 	test_free(f);
 }
 
+/* A connection that failed before any step reached it (socket or
+ * connect refused at once) still answers every recipient with a 4xx. */
+static void
+test_failed_before_rcpt(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(RELAY_SMTP);
+
+	relay_be_fail(&f->be, false);
+	assert_int_equal(relay_be_rcpt(&f->be, &env1, "user@example.com", 16), 0);
+	expect_reply(f, "451 4.4.1 Error: mail system not reachable, try again later\r\n");
+	/* the transaction's second recipient comes without the envelope */
+	assert_int_equal(relay_be_rcpt(&f->be, NULL, "x@example.com", 13), 0);
+	expect_reply(f, "451 4.4.1 Error: mail system not reachable, try again later\r\n");
+	assert_int_equal(f->n_replies, 2);
+	test_free(f);
+}
+
 static void
 test_bad_greeting(void **state)
 {
@@ -494,6 +512,7 @@ main(void)
 		cmocka_unit_test(test_backend_reject_scrubbed),
 		cmocka_unit_test(test_mail_refused),
 		cmocka_unit_test(test_connection_refused),
+		cmocka_unit_test(test_failed_before_rcpt),
 		cmocka_unit_test(test_bad_greeting),
 		cmocka_unit_test(test_not_smtp),
 		cmocka_unit_test(test_timeout_after_dot),
