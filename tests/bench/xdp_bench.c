@@ -11,15 +11,15 @@
  *	through bpf_prog_test_run_opts, which reports the mean time per run
  *	in the kernel. A one-instruction XDP_PASS program is measured the
  *	same way, so the difference is what our program costs. Each figure
- *	is the median of 5 runs. The verdict of each frame is checked, so a
- *	wrong program cannot produce a number.
+ *	is the median of 5 runs. The verdict of each frame and the counter
+ *	it moved are checked, so a wrong program cannot produce a number.
  *
  *	Steered frames are measured without a socket in xsks_map (the
  *	program does all its work, then bpf_redirect_map falls back to
  *	XDP_PASS), as test runs do not deliver redirects.
  * DIAGNOSTICS
  *	Exit 77 with the reason when BPF cannot be loaded (not root), 1 on
- *	a wrong verdict or a failed run.
+ *	a wrong verdict or counter, or a failed run.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +48,24 @@ struct frame {
 	const char *name;
 	uint8_t b[60];
 	int want;
+	enum rg_xdp_counter ctr;	/* the counter each run must move */
 };
+
+/* Counter C of the program, summed over the CPUs; UINT64_MAX on error. */
+static uint64_t
+counter(int stats_fd, enum rg_xdp_counter c)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = ncpu > 0 ? calloc((size_t)ncpu, sizeof(*v)) : NULL, sum = 0;
+	__u32 key = (__u32)c;
+
+	if (v == NULL || bpf_map_lookup_elem(stats_fd, &key, v) < 0)
+		sum = UINT64_MAX;
+	for (int i = 0; sum != UINT64_MAX && i < ncpu; i++)
+		sum += v[i];
+	free(v);
+	return sum;
+}
 
 static int
 cmp_u32(const void *a, const void *b)
@@ -58,10 +75,14 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Median ns per run of PROG on F, or -1 if a run fails or F's verdict is wrong. */
+/*
+ * Median ns per run of PROG on F, or -1 if a run fails or F's verdict is
+ * wrong. STATS_FD >= 0: each run must also move F's counter.
+ */
 static long
-measure(int prog, const struct frame *f, unsigned repeat)
+measure(int prog, int stats_fd, const struct frame *f, unsigned repeat)
 {
+	uint64_t before = stats_fd >= 0 ? counter(stats_fd, f->ctr) : 0;
 	uint32_t ns[RUNS];
 
 	for (int r = 0; r < RUNS; r++) {
@@ -75,6 +96,8 @@ measure(int prog, const struct frame *f, unsigned repeat)
 			return -1;
 		ns[r] = o.duration;
 	}
+	if (stats_fd >= 0 && counter(stats_fd, f->ctr) - before != (uint64_t)repeat * RUNS)
+		return -1;
 	qsort(ns, RUNS, sizeof(ns[0]), cmp_u32);
 	return (long)ns[RUNS / 2];
 }
@@ -114,7 +137,7 @@ main(int argc, char **argv)
 	};
 	struct frame frames[4];
 	struct rcptgate_xdp *sk;
-	int prog, base;
+	int prog, base, stats;
 	long base_ns;
 
 	if (repeat == 0 || prefixes > RG_XDP_BLOCK_MAX - 1) {
@@ -136,34 +159,39 @@ main(int argc, char **argv)
 		return 1;
 	}
 	prog = bpf_program__fd(sk->progs.rg_xdp_steer);
+	stats = bpf_map__fd(sk->maps.rg_xdp_stats);
 	for (int i = 0; i < 4; i++) {
 		memset(frames[i].b, 0, sizeof(frames[i].b));
 		memcpy(frames[i].b, syn4, sizeof(syn4));
 	}
 	frames[0].name = "tcp/25 steered";
 	frames[0].want = XDP_PASS;	/* no socket: see DESCRIPTION */
+	frames[0].ctr = RG_XDP_C_XDP_NO_XSK;
 	frames[1].name = "tcp/22 passed";
 	frames[1].b[37] = 22;
 	frames[1].want = XDP_PASS;
+	frames[1].ctr = RG_XDP_C_XDP_PASSED;
 	frames[2].name = "tcp/25 blocked";
 	frames[2].b[28] = 58;
 	frames[2].b[29] = 7;
 	frames[2].want = XDP_DROP;
+	frames[2].ctr = RG_XDP_C_XDP_DROP_BLOCKED;
 	frames[3].name = "arp passed";
 	frames[3].b[12] = 0x08;
 	frames[3].b[13] = 0x06;
 	frames[3].want = XDP_PASS;
+	frames[3].ctr = RG_XDP_C_XDP_PASSED;
 
 	printf("rg-xdp-bench: %u runs x %d, %u blocked /24s, median ns per frame\n", repeat, RUNS,
 	       prefixes);
-	(void)measure(prog, &frames[0], repeat);	/* warm up caches and the CPU clock */
-	base_ns = measure(base, &frames[0], repeat);
+	(void)measure(prog, -1, &frames[0], repeat);	/* warm up caches and the CPU clock */
+	base_ns = measure(base, -1, &frames[0], repeat);
 	printf("  %-16s %5ld ns  (one-instruction XDP_PASS program)\n", "baseline", base_ns);
 	for (int i = 0; i < 4; i++) {
-		long ns = measure(prog, &frames[i], repeat);
+		long ns = measure(prog, stats, &frames[i], repeat);
 
 		if (ns < 0) {
-			fprintf(stderr, "rg-xdp-bench: %s: wrong verdict or failed run\n", frames[i].name);
+			fprintf(stderr, "rg-xdp-bench: %s: wrong verdict or counter, or a failed run\n", frames[i].name);
 			return 1;
 		}
 		printf("  %-16s %5ld ns  (%+ld over baseline)\n", frames[i].name, ns, ns - base_ns);
