@@ -363,6 +363,13 @@ test_syn_retransmitted(void **state)
 	assert_int_equal(caps[1].seg.flags, TCP_SYN | TCP_ACK);
 	assert_int_equal(ctr[RG_C_TCP_SYN_DUPLICATE], 1);
 	assert_int_equal(tcp_stack_conns(ts), 1);
+	/* a SYN with another sequence number: challenge ACK (RFC 5961 4.2) */
+	assert_int_equal(send_seg(ts, &c, 9000, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(ncap, 3);
+	assert_int_equal(last()->seg.flags, TCP_ACK);
+	assert_int_equal(last()->seg.ack, 501);
+	assert_int_equal(ctr[RG_C_TCP_CHALLENGE_ACKS], 1);
+	assert_int_equal(tcp_stack_conns(ts), 1);
 	tcp_stack_destroy(ts);
 }
 
@@ -430,6 +437,15 @@ test_early_talker(void **state)
 	tcp_stack_destroy(ts);
 }
 
+/* The session of the connection from CLIENT:PORT. */
+static struct app_sess *
+sess_of(struct tcp_stack *ts, uint16_t port)
+{
+	struct tcp_seg key = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = port, .dport = 25 };
+
+	return tcp_conn_session(ts, tcp_conn_lookup(ts, &key));
+}
+
 static void
 test_out_of_order_and_overlap(void **state)
 {
@@ -460,8 +476,7 @@ test_out_of_order_and_overlap(void **state)
 	assert_int_equal(ncap, 1);
 	assert_payload(last(), "250 ok\r\n");
 	assert_int_equal(last()->seg.ack, c.snd);
-	struct app_sess *s = tcp_conn_session(ts, tcp_conn_lookup(ts, &(struct tcp_seg){
-		.saddr = { CLIENT }, .daddr = { SERVER }, .sport = 40006, .dport = 25 }));
+	struct app_sess *s = sess_of(ts, 40006);
 	assert_int_equal(s->bytes, 8);		/* each byte delivered once */
 	assert_int_equal(s->lines, 1);
 	tcp_stack_destroy(ts);
@@ -498,6 +513,40 @@ test_rst_rules(void **state)
 	assert_int_equal(tcp_stack_conns(ts), 0);
 	assert_int_equal(ctr[RG_C_TCP_RST_RECEIVED], 1);
 	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0);
+	tcp_stack_destroy(ts);
+}
+
+static void
+test_ack_rules(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c;
+	(void)state;
+
+	connect_cli(ts, &c, 40017, 2500, true);
+	/* an ACK for bytes never sent: answered with an ACK, its data dropped */
+	uint32_t rcv = c.rcv;
+	c.rcv = rcv + 1000;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, "NOOP\r\n", 0), 0);
+	assert_int_equal(ncap, 1);
+	assert_int_equal(last()->seg.flags, TCP_ACK);
+	assert_int_equal(last()->seg.len, 0);
+	assert_int_equal(last()->seg.ack, c.snd);
+	assert_int_equal(sess_of(ts, 40017)->bytes, 0);
+	/* an ACK far behind snd_una (RFC 5961 5.2): challenge ACK, data dropped */
+	c.rcv = rcv - 100000;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, "NOOP\r\n", 0), 0);
+	assert_int_equal(ncap, 2);
+	assert_int_equal(last()->seg.flags, TCP_ACK);
+	assert_int_equal(last()->seg.ack, c.snd);
+	assert_int_equal(ctr[RG_C_TCP_CHALLENGE_ACKS], 1);
+	assert_int_equal(sess_of(ts, 40017)->bytes, 0);
+	/* the same bytes with a right ACK are taken */
+	c.rcv = rcv;
+	cli_send(ts, &c, "NOOP\r\n");
+	assert_payload(last(), "250 ok\r\n");
+	assert_int_equal(sess_of(ts, 40017)->bytes, 6);
 	tcp_stack_destroy(ts);
 }
 
@@ -1067,6 +1116,7 @@ main(void)
 		cmocka_unit_test(test_early_talker),
 		cmocka_unit_test(test_out_of_order_and_overlap),
 		cmocka_unit_test(test_rst_rules),
+		cmocka_unit_test(test_ack_rules),
 		cmocka_unit_test(test_challenge_ack_limit),
 		cmocka_unit_test(test_retransmit_backoff_and_limit),
 		cmocka_unit_test(test_mss_honoured),
