@@ -407,8 +407,9 @@ on_reply(struct relay_be *be, int code, const char *line, size_t n)
 		return ready(be);
 	case S_MAIL:
 		if (cls != 2) {
+			/* the envelope stays: the client's MAIL stands, and its
+			 * next RCPT (sent without it) tries MAIL again */
 			be->state = S_READY;
-			txn_clear(be);
 			answer_backend(be, line, n);
 			return 0;
 		}

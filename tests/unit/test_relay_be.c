@@ -287,9 +287,14 @@ test_mail_refused(void **state)
 	backend(f, "451 4.3.0 Error: queue file write error\r\n");
 	expect_out(f, "");
 	expect_reply(f, "451 4.3.0 Error: queue file write error\r\n");
-	/* the next recipient tries MAIL again */
-	assert_int_equal(relay_be_rcpt(&f->be, &env1, "user@example.com", 16), 0);
+	/* the transaction's next recipient comes without the envelope (the
+	 * client's MAIL stands) and tries MAIL again */
+	assert_int_equal(relay_be_rcpt(&f->be, NULL, "other@example.com", 17), 0);
 	expect_out(f, "MAIL FROM:<sender@remote.example>\r\n");
+	backend(f, "250 2.1.0 Ok\r\n");
+	expect_out(f, "RCPT TO:<other@example.com>\r\n");
+	backend(f, "250 2.1.5 Ok\r\n");
+	expect_reply(f, "250 2.1.5 Ok\r\n");
 	test_free(f);
 }
 
