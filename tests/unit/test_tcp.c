@@ -609,6 +609,50 @@ test_retransmit_backoff_and_limit(void **state)
 	tcp_stack_destroy(ts);
 }
 
+/*
+ * RTO = SRTT + 4 RTTVAR from the samples (RFC 6298 2.2-2.3), and Karn:
+ * the ACK of a retransmitted segment gives no sample, so the backed-off
+ * RTO stays for the next segment (RFC 6298 5.5).
+ */
+static void
+test_rto_from_rtt(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *ts = mk(&p);
+	struct cli c = { .port = 40018, .wnd = 65535 };
+	(void)state;
+
+	assert_int_equal(send_seg(ts, &c, 100, TCP_SYN, NULL, 1460), 0);
+	c.rcv = last()->seg.seq + 1;
+	c.snd = 101;
+	advance(ts, 300);			/* SYN-ACK round trip: 300 ms */
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	assert_payload(last(), "220 hi\r\n");
+	c.rcv += 8;
+	advance(ts, 300);			/* the banner's: 300 ms too */
+	/* SRTT 300, RTTVAR 150 * 3/4 = 112.5: RTO 300 + 450 = 750 ms */
+	cli_send(ts, &c, "NOOP\r\n");
+	uint32_t seq = last()->seg.seq;
+	unsigned n = ncap;
+	advance(ts, 749);
+	assert_int_equal(ncap, n);
+	advance(ts, 1);
+	assert_int_equal(ncap, n + 1);
+	assert_int_equal(last()->seg.seq, seq);
+	/* the retransmission is acknowledged: no sample, RTO stays 1500 */
+	advance(ts, 1);
+	c.rcv = seq + 8;
+	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
+	cli_send(ts, &c, "NOOP\r\n");
+	n = ncap;
+	advance(ts, 1499);
+	assert_int_equal(ncap, n);
+	advance(ts, 1);
+	assert_int_equal(ncap, n + 1);
+	assert_int_equal(ctr[RG_C_TCP_REXMT], 2);
+	tcp_stack_destroy(ts);
+}
+
 static void
 test_mss_honoured(void **state)
 {
@@ -825,14 +869,25 @@ test_syn_cookies(void **state)
 	assert_int_equal(last()->seg.seq, cookie + 1);
 	assert_int_equal(tcp_stack_conns(ts), 2);
 	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 1);
-	/* and expires after two minutes */
-	b.port = 41002;
-	assert_int_equal(send_seg(ts, &b, 500, TCP_SYN, NULL, 1460), 0);
-	cookie = last()->seg.seq;
-	advance(ts, 200000);
-	b.rcv = cookie + 1;
-	assert_int_equal(send_seg(ts, &b, 501, TCP_ACK, NULL, 0), 0);
+	struct tcp_seg key = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = 41001, .dport = 25 };
+	assert_int_equal(tcp_conn_lookup(ts, &key)->mss, 1380);	/* the cookie's MSS step for 1400 */
+	/* two more cookies (the SYN-RECEIVED entry still fills the backlog) */
+	struct cli d = { .port = 41002, .wnd = 65535 }, e = { .port = 41003, .wnd = 65535 };
+	assert_int_equal(send_seg(ts, &d, 500, TCP_SYN, NULL, 1460), 0);
+	d.rcv = last()->seg.seq + 1;
+	assert_int_equal(send_seg(ts, &e, 300, TCP_SYN, NULL, 1460), 0);
+	e.rcv = last()->seg.seq + 1;
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_SENT], 3);
+	/* one is still good one counter step (65.5 s) later */
+	advance(ts, 65536);
+	assert_int_equal(send_seg(ts, &e, 301, TCP_ACK, NULL, 0), 0);
+	assert_payload(last(), "220 hi\r\n");
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 2);
+	/* the other has expired two minutes later */
+	advance(ts, 200000 - 65536);
+	assert_int_equal(send_seg(ts, &d, 501, TCP_ACK, NULL, 0), 0);
 	assert_true(last()->seg.flags & TCP_RST);
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 2);
 	tcp_stack_destroy(ts);
 }
 
@@ -1119,6 +1174,7 @@ main(void)
 		cmocka_unit_test(test_ack_rules),
 		cmocka_unit_test(test_challenge_ack_limit),
 		cmocka_unit_test(test_retransmit_backoff_and_limit),
+		cmocka_unit_test(test_rto_from_rtt),
 		cmocka_unit_test(test_mss_honoured),
 		cmocka_unit_test(test_zero_window),
 		cmocka_unit_test(test_passive_close),
