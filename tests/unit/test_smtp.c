@@ -31,6 +31,7 @@
  *	A mismatch prints the mode, the expected and the actual transcript.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -406,6 +407,17 @@ feed_steps(struct smtp_session *s, const char *data, size_t step, struct smtp_ou
 	return rc;
 }
 
+/* H with TABLE, and a session S whose relay is OPS with ARG. */
+static void
+relay_session(struct sh *h, struct smtp_session *s, const char *table, const struct smtp_relay_ops *ops,
+	      void *arg)
+{
+	assert_int_equal(sh_init(h, NULL, table), 0);
+	h->ctx.relay = ops;
+	h->ctx.relay_arg = arg;
+	smtp_session_init(s, &h->ctx, "192.0.2.7");
+}
+
 static void
 test_relay_data_exact(void **state)
 {
@@ -424,10 +436,7 @@ test_relay_data_exact(void **state)
 		struct smtp_out o = { ob, 0, sizeof(ob) };
 		char all[512];
 
-		assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
-		h.ctx.relay = &rec_ops;
-		h.ctx.relay_arg = &rr;
-		smtp_session_init(&s, &h.ctx, "192.0.2.7");
+		relay_session(&h, &s, "alice@example.com\n", &rec_ops, &rr);
 		snprintf(all, sizeof(all), "%s%s.\r\nQUIT\r\n", session, msg);
 		assert_int_equal(feed_steps(&s, all, step, &o), SMTP_CLOSE);
 		assert_int_equal(rr.begins, 1);
@@ -458,10 +467,7 @@ test_relay_pending(void **state)
 		"EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\nhi\r\n.\r\nNOOP\r\n";
 	(void)state;
 
-	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
-	h.ctx.relay = &rec_ops;
-	h.ctx.relay_arg = &rr;
-	smtp_session_init(&s, &h.ctx, "192.0.2.7");
+	relay_session(&h, &s, "alice@example.com\n", &rec_ops, &rr);
 	assert_int_equal(smtp_session_input(&s, (const uint8_t *)in, sizeof(in) - 1, &used, &o), SMTP_OK);
 	/* stopped after the end marker: NOOP waits for the relay's reply */
 	assert_int_equal(used, sizeof(in) - 1 - strlen("NOOP\r\n"));
@@ -478,6 +484,42 @@ test_relay_pending(void **state)
 	sh_fini(&h);
 }
 
+static int
+busy_rcpt(void *arg, struct smtp_session *s, const char *to, size_t n)
+{
+	(void)arg;
+	(void)s;
+	(void)to;
+	(void)n;
+	return -EBUSY;
+}
+
+/* A relay with no room for a recipient: 451, never the policy's 250. */
+static void
+test_relay_busy(void **state)
+{
+	static const struct smtp_relay_ops busy_ops = {
+		.begin = rec_begin, .data = rec_data, .end = rec_end, .rcpt = busy_rcpt,
+	};
+	struct sh h;
+	struct rec_relay rr = { 0 };
+	struct smtp_session s;
+	char ob[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	(void)state;
+
+	relay_session(&h, &s, "alice@example.com\n", &busy_ops, &rr);
+	assert_int_equal(feed_steps(&s, "HELO c\r\nMAIL FROM:<>\r\n", 100, &o), SMTP_OK);
+	o.len = 0;
+	assert_int_equal(feed_steps(&s, "RCPT TO:<alice@example.com>\r\nDATA\r\n", 100, &o), SMTP_OK);
+	ob[o.len] = '\0';
+	assert_string_equal(ob, "451 4.3.0 Error: mail system busy, try again later\r\n"
+				"554 5.5.1 Error: no valid recipients\r\n");
+	assert_int_equal(rr.begins, 0);
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
 static void
 test_relay_abort_bare_lf(void **state)
 {
@@ -488,10 +530,7 @@ test_relay_abort_bare_lf(void **state)
 	struct smtp_out o = { ob, 0, sizeof(ob) };
 	(void)state;
 
-	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
-	h.ctx.relay = &rec_ops;
-	h.ctx.relay_arg = &rr;
-	smtp_session_init(&s, &h.ctx, "192.0.2.7");
+	relay_session(&h, &s, "alice@example.com\n", &rec_ops, &rr);
 	/* "\n.\n" and "\r\n.\n" must not end the message; only CRLF.CRLF does */
 	assert_int_equal(feed_steps(&s, "HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n"
 				       "a\n.\nMAIL FROM:<x@y.example>\r\n.\nb\r\n.\r\n", 7, &o), SMTP_OK);
@@ -703,10 +742,7 @@ test_relay_envelope(void **state)
 	struct smtp_out o = { ob, 0, sizeof(ob) };
 	(void)state;
 
-	assert_int_equal(sh_init(&h, NULL, "alice@example.com\nbob@example.com\n"), 0);
-	h.ctx.relay = &env_ops;
-	h.ctx.relay_arg = &r;
-	smtp_session_init(&s, &h.ctx, "192.0.2.7");
+	relay_session(&h, &s, "alice@example.com\nbob@example.com\n", &env_ops, &r);
 	feed_all(&s, "EHLO client.example\r\nMAIL FROM:<a@b.example> body=8bitmime SIZE=10 SIZE=12\r\n", &o);
 	assert_int_equal(r.mails, 1);
 	assert_string_equal(r.from, "a@b.example");
@@ -783,6 +819,7 @@ main(void)
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_relay_data_exact),
 		cmocka_unit_test(test_relay_pending),
+		cmocka_unit_test(test_relay_busy),
 		cmocka_unit_test(test_relay_abort_bare_lf),
 		cmocka_unit_test(test_relay_envelope),
 		cmocka_unit_test(test_log_rate_limit),
