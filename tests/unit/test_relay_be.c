@@ -6,10 +6,11 @@
  *	Each test plays a backend: it feeds reply bytes to relay_be_input()
  *	and checks, step by step, the commands the client queued (be->out)
  *	and the replies handed to the SMTP client (the reply callback).
- *	Covered: envelope replay, parameter filtering, XCLIENT, LMTP, the
- *	backend's own 4xx/5xx relayed with its host name scrubbed, refused,
- *	lost and timed-out connections, DATA refused, aborted messages,
- *	RSET and reuse, multi-line and malformed replies.
+ *	Covered: envelope replay, parameter filtering, HELO when EHLO is
+ *	refused, XCLIENT, LMTP, the backend's own 4xx/5xx relayed with its
+ *	host name scrubbed, refused, lost and timed-out connections, DATA
+ *	refused, aborted messages, RSET and reuse, multi-line and malformed
+ *	replies.
  * DIAGNOSTICS
  *	cmocka assertions.
  */
@@ -153,6 +154,32 @@ test_params_filtered(void **state)
 	/* no SIZE, no 8BITMIME: the client's parameters are not passed on */
 	handshake(f, "250-mx.backend.example\r\n250 PIPELINING\r\n");
 	expect_out(f, "MAIL FROM:<sender@remote.example>\r\n");
+	test_free(f);
+}
+
+static void
+test_helo_fallback(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(RELAY_SMTP);
+
+	/* EHLO refused: HELO, and no ESMTP parameter on MAIL */
+	handshake(f, "502 5.5.2 Error: command not recognized\r\n");
+	expect_out(f, "HELO " MYNAME "\r\n");
+	backend(f, "250 mx.backend.example\r\n");
+	expect_out(f, "MAIL FROM:<sender@remote.example>\r\n");
+	assert_int_equal(f->n_replies, 0);
+	test_free(f);
+
+	/* LMTP has no HELO: LHLO refused is a failed connection, a 4xx */
+	f = fx_new(RELAY_LMTP);
+	assert_int_equal(relay_be_rcpt(&f->be, &env1, "user@example.com", 16), 0);
+	backend(f, "220 lmtp.backend.example LMTP\r\n");
+	expect_out(f, "LHLO " MYNAME "\r\n");
+	const char *r = "500 5.5.1 unknown command\r\n";
+	assert_int_equal(relay_be_input(&f->be, (const uint8_t *)r, strlen(r)), -EPROTO);
+	expect_out(f, "");
+	expect_reply(f, "451 4.4.1 Error: mail system not reachable, try again later\r\n");
 	test_free(f);
 }
 
@@ -510,6 +537,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_envelope_replay),
 		cmocka_unit_test(test_params_filtered),
+		cmocka_unit_test(test_helo_fallback),
 		cmocka_unit_test(test_xclient),
 		cmocka_unit_test(test_xclient_repeats_helo),
 		cmocka_unit_test(test_xclient_refused),
