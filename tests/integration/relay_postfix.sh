@@ -23,6 +23,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=af_xdp
 it_init relay-postfix
+. "$(dirname "$0")/postfix_lib.sh"
 command -v postfix >/dev/null || it_skip "Postfix is not installed (scripts/setup-deps)"
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || it_skip "python3-aiosmtpd not installed"
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -36,11 +37,10 @@ PF_PORT=$(free_port)
 REC_PORT=$(free_port)
 [ "$PF_PORT" != "$REC_PORT" ] || REC_PORT=$(free_port)
 
-PF=$IT_TMP/postfix
 REC_PID=
 pf_cleanup() {
 	local rc=$?
-	[ -f "$PF/etc/main.cf" ] && postfix -c "$PF/etc" stop >/dev/null 2>&1
+	pf_stop
 	[ -n "$REC_PID" ] && kill "$REC_PID" 2>/dev/null
 	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -f "$PF/maillog" ]; then
 		echo "--- Postfix log ---"; tail -n 20 "$PF/maillog"
@@ -62,73 +62,19 @@ for _ in $(seq 50); do grep -q listening "$IT_TMP/recorder.log" && break; sleep 
 grep -q listening "$IT_TMP/recorder.log" || { cat "$IT_TMP/recorder.log"; it_fail "recorder did not start"; }
 
 # --- Postfix: a private instance, the backend ---
-# Postfix's own users must reach its queue and data directories.
-chmod 755 "$IT_TMP"
-mkdir -p "$PF/etc" "$PF/spool" "$PF/data"
-chown postfix "$PF/data"
 # local_header_rewrite_clients empty: with its default Postfix 3.7 added
 # Date: and From: to the relayed messages as if they came from a local
 # client, and the original would no longer be what follows Received:.
-cat > "$PF/etc/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $PF/spool
-data_directory = $PF/data
-command_directory = /usr/sbin
-daemon_directory = /usr/lib/postfix/sbin
-meta_directory = /etc/postfix
-shlib_directory = /usr/lib/postfix
-mail_owner = postfix
-setgid_group = postdrop
-maillog_file = $PF/maillog
-maillog_file_prefixes = $PF
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+pf_config "$PF_PORT" <<EOF
 myhostname = mx.postfix.test.example
-mydestination =
-mynetworks = 127.0.0.0/8
 smtpd_authorized_xclient_hosts = 127.0.0.0/8
 relay_domains = example.com
 transport_maps = inline:{example.com=smtp:[127.0.0.1]:$REC_PORT}
 relayhost = [127.0.0.1]:$REC_PORT
-smtpd_relay_restrictions = reject_unauth_destination
-smtpd_recipient_restrictions =
-smtpd_peername_lookup = no
-smtpd_banner = \$myhostname ESMTP
-in_flow_delay = 0
 local_header_rewrite_clients =
 smtp_tls_security_level =
 EOF
-cat > "$PF/etc/master.cf" <<EOF
-127.0.0.1:$PF_PORT inet n - n - - smtpd
-cleanup   unix n - n - 0 cleanup
-qmgr      unix n - n 300 1 qmgr
-pickup    unix n - n 60 1 pickup
-rewrite   unix - - n - - trivial-rewrite
-bounce    unix - - n - 0 bounce
-defer     unix - - n - 0 bounce
-trace     unix - - n - 0 bounce
-verify    unix - - n - 1 verify
-flush     unix n - n 1000? 0 flush
-proxymap  unix - - n - - proxymap
-showq     unix n - n - - showq
-error     unix - - n - - error
-retry     unix - - n - - error
-discard   unix - - n - - discard
-smtp      unix - - n - - smtp
-relay     unix - - n - - smtp
-anvil     unix - - n - 1 anvil
-scache    unix - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-EOF
-postfix -c "$PF/etc" set-permissions > "$IT_TMP/postfix-perm.log" 2>&1 ||
-	{ cat "$IT_TMP/postfix-perm.log"; it_fail "postfix set-permissions failed"; }
-postfix -c "$PF/etc" start > "$IT_TMP/postfix-start.log" 2>&1 ||
-	{ cat "$IT_TMP/postfix-start.log"; it_fail "Postfix did not start"; }
-for _ in $(seq 50); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT") 2>/dev/null && break
-	sleep 0.1
-done
-(exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT") 2>/dev/null || it_fail "Postfix does not listen on port $PF_PORT"
+pf_start
 
 # --- rcptgate, Postfix as its backend ---
 it_veth 10.77.95
