@@ -128,7 +128,7 @@ struct smtp_ctx {
 	void *(*buf_alloc)(void *arg);	/* NULL: malloc(SMTP_LINEBUF_SIZE) */
 	void (*buf_free)(void *arg, void *buf);
 	void *buf_arg;
-	const struct smtp_relay_ops *relay;	/* NULL: no relay yet */
+	const struct smtp_relay_ops *relay;	/* NULL: no backend configured */
 	void *relay_arg;
 	unsigned log_per_sec;		/* 0: SMTP_LOG_PER_SEC */
 
