@@ -9,10 +9,10 @@
  *
  *	SYN cookies (RFC 4987) are used only when the SYN-RECEIVED table
  *	is under pressure. The cookie is our ISS:
- *	    bits 31-27  minute counter (64 s units) mod 32
+ *	    bits 31-27  time counter (65.5 s units: ms >> 16) mod 32
  *	    bits 26-24  index of the client's MSS in tcp_cookie_mss[]
  *	    bits 23-0   keyed hash of 4-tuple, client ISN, counter, index
- *	It is accepted for up to two counter steps (64-128 s). Window
+ *	It is accepted in its counter step and the next (65-131 s). Window
  *	scaling, SACK and timestamps are never offered, so nothing else
  *	needs encoding.
  *

@@ -5,8 +5,8 @@
  * DESCRIPTION
  *	Reads the fixed header, walks the options for MSS (kind 2) and
  *	skips every other option by its length, and points the descriptor
- *	at the payload. The checksum is the caller's (hardware flag or
- *	rte_ipv4_udptcp_cksum_verify in the DPDK glue).
+ *	at the payload. The checksum is the caller's (hardware flag or a
+ *	software sum in the DPDK glue, tcp_dp.c).
  * DIAGNOSTICS
  *	-EINVAL for a data offset below 5 words or beyond the bytes given,
  *	and for an option whose length is below 2 or runs past the header.
