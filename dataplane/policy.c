@@ -24,7 +24,6 @@ policy_conf_from_config(struct policy_conf *pc, const struct rg_config *cfg)
 	_Static_assert(sizeof(cfg->relay_domains[0]) == 256, "relay_domains entries are char[256]");
 	memset(pc, 0, sizeof(*pc));
 	pc->delims = cfg->recipient_delimiter;
-	pc->addr_flags = cfg->local_part_case_sensitive ? RG_ADDR_F_CASE_EXACT : 0;
 	pc->soft_bounce = cfg->soft_bounce;
 	pc->unknown_code = cfg->unknown_recipient_reject_code;
 	pc->relay_code = cfg->relay_domains_reject_code;

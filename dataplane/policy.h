@@ -43,7 +43,6 @@
 
 struct policy_conf {			/* filled from struct rg_config with policy_conf_from_config() */
 	const char *delims;		/* recipient_delimiter, "" for none */
-	unsigned addr_flags;		/* RG_ADDR_F_CASE_EXACT or 0 */
 	bool soft_bounce;
 	unsigned unknown_code;		/* 550 */
 	unsigned relay_code;		/* 554 */
