@@ -28,7 +28,7 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	/* SMTP engine (dataplane/smtp) */ \
 	X(SMTP_SESSIONS, "smtp_sessions", RG_CK_COUNTER, "SMTP sessions started") \
 	X(SMTP_COMMANDS, "smtp_commands", RG_CK_COUNTER, "SMTP command lines read") \
-	X(SMTP_RCPT_ACCEPT, "smtp_rcpt_accepted", RG_CK_COUNTER, "RCPT accepted (250)") \
+	X(SMTP_RCPT_ACCEPT, "smtp_rcpt_accepted", RG_CK_COUNTER, "RCPT the policy accepted (250; when relayed, the backend has the last word)") \
 	X(SMTP_RCPT_UNKNOWN, "smtp_rcpt_rejected_unknown", RG_CK_COUNTER, "RCPT rejected: user unknown (550 5.1.1 or 450 4.1.1)") \
 	X(SMTP_RCPT_RELAY, "smtp_rcpt_rejected_relay", RG_CK_COUNTER, "RCPT rejected: domain not served (554 5.7.1)") \
 	X(SMTP_RCPT_NO_TABLE, "smtp_rcpt_tempfail_no_table", RG_CK_COUNTER, "RCPT deferred: no recipient table loaded (451 4.3.0)") \
