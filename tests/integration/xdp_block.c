@@ -10,9 +10,10 @@
  * DESCRIPTION
  *	Drives the blocklist functions of dataplane/xdp_block.c on the maps
  *	rcptgate pinned under PIN_DIR (its bpf_pin_dir), and prints the XDP
- *	program's counters as "name value" lines. It stands in for
- *	"rcptgatectl block" in the integration tests until rcptgatectl
- *	reaches the daemon through its control socket; it is not installed.
+ *	program's counters as "name value" lines. The integration tests use
+ *	it where rcptgatectl cannot serve: to fill the pinned blocklist
+ *	before the daemon starts, and to read the XDP program's own
+ *	counters; it is not installed.
  * DIAGNOSTICS
  *	Exit 0 on success, 1 on failure (reason on stderr), 2 on bad usage.
  * TRUST
