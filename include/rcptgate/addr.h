@@ -57,7 +57,6 @@
 struct rg_addr {
 	uint16_t len;		/* bytes used in buf (normalised "local@domain", or bare "postmaster") */
 	uint16_t local_len;	/* length of the local part; buf[local_len]=='@' when a domain is present */
-	uint8_t alnum_local;	/* 1: the local part is only letters, digits and dots (0: not known) */
 	char buf[RG_PATH_MAX + 1];	/* NUL-terminated */
 };
 
@@ -179,7 +178,6 @@ rg_addr_normalize_full(const char *s, size_t n, unsigned flags, struct rg_addr *
 
 	out->len = 0;
 	out->local_len = 0;
-	out->alnum_local = 0;
 	out->buf[0] = '\0';
 	if (n > RG_MAILBOX_MAX)
 		return RG_ADDR_ETOOLONG;
@@ -384,7 +382,6 @@ rg_addr__fast(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 	out->buf[n] = '\0';
 	out->len = (uint16_t)n;
 	out->local_len = (uint16_t)i;
-	out->alnum_local = 0;
 	return RG_ADDR_OK;
 }
 
@@ -393,15 +390,14 @@ rg_addr__fast(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 /*
  * rg_addr__fast_masks - the structure checks shared by the SIMD paths,
  * on bit masks over the N (<= RG_ADDR_SIMD_MAX) input bytes: COMMON
- * (letters, digits, '.', '-', '_', '+', '@'), ALNUM (letters, digits),
- * AT, DOT and PLUS. OUT->buf already holds the folded bytes. One '@', not first or last; no '+' in
+ * (letters, digits, '.', '-', '_', '+', '@'), AT, DOT and PLUS. OUT->buf
+ * already holds the folded bytes. One '@', not first or last; no '+' in
  * the domain; no empty label or trailing dot in the domain.
  *
  * Return: RG_ADDR_OK with OUT completed, or 1 (not of this form).
  */
 static inline int
-rg_addr__fast_masks(size_t n, uint64_t common, uint64_t alnum, uint64_t at, uint64_t dot, uint64_t plus,
-		    struct rg_addr *out)
+rg_addr__fast_masks(size_t n, uint64_t common, uint64_t at, uint64_t dot, uint64_t plus, struct rg_addr *out)
 {
 	uint64_t valid = n == 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
 
@@ -419,8 +415,6 @@ rg_addr__fast_masks(size_t n, uint64_t common, uint64_t alnum, uint64_t at, uint
 	out->buf[n] = '\0';
 	out->len = (uint16_t)n;
 	out->local_len = (uint16_t)p;
-	uint64_t lmask = (UINT64_C(1) << p) - 1;	/* p < 64: the local part */
-	out->alnum_local = ((alnum | dot) & lmask) == lmask;
 	return RG_ADDR_OK;
 }
 
@@ -451,7 +445,7 @@ static inline int
 rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 {
 	unsigned char in[RG_ADDR_SIMD_MAX] = { 0 };
-	uint64_t common = 0, alnum = 0, at = 0, dot = 0, plus = 0;
+	uint64_t common = 0, at = 0, dot = 0, plus = 0;
 
 	if (n == 0 || n > RG_ADDR_SIMD_MAX || (flags & RG_ADDR_F_CASE_EXACT))
 		return 1;
@@ -464,19 +458,18 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 		__m128i m_at = _mm_cmpeq_epi8(x, _mm_set1_epi8('@'));
 		__m128i m_dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
 		__m128i m_plus = _mm_cmpeq_epi8(x, _mm_set1_epi8('+'));
-		__m128i an = _mm_or_si128(letter, rg_addr__in_range(x, '0', '9'));
-		__m128i ok = _mm_or_si128(an, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
+		__m128i ok = _mm_or_si128(letter, rg_addr__in_range(x, '0', '9'));
+		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('-')));
 		ok = _mm_or_si128(ok, _mm_cmpeq_epi8(x, _mm_set1_epi8('_')));
 		ok = _mm_or_si128(ok, _mm_or_si128(_mm_or_si128(m_at, m_dot), m_plus));
 		common |= (uint64_t)(unsigned)_mm_movemask_epi8(ok) << at_off;
-		alnum |= (uint64_t)(unsigned)_mm_movemask_epi8(an) << at_off;
 		at |= (uint64_t)(unsigned)_mm_movemask_epi8(m_at) << at_off;
 		dot |= (uint64_t)(unsigned)_mm_movemask_epi8(m_dot) << at_off;
 		plus |= (uint64_t)(unsigned)_mm_movemask_epi8(m_plus) << at_off;
 		_mm_storeu_si128((__m128i *)(void *)(out->buf + at_off),
 				 _mm_or_si128(x, _mm_and_si128(letter, _mm_set1_epi8(0x20))));
 	}
-	return rg_addr__fast_masks(n, common, alnum, at, dot, plus, out);
+	return rg_addr__fast_masks(n, common, at, dot, plus, out);
 }
 #endif
 
@@ -527,7 +520,7 @@ rg_addr__fast_avx512(const char *s, size_t n, unsigned flags, struct rg_addr *ou
 		fold &= first == 0 ? 0 : ~((first << 1) - 1);
 	}
 	_mm512_mask_storeu_epi8(out->buf, valid, _mm512_mask_mov_epi8(x, fold, lower));
-	return rg_addr__fast_masks(n, letter | digit | at | dot | plus | other, letter | digit, at, dot, plus, out);
+	return rg_addr__fast_masks(n, letter | digit | at | dot | plus | other, at, dot, plus, out);
 }
 
 /* Does this CPU run rg_addr__fast_avx512()? (One load and test after the first call.) */
@@ -626,15 +619,6 @@ rg_addr_base(const struct rg_addr *a, const char *delims, struct rg_addr *out)
 {
 	if (delims == NULL || delims[0] == '\0' || !rg_addr_has_domain(a) || a->buf[0] == '"')
 		return false;
-	if (a->alnum_local) {
-		/* no search when no delimiter can be in the local part (the usual case) */
-		const char *d = delims;
-		while (*d != '\0' && !((*d | 0x20) >= 'a' && (*d | 0x20) <= 'z') && !(*d >= '0' && *d <= '9') &&
-		       *d != '.')
-			d++;
-		if (*d == '\0')
-			return false;
-	}
 	/* one search per delimiter (usually one): no per-byte set test */
 	size_t cut = a->local_len;
 	for (const char *d = delims; *d != '\0' && cut > 1; d++)
@@ -645,7 +629,6 @@ rg_addr_base(const struct rg_addr *a, const char *delims, struct rg_addr *out)
 	memcpy(out->buf, a->buf, cut);
 	memcpy(out->buf + cut, a->buf + a->local_len, dl);
 	out->local_len = (uint16_t)cut;
-	out->alnum_local = a->alnum_local;
 	out->len = (uint16_t)(cut + dl);
 	out->buf[out->len] = '\0';
 	return true;

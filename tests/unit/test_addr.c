@@ -7,7 +7,6 @@
  *	output), the extension cut, the limits, the fast paths held to the
  *	full parser on random and edge inputs, and the seeded hash.
  */
-#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -175,7 +174,7 @@ test_base(void **state)
 		{ "user+ext@example.com", NULL, NULL },
 		{ "\"a b+c\"@example.com", "+", NULL },			/* not in quotes */
 		{ "postmaster", "+", NULL },
-		/* delimiters that can be in a local part of letters, digits and dots */
+		/* delimiters that are letters, digits or dots */
 		{ "user.ext@example.com", ".", "user@example.com" },
 		{ "userxext@example.com", "-x", "user@example.com" },
 		{ "ab1cd@example.com", "1", "ab@example.com" },
@@ -197,9 +196,7 @@ test_base(void **state)
 
 /*
  * rg_addr_base agrees with a plain search for random addresses and
- * random delimiter sets, letters and dots among them, whichever path
- * normalised the address (the fast paths mark a local part of letters,
- * digits and dots, which lets rg_addr_base skip the search).
+ * random delimiter sets, letters and dots among them.
  */
 static void
 test_base_random(void **state)
@@ -222,10 +219,6 @@ test_base_random(void **state)
 		struct rg_addr a, b;
 		if (rg_addr_normalize(in, n, 0, &a) != RG_ADDR_OK)
 			continue;	/* dots that lead or repeat still normalise; anything else is not the point */
-		if (a.alnum_local)
-			for (size_t i = 0; i < a.local_len; i++)
-				if (!isalnum((unsigned char)a.buf[i]) && a.buf[i] != '.')
-					fail_msg("'%s' marked letters, digits and dots only", a.buf);
 		size_t cut = a.local_len;
 		for (size_t i = 1; i < a.local_len && cut == a.local_len; i++)
 			if (nd > 0 && strchr(delims, a.buf[i]) != NULL)
