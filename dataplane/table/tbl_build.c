@@ -51,9 +51,9 @@
 
 /*
  * n_slots = n * 100 / 92: 8% empty slots. With 3% the last buckets need
- * far more pilot tries and evictions (1e7 keys: placement ~1.3x slower
- * than with 5%, and 5% ~1.3x slower than 8%), for 0.5 bytes a key; the
- * file stays within key bytes + 10 a key (docs/benchmarks.md).
+ * far more pilot tries and evictions (placement at 1e7 keys was slower at
+ * each step 8% -> 5% -> 3% when this was chosen), for 0.5 bytes a key;
+ * the file stays within key bytes + 10 a key (docs/benchmarks.md).
  */
 #define TBL_SLACK_NUM 100
 #define TBL_SLACK_DEN 92
@@ -137,9 +137,9 @@ tbl_hint_huge(void *p, size_t len)
 /*
  * Grow *P (of *CAP elements of SIZE bytes) to hold at least NEED. The
  * arena and the address refs reach hundreds of MB, so they are anonymous
- * mappings of their own: all of each asks for huge pages (a 4 KiB page
- * fault costs ~14 us on the machines of docs/benchmarks.md, over a second
- * of faults at 1e7 addresses), and growing is an mremap (page tables
+ * mappings of their own: all of each asks for huge pages (4 KiB page
+ * faults were the largest part of a build at 1e7 addresses on the
+ * machine this was measured on), and growing is an mremap (page tables
  * move, nothing is copied or zeroed again). Free with tbl_unmap().
  */
 static int

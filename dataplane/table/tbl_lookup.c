@@ -125,8 +125,7 @@ tbl_missed(const struct tbl *t, const struct rg_addr *a, const char *delims, uin
  * and a miss known from its slot (fingerprint or length differs, nearly
  * every miss) gets its domain check in stage 3, while the key bytes of
  * the candidate hits are on their way. An unserved domain costs one
- * probe, overlapped with the others. Measured against domain-first:
- * docs/benchmarks.md.
+ * probe, overlapped with the others.
  */
 static void
 tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,

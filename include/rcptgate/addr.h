@@ -484,7 +484,7 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
  * writes the folded bytes. The input is copied into a zeroed 64-byte
  * buffer first, as in the SSE2 path: a masked load straight from S was
  * faster with the table in cache but slower with a large one, where the
- * lookups' cache misses are what counts (docs/benchmarks.md). Built for
+ * lookups' cache misses are what counts. Built for
  * AVX-512BW by its target attribute whatever the compiler's baseline,
  * and called only when the CPU has it (rg_addr__avx512_ok), so one
  * binary runs anywhere.
