@@ -422,7 +422,12 @@ relay_io_submit(struct relay_io *io, struct relay_req *req)
 	if (c == NULL) {
 		c = conn_new(io);
 		if (c == NULL) {
-			/* nothing can answer for it: the worker's request times out */
+			/*
+			 * Nothing answers for it: the session waits for its
+			 * client's next command or smtpd_timeout (the worker has
+			 * no relay timeout). Only when a few hundred bytes cannot
+			 * be allocated.
+			 */
 			io->p.free_req(io->p.arg, req);
 			return -ENOMEM;
 		}
