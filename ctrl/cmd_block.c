@@ -28,7 +28,7 @@
 
 #include <rcptgate/ctl_proto.h>
 
-#include "ctl.h"
+#include "cli.h"
 
 static int
 block_one(struct ctl_reply *rep, const char *op, const char *cidr)
@@ -36,11 +36,11 @@ block_one(struct ctl_reply *rep, const char *op, const char *cidr)
 	char req[CTL_REQ_MAX];
 
 	snprintf(req, sizeof(req), "block op=%s", op);
-	if (cidr != NULL && ctl_client_arg(req, sizeof(req), "cidr", cidr) < 0) {
+	if (cidr != NULL && cli_client_arg(req, sizeof(req), "cidr", cidr) < 0) {
 		fprintf(stderr, "rcptgatectl: block: '%.64s...' is too long\n", cidr);
 		return 1;
 	}
-	int rc = ctl_client_request("block", req, rep);
+	int rc = cli_client_request("block", req, rep);
 	for (unsigned i = 0; rc == 0 && i < rep->n; i++) {
 		if (strcmp(rep->kv[i].key, "cidr") != 0)
 			continue;
@@ -53,16 +53,16 @@ block_one(struct ctl_reply *rep, const char *op, const char *cidr)
 }
 
 int
-ctl_cmd_block(int argc, char **argv)
+cli_cmd_block(int argc, char **argv)
 {
 	int list = argc == 2 && strcmp(argv[1], "list") == 0;
 	int change = argc >= 3 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0);
 
 	if (!list && !change) {
-		ctl_usage("block", 1);
+		cli_usage("block", 1);
 		return 2;
 	}
-	struct ctl_reply *rep = ctl_client_reply_new();
+	struct ctl_reply *rep = cli_client_reply_new();
 	if (rep == NULL)
 		return 1;
 	int rc = 0;

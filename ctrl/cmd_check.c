@@ -34,7 +34,7 @@
 #include <rcptgate/ctl_proto.h>
 
 #include "config.h"
-#include "ctl.h"
+#include "cli.h"
 #include "policy.h"
 #include "table/tbl.h"
 
@@ -45,8 +45,8 @@
 static int
 check_daemon(char **addrs, int n, const char *args)
 {
-	struct ctl_reply *rep = ctl_client_reply_new();
-	int fd = rep ? ctl_client_connect() : -1;
+	struct ctl_reply *rep = cli_client_reply_new();
+	int fd = rep ? cli_client_connect() : -1;
 	int rc = 0;
 
 	for (int i = 0; fd >= 0 && i < n; i++) {
@@ -59,13 +59,13 @@ check_daemon(char **addrs, int n, const char *args)
 		}
 		snprintf(addr, sizeof(addr), "%.*s", (int)len, a);
 		snprintf(req, sizeof(req), "check%s", args);
-		if (ctl_client_arg(req, sizeof(req), "rcpt", addr) < 0 ||
-		    ctl_client_call(fd, req, rep) < 0) {
+		if (cli_client_arg(req, sizeof(req), "rcpt", addr) < 0 ||
+		    cli_client_call(fd, req, rep) < 0) {
 			rc = 1;
 			break;
 		}
 		if (!rep->ok) {
-			ctl_client_print_err("check", rep);
+			cli_client_print_err("check", rep);
 			rc = 1;
 			continue;
 		}
@@ -87,7 +87,7 @@ check_daemon(char **addrs, int n, const char *args)
 }
 
 int
-ctl_cmd_check(int argc, char **argv)
+cli_cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "table", required_argument, NULL, 't' },
@@ -110,29 +110,29 @@ ctl_cmd_check(int argc, char **argv)
 			table = optarg;
 			break;
 		case 'C':
-			rc = ctl_client_arg(args, sizeof(args), "client", optarg);
+			rc = cli_client_arg(args, sizeof(args), "client", optarg);
 			break;
 		case 'H':
-			rc = ctl_client_arg(args, sizeof(args), "helo", optarg);
+			rc = cli_client_arg(args, sizeof(args), "helo", optarg);
 			break;
 		case 'F':
-			rc = ctl_client_arg(args, sizeof(args), "from", optarg);
+			rc = cli_client_arg(args, sizeof(args), "from", optarg);
 			break;
 		default:
-			ctl_usage("check", 1);
+			cli_usage("check", 1);
 			return 2;
 		}
 		if (rc < 0)
 			return 2;
 	}
 	if (optind >= argc || (table != NULL && args[0] != '\0')) {
-		ctl_usage("check", 1);
+		cli_usage("check", 1);
 		return 2;
 	}
 	if (table == NULL)
 		return check_daemon(argv + optind, argc - optind, args);
 	cfg_defaults(&cfg);
-	if (ctl_config_path != NULL && cfg_load(&cfg, ctl_config_path, err, sizeof(err)) != 0) {
+	if (cli_config_path != NULL && cfg_load(&cfg, cli_config_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rcptgatectl: %s\n", err);
 		return 1;
 	}

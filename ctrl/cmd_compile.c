@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "ctl.h"
+#include "cli.h"
 #include "table/tbl.h"
 
 #define COMPILE_PROGRESS_EVERY 1000000	/* lines */
@@ -55,9 +55,9 @@ compile_config_flags(unsigned *flags)
 	struct rg_config cfg;
 	char err[CFG_ERR_MAX];
 
-	if (ctl_config_path == NULL)
+	if (cli_config_path == NULL)
 		return 0;
-	if (cfg_load(&cfg, ctl_config_path, err, sizeof(err)) != 0) {
+	if (cfg_load(&cfg, cli_config_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "rcptgatectl: %s\n", err);
 		return -1;
 	}
@@ -67,7 +67,7 @@ compile_config_flags(unsigned *flags)
 }
 
 int
-ctl_cmd_compile(int argc, char **argv)
+cli_cmd_compile(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "skip-invalid", no_argument, NULL, 's' },
@@ -91,12 +91,12 @@ ctl_cmd_compile(int argc, char **argv)
 			flags |= RG_ADDR_F_CASE_EXACT;
 			break;
 		default:
-			ctl_usage("compile", 1);
+			cli_usage("compile", 1);
 			return 2;
 		}
 	}
 	if (argc - optind != 2) {
-		ctl_usage("compile", 1);
+		cli_usage("compile", 1);
 		return 2;
 	}
 	const char *src = argv[optind], *out = argv[optind + 1];

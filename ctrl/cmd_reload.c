@@ -25,10 +25,10 @@
 
 #include <rcptgate/ctl_proto.h>
 
-#include "ctl.h"
+#include "cli.h"
 
 int
-ctl_cmd_reload(int argc, char **argv)
+cli_cmd_reload(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
@@ -40,13 +40,13 @@ ctl_cmd_reload(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
 		if (opt != 'f') {
-			ctl_usage("reload", 1);
+			cli_usage("reload", 1);
 			return 2;
 		}
 		force = true;
 	}
 	if (argc - optind > 1) {
-		ctl_usage("reload", 1);
+		cli_usage("reload", 1);
 		return 2;
 	}
 	if (optind < argc) {
@@ -56,16 +56,16 @@ ctl_cmd_reload(int argc, char **argv)
 			perror(argv[optind]);
 			return 1;
 		}
-		if (ctl_client_arg(req, sizeof(req), "path", abs) < 0)
+		if (cli_client_arg(req, sizeof(req), "path", abs) < 0)
 			return 1;
 	}
 	if (force)
 		strcat(req, " force=1");
 
-	struct ctl_reply *rep = ctl_client_reply_new();
+	struct ctl_reply *rep = cli_client_reply_new();
 	if (rep == NULL)
 		return 1;
-	int rc = ctl_client_request("reload", req, rep);
+	int rc = cli_client_request("reload", req, rep);
 	if (rc == 0) {
 		const char *g = ctl_reply_get(rep, "generation");
 		const char *e = ctl_reply_get(rep, "entries");

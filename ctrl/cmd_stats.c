@@ -29,8 +29,8 @@
 #include <rcptgate/counters.h>
 #include <rcptgate/ctl_proto.h>
 
-#include "ctl.h"
-#include "ctl/ctl_doc.h"
+#include "cli.h"
+#include "cli_doc.h"
 
 enum stats_format { SF_TABLE, SF_ALL, SF_JSON, SF_PROM, SF_DOC };
 
@@ -62,11 +62,11 @@ stats_prom_help(const char *s)
 static void
 stats_prom(const struct ctl_kv *kv)
 {
-	int c = ctl_counter_find(kv->key);
+	int c = cli_counter_find(kv->key);
 	char name[160];
 
 	if (c >= 0) {
-		(void)ctl_prom_name((unsigned)c, name, sizeof(name));
+		(void)cli_prom_name((unsigned)c, name, sizeof(name));
 		printf("# HELP %s ", name);
 		stats_prom_help(rg_counter_info[c].help);
 		printf("\n# TYPE %s %s\n", name,
@@ -90,7 +90,7 @@ stats_print(const struct ctl_reply *rep, enum stats_format fmt)
 		putchar('{');
 	for (unsigned i = 0; i < rep->n; i++) {
 		const struct ctl_kv *kv = &rep->kv[i];
-		int c = ctl_counter_find(kv->key);
+		int c = cli_counter_find(kv->key);
 		switch (fmt) {
 		case SF_JSON:
 			printf("%s\n  \"%s\": %s", i ? "," : "", kv->key, kv->value);
@@ -113,7 +113,7 @@ stats_print(const struct ctl_reply *rep, enum stats_format fmt)
 }
 
 int
-ctl_cmd_stats(int argc, char **argv)
+cli_cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
@@ -140,22 +140,22 @@ ctl_cmd_stats(int argc, char **argv)
 			fmt = SF_DOC;
 			break;
 		default:
-			ctl_usage("stats", 1);
+			cli_usage("stats", 1);
 			return 2;
 		}
 		n_fmt++;
 	}
 	if (optind != argc || n_fmt > 1) {
-		ctl_usage("stats", 1);
+		cli_usage("stats", 1);
 		return 2;
 	}
 	if (fmt == SF_DOC)
-		return ctl_counters_doc(stdout) == 0 ? 0 : 1;
+		return cli_counters_doc(stdout) == 0 ? 0 : 1;
 
-	struct ctl_reply *rep = ctl_client_reply_new();
+	struct ctl_reply *rep = cli_client_reply_new();
 	if (rep == NULL)
 		return 1;
-	int rc = ctl_client_request("stats", "stats", rep);
+	int rc = cli_client_request("stats", "stats", rep);
 	for (unsigned i = 0; rc == 0 && i < rep->n; i++) {
 		if (!stats_is_number(rep->kv[i].value)) {
 			fprintf(stderr, "rcptgatectl: stats: counter %s is not a number\n", rep->kv[i].key);

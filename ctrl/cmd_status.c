@@ -20,34 +20,34 @@
 
 #include <rcptgate/ctl_proto.h>
 
-#include "ctl.h"
+#include "cli.h"
 
 /* "3d 04:05:06" for S seconds. */
 static void
-ctl_human_age(const char *s, char *buf, size_t cap)
+cli_human_age(const char *s, char *buf, size_t cap)
 {
 	long long v = strtoll(s, NULL, 10);
 	snprintf(buf, cap, "%lldd %02lld:%02lld:%02lld", v / 86400, v / 3600 % 24, v / 60 % 60, v % 60);
 }
 
 int
-ctl_cmd_status(int argc, char **argv)
+cli_cmd_status(int argc, char **argv)
 {
 	(void)argv;
 	if (argc != 1) {
-		ctl_usage("status", 1);
+		cli_usage("status", 1);
 		return 2;
 	}
-	struct ctl_reply *rep = ctl_client_reply_new();
+	struct ctl_reply *rep = cli_client_reply_new();
 	if (rep == NULL)
 		return 1;
-	int rc = ctl_client_request("status", "status", rep);
+	int rc = cli_client_request("status", "status", rep);
 	for (unsigned i = 0; rc == 0 && i < rep->n; i++) {
 		const char *k = rep->kv[i].key, *v = rep->kv[i].value;
 		size_t kl = strlen(k);
 		char human[64];
 		if (kl > 8 && strcmp(k + kl - 8, "_seconds") == 0) {
-			ctl_human_age(v, human, sizeof(human));
+			cli_human_age(v, human, sizeof(human));
 			printf("%-20s %s (%s)\n", k, v, human);
 		} else if (strcmp(k, "table") == 0 && strcmp(v, "none") == 0) {
 			printf("%-20s none: every RCPT gets 451 4.3.0 until a reload succeeds\n", k);

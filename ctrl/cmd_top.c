@@ -29,8 +29,8 @@
 #include <rcptgate/counters.h>
 #include <rcptgate/ctl_proto.h>
 
-#include "ctl.h"
-#include "ctl/ctl_doc.h"
+#include "cli.h"
+#include "cli_doc.h"
 
 struct top_sample {
 	unsigned n;
@@ -50,10 +50,10 @@ top_now(void)
 static int
 top_fetch(int fd, struct ctl_reply *rep, struct top_sample *s)
 {
-	if (ctl_client_call(fd, "stats", rep) < 0)
+	if (cli_client_call(fd, "stats", rep) < 0)
 		return -1;
 	if (!rep->ok) {
-		ctl_client_print_err("top", rep);
+		cli_client_print_err("top", rep);
 		return -1;
 	}
 	s->t = top_now();
@@ -79,7 +79,7 @@ top_show(const struct top_sample *prev, const struct top_sample *cur, bool tty)
 	else
 		printf("# %s interval %.3f\n", when, dt);
 	for (unsigned i = 0; i < cur->n; i++) {
-		int c = ctl_counter_find(cur->name[i]);
+		int c = cli_counter_find(cur->name[i]);
 		bool gauge = c >= 0 && rg_counter_info[c].kind == RG_CK_GAUGE;
 		bool same = i < prev->n && strcmp(prev->name[i], cur->name[i]) == 0;
 		uint64_t delta = same && cur->v[i] >= prev->v[i] ? cur->v[i] - prev->v[i] : 0;
@@ -98,7 +98,7 @@ top_show(const struct top_sample *prev, const struct top_sample *cur, bool tty)
 }
 
 int
-ctl_cmd_top(int argc, char **argv)
+cli_cmd_top(int argc, char **argv)
 {
 	double interval = 1.0;
 	long count = -1;
@@ -122,17 +122,17 @@ ctl_cmd_top(int argc, char **argv)
 			}
 			break;
 		default:
-			ctl_usage("top", 1);
+			cli_usage("top", 1);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		ctl_usage("top", 1);
+		cli_usage("top", 1);
 		return 2;
 	}
-	struct ctl_reply *rep = ctl_client_reply_new();
+	struct ctl_reply *rep = cli_client_reply_new();
 	struct top_sample *s = calloc(2, sizeof(*s));
-	int fd = rep && s ? ctl_client_connect() : -1;
+	int fd = rep && s ? cli_client_connect() : -1;
 	int rc = 1;
 	if (fd < 0)
 		goto out;

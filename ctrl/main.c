@@ -5,9 +5,8 @@
  * DESCRIPTION
  *	rcptgatectl [-s SOCKET] [-c CONFIG] COMMAND [ARGS]
  *
- *	The command grammar is the table below: one row per command with
- *	its synopsis and help, so "help", "COMMAND --help" and the man page
- *	come from one place.
+ *	Parses the global options and runs one command of the table in
+ *	cli_table.c (grammar and help of every command).
  * DIAGNOSTICS
  *	Errors go to stderr; exit status 0 on success, 1 on failure, 2 on a
  *	usage error.
@@ -17,130 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "cli.h"
 #include "msg.h"
-
-const char *ctl_socket_path = NULL;
-const char *ctl_config_path = NULL;
-
-static int ctl_cmd_help(int argc, char **argv);
-
-static const struct ctl_command ctl_commands[] = {
-	{ "help", ctl_cmd_help, "[COMMAND]", "show the commands, or one command's help", NULL },
-	{ "compile", ctl_cmd_compile, "[--skip-invalid] [--progress] [--case-sensitive] SRC OUT",
-	  "compile a recipient list into a table file",
-	  "SRC (\"-\" = stdin) holds one address per line, \"@domain\" for a catch-all,\n"
-	  "\"#\" comments and Postfix map lines (\"addr OK\"). Bad lines are reported as\n"
-	  "FILE:LINE: reason and fail the command unless --skip-invalid. OUT is written\n"
-	  "atomically. --progress shows progress even when stderr is not a terminal;\n"
-	  "--case-sensitive keeps local parts as written (also local_part_case_sensitive\n"
-	  "in the -c configuration).\n" },
-	{ "check", ctl_cmd_check, "[--table FILE | [--client IP] [--helo NAME] [--from ADDR]] ADDR...",
-	  "show the reply RCPT TO:<ADDR> would get",
-	  "Prints the reply line rcptgate would send. Without --table the running\n"
-	  "daemon answers: it runs EHLO NAME (default localhost), MAIL FROM:<ADDR>\n"
-	  "(default <>) and RCPT TO through its SMTP engine on the table serving now,\n"
-	  "as a client at IP (default 127.0.0.1); the check is not counted or logged.\n"
-	  "With --table FILE the reply is computed here from FILE and the reply codes,\n"
-	  "recipient_delimiter, relay_domains and soft_bounce of the -c configuration\n"
-	  "(else the defaults).\n"
-	  "Exit status 0 when every address is accepted, 1 otherwise.\n" },
-	{ "reload", ctl_cmd_reload, "[--force] [TABLE]", "load a new recipient table into the daemon",
-	  "The daemon maps TABLE (default: the file of the table serving, else its\n"
-	  "recipient_table) and verifies all of it, refuses it when it has fewer\n"
-	  "addresses than the serving one by more than reload_max_shrink percent\n"
-	  "(unless --force), publishes it and frees the old one once no worker can\n"
-	  "still read it. Prints the new generation, its entries and the time taken.\n"
-	  "On failure prints the reason and exits 1: the old table keeps serving.\n" },
-	{ "stats", ctl_cmd_stats, "[--all | --json | --prometheus | --doc]", "show the daemon's counters",
-	  "Without options: the non-zero counters with their help text (--all: every\n"
-	  "one). --json: one JSON object name -> value. --prometheus: the Prometheus\n"
-	  "text format (rcptgate_NAME_total for counters, rcptgate_NAME for gauges).\n"
-	  "--doc: the counter reference (docs/counters.md), without the daemon.\n" },
-	{ "top", ctl_cmd_top, "[-i SECONDS] [-n COUNT]", "show live per-second rates",
-	  "Every SECONDS (default 1) shows the rate of every counter that moved and\n"
-	  "the level of every non-zero gauge. On a terminal the screen is redrawn;\n"
-	  "otherwise one sample per interval is printed (\"# time interval\", then\n"
-	  "\"name rate total\" lines, then an empty line). -n COUNT stops after COUNT\n"
-	  "samples.\n" },
-	{ "status", ctl_cmd_status, "", "show uptime, port, lcores and the recipient table",
-	  "Prints the daemon's version, pid, uptime, configuration file, port mode\n"
-	  "and device, listen address, worker lcores, and the recipient table's\n"
-	  "file, generation, entries, size, age and last load error.\n" },
-	{ "block", ctl_cmd_block, "add CIDR... | del CIDR... | list",
-	  "drop SMTP from client addresses, or list them",
-	  "CIDR is an IPv4 or IPv6 address or prefix (192.0.2.7, 198.51.100.0/24,\n"
-	  "2001:db8::/32). The daemon drops SMTP from those sources at once: in its\n"
-	  "XDP program when it shares an interface (af_xdp with xdp_object), else in\n"
-	  "its workers; ping, ssh and other services are not affected. del takes the\n"
-	  "prefix exactly as added. The list is pinned under bpf_pin_dir and kept\n"
-	  "across restarts.\n" },
-};
-
-#define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
-
-static const struct ctl_command *
-ctl_find(const char *name)
-{
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (strcmp(ctl_commands[i].name, name) == 0)
-			return &ctl_commands[i];
-	return NULL;
-}
-
-static void
-ctl_overview(FILE *f)
-{
-	fprintf(f, "usage: rcptgatectl [-s SOCKET] [-c CONFIG] COMMAND [ARGS]\n\n"
-		   "Options:\n"
-		   "  -s SOCKET  control socket of the daemon (default: the -c\n"
-		   "             configuration's control_socket, else %s)\n"
-		   "  -c CONFIG  read defaults (reply codes, delimiter, socket) from the\n"
-		   "             daemon's configuration file\n"
-		   "  -h         this help\n\n"
-		   "Commands:\n", ctl_client_default_socket());
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
-	fprintf(f, "\n\"rcptgatectl COMMAND --help\" shows a command's arguments.\n");
-}
-
-void
-ctl_usage(const char *name, int to_stderr)
-{
-	FILE *f = to_stderr ? stderr : stdout;
-	const struct ctl_command *c = ctl_find(name);
-
-	if (c == NULL) {
-		ctl_overview(f);
-		return;
-	}
-	fprintf(f, "usage: rcptgatectl %s %s\n\n%s\n", c->name, c->synopsis, c->summary);
-	if (c->help)
-		fprintf(f, "\n%s", c->help);
-}
-
-int
-ctl_wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-ctl_cmd_help(int argc, char **argv)
-{
-	if (argc > 1 && ctl_find(argv[1]) == NULL) {
-		fprintf(stderr, "rcptgatectl: unknown command '%s'\n", argv[1]);
-		return 2;
-	}
-	ctl_usage(argc > 1 ? argv[1] : "", 0);
-	return 0;
-}
 
 int
 main(int argc, char **argv)
@@ -151,36 +28,36 @@ main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "+s:c:h")) != -1) {
 		switch (opt) {
 		case 's':
-			ctl_socket_path = optarg;
+			cli_socket_path = optarg;
 			break;
 		case 'c':
-			ctl_config_path = optarg;
+			cli_config_path = optarg;
 			break;
 		case 'h':
-			ctl_overview(stdout);
+			cli_overview(stdout);
 			return 0;
 		default:
-			ctl_overview(stderr);
+			cli_overview(stderr);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		ctl_overview(stderr);
+		cli_overview(stderr);
 		return 2;
 	}
 	if (strcmp(argv[optind], "--help") == 0) {
-		ctl_overview(stdout);
+		cli_overview(stdout);
 		return 0;
 	}
-	const struct ctl_command *c = ctl_find(argv[optind]);
+	const struct cli_command *c = cli_find(argv[optind]);
 	if (c == NULL) {
 		fprintf(stderr, "rcptgatectl: unknown command '%s' (try 'rcptgatectl help')\n", argv[optind]);
 		return 2;
 	}
 	int cargc = argc - optind;
 	char **cargv = argv + optind;
-	if (ctl_wants_help(cargc, cargv)) {
-		ctl_usage(c->name, 0);
+	if (cli_wants_help(cargc, cargv)) {
+		cli_usage(c->name, 0);
 		return 0;
 	}
 	optind = 1;	/* commands parse their own options with getopt */

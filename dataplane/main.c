@@ -9,7 +9,7 @@
  *	configuration names, loads the recipient table (a missing or bad
  *	one is logged and the daemon serves without: 451 4.3.0), starts one
  *	worker lcore per queue, and serves the control socket from the main
- *	lcore (dataplane/ctl) until SIGINT or SIGTERM.
+ *	lcore (dataplane/dpdk/ctl) until SIGINT or SIGTERM.
  *
  *	Signals: the SIGINT/SIGTERM handler (it only sets a flag) is
  *	installed first, with both signals blocked; every thread EAL and
@@ -25,13 +25,13 @@
  *	   the relay and DPDK memory freed below;
  *	2. the control socket is closed and removed (this thread served it);
  *	3. the workers leave their loop and end their sessions
- *	   (tcp_dp_fini: a relayed session hands its close to the relay
+ *	   (tcp_lcore_fini: a relayed session hands its close to the relay
  *	   ring), the main lcore waits for all of them; RCU readers are gone;
  *	4. the recipient table is unmapped;
  *	5. the port is stopped and closed (an AF_XDP program is detached);
  *	6. the final counters are printed (the relay's still included);
  *	7. the relay thread is stopped and joined, then its rings and pools
- *	   are freed (relay_dp_stop);
+ *	   are freed (relay_thread_stop);
  *	8. our XDP program and the blocklist are released;
  *	9. rte_eal_cleanup(): DPDK memory is unmapped; from here no thread
  *	   of ours runs and DPDK's own threads touch nothing of ours, so
@@ -42,7 +42,6 @@
  *	status 1.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,7 +64,7 @@
 #include "port.h"
 #include "relay/relay_thread.h"
 #include "worker.h"
-#include "xdp.h"
+#include "xdp_lpm.h"
 
 static volatile sig_atomic_t dp_signalled;
 
@@ -127,33 +126,6 @@ usage(FILE *f)
 		   "  -q       quiet: no informational messages\n"
 		   "  -h       this help\n"
 		   "  -V       print the version and exit\n");
-}
-
-void
-dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
-{
-	memset(out, 0, sizeof(uint64_t) * RG_C_MAX);
-	for (unsigned w = 0; w < d->n_workers; w++)
-		for (unsigned c = 0; c < RG_C_MAX; c++)
-			out[c] += __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
-	for (unsigned c = 0; c < RG_C_MAX; c++)	/* the control thread's own */
-		out[c] += __atomic_load_n(&d->ctl_ctr[c], __ATOMIC_RELAXED);
-	if (d->xdp.stats_fd >= 0)
-		(void)xdp_stats_add(d->xdp.stats_fd, out);	/* the XDP program's own */
-	relay_dp_counters_add(d->relay, out);	/* the relay thread's own */
-}
-
-static void
-dp_print_counters(const struct dp_daemon *d)
-{
-	uint64_t sum[RG_C_MAX];
-
-	dp_counters_sum(d, sum);
-	printf("rcptgate: final counters\n");
-	for (unsigned c = 0; c < RG_C_MAX; c++)
-		if (sum[c] != 0)
-			printf("  %-28s %" PRIu64 "\n", rg_counter_info[c].name, sum[c]);
-	fflush(stdout);
 }
 
 static void
@@ -280,7 +252,7 @@ main(int argc, char **argv)
 	if (!own_xdp)
 		(void)xdp_lpm_load(&d->cfg, &d->block4);	/* the workers apply the blocklist */
 	dp_setup_workers(d);
-	int rrc = relay_dp_start(&d->cfg, d->n_workers, &d->relay);
+	int rrc = relay_thread_start(&d->cfg, d->n_workers, &d->relay);
 	if (rrc != 0) {
 		dp_port_fini(&d->port);
 		if (own_xdp)
@@ -289,7 +261,7 @@ main(int argc, char **argv)
 			  d->cfg.backend.port, strerror(-rrc));
 	}
 	for (unsigned w = 0; w < d->n_workers; w++)
-		d->lcores[w]->relay = relay_dp_worker(d->relay, w);
+		d->lcores[w]->relay = relay_thread_worker(d->relay, w);
 	d->started = time(NULL);
 	(void)ctl_table_start(d);	/* no table: logged, RCPT gets 451 4.3.0 */
 	if (dp_telemetry_register(d) != 0)
@@ -331,8 +303,8 @@ main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	ctl_table_fini(d);
 	dp_port_fini(&d->port);
-	dp_print_counters(d);
-	relay_dp_stop(d->relay);	/* after the workers: they ended their sessions */
+	dp_counters_print(d, stdout);
+	relay_thread_stop(d->relay);	/* after the workers: they ended their sessions */
 	d->relay = NULL;
 	if (own_xdp)
 		xdp_shutdown(&d->xdp);

@@ -4,7 +4,7 @@
  *	bpf_maps.h - map layouts shared by the XDP program and user space
  * DESCRIPTION
  *	The XDP steering program (bpf/rcptgate_xdp.bpf.c), the daemon
- *	(dataplane/xdp.c) and rcptgatectl all include this header, so the
+ *	(dataplane/xdp/xdp.c) and rcptgatectl all include this header, so the
  *	map names, key and value layouts and the counter list exist once.
  *	It uses only <linux/types.h>, so it compiles both with
  *	"clang -target bpf" and in ordinary user space.

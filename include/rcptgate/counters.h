@@ -25,7 +25,7 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 
 /* X(ID, name, kind, help) */
 #define RG_COUNTERS(X) \
-	/* SMTP engine (dataplane/smtp) */ \
+	/* SMTP engine (dataplane/core/smtp) */ \
 	X(SMTP_SESSIONS, "smtp_sessions", RG_CK_COUNTER, "SMTP sessions started") \
 	X(SMTP_COMMANDS, "smtp_commands", RG_CK_COUNTER, "SMTP command lines read") \
 	X(SMTP_RCPT_ACCEPT, "smtp_rcpt_accepted", RG_CK_COUNTER, "RCPT the policy accepted (250; when relayed, the backend has the last word)") \
@@ -52,7 +52,7 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(SMTP_NO_LINEBUF, "smtp_no_line_buffer", RG_CK_COUNTER, "Sessions closed: no line buffer free (421 4.3.2)") \
 	X(SMTP_QUIT, "smtp_quit", RG_CK_COUNTER, "Sessions ended by QUIT (221)") \
 	X(SMTP_LOG_SUPPRESSED, "smtp_log_suppressed", RG_CK_COUNTER, "Reject log lines suppressed by the rate limiter") \
-	/* RELAY: relay of accepted mail to the backend (dataplane/relay) */ \
+	/* RELAY: relay of accepted mail to the backend (dataplane/core/relay) */ \
 	X(RELAY_CONN_OPENED, "relay_connections_opened", RG_CK_COUNTER, "Backend connections opened (TCP connected)") \
 	X(RELAY_CONN_FAILED, "relay_connections_failed", RG_CK_COUNTER, "Backend connections failed: refused, unreachable, bad greeting or handshake") \
 	X(RELAY_CONN_REUSED, "relay_connections_reused", RG_CK_COUNTER, "Backend connections taken from the idle pool") \
@@ -67,7 +67,7 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(RELAY_TIMEOUT, "relay_timeouts", RG_CK_COUNTER, "Backend replies not received in time (connection dropped)") \
 	X(RELAY_PROTO_ERROR, "relay_protocol_errors", RG_CK_COUNTER, "Backend replies that were not SMTP (connection dropped)") \
 	X(RELAY_BUSY, "relay_busy", RG_CK_COUNTER, "Relay requests refused: no relay slot, request buffer or ring space (451 4.3.0)") \
-	/* TCP (dataplane/tcp) */ \
+	/* TCP (dataplane/core/tcp) */ \
 	X(TCP_SEGS_IN, "tcp_segments_in", RG_CK_COUNTER, "TCP segments received for the listen address") \
 	X(TCP_SEGS_OUT, "tcp_segments_out", RG_CK_COUNTER, "TCP segments sent") \
 	X(TCP_TX_FAIL, "tcp_tx_failures", RG_CK_COUNTER, "TCP segments not queued for sending (no mbuf or TX full)") \
@@ -133,7 +133,7 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(DROP_ICMP_OTHER, "drop_icmp_other", RG_CK_COUNTER, "ICMP packets dropped: not an echo request, or bad checksum") \
 	X(DROP_TCP_NO_STACK, "drop_tcp_no_stack", RG_CK_COUNTER, "TCP segments dropped: no TCP handler on this lcore") \
 	X(DROP_BLOCKED, "drop_blocked", RG_CK_COUNTER, "Packets dropped: source address on the blocklist") \
-	/* recipient table and control socket (dataplane/ctl): counted by the control thread */ \
+	/* recipient table and control socket (dataplane/dpdk/ctl): counted by the control thread */ \
 	X(TABLE_GENERATION, "table_generation", RG_CK_GAUGE, "Generation of the recipient table serving (0: none loaded yet)") \
 	X(TABLE_ENTRIES, "table_entries", RG_CK_GAUGE, "Addresses in the recipient table serving (0: no table)") \
 	X(TABLE_RELOADS_OK, "table_reloads", RG_CK_COUNTER, "Recipient tables loaded and published (start-up load included)") \

@@ -8,7 +8,7 @@
  *	rg-xdp-block PIN_DIR list
  *	rg-xdp-block PIN_DIR stats
  * DESCRIPTION
- *	Drives the blocklist functions of dataplane/xdp_block.c on the maps
+ *	Drives the blocklist functions of dataplane/xdp/xdp_block.c on the maps
  *	rcptgate pinned under PIN_DIR (its bpf_pin_dir), and prints the XDP
  *	program's counters as "name value" lines. The integration tests use
  *	it where rcptgatectl cannot serve: to fill the pinned blocklist

@@ -4,7 +4,7 @@
  *	test_ctl_counters.c - docs/counters.md agrees with the counter list
  * DESCRIPTION
  *	Generates the counter reference from include/rcptgate/counters.h
- *	(ctl_counters_doc, the code behind "rcptgatectl stats --doc") and
+ *	(cli_counters_doc, the code behind "rcptgatectl stats --doc") and
  *	compares it with docs/counters.md line by line; also checks the
  *	Prometheus names. Runs in the source root (meson workdir).
  *	When it fails: rcptgatectl stats --doc > docs/counters.md
@@ -22,7 +22,7 @@
 
 #include <rcptgate/counters.h>
 
-#include "ctl/ctl_doc.h"
+#include "cli_doc.h"
 
 static char *
 slurp(const char *path, size_t *len)
@@ -51,7 +51,7 @@ test_doc_matches_list(void **state)
 	(void)state;
 
 	FILE *m = open_memstream(&gen, &gen_len);
-	assert_int_equal(ctl_counters_doc(m), 0);
+	assert_int_equal(cli_counters_doc(m), 0);
 	fclose(m);
 	doc = slurp("docs/counters.md", &doc_len);
 	if (doc == NULL)
@@ -82,8 +82,8 @@ test_names(void **state)
 
 	for (unsigned c = 0; c < RG_C_MAX; c++) {
 		const char *n = rg_counter_info[c].name;
-		assert_int_equal(ctl_counter_find(n), (int)c);
-		assert_int_equal(ctl_prom_name(c, name, sizeof(name)), 0);
+		assert_int_equal(cli_counter_find(n), (int)c);
+		assert_int_equal(cli_prom_name(c, name, sizeof(name)), 0);
 		size_t len = strlen(name);
 		bool total = len > 6 && strcmp(name + len - 6, "_total") == 0;
 		assert_true(total == (rg_counter_info[c].kind == RG_CK_COUNTER));
@@ -92,9 +92,9 @@ test_names(void **state)
 		assert_non_null(rg_counter_info[c].help);
 		assert_null(strchr(rg_counter_info[c].help, '\n'));
 	}
-	assert_int_equal(ctl_counter_find("no_such_counter"), -1);
-	assert_int_equal(ctl_prom_name(RG_C_MAX, name, sizeof(name)), -EINVAL);
-	assert_int_equal(ctl_prom_name(0, name, 5), -E2BIG);
+	assert_int_equal(cli_counter_find("no_such_counter"), -1);
+	assert_int_equal(cli_prom_name(RG_C_MAX, name, sizeof(name)), -EINVAL);
+	assert_int_equal(cli_prom_name(0, name, 5), -E2BIG);
 }
 
 int

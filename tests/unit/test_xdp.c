@@ -50,6 +50,7 @@
 
 #include "msg.h"
 #include "xdp.h"
+#include "xdp_lpm.h"
 #include "rcptgate_xdp.skel.h"
 
 #define LISTEN4 "10.77.52.1"

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	config.h - rcptgate configuration file
+ * DESCRIPTION
+ *	The configuration is a file of "key = value" lines; "#" starts a
+ *	comment, blank lines are ignored. Key names follow Postfix where the
+ *	meaning is the same. Every key is listed once in the table in
+ *	config.c (name, type, bounds, default, where it is stored);
+ *	docs/configuration.md documents each one and a test checks the two
+ *	agree.
+ *
+ *	Plain C, no DPDK: used by the daemon, by rcptgatectl (check) and by
+ *	the tests.
+ * DIAGNOSTICS
+ *	Every problem (unknown key, bad value, duplicate key, missing
+ *	required key, inconsistent keys) is reported as "FILE:LINE: message"
+ *	in the caller's error buffer; the configuration is then unusable.
+ */
+#ifndef RG_CONFIG_H
+#define RG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#define CFG_STR_MAX 256		/* longest string value */
+#define CFG_DOMAINS_MAX 64	/* relay_domains entries */
+#define CFG_ERR_MAX 512		/* size of an error message buffer */
+
+enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_PORT_MEMIF, CFG_PORT_PCI };
+
+enum cfg_backend_proto { CFG_BACKEND_NONE, CFG_BACKEND_SMTP, CFG_BACKEND_LMTP };
+
+struct cfg_backend {
+	enum cfg_backend_proto proto;
+	char host[CFG_STR_MAX];
+	uint16_t port;
+};
+
+struct rg_config {
+	char path[CFG_STR_MAX];			/* file it was read from */
+
+	/* SMTP and policy */
+	char myhostname[CFG_STR_MAX];
+	char relay_domains[CFG_DOMAINS_MAX][CFG_STR_MAX];
+	unsigned n_relay_domains;
+	char recipient_table[CFG_STR_MAX];
+	char recipient_delimiter[32];		/* a set of characters; "" = none */
+	bool local_part_case_sensitive;
+	bool soft_bounce;
+	unsigned unknown_recipient_reject_code;	/* 4xx or 5xx, default 550 */
+	unsigned relay_domains_reject_code;	/* default 554 */
+	unsigned smtpd_recipient_limit;
+	unsigned smtpd_hard_error_limit;
+	unsigned smtpd_timeout;			/* seconds */
+	uint64_t message_size_limit;		/* bytes, 0 = no limit */
+	struct cfg_backend backend;
+
+	/* control */
+	char control_socket[CFG_STR_MAX];
+	char control_socket_group[CFG_STR_MAX];	/* "" = root only */
+	unsigned reload_max_shrink;		/* percent */
+
+	/* dataplane */
+	enum cfg_port_mode port_mode;
+	char interface[CFG_STR_MAX];
+	char pci_address[CFG_STR_MAX];
+	char memif_socket[CFG_STR_MAX];
+	struct in_addr listen_addr;		/* network order */
+	uint16_t listen_port;			/* host order */
+	unsigned workers;
+	char dpdk_args[CFG_STR_MAX];
+	char bpf_pin_dir[CFG_STR_MAX];
+	char xdp_object[CFG_STR_MAX];
+
+	/* TCP (dataplane/core/tcp) */
+	unsigned max_connections;		/* whole daemon, split over the workers */
+	unsigned max_connections_per_source;	/* per worker */
+	unsigned tcp_syn_backlog;		/* SYN-RECEIVED entries per worker before SYN cookies */
+	uint64_t tcp_buffer_limit;		/* bytes of TCP send and line buffers, whole daemon */
+};
+
+/*
+ * cfg_defaults - fill in every default value. Required keys are left
+ * unset (port_mode = CFG_PORT_NONE, listen address 0).
+ */
+void cfg_defaults(struct rg_config *cfg);
+
+/*
+ * cfg_load - read and check the configuration file PATH into CFG.
+ *
+ * Return: 0 on success; -1 with a "FILE:LINE: message" in ERR (at most
+ * ERRLEN bytes, always terminated) on any problem. CFG is then only
+ * partly filled and must not be used.
+ */
+int cfg_load(struct rg_config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * cfg_load_string - as cfg_load, for a configuration held in memory;
+ * NAME stands for the file name in messages.
+ */
+int cfg_load_string(struct rg_config *cfg, const char *name, const char *text, size_t len,
+		    char *err, size_t errlen);
+
+/* Key names in table order, NULL-terminated (for docs and tests). */
+const char *const *cfg_key_names(void);
+
+const char *cfg_port_mode_name(enum cfg_port_mode mode);
+
+#endif /* RG_CONFIG_H */

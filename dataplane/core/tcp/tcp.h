@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tcp.h - server-side TCP termination, one stack per worker lcore
+ * DESCRIPTION
+ *	A plain-C TCP (RFC 9293) for the passive side only. It works on a
+ *	parsed segment descriptor (struct tcp_seg) and hands every segment
+ *	it wants sent to a transmit callback, so the state machine runs
+ *	under cmocka and libFuzzer without DPDK; dataplane/dpdk/tcp/tcp_lcore.c is
+ *	the DPDK glue (mbufs, checksums, frames).
+ *
+ *	The stack hands the in-order byte stream of each connection to an
+ *	application (struct tcp_app: the SMTP engine in the daemon) and
+ *	sends what the application appends to the connection's send
+ *	buffer, keeping unacknowledged bytes for retransmission.
+ *
+ *	Shared nothing: one struct tcp_stack per lcore, never touched by
+ *	another thread. No allocation after tcp_stack_create().
+ * DIAGNOSTICS
+ *	Nothing is logged per segment; every drop, cap and abnormal event
+ *	increments a counter (RG_C_TCP_* in include/rcptgate/counters.h).
+ * TRUST
+ *	Segments come from the network: every field is untrusted. The
+ *	caller has validated the IP header and the TCP checksum;
+ *	tcp_parse() checks the TCP header and options against the bytes
+ *	actually present.
+ */
+#ifndef RG_TCP_H
+#define RG_TCP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * One address type for the whole stack. IPv4 only for now; IPv6 turns
+ * this into a tagged union without touching the state machine, which
+ * only copies and compares addresses through tcp_addr_eq().
+ */
+struct tcp_addr {
+	uint32_t v4;		/* network byte order */
+};
+
+static inline int
+tcp_addr_eq(struct tcp_addr a, struct tcp_addr b)
+{
+	return a.v4 == b.v4;
+}
+
+/* TCP header flags, as on the wire. */
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+#define TCP_URG 0x20
+
+#define TCP_LINK_ADDR_LEN 6
+
+/*
+ * A segment, received (filled by tcp_parse() plus the caller's IP
+ * layer) or to send (filled by the stack). Ports in host byte order.
+ */
+struct tcp_seg {
+	struct tcp_addr saddr, daddr;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t wnd;		/* unscaled: we never negotiate window scaling */
+	uint16_t mss;		/* MSS option; 0 = absent */
+	uint8_t link[TCP_LINK_ADDR_LEN];	/* peer link address (MAC), opaque */
+	const uint8_t *data;
+	uint32_t len;
+};
+
+/*
+ * Output buffer handed to the application; same shape as the SMTP
+ * engine's struct smtp_out. The application appends at buf + len and
+ * never beyond cap.
+ */
+struct tcp_out {
+	char *buf;
+	size_t len;
+	size_t cap;
+};
+
+/* Application verdicts. */
+enum { TCP_APP_OK = 0, TCP_APP_CLOSE = 1, TCP_APP_DROP = 2 };
+
+/*
+ * The application on top of the stack, one session per connection.
+ * Sessions live in an array of max_conns * session_size bytes owned by
+ * the stack. Every callback returns TCP_APP_OK, TCP_APP_CLOSE (send
+ * what is in OUT, then close) or TCP_APP_DROP (abort with RST).
+ */
+struct tcp_app {
+	size_t session_size;
+	/* free space input() needs in OUT before it is called */
+	size_t out_reserve;
+	/* new connection established: init SESS and write the greeting */
+	int (*open)(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out);
+	/* in-order bytes; *consumed may be < len (OUT full): the stack holds the
+	 * rest and calls again when OUT has room (its ACK path) */
+	int (*input)(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed,
+		     struct tcp_out *out);
+	/* idle timeout: write the goodbye; should return TCP_APP_CLOSE */
+	int (*timeout)(void *arg, void *sess, struct tcp_out *out);
+	/* connection gone (any reason): release what SESS holds */
+	void (*close)(void *arg, void *sess);
+	void *arg;
+};
+
+/*
+ * Transmit callback: build and queue one segment. SEG->data points
+ * into the stack's send buffer and is only valid during the call.
+ * Return 0, or a negative errno if the segment could not be queued
+ * (it then counts as lost and is retransmitted by the timers).
+ */
+struct tcp_tx {
+	int (*xmit)(void *arg, const struct tcp_seg *seg);
+	void *arg;
+};
+
+struct tcp_params {
+	struct tcp_addr listen_addr;
+	uint16_t listen_port;		/* host order */
+	uint32_t max_conns;		/* connections of this lcore, SYN-RECEIVED included */
+	uint32_t max_per_source;	/* connections per source address on this lcore */
+	uint32_t syn_backlog;		/* SYN-RECEIVED entries before SYN cookies */
+	uint32_t n_buffers;		/* send and held-input buffers of TCP_SNDBUF_SIZE bytes */
+	uint32_t idle_timeout_ms;	/* no data from the client for this long */
+	uint32_t challenge_ack_limit;	/* RFC 5961 challenge ACKs per second */
+	uint64_t secret[2];		/* keys ISNs and SYN cookies; random per start */
+};
+
+#define TCP_SNDBUF_SIZE 4096		/* per-connection unacknowledged reply bytes */
+/*
+ * Input the application cannot take yet (its replies fill the send
+ * buffer) is held, up to this many bytes, in a buffer of the same pool,
+ * and read again when the client's ACK frees reply space. The window
+ * advertised is what is left of it (no scaling).
+ */
+#define TCP_RCVBUF_SIZE 4096
+#define TCP_DEFAULT_MSS 536		/* RFC 9293 when the peer sends no MSS option */
+#define TCP_OUR_MSS 1460		/* what we announce (Ethernet, IPv4, no options) */
+
+struct tcp_stack;
+
+/*
+ * tcp_stack_create - allocate and initialise one lcore's TCP stack.
+ * @P:   limits and addresses (copied)
+ * @APP: application callbacks (copied)
+ * @TX:  transmit callback (copied)
+ * @CTR: this lcore's counter array (RG_C_MAX entries), kept by pointer
+ * @OUT: the new stack
+ *
+ * Return: 0; -EINVAL for a zero limit or an application without
+ * callbacks; -ENOMEM when the tables cannot be allocated.
+ */
+int tcp_stack_create(const struct tcp_params *p, const struct tcp_app *app,
+		     const struct tcp_tx *tx, uint64_t *ctr, struct tcp_stack **out);
+
+/* tcp_stack_destroy - close every session (app close()) and free. */
+void tcp_stack_destroy(struct tcp_stack *ts);
+
+/*
+ * tcp_input - process one received segment at time NOW_MS (any
+ * monotonic millisecond clock, the same for all calls of this stack).
+ * Segments for other addresses or ports get an RST, as do those of
+ * unknown connections.
+ *
+ * Return: 0 when the segment was used; -EINVAL when it was dropped as
+ * malformed (counted); other drops (out of window, caps) return 0.
+ */
+int tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms);
+
+/*
+ * tcp_timer_run - fire every timer due at NOW_MS (retransmissions,
+ * delayed ACKs, idle and close timeouts).
+ *
+ * Return: the number of connection timers that fired.
+ */
+unsigned tcp_timer_run(struct tcp_stack *ts, uint64_t now_ms);
+
+/*
+ * tcp_parse - parse the TCP header at L4 (LEN bytes: header, options
+ * and payload) into SEG: ports, seq, ack, flags, window, MSS option,
+ * payload. Addresses and link address are left to the caller.
+ *
+ * Return: 0; -EINVAL when the header or an option does not fit in LEN
+ * or the data offset is impossible.
+ */
+int tcp_parse(const uint8_t *l4, size_t len, struct tcp_seg *seg);
+
+/*
+ * tcp_session_ref - a reference to the connection whose application
+ * session is SESS (a pointer the stack handed to the application), for
+ * use after the callback has returned (e.g. when a backend's reply
+ * arrives). It goes stale when the connection closes.
+ */
+uint64_t tcp_session_ref(const struct tcp_stack *ts, const void *sess);
+
+/*
+ * tcp_session_resume - let the application write to connection REF
+ * outside the input path: FN(ARG, sess, out) runs with the connection's
+ * send buffer as OUT and returns a TCP_APP_* verdict; what it wrote is
+ * sent at once.
+ *
+ * Return: 0; -ENOENT when REF is stale or the session has ended;
+ * -ENOBUFS when no send buffer (or not enough room in it) is free.
+ */
+int tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
+		       int (*fn)(void *arg, void *sess, struct tcp_out *out), void *arg);
+
+/* Number of connections (SYN-RECEIVED included) held now. */
+uint32_t tcp_stack_conns(const struct tcp_stack *ts);
+
+#endif /* RG_TCP_H */

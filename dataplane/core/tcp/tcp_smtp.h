@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tcp_smtp.h - the SMTP engine as the application of the TCP core
+ * DESCRIPTION
+ *	Binds one lcore's TCP stack to the SMTP engine: a struct tcp_app
+ *	whose callbacks are smtp_session_init/banner, smtp_session_input,
+ *	smtp_session_timeout and smtp_session_fini, with the engine's line
+ *	buffers taken from a per-lcore pool (no malloc after start-up), and
+ *	the TCP limits derived from the configuration.
+ *
+ *	Plain C, no DPDK: used by the daemon's glue (tcp_lcore.c), the fuzzer
+ *	and the benchmark.
+ * DIAGNOSTICS
+ *	Start-up errors are returned as negative errno values. A session
+ *	that finds no line buffer free is handled by the engine (421 4.3.2,
+ *	counted as smtp_no_line_buffer).
+ * TRUST
+ *	The configuration is trusted (checked by config.c).
+ */
+#ifndef RG_TCP_SMTP_H
+#define RG_TCP_SMTP_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "smtp/smtp.h"
+#include "tcp/tcp.h"
+
+struct tcp_smtp {
+	struct smtp_ctx ctx;
+	char *lines;			/* n_lines * SMTP_LINEBUF_SIZE */
+	char **free_lines;
+	uint32_t n_lines, n_free;
+};
+
+/*
+ * tcp_params_from_config - the TCP limits of one of WORKERS workers:
+ * max_connections and tcp_buffer_limit are split evenly (half the
+ * buffer bytes for send buffers, half for SMTP line buffers), the
+ * per-source cap and SYN backlog apply to each worker as they are,
+ * the idle timeout is smtpd_timeout. SECRET keys ISNs and cookies.
+ *
+ * @return	0, or -EINVAL when WORKERS is 0.
+ */
+int tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsigned workers,
+			   const uint64_t secret[2]);
+
+/*
+ * tcp_smtp_init - prepare TS (a lcore's SMTP context and line buffer
+ * pool of N_LINES buffers) and fill APP with callbacks that run the
+ * engine on it. TABLE points at the daemon's current-table pointer
+ * (its target may be NULL: no table). CTR is the lcore's counters.
+ *
+ * @return	0; -ENOMEM; -EINVAL for a bad configuration.
+ */
+int tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
+		  uint64_t *ctr, uint32_t n_lines, struct tcp_app *app);
+
+/* tcp_smtp_fini - free the line buffer pool (all sessions closed first). */
+void tcp_smtp_fini(struct tcp_smtp *ts);
+
+/*
+ * tcp_smtp_relay_reply - (relay) deliver the relay's reply TEXT[0..N)
+ * to the session of connection REF (tcp_session_ref()) when it is
+ * waiting for one (smtp_session_relay_reply()); otherwise it is dropped.
+ *
+ * @return	0; -ENOENT when the connection is gone; -ENOBUFS when its
+ *		send buffer has no room now (try again later).
+ */
+int tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text, size_t n);
+
+/*
+ * tcp_smtp_relay_kick - (relay) the relay has room again for connection
+ * REF's message: feed it the input the stack held meanwhile.
+ *
+ * @return	as tcp_session_resume().
+ */
+int tcp_smtp_relay_kick(struct tcp_stack *stack, uint64_t ref);
+
+/* tcp_smtp_lines - line buffers per worker for tcp_params P. */
+uint32_t tcp_smtp_lines(const struct rg_config *cfg, unsigned workers);
+
+#endif /* RG_TCP_SMTP_H */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	ctl_daemon.h - the daemon's control thread: control socket,
+ *	recipient table loads and reloads, DPDK telemetry
+ * DESCRIPTION
+ *	The main lcore runs the control thread once the workers are
+ *	launched: ctl_server_poll() sleeps in poll(2) on the control socket
+ *	(never spins: the cores belong to the workers) and serves the
+ *	requests of include/rcptgate/ctl_proto.h one at a time.
+ *
+ *	The recipient table is replaced, never edited: ctl_table_load()
+ *	maps and fully verifies the new file, refuses one that shrank by
+ *	more than reload_max_shrink unless forced, publishes it with one
+ *	release store to dp_daemon.table, waits until every worker has
+ *	passed a quiescent state (rte_rcu_qsbr) and only then unmaps the old
+ *	one. A failed load leaves the serving table untouched.
+ * DIAGNOSTICS
+ *	Functions return 0 or a negative errno; reasons go to the caller's
+ *	buffer (and to the control client). Start-up problems with the
+ *	socket are the caller's to make fatal; a missing or bad table at
+ *	start is logged loudly and the daemon serves without one (451).
+ * TRUST
+ *	Control requests are untrusted (ctl_req_parse checks them fully);
+ *	table files are untrusted (tbl_open verifies them); the socket is
+ *	mode 0600 (0660 with control_socket_group).
+ */
+#ifndef RG_CTL_DAEMON_H
+#define RG_CTL_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <rcptgate/ctl_proto.h>
+
+#include "config.h"
+
+struct dp_daemon;
+struct ctl_server;
+struct tbl;
+
+/* What the control thread knows about the table serving. Written only
+ * by the control thread; the telemetry thread reads the table counters
+ * (dp_daemon.ctl_ctr), never this. */
+struct ctl_table_state {
+	struct tbl *cur;		/* what dp_daemon.table points at (owned) */
+	uint64_t generation;		/* 0: nothing loaded yet; +1 per publication */
+	char path[CFG_STR_MAX];		/* file of cur, else the configured one */
+	time_t loaded;			/* wall clock of cur's publication */
+	double last_ms;			/* duration of the last successful load */
+	char last_error[CFG_ERR_MAX];	/* reason of the last failed load, "" if none */
+};
+
+struct ctl_load_result {
+	uint64_t generation;
+	uint64_t entries;		/* addresses in the new table */
+	uint64_t old_entries;		/* in the table it replaced (0: none) */
+	double ms;			/* map + verify + publish + quiescence + unmap */
+};
+
+/*
+ * ctl_table_start - load cfg.recipient_table (if set) before the workers
+ * run. A missing, unreadable or corrupt table is logged as an error and
+ * the daemon goes on with no table.
+ *
+ * Return: 0 when a table is serving, else the negative errno of the
+ * failure (-ENOENT when none is configured); never fatal.
+ */
+int ctl_table_start(struct dp_daemon *d);
+
+/*
+ * ctl_table_load - replace the serving table with PATH (NULL: the path of
+ * the serving table, else the configured one).
+ *
+ * @force: publish even when the table shrank by more than
+ *	reload_max_shrink percent of its predecessor's addresses
+ * @res: generation, entries and time taken, on success
+ * @err: the reason on failure (ERRLEN bytes, always terminated)
+ *
+ * Return: 0; -ENOENT when no path is known; -ERANGE when the shrink
+ * guard refused it; any error of tbl_open(). On failure the old table
+ * keeps serving and table_reloads_failed counts it.
+ */
+int ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl_load_result *res,
+		   char *err, size_t errlen);
+
+/* ctl_table_fini - unmap the serving table; the workers must be stopped. */
+void ctl_table_fini(struct dp_daemon *d);
+
+/*
+ * ctl_rcu_wait - wait, sleeping, until every worker has passed a
+ * quiescent state after now (then what they could read before may be
+ * freed). Control thread only.
+ */
+void ctl_rcu_wait(struct dp_daemon *d);
+
+/*
+ * ctl_handle - parse the request line LINE[0..N) (without its LF), run it
+ * against D and fill R: OK with lines, or ERR (a malformed, oversized or
+ * unknown request is answered ERR and changes nothing). EOL is false for
+ * input that ended, or filled the buffer, before an LF: never run, ERR
+ * E2BIG when N >= CTL_REQ_MAX, else ERR EINVAL. Counts ctl_requests and
+ * ctl_request_errors.
+ */
+void ctl_handle(struct dp_daemon *d, const char *line, size_t n, bool eol, struct ctl_resp *r);
+
+/*
+ * ctl_do_block - the control request "block op=add|del|list [cidr=]"
+ * (ctl_block.c): change or list the pinned blocklist and, where the
+ * workers apply it, rebuild their table. Fills R (OK or ERR).
+ */
+void ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r);
+
+/*
+ * ctl_server_open - create the control socket cfg.control_socket (its
+ * directory too, mode 0750, when missing), mode 0600 root, or 0660 with
+ * group cfg.control_socket_group. A stale socket file is replaced; a
+ * socket a live daemon answers on is not.
+ *
+ * Return: 0 and *OUT, or -errno with ERR set: -ENAMETOOLONG (path),
+ * -EADDRINUSE (another daemon), -ENOENT (unknown group), or what
+ * socket/bind/listen/chown failed with.
+ */
+int ctl_server_open(struct dp_daemon *d, struct ctl_server **out, char *err, size_t errlen);
+
+/*
+ * ctl_server_poll - sleep in poll(2) up to TIMEOUT_MS for control
+ * clients, then serve what arrived: accept, read, answer, write.
+ *
+ * Return: 0, also when a signal interrupted the sleep; -errno when
+ * poll itself failed (not expected).
+ */
+int ctl_server_poll(struct ctl_server *cs, int timeout_ms);
+
+/* ctl_server_close - close every client and the socket, remove the file. */
+void ctl_server_close(struct ctl_server *cs);
+
+/*
+ * dp_telemetry_register - register the /rcptgate/... DPDK telemetry
+ * commands (stats, status, counter) on D. Call after rte_eal_init.
+ *
+ * Return: 0, or the negative errno rte_telemetry_register_cmd gave.
+ */
+int dp_telemetry_register(struct dp_daemon *d);
+
+#endif /* RG_CTL_DAEMON_H */

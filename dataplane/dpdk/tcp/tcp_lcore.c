@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tcp_lcore.c - TCP frames in and out of a DPDK worker lcore
+ * DESCRIPTION
+ *	See tcp_lcore.h. Replies are new mbufs (the received one is freed
+ *	after the core has run: its payload has been handed to the SMTP
+ *	engine and nothing points into it). The TCP checksum of frames we
+ *	send is computed in software with rte_ipv4_udptcp_cksum(): the
+ *	frames are a few hundred bytes at most, the port modes used in tests
+ *	(af_xdp, af_packet, memif) offer no TX checksum offload, and one
+ *	path for every mode keeps the frames identical.
+ * DIAGNOSTICS
+ *	Counters only on the fast path; tcp_lcore_init() reports errors.
+ * TRUST
+ *	Received frames are untrusted: the TCP header length and options
+ *	are checked by tcp_parse() against the IP payload length.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_malloc.h>
+#include <rte_tcp.h>
+
+#include "relay/relay_thread.h"
+#include "tcp/tcp.h"
+#include "tcp/tcp_lcore.h"
+#include "tcp/tcp_smtp.h"
+
+struct tcp_lcore {
+	struct tcp_stack *stack;
+	struct tcp_smtp smtp;
+	struct dp_lcore *lc;
+	uint64_t tsc_per_ms;
+	uint64_t now_ms;
+};
+
+static uint64_t
+tcp_lcore_now(const struct dp_lcore *lc)
+{
+	return lc->now_tsc / lc->tcp->tsc_per_ms;
+}
+
+static int
+tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
+{
+	struct dp_lcore *lc = arg;
+	uint16_t optlen = seg->mss ? 4 : 0;
+	uint16_t l4 = (uint16_t)(sizeof(struct rte_tcp_hdr) + optlen + seg->len);
+	uint16_t frame = (uint16_t)(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + l4);
+
+	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->pool);
+	if (unlikely(m == NULL)) {
+		dp_count(lc, RG_C_MBUF_ALLOC_FAIL);
+		return -ENOBUFS;
+	}
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, frame);
+	if (unlikely(p == NULL)) {
+		rte_pktmbuf_free(m);
+		dp_count(lc, RG_C_MBUF_ALLOC_FAIL);
+		return -ENOBUFS;
+	}
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	memcpy(&eth->dst_addr, seg->link, RTE_ETHER_ADDR_LEN);
+	eth->src_addr = lc->mac;
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
+	ip->packet_id = 0;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = seg->saddr.v4;
+	ip->dst_addr = seg->daddr.v4;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	th->src_port = rte_cpu_to_be_16(seg->sport);
+	th->dst_port = rte_cpu_to_be_16(seg->dport);
+	th->sent_seq = rte_cpu_to_be_32(seg->seq);
+	th->recv_ack = rte_cpu_to_be_32(seg->ack);
+	th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
+	th->tcp_flags = seg->flags;
+	th->rx_win = rte_cpu_to_be_16(seg->wnd);
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	uint8_t *o = (uint8_t *)(th + 1);
+	if (optlen) {
+		o[0] = 2;	/* MSS */
+		o[1] = 4;
+		o[2] = (uint8_t)(seg->mss >> 8);
+		o[3] = (uint8_t)seg->mss;
+		o += 4;
+	}
+	if (seg->len)
+		memcpy(o, seg->data, seg->len);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	dp_tx(lc, m);
+	return 0;
+}
+
+/*
+ * Software check: pseudo header plus segment (its checksum field
+ * included) must sum to 0xffff. rte_ipv4_udptcp_cksum_verify() does the
+ * same but is still an experimental symbol in DPDK 22.11.
+ */
+static int
+tcp_lcore_csum_sw(const struct rte_ipv4_hdr *ip, const void *l4, uint16_t l4len)
+{
+	uint32_t sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(l4, l4len);
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+static int
+tcp_lcore_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const void *l4,
+	       uint16_t l4len)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:	/* data verified, sum field not filled in */
+		return 1;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return 0;
+	default:
+		return tcp_lcore_csum_sw(ip, l4, l4len);
+	}
+}
+
+void
+tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_hdr *eth,
+	     const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len)
+{
+	const uint8_t *l4 = (const uint8_t *)ip + ihl;
+	struct tcp_seg seg;
+
+	if (unlikely(!tcp_lcore_csum_ok(m, ip, l4, (uint16_t)(ip_len - ihl)))) {
+		dp_count(lc, RG_C_TCP_DROP_CSUM);
+		goto done;
+	}
+	if (unlikely(tcp_parse(l4, (size_t)(ip_len - ihl), &seg) != 0)) {
+		dp_count(lc, RG_C_TCP_DROP_HDR);
+		goto done;
+	}
+	seg.saddr.v4 = ip->src_addr;
+	seg.daddr.v4 = ip->dst_addr;
+	memcpy(seg.link, &eth->src_addr, RTE_ETHER_ADDR_LEN);
+	(void)tcp_input(lc->tcp->stack, &seg, tcp_lcore_now(lc));
+done:
+	rte_pktmbuf_free(m);
+}
+
+unsigned
+tcp_lcore_poll(struct dp_lcore *lc)
+{
+	struct tcp_lcore *t = lc->tcp;
+	uint64_t now = tcp_lcore_now(lc);
+
+	if (now == t->now_ms)
+		return 0;
+	t->now_ms = now;
+	if (t->smtp.ctx.now != now / 1000) {
+		t->smtp.ctx.now = now / 1000;
+		/* A new second: write the "N reject lines suppressed" line of
+		 * the last one now, not only at the next reject. */
+		smtp_log_flush(&t->smtp.ctx);
+	}
+	return tcp_timer_run(t->stack, now);
+}
+
+int
+tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
+{
+	struct tcp_params p;
+	struct tcp_app app;
+	struct tcp_tx tx = { .xmit = tcp_lcore_xmit, .arg = lc };
+	uint64_t secret[2];
+
+	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret))
+		return -EIO;
+	int rc = tcp_params_from_config(&p, lc->cfg, workers, secret);
+	if (rc != 0)
+		return rc;
+	struct tcp_lcore *t = rte_zmalloc_socket("rg_tcp", sizeof(*t), RTE_CACHE_LINE_SIZE,
+						 (int)rte_lcore_to_socket_id(lc->lcore_id));
+	if (t == NULL)
+		return -ENOMEM;
+	t->lc = lc;
+	t->tsc_per_ms = lc->tsc_hz / 1000 ? lc->tsc_hz / 1000 : 1;
+	rc = tcp_smtp_init(&t->smtp, lc->cfg, lc->table, lc->ctr->c, tcp_smtp_lines(lc->cfg, workers),
+			   &app);
+	if (rc == 0)
+		rc = tcp_stack_create(&p, &app, &tx, lc->ctr->c, &t->stack);
+	if (rc != 0) {
+		tcp_smtp_fini(&t->smtp);
+		rte_free(t);
+		return rc;
+	}
+	if (lc->relay != NULL)	/* relay: the SMTP engine's hooks to the relay thread */
+		relay_worker_bind(lc->relay, &t->smtp.ctx, t->stack);
+	lc->tcp = t;
+	lc->now_tsc = rte_rdtsc();
+	t->now_ms = tcp_lcore_now(lc);
+	t->smtp.ctx.now = t->now_ms / 1000;
+	tcp_timer_run(t->stack, t->now_ms);
+	return 0;
+}
+
+void
+tcp_lcore_fini(struct dp_lcore *lc)
+{
+	struct tcp_lcore *t = lc->tcp;
+
+	if (t == NULL)
+		return;
+	tcp_stack_destroy(t->stack);
+	tcp_smtp_fini(&t->smtp);
+	rte_free(t);
+	lc->tcp = NULL;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tcp_lcore.h - the TCP core on a DPDK worker lcore
+ * DESCRIPTION
+ *	Glue between the fast path and the plain-C TCP core: TCP frames
+ *	from net_input() are checksum-checked (offload flag or software)
+ *	and parsed into segments; segments the core sends become frames
+ *	(Ethernet and IPv4 built here, TCP checksum in software) queued
+ *	with dp_tx(). Each loop iteration calls tcp_lcore_poll() to run the
+ *	timers. The SMTP engine is the application.
+ * DIAGNOSTICS
+ *	tcp_lcore_init() returns a negative errno at start-up. On the fast
+ *	path every drop is counted (tcp_drop_checksum, tcp_drop_header,
+ *	mbuf_alloc_failures and the core's own counters).
+ * TRUST
+ *	Frames are untrusted; net_input() has checked the Ethernet and IPv4
+ *	headers and that IP_LEN bytes are present.
+ */
+#ifndef RG_TCP_LCORE_H
+#define RG_TCP_LCORE_H
+
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "worker.h"
+
+/*
+ * tcp_lcore_init - create LC's TCP stack and SMTP context (sized from
+ * LC->cfg for WORKERS workers) and hang it on LC->tcp. Call on start-up,
+ * before the loop.
+ *
+ * @return	0; -ENOMEM; -EINVAL for an unusable configuration.
+ */
+int tcp_lcore_init(struct dp_lcore *lc, unsigned workers);
+
+/* tcp_lcore_fini - close every connection and free LC->tcp. */
+void tcp_lcore_fini(struct dp_lcore *lc);
+
+/*
+ * tcp_lcore_input - one TCP/IPv4 frame for the listen address. Consumes M.
+ * IP is the IPv4 header inside M, IHL its length, IP_LEN the total
+ * length (both checked by the caller against the frame).
+ */
+void tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_hdr *eth,
+		  const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len);
+
+/*
+ * tcp_lcore_poll - run the TCP timers due at LC->now_tsc.
+ *
+ * @return	the number of connection timers that fired (work done).
+ */
+unsigned tcp_lcore_poll(struct dp_lcore *lc);
+
+#endif /* RG_TCP_LCORE_H */

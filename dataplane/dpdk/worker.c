@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	worker.c - the worker lcore loop (see worker.h)
+ * DESCRIPTION
+ *	for (;;) {
+ *		n = rx_burst(32); process each frame; flush TX;
+ *		take the relay's replies; run timers; report RCU quiescence once;
+ *	}
+ *	TX frames are gathered into a burst and flushed when it is full and
+ *	at the end of every iteration that produced any, so a reply never
+ *	waits longer than one loop.
+ *
+ *	The worker counts TSC cycles of iterations that did work apart from
+ *	empty polls (worker_busy_cycles): that is the server CPU cost of
+ *	what it did, the figure the benchmarks compare.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
+
+#include "net.h"
+#include "worker.h"
+#include "msg.h"
+#include "relay/relay_thread.h"
+#include "tcp/tcp_lcore.h"
+
+void
+dp_tx_flush(struct dp_lcore *lc)
+{
+	uint16_t n = lc->n_tx;
+	if (n == 0)
+		return;
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < n; i++)
+		bytes += rte_pktmbuf_pkt_len(lc->tx[i]);
+	uint16_t sent = rte_eth_tx_burst(lc->port_id, lc->queue_id, lc->tx, n);
+	for (uint16_t i = sent; i < n; i++) {
+		bytes -= rte_pktmbuf_pkt_len(lc->tx[i]);
+		rte_pktmbuf_free(lc->tx[i]);
+	}
+	dp_count_n(lc, RG_C_TX_PACKETS, sent);
+	dp_count_n(lc, RG_C_TX_BYTES, bytes);
+	dp_count_n(lc, RG_C_TX_FULL, (uint64_t)(n - sent));
+	lc->n_tx = 0;
+}
+
+void
+dp_tx(struct dp_lcore *lc, struct rte_mbuf *m)
+{
+	lc->tx[lc->n_tx++] = m;
+	if (unlikely(lc->n_tx == DP_BURST))
+		dp_tx_flush(lc);
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_lcore *lc = arg;
+	struct rte_mbuf *rx[DP_BURST];
+
+	if (lc->qsbr != NULL)
+		rte_rcu_qsbr_thread_online(lc->qsbr, lc->worker_idx);
+	int rc = tcp_lcore_init(lc, lc->cfg->workers);
+	if (rc != 0)
+		msg_fatal("worker %u: cannot set up TCP: %s (max_connections, tcp_buffer_limit?)",
+			  lc->worker_idx, strerror(-rc));
+	while (!*lc->stop) {
+		uint64_t start = rte_rdtsc();
+		lc->now_tsc = start;
+		uint16_t n = rte_eth_rx_burst(lc->port_id, lc->queue_id, rx, DP_BURST);
+		if (likely(n > 0)) {
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+				net_input(lc, rx[i]);
+			}
+		}
+		unsigned relayed = lc->relay != NULL ? relay_worker_poll(lc->relay) : 0;
+		unsigned fired = tcp_lcore_poll(lc);
+		bool work = n > 0 || fired > 0 || relayed > 0 || lc->n_tx > 0;
+		dp_tx_flush(lc);
+		if (lc->qsbr != NULL)
+			rte_rcu_qsbr_quiescent(lc->qsbr, lc->worker_idx);
+		if (work) {
+			dp_count_n(lc, RG_C_WORKER_BUSY_CYCLES, rte_rdtsc() - start);
+			dp_count(lc, RG_C_WORKER_BUSY_LOOPS);
+		}
+	}
+	dp_tx_flush(lc);
+	tcp_lcore_fini(lc);
+	if (lc->qsbr != NULL)
+		rte_rcu_qsbr_thread_offline(lc->qsbr, lc->worker_idx);
+	return 0;
+}
