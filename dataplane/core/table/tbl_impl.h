@@ -161,4 +161,45 @@ tbl_domain_tag(const struct tbl *t, const char *k, size_t len, uint64_t h)
 	}
 }
 
+/* ---- building (tbl_build.c) and bucket placement (tbl_place.c) ---- */
+
+#define TBL_SLOT_FREE UINT32_MAX
+
+/* A key being placed: its hash and its reference into the arena. */
+struct tbl_ent {
+	uint64_t h;
+	uint64_t ref;
+};
+
+/* The placement of one seed's buckets. */
+struct tbl_place {
+	const struct tbl_ent *e;	/* keys sorted by hash */
+	const uint32_t *start;		/* bucket b holds e[start[b] .. start[b+1]) */
+	uint8_t *pilot;
+	uint32_t *owner;		/* bucket in each slot, TBL_SLOT_FREE */
+	uint64_t *taken;		/* bit per slot: owner != TBL_SLOT_FREE */
+	uint64_t n_slots;
+	uint32_t *stack;
+	size_t sp;
+	uint64_t evictions, max_evictions;
+	uint32_t recent[16];
+	unsigned recent_i;
+	uint64_t rng;
+};
+
+/*
+ * tbl_group - group E[0..N) by bucket into OUT (counting sort; START[b]
+ * is where bucket b begins, START[n_buckets] = N), then sort each bucket
+ * by hash (insertion sort: buckets hold ~3 keys).
+ */
+void tbl_group(const struct tbl_ent *e, struct tbl_ent *out, size_t n, uint32_t *start, uint64_t n_buckets,
+	       const struct tbl_fmt_buckets *bp);
+
+/*
+ * tbl_place_bucket - place bucket B, evicting others (pushed on
+ * pl->stack) when it must; S has room for the bucket's slots.
+ * Return: false when the evictions pass pl->max_evictions (bad seed).
+ */
+bool tbl_place_bucket(struct tbl_place *pl, uint32_t b, uint64_t *s);
+
 #endif /* RG_TBL_IMPL_H */

@@ -22,6 +22,18 @@
 #define TCP_NIL UINT32_MAX
 #define TCP_NO_SLOT UINT16_MAX
 
+/* Timing of the state machine (tcp_input.c, tcp_timer.c). */
+#define TCP_RTO_INIT_MS 1000		/* RFC 6298 2.1 */
+#define TCP_RTO_MIN_MS 200		/* as Linux; RFC 6298 says 1 s (SHOULD) */
+#define TCP_RTO_MAX_MS 60000
+#define TCP_SYNACK_RETRIES 5
+#define TCP_MAX_REXMT 8			/* about 2 minutes with backoff */
+#define TCP_CLOSE_FALLBACK_MS 2000	/* wait for the client's FIN after 221 */
+#define TCP_CLOSE_LINGER_MS 15000	/* then give the FIN exchange this long */
+#define TCP_DELACK_MS 40
+#define TCP_MAX_ACK_BEHIND 65535	/* RFC 5961 5.2: largest window we ever grant */
+#define TCP_CWND_MAX 65535
+
 /* Sequence numbers compare modulo 2^32 (RFC 9293 3.4). */
 static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static inline bool tcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -198,10 +210,44 @@ void tcp_send_reply(struct tcp_stack *ts, const struct tcp_seg *seg, uint32_t se
 void tcp_challenge_ack(struct tcp_stack *ts, struct tcp_conn *c);
 void tcp_ack_sent(struct tcp_stack *ts, struct tcp_conn *c);
 
-/* tcp_input.c */
+/* tcp_stack.c */
 void tcp_close(struct tcp_stack *ts, struct tcp_conn *c, bool rst);
 int tcp_app_call(struct tcp_stack *ts, struct tcp_conn *c, int verdict);
-void tcp_rexmt_timeout(struct tcp_stack *ts, struct tcp_conn *c);
-void tcp_misc_timeout(struct tcp_stack *ts, struct tcp_conn *c);
+
+/* tcp_input.c: hand held input to the application; -1 if C is gone. */
+int tcp_hold_drain(struct tcp_stack *ts, struct tcp_conn *c);
+
+_Static_assert(TCP_RTO_MAX_MS <= UINT16_MAX, "rto is 16 bits");
+
+/* Release the send buffer once nothing in it is needed. */
+static inline void
+tcp_sbuf_trim(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	if (c->sbuf != TCP_NIL && c->sb_len == 0)
+		tcp_sbuf_put(ts, c);
+}
+
+/* The send buffer as the application's output, and back. */
+static inline void
+tcp_out_begin(struct tcp_stack *ts, struct tcp_conn *c, struct tcp_out *out)
+{
+	out->buf = (char *)tcp_conn_sbuf(ts, c);
+	out->len = c->sb_len;
+	out->cap = TCP_SNDBUF_SIZE;
+}
+
+static inline void
+tcp_out_end(struct tcp_conn *c, const struct tcp_out *out)
+{
+	/* the application may not write past cap; never trust more */
+	c->sb_len = (uint16_t)(out->len <= TCP_SNDBUF_SIZE ? out->len : TCP_SNDBUF_SIZE);
+}
+
+/* Exponential backoff of the retransmission timeout (RFC 6298 5.5). */
+static inline void
+tcp_backoff(struct tcp_conn *c)
+{
+	c->rto = (uint16_t)(c->rto >= TCP_RTO_MAX_MS / 2 ? TCP_RTO_MAX_MS : c->rto * 2);
+}
 
 #endif /* RG_TCP_IMPL_H */

@@ -23,6 +23,9 @@
  *
  *	A client that sends data before it has acknowledged our greeting
  *	is reset (SMTP is server-speaks-first; RFC 5321 4.3.1).
+ *
+ *	The timers' handlers (retransmission, probes, close fallbacks,
+ *	idle) are in tcp_timer.c; the stack's life cycle in tcp_stack.c.
  * DIAGNOSTICS
  *	Counters only (RG_C_TCP_*).
  * TRUST
@@ -36,19 +39,6 @@
 #include <rcptgate/counters.h>
 
 #include "tcp/tcp_impl.h"
-
-#define TCP_RTO_INIT_MS 1000		/* RFC 6298 2.1 */
-#define TCP_RTO_MIN_MS 200		/* as Linux; RFC 6298 says 1 s (SHOULD) */
-#define TCP_RTO_MAX_MS 60000
-#define TCP_SYNACK_RETRIES 5
-#define TCP_MAX_REXMT 8			/* about 2 minutes with backoff */
-#define TCP_CLOSE_FALLBACK_MS 2000	/* wait for the client's FIN after 221 */
-#define TCP_CLOSE_LINGER_MS 15000	/* then give the FIN exchange this long */
-#define TCP_DELACK_MS 40
-#define TCP_MAX_ACK_BEHIND 65535	/* RFC 5961 5.2: largest window we ever grant */
-#define TCP_CWND_MAX 65535
-
-_Static_assert(TCP_RTO_MAX_MS <= UINT16_MAX, "rto is 16 bits");
 
 static uint16_t
 tcp_clamp_mss(uint16_t mss)
@@ -66,63 +56,6 @@ tcp_initial_cwnd(uint16_t mss)
 	uint32_t w = 10u * mss;		/* RFC 6928 */
 
 	return w < 14600 ? (w > 2u * mss ? w : 2u * mss) : (14600 > 2u * mss ? 14600 : 2u * mss);
-}
-
-void
-tcp_close(struct tcp_stack *ts, struct tcp_conn *c, bool rst)
-{
-	if (rst)
-		tcp_send_ctl(ts, c, c->snd_nxt, TCP_RST | TCP_ACK);
-	if (c->flags & TF_APP_OPEN)
-		ts->app.close(ts->app.arg, tcp_conn_session(ts, c));
-	if (c->state != TCPS_SYN_RCVD)
-		ts->ctr[RG_C_TCP_CLOSED]++;
-	tcp_conn_free(ts, c);
-}
-
-/* Release the send buffer once nothing in it is needed. */
-static void
-tcp_sbuf_trim(struct tcp_stack *ts, struct tcp_conn *c)
-{
-	if (c->sbuf != TCP_NIL && c->sb_len == 0)
-		tcp_sbuf_put(ts, c);
-}
-
-/*
- * Apply an application verdict. Return -1 if the connection is gone,
- * 1 if the application is done with it, 0 to go on.
- */
-int
-tcp_app_call(struct tcp_stack *ts, struct tcp_conn *c, int verdict)
-{
-	if (verdict == TCP_APP_DROP) {
-		ts->ctr[RG_C_TCP_APP_ABORTS]++;
-		tcp_close(ts, c, true);
-		return -1;
-	}
-	if (verdict == TCP_APP_CLOSE) {
-		if (!(c->flags & TF_APP_DONE)) {
-			c->flags |= TF_APP_DONE;
-			tcp_timer_set(ts, c, TT_MISC, TCP_CLOSE_FALLBACK_MS);
-		}
-		return 1;
-	}
-	return 0;
-}
-
-static void
-tcp_out_begin(struct tcp_stack *ts, struct tcp_conn *c, struct tcp_out *out)
-{
-	out->buf = (char *)tcp_conn_sbuf(ts, c);
-	out->len = c->sb_len;
-	out->cap = TCP_SNDBUF_SIZE;
-}
-
-static void
-tcp_out_end(struct tcp_conn *c, const struct tcp_out *out)
-{
-	/* the application may not write past cap; never trust more */
-	c->sb_len = (uint16_t)(out->len <= TCP_SNDBUF_SIZE ? out->len : TCP_SNDBUF_SIZE);
 }
 
 /* The handshake is complete: the application greets. -1: conn gone. */
@@ -194,12 +127,6 @@ tcp_rtt_sample(struct tcp_conn *c, uint32_t now)
 		c->rttvar += delta - (c->rttvar >> 2);	/* rttvar += (|d| - rttvar) / 4 */
 	}
 	tcp_rto_from_rtt(c);
-}
-
-static void
-tcp_backoff(struct tcp_conn *c)
-{
-	c->rto = (uint16_t)(c->rto >= TCP_RTO_MAX_MS / 2 ? TCP_RTO_MAX_MS : c->rto * 2);
 }
 
 /* A SYN, or an ACK that may carry a cookie, for no known connection. */
@@ -338,9 +265,6 @@ tcp_synrcvd_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg
 	return tcp_est_input(ts, c, seg);
 }
 
-static int
-tcp_hold_drain(struct tcp_stack *ts, struct tcp_conn *c);
-
 /* Process the ACK field. Return -1 if the connection is gone. */
 static int
 tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg)
@@ -478,7 +402,7 @@ tcp_hold_add(struct tcp_stack *ts, struct tcp_conn *c, const uint8_t *data, uint
  * at once (RFC 9293 3.8.6.2.2), which also ends the client's
  * zero-window probing. Return -1 if the connection is gone.
  */
-static int
+int
 tcp_hold_drain(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	uint32_t before = tcp_rcv_wnd(c);
@@ -702,175 +626,4 @@ tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms)
 	if (c->state == TCPS_SYN_RCVD)
 		return tcp_synrcvd_input(ts, c, seg);
 	return tcp_est_input(ts, c, seg);
-}
-
-/* Send as tcp_output(), but a shut window still lets one byte out. */
-static void
-tcp_output_forced(struct tcp_stack *ts, struct tcp_conn *c)
-{
-	uint32_t saved = c->snd_wnd;
-
-	if (saved == 0)
-		c->snd_wnd = 1;
-	tcp_output(ts, c);
-	c->snd_wnd = saved;
-}
-
-void
-tcp_rexmt_timeout(struct tcp_stack *ts, struct tcp_conn *c)
-{
-	bool syn = c->state == TCPS_SYN_RCVD;
-	bool persist = !syn && c->snd_max == c->snd_una;
-
-	if (persist && c->rb_len > 0) {
-		/* held input that no ACK will restart: try again */
-		if (tcp_hold_drain(ts, c) < 0)
-			return;
-		if (c->snd_wnd != 0 || c->sb_len == 0) {
-			tcp_output(ts, c);
-			return;
-		}
-	}
-	if (persist && (c->snd_wnd != 0 || c->sb_len == 0))
-		return;		/* nothing outstanding, nothing to probe */
-	if (!persist && c->nrexmt >= (syn ? TCP_SYNACK_RETRIES : TCP_MAX_REXMT)) {
-		ts->ctr[syn ? RG_C_TCP_SYN_RCVD_TIMEOUTS : RG_C_TCP_REXMT_ABORTS]++;
-		tcp_close(ts, c, !syn);
-		return;
-	}
-	tcp_backoff(c);
-	if (syn) {
-		c->nrexmt++;
-		ts->ctr[RG_C_TCP_SYNACK_REXMT]++;
-		tcp_send_synack(ts, c);
-	} else if (persist) {
-		/* one byte beyond the closed window (RFC 9293 3.8.6.1) */
-		ts->ctr[RG_C_TCP_WINDOW_PROBES]++;
-		tcp_output_forced(ts, c);
-	} else {
-		/* go back to snd_una: the same bytes, the same sequence numbers */
-		c->nrexmt++;
-		ts->ctr[RG_C_TCP_REXMT]++;
-		c->snd_nxt = c->snd_una;
-		c->cwnd = c->mss;
-		c->flags &= (uint8_t)~TF_RTT;	/* Karn */
-		tcp_output_forced(ts, c);
-	}
-	tcp_timer_set(ts, c, TT_REXMT, c->rto);
-}
-
-void
-tcp_misc_timeout(struct tcp_stack *ts, struct tcp_conn *c)
-{
-	struct tcp_out out;
-
-	if (c->state != TCPS_ESTABLISHED) {
-		/* the FIN exchange took too long */
-		ts->ctr[RG_C_TCP_CLOSE_TIMEOUTS]++;
-		tcp_close(ts, c, true);
-		return;
-	}
-	if (c->flags & TF_APP_DONE) {
-		/* no FIN after 221: close actively */
-		ts->ctr[RG_C_TCP_ACTIVE_CLOSES]++;
-		c->flags |= TF_FIN_QUEUED;
-		c->state = TCPS_FIN_WAIT_1;
-		tcp_timer_set(ts, c, TT_MISC, TCP_CLOSE_LINGER_MS);
-		tcp_output(ts, c);
-		return;
-	}
-	ts->ctr[RG_C_TCP_IDLE_TIMEOUTS]++;
-	if (tcp_sbuf_get(ts, c) != 0 || TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve) {
-		tcp_close(ts, c, true);
-		return;
-	}
-	tcp_out_begin(ts, c, &out);
-	int v = ts->app.timeout(ts->app.arg, tcp_conn_session(ts, c), &out);
-	tcp_out_end(c, &out);
-	if (tcp_app_call(ts, c, v == TCP_APP_OK ? TCP_APP_CLOSE : v) < 0)
-		return;
-	tcp_output(ts, c);
-}
-
-int
-tcp_stack_create(const struct tcp_params *p, const struct tcp_app *app,
-		 const struct tcp_tx *tx, uint64_t *ctr, struct tcp_stack **out)
-{
-	if (p->max_conns == 0 || p->max_per_source == 0 || p->idle_timeout_ms == 0 ||
-	    p->max_conns > (1u << 30) || !app->open || !app->input || !app->timeout ||
-	    !app->close || !tx->xmit || ctr == NULL)
-		return -EINVAL;
-	struct tcp_stack *ts = calloc(1, sizeof(*ts));
-	if (ts == NULL)
-		return -ENOMEM;
-	ts->p = *p;
-	ts->app = *app;
-	ts->tx = *tx;
-	ts->ctr = ctr;
-	uint64_t w = 0x68617368;
-	ts->hkey = tcp_siphash(p->secret, &w, 1);
-	int rc = tcp_table_init(ts);
-	if (rc != 0) {
-		free(ts);
-		return rc;
-	}
-	*out = ts;
-	return 0;
-}
-
-void
-tcp_stack_destroy(struct tcp_stack *ts)
-{
-	if (ts == NULL)
-		return;
-	for (uint32_t i = 0; i < ts->p.max_conns; i++)
-		if (ts->conns[i].state != TCPS_FREE)
-			tcp_close(ts, &ts->conns[i], false);
-	tcp_table_fini(ts);
-	free(ts);
-}
-
-uint64_t
-tcp_session_ref(const struct tcp_stack *ts, const void *sess)
-{
-	size_t id = (size_t)((const uint8_t *)sess - ts->sessions) / ts->app.session_size;
-
-	return (uint64_t)ts->conns[id].gen << 32 | id;
-}
-
-int
-tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
-		   int (*fn)(void *arg, void *sess, struct tcp_out *out), void *arg)
-{
-	uint32_t id = (uint32_t)ref;
-	struct tcp_out out;
-
-	if (id >= ts->p.max_conns)
-		return -ENOENT;
-	struct tcp_conn *c = &ts->conns[id];
-	if (c->gen != (uint16_t)(ref >> 32) || c->state != TCPS_ESTABLISHED ||
-	    !(c->flags & TF_APP_OPEN) || (c->flags & TF_APP_DONE))
-		return -ENOENT;
-	if (tcp_sbuf_get(ts, c) != 0)
-		return -ENOBUFS;
-	if (TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve) {
-		ts->ctr[RG_C_TCP_CAP_BUFFERS]++;
-		return -ENOBUFS;
-	}
-	tcp_out_begin(ts, c, &out);
-	int v = fn(arg, tcp_conn_session(ts, c), &out);
-	tcp_out_end(c, &out);
-	if (tcp_app_call(ts, c, v) < 0)
-		return 0;
-	if (c->rb_len > 0 && tcp_hold_drain(ts, c) < 0)
-		return 0;	/* input held while the reply was awaited */
-	tcp_sbuf_trim(ts, c);
-	tcp_output(ts, c);
-	return 0;
-}
-
-uint32_t
-tcp_stack_conns(const struct tcp_stack *ts)
-{
-	return ts->n_conns;
 }

@@ -16,6 +16,11 @@
  *	its record, setting one is a few stores, and deadlines moved later
  *	(every ACK moves the retransmission deadline) are not refiled at
  *	all: the entry fires early, finds nothing due and is refiled.
+ *
+ *	The handlers run here too: retransmission with the original
+ *	sequence numbers and backoff (RFC 6298), SYN-ACK retransmission,
+ *	zero-window probes, the active-close fallback after 221 and the
+ *	idle timeout (the application writes its 421).
  * DIAGNOSTICS
  *	None; handlers count what they do.
  */
@@ -108,6 +113,98 @@ tcp_timer_clear(struct tcp_stack *ts, struct tcp_conn *c, int which)
 {
 	(void)ts;
 	c->tdeadline[which] = 0;	/* the entry fires, finds nothing, refiles */
+}
+
+/*
+ * The handlers: retransmission, SYN-ACK retransmission and zero-window
+ * probes (TT_REXMT); the close fallbacks and the idle timeout (TT_MISC).
+ */
+/* Send as tcp_output(), but a shut window still lets one byte out. */
+static void
+tcp_output_forced(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	uint32_t saved = c->snd_wnd;
+
+	if (saved == 0)
+		c->snd_wnd = 1;
+	tcp_output(ts, c);
+	c->snd_wnd = saved;
+}
+
+static void
+tcp_rexmt_timeout(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	bool syn = c->state == TCPS_SYN_RCVD;
+	bool persist = !syn && c->snd_max == c->snd_una;
+
+	if (persist && c->rb_len > 0) {
+		/* held input that no ACK will restart: try again */
+		if (tcp_hold_drain(ts, c) < 0)
+			return;
+		if (c->snd_wnd != 0 || c->sb_len == 0) {
+			tcp_output(ts, c);
+			return;
+		}
+	}
+	if (persist && (c->snd_wnd != 0 || c->sb_len == 0))
+		return;		/* nothing outstanding, nothing to probe */
+	if (!persist && c->nrexmt >= (syn ? TCP_SYNACK_RETRIES : TCP_MAX_REXMT)) {
+		ts->ctr[syn ? RG_C_TCP_SYN_RCVD_TIMEOUTS : RG_C_TCP_REXMT_ABORTS]++;
+		tcp_close(ts, c, !syn);
+		return;
+	}
+	tcp_backoff(c);
+	if (syn) {
+		c->nrexmt++;
+		ts->ctr[RG_C_TCP_SYNACK_REXMT]++;
+		tcp_send_synack(ts, c);
+	} else if (persist) {
+		/* one byte beyond the closed window (RFC 9293 3.8.6.1) */
+		ts->ctr[RG_C_TCP_WINDOW_PROBES]++;
+		tcp_output_forced(ts, c);
+	} else {
+		/* go back to snd_una: the same bytes, the same sequence numbers */
+		c->nrexmt++;
+		ts->ctr[RG_C_TCP_REXMT]++;
+		c->snd_nxt = c->snd_una;
+		c->cwnd = c->mss;
+		c->flags &= (uint8_t)~TF_RTT;	/* Karn */
+		tcp_output_forced(ts, c);
+	}
+	tcp_timer_set(ts, c, TT_REXMT, c->rto);
+}
+
+static void
+tcp_misc_timeout(struct tcp_stack *ts, struct tcp_conn *c)
+{
+	struct tcp_out out;
+
+	if (c->state != TCPS_ESTABLISHED) {
+		/* the FIN exchange took too long */
+		ts->ctr[RG_C_TCP_CLOSE_TIMEOUTS]++;
+		tcp_close(ts, c, true);
+		return;
+	}
+	if (c->flags & TF_APP_DONE) {
+		/* no FIN after 221: close actively */
+		ts->ctr[RG_C_TCP_ACTIVE_CLOSES]++;
+		c->flags |= TF_FIN_QUEUED;
+		c->state = TCPS_FIN_WAIT_1;
+		tcp_timer_set(ts, c, TT_MISC, TCP_CLOSE_LINGER_MS);
+		tcp_output(ts, c);
+		return;
+	}
+	ts->ctr[RG_C_TCP_IDLE_TIMEOUTS]++;
+	if (tcp_sbuf_get(ts, c) != 0 || TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve) {
+		tcp_close(ts, c, true);
+		return;
+	}
+	tcp_out_begin(ts, c, &out);
+	int v = ts->app.timeout(ts->app.arg, tcp_conn_session(ts, c), &out);
+	tcp_out_end(c, &out);
+	if (tcp_app_call(ts, c, v == TCP_APP_OK ? TCP_APP_CLOSE : v) < 0)
+		return;
+	tcp_output(ts, c);
 }
 
 /* Run the due handlers of C; false if C was freed by one of them. */
