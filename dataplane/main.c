@@ -63,6 +63,7 @@
 #include "msg.h"
 #include "port.h"
 #include "relay/relay_thread.h"
+#include "tcp/tcp_lcore.h"
 #include "worker.h"
 #include "xdp_lpm.h"
 
@@ -260,8 +261,19 @@ main(int argc, char **argv)
 		msg_fatal("%s: backend %s:%u: cannot start the relay: %s", conf, d->cfg.backend.host,
 			  d->cfg.backend.port, strerror(-rrc));
 	}
-	for (unsigned w = 0; w < d->n_workers; w++)
+	for (unsigned w = 0; w < d->n_workers; w++) {
 		d->lcores[w]->relay = relay_thread_worker(d->relay, w);
+		/* Each worker's TCP stack, before the daemon says it serves:
+		 * a failure here is a start-up failure, not a dead worker. */
+		int trc = tcp_lcore_init(d->lcores[w], d->n_workers);
+		if (trc != 0) {
+			dp_port_fini(&d->port);
+			if (own_xdp)
+				xdp_shutdown(&d->xdp);
+			msg_fatal("%s: worker %u: cannot set up TCP: %s (max_connections, tcp_buffer_limit?)",
+				  conf, w, strerror(-trc));
+		}
+	}
 	d->started = time(NULL);
 	(void)ctl_table_start(d);	/* no table: logged, RCPT gets 451 4.3.0 */
 	if (dp_telemetry_register(d) != 0)
@@ -299,7 +311,7 @@ main(int argc, char **argv)
 	msg_info("signal %d: shutting down", (int)dp_signalled);
 	dp_telemetry_unregister();
 	ctl_server_close(ctl);
-	d->stop = true;
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	ctl_table_fini(d);
 	dp_port_fini(&d->port);

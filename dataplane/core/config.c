@@ -26,6 +26,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include <rcptgate/limits.h>
+
 #include "config.h"
 
 #define CFG_LINE_MAX 1024
@@ -77,7 +79,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "pci_address", CT_STR, OFF(pci_address), 0, 0, false },
 	{ "memif_socket", CT_STR, OFF(memif_socket), 0, 0, false },
 	{ "listen", CT_LISTEN, OFF(listen_addr), 0, 0, true },
-	{ "workers", CT_UINT, OFF(workers), 1, 64, false },
+	{ "workers", CT_UINT, OFF(workers), 1, RG_MAX_WORKERS, false },
 	{ "dpdk_args", CT_STR, OFF(dpdk_args), 0, 0, false },
 	{ "bpf_pin_dir", CT_STR, OFF(bpf_pin_dir), 0, 0, false },
 	{ "xdp_object", CT_STR, OFF(xdp_object), 0, 0, false },

@@ -15,13 +15,14 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <rcptgate/limits.h>
+
 #include "config.h"
 #include "ctl/ctl_daemon.h"
 #include "port.h"
 #include "worker.h"
 #include "xdp.h"
 
-#define DP_MAX_WORKERS 64
 
 struct tbl;
 struct relay_thread;
@@ -32,14 +33,14 @@ struct dp_daemon {
 	struct xdp_state xdp;		/* our XDP program (af_xdp with xdp_object) */
 	struct rte_lpm *block4;		/* blocklist when no XDP program of ours filters */
 	unsigned n_workers;
-	struct dp_lcore *lcores[DP_MAX_WORKERS];
+	struct dp_lcore *lcores[RG_MAX_WORKERS];
 	struct dp_counters *counters;	/* n_workers blocks */
 	struct rte_rcu_qsbr *qsbr;	/* readers of the recipient table */
 	/* The recipient table the workers read: replaced with one atomic
 	 * pointer store (release), freed after RCU quiescence; NULL while
 	 * none is loaded (RCPT then gets 451 4.3.0). */
 	const struct tbl *table;
-	volatile bool stop;		/* workers leave their loop */
+	bool stop;			/* workers leave their loop (atomic: dp_stop) */
 	time_t started;
 	/* Control thread (dataplane/dpdk/ctl): the table it loaded and what it
 	 * counts itself (table group), summed in by dp_counters_sum. */

@@ -15,7 +15,6 @@
  *	empty polls (worker_busy_cycles): that is the server CPU cost of
  *	what it did, the figure the benchmarks compare.
  */
-#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -23,7 +22,6 @@
 
 #include "net.h"
 #include "worker.h"
-#include "msg.h"
 #include "relay/relay_thread.h"
 #include "tcp/tcp_lcore.h"
 
@@ -63,11 +61,7 @@ dp_worker_main(void *arg)
 
 	if (lc->qsbr != NULL)
 		rte_rcu_qsbr_thread_online(lc->qsbr, lc->worker_idx);
-	int rc = tcp_lcore_init(lc, lc->cfg->workers);
-	if (rc != 0)
-		msg_fatal("worker %u: cannot set up TCP: %s (max_connections, tcp_buffer_limit?)",
-			  lc->worker_idx, strerror(-rc));
-	while (!*lc->stop) {
+	while (!__atomic_load_n(lc->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t start = rte_rdtsc();
 		lc->now_tsc = start;
 		uint16_t n = rte_eth_rx_burst(lc->port_id, lc->queue_id, rx, DP_BURST);

@@ -23,7 +23,6 @@
 #include "config.h"
 
 #define DP_BURST 32		/* RX and TX burst size */
-#define DP_TX_DRAIN_US 100	/* flush a partial TX burst after this long */
 
 struct rte_rcu_qsbr;
 struct tbl;
@@ -52,7 +51,7 @@ struct dp_lcore {
 	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */
 	const struct tbl *const *table;	/* &dp_daemon.table: load-acquire per use */
 	struct rte_lpm *const *block4;	/* &dp_daemon.block4: load-acquire per use */
-	volatile bool *stop;
+	const bool *stop;	/* the daemon's stop flag, read atomically */
 
 	uint64_t tsc_hz;
 	uint64_t now_tsc;		/* TSC at the start of this loop iteration */

@@ -42,8 +42,13 @@
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 
+#include <rcptgate/limits.h>
+
 #include "msg.h"
 #include "xdp.h"
+
+/* One AF_XDP socket per worker queue: the map must hold every worker. */
+_Static_assert(RG_XDP_XSK_MAX >= RG_MAX_WORKERS, "xsks_map smaller than the worker cap");
 
 #define XDP_PATH_MAX (CFG_STR_MAX + 32)
 #define XDP_PROG_MAPS_MAX 16	/* our object has 5 maps */

@@ -33,6 +33,8 @@
 
 #include <linux/types.h>
 
+#include <rcptgate/limits.h>
+
 /* Map and program names (BPF object names are at most 15 characters). */
 #define RG_XDP_PROG_NAME "rg_xdp_steer"
 #define RG_XDP_MAP_CONFIG "rg_config"
@@ -43,7 +45,7 @@
 
 #define RG_XDP_ADDR_MAX 4	/* listen addresses per family */
 #define RG_XDP_BLOCK_MAX 65536	/* prefixes per blocklist family */
-#define RG_XDP_XSK_MAX 64	/* RX queues (matches "workers" <= 64) */
+#define RG_XDP_XSK_MAX RG_MAX_WORKERS	/* one AF_XDP socket per worker's RX queue */
 
 struct rg_xdp_in6 {
 	union {

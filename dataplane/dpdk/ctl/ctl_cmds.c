@@ -60,7 +60,7 @@ ctl_do_status(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r
 {
 	const struct ctl_table_state *ts = &d->tables;
 	time_t now = time(NULL);
-	char ip[INET_ADDRSTRLEN], lcores[DP_MAX_WORKERS * 6 + 1];
+	char ip[INET_ADDRSTRLEN], lcores[RG_MAX_WORKERS * 6 + 1];
 	size_t off = 0;
 
 	(void)req;

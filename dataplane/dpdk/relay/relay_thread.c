@@ -72,7 +72,7 @@ relay_thread_main(void *arg)
 	struct relay_thread *rd = arg;
 	void *reqs[RELAY_BURST];
 
-	while (!rd->stop) {
+	while (!__atomic_load_n(&rd->stop, __ATOMIC_ACQUIRE)) {
 		unsigned n = rte_ring_sc_dequeue_burst(rd->to, reqs, RELAY_BURST, NULL);
 		for (unsigned i = 0; i < n; i++)
 			relay_io_submit(rd->io, reqs[i]);
@@ -156,7 +156,7 @@ relay_thread_start(const struct rg_config *cfg, unsigned n_workers, struct relay
 	*out = NULL;
 	if (cfg->backend.proto == CFG_BACKEND_NONE)
 		return 0;
-	if (n_workers == 0 || n_workers > RELAY_DP_MAX_WORKERS)
+	if (n_workers == 0 || n_workers > RG_MAX_WORKERS)
 		return -EINVAL;
 	if (relay_backend_addr(&p, cfg->backend.host, cfg->backend.port) != 0)
 		return -EINVAL;
@@ -193,7 +193,7 @@ relay_thread_stop(struct relay_thread *rd)
 	if (rd == NULL)
 		return;
 	if (rd->running) {
-		rd->stop = true;
+		__atomic_store_n(&rd->stop, true, __ATOMIC_RELEASE);
 		relay_io_wake(rd->io);
 		pthread_join(rd->tid, NULL);
 	}

@@ -23,13 +23,14 @@
 
 #include <rte_common.h>
 
+#include <rcptgate/limits.h>
+
 #include "relay/relay_io.h"
 #include "relay/relay_thread.h"
 
 #define RELAY_MSG_REPLY 1u		/* rtext holds a reply for the slot */
 #define RELAY_MSG_CLOSED 2u		/* the relay forgot the slot's session */
 #define RELAY_MSG_SHIFT 2
-#define RELAY_DP_MAX_WORKERS 64	/* as DP_MAX_WORKERS (daemon.h) */
 
 struct smtp_session;
 
@@ -74,10 +75,10 @@ struct relay_thread {
 	struct rte_ring *to;
 	unsigned n_workers;
 	int asleep;			/* the thread is in (or entering) epoll_wait */
-	volatile bool stop;
+	bool stop;		/* atomic: the thread leaves its loop */
 	bool running;
 	pthread_t tid;
-	struct relay_worker *w[RELAY_DP_MAX_WORKERS];
+	struct relay_worker *w[RG_MAX_WORKERS];
 	uint64_t ctr[RG_C_MAX] __rte_cache_aligned;	/* written by the thread only */
 };
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# startup_fail.sh - a worker that cannot be set up is a start-up failure.
+#
+# With tcp_buffer_limit at its documented maximum (64g) the workers' TCP
+# buffer pools cannot be allocated on a machine with less memory than
+# that: the daemon must exit 1 with the reason, having never said
+# "serving" (the workers' stacks are built before it says so), and must
+# leave no XDP program behind. Where the allocation succeeds (a larger
+# machine), SKIP.
+set -u
+. "$(dirname "$0")/lib.sh"
+it_init startup_fail
+it_veth 10.77.61
+
+it_conf "$IT_TMP/rcptgate.conf" tcp_buffer_limit=64g
+timeout 60 "$BUILD/dataplane/rcptgate" -f "$IT_TMP/rcptgate.conf" > "$IT_LOG" 2>&1
+rc=$?
+cat "$IT_LOG"
+if [ $rc -eq 124 ] || { [ $rc -eq 0 ] && grep -q serving "$IT_LOG"; }; then
+	it_skip "64g of TCP buffers could be allocated here; no start-up failure to observe"
+fi
+[ $rc -eq 1 ] || it_fail "rcptgate exited with status $rc, expected 1"
+grep -q "cannot set up TCP" "$IT_LOG" || it_fail "no reason given for the failed worker set-up"
+grep -q "serving" "$IT_LOG" && it_fail "rcptgate said it was serving before its workers were set up"
+echo "PASS: worker set-up failure reported at start-up, before serving"
