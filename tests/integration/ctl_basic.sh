@@ -22,7 +22,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=af_xdp
 it_init ctl-basic
-[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
+it_need_python
 it_veth 10.77.60
 CTL="$BUILD/ctrl/rcptgatectl"
 PY="/usr/bin/python3 $(dirname "$0")/ctl_check.py"
@@ -130,7 +130,7 @@ it_stop
 IT_MODE=af_packet
 it_conf "$T/g.conf" "recipient_table=$T/a.tbl" "control_socket_group=nogroup"
 it_start "$T/g.conf"
-kill -KILL "$IT_PID"; wait "$IT_PID" 2>/dev/null; IT_PID=
+it_crash
 [ -S "$S" ] || it_fail "no socket file left by the killed daemon (the test needs one)"
 it_start "$T/g.conf"
 [ "$(stat -c '%a %G' "$S")" = "660 nogroup" ] || it_fail "socket $(stat -c '%a %G' "$S"), expected 660 nogroup"

@@ -20,7 +20,7 @@ RELOADS=${1:-50}
 CONC=${2:-16}
 IT_MODE=af_xdp
 it_init ctl-reload-load
-[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
+it_need_python
 it_veth 10.77.61
 CTL="$BUILD/ctrl/rcptgatectl"
 T=$IT_TMP

@@ -1,41 +1,132 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# lib.sh - shared helpers for rcptgate's integration tests (sourced).
+# lib.sh - shared helpers of rcptgate's integration tests, benchmark and
+# operations scripts and scripts/demo (sourced).
 #
+# Clean-up: one list of undo steps. Sourcing lib.sh installs the only EXIT
+# trap (INT and TERM exit 1, so they reach it too); no script installs one
+# of its own. Each set-up step appends its undo to the list once it has
+# succeeded, so nothing is undone that the script did not make; at exit the
+# list runs in reverse order, whatever the exit status, and the status is
+# kept. On failure the daemon's output ends the log (see it_spawn).
+#
+#   it_defer CMD...       append CMD (its words as they are now) to the list;
+#                         a function named here reads variables when it runs
+#   it_failed             true in an undo step when the script fails
+#                         (exit status neither 0 nor 77)
+#
+# Helpers:
+#   it_skip REASON        print SKIP and exit 77
+#   it_fail REASON        print FAIL and exit 1
+#   it_tmp NAME           IT_TMP = a new directory /tmp/rcptgate-NAME.XXXXXX,
+#                         removed at exit
+#   it_wait SECS CMD...   run CMD every 0.1 s until it succeeds, SECS seconds
+#                         at most; the status of its last run
+#   it_bg NAME CMD...     run CMD in the background, output in
+#                         $IT_TMP/NAME.log, pid in IT_BG; killed at exit
+#   it_bg_ready NAME TEXT wait up to 5 s for TEXT in NAME's log; fail with
+#                         the log otherwise
+#   it_free_port [N]      print N (default 1) distinct free TCP ports of
+#                         127.0.0.1 on one line
+#   it_port_open HOST PORT  true when something accepts connections there
+#   it_need_python [MODULE...]  skip unless /usr/bin/python3 runs and
+#                         imports each MODULE (python3-MODULE not installed)
+#
+# rcptgate on a veth pair:
 #   it_init NAME          check root and tools (exit 77 with SKIP otherwise),
-#                         pick names, install the cleanup trap
+#                         make IT_TMP (IT_LOG = rcptgate's output there) and
+#                         pick names (it_names rgNNNNN, NNNNN from the pid)
+#   it_names BASE         names nobody uses: namespace IT_NS=BASE, links
+#                         IT_HOST=BASE-h and IT_PEER=BASE-c, bpf pins
+#                         IT_PIN=/sys/fs/bpf/BASE; BASE2, BASE3, ... where
+#                         one of them is taken
 #   it_veth SUBNET        create netns $IT_NS and a veth pair:
 #                         host end $IT_HOST (no address, used by rcptgate),
 #                         client end $IT_PEER = SUBNET.2/24 inside the netns;
-#                         rcptgate's listen address is SUBNET.1
+#                         rcptgate's listen address is SUBNET.1; fails,
+#                         touching nothing, where a name is taken
 #   it_conf FILE KEY=VAL  write a config for rcptgate on the host end
-#   it_start CONF         start rcptgate in the background, wait for it to serve
+#   it_spawn CMD...       run CMD (rcptgate, perhaps under a wrapper) in the
+#                         background, output in $IT_LOG, pid in IT_PID
+#   it_serving [NOTE]     wait up to 15 s for it to serve; fail with its
+#                         output (NOTE after the reason) if it does not
+#   it_start CONF         it_spawn rcptgate -f CONF, then it_serving
 #   it_stop               SIGTERM rcptgate, wait, keep its output in $IT_LOG
+#   it_crash              SIGKILL rcptgate (it cleans nothing up) and reap it
+#   it_counter NAME       a final counter from $IT_LOG (0 if absent)
 #   in_ns CMD...          run CMD in the client namespace
-#   it_skip REASON        print SKIP and exit 77
-#   it_fail REASON        print FAIL and exit 1
 #
-# Everything a test makes is removed by the EXIT trap, even on failure.
-# Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir).
+# Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir),
+# IT_MODE (port_mode, default af_packet), IT_DPDK_ARGS (added to dpdk_args).
+
+IT_UNDO=()
+
+it_defer() { IT_UNDO+=("$(printf '%q ' "$@")"); }
+
+it_failed() { [ "${IT_RC:-0}" -ne 0 ] && [ "${IT_RC:-0}" -ne 77 ]; }
+
+it_cleanup() {
+	IT_RC=$?
+	local i
+	for (( i = ${#IT_UNDO[@]} - 1; i >= 0; i-- )); do
+		eval "${IT_UNDO[i]}" 2>/dev/null || true
+	done
+	IT_UNDO=()
+	exit "$IT_RC"
+}
+trap it_cleanup EXIT
+trap 'exit 1' INT TERM
 
 it_skip() { echo "SKIP: $*"; exit 77; }
 it_fail() { echo "FAIL: $*"; exit 1; }
 
-it_cleanup() {
-	local rc=$?
-	if [ -n "${IT_PID:-}" ] && kill -0 "$IT_PID" 2>/dev/null; then
-		kill -TERM "$IT_PID" 2>/dev/null
-		for _ in $(seq 50); do kill -0 "$IT_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$IT_PID" 2>/dev/null
-	fi
-	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -f "${IT_LOG:-/nonexistent}" ]; then
-		echo "--- rcptgate output ---"; tail -n 40 "$IT_LOG"
-	fi
-	[ -n "${IT_NS:-}" ] && ip netns del "$IT_NS" 2>/dev/null
-	[ -n "${IT_HOST:-}" ] && ip link del "$IT_HOST" 2>/dev/null
-	[ -n "${IT_TMP:-}" ] && rm -rf "$IT_TMP"
-	[ -n "${IT_NS:-}" ] && rm -rf "/sys/fs/bpf/rg$IT_NS"
-	return $rc
+it_tmp() {
+	IT_TMP=$(mktemp -d "/tmp/rcptgate-$1.XXXXXX") || it_fail "cannot make a directory under /tmp"
+	it_defer rm -rf "$IT_TMP"
+}
+
+it_wait() {
+	local tenths=$(( $1 * 10 )) i
+	shift
+	for (( i = 0; i < tenths; i++ )); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+it_bg() {
+	local name=$1
+	shift
+	"$@" > "$IT_TMP/$name.log" 2>&1 &
+	IT_BG=$!
+	it_defer kill "$IT_BG"
+}
+
+it_bg_ready() {
+	it_wait 5 grep -q "$2" "$IT_TMP/$1.log" && return 0
+	cat "$IT_TMP/$1.log"
+	it_fail "$1 did not start"
+}
+
+it_free_port() {
+	/usr/bin/python3 - "${1:-1}" <<'EOF'
+import socket, sys
+socks = [socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))
+EOF
+}
+
+it_port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+it_need_python() {
+	[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
+	local m
+	for m in "$@"; do
+		/usr/bin/python3 -c "import $m" 2>/dev/null || it_skip "python3-${m%%.*} not installed"
+	done
 }
 
 it_init() {
@@ -47,15 +138,22 @@ it_init() {
 	ip netns add "rgprobe$$" 2>/dev/null || it_skip "cannot create network namespaces here"
 	ip netns del "rgprobe$$"
 	[ "$(cat /proc/sys/vm/nr_hugepages)" -gt 0 ] || it_skip "no hugepages (run scripts/setup-deps)"
-	local tag
-	tag=$(printf '%05d' $(( $$ % 100000 )))
-	IT_NS="rgns$tag"
-	IT_HOST="rgh$tag"
-	IT_PEER="rgp$tag"
-	IT_TMP=$(mktemp -d /tmp/rcptgate-it.XXXXXX)
+	it_tmp it
 	IT_LOG="$IT_TMP/rcptgate.log"
-	trap it_cleanup EXIT
-	trap 'exit 1' INT TERM
+	it_names "rg$(printf '%05d' $(( $$ % 100000 )))"
+}
+
+it_names() {
+	local n=1 base=$1
+	while [ -e "/run/netns/$base" ] || [ -e "/sys/fs/bpf/$base" ] ||
+	      ip link show "$base-h" >/dev/null 2>&1 || ip link show "$base-c" >/dev/null 2>&1; do
+		n=$((n + 1))
+		base=$1$n
+	done
+	IT_NS=$base
+	IT_HOST=$base-h
+	IT_PEER=$base-c
+	IT_PIN=/sys/fs/bpf/$base
 }
 
 in_ns() { ip netns exec "$IT_NS" "$@"; }
@@ -64,8 +162,12 @@ it_veth() {
 	IT_SUBNET=$1
 	IT_ADDR="$IT_SUBNET.1"
 	IT_CLIENT="$IT_SUBNET.2"
-	ip netns add "$IT_NS"
-	ip link add "$IT_HOST" type veth peer name "$IT_PEER"
+	[ -e "$IT_PIN" ] && it_fail "$IT_PIN exists: not this script's"
+	it_defer rm -rf "$IT_PIN"
+	ip netns add "$IT_NS" || it_fail "cannot create network namespace $IT_NS"
+	it_defer ip netns del "$IT_NS"
+	ip link add "$IT_HOST" type veth peer name "$IT_PEER" || it_fail "cannot create veth pair $IT_HOST/$IT_PEER"
+	it_defer ip link del "$IT_HOST"
 	ip link set "$IT_PEER" netns "$IT_NS"
 	ip link set "$IT_HOST" up
 	# rcptgate computes checksums itself; the kernel client must not
@@ -89,34 +191,69 @@ it_conf() {
 		echo "myhostname = mx.test.example"
 		echo "control_socket = $IT_TMP/control.sock"
 		echo "memif_socket = $IT_TMP/memif.sock"
-		echo "bpf_pin_dir = /sys/fs/bpf/rg$IT_NS"
+		echo "bpf_pin_dir = $IT_PIN"
 		echo "dpdk_args = --in-memory --no-telemetry --log-level=*:warning ${IT_DPDK_ARGS:-}"
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} > "$f"
 }
 
-it_start() {
-	local conf=$1
-	"$BUILD/dataplane/rcptgate" -f "$conf" > "$IT_LOG" 2>&1 &
+# The daemon's undo steps, set once by the first it_spawn: stop whatever
+# rcptgate IT_PID names at exit, then show the end of its output on failure.
+it_daemon_undo() {
+	if [ -n "${IT_PID:-}" ] && kill -0 "$IT_PID" 2>/dev/null; then
+		kill -TERM "$IT_PID" 2>/dev/null
+		for _ in $(seq 50); do kill -0 "$IT_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$IT_PID" 2>/dev/null
+	fi
+	if it_failed && [ -f "${IT_LOG:-/nonexistent}" ]; then
+		echo "--- rcptgate output ---"; tail -n 40 "$IT_LOG"
+	fi
+	return 0
+}
+
+it_spawn() {
+	"$@" > "$IT_LOG" 2>&1 &
 	IT_PID=$!
-	for _ in $(seq 150); do
-		grep -q "serving" "$IT_LOG" 2>/dev/null && return 0
-		kill -0 "$IT_PID" 2>/dev/null || { cat "$IT_LOG"; it_fail "rcptgate exited at start"; }
-		sleep 0.1
-	done
+	if [ -z "${IT_SPAWNED:-}" ]; then
+		it_defer it_daemon_undo
+		IT_SPAWNED=1
+	fi
+}
+
+it_serving_now() {
+	grep -q "serving" "$IT_LOG" 2>/dev/null && return 0
+	kill -0 "$IT_PID" 2>/dev/null || { cat "$IT_LOG"; it_fail "rcptgate exited at start${IT_NOTE:+ $IT_NOTE}"; }
+	return 1
+}
+
+it_serving() {
+	IT_NOTE=${1:-}
+	it_wait 15 it_serving_now && return 0
 	cat "$IT_LOG"
 	it_fail "rcptgate did not start within 15 s"
 }
 
+it_start() {
+	it_spawn "$BUILD/dataplane/rcptgate" -f "$1"
+	it_serving
+}
+
 it_stop() {
+	local rc=0
 	kill -TERM "$IT_PID"
 	for _ in $(seq 100); do kill -0 "$IT_PID" 2>/dev/null || break; sleep 0.1; done
 	if kill -0 "$IT_PID" 2>/dev/null; then
 		kill -KILL "$IT_PID"; it_fail "rcptgate did not stop on SIGTERM within 10 s"
 	fi
-	wait "$IT_PID"; local rc=$?
+	wait "$IT_PID" || rc=$?
 	IT_PID=
 	[ $rc -eq 0 ] || it_fail "rcptgate exited with status $rc on SIGTERM"
+}
+
+it_crash() {
+	kill -KILL "$IT_PID"
+	wait "$IT_PID" 2>/dev/null || true
+	IT_PID=
 }
 
 # it_counter NAME: value of a final counter printed at shutdown (0 if absent).

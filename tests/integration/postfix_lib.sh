@@ -8,8 +8,9 @@
 #                      caller's lines read from stdin) and master.cf, with
 #                      smtpd listening on 127.0.0.1:PORT
 #   pf_start [CMD...]  set permissions and start the instance (through CMD,
-#                      e.g. "taskset -c 1"); fail unless it listens within 5 s
-#   pf_stop            stop it, if it was configured (for the EXIT trap)
+#                      e.g. "taskset -c 1"); fail unless it listens within 5 s;
+#                      at exit (lib.sh's undo list) pf_stop runs
+#   pf_stop            stop it; when the script fails, show the end of its log
 #
 # PF=$IT_TMP/postfix holds its config, queue and data directories and its
 # log ($PF/maillog); the system's Postfix is not touched. The caller checks
@@ -73,18 +74,18 @@ pf_config() {
 }
 
 pf_start() {
+	it_defer pf_stop
 	postfix -c "$PF/etc" set-permissions > "$IT_TMP/postfix-perm.log" 2>&1 ||
 		{ cat "$IT_TMP/postfix-perm.log"; it_fail "postfix set-permissions failed"; }
 	"$@" postfix -c "$PF/etc" start > "$IT_TMP/postfix-start.log" 2>&1 ||
 		{ cat "$IT_TMP/postfix-start.log"; it_fail "Postfix did not start"; }
-	for _ in $(seq 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$PF_PORT") 2>/dev/null && return 0
-		sleep 0.1
-	done
-	it_fail "Postfix does not listen on port $PF_PORT"
+	it_wait 5 it_port_open 127.0.0.1 "$PF_PORT" || it_fail "Postfix does not listen on port $PF_PORT"
 }
 
 pf_stop() {
-	[ -f "$PF/etc/main.cf" ] && postfix -c "$PF/etc" stop >/dev/null 2>&1
+	postfix -c "$PF/etc" stop >/dev/null 2>&1
+	if it_failed && [ -f "$PF/maillog" ]; then
+		echo "--- Postfix log ---"; tail -n 20 "$PF/maillog"
+	fi
 	return 0
 }

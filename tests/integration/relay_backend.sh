@@ -9,9 +9,7 @@
 #	directory (set by meson). Exit 77 (SKIP) when a peer is missing.
 set -u
 here=$(dirname "$0")
+. "$here/lib.sh"
 drive="${BUILD:?BUILD not set}/tests/integration/relay_drive"
-if [ ! -x /usr/bin/python3 ]; then
-	echo "SKIP: /usr/bin/python3 missing"
-	exit 77
-fi
+it_need_python
 exec /usr/bin/python3 "$here/relay_backend.py" "$drive"

@@ -21,7 +21,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=af_xdp
 it_init relay-daemon
-/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || it_skip "python3-aiosmtpd not installed"
+it_need_python aiosmtpd
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY="/usr/bin/python3 $HERE/relay_daemon.py"
 it_veth 10.77.91
@@ -32,13 +32,11 @@ SEED=$$
 "$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/r.txt" "$IT_TMP/r.tbl" >/dev/null ||
 	it_fail "cannot compile the recipient table"
 
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(it_free_port)
 mkdir "$IT_TMP/rec"
-$PY recorder "$PORT" "$IT_TMP/rec" > "$IT_TMP/recorder.log" 2>&1 &
-REC_PID=$!
-trap 'rc=$?; kill $REC_PID 2>/dev/null; (exit $rc); it_cleanup' EXIT
-for _ in $(seq 50); do grep -q listening "$IT_TMP/recorder.log" && break; sleep 0.1; done
-grep -q listening "$IT_TMP/recorder.log" || { cat "$IT_TMP/recorder.log"; it_fail "recorder did not start"; }
+it_bg recorder $PY recorder "$PORT" "$IT_TMP/rec"
+REC_PID=$IT_BG
+it_bg_ready recorder listening
 
 it_conf "$IT_TMP/a.conf" "recipient_table=$IT_TMP/r.tbl" \
 	"backend=smtp:127.0.0.1:$PORT" "smtpd_hard_error_limit=100" "message_size_limit=30000000"

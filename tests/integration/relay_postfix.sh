@@ -25,30 +25,12 @@ IT_MODE=af_xdp
 it_init relay-postfix
 . "$(dirname "$0")/postfix_lib.sh"
 command -v postfix >/dev/null || it_skip "Postfix is not installed (scripts/setup-deps)"
-/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null || it_skip "python3-aiosmtpd not installed"
+it_need_python aiosmtpd
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY="/usr/bin/python3 $HERE/relay_postfix.py"
 N=${RELAY_POSTFIX_MESSAGES:-30}
 SEED=$$
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-PF_PORT=$(free_port)
-REC_PORT=$(free_port)
-[ "$PF_PORT" != "$REC_PORT" ] || REC_PORT=$(free_port)
-
-REC_PID=
-pf_cleanup() {
-	local rc=$?
-	pf_stop
-	[ -n "$REC_PID" ] && kill "$REC_PID" 2>/dev/null
-	if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ -f "$PF/maillog" ]; then
-		echo "--- Postfix log ---"; tail -n 20 "$PF/maillog"
-	fi
-	(exit $rc)
-	it_cleanup
-}
-trap pf_cleanup EXIT
+read -r PF_PORT REC_PORT <<< "$(it_free_port 2)"
 
 { for i in $(seq 0 39); do echo "user$i@example.com"; done; } > "$IT_TMP/r.txt"
 "$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/r.txt" "$IT_TMP/r.tbl" >/dev/null ||
@@ -56,10 +38,8 @@ trap pf_cleanup EXIT
 
 # --- the recorder Postfix relays to ---
 mkdir "$IT_TMP/rec"
-$PY recorder "$REC_PORT" "$IT_TMP/rec" > "$IT_TMP/recorder.log" 2>&1 &
-REC_PID=$!
-for _ in $(seq 50); do grep -q listening "$IT_TMP/recorder.log" && break; sleep 0.1; done
-grep -q listening "$IT_TMP/recorder.log" || { cat "$IT_TMP/recorder.log"; it_fail "recorder did not start"; }
+it_bg recorder $PY recorder "$REC_PORT" "$IT_TMP/rec"
+it_bg_ready recorder listening
 
 # --- Postfix: a private instance, the backend ---
 # local_header_rewrite_clients empty: with its default Postfix 3.7 added

@@ -32,13 +32,13 @@ BENCH=$BUILD/tests/bench/rcptgate-bench/rcptgate-bench
 CTL=$BUILD/ctrl/rcptgatectl
 [ -x "$BENCH" ] || it_skip "rcptgate-bench not built in $BUILD"
 [ -x "$CTL" ] || it_skip "rcptgatectl not built in $BUILD"
-[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
+it_need_python
 T=$IT_TMP
 PREFIX="rgsd$$"
 ADDR=10.77.31.1
 # A backend that refuses connections: valid recipients still start the
 # relay (and get 451 4.3.0), so its thread and rings are torn down busy.
-BACKEND_PORT=$(( 40000 + $$ % 20000 ))
+BACKEND_PORT=$(it_free_port)
 
 "$BENCH" --write-users "$T/users.txt" --users 1000 >/dev/null || it_fail "rcptgate-bench --write-users"
 "$CTL" compile "$T/users.txt" "$T/users.tbl" >/dev/null || it_fail "rcptgatectl compile"
@@ -88,20 +88,23 @@ BPID= TPID=
 # The clients have served their purpose once rcptgate is gone (the
 # harness would wait for its sessions to time out): no need to be gentle.
 stop_helpers() {
-	local rc=$?	# kept for it_cleanup in the EXIT trap
 	for p in $BPID $TPID; do
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
 	BPID= TPID=
-	return $rc
 }
-trap 'stop_helpers; it_cleanup' EXIT
+it_defer stop_helpers
 
 # sessions_now: smtp_sessions of the running daemon (0 when it cannot say).
 sessions_now() {
 	"$CTL" -s "$T/control.sock" stats --all 2>/dev/null |
 		awk '$1 == "smtp_sessions" { v = $2 } END { print v + 0 }'
+}
+
+# ready_or_gone: rcptgate serves on its memif socket, or has exited.
+ready_or_gone() {
+	{ grep -q serving "$IT_LOG" && [ -S "$T/memif.sock" ]; } || ! kill -0 "$IT_PID" 2>/dev/null
 }
 
 # caught SIGNO PID: true once PID has a handler for SIGNO (SigCgt).
@@ -113,18 +116,13 @@ caught() {
 
 for round in $(seq "$ROUNDS"); do
 	rm -f "$T/memif.sock"
-	"$BUILD/dataplane/rcptgate" -f "$T/rg.conf" > "$IT_LOG" 2>&1 &
-	IT_PID=$!
+	it_spawn "$BUILD/dataplane/rcptgate" -f "$T/rg.conf"
 	if [ "$round" -eq 1 ]; then
 		what="during start-up"
 		for _ in $(seq 500); do caught 15 "$IT_PID" && break; sleep 0.01; done
 		caught 15 "$IT_PID" || it_fail "round 1: no SIGTERM handler installed within 5 s"
 	else
-		for _ in $(seq 150); do
-			grep -q serving "$IT_LOG" && [ -S "$T/memif.sock" ] && break
-			kill -0 "$IT_PID" 2>/dev/null || break
-			sleep 0.1
-		done
+		it_wait 15 ready_or_gone
 		grep -q serving "$IT_LOG" || { cat "$IT_LOG"; it_fail "round $round: rcptgate did not start"; }
 		if [ "$round" -eq 2 ]; then
 			what="idle"

@@ -15,7 +15,7 @@ set -u
 IT_MODE=af_xdp
 it_init smtp-session
 command -v swaks >/dev/null || it_skip "swaks not installed"
-/usr/bin/python3 -c 'import smtplib' 2>/dev/null || it_skip "/usr/bin/python3 missing"
+it_need_python
 it_veth 10.77.2
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 

@@ -36,15 +36,9 @@ it_veth 10.77.3
 ip addr add "$IT_ADDR/24" dev "$IT_HOST"
 it_conf "$IT_TMP/r.conf" "xdp_object=$BUILD/bpf/rcptgate_xdp.bpf.o"
 # it_start, under the unit's capabilities.
-setpriv --bounding-set=-all,+"$caps" --inh-caps=-all --no-new-privs -- \
-	"$BUILD/dataplane/rcptgate" -f "$IT_TMP/r.conf" > "$IT_LOG" 2>&1 &
-IT_PID=$!
-for _ in $(seq 150); do
-	grep -q serving "$IT_LOG" && break
-	kill -0 "$IT_PID" 2>/dev/null || { cat "$IT_LOG"; it_fail "rcptgate did not start with capabilities +$caps"; }
-	sleep 0.1
-done
-grep -q serving "$IT_LOG" || it_fail "rcptgate did not start within 15 s"
+it_spawn setpriv --bounding-set=-all,+"$caps" --inh-caps=-all --no-new-privs -- \
+	"$BUILD/dataplane/rcptgate" -f "$IT_TMP/r.conf"
+it_serving "with capabilities +$caps"
 grep -q '^CapBnd:' /proc/$IT_PID/status && echo "daemon's bounding set: $(grep '^CapBnd' /proc/$IT_PID/status)"
 
 banner=$(in_ns timeout 10 bash -c "exec 3<>/dev/tcp/$IT_ADDR/25; head -n 1 <&3" 2>&1)

@@ -17,8 +17,7 @@ set -u
 FLOOD=${1:-100000}
 IT_MODE=${IT_MODE:-af_xdp}
 it_init "tcp_crafted"
-[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
-/usr/bin/python3 -c 'import scapy.all' 2>/dev/null || it_skip "python3-scapy not installed"
+it_need_python scapy.all
 it_veth 10.77.43
 server_mac=$(cat "/sys/class/net/$IT_HOST/address")
 here=$(dirname "$0")

@@ -15,7 +15,7 @@ SESSIONS=${1:-1000}
 CONC=${2:-50}
 IT_MODE=${IT_MODE:-af_xdp}
 it_init "tcp_loss"
-[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
+it_need_python
 command -v clang >/dev/null || it_skip "clang not installed (builds the loss program)"
 command -v tc >/dev/null || it_skip "tc not installed"
 it_veth 10.77.42

@@ -17,7 +17,7 @@ set -u
 SESSIONS=${1:-20}
 IT_MODE=${IT_MODE:-af_xdp}
 it_init "tcp_pipeline"
-[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
+it_need_python
 it_veth 10.77.45
 
 tcp_start "smtpd_hard_error_limit=1000"

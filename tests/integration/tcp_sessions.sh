@@ -16,7 +16,7 @@ SESSIONS=${1:-10000}
 CONC=${2:-200}
 IT_MODE=${IT_MODE:-af_xdp}
 it_init "tcp_sessions"
-[ -x /usr/bin/python3 ] || it_skip "/usr/bin/python3 not installed"
+it_need_python
 it_veth 10.77.41
 
 tcp_start "max_connections_per_source=1000"

@@ -4,7 +4,7 @@
 # after lib.sh).
 #
 #   xdp_init            the blocklist tool ($XDP_TOOL), $PY, and $PIN (the
-#                       bpf_pin_dir it_conf writes); removes $PIN at exit
+#                       bpf_pin_dir it_conf writes, removed at exit)
 #   xdp_ctl ARGS...     rcptgatectl on the test daemon's control socket
 #   xdp_talk SRC PORT   connect from SRC (client netns) to $IT_ADDR:PORT;
 #                       print the server's first line, "timeout", "refused"
@@ -15,17 +15,8 @@ xdp_init() {
 	PY=/usr/bin/python3
 	[ -x "$XDP_TOOL" ] || it_fail "no $XDP_TOOL"
 	[ -x "$BUILD/ctrl/rcptgatectl" ] || it_fail "no rcptgatectl in $BUILD"
-	[ -x $PY ] || it_skip "no $PY"
-	PIN="/sys/fs/bpf/rg$IT_NS"
-	trap xdp_cleanup EXIT
-}
-
-xdp_cleanup() {
-	local rc=$?
-	[ -n "${KSRV:-}" ] && kill "$KSRV" 2>/dev/null
-	it_cleanup
-	rm -rf "$PIN"
-	exit $rc
+	it_need_python
+	PIN=$IT_PIN
 }
 
 xdp_ctl() { "$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" "$@"; }

@@ -38,14 +38,13 @@ KPORT=8025
 # The kernel owns the shared address and runs a TCP service on it.
 ip addr add "$IT_ADDR/24" dev "$IT_HOST" || it_fail "cannot add $IT_ADDR to $IT_HOST"
 in_ns ip addr add "$C2/24" dev "$IT_PEER"
-$PY -c '
+it_bg kernel-service $PY -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(16)
 while True:
     c, _ = s.accept(); c.sendall(b"kernel-service\r\n"); c.close()
-' "$IT_ADDR" $KPORT &
-KSRV=$!
+' "$IT_ADDR" $KPORT
 
 stat_of() { "$TOOL" "$PIN" stats | awk -v n="$1" '$1 == n { print $2 }'; }
 
@@ -101,7 +100,7 @@ kernel_answers "$C1" || it_fail "blocked $C1 lost the kernel service (the blockl
 xdp_ctl stats --all | grep -Eq "^ *xdp_drop_blocked +[1-9]" || it_fail "rcptgatectl stats lacks xdp_drop_blocked"
 
 echo "crash: SIGKILL leaves the program; the next start replaces it"
-kill -KILL "$IT_PID"; wait "$IT_PID" 2>/dev/null; IT_PID=
+it_crash
 ip link show "$IT_HOST" | grep -q "prog/xdp" || it_fail "expected a stale program after SIGKILL"
 it_start "$IT_TMP/rcptgate.conf"
 grep -q "detached stale" "$IT_LOG" || it_fail "stale program not reported as replaced"
