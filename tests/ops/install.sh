@@ -8,11 +8,12 @@
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$SRC/build}
-T=$(mktemp -d /tmp/rcptgate-install.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$SRC/tests/integration/lib.sh"
+it_tmp install
+T=$IT_TMP
 
 meson install -C "$BUILD" --destdir "$T/root" --no-rebuild --quiet > "$T/log" 2>&1 ||
-	{ cat "$T/log"; echo "FAIL: meson install"; exit 1; }
+	{ cat "$T/log"; it_fail "meson install"; }
 prefix=$(meson introspect "$BUILD" --buildoptions |
 	/usr/bin/python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')
 R=$T/root$prefix

@@ -13,9 +13,9 @@ set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$SRC/build}
 SCRIPT=$SRC/docs/examples/rcptgate-ldap-export
-T=$(mktemp -d /tmp/rcptgate-ldap.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$SRC/tests/integration/lib.sh"
+it_tmp ldap
+T=$IT_TMP
 
 cat > "$T/ldapsearch" <<'SH'
 #!/bin/sh
@@ -62,18 +62,18 @@ RCPTGATECTL=$T/rcptgatectl
 EOF2
 
 # 1. A good export: five addresses, compiled and reloaded.
-FIXTURE=$T/good.ldif "$SCRIPT" -c "$T/conf" > "$T/out" 2>&1 || { cat "$T/out"; fail "good export refused"; }
+FIXTURE=$T/good.ldif "$SCRIPT" -c "$T/conf" > "$T/out" 2>&1 || { cat "$T/out"; it_fail "good export refused"; }
 expected="a.smith@example.com
 alice@example.com
 bob@example.com
 carol@example.com
 carol@example.net"
-[ "$(cat "$T/recipients.txt")" = "$expected" ] || { cat "$T/recipients.txt"; fail "wrong addresses exported"; }
-grep -q '^compile ' "$T/calls" || fail "compile not called"
-grep -q "^reload $T/recipients.tbl" "$T/calls" || fail "reload not called"
-[ -s "$T/recipients.tbl" ] || fail "no table written"
+[ "$(cat "$T/recipients.txt")" = "$expected" ] || { cat "$T/recipients.txt"; it_fail "wrong addresses exported"; }
+grep -q '^compile ' "$T/calls" || it_fail "compile not called"
+grep -q "^reload $T/recipients.tbl" "$T/calls" || it_fail "reload not called"
+[ -s "$T/recipients.tbl" ] || it_fail "no table written"
 "$BUILD/ctrl/rcptgatectl" check --table "$T/recipients.tbl" bob@example.com | grep -q '^250' ||
-	fail "exported address not in the compiled table"
+	it_fail "exported address not in the compiled table"
 
 # 2. Refusals leave source, table and daemon untouched.
 refused() {
@@ -81,11 +81,11 @@ refused() {
 	cp "$T/recipients.txt" "$T/before.txt"
 	: > "$T/calls"
 	if env "$@" "$SCRIPT" -c "$T/conf" > "$T/out" 2>&1; then
-		cat "$T/out"; fail "$what: accepted"
+		cat "$T/out"; it_fail "$what: accepted"
 	fi
-	grep -q 'left as it was' "$T/out" || { cat "$T/out"; fail "$what: no clear reason"; }
-	cmp -s "$T/before.txt" "$T/recipients.txt" || fail "$what: source file changed"
-	[ ! -s "$T/calls" ] || fail "$what: rcptgatectl was called: $(cat "$T/calls")"
+	grep -q 'left as it was' "$T/out" || { cat "$T/out"; it_fail "$what: no clear reason"; }
+	cmp -s "$T/before.txt" "$T/recipients.txt" || it_fail "$what: source file changed"
+	[ ! -s "$T/calls" ] || it_fail "$what: rcptgatectl was called: $(cat "$T/calls")"
 }
 refused "empty export" FIXTURE="$T/empty.ldif"
 refused "shrunken export" FIXTURE="$T/small.ldif"
@@ -93,6 +93,6 @@ refused "failed ldapsearch" FIXTURE="$T/good.ldif" FIXTURE_FAIL=1
 
 # 3. Dry run: checks, changes nothing.
 : > "$T/calls"
-FIXTURE=$T/good.ldif "$SCRIPT" -n -c "$T/conf" > "$T/out" 2>&1 || fail "dry run failed"
-[ ! -s "$T/calls" ] || fail "dry run called rcptgatectl"
+FIXTURE=$T/good.ldif "$SCRIPT" -n -c "$T/conf" > "$T/out" 2>&1 || it_fail "dry run failed"
+[ ! -s "$T/calls" ] || it_fail "dry run called rcptgatectl"
 echo "PASS: rcptgate-ldap-export"
