@@ -18,6 +18,8 @@ import json
 import os
 import sys
 
+import smtp_aio
+
 PROBE = b'probe@example.com'
 KNOWN = b'user1@example.com'
 UNKNOWN = b'stranger@example.com'
@@ -30,12 +32,7 @@ def unknown(addr):
 
 async def reply(reader):
     """One reply, possibly multi-line: its last line without CRLF."""
-    while True:
-        line = await reader.readline()
-        if not line.endswith(b'\r\n'):
-            raise EOFError('connection closed or line without CRLF: %r' % line[:60])
-        if line[3:4] != b'-':
-            return line[:-2]
+    return (await smtp_aio.reply(reader))[-1]
 
 
 async def session(addr, tally):
@@ -66,11 +63,7 @@ async def session(addr, tally):
         tally['probe_250' if p == OK else 'probe_550'] += 1
         tally['sessions'] += 1
     finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
+        await smtp_aio.close(writer)
 
 
 async def loop(addr, stop, tally, errors):

@@ -15,10 +15,8 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tcp_lib.sh"
 FLOOD=${1:-100000}
-IT_MODE=${IT_MODE:-af_xdp}
-it_init "tcp_crafted"
+tcp_init tcp_crafted 10.77.43
 it_need_python scapy.all
-it_veth 10.77.43
 server_mac=$(cat "/sys/class/net/$IT_HOST/address")
 here=$(dirname "$0")
 

@@ -2,11 +2,20 @@
 #
 # tcp_lib.sh - helpers of the TCP integration tests (sourced after lib.sh).
 #
+#   tcp_init NAME SUBNET      it_init NAME (IT_MODE af_xdp unless set), skip
+#                             without /usr/bin/python3, it_veth SUBNET
 #   tcp_start [KEY=VAL ...]   compile a one-address table (alice@test.example,
 #                             domain test.example served), write the config
 #                             with the overrides given and start rcptgate
 #   tcp_show                  print the TCP and session counters rcptgate
 #                             printed at shutdown
+
+tcp_init() {
+	IT_MODE=${IT_MODE:-af_xdp}
+	it_init "$1"
+	it_need_python
+	it_veth "$2"
+}
 
 tcp_start() {
 	printf 'alice@test.example\n' > "$IT_TMP/rcpt.txt"

@@ -14,28 +14,16 @@ import asyncio
 import sys
 import time
 
+import smtp_aio
+
 KNOWN = 'alice@test.example'
 UNKNOWN = 'nobody@test.example'
 
 
-async def reply(reader):
-    """Read one (possibly multi-line) reply; return (code, text)."""
-    lines = []
-    while True:
-        line = await reader.readline()
-        if not line:
-            raise EOFError('connection closed while waiting for a reply')
-        if not line.endswith(b'\r\n'):
-            raise ValueError('reply line without CRLF: %r' % line)
-        lines.append(line.decode('ascii', 'replace').rstrip('\r\n'))
-        if len(line) < 4 or line[3:4] != b'-':
-            break
-    return int(lines[-1][:3]), '\n'.join(lines)
-
-
 async def expect(reader, code, what):
-    got, text = await reply(reader)
-    if got != code:
+    lines = await smtp_aio.reply(reader)
+    if int(lines[-1][:3]) != code:
+        text = b'\n'.join(lines).decode('ascii', 'replace')
         raise ValueError('%s: expected %d, got %r' % (what, code, text))
 
 
@@ -56,11 +44,7 @@ async def session(addr, n):
         if rest:
             raise ValueError('bytes after 221: %r' % rest[:80])
     finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except (ConnectionError, OSError):
-            pass
+        await smtp_aio.close(writer)
 
 
 async def main():

@@ -13,12 +13,9 @@ set -u
 . "$(dirname "$0")/tcp_lib.sh"
 SESSIONS=${1:-1000}
 CONC=${2:-50}
-IT_MODE=${IT_MODE:-af_xdp}
-it_init "tcp_loss"
-it_need_python
+tcp_init tcp_loss 10.77.42
 command -v clang >/dev/null || it_skip "clang not installed (builds the loss program)"
 command -v tc >/dev/null || it_skip "tc not installed"
-it_veth 10.77.42
 
 multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 clang -O2 -g -target bpf -I"/usr/include/$multiarch" -DLOSS_PCT=5 -c "$(dirname "$0")/lib/tcp_loss.bpf.c" -o "$IT_TMP/loss.o" ||

@@ -15,10 +15,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tcp_lib.sh"
 SESSIONS=${1:-20}
-IT_MODE=${IT_MODE:-af_xdp}
-it_init "tcp_pipeline"
-it_need_python
-it_veth 10.77.45
+tcp_init tcp_pipeline 10.77.45
 
 tcp_start "smtpd_hard_error_limit=1000"
 

@@ -14,10 +14,7 @@ set -u
 . "$(dirname "$0")/tcp_lib.sh"
 SESSIONS=${1:-10000}
 CONC=${2:-200}
-IT_MODE=${IT_MODE:-af_xdp}
-it_init "tcp_sessions"
-it_need_python
-it_veth 10.77.41
+tcp_init tcp_sessions 10.77.41
 
 tcp_start "max_connections_per_source=1000"
 
