@@ -100,12 +100,12 @@ struct relay_be {
  * relay_be_init - start the client for a connection that was just
  * opened (it waits for the greeting).
  *
- * @param proto		RELAY_SMTP or RELAY_LMTP.
- * @param myname	our host name (EHLO argument, put in place of the
- *			backend's name in relayed replies); kept by reference.
- * @param cfg_host	the backend's host as configured (scrubbed too), or NULL.
- * @param fn, arg	the reply callback.
- * @param ctr		counters, indexed by enum rg_counter.
+ * @proto: RELAY_SMTP or RELAY_LMTP.
+ * @myname: our host name (EHLO argument, put in place of the
+ * backend's name in relayed replies); kept by reference.
+ * @cfg_host: the backend's host as configured (scrubbed too), or NULL.
+ * @fn, @arg: the reply callback.
+ * @ctr: counters, indexed by enum rg_counter.
  */
 void relay_be_init(struct relay_be *be, enum relay_proto proto, const char *myname,
 		   const char *cfg_host, relay_reply_fn fn, void *arg, uint64_t *ctr);
@@ -115,9 +115,9 @@ void relay_be_init(struct relay_be *be, enum relay_proto proto, const char *myna
  * client step are handed to the reply callback; new commands are queued
  * in be->out.
  *
- * @return	0; -EPROTO when the backend spoke something that is not
- *		SMTP, or refused the handshake or a command that must work
- *		(the pending step was answered; close the connection).
+ * Return: 0; -EPROTO when the backend spoke something that is not
+ * SMTP, or refused the handshake or a command that must work
+ * (the pending step was answered; close the connection).
  */
 int relay_be_input(struct relay_be *be, const uint8_t *p, size_t n);
 
@@ -127,11 +127,11 @@ int relay_be_input(struct relay_be *be, const uint8_t *p, size_t n);
  * done. The reply callback gives the backend's RCPT reply (or MAIL's,
  * when MAIL failed).
  *
- * @param env	the transaction's envelope; copied. NULL after the first
- *		recipient of a transaction.
- * @return	0; -EBUSY when a step is still waiting for its reply;
- *		-EINVAL when TO does not fit or ENV is missing (on a failed
- *		connection neither matters: the reply is "451 4.4.1").
+ * @env: the transaction's envelope; copied. NULL after the first
+ * recipient of a transaction.
+ * Return: 0; -EBUSY when a step is still waiting for its reply;
+ * -EINVAL when TO does not fit or ENV is missing (on a failed
+ * connection neither matters: the reply is "451 4.4.1").
  */
 int relay_be_rcpt(struct relay_be *be, const struct relay_env *env, const char *to, size_t n);
 
@@ -142,8 +142,8 @@ int relay_be_rcpt(struct relay_be *be, const struct relay_env *env, const char *
  * When the backend accepted no recipient the message is refused at its
  * end with "451 4.3.0" (never a 5xx of ours).
  *
- * @return	0; -EBUSY when a step is waiting; -EINVAL while the
- *		connection is busy with something else (RSET, QUIT).
+ * Return: 0; -EBUSY when a step is waiting; -EINVAL while the
+ * connection is busy with something else (RSET, QUIT).
  */
 int relay_be_data(struct relay_be *be);
 
@@ -167,8 +167,8 @@ bool relay_be_body_settled(const struct relay_be *be);
  * inside DATA: the connection is given up (return -ECONNABORTED, no
  * reply) unless the backend had refused DATA (then RSET, 0).
  *
- * @return	0; -ECONNABORTED: close the connection; -EINVAL when no
- *		DATA was sent (with OK the client still gets "421 4.4.2").
+ * Return: 0; -ECONNABORTED: close the connection; -EINVAL when no
+ * DATA was sent (with OK the client still gets "421 4.4.2").
  */
 int relay_be_end(struct relay_be *be, bool ok);
 
@@ -176,7 +176,7 @@ int relay_be_end(struct relay_be *be, bool ok);
  * relay_be_rset - the client's transaction ended without a message
  * (RSET, HELO/EHLO, failed step): RSET on the backend if it had one.
  *
- * @return	0; -EBUSY when a step is waiting for its reply.
+ * Return: 0; -EBUSY when a step is waiting for its reply.
  */
 int relay_be_rset(struct relay_be *be);
 

@@ -94,8 +94,8 @@ struct relay_io;
  * relay_io_create - the engine for P (copied); creates its epoll and
  * wake-up descriptors.
  *
- * @return	0 with *OUT set; -EINVAL for bad parameters, -ENOMEM, or
- *		the errno of epoll_create1()/eventfd().
+ * Return: 0 with *OUT set; -EINVAL for bad parameters, -ENOMEM, or
+ * the errno of epoll_create1()/eventfd().
  */
 int relay_io_create(const struct relay_params *p, struct relay_io **out);
 
@@ -107,7 +107,7 @@ void relay_io_destroy(struct relay_io *io);
  * is given back through free_req). Requests for a worker/slot are
  * handled in the order submitted.
  *
- * @return	0; -EINVAL for a worker or slot out of range (REQ is freed).
+ * Return: 0; -EINVAL for a worker or slot out of range (REQ is freed).
  */
 int relay_io_submit(struct relay_io *io, struct relay_req *req);
 
@@ -117,7 +117,7 @@ int relay_io_submit(struct relay_io *io, struct relay_req *req);
  * the work that is possible. Call relay_io_submit() for new requests
  * before, then this.
  *
- * @return	number of events handled, or a negative errno of epoll_wait.
+ * Return: number of events handled, or a negative errno of epoll_wait.
  */
 int relay_io_run(struct relay_io *io, int timeout_ms);
 
@@ -131,7 +131,7 @@ void relay_io_wake(struct relay_io *io);
  * relay_backend_addr - resolve CFG_HOST:PORT (numeric or a name, done
  * once at start) into P->addr.
  *
- * @return	0, or -EINVAL when it does not resolve.
+ * Return: 0, or -EINVAL when it does not resolve.
  */
 int relay_backend_addr(struct relay_params *p, const char *host, uint16_t port);
 

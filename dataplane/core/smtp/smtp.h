@@ -185,8 +185,8 @@ enum {
  * set; call again after cfg changes. smtp_session_init() calls it once
  * if it was never called.
  *
- * @param ctx	the lcore's context; ctx->cfg must be set.
- * @return	0, or -EINVAL when ctx or ctx->cfg is NULL.
+ * @ctx: the lcore's context; ctx->cfg must be set.
+ * Return: 0, or -EINVAL when ctx or ctx->cfg is NULL.
  */
 int smtp_ctx_prepare(struct smtp_ctx *ctx);
 
@@ -199,7 +199,7 @@ void smtp_session_init(struct smtp_session *s, struct smtp_ctx *ctx, const char 
 /*
  * smtp_session_banner - append "220 myhostname ESMTP\r\n" to OUT.
  *
- * @return	SMTP_OK, or SMTP_CLOSE when OUT has no room for it.
+ * Return: SMTP_OK, or SMTP_CLOSE when OUT has no room for it.
  */
 int smtp_session_banner(struct smtp_session *s, struct smtp_out *out);
 
@@ -212,9 +212,9 @@ int smtp_session_banner(struct smtp_session *s, struct smtp_out *out);
  * reply to a message is pending. OUT->cap must be at least
  * SMTP_OUT_RESERVE.
  *
- * @return	SMTP_OK; SMTP_CLOSE: send OUT, then close (QUIT, 421);
- *		SMTP_DROP: abort the connection now, OUT is to be ignored
- *		(HTTP request).
+ * Return: SMTP_OK; SMTP_CLOSE: send OUT, then close (QUIT, 421);
+ * SMTP_DROP: abort the connection now, OUT is to be ignored
+ * (HTTP request).
  */
 int smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len,
 		       size_t *consumed, struct smtp_out *out);
@@ -225,8 +225,8 @@ int smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len,
  * appended to OUT and input is read again. For a RCPT the recipient is
  * counted as accepted only when REPLY is 2xx.
  *
- * @return	SMTP_OK, or SMTP_CLOSE when the session was not waiting or
- *		the reply does not fit (a 421 is sent instead when it can).
+ * Return: SMTP_OK, or SMTP_CLOSE when the session was not waiting or
+ * the reply does not fit (a 421 is sent instead when it can).
  */
 int smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n,
 			     struct smtp_out *out);
@@ -257,7 +257,7 @@ const char *smtp_session_mail_params(const struct smtp_session *s);
  * smtp_session_timeout - the session was idle for smtpd_timeout: append
  * "421 4.4.2 myhostname Error: timeout exceeded" and count it.
  *
- * @return	SMTP_CLOSE.
+ * Return: SMTP_CLOSE.
  */
 int smtp_session_timeout(struct smtp_session *s, struct smtp_out *out);
 

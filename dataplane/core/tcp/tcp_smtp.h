@@ -41,7 +41,7 @@ struct tcp_smtp {
  * per-source cap and SYN backlog apply to each worker as they are,
  * the idle timeout is smtpd_timeout. SECRET keys ISNs and cookies.
  *
- * @return	0, or -EINVAL when WORKERS is 0.
+ * Return: 0, or -EINVAL when WORKERS is 0.
  */
 int tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsigned workers,
 			   const uint64_t secret[2]);
@@ -52,7 +52,7 @@ int tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, un
  * engine on it. TABLE points at the daemon's current-table pointer
  * (its target may be NULL: no table). CTR is the lcore's counters.
  *
- * @return	0; -ENOMEM; -EINVAL for a bad configuration.
+ * Return: 0; -ENOMEM; -EINVAL for a bad configuration.
  */
 int tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
 		  uint64_t *ctr, uint32_t n_lines, struct tcp_app *app);
@@ -65,8 +65,8 @@ void tcp_smtp_fini(struct tcp_smtp *ts);
  * to the session of connection REF (tcp_session_ref()) when it is
  * waiting for one (smtp_session_relay_reply()); otherwise it is dropped.
  *
- * @return	0; -ENOENT when the connection is gone; -ENOBUFS when its
- *		send buffer has no room now (try again later).
+ * Return: 0; -ENOENT when the connection is gone; -ENOBUFS when its
+ * send buffer has no room now (try again later).
  */
 int tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text, size_t n);
 
@@ -74,7 +74,7 @@ int tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text
  * tcp_smtp_relay_kick - (relay) the relay has room again for connection
  * REF's message: feed it the input the stack held meanwhile.
  *
- * @return	as tcp_session_resume().
+ * Return: as tcp_session_resume().
  */
 int tcp_smtp_relay_kick(struct tcp_stack *stack, uint64_t ref);
 

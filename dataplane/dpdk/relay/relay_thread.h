@@ -73,9 +73,9 @@ struct tcp_stack;
  * pools and the engine for N_WORKERS workers and start the thread.
  * Call after rte_eal_init(), before the workers are launched.
  *
- * @return	0 with *OUT set (NULL when no backend is configured);
- *		-EINVAL when the backend does not resolve; -ENOMEM; or the
- *		errno of epoll/eventfd/thread creation.
+ * Return: 0 with *OUT set (NULL when no backend is configured);
+ * -EINVAL when the backend does not resolve; -ENOMEM; or the
+ * errno of epoll/eventfd/thread creation.
  */
 int relay_thread_start(const struct rg_config *cfg, unsigned n_workers, struct relay_thread **out);
 
@@ -105,7 +105,7 @@ void relay_worker_bind(struct relay_worker *rw, struct smtp_ctx *ctx, struct tcp
  * sessions, and wake the relay thread if requests were queued and it
  * sleeps.
  *
- * @return	the number of ring entries handled (work done).
+ * Return: the number of ring entries handled (work done).
  */
 unsigned relay_worker_poll(struct relay_worker *rw);
 

@@ -33,7 +33,7 @@
  * LC->cfg for WORKERS workers) and hang it on LC->tcp. Call on start-up,
  * before the loop.
  *
- * @return	0; -ENOMEM; -EINVAL for an unusable configuration.
+ * Return: 0; -ENOMEM; -EINVAL for an unusable configuration.
  */
 int tcp_lcore_init(struct dp_lcore *lc, unsigned workers);
 
@@ -51,7 +51,7 @@ void tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_e
 /*
  * tcp_lcore_poll - run the TCP timers due at LC->now_tsc.
  *
- * @return	the number of connection timers that fired (work done).
+ * Return: the number of connection timers that fired (work done).
  */
 unsigned tcp_lcore_poll(struct dp_lcore *lc);
 
