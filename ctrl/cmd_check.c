@@ -36,6 +36,7 @@
 #include "config.h"
 #include "cli.h"
 #include "policy.h"
+#include "smtp/smtp.h"
 #include "table/tbl.h"
 
 /*
@@ -153,6 +154,8 @@ cli_cmd_check(int argc, char **argv)
 			n -= 2;
 		}
 		policy_rcpt(&pc, t, a, n, &res);
+		if (cfg.soft_bounce)
+			smtp_soft_bounce(res.reply, res.len);	/* as the engine sends it */
 		/* the reply without its CRLF */
 		printf("%.*s\n", (int)(res.len >= 2 ? res.len - 2 : res.len), res.reply);
 		if (res.verdict != POLICY_ACCEPT)

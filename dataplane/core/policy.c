@@ -24,7 +24,6 @@ policy_conf_from_config(struct policy_conf *pc, const struct rg_config *cfg)
 	_Static_assert(sizeof(cfg->relay_domains[0]) == 256, "relay_domains entries are char[256]");
 	memset(pc, 0, sizeof(*pc));
 	pc->delims = cfg->recipient_delimiter;
-	pc->soft_bounce = cfg->soft_bounce;
 	pc->unknown_code = cfg->unknown_recipient_reject_code;
 	pc->relay_code = cfg->relay_domains_reject_code;
 	pc->relay_domains = cfg->relay_domains;
@@ -97,15 +96,6 @@ policy_reply(struct policy_result *res, unsigned code, const char *enh_rest, boo
 	res->len = o;
 }
 
-/* A policy 5xx (not a syntax error) becomes 4xx under soft_bounce. */
-static unsigned
-policy_code(const struct policy_conf *pc, unsigned code)
-{
-	if (pc->soft_bounce && code >= 500 && code < 600)
-		return code - 100;
-	return code;
-}
-
 static bool
 policy_relay_domain(const struct policy_conf *pc, const char *d, size_t n)
 {
@@ -152,9 +142,8 @@ policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailb
 	res->rule = rule;
 	if (rule == TBL_RULE_NO_DOMAIN &&
 	    !policy_relay_domain(pc, a.buf + a.local_len + 1, (size_t)a.len - a.local_len - 1)) {
-		unsigned code = policy_code(pc, pc->relay_code);
 		res->verdict = POLICY_REJECT_RELAY;
-		policy_reply(res, code, "7.1", true, mailbox, n, "Relay access denied");
+		policy_reply(res, pc->relay_code, "7.1", true, mailbox, n, "Relay access denied");
 		return;
 	}
 	if (rule == TBL_RULE_EXACT || rule == TBL_RULE_BASE || rule == TBL_RULE_CATCHALL ||
@@ -163,7 +152,6 @@ policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailb
 		policy_reply(res, 250, "1.5", false, NULL, 0, "Ok");
 		return;
 	}
-	unsigned code = policy_code(pc, pc->unknown_code);
 	res->verdict = POLICY_REJECT_UNKNOWN;
-	policy_reply(res, code, "1.1", true, mailbox, n, "Recipient address rejected: User unknown");
+	policy_reply(res, pc->unknown_code, "1.1", true, mailbox, n, "Recipient address rejected: User unknown");
 }

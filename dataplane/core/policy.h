@@ -18,9 +18,10 @@
  *	6. exact, base (without extension), catch-all -> 250 2.1.5 Ok
  *	7. otherwise             -> 550 5.1.1 <addr>: Recipient address
  *	   rejected: User unknown (unknown_code; 4.1.1 when it is 4xx)
- *	soft_bounce turns the policy's 5xx (steps 4 and 7) into 4xx,
- *	enhanced code included. The 501 of step 2 is a syntax error, not a
- *	policy decision, and stays 501 (as in Postfix).
+ *	soft_bounce is not applied here: the SMTP engine applies it to
+ *	every reply it sends (smtp_soft_bounce() in smtp/smtp.h), so the
+ *	policy's replies, the engine's own and the backend's are treated
+ *	alike.
  *
  *	<addr> is the mailbox as the client gave it, bounded to RG_PATH_MAX
  *	bytes, with control characters replaced by '?'. Replies never name
@@ -43,7 +44,6 @@
 
 struct policy_conf {			/* filled from struct rg_config with policy_conf_from_config() */
 	const char *delims;		/* recipient_delimiter, "" for none */
-	bool soft_bounce;
 	unsigned unknown_code;		/* 550 */
 	unsigned relay_code;		/* 554 */
 	const char (*relay_domains)[256];	/* extra served domains (lower case) */
@@ -67,7 +67,7 @@ enum policy_verdict {
 struct policy_result {
 	enum policy_verdict verdict;
 	enum tbl_rule rule;		/* which rule matched, for counters */
-	unsigned code;			/* 250, 550/450, 554/454, 451, 501, ... after soft_bounce */
+	unsigned code;			/* 250, 550, 554, 451, 501, ... (the configured codes) */
 	size_t len;			/* reply length */
 	char reply[RG_PATH_MAX + 128];	/* the complete reply line ending in CRLF */
 };

@@ -2,13 +2,22 @@
 """smtp_client.py - SMTP checks against a running rcptgate (run in the
 client's network namespace by smtp_session.sh).
 
-usage: smtp_client.py ADDR MODE     MODE = policy | soft_bounce
+usage: smtp_client.py ADDR MODE
+       MODE = policy | soft_bounce | refusing_rcpt | refusing_message
 
 policy: the replies of RFC 5321 clients (smtplib) for a listed, an
 unknown, an extension, an unserved-domain and postmaster recipient, and a
 30-RCPT pipelined dictionary attack whose replies must come back in order
 and end in 421 4.7.0 and a closed connection.
 soft_bounce: an unknown recipient gets 450 4.1.1, an unserved domain 454.
+refusing_rcpt (soft_bounce, a backend refusing RCPT and DATA with 5xx,
+table bob@example.com, message_size_limit 1000; run by soft_bounce.sh):
+the backend's refusal of a listed recipient comes as 4xx, and so do
+rcptgate's own refusals: SIZE over the limit at MAIL (452 4.3.4), a
+syntax error (401 4.5.4), an unknown recipient (450 4.1.1), an unserved
+domain (454 4.7.1), DATA without a valid recipient (454 4.5.1).
+refusing_message (soft_bounce, a backend refusing DATA or the message):
+RCPT 250, DATA 354, and the end of data gets the refusal as 4xx.
 Exit status 0 when every check holds; each failure is printed.
 """
 import smtplib
@@ -99,6 +108,31 @@ def soft_bounce():
     check("QUIT", s.quit(), 221, "2.0.0")
 
 
+def refusing_rcpt():
+    s = smtplib.SMTP(ADDR, 25, local_hostname="client.test.example", timeout=10)
+    check("EHLO", s.ehlo(), 250, "PIPELINING")
+    check("MAIL SIZE over the limit", s.docmd("MAIL FROM:<a@elsewhere.example> SIZE=5000"), 452,
+          "4.3.4 Message size exceeds fixed limit")
+    check("MAIL syntax error", s.docmd("MAIL FROM:a@elsewhere.example"), 401, "4.5.4 Syntax")
+    check("MAIL", s.docmd("MAIL FROM:<a@elsewhere.example>"), 250, "2.1.0")
+    check("RCPT the backend refuses", s.docmd("RCPT TO:<bob@example.com>"), 400, "4.3.0 ")
+    check("unknown recipient", s.docmd("RCPT TO:<nobody@example.com>"), 450,
+          "4.1.1 <nobody@example.com>: Recipient address rejected: User unknown")
+    check("unserved domain", s.docmd("RCPT TO:<x@not-served.example>"), 454,
+          "4.7.1 <x@not-served.example>: Relay access denied")
+    check("DATA without a valid recipient", s.docmd("DATA"), 454, "4.5.1 Error: no valid recipients")
+    check("QUIT", s.quit(), 221, "2.0.0")
+
+
+def refusing_message():
+    s = session()
+    check("RCPT", s.rcpt("bob@example.com"), 250, "2.1.5")
+    check("DATA", s.docmd("DATA"), 354, "End data")
+    s.send(b"Subject: soft_bounce\r\n\r\nhello\r\n.\r\n")
+    check("end of data the backend refuses", s.getreply(), 400, "4.3.0 ")
+    check("QUIT", s.quit(), 221, "2.0.0")
+
+
 def flood():
     """10 pipelined sessions of 20 unknown recipients each: 200 rejects in
     well under a second, past the reject log's rate limit."""
@@ -121,7 +155,8 @@ def flood():
         failures.append(f"flood: only {rejects} rejects")
 
 
-{"policy": policy, "soft_bounce": soft_bounce, "flood": flood}[MODE]()
+{"policy": policy, "soft_bounce": soft_bounce, "flood": flood, "refusing_rcpt": refusing_rcpt,
+ "refusing_message": refusing_message}[MODE]()
 if failures:
     print("\n".join("FAIL: " + f for f in failures))
     sys.exit(1)

@@ -30,6 +30,9 @@
  *	Postfix's "NOQUEUE: reject: RCPT from ..." shape, at most
  *	ctx->log_per_sec lines per second per lcore; every event is counted
  *	exactly in ctx->ctr (the SMTP group of include/rcptgate/counters.h).
+ *	With soft_bounce = yes every 5xx reply the client gets is sent (and
+ *	logged) as the matching 4xx, whether the engine, the policy or the
+ *	backend made it (smtp_soft_bounce()).
  * TRUST
  *	Everything that comes from the client is untrusted and bounded:
  *	512-octet command lines (longer ones are discarded and answered),
@@ -268,6 +271,16 @@ int smtp_session_timeout(struct smtp_session *s, struct smtp_out *out);
  * back when no more rejections come.
  */
 void smtp_log_flush(struct smtp_ctx *ctx);
+
+/*
+ * smtp_soft_bounce - what soft_bounce = yes does to a reply: every line
+ * of R[0..N) with a 5xx code becomes 4xx, its enhanced status code too
+ * ("550 5.1.1" -> "450 4.1.1", "552 5.3.4" -> "452 4.3.4"), in place.
+ * The engine applies it to every reply it sends when cfg->soft_bounce
+ * is set, the backend's included; "rcptgatectl check --table" applies
+ * it to the policy's reply.
+ */
+void smtp_soft_bounce(char *r, size_t n);
 
 /* smtp_session_fini - give back the session's buffers. */
 void smtp_session_fini(struct smtp_session *s);

@@ -390,8 +390,8 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 	if ((size_t)res.verdict < sizeof(verdict_counter) / sizeof(verdict_counter[0]))
 		s->ctx->ctr[verdict_counter[res.verdict]]++;
 	if (res.verdict != POLICY_ACCEPT) {
-		smtp_reply(s, out, res.reply, res.len);
-		smtp_log_reject(s, res.reply, res.len, box.p, box.n);
+		const char *r = smtp_reply(s, out, res.reply, res.len);
+		smtp_log_reject(s, r, res.len, box.p, box.n);	/* what was sent */
 		return SMTP_OK;
 	}
 	/* accepted: the backend has the last word when a relay takes it */

@@ -61,9 +61,10 @@ smtp_out_room(const struct smtp_out *out)
 /*
  * smtp_reply - append the reply R[0..N) to OUT (the caller made sure of
  * SMTP_OUT_RESERVE free bytes); a 4xx or 5xx reply counts as an error
- * of the session (smtpd_hard_error_limit).
+ * of the session (smtpd_hard_error_limit). Return the N bytes as the
+ * client gets them (after soft_bounce), for the log line.
  */
-void smtp_reply(struct smtp_session *s, struct smtp_out *out, const char *r, size_t n);
+const char *smtp_reply(struct smtp_session *s, struct smtp_out *out, const char *r, size_t n);
 #define SMTP_REPLY(s, out, lit) smtp_reply((s), (out), (lit), sizeof(lit) - 1)
 
 /* DATA was accepted (354 sent): read the message. */

@@ -24,6 +24,7 @@
  *	The byte stream is untrusted; all lengths are bounded by
  *	SMTP_CMD_MAX before anything is copied.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,22 +158,69 @@ smtp_session_fini(struct smtp_session *s)
 	s->state = SMTP_S_CLOSED;
 }
 
-/* Append a reply that does not count as an error (banner, 421s). */
-static void
-put(struct smtp_out *out, const char *r, size_t n)
+void
+smtp_soft_bounce(char *r, size_t n)
 {
-	if (n <= smtp_out_room(out)) {
-		memcpy(out->buf + out->len, r, n);
-		out->len += n;
+	size_t i = 0;
+
+	while (i < n) {
+		char *l = r + i;
+		const char *lf = memchr(l, '\n', n - i);
+		size_t ll = lf != NULL ? (size_t)(lf - l) + 1 : n - i;
+
+		if (ll >= 4 && l[0] == '5' && isdigit((unsigned char)l[1]) && isdigit((unsigned char)l[2]) &&
+		    (l[3] == ' ' || l[3] == '-')) {
+			l[0] = '4';
+			if (ll >= 6 && l[4] == '5' && l[5] == '.')
+				l[4] = '4';
+		}
+		i += ll;
 	}
 }
 
-void
+/*
+ * sent - AT[0..N) has just entered the client's stream. Every reply
+ * passes here: the engine's own and the relay's (the backend's) through
+ * put(), a reply the relay's end() appended itself through data_end().
+ * So soft_bounce is applied in this one place, to every 5xx whoever made
+ * it, protocol and syntax errors included: Postfix's smtpd does the same
+ * in its reply output routine (smtpd_chat_reply), on purpose, so that a
+ * 501 for an address our parser refuses by mistake is not final either.
+ */
+static void
+sent(const struct smtp_ctx *ctx, char *at, size_t n)
+{
+	if (ctx->cfg->soft_bounce)
+		smtp_soft_bounce(at, n);
+}
+
+/*
+ * put - append the reply R[0..N) to OUT; it does not count as an error
+ * (banner, 421s use it directly). Return where it went in OUT, or NULL
+ * when OUT had no room for it.
+ */
+static const char *
+put(const struct smtp_ctx *ctx, struct smtp_out *out, const char *r, size_t n)
+{
+	char *at;
+
+	if (n > smtp_out_room(out))
+		return NULL;
+	at = out->buf + out->len;
+	memcpy(at, r, n);
+	out->len += n;
+	sent(ctx, at, n);
+	return at;
+}
+
+const char *
 smtp_reply(struct smtp_session *s, struct smtp_out *out, const char *r, size_t n)
 {
-	put(out, r, n);
+	const char *at = put(s->ctx, out, r, n);
+
 	if (r[0] == '4' || r[0] == '5')
 		s->n_errors++;
+	return at != NULL ? at : r;
 }
 
 int
@@ -180,7 +228,7 @@ smtp_session_banner(struct smtp_session *s, struct smtp_out *out)
 {
 	if (smtp_out_room(out) < s->ctx->banner_len)
 		return SMTP_CLOSE;
-	put(out, s->ctx->banner, s->ctx->banner_len);
+	put(s->ctx, out, s->ctx->banner, s->ctx->banner_len);
 	return SMTP_OK;
 }
 
@@ -188,7 +236,7 @@ int
 smtp_session_timeout(struct smtp_session *s, struct smtp_out *out)
 {
 	if (s->state != SMTP_S_CLOSED) {
-		put(out, s->ctx->timeout, s->ctx->timeout_len);
+		put(s->ctx, out, s->ctx->timeout, s->ctx->timeout_len);
 		SMTP_COUNT(s, SMTP_TIMEOUT);
 		smtp_log_event(s, "timeout");
 		s->state = SMTP_S_CLOSED;
@@ -355,7 +403,10 @@ data_end(struct smtp_session *s, struct smtp_out *out)
 		SMTP_COUNT(s, SMTP_DATA_TOO_BIG);
 		smtp_reply(s, out, smtp_r_size, strlen(smtp_r_size));
 	} else if (relaying) {
+		size_t at = out->len;
 		int rc = relay->end(s->ctx->relay_arg, s, true, out);
+		if (rc == 0)
+			sent(s->ctx, out->buf + at, out->len - at);	/* the reply end() appended */
 		if (rc == SMTP_RELAY_PENDING) {
 			s->state = SMTP_S_RELAY_WAIT;
 		} else if (rc < 0) {
@@ -486,7 +537,7 @@ error_limit(struct smtp_session *s, struct smtp_out *out)
 {
 	if (s->state == SMTP_S_CLOSED || s->n_errors < s->ctx->cfg->smtpd_hard_error_limit)
 		return SMTP_OK;
-	put(out, s->ctx->errlimit, s->ctx->errlimit_len);
+	put(s->ctx, out, s->ctx->errlimit, s->ctx->errlimit_len);
 	SMTP_COUNT(s, SMTP_HARD_ERROR_LIMIT);
 	smtp_log_event(s, "too many errors");
 	s->state = SMTP_S_CLOSED;
@@ -530,7 +581,7 @@ smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, size
 		pos += take_line(s, data + pos, len - pos, &line, &ll, &what, &nobuf);
 		if (nobuf) {
 			SMTP_COUNT(s, SMTP_NO_LINEBUF);
-			put(out, R_NOBUF, sizeof(R_NOBUF) - 1);
+			put(s->ctx, out, R_NOBUF, sizeof(R_NOBUF) - 1);
 			s->state = SMTP_S_CLOSED;
 			rc = SMTP_CLOSE;
 		} else if (what == LINE_HTTP) {
@@ -565,7 +616,7 @@ smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n, st
 	if (n < 4 || n > smtp_out_room(out)) {
 		if (!rcpt)
 			SMTP_COUNT(s, SMTP_DATA_NO_RELAY);
-		put(out, R_NO_RELAY, sizeof(R_NO_RELAY) - 1);
+		put(s->ctx, out, R_NO_RELAY, sizeof(R_NO_RELAY) - 1);
 		s->state = SMTP_S_CLOSED;
 		return SMTP_CLOSE;
 	}
