@@ -124,7 +124,7 @@ usage(FILE *f)
 		   "  -f FILE  configuration file (key = value lines; see rcptgate(8)\n"
 		   "           and docs/configuration.md)\n"
 		   "  -t       check the configuration file and exit\n"
-		   "  -q       quiet: no informational messages\n"
+		   "  -q       quiet: no informational messages (the reject log stays)\n"
 		   "  -h       this help\n"
 		   "  -V       print the version and exit\n");
 }

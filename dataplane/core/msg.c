@@ -52,6 +52,12 @@ msg_vprint(const char *level, const char *fmt, va_list ap)
 	} while (0)
 
 void
+msg_mail(const char *fmt, ...)
+{
+	MSG_BODY("");
+}
+
+void
 msg_info(const char *fmt, ...)
 {
 	if (msg_verbose)

@@ -21,9 +21,15 @@
 /* Set the program name shown before each line (default "rcptgate"). */
 void msg_set_progname(const char *name);
 
-/* Quieten msg_info (used by tests and -q). */
+/* Quieten msg_info (used by tests and -q); msg_mail is not affected. */
 void msg_set_verbose(int verbose);
 
+/*
+ * msg_mail - the mail log: a line about a client's session (a refused
+ * recipient, "too many errors", ...), written as msg_info writes, but
+ * never quietened: it is the operator's record of what was refused.
+ */
+void msg_mail(const char *fmt, ...) RG_PRINTF(1, 2);
 void msg_info(const char *fmt, ...) RG_PRINTF(1, 2);
 void msg_warn(const char *fmt, ...) RG_PRINTF(1, 2);
 void msg_error(const char *fmt, ...) RG_PRINTF(1, 2);

@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "smtp_harness.h"
@@ -946,6 +947,46 @@ test_soft_bounce_every_reply(void **state)
 	sh_fini(&h);
 }
 
+/*
+ * The reject log is the mail log: with informational messages off (-q:
+ * msg_set_verbose(0), as main() here sets it) the engine's default log
+ * still writes the "NOQUEUE: reject:" line to stderr.
+ */
+static void
+test_reject_log_quiet(void **state)
+{
+	struct sh h;
+	struct smtp_session s;
+	char ob[4096], got[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	FILE *f = tmpfile();
+	int saved = dup(STDERR_FILENO);
+	(void)state;
+
+	assert_non_null(f);
+	assert_true(saved >= 0);
+	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
+	h.ctx.log = NULL;	/* the daemon's: msg_mail */
+	assert_int_equal(smtp_ctx_prepare(&h.ctx), 0);
+	msg_set_verbose(0);
+	smtp_session_init(&s, &h.ctx, "192.0.2.9");
+	assert_true(dup2(fileno(f), STDERR_FILENO) >= 0);
+	feed_all(&s, "EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@example.com>\r\n", &o);
+	msg_info("informational");
+	assert_true(dup2(saved, STDERR_FILENO) >= 0);
+	close(saved);
+	size_t n = (size_t)ftell(f);
+	rewind(f);
+	assert_true(n < sizeof(got));
+	assert_int_equal(fread(got, 1, n, f), n);
+	got[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(got, "NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 550 5.1.1 <nobody@example.com>"));
+	assert_null(strstr(got, "informational"));
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
 static int
 cmp_names(const void *a, const void *b)
 {
@@ -963,6 +1004,7 @@ main(void)
 		cmocka_unit_test(test_relay_envelope),
 		cmocka_unit_test(test_soft_bounce_rewrite),
 		cmocka_unit_test(test_soft_bounce_every_reply),
+		cmocka_unit_test(test_reject_log_quiet),
 		cmocka_unit_test(test_log_rate_limit),
 		cmocka_unit_test(test_no_line_buffer),
 		cmocka_unit_test(test_table_swap),

@@ -126,7 +126,7 @@ struct smtp_ctx {
 	const struct tbl *const *table;	/* current table (read with __atomic_load_n(..., __ATOMIC_ACQUIRE) at each RCPT); NULL target = no table */
 	uint64_t *ctr;			/* per-lcore counters indexed by enum rg_counter */
 	uint64_t now;			/* seconds, set by the caller before each call */
-	void (*log)(void *arg, const char *line);	/* NULL: msg_info */
+	void (*log)(void *arg, const char *line);	/* NULL: msg_mail */
 	void *log_arg;
 	void *(*buf_alloc)(void *arg);	/* NULL: malloc(SMTP_LINEBUF_SIZE) */
 	void (*buf_free)(void *arg, void *buf);

@@ -53,11 +53,12 @@ static const char R_NOBUF[] = "421 4.3.2 Error: out of buffers, try again later\
 static const char R_NO_RELAY[] = "451 4.3.0 Error: message relay not available, try again later\r\n";
 static const char R_BARE_DATA[] = "550 5.5.2 Error: bare <CR> or <LF> in message data\r\n";
 
+/* The mail log: -q (msg_set_verbose(0)) does not quieten it. */
 static void
 default_log(void *arg, const char *line)
 {
 	(void)arg;
-	msg_info("%s", line);
+	msg_mail("%s", line);
 }
 
 /* Default line buffers: malloc, when the caller gives no pool. */
