@@ -367,8 +367,9 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 			shift = 30;
 		else
 			return cfg_error(p, "%s: unknown size unit '%s' (use k, m or g)", k->name, end);
-		if (n > (k->max >> shift))
-			return cfg_error(p, "%s: at most %" PRIu64 " bytes", k->name, k->max);
+		if (n > (k->max >> shift) || (n << shift) < k->min)
+			return cfg_error(p, "%s: expected %" PRIu64 " to %" PRIu64 " bytes, got '%s'",
+					 k->name, k->min, k->max, v);
 		*(uint64_t *)field = n << shift;
 		return 0;
 	}

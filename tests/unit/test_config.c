@@ -10,8 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
@@ -101,6 +103,8 @@ static const struct {
 	{ BASE "smtpd_timeout = 5y\n", "test.conf:4: ", "unknown time unit" },
 	{ BASE "smtpd_timeout = 0\n", "test.conf:4: ", "smtpd_timeout" },
 	{ BASE "message_size_limit = 10q\n", "test.conf:4: ", "unknown size unit" },
+	{ BASE "tcp_buffer_limit = 64k\n", "test.conf:4: ", "tcp_buffer_limit: expected 1048576 to" },
+	{ BASE "tcp_buffer_limit = 0\n", "test.conf:4: ", "tcp_buffer_limit: expected 1048576 to" },
 	{ BASE "reload_max_shrink = 101\n", "test.conf:4: ", "percentage" },
 	{ BASE "relay_domains = exa mple..com\n", "test.conf:4: ", "not a domain name" },
 	{ BASE "recipient_delimiter = @\n", "test.conf:4: ", "cannot be a delimiter" },
@@ -210,6 +214,94 @@ test_docs_match_parser(void **state)
 		fail_msg("example configuration: %s", err);
 }
 
+/* A documented bound ("64", "1m", "1h") of a key of TYPE, in bytes or seconds. */
+static uint64_t
+bound_value(const char *type, const char *b)
+{
+	char *end;
+	uint64_t v = strtoull(b, &end, 10), mul = 1;
+
+	if (strcmp(type, "size") == 0 && *end != '\0')
+		mul = *end == 'k' ? UINT64_C(1) << 10 : *end == 'm' ? UINT64_C(1) << 20
+			: *end == 'g' ? UINT64_C(1) << 30 : 0;
+	else if (strcmp(type, "duration") == 0 && *end != '\0')
+		mul = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 0;
+	else if (*end != '\0')
+		mul = 0;
+	if (mul == 0 || end == b || (*end != '\0' && end[1] != '\0'))
+		fail_msg("bad bound '%s' for *%s* in docs/configuration.md", b, type);
+	return v * mul;
+}
+
+/*
+ * "KEY = VALUE" after BASE: 0 when it loads. A refusal must say where
+ * and what: "test.conf:4: KEY: ...".
+ */
+static int
+try_value(const char *key, const char *value)
+{
+	char text[512], err[CFG_ERR_MAX] = "", want[128];
+	struct rg_config cfg;
+
+	snprintf(text, sizeof(text), BASE "%s = %s\n", key, value);
+	if (load(&cfg, text, err) == 0)
+		return 0;
+	snprintf(want, sizeof(want), "test.conf:4: %s: ", key);
+	if (strncmp(err, want, strlen(want)) != 0)
+		fail_msg("%s = %s: error '%s' does not start with '%s'", key, value, err, want);
+	return -1;
+}
+
+/*
+ * Every number, code, duration, size or percent key of
+ * docs/configuration.md gives its bounds on the line after its heading
+ * ("*number* 1-64, ..."), and the parser holds to them: both bounds are
+ * accepted as written and in plain units, one below the lower and one
+ * above the upper are refused with FILE:LINE.
+ */
+static void
+test_documented_bounds(void **state)
+{
+	static const char *const ranged[] = { "number", "size", "duration", "code", "percent" };
+	FILE *f = fopen("docs/configuration.md", "r");
+	char line[512], key[64];
+	bool after_heading = false;
+	unsigned n_bounded = 0;
+	(void)state;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char type[16], lo[32], hi[32], v[32];
+		bool first = after_heading, is_ranged = false;
+
+		after_heading = sscanf(line, "### `%63[^`]`", key) == 1;
+		if (!first || sscanf(line, "*%15[a-z]*", type) != 1)
+			continue;
+		for (size_t i = 0; i < sizeof(ranged) / sizeof(ranged[0]); i++)
+			is_ranged = is_ranged || strcmp(type, ranged[i]) == 0;
+		if (!is_ranged)
+			continue;
+		if (sscanf(line, "*%15[a-z]* %31[0-9a-z]-%31[0-9a-z],", type, lo, hi) != 3)
+			fail_msg("%s: *%s* without its bounds (MIN-MAX) in docs/configuration.md", key, type);
+		uint64_t l = bound_value(type, lo), h = bound_value(type, hi);
+		if (try_value(key, lo) != 0 || try_value(key, hi) != 0)
+			fail_msg("%s: a documented bound (%s, %s) is refused", key, lo, hi);
+		snprintf(v, sizeof(v), "%" PRIu64, l);
+		assert_int_equal(try_value(key, v), 0);
+		snprintf(v, sizeof(v), "%" PRIu64, h);
+		assert_int_equal(try_value(key, v), 0);
+		snprintf(v, sizeof(v), "%" PRIu64, l - 1);
+		if (l > 0 && try_value(key, v) == 0)
+			fail_msg("%s = %s accepted, below the documented %s", key, v, lo);
+		snprintf(v, sizeof(v), "%" PRIu64, h + 1);
+		if (try_value(key, v) == 0)
+			fail_msg("%s = %s accepted, above the documented %s", key, v, hi);
+		n_bounded++;
+	}
+	fclose(f);
+	assert_true(n_bounded >= 12);
+}
+
 int
 main(void)
 {
@@ -220,6 +312,7 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_docs_match_parser),
+		cmocka_unit_test(test_documented_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
