@@ -36,12 +36,18 @@
  *	9. rte_eal_cleanup(): DPDK memory is unmapped; from here no thread
  *	   of ours runs and DPDK's own threads touch nothing of ours, so
  *	   the daemon's own state is freed last.
+ *
+ *	-t runs dp_check_config(), the checks of the configuration that
+ *	start-up runs before it opens the port, and stops there; start-up
+ *	runs the same function, so -t accepts what start-up gets past.
  * DIAGNOSTICS
  *	Configuration errors: "FILE:LINE: message" and exit status 1.
  *	Start-up failures (EAL, port, memory): a fatal message and exit
  *	status 1.
  */
 #include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +55,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/un.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -62,7 +69,9 @@
 #include "daemon.h"
 #include "msg.h"
 #include "port.h"
+#include "relay/relay_io.h"
 #include "relay/relay_thread.h"
+#include "table/tbl.h"
 #include "tcp/tcp_lcore.h"
 #include "worker.h"
 #include "xdp_lpm.h"
@@ -113,6 +122,76 @@ dp_signals_unblock(void)
 	dp_stop_signals(&set);
 	if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
 		msg_fatal("cannot unblock SIGINT and SIGTERM");
+}
+
+/* "FILE:LINE: KEY: " for an error about KEY's value (no LINE for a default). */
+static int
+dp_config_where(const struct rg_config *cfg, const char *key, char *buf, size_t size)
+{
+	unsigned line = cfg_key_line(cfg, key);
+
+	if (line == 0)
+		return snprintf(buf, size, "%s: %s (default): ", cfg->path, key);
+	return snprintf(buf, size, "%s:%u: %s: ", cfg->path, line, key);
+}
+
+/*
+ * dp_check_config - what start-up would refuse in CFG before it opens
+ * the port: the backend address resolves, dpdk_args fit, the XDP object
+ * and the control socket's path and group are usable. Run by -t and by
+ * start-up alike. With TABLE (-t) the recipient table is opened too: one
+ * that cannot be opened only gets a warning, since the daemon starts
+ * without it and answers 451 4.3.0 (start-up says so itself).
+ *
+ * @return	0, or -1 with "FILE:LINE: key: message" in ERR.
+ */
+static int
+dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	int n;
+
+	if (cfg->backend.proto != CFG_BACKEND_NONE) {
+		struct relay_params p;
+		memset(&p, 0, sizeof(p));
+		if (relay_backend_addr(&p, cfg->backend.host, cfg->backend.port) != 0) {
+			n = dp_config_where(cfg, "backend", err, errlen);
+			snprintf(err + n, errlen - (size_t)n, "host '%s' does not resolve", cfg->backend.host);
+			return -1;
+		}
+	}
+	char *eal_argv[DP_EAL_ARGS_MAX + 1];
+	static char eal_buf[8192];
+	if (dp_port_eal_args(cfg, argv0, eal_argv, DP_EAL_ARGS_MAX, eal_buf, sizeof(eal_buf)) < 0) {
+		n = dp_config_where(cfg, "dpdk_args", err, errlen);
+		snprintf(err + n, errlen - (size_t)n, "too long");
+		return -1;
+	}
+	if (cfg->port_mode == CFG_PORT_AF_XDP && cfg->xdp_object[0] != '\0' &&
+	    access(cfg->xdp_object, R_OK) != 0) {
+		n = dp_config_where(cfg, "xdp_object", err, errlen);
+		snprintf(err + n, errlen - (size_t)n, "%s: %s", cfg->xdp_object, strerror(errno));
+		return -1;
+	}
+	if (strlen(cfg->control_socket) >= sizeof(sa.sun_path)) {
+		n = dp_config_where(cfg, "control_socket", err, errlen);
+		snprintf(err + n, errlen - (size_t)n, "path longer than %zu octets", sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	if (cfg->control_socket_group[0] != '\0' && getgrnam(cfg->control_socket_group) == NULL) {
+		n = dp_config_where(cfg, "control_socket_group", err, errlen);
+		snprintf(err + n, errlen - (size_t)n, "no group '%s'", cfg->control_socket_group);
+		return -1;
+	}
+	if (table && cfg->recipient_table[0] != '\0') {
+		struct tbl *t = NULL;
+		char why[CFG_ERR_MAX];
+		if (tbl_open(cfg->recipient_table, &t, why, sizeof(why)) != 0)
+			msg_warn("%s:%u: recipient_table: %s; rcptgate starts without a table and answers "
+				 "every RCPT 451 4.3.0", cfg->path, cfg_key_line(cfg, "recipient_table"), why);
+		tbl_close(t);
+	}
+	return 0;
 }
 
 static void
@@ -213,7 +292,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (cfg_load(&d->cfg, conf, err, sizeof(err)) != 0) {
+	if (cfg_load(&d->cfg, conf, err, sizeof(err)) != 0 ||
+	    dp_check_config(&d->cfg, argv[0], check_only, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}

@@ -90,6 +90,7 @@ static const struct cfg_key cfg_keys[] = {
 };
 
 #define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+_Static_assert(N_KEYS <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
 
 static const char *port_mode_names[] = {
 	[CFG_PORT_NONE] = "none",
@@ -116,6 +117,15 @@ cfg_key_names(void)
 		names[i] = cfg_keys[i].name;
 	names[N_KEYS] = NULL;
 	return names;
+}
+
+unsigned
+cfg_key_line(const struct rg_config *cfg, const char *key)
+{
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (strcmp(cfg_keys[i].name, key) == 0)
+			return cfg->key_line[i];
+	return 0;
 }
 
 void
@@ -278,7 +288,13 @@ parse_backend(struct cfg_parse *p, struct cfg_backend *b, const char *v)
 	}
 	const char *colon = strrchr(rest, ':');
 	size_t hlen = colon ? (size_t)(colon - rest) : 0;
-	if (colon == NULL || hlen == 0 || hlen >= sizeof(b->host))
+	/* [HOST] as in Postfix: [192.0.2.1], [::1], [mx.example.com] */
+	if (hlen >= 2 && rest[0] == '[' && rest[hlen - 1] == ']') {
+		rest++;
+		hlen -= 2;
+	}
+	if (colon == NULL || hlen == 0 || hlen >= sizeof(b->host) || memchr(rest, '[', hlen) ||
+	    memchr(rest, ']', hlen))
 		return cfg_error(p, "backend: expected smtp:HOST:PORT or lmtp:HOST:PORT, got '%s'", v);
 	memcpy(b->host, rest, hlen);
 	b->host[hlen] = '\0';
@@ -425,6 +441,7 @@ parse_line(struct cfg_parse *p, struct rg_config *cfg, char *line, bool *seen)
 		if (seen[i])
 			return cfg_error(p, "%s: given twice", key);
 		seen[i] = true;
+		cfg->key_line[i] = p->line;
 		if (*val == '\0' && cfg_keys[i].type != CT_DOMAINS && cfg_keys[i].type != CT_DELIM)
 			return cfg_error(p, "%s: empty value", key);
 		return parse_value(p, cfg, &cfg_keys[i], val);

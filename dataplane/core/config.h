@@ -28,6 +28,7 @@
 #define CFG_STR_MAX 256		/* longest string value */
 #define CFG_DOMAINS_MAX 64	/* relay_domains entries */
 #define CFG_ERR_MAX 512		/* size of an error message buffer */
+#define CFG_KEYS_MAX 48		/* keys the parser knows, at most */
 
 enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_PORT_MEMIF, CFG_PORT_PCI };
 
@@ -80,6 +81,8 @@ struct rg_config {
 	unsigned max_connections_per_source;	/* per worker */
 	unsigned tcp_syn_backlog;		/* SYN-RECEIVED entries per worker before SYN cookies */
 	uint64_t tcp_buffer_limit;		/* bytes of TCP send and line buffers, whole daemon */
+
+	uint32_t key_line[CFG_KEYS_MAX];	/* line of each key, table order; 0 = not given */
 };
 
 /*
@@ -106,6 +109,13 @@ int cfg_load_string(struct rg_config *cfg, const char *name, const char *text, s
 
 /* Key names in table order, NULL-terminated (for docs and tests). */
 const char *const *cfg_key_names(void);
+
+/*
+ * cfg_key_line - the line KEY was given on in the file CFG was read
+ * from, for "FILE:LINE: key: message" about its value after loading;
+ * 0 when KEY was not given (its default is in use) or is unknown.
+ */
+unsigned cfg_key_line(const struct rg_config *cfg, const char *key);
 
 const char *cfg_port_mode_name(enum cfg_port_mode mode);
 

@@ -214,6 +214,41 @@ test_docs_match_parser(void **state)
 		fail_msg("example configuration: %s", err);
 }
 
+/* backend in Postfix's [HOST] form; the line each key was given on. */
+static void
+test_backend_brackets(void **state)
+{
+	static const struct {
+		const char *value, *host;
+		uint16_t port;
+	} cases[] = {
+		{ "smtp:[::1]:2526", "::1", 2526 },
+		{ "lmtp:[192.0.2.10]:24", "192.0.2.10", 24 },
+		{ "smtp:[mx.example.com]:25", "mx.example.com", 25 },
+		{ "smtp:::1:25", "::1", 25 },
+	};
+	struct rg_config cfg;
+	char text[256], err[CFG_ERR_MAX] = "";
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), BASE "\nbackend = %s\n", cases[i].value);
+		if (load(&cfg, text, err) != 0)
+			fail_msg("backend = %s: %s", cases[i].value, err);
+		assert_string_equal(cfg.backend.host, cases[i].host);
+		assert_int_equal(cfg.backend.port, cases[i].port);
+		assert_int_equal(cfg_key_line(&cfg, "backend"), 5);
+		assert_int_equal(cfg_key_line(&cfg, "listen"), 3);
+		assert_int_equal(cfg_key_line(&cfg, "workers"), 0);
+	}
+	const char *bad[] = { "smtp:[::1:25", "smtp:[]:25", "smtp:[a]b]:25" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), BASE "backend = %s\n", bad[i]);
+		assert_int_equal(load(&cfg, text, err), -1);
+		assert_non_null(strstr(err, "test.conf:4: backend: expected smtp:HOST:PORT"));
+	}
+}
+
 /* A documented bound ("64", "1m", "1h") of a key of TYPE, in bytes or seconds. */
 static uint64_t
 bound_value(const char *type, const char *b)
@@ -313,6 +348,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_docs_match_parser),
 		cmocka_unit_test(test_documented_bounds),
+		cmocka_unit_test(test_backend_brackets),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
