@@ -50,6 +50,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,9 @@
 #include <rte_malloc.h>
 #include <rte_pdump.h>
 #include <rte_rcu_qsbr.h>
+
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -122,6 +126,41 @@ dp_signals_unblock(void)
 	dp_stop_signals(&set);
 	if (pthread_sigmask(SIG_UNBLOCK, &set, NULL) != 0)
 		msg_fatal("cannot unblock SIGINT and SIGTERM");
+}
+
+/*
+ * While the af_xdp PMD loads its own program (no xdp_object), libbpf's
+ * and libxdp's messages are held here: libxdp first tries its
+ * multi-program dispatcher, which the kernel refuses here, prints
+ * errors ("Compatibility check for dispatcher program failed", libbpf's
+ * "permission error ... try raising 'ulimit -l'?") and then loads the
+ * program alone, as it should. They are shown only when the port then
+ * fails to come up.
+ */
+static char dp_lib_held[4096];
+static size_t dp_lib_len;
+
+static int
+dp_lib_vhold(const char *fmt, va_list ap)
+{
+	size_t room = sizeof(dp_lib_held) - dp_lib_len;
+	int n = room > 1 ? vsnprintf(dp_lib_held + dp_lib_len, room, fmt, ap) : 0;
+
+	if (n > 0)
+		dp_lib_len += (size_t)n < room ? (size_t)n : room - 1;
+	return 0;
+}
+
+static int
+dp_libbpf_hold(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_DEBUG ? 0 : dp_lib_vhold(fmt, ap);
+}
+
+static int
+dp_libxdp_hold(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBXDP_DEBUG ? 0 : dp_lib_vhold(fmt, ap);
 }
 
 /* "FILE:LINE: KEY: " for an error about KEY's value (no LINE for a default). */
@@ -323,7 +362,17 @@ main(int argc, char **argv)
 	if (!pdump)
 		msg_info("packet capture (dpdk-dumpcap) unavailable: %s", rte_strerror(rte_errno));
 
-	if (dp_port_init(&d->cfg, &d->port, err, sizeof(err)) != 0)
+	bool pmd_xdp = d->cfg.port_mode == CFG_PORT_AF_XDP && !own_xdp;
+	libbpf_print_fn_t bpf_print = pmd_xdp ? libbpf_set_print(dp_libbpf_hold) : NULL;
+	libxdp_print_fn_t xdp_print = pmd_xdp ? libxdp_set_print(dp_libxdp_hold) : NULL;
+	int prc = dp_port_init(&d->cfg, &d->port, err, sizeof(err));
+	if (pmd_xdp) {
+		libbpf_set_print(bpf_print);
+		libxdp_set_print(xdp_print);
+		if (prc != 0 && dp_lib_len > 0)
+			fputs(dp_lib_held, stderr);	/* they may say why */
+	}
+	if (prc != 0)
 		msg_fatal("%s", err);
 	if (own_xdp && xdp_setup(&d->cfg, &d->xdp, 0) < 0) {
 		dp_port_fini(&d->port);

@@ -11,7 +11,9 @@
 #	"serving" on a veth (AF_XDP) and stops cleanly. Configurations -t
 #	refuses (a backend that does not resolve, an XDP object that is not
 #	there) must be refused by start-up too, with the same FILE:LINE
-#	message and before EAL.
+#	message and before EAL. Without xdp_object start-up prints nothing
+#	from libbpf or libxdp (the PMD's program loads after libxdp's
+#	dispatcher attempt fails, and all is well).
 # DIAGNOSTICS
 #	Exit 0 on success, 1 on failure, 77 (SKIP, with the reason) when
 #	root, namespaces or hugepages are missing.
@@ -40,6 +42,10 @@ for extra in "${good[@]}"; do
 		{ cat "$IT_TMP/t.out"; it_fail "-t refuses '$extra'"; }
 	it_start "$IT_TMP/g.conf"
 	it_stop
+	case $extra in xdp_object=*) ;; *)
+		! grep -E '^(libbpf|libxdp): ' "$IT_LOG" ||
+			it_fail "start-up with '$extra' printed libbpf/libxdp messages although all is well" ;;
+	esac
 	echo "ok   -t and start-up accept '${extra:-(base)}'"
 done
 
