@@ -17,6 +17,7 @@
  * TRUST
  *	The daemon's response is parsed with the protocol's bounds.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ cli_cmd_reload(int argc, char **argv)
 		/* the daemon has its own working directory: send an absolute path */
 		char abs[PATH_MAX];
 		if (realpath(argv[optind], abs) == NULL) {
-			perror(argv[optind]);
+			fprintf(stderr, "rcptgatectl: %s: %s\n", argv[optind], strerror(errno));
 			return 1;
 		}
 		if (cli_client_arg(req, sizeof(req), "path", abs) < 0)

@@ -4,12 +4,13 @@
 # compile_cli.sh - "rcptgatectl compile" and "rcptgatectl check --table"
 # as an operator uses them.
 #
-# compile: bad lines reported as FILE:LINE: reason and the command fails
+# compile: bad lines reported as "rcptgatectl: FILE:LINE: reason" and the command fails
 # with OUT left as it was; --skip-invalid builds the rest; duplicates are
 # counted; "-" reads stdin; the summary names addresses, duplicates, time
 # and bytes; no temporary file is left; --progress reports on large inputs.
 # check --table: the reply the wire would give, exit 0 only when every
 # address is accepted; -c CONFIG brings soft_bounce and the reply codes.
+# Every error line of rcptgatectl starts with "rcptgatectl: ".
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$SRC/build}
@@ -33,12 +34,12 @@ cp "$T/t.tbl" "$T/t.before"
 
 printf 'dave@example.com\nnot an address\nerin@example.com\nfrank@@example.com\n' > "$T/bad.txt"
 if "$CTL" compile "$T/bad.txt" "$T/t.tbl" > "$T/out" 2>&1; then it_fail "source with bad lines accepted"; fi
-grep -q "^$T/bad.txt:2: " "$T/out" || { cat "$T/out"; it_fail "line 2 not reported as FILE:LINE"; }
-grep -q "^$T/bad.txt:4: " "$T/out" || { cat "$T/out"; it_fail "line 4 not reported as FILE:LINE"; }
+grep -q "^rcptgatectl: $T/bad.txt:2: " "$T/out" || { cat "$T/out"; it_fail "line 2 not reported as FILE:LINE"; }
+grep -q "^rcptgatectl: $T/bad.txt:4: " "$T/out" || { cat "$T/out"; it_fail "line 4 not reported as FILE:LINE"; }
 cmp -s "$T/t.tbl" "$T/t.before" || it_fail "a failed compile changed OUT"
 
 "$CTL" compile --skip-invalid "$T/bad.txt" "$T/skip.tbl" > "$T/out" 2>&1 || { cat "$T/out"; it_fail "--skip-invalid failed"; }
-grep -q "^$T/bad.txt:2: " "$T/out" || it_fail "--skip-invalid hides the bad lines"
+grep -q "^rcptgatectl: $T/bad.txt:2: " "$T/out" || it_fail "--skip-invalid hides the bad lines"
 "$CTL" check --table "$T/skip.tbl" erin@example.com > /dev/null || it_fail "--skip-invalid lost a good line"
 
 grep -Eq ' [0-9]+\.[0-9]+ s, [0-9]+ bytes$' "$T/out" || { cat "$T/out"; it_fail "summary lacks time and bytes"; }
@@ -73,4 +74,23 @@ out=$("$CTL" -c "$T/c.conf" check --table "$T/t.tbl" nobody@example.com)
 printf 'RG\x00garbage' > "$T/corrupt.tbl"
 if "$CTL" check --table "$T/corrupt.tbl" bob@example.com > "$T/out" 2>&1; then it_fail "corrupt table accepted"; fi
 grep -qi "corrupt.tbl" "$T/out" || { cat "$T/out"; it_fail "corrupt table: no clear error naming the file"; }
+# Every error rcptgatectl prints carries its "rcptgatectl: " prefix.
+printf 'x@example.com\nnot an address\n' > "$T/one-bad.txt"
+while IFS= read -r args; do
+	# shellcheck disable=SC2086 # ARGS are words
+	"$CTL" $args > /dev/null 2> "$T/err" && it_fail "'rcptgatectl $args' did not fail"
+	[ -s "$T/err" ] || it_fail "'rcptgatectl $args' failed without a message"
+	if grep -v '^rcptgatectl: ' "$T/err"; then it_fail "'rcptgatectl $args': a line without the prefix"; fi
+done <<EOF2
+reload $T/missing.tbl
+compile $T/one-bad.txt $T/o.tbl
+compile $T/missing.txt $T/o.tbl
+check --table $T/missing.tbl a@example.com
+check --table $T/corrupt.tbl a@example.com
+-s $T/no.sock status
+-s $T/no.sock reload
+-s $T/no.sock stats
+-c $T/missing.conf check --table $T/skip.tbl a@example.com
+bogus
+EOF2
 echo "PASS: rcptgatectl compile and check"
