@@ -20,32 +20,25 @@ IT_MODE=af_xdp
 it_init soft-bounce
 SINK=/usr/sbin/smtp-sink
 [ -x "$SINK" ] || it_skip "smtp-sink (postfix) not installed"
-/usr/bin/python3 -c 'import smtplib' 2>/dev/null || it_skip "/usr/bin/python3 missing"
+it_need_python smtplib
 HERE=$(cd "$(dirname "$0")" && pwd)
 it_veth 10.77.93
 
 printf 'bob@example.com\n' > "$IT_TMP/r.txt"
 "$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/r.txt" "$IT_TMP/r.tbl" >/dev/null ||
 	it_fail "cannot compile the recipient table"
-PORT=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SINK_PID=
-trap 'rc=$?; [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null; (exit $rc); it_cleanup' EXIT
+PORT=$(it_free_port)
 
 # phase SINK_FAULTS MODE: the sink refusing SINK_FAULTS, the client's MODE.
 phase() {
-	"$SINK" -u nobody -f "$1" "127.0.0.1:$PORT" 16 &
-	SINK_PID=$!
-	for _ in $(seq 50); do
-		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $PORT), 1)" 2>/dev/null && break
-		sleep 0.1
-	done
+	it_bg sink "$SINK" -u nobody -f "$1" "127.0.0.1:$PORT" 16
+	it_wait 5 it_port_open 127.0.0.1 "$PORT" || it_fail "smtp-sink did not listen on $PORT"
 	it_conf "$IT_TMP/b.conf" "recipient_table=$IT_TMP/r.tbl" "backend=smtp:127.0.0.1:$PORT" \
 		"soft_bounce=yes" "message_size_limit=1000"
 	it_start "$IT_TMP/b.conf"
 	in_ns /usr/bin/python3 "$HERE/smtp_client.py" "$IT_ADDR" "$2" || it_fail "soft_bounce, backend refusing $1"
 	it_stop
-	kill "$SINK_PID"; wait "$SINK_PID" 2>/dev/null
-	SINK_PID=
+	kill "$IT_BG"; wait "$IT_BG" 2>/dev/null
 }
 
 phase RCPT,DATA refusing_rcpt
