@@ -32,7 +32,7 @@
 #include <bpf/bpf_endian.h>
 
 #define RG_PARSE_BAD (-1)
-#define RG_VLAN_MAX 2		/* 802.1ad outer tag + 802.1Q inner tag */
+#define RG_VLAN_MAX 2 /* 802.1ad outer tag + 802.1Q inner tag */
 
 struct rg_cursor {
 	void *pos;
@@ -41,7 +41,7 @@ struct rg_cursor {
 
 struct rg_vlan_hdr {
 	__be16 tci;
-	__be16 proto;		/* ethertype of what follows */
+	__be16 proto; /* ethertype of what follows */
 };
 
 static __always_inline int
@@ -101,7 +101,7 @@ rg_parse_ipv4(struct rg_cursor *c, struct iphdr **out)
 		return RG_PARSE_BAD;
 	if (ip->version != 4 || ip->ihl < 5)
 		return RG_PARSE_BAD;
-	hlen = (__u32)ip->ihl * 4;	/* 20..60: ihl is a 4-bit field */
+	hlen = (__u32)ip->ihl * 4; /* 20..60: ihl is a 4-bit field */
 	if (c->pos + hlen > c->end)
 		return RG_PARSE_BAD;
 	if (bpf_ntohs(ip->tot_len) < hlen)
@@ -151,7 +151,7 @@ rg_parse_tcp(struct rg_cursor *c, struct tcphdr **out)
 		return RG_PARSE_BAD;
 	if (th->doff < 5)
 		return RG_PARSE_BAD;
-	hlen = (__u32)th->doff * 4;	/* 20..60: doff is a 4-bit field */
+	hlen = (__u32)th->doff * 4; /* 20..60: doff is a 4-bit field */
 	if (c->pos + hlen > c->end)
 		return RG_PARSE_BAD;
 	c->pos += hlen;

@@ -84,7 +84,7 @@ rg_count(__u32 id)
 	__u64 *v = bpf_map_lookup_elem(&rg_xdp_stats, &id);
 
 	if (v)
-		*v += 1;	/* per-CPU slot: no atomics needed */
+		*v += 1; /* per-CPU slot: no atomics needed */
 }
 
 static __always_inline int
@@ -185,7 +185,8 @@ rg_classify(struct xdp_md *ctx, const struct rg_xdp_config *cfg)
 }
 
 SEC("xdp")
-int rg_xdp_steer(struct xdp_md *ctx)
+int
+rg_xdp_steer(struct xdp_md *ctx)
 {
 	__u32 zero = 0;
 	const struct rg_xdp_config *cfg = bpf_map_lookup_elem(&rg_config, &zero);

@@ -19,14 +19,14 @@
 struct cli_command {
 	const char *name;
 	int (*run)(int argc, char **argv);
-	const char *synopsis;	/* arguments after the command name */
-	const char *summary;	/* one line */
-	const char *help;	/* the rest of "CMD --help", may be NULL */
+	const char *synopsis; /* arguments after the command name */
+	const char *summary;  /* one line */
+	const char *help;     /* the rest of "CMD --help", may be NULL */
 };
 
 /* Global options, set by main before the command runs. */
-extern const char *cli_socket_path;	/* -s SOCKET, NULL when not given */
-extern const char *cli_config_path;	/* -c CONFIG */
+extern const char *cli_socket_path; /* -s SOCKET, NULL when not given */
+extern const char *cli_config_path; /* -c CONFIG */
 
 /* cli_find - the row of command NAME in the table (cli_table.c), or NULL. */
 const struct cli_command *cli_find(const char *name);
@@ -49,7 +49,7 @@ int cli_cmd_reload(int argc, char **argv);
 int cli_cmd_stats(int argc, char **argv);
 int cli_cmd_top(int argc, char **argv);
 int cli_cmd_status(int argc, char **argv);
-int cli_cmd_block(int argc, char **argv);	/* cmd_block.c */
+int cli_cmd_block(int argc, char **argv); /* cmd_block.c */
 
 /*
  * The control socket (cli_client.c; protocol in include/rcptgate/ctl_proto.h).

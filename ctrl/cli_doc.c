@@ -56,13 +56,14 @@ cli_counters_doc(FILE *f)
 	      "lcores; the table and control group is kept by the control thread and the\n"
 	      "xdp group is read from the XDP program's per-CPU map.\n\n"
 	      "| name | kind | Prometheus | meaning |\n"
-	      "|---|---|---|---|\n", f);
+	      "|---|---|---|---|\n",
+	      f);
 	for (unsigned c = 0; c < RG_C_MAX; c++) {
 		const struct rg_counter_info *ci = &rg_counter_info[c];
 		if (cli_prom_name(c, prom, sizeof(prom)) < 0)
 			return -EINVAL;
-		fprintf(f, "| `%s` | %s | `%s` | ", ci->name,
-			ci->kind == RG_CK_COUNTER ? "counter" : "gauge", prom);
+		fprintf(f, "| `%s` | %s | `%s` | ", ci->name, ci->kind == RG_CK_COUNTER ? "counter" : "gauge",
+			prom);
 		for (const char *p = ci->help; *p; p++) {
 			if (*p == '|')
 				fputc('\\', f);

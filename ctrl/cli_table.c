@@ -89,14 +89,16 @@ cli_find(const char *name)
 void
 cli_overview(FILE *f)
 {
-	fprintf(f, "usage: rcptgatectl [-s SOCKET] [-c CONFIG] COMMAND [ARGS]\n\n"
-		   "Options:\n"
-		   "  -s SOCKET  control socket of the daemon (default: the -c\n"
-		   "             configuration's control_socket, else %s)\n"
-		   "  -c CONFIG  read defaults (reply codes, delimiter, socket) from the\n"
-		   "             daemon's configuration file\n"
-		   "  -h         this help\n\n"
-		   "Commands:\n", cli_client_default_socket());
+	fprintf(f,
+		"usage: rcptgatectl [-s SOCKET] [-c CONFIG] COMMAND [ARGS]\n\n"
+		"Options:\n"
+		"  -s SOCKET  control socket of the daemon (default: the -c\n"
+		"             configuration's control_socket, else %s)\n"
+		"  -c CONFIG  read defaults (reply codes, delimiter, socket) from the\n"
+		"             daemon's configuration file\n"
+		"  -h         this help\n\n"
+		"Commands:\n",
+		cli_client_default_socket());
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
 	fprintf(f, "\n\"rcptgatectl COMMAND --help\" shows a command's arguments.\n");
@@ -139,4 +141,3 @@ cli_cmd_help(int argc, char **argv)
 	cli_usage(argc > 1 ? argv[1] : "", 0);
 	return 0;
 }
-

@@ -60,8 +60,7 @@ check_daemon(char **addrs, int n, const char *args)
 		}
 		snprintf(addr, sizeof(addr), "%.*s", (int)len, a);
 		snprintf(req, sizeof(req), "check%s", args);
-		if (cli_client_arg(req, sizeof(req), "rcpt", addr) < 0 ||
-		    cli_client_call(fd, req, rep) < 0) {
+		if (cli_client_arg(req, sizeof(req), "rcpt", addr) < 0 || cli_client_call(fd, req, rep) < 0) {
 			rc = 1;
 			break;
 		}
@@ -155,7 +154,7 @@ cli_cmd_check(int argc, char **argv)
 		}
 		policy_rcpt(&pc, t, a, n, &res);
 		if (cfg.soft_bounce)
-			smtp_soft_bounce(res.reply, res.len);	/* as the engine sends it */
+			smtp_soft_bounce(res.reply, res.len); /* as the engine sends it */
 		/* the reply without its CRLF */
 		printf("%.*s\n", (int)(res.len >= 2 ? res.len - 2 : res.len), res.reply);
 		if (res.verdict != POLICY_ACCEPT)

@@ -36,8 +36,8 @@
 #include "cli.h"
 #include "table/tbl.h"
 
-#define COMPILE_PROGRESS_EVERY 1000000	/* lines */
-#define COMPILE_MAX_REPORTED 100	/* bad lines printed before "..." */
+#define COMPILE_PROGRESS_EVERY 1000000 /* lines */
+#define COMPILE_MAX_REPORTED 100       /* bad lines printed before "..." */
 
 static double
 compile_now(void)
@@ -130,7 +130,8 @@ cli_cmd_compile(int argc, char **argv)
 		int r = tbl_builder_add_line(b, line, (size_t)n, err, sizeof(err));
 		if (r == -EINVAL) {
 			if (++bad <= COMPILE_MAX_REPORTED)
-				fprintf(stderr, "rcptgatectl: %s:%llu: %s\n", name, (unsigned long long)lineno, err);
+				fprintf(stderr, "rcptgatectl: %s:%llu: %s\n", name,
+					(unsigned long long)lineno, err);
 			if (skip)
 				tbl_builder_count_invalid(b);
 		} else if (r < 0) {
@@ -151,9 +152,11 @@ cli_cmd_compile(int argc, char **argv)
 	if (progress && lineno >= COMPILE_PROGRESS_EVERY)
 		fprintf(stderr, "\rrcptgatectl: %llu lines read, building\n", (unsigned long long)lineno);
 	if (bad > COMPILE_MAX_REPORTED)
-		fprintf(stderr, "rcptgatectl: %s: ... %llu bad lines in all\n", name, (unsigned long long)bad);
+		fprintf(stderr, "rcptgatectl: %s: ... %llu bad lines in all\n", name,
+			(unsigned long long)bad);
 	if (rc == 0 && bad > 0 && !skip) {
-		fprintf(stderr, "rcptgatectl: %llu bad lines, %s not written (use --skip-invalid to drop them)\n",
+		fprintf(stderr,
+			"rcptgatectl: %llu bad lines, %s not written (use --skip-invalid to drop them)\n",
 			(unsigned long long)bad, out);
 		rc = 1;
 	}

@@ -103,8 +103,7 @@ stats_print(const struct ctl_reply *rep, enum stats_format fmt)
 				break;
 			/* fall through */
 		default:
-			printf("%-34s %20s  %s\n", kv->key, kv->value,
-			       c >= 0 ? rg_counter_info[c].help : "");
+			printf("%-34s %20s  %s\n", kv->key, kv->value, c >= 0 ? rg_counter_info[c].help : "");
 			break;
 		}
 	}

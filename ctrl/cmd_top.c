@@ -34,7 +34,7 @@
 
 struct top_sample {
 	unsigned n;
-	double t;			/* CLOCK_MONOTONIC seconds */
+	double t; /* CLOCK_MONOTONIC seconds */
 	char name[CTL_RESP_LINES_MAX][64];
 	uint64_t v[CTL_RESP_LINES_MAX];
 };
@@ -74,8 +74,8 @@ top_show(const struct top_sample *prev, const struct top_sample *cur, bool tty)
 
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", localtime(&now));
 	if (tty)
-		printf("\033[H\033[Jrcptgate top  %s  every %.1f s  (q: Ctrl-C)\n\n%-34s %14s %20s\n",
-		       when, dt, "counter", "per second", "total");
+		printf("\033[H\033[Jrcptgate top  %s  every %.1f s  (q: Ctrl-C)\n\n%-34s %14s %20s\n", when,
+		       dt, "counter", "per second", "total");
 	else
 		printf("# %s interval %.3f\n", when, dt);
 	for (unsigned i = 0; i < cur->n; i++) {
@@ -86,11 +86,11 @@ top_show(const struct top_sample *prev, const struct top_sample *cur, bool tty)
 		if (gauge ? cur->v[i] == 0 : delta == 0)
 			continue;
 		if (gauge)
-			printf(tty ? "%-34s %14s %20" PRIu64 "\n" : "%s %s %" PRIu64 "\n", cur->name[i],
-			       "-", cur->v[i]);
+			printf(tty ? "%-34s %14s %20" PRIu64 "\n" : "%s %s %" PRIu64 "\n", cur->name[i], "-",
+			       cur->v[i]);
 		else
-			printf(tty ? "%-34s %14.1f %20" PRIu64 "\n" : "%s %.1f %" PRIu64 "\n",
-			       cur->name[i], (double)delta / dt, cur->v[i]);
+			printf(tty ? "%-34s %14.1f %20" PRIu64 "\n" : "%s %.1f %" PRIu64 "\n", cur->name[i],
+			       (double)delta / dt, cur->v[i]);
 	}
 	if (!tty)
 		putchar('\n');

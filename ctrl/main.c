@@ -60,6 +60,6 @@ main(int argc, char **argv)
 		cli_usage(c->name, 0);
 		return 0;
 	}
-	optind = 1;	/* commands parse their own options with getopt */
+	optind = 1; /* commands parse their own options with getopt */
 	return c->run(cargc, cargv);
 }

@@ -111,8 +111,8 @@ dp_signals_catch(void)
 
 	sigemptyset(&sa.sa_mask);
 	dp_stop_signals(&set);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ||
-	    sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGTERM, &sa, NULL) != 0)
 		msg_fatal("cannot catch SIGINT and SIGTERM");
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -182,7 +182,7 @@ dp_config_where(const struct rg_config *cfg, const char *key, char *buf, size_t 
  * that cannot be opened only gets a warning, since the daemon starts
  * without it and answers 451 4.3.0 (start-up says so itself).
  *
- * @return	0, or -1 with "FILE:LINE: key: message" in ERR.
+ * Return: 0, or -1 with "FILE:LINE: key: message" in ERR.
  */
 static int
 dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char *err, size_t errlen)
@@ -195,7 +195,8 @@ dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char
 		memset(&p, 0, sizeof(p));
 		if (relay_backend_addr(&p, cfg->backend.host, cfg->backend.port) != 0) {
 			n = dp_config_where(cfg, "backend", err, errlen);
-			snprintf(err + n, errlen - (size_t)n, "host '%s' does not resolve", cfg->backend.host);
+			snprintf(err + n, errlen - (size_t)n, "host '%s' does not resolve",
+				 cfg->backend.host);
 			return -1;
 		}
 	}
@@ -227,7 +228,8 @@ dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char
 		char why[CFG_ERR_MAX];
 		if (tbl_open(cfg->recipient_table, &t, why, sizeof(why)) != 0)
 			msg_warn("%s:%u: recipient_table: %s; rcptgate starts without a table and answers "
-				 "every RCPT 451 4.3.0", cfg->path, cfg_key_line(cfg, "recipient_table"), why);
+				 "every RCPT 451 4.3.0",
+				 cfg->path, cfg_key_line(cfg, "recipient_table"), why);
 		tbl_close(t);
 	}
 	return 0;
@@ -236,15 +238,16 @@ dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: rcptgate -f FILE [-t] [-q]\n\n"
-		   "SMTP front door: answers 550 5.1.1 for unknown recipients on a DPDK\n"
-		   "fast path and proxies sessions with valid recipients to the backend.\n\n"
-		   "  -f FILE  configuration file (key = value lines; see rcptgate(8)\n"
-		   "           and docs/configuration.md)\n"
-		   "  -t       check the configuration file and exit\n"
-		   "  -q       quiet: no informational messages (the reject log stays)\n"
-		   "  -h       this help\n"
-		   "  -V       print the version and exit\n");
+	fprintf(f,
+		"usage: rcptgate -f FILE [-t] [-q]\n\n"
+		"SMTP front door: answers 550 5.1.1 for unknown recipients on a DPDK\n"
+		"fast path and proxies sessions with valid recipients to the backend.\n\n"
+		"  -f FILE  configuration file (key = value lines; see rcptgate(8)\n"
+		"           and docs/configuration.md)\n"
+		"  -t       check the configuration file and exit\n"
+		"  -q       quiet: no informational messages (the reject log stays)\n"
+		"  -h       this help\n"
+		"  -V       print the version and exit\n");
 }
 
 static void
@@ -255,13 +258,14 @@ dp_setup_workers(struct dp_daemon *d)
 	d->qsbr = rte_zmalloc("rg_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (d->qsbr == NULL || rte_rcu_qsbr_init(d->qsbr, d->n_workers) != 0)
 		msg_fatal("cannot set up RCU for %u workers", d->n_workers);
-	d->counters = rte_zmalloc("rg_counters", sizeof(struct dp_counters) * d->n_workers,
-				  RTE_CACHE_LINE_SIZE);
+	d->counters =
+		rte_zmalloc("rg_counters", sizeof(struct dp_counters) * d->n_workers, RTE_CACHE_LINE_SIZE);
 	if (d->counters == NULL)
 		msg_fatal("cannot allocate counters");
 
 	unsigned w = 0, lcore;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		if (w == d->n_workers)
 			break;
 		struct dp_lcore *lc = rte_zmalloc_socket("rg_lcore", sizeof(*lc), RTE_CACHE_LINE_SIZE,
@@ -349,8 +353,8 @@ main(int argc, char **argv)
 
 	char *eal_argv[DP_EAL_ARGS_MAX + 1];
 	static char eal_buf[8192];
-	int eal_argc = dp_port_eal_args(&d->cfg, argv[0], eal_argv, DP_EAL_ARGS_MAX, eal_buf,
-					sizeof(eal_buf));
+	int eal_argc =
+		dp_port_eal_args(&d->cfg, argv[0], eal_argv, DP_EAL_ARGS_MAX, eal_buf, sizeof(eal_buf));
 	if (eal_argc < 0)
 		msg_fatal("%s: dpdk_args too long", conf);
 	if (rte_eal_init(eal_argc, eal_argv) < 0)
@@ -370,7 +374,7 @@ main(int argc, char **argv)
 		libbpf_set_print(bpf_print);
 		libxdp_set_print(xdp_print);
 		if (prc != 0 && dp_lib_len > 0)
-			fputs(dp_lib_held, stderr);	/* they may say why */
+			fputs(dp_lib_held, stderr); /* they may say why */
 	}
 	if (prc != 0)
 		msg_fatal("%s", err);
@@ -380,7 +384,7 @@ main(int argc, char **argv)
 		msg_fatal("%s: cannot take over the XDP program on %s", conf, d->cfg.interface);
 	}
 	if (!own_xdp)
-		(void)xdp_lpm_load(&d->cfg, &d->block4);	/* the workers apply the blocklist */
+		(void)xdp_lpm_load(&d->cfg, &d->block4); /* the workers apply the blocklist */
 	dp_setup_workers(d);
 	int rrc = relay_thread_start(&d->cfg, d->n_workers, &d->relay);
 	if (rrc != 0) {
@@ -404,7 +408,7 @@ main(int argc, char **argv)
 		}
 	}
 	d->started = time(NULL);
-	(void)ctl_table_start(d);	/* no table: logged, RCPT gets 451 4.3.0 */
+	(void)ctl_table_start(d); /* no table: logged, RCPT gets 451 4.3.0 */
 	if (dp_telemetry_register(d) != 0)
 		msg_warn("cannot register the /rcptgate telemetry commands");
 	struct ctl_server *ctl = NULL;
@@ -419,8 +423,9 @@ main(int argc, char **argv)
 	inet_ntop(AF_INET, &d->cfg.listen_addr, ip, sizeof(ip));
 	msg_info("serving %s:%u on %s port %u (%s), %u worker%s", ip, d->cfg.listen_port,
 		 cfg_port_mode_name(d->cfg.port_mode), d->port.port_id,
-		 d->cfg.port_mode == CFG_PORT_PCI ? d->cfg.pci_address :
-		 d->cfg.port_mode == CFG_PORT_MEMIF ? d->cfg.memif_socket : d->cfg.interface,
+		 d->cfg.port_mode == CFG_PORT_PCI	      ? d->cfg.pci_address
+			 : d->cfg.port_mode == CFG_PORT_MEMIF ? d->cfg.memif_socket
+							      : d->cfg.interface,
 		 d->n_workers, d->n_workers == 1 ? "" : "s");
 
 	for (unsigned w = 0; w < d->n_workers; w++)
@@ -432,7 +437,7 @@ main(int argc, char **argv)
 	dp_signals_unblock();
 	while (!dp_signalled) {
 		int prc = ctl_server_poll(ctl, 200);
-		if (prc < 0) {	/* not expected; keep serving the fast path */
+		if (prc < 0) { /* not expected; keep serving the fast path */
 			msg_warn("control socket: poll: %s", strerror(-prc));
 			sleep(1);
 		}
@@ -445,7 +450,7 @@ main(int argc, char **argv)
 	ctl_table_fini(d);
 	dp_port_fini(&d->port);
 	dp_counters_print(d, stdout);
-	relay_thread_stop(d->relay);	/* after the workers: they ended their sessions */
+	relay_thread_stop(d->relay); /* after the workers: they ended their sessions */
 	d->relay = NULL;
 	if (own_xdp)
 		xdp_shutdown(&d->xdp);
@@ -453,6 +458,6 @@ main(int argc, char **argv)
 	if (pdump)
 		rte_pdump_uninit();
 	rte_eal_cleanup();
-	free(d);	/* no handler can reach it any more (step 1) */
+	free(d); /* no handler can reach it any more (step 1) */
 	return 0;
 }

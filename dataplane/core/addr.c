@@ -126,7 +126,7 @@ rg_addr_normalize_full(const char *s, size_t n, unsigned flags, struct rg_addr *
 				return RG_ADDR_ESYNTAX;
 			i += dl;
 			if (comma)
-				i++;	/* after ',' another "@dom" must follow */
+				i++; /* after ',' another "@dom" must follow */
 			if (comma && i >= end)
 				return RG_ADDR_ESYNTAX;
 		}
@@ -138,7 +138,7 @@ rg_addr_normalize_full(const char *s, size_t n, unsigned flags, struct rg_addr *
 		quoted = true;
 		for (i++;; i++) {
 			if (i >= n)
-				return RG_ADDR_ESYNTAX;	/* no closing quote */
+				return RG_ADDR_ESYNTAX; /* no closing quote */
 			unsigned char c = (unsigned char)s[i];
 			if (c == '"')
 				break;
@@ -155,7 +155,7 @@ rg_addr_normalize_full(const char *s, size_t n, unsigned flags, struct rg_addr *
 				return RG_ADDR_ETOOLONG;
 			local[ll++] = (char)c;
 		}
-		i++;	/* closing quote */
+		i++; /* closing quote */
 		if (i < n && s[i] != '@')
 			return RG_ADDR_ESYNTAX;
 	} else {

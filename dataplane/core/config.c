@@ -33,18 +33,18 @@
 #define CFG_LINE_MAX 1024
 
 enum cfg_type {
-	CT_STR,		/* string, at most CFG_STR_MAX-1 bytes */
-	CT_UINT,	/* unsigned integer within [min, max] */
-	CT_BOOL,	/* yes/no/true/false/on/off/1/0 */
-	CT_CODE,	/* SMTP reply code within [min, max] */
-	CT_DURATION,	/* seconds; suffix s, m, h, d */
-	CT_SIZE,	/* bytes; suffix k, m, g (powers of 1024) */
-	CT_PERCENT,	/* 0-100, optional % */
-	CT_DOMAINS,	/* list of domains, comma or space separated */
-	CT_DELIM,	/* recipient_delimiter: set of characters */
+	CT_STR,	     /* string, at most CFG_STR_MAX-1 bytes */
+	CT_UINT,     /* unsigned integer within [min, max] */
+	CT_BOOL,     /* yes/no/true/false/on/off/1/0 */
+	CT_CODE,     /* SMTP reply code within [min, max] */
+	CT_DURATION, /* seconds; suffix s, m, h, d */
+	CT_SIZE,     /* bytes; suffix k, m, g (powers of 1024) */
+	CT_PERCENT,  /* 0-100, optional % */
+	CT_DOMAINS,  /* list of domains, comma or space separated */
+	CT_DELIM,    /* recipient_delimiter: set of characters */
 	CT_PORT_MODE,
-	CT_LISTEN,	/* IPv4[:port] */
-	CT_BACKEND,	/* smtp:HOST:PORT or lmtp:HOST:PORT */
+	CT_LISTEN,  /* IPv4[:port] */
+	CT_BACKEND, /* smtp:HOST:PORT or lmtp:HOST:PORT */
 };
 
 struct cfg_key {
@@ -93,11 +93,8 @@ static const struct cfg_key cfg_keys[] = {
 _Static_assert(N_KEYS <= CFG_KEYS_MAX, "raise CFG_KEYS_MAX");
 
 static const char *port_mode_names[] = {
-	[CFG_PORT_NONE] = "none",
-	[CFG_PORT_AF_XDP] = "af_xdp",
-	[CFG_PORT_AF_PACKET] = "af_packet",
-	[CFG_PORT_MEMIF] = "memif",
-	[CFG_PORT_PCI] = "pci",
+	[CFG_PORT_NONE] = "none",   [CFG_PORT_AF_XDP] = "af_xdp", [CFG_PORT_AF_PACKET] = "af_packet",
+	[CFG_PORT_MEMIF] = "memif", [CFG_PORT_PCI] = "pci",
 };
 
 const char *
@@ -132,8 +129,7 @@ void
 cfg_defaults(struct rg_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	if (gethostname(cfg->myhostname, sizeof(cfg->myhostname) - 1) != 0 ||
-	    cfg->myhostname[0] == '\0')
+	if (gethostname(cfg->myhostname, sizeof(cfg->myhostname) - 1) != 0 || cfg->myhostname[0] == '\0')
 		snprintf(cfg->myhostname, sizeof(cfg->myhostname), "localhost");
 	cfg->unknown_recipient_reject_code = 550;
 	cfg->relay_domains_reject_code = 554;
@@ -161,8 +157,7 @@ struct cfg_parse {
 	size_t errlen;
 };
 
-static int __attribute__((format(printf, 2, 3)))
-cfg_error(struct cfg_parse *p, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3))) cfg_error(struct cfg_parse *p, const char *fmt, ...)
 {
 	char msg[CFG_ERR_MAX];
 	va_list ap;
@@ -363,14 +358,15 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 		else
 			return cfg_error(p, "%s: unknown time unit '%s' (use s, m or h)", k->name, end);
 		if (n > k->max / mul || n * mul < k->min)
-			return cfg_error(p, "%s: expected %" PRIu64 "s to %" PRIu64 "s, got '%s'",
-					 k->name, k->min, k->max, v);
+			return cfg_error(p, "%s: expected %" PRIu64 "s to %" PRIu64 "s, got '%s'", k->name,
+					 k->min, k->max, v);
 		*(unsigned *)field = (unsigned)(n * mul);
 		return 0;
 	}
 	case CT_SIZE: {
 		if (parse_u64(v, &n, &end) != 0)
-			return cfg_error(p, "%s: expected a size in bytes (suffix k, m or g allowed), got '%s'",
+			return cfg_error(p,
+					 "%s: expected a size in bytes (suffix k, m or g allowed), got '%s'",
 					 k->name, v);
 		unsigned shift;
 		if (*end == '\0')
@@ -459,7 +455,8 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 	case CFG_PORT_AF_XDP:
 	case CFG_PORT_AF_PACKET:
 		if (cfg->interface[0] == '\0')
-			return cfg_error(p, "port_mode %s needs 'interface'", cfg_port_mode_name(cfg->port_mode));
+			return cfg_error(p, "port_mode %s needs 'interface'",
+					 cfg_port_mode_name(cfg->port_mode));
 		break;
 	case CFG_PORT_PCI:
 		if (cfg->pci_address[0] == '\0')
@@ -472,8 +469,8 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 }
 
 int
-cfg_load_string(struct rg_config *cfg, const char *name, const char *text, size_t len,
-		char *err, size_t errlen)
+cfg_load_string(struct rg_config *cfg, const char *name, const char *text, size_t len, char *err,
+		size_t errlen)
 {
 	struct cfg_parse p = { .name = name, .line = 0, .err = err, .errlen = errlen };
 	bool seen[N_KEYS] = { false };

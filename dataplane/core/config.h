@@ -25,10 +25,10 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define CFG_STR_MAX 256		/* longest string value */
-#define CFG_DOMAINS_MAX 64	/* relay_domains entries */
-#define CFG_ERR_MAX 512		/* size of an error message buffer */
-#define CFG_KEYS_MAX 48		/* keys the parser knows, at most */
+#define CFG_STR_MAX 256	   /* longest string value */
+#define CFG_DOMAINS_MAX 64 /* relay_domains entries */
+#define CFG_ERR_MAX 512	   /* size of an error message buffer */
+#define CFG_KEYS_MAX 48	   /* keys the parser knows, at most */
 
 enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_PORT_MEMIF, CFG_PORT_PCI };
 
@@ -41,27 +41,27 @@ struct cfg_backend {
 };
 
 struct rg_config {
-	char path[CFG_STR_MAX];			/* file it was read from */
+	char path[CFG_STR_MAX]; /* file it was read from */
 
 	/* SMTP and policy */
 	char myhostname[CFG_STR_MAX];
 	char relay_domains[CFG_DOMAINS_MAX][CFG_STR_MAX];
 	unsigned n_relay_domains;
 	char recipient_table[CFG_STR_MAX];
-	char recipient_delimiter[32];		/* a set of characters; "" = none */
+	char recipient_delimiter[32]; /* a set of characters; "" = none */
 	bool local_part_case_sensitive;
 	bool soft_bounce;
-	unsigned unknown_recipient_reject_code;	/* 4xx or 5xx, default 550 */
+	unsigned unknown_recipient_reject_code; /* 4xx or 5xx, default 550 */
 	unsigned relay_domains_reject_code;	/* default 554 */
 	unsigned smtpd_recipient_limit;
 	unsigned smtpd_hard_error_limit;
-	unsigned smtpd_timeout;			/* seconds */
-	uint64_t message_size_limit;		/* bytes, 0 = no limit */
+	unsigned smtpd_timeout;	     /* seconds */
+	uint64_t message_size_limit; /* bytes, 0 = no limit */
 	struct cfg_backend backend;
 
 	/* control */
 	char control_socket[CFG_STR_MAX];
-	char control_socket_group[CFG_STR_MAX];	/* "" = root only */
+	char control_socket_group[CFG_STR_MAX]; /* "" = root only */
 	unsigned reload_max_shrink;		/* percent */
 
 	/* dataplane */
@@ -69,20 +69,20 @@ struct rg_config {
 	char interface[CFG_STR_MAX];
 	char pci_address[CFG_STR_MAX];
 	char memif_socket[CFG_STR_MAX];
-	struct in_addr listen_addr;		/* network order */
-	uint16_t listen_port;			/* host order */
+	struct in_addr listen_addr; /* network order */
+	uint16_t listen_port;	    /* host order */
 	unsigned workers;
 	char dpdk_args[CFG_STR_MAX];
 	char bpf_pin_dir[CFG_STR_MAX];
 	char xdp_object[CFG_STR_MAX];
 
 	/* TCP (dataplane/core/tcp) */
-	unsigned max_connections;		/* whole daemon, split over the workers */
-	unsigned max_connections_per_source;	/* per worker */
-	unsigned tcp_syn_backlog;		/* SYN-RECEIVED entries per worker before SYN cookies */
-	uint64_t tcp_buffer_limit;		/* bytes of TCP send and line buffers, whole daemon */
+	unsigned max_connections;	     /* whole daemon, split over the workers */
+	unsigned max_connections_per_source; /* per worker */
+	unsigned tcp_syn_backlog;	     /* SYN-RECEIVED entries per worker before SYN cookies */
+	uint64_t tcp_buffer_limit;	     /* bytes of TCP send and line buffers, whole daemon */
 
-	uint32_t key_line[CFG_KEYS_MAX];	/* line of each key, table order; 0 = not given */
+	uint32_t key_line[CFG_KEYS_MAX]; /* line of each key, table order; 0 = not given */
 };
 
 /*
@@ -104,8 +104,8 @@ int cfg_load(struct rg_config *cfg, const char *path, char *err, size_t errlen);
  * cfg_load_string - as cfg_load, for a configuration held in memory;
  * NAME stands for the file name in messages.
  */
-int cfg_load_string(struct rg_config *cfg, const char *name, const char *text, size_t len,
-		    char *err, size_t errlen);
+int cfg_load_string(struct rg_config *cfg, const char *name, const char *text, size_t len, char *err,
+		    size_t errlen);
 
 /* Key names in table order, NULL-terminated (for docs and tests). */
 const char *const *cfg_key_names(void);

@@ -43,12 +43,12 @@ msg_vprint(const char *level, const char *fmt, va_list ap)
 	(void)w;
 }
 
-#define MSG_BODY(level)                 \
-	do {                            \
-		va_list ap;             \
-		va_start(ap, fmt);      \
+#define MSG_BODY(level) \
+	do { \
+		va_list ap; \
+		va_start(ap, fmt); \
 		msg_vprint(level, fmt, ap); \
-		va_end(ap);             \
+		va_end(ap); \
 	} while (0)
 
 void

@@ -78,7 +78,7 @@ policy_reply(struct policy_result *res, unsigned code, const char *enh_rest, boo
 	r[o++] = ' ';
 	r[o++] = (char)('0' + code / 100 % 10);
 	r[o++] = '.';
-	o = policy_put(r, o, enh_rest);	/* "1.1", "7.1", ...: 3 bytes */
+	o = policy_put(r, o, enh_rest); /* "1.1", "7.1", ...: 3 bytes */
 	r[o++] = ' ';
 	if (with_addr) {
 		size_t m = n > RG_PATH_MAX ? RG_PATH_MAX : n;
@@ -89,7 +89,7 @@ policy_reply(struct policy_result *res, unsigned code, const char *enh_rest, boo
 		}
 		o = policy_put(r, o, ">: ");
 	}
-	o = policy_put(r, o, text);	/* at most 41 bytes */
+	o = policy_put(r, o, text); /* at most 41 bytes */
 	r[o++] = '\r';
 	r[o++] = '\n';
 	r[o] = '\0';
@@ -110,7 +110,7 @@ static bool
 policy_role_account(const struct rg_addr *a)
 {
 	return (a->local_len == 10 && strncasecmp(a->buf, "postmaster", 10) == 0) ||
-	       (a->local_len == 5 && strncasecmp(a->buf, "abuse", 5) == 0);
+		(a->local_len == 5 && strncasecmp(a->buf, "abuse", 5) == 0);
 }
 
 void
@@ -153,5 +153,6 @@ policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailb
 		return;
 	}
 	res->verdict = POLICY_REJECT_UNKNOWN;
-	policy_reply(res, pc->unknown_code, "1.1", true, mailbox, n, "Recipient address rejected: User unknown");
+	policy_reply(res, pc->unknown_code, "1.1", true, mailbox, n,
+		     "Recipient address rejected: User unknown");
 }

@@ -42,11 +42,11 @@
 #include "config.h"
 #include "table/tbl.h"
 
-struct policy_conf {			/* filled from struct rg_config with policy_conf_from_config() */
-	const char *delims;		/* recipient_delimiter, "" for none */
-	unsigned unknown_code;		/* 550 */
-	unsigned relay_code;		/* 554 */
-	const char (*relay_domains)[256];	/* extra served domains (lower case) */
+struct policy_conf {			  /* filled from struct rg_config with policy_conf_from_config() */
+	const char *delims;		  /* recipient_delimiter, "" for none */
+	unsigned unknown_code;		  /* 550 */
+	unsigned relay_code;		  /* 554 */
+	const char (*relay_domains)[256]; /* extra served domains (lower case) */
 	unsigned n_relay_domains;
 };
 
@@ -66,10 +66,10 @@ enum policy_verdict {
 
 struct policy_result {
 	enum policy_verdict verdict;
-	enum tbl_rule rule;		/* which rule matched, for counters */
-	unsigned code;			/* 250, 550, 554, 451, 501, ... (the configured codes) */
-	size_t len;			/* reply length */
-	char reply[RG_PATH_MAX + 128];	/* the complete reply line ending in CRLF */
+	enum tbl_rule rule;	       /* which rule matched, for counters */
+	unsigned code;		       /* 250, 550, 554, 451, 501, ... (the configured codes) */
+	size_t len;		       /* reply length */
+	char reply[RG_PATH_MAX + 128]; /* the complete reply line ending in CRLF */
 };
 
 /*

@@ -30,11 +30,11 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 	for (unsigned w = 0; w < d->n_workers; w++)
 		for (unsigned c = 0; c < RG_C_MAX; c++)
 			out[c] += __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
-	for (unsigned c = 0; c < RG_C_MAX; c++)	/* the control thread's own */
+	for (unsigned c = 0; c < RG_C_MAX; c++) /* the control thread's own */
 		out[c] += __atomic_load_n(&d->ctl_ctr[c], __ATOMIC_RELAXED);
 	if (d->xdp.stats_fd >= 0)
-		(void)xdp_stats_add(d->xdp.stats_fd, out);	/* the XDP program's own */
-	relay_thread_counters_add(d->relay, out);	/* the relay thread's own */
+		(void)xdp_stats_add(d->xdp.stats_fd, out); /* the XDP program's own */
+	relay_thread_counters_add(d->relay, out);	   /* the relay thread's own */
 }
 
 void

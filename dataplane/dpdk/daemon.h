@@ -23,24 +23,23 @@
 #include "worker.h"
 #include "xdp.h"
 
-
 struct tbl;
 struct relay_thread;
 
 struct dp_daemon {
 	struct rg_config cfg;
 	struct dp_port port;
-	struct xdp_state xdp;		/* our XDP program (af_xdp with xdp_object) */
-	struct rte_lpm *block4;		/* blocklist when no XDP program of ours filters */
+	struct xdp_state xdp;	/* our XDP program (af_xdp with xdp_object) */
+	struct rte_lpm *block4; /* blocklist when no XDP program of ours filters */
 	unsigned n_workers;
 	struct dp_lcore *lcores[RG_MAX_WORKERS];
-	struct dp_counters *counters;	/* n_workers blocks */
-	struct rte_rcu_qsbr *qsbr;	/* readers of the recipient table */
+	struct dp_counters *counters; /* n_workers blocks */
+	struct rte_rcu_qsbr *qsbr;    /* readers of the recipient table */
 	/* The recipient table the workers read: replaced with one atomic
 	 * pointer store (release), freed after RCU quiescence; NULL while
 	 * none is loaded (RCPT then gets 451 4.3.0). */
 	const struct tbl *table;
-	bool stop;			/* workers leave their loop (atomic: dp_stop) */
+	bool stop; /* workers leave their loop (atomic: dp_stop) */
 	time_t started;
 	/* Control thread (dataplane/dpdk/ctl): the table it loaded and what it
 	 * counts itself (table group), summed in by dp_counters_sum. */

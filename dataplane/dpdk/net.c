@@ -60,14 +60,14 @@ net_arp(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 }
 
 static void
-net_icmp(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth,
-	 struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len)
+net_icmp(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth, struct rte_ipv4_hdr *ip,
+	 uint16_t ihl, uint16_t ip_len)
 {
 	uint16_t icmp_len = ip_len - ihl;
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
 
-	if (icmp_len < sizeof(*icmp) || icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST ||
-	    icmp->icmp_code != 0 || rte_raw_cksum(icmp, icmp_len) != 0xffff) {
+	if (icmp_len < sizeof(*icmp) || icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0 ||
+	    rte_raw_cksum(icmp, icmp_len) != 0xffff) {
 		dp_count(lc, RG_C_DROP_ICMP_OTHER);
 		rte_pktmbuf_free(m);
 		return;
@@ -76,7 +76,7 @@ net_icmp(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth,
 	 * difference (RFC 1624 incremental update). */
 	icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
 	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(icmp->icmp_cksum);
-	sum += (uint16_t)~(RTE_IP_ICMP_ECHO_REQUEST << 8) + (RTE_IP_ICMP_ECHO_REPLY << 8);
+	sum += (uint16_t) ~(RTE_IP_ICMP_ECHO_REQUEST << 8) + (RTE_IP_ICMP_ECHO_REPLY << 8);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	icmp->icmp_cksum = rte_cpu_to_be_16((uint16_t)~sum);

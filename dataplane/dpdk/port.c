@@ -60,8 +60,8 @@ has_arg(const struct argbuf *a, const char *prefix)
 }
 
 int
-dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max,
-		 char *buf, size_t buflen)
+dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max, char *buf,
+		 size_t buflen)
 {
 	struct argbuf a = { argv, 0, max, buf, 0, buflen };
 	char tmp[CFG_STR_MAX * 2];
@@ -103,8 +103,7 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 			 cfg->xdp_object);
 		break;
 	case CFG_PORT_AF_PACKET:
-		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=%u", cfg->interface,
-			 cfg->workers);
+		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=%u", cfg->interface, cfg->workers);
 		break;
 	case CFG_PORT_MEMIF:
 		snprintf(tmp, sizeof(tmp), "net_memif0,role=server,socket=%s,id=0", cfg->memif_socket);
@@ -134,12 +133,12 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 	if (rte_eth_dev_count_avail() != 1) {
 		snprintf(err, errlen, "expected exactly one port, EAL found %u (check %s)",
 			 rte_eth_dev_count_avail(),
-			 cfg->port_mode == CFG_PORT_PCI ? "pci_address and the vfio-pci binding" :
-							 "interface and dpdk_args");
+			 cfg->port_mode == CFG_PORT_PCI ? "pci_address and the vfio-pci binding"
+							: "interface and dpdk_args");
 		return -ENODEV;
 	}
 	RTE_ETH_FOREACH_DEV(pid)
-		break;
+	break;
 	p->port_id = pid;
 	p->n_queues = (uint16_t)cfg->workers;
 
@@ -149,14 +148,14 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 		return rc;
 	}
 	if (info.max_rx_queues < p->n_queues || info.max_tx_queues < p->n_queues) {
-		snprintf(err, errlen, "port %u (%s): %u workers but the port has %u RX / %u TX queues",
-			 pid, info.driver_name, p->n_queues, info.max_rx_queues, info.max_tx_queues);
+		snprintf(err, errlen, "port %u (%s): %u workers but the port has %u RX / %u TX queues", pid,
+			 info.driver_name, p->n_queues, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
 
 	unsigned n_mbufs = DP_MBUFS_PER_WORKER * cfg->workers;
-	p->pool = rte_pktmbuf_pool_create("rg_mbufs", n_mbufs, DP_MBUF_CACHE, 0,
-					  RTE_MBUF_DEFAULT_BUF_SIZE, rte_eth_dev_socket_id(pid));
+	p->pool = rte_pktmbuf_pool_create("rg_mbufs", n_mbufs, DP_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  rte_eth_dev_socket_id(pid));
 	if (p->pool == NULL) {
 		snprintf(err, errlen, "cannot create the mbuf pool (%u mbufs): %s (hugepages set up?)",
 			 n_mbufs, rte_strerror(rte_errno));

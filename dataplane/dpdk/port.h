@@ -38,8 +38,8 @@ struct dp_port {
  *
  * Return: argc (>= 1), or -ENOSPC when ARGV or BUF is too small.
  */
-int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max,
-		     char *buf, size_t buflen);
+int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max, char *buf,
+		     size_t buflen);
 
 /*
  * dp_port_init - find the port EAL probed, configure one RX/TX queue pair

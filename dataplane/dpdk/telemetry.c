@@ -104,8 +104,7 @@ tel_status_locked(const char *params, struct rte_tel_data *info)
 
 /* Run FN under tel_lock while the daemon is there to report on. */
 static int
-tel_call(int (*fn)(const char *, struct rte_tel_data *), const char *params,
-	 struct rte_tel_data *info)
+tel_call(int (*fn)(const char *, struct rte_tel_data *), const char *params, struct rte_tel_data *info)
 {
 	int rc = -ENODEV;
 
@@ -159,7 +158,8 @@ dp_telemetry_register(struct dp_daemon *d)
 		rc = rte_telemetry_register_cmd("/rcptgate/counter", tel_counter,
 						"One rcptgate counter. Parameter: its name");
 	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/rcptgate/status", tel_status,
-						"Uptime, port mode, workers, recipient table generation and entries");
+		rc = rte_telemetry_register_cmd(
+			"/rcptgate/status", tel_status,
+			"Uptime, port mode, workers, recipient table generation and entries");
 	return rc;
 }

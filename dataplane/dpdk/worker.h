@@ -22,7 +22,7 @@
 
 #include "config.h"
 
-#define DP_BURST 32		/* RX and TX burst size */
+#define DP_BURST 32 /* RX and TX burst size */
 
 struct rte_rcu_qsbr;
 struct tbl;
@@ -40,7 +40,7 @@ struct dp_lcore {
 	unsigned lcore_id;
 	uint16_t port_id;
 	uint16_t queue_id;
-	unsigned worker_idx;		/* 0..workers-1, RCU thread id */
+	unsigned worker_idx; /* 0..workers-1, RCU thread id */
 	struct rte_mempool *pool;
 	struct dp_counters *ctr;
 	const struct rg_config *cfg;
@@ -49,15 +49,15 @@ struct dp_lcore {
 	rte_be16_t listen_port;		/* network order */
 	bool answer_arp;		/* port mode where we own the address */
 	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */
-	const struct tbl *const *table;	/* &dp_daemon.table: load-acquire per use */
+	const struct tbl *const *table; /* &dp_daemon.table: load-acquire per use */
 	struct rte_lpm *const *block4;	/* &dp_daemon.block4: load-acquire per use */
-	const bool *stop;	/* the daemon's stop flag, read atomically */
+	const bool *stop;		/* the daemon's stop flag, read atomically */
 
 	uint64_t tsc_hz;
-	uint64_t now_tsc;		/* TSC at the start of this loop iteration */
+	uint64_t now_tsc; /* TSC at the start of this loop iteration */
 
-	struct tcp_lcore *tcp;		/* TCP state; NULL until the TCP module runs */
-	struct relay_worker *relay;	/* this worker's side of the relay; NULL: no backend */
+	struct tcp_lcore *tcp;	    /* TCP state; NULL until the TCP module runs */
+	struct relay_worker *relay; /* this worker's side of the relay; NULL: no backend */
 
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_BURST];

@@ -66,14 +66,14 @@ xdp_lpm_build(const struct xdp_block *b, const char *name, struct rte_lpm **out)
 		return n;
 	for (int i = 0; i < n; i++) {
 		if (list[i].family != AF_INET)
-			continue;	/* the fast path serves IPv4 only */
+			continue; /* the fast path serves IPv4 only */
 		n4++;
 		lc.max_rules++;
 		if (list[i].prefixlen > 24)
-			lc.number_tbl8s++;	/* one 256-entry group per long prefix */
+			lc.number_tbl8s++; /* one 256-entry group per long prefix */
 	}
 	if (n4 == 0) {
-		free(list);	/* IPv6 only: no 64 MiB table to look nothing up in */
+		free(list); /* IPv6 only: no 64 MiB table to look nothing up in */
 		return 0;
 	}
 	lpm = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
@@ -101,7 +101,7 @@ xdp_lpm_load(const struct rg_config *cfg, struct rte_lpm **out)
 
 	*out = NULL;
 	if (n == -ENOENT)
-		return 0;	/* no list made: nothing blocked */
+		return 0; /* no list made: nothing blocked */
 	if (n == 0) {
 		n = xdp_lpm_build(&b, "rg_block4", out);
 		xdp_block_close(&b);

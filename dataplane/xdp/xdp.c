@@ -51,12 +51,12 @@
 _Static_assert(RG_XDP_XSK_MAX >= RG_MAX_WORKERS, "xsks_map smaller than the worker cap");
 
 #define XDP_PATH_MAX (CFG_STR_MAX + 32)
-#define XDP_PROG_MAPS_MAX 16	/* our object has 5 maps */
+#define XDP_PROG_MAPS_MAX 16 /* our object has 5 maps */
 
 int
 xdp_attached_id(int ifindex, uint32_t *id, uint32_t *flags)
 {
-	struct bpf_xdp_query_opts q = { .sz = sizeof(q) };	/* LIBBPF_OPTS is not ISO C */
+	struct bpf_xdp_query_opts q = { .sz = sizeof(q) }; /* LIBBPF_OPTS is not ISO C */
 
 	*id = 0;
 	*flags = 0;
@@ -95,14 +95,13 @@ xdp_prog_open(uint32_t id, struct bpf_prog_info *info, uint32_t *map_ids)
 		return err;
 	}
 	if (info->nr_map_ids > XDP_PROG_MAPS_MAX)
-		info->nr_map_ids = XDP_PROG_MAPS_MAX;	/* not ours anyway */
+		info->nr_map_ids = XDP_PROG_MAPS_MAX; /* not ours anyway */
 	return fd;
 }
 
 /* Find the map called NAME among MAP_IDS; check its sizes. */
 static int
-xdp_map_by_name(const uint32_t *map_ids, uint32_t n, const char *name, uint32_t key_size,
-		uint32_t value_size)
+xdp_map_by_name(const uint32_t *map_ids, uint32_t n, const char *name, uint32_t key_size, uint32_t value_size)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		struct bpf_map_info mi;
@@ -255,7 +254,7 @@ xdp_take_over_blocklist(struct xdp_state *st)
 	int n;
 
 	if (xdp_block_open(st->pin_dir, 0, &old) < 0)
-		return;		/* nothing pinned yet: start empty */
+		return; /* nothing pinned yet: start empty */
 	if (xdp_map_id(old.fd4) != xdp_map_id(st->block.fd4)) {
 		n = xdp_block_copy(&old, &st->block);
 		if (n < 0)
@@ -311,19 +310,19 @@ xdp_setup(const struct rg_config *cfg, struct xdp_state *st, uint32_t owner)
 	}
 	st->config_fd = xdp_map_by_name(map_ids, info.nr_map_ids, RG_XDP_MAP_CONFIG, sizeof(__u32),
 					sizeof(struct rg_xdp_config));
-	st->stats_fd = xdp_map_by_name(map_ids, info.nr_map_ids, RG_XDP_MAP_STATS, sizeof(__u32),
-				       sizeof(__u64));
+	st->stats_fd =
+		xdp_map_by_name(map_ids, info.nr_map_ids, RG_XDP_MAP_STATS, sizeof(__u32), sizeof(__u64));
 	st->block.fd4 = xdp_map_by_name(map_ids, info.nr_map_ids, RG_XDP_MAP_BLOCK4,
 					sizeof(struct rg_xdp_lpm4), sizeof(__u32));
 	st->block.fd6 = xdp_map_by_name(map_ids, info.nr_map_ids, RG_XDP_MAP_BLOCK6,
 					sizeof(struct rg_xdp_lpm6), sizeof(__u32));
 	if (st->config_fd < 0 || st->stats_fd < 0 || st->block.fd4 < 0 || st->block.fd6 < 0) {
-		msg_error("xdp: program %u on %s lacks the maps of this rcptgate version (rebuild %s)",
-			  id, cfg->interface, cfg->xdp_object);
+		msg_error("xdp: program %u on %s lacks the maps of this rcptgate version (rebuild %s)", id,
+			  cfg->interface, cfg->xdp_object);
 		xdp_shutdown(st);
 		return -EINVAL;
 	}
-	st->prog_id = id;	/* from here on xdp_shutdown detaches it */
+	st->prog_id = id; /* from here on xdp_shutdown detaches it */
 	st->attach_flags = flags;
 	/* blocklist before configuration: nothing is steered until the latter */
 	xdp_take_over_blocklist(st);
@@ -343,8 +342,8 @@ xdp_setup(const struct rg_config *cfg, struct xdp_state *st, uint32_t owner)
 		msg_error("xdp: cannot write %s: %s", RG_XDP_MAP_CONFIG, strerror(-err));
 		return err;
 	}
-	msg_info("xdp: program %u on %s steers tcp to %s:%u; maps pinned under %s", id,
-		 cfg->interface, inet_ntoa(cfg->listen_addr), cfg->listen_port, st->pin_dir);
+	msg_info("xdp: program %u on %s steers tcp to %s:%u; maps pinned under %s", id, cfg->interface,
+		 inet_ntoa(cfg->listen_addr), cfg->listen_port, st->pin_dir);
 	return 0;
 }
 
@@ -407,8 +406,8 @@ xdp_shutdown(struct xdp_state *st)
 {
 	uint32_t id, flags;
 
-	if (st->ifindex > 0 && st->prog_id != 0 &&
-	    xdp_attached_id(st->ifindex, &id, &flags) == 0 && id == st->prog_id) {
+	if (st->ifindex > 0 && st->prog_id != 0 && xdp_attached_id(st->ifindex, &id, &flags) == 0 &&
+	    id == st->prog_id) {
 		int pfd = bpf_prog_get_fd_by_id(id);
 		struct bpf_xdp_attach_opts opts = { .sz = sizeof(opts), .old_prog_fd = pfd };
 

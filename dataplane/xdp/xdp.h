@@ -48,9 +48,9 @@
 #define XDP_CIDR_STR_MAX 48
 
 struct xdp_cidr {
-	int family;		/* AF_INET or AF_INET6 */
-	unsigned prefixlen;	/* 0..32 or 0..128 */
-	uint8_t addr[16];	/* network order; bits past prefixlen are 0 */
+	int family;	    /* AF_INET or AF_INET6 */
+	unsigned prefixlen; /* 0..32 or 0..128 */
+	uint8_t addr[16];   /* network order; bits past prefixlen are 0 */
 };
 
 /* The two blocklist maps, as file descriptors (-1 = not open). */
@@ -125,8 +125,8 @@ int xdp_block_copy(const struct xdp_block *from, const struct xdp_block *to);
 /* The daemon's handle on the attached program. */
 struct xdp_state {
 	int ifindex;
-	uint32_t prog_id;	/* program found attached by xdp_setup */
-	uint32_t attach_flags;	/* XDP_FLAGS_*_MODE it is attached with */
+	uint32_t prog_id;      /* program found attached by xdp_setup */
+	uint32_t attach_flags; /* XDP_FLAGS_*_MODE it is attached with */
 	int config_fd;
 	int stats_fd;
 	struct xdp_block block;

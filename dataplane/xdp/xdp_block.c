@@ -72,7 +72,7 @@ xdp_cidr_parse(const char *text, struct xdp_cidr *out)
 	}
 	/* clear the host bits, so one prefix has one key */
 	for (unsigned bit = out->prefixlen; bit < max; bit++)
-		out->addr[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
+		out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
 	return 0;
 }
 
@@ -137,8 +137,8 @@ block_open_one(const char *dir, const char *name, int family, int create, int *f
 			return err;
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return -errno;
-		fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, name, (__u32)block_key_size(family),
-				    sizeof(__u32), RG_XDP_BLOCK_MAX, &opts);
+		fd = bpf_map_create(BPF_MAP_TYPE_LPM_TRIE, name, (__u32)block_key_size(family), sizeof(__u32),
+				    RG_XDP_BLOCK_MAX, &opts);
 		if (fd < 0)
 			return -errno;
 		if (bpf_obj_pin(fd, path) < 0) {
@@ -253,7 +253,7 @@ block_walk(int fd, int family, struct xdp_cidr *out, size_t max, size_t *n)
 			memcpy(c->addr, next.addr, alen);
 		}
 		if (*n == (size_t)RG_XDP_BLOCK_MAX * 2)
-			return -EOVERFLOW;	/* a map changing under us without end */
+			return -EOVERFLOW; /* a map changing under us without end */
 		(*n)++;
 		key = next;
 		prev = &key;
@@ -288,7 +288,7 @@ xdp_block_snapshot(const struct xdp_block *b, struct xdp_cidr **out)
 		free(*out);
 		*out = NULL;
 	}
-	return n > room ? room : n;	/* grew meanwhile: the next snapshot has the rest */
+	return n > room ? room : n; /* grew meanwhile: the next snapshot has the rest */
 }
 
 int

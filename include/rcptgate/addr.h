@@ -52,14 +52,14 @@
 #define RG_LOCAL_MAX 64
 #define RG_DOMAIN_MAX 255
 #define RG_PATH_MAX 256
-#define RG_MAILBOX_MAX (RG_PATH_MAX - 2)	/* path minus '<' and '>' */
+#define RG_MAILBOX_MAX (RG_PATH_MAX - 2) /* path minus '<' and '>' */
 
-#define RG_ADDR_F_CASE_EXACT 0x1	/* do not fold the local part */
+#define RG_ADDR_F_CASE_EXACT 0x1 /* do not fold the local part */
 
 struct rg_addr {
-	uint16_t len;		/* bytes used in buf (normalised "local@domain", or bare "postmaster") */
-	uint16_t local_len;	/* length of the local part; buf[local_len]=='@' when a domain is present */
-	char buf[RG_PATH_MAX + 1];	/* NUL-terminated */
+	uint16_t len;	    /* bytes used in buf (normalised "local@domain", or bare "postmaster") */
+	uint16_t local_len; /* length of the local part; buf[local_len]=='@' when a domain is present */
+	char buf[RG_PATH_MAX + 1]; /* NUL-terminated */
 };
 
 enum { RG_ADDR_OK = 0, RG_ADDR_ESYNTAX = -1, RG_ADDR_ETOOLONG = -2 };
@@ -127,22 +127,15 @@ static inline unsigned
 rg_addr__class(unsigned char c)
 {
 	static const uint8_t cls[256] = {
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 3, 1, 1,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 1, 0, 1,
-		0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
-		7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 0, 0, 0, 1, 3,
-		1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 0,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
-		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 3, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+		0, 0, 0, 1, 0, 1, 0, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+		7, 7, 7, 7, 0, 0, 0, 1, 3, 1, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+		3, 3, 3, 3, 3, 3, 3, 1, 1, 1, 1, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+		3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
 	};
 
 	return cls[c];
@@ -188,7 +181,7 @@ rg_addr__fast(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 		}
 	}
 	if (label == 0)
-		return 1;	/* no domain, empty label or trailing dot */
+		return 1; /* no domain, empty label or trailing dot */
 	/* n <= RG_MAILBOX_MAX, so the domain is within RG_DOMAIN_MAX */
 	out->buf[n] = '\0';
 	out->len = (uint16_t)n;
@@ -196,7 +189,7 @@ rg_addr__fast(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 	return RG_ADDR_OK;
 }
 
-#define RG_ADDR_SIMD_MAX 64	/* mailboxes up to this long take a SIMD path */
+#define RG_ADDR_SIMD_MAX 64 /* mailboxes up to this long take a SIMD path */
 
 /*
  * rg_addr__fast_masks - the structure checks shared by the SIMD paths,
@@ -215,14 +208,15 @@ rg_addr__fast_masks(size_t n, uint64_t common, uint64_t at, uint64_t dot, uint64
 	at &= valid;
 	if ((common & valid) != valid || at == 0 || (at & (at - 1)) != 0)
 		return 1;
-	unsigned p = (unsigned)__builtin_ctzll(at);	/* the '@' */
+	unsigned p = (unsigned)__builtin_ctzll(at); /* the '@' */
 	if (p == 0 || p + 2 > n)
-		return 1;	/* empty local part or domain */
+		return 1; /* empty local part or domain */
 	unsigned dl = (unsigned)n - p - 1;
-	uint64_t dmask = (valid >> (p + 1));	/* dl bits: the domain */
+	uint64_t dmask = (valid >> (p + 1)); /* dl bits: the domain */
 	uint64_t d = (dot >> (p + 1)) & dmask;
-	if (((plus >> (p + 1)) & dmask) != 0 || (d & 1) != 0 || ((d >> (dl - 1)) & 1) != 0 || (d & (d >> 1)) != 0)
-		return 1;	/* '+' in the domain, empty label, trailing dot */
+	if (((plus >> (p + 1)) & dmask) != 0 || (d & 1) != 0 || ((d >> (dl - 1)) & 1) != 0 ||
+	    (d & (d >> 1)) != 0)
+		return 1; /* '+' in the domain, empty label, trailing dot */
 	out->buf[n] = '\0';
 	out->len = (uint16_t)n;
 	out->local_len = (uint16_t)p;
@@ -260,7 +254,7 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 
 	if (n == 0 || n > RG_ADDR_SIMD_MAX || (flags & RG_ADDR_F_CASE_EXACT))
 		return 1;
-	memcpy(in, s, n);	/* never read past S[N) */
+	memcpy(in, s, n); /* never read past S[N) */
 	for (unsigned c = 0; c * 16 < n; c++) {
 		unsigned at_off = c * 16;
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(in + at_off));
@@ -302,8 +296,7 @@ rg_addr__fast_sse2(const char *s, size_t n, unsigned flags, struct rg_addr *out)
  *
  * Return: as rg_addr__fast() (1: not of this form, try the next path).
  */
-__attribute__((target("avx512f,avx512bw,bmi2")))
-static inline int
+__attribute__((target("avx512f,avx512bw,bmi2"))) static inline int
 rg_addr__fast_avx512(const char *s, size_t n, unsigned flags, struct rg_addr *out)
 {
 	if (n == 0 || n > RG_ADDR_SIMD_MAX)
@@ -311,18 +304,18 @@ rg_addr__fast_avx512(const char *s, size_t n, unsigned flags, struct rg_addr *ou
 	__mmask64 valid = _bzhi_u64(UINT64_MAX, (unsigned)n);
 	unsigned char in[RG_ADDR_SIMD_MAX] = { 0 };
 
-	memcpy(in, s, n);	/* never read past S[N) */
+	memcpy(in, s, n); /* never read past S[N) */
 	__m512i x = _mm512_loadu_si512(in);
 	__m512i lower = _mm512_or_si512(x, _mm512_set1_epi8(0x20));
 	__mmask64 letter = _mm512_cmple_epu8_mask(_mm512_sub_epi8(lower, _mm512_set1_epi8('a')),
-						   _mm512_set1_epi8('z' - 'a'));
-	__mmask64 digit = _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8('0')),
-						  _mm512_set1_epi8(9));
+						  _mm512_set1_epi8('z' - 'a'));
+	__mmask64 digit =
+		_mm512_cmple_epu8_mask(_mm512_sub_epi8(x, _mm512_set1_epi8('0')), _mm512_set1_epi8(9));
 	__mmask64 at = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('@'));
 	__mmask64 dot = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('.'));
 	__mmask64 plus = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('+'));
 	__mmask64 other = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('-')) |
-			  _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('_'));
+		_mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8('_'));
 
 	__mmask64 fold = letter;
 	if (flags & RG_ADDR_F_CASE_EXACT) {
@@ -407,7 +400,8 @@ rg_addr__find(const char *p, size_t n, char c)
 
 	for (unsigned k = 0; k < RG_LOCAL_MAX / 16; k++)
 		m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			     _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k)), pat)) << (16 * k);
+			     _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k)), pat))
+			<< (16 * k);
 	m &= n >= 64 ? UINT64_MAX : (UINT64_C(1) << n) - 1;
 	return m != 0 ? (size_t)__builtin_ctzll(m) : n;
 #else
@@ -436,7 +430,7 @@ rg_addr_base(const struct rg_addr *a, const char *delims, struct rg_addr *out)
 		cut = 1 + rg_addr__find(a->buf + 1, cut - 1, *d);
 	if (cut >= a->local_len)
 		return false;
-	size_t dl = (size_t)a->len - a->local_len;	/* "@domain" */
+	size_t dl = (size_t)a->len - a->local_len; /* "@domain" */
 	memcpy(out->buf, a->buf, cut);
 	memcpy(out->buf + cut, a->buf + a->local_len, dl);
 	out->local_len = (uint16_t)cut;

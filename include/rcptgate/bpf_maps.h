@@ -43,34 +43,34 @@
 #define RG_XDP_MAP_STATS "rg_xdp_stats"
 #define RG_XDP_MAP_XSKS "xsks_map"
 
-#define RG_XDP_ADDR_MAX 4	/* listen addresses per family */
-#define RG_XDP_BLOCK_MAX 65536	/* prefixes per blocklist family */
-#define RG_XDP_XSK_MAX RG_MAX_WORKERS	/* one AF_XDP socket per worker's RX queue */
+#define RG_XDP_ADDR_MAX 4	      /* listen addresses per family */
+#define RG_XDP_BLOCK_MAX 65536	      /* prefixes per blocklist family */
+#define RG_XDP_XSK_MAX RG_MAX_WORKERS /* one AF_XDP socket per worker's RX queue */
 
 struct rg_xdp_in6 {
 	union {
 		__u8 b[16];
-		__be32 w[4];	/* word view for compares in BPF */
+		__be32 w[4]; /* word view for compares in BPF */
 	};
 };
 
 struct rg_xdp_config {
-	__u32 owner_pid;	/* daemon that filled this in (stale program check) */
-	__be16 port;		/* TCP port steered to the fast path; 0 = none */
-	__u8 n_addr4;		/* used entries of addr4 (<= RG_XDP_ADDR_MAX) */
-	__u8 n_addr6;		/* used entries of addr6 (<= RG_XDP_ADDR_MAX) */
+	__u32 owner_pid; /* daemon that filled this in (stale program check) */
+	__be16 port;	 /* TCP port steered to the fast path; 0 = none */
+	__u8 n_addr4;	 /* used entries of addr4 (<= RG_XDP_ADDR_MAX) */
+	__u8 n_addr6;	 /* used entries of addr6 (<= RG_XDP_ADDR_MAX) */
 	__be32 addr4[RG_XDP_ADDR_MAX];
 	struct rg_xdp_in6 addr6[RG_XDP_ADDR_MAX];
 };
 
 /* LPM trie keys: prefix length in bits, then the address. */
 struct rg_xdp_lpm4 {
-	__u32 prefixlen;	/* 0..32 */
+	__u32 prefixlen; /* 0..32 */
 	__u8 addr[4];
 };
 
 struct rg_xdp_lpm6 {
-	__u32 prefixlen;	/* 0..128 */
+	__u32 prefixlen; /* 0..128 */
 	__u8 addr[16];
 };
 
@@ -82,15 +82,18 @@ struct rg_xdp_lpm6 {
 #define RG_XDP_COUNTERS(X) \
 	X(XDP_STEERED, "xdp_steered", RG_CK_COUNTER, "Packets the XDP program sent to the fast path") \
 	X(XDP_PASSED, "xdp_passed", RG_CK_COUNTER, "Packets the XDP program left to the kernel") \
-	X(XDP_DROP_BLOCKED, "xdp_drop_blocked", RG_CK_COUNTER, "SMTP packets the XDP program dropped: source on the blocklist") \
-	X(XDP_MALFORMED, "xdp_malformed", RG_CK_COUNTER, "Packets with truncated or malformed headers (left to the kernel)") \
-	X(XDP_NO_XSK, "xdp_no_xsk", RG_CK_COUNTER, "SMTP packets left to the kernel: no socket on their RX queue")
+	X(XDP_DROP_BLOCKED, "xdp_drop_blocked", RG_CK_COUNTER, \
+	  "SMTP packets the XDP program dropped: source on the blocklist") \
+	X(XDP_MALFORMED, "xdp_malformed", RG_CK_COUNTER, \
+	  "Packets with truncated or malformed headers (left to the kernel)") \
+	X(XDP_NO_XSK, "xdp_no_xsk", RG_CK_COUNTER, \
+	  "SMTP packets left to the kernel: no socket on their RX queue")
 
 enum rg_xdp_counter {
 #define RG_XDP_COUNTER_ENUM(id, name, kind, help) RG_XDP_C_##id,
 	RG_XDP_COUNTERS(RG_XDP_COUNTER_ENUM)
 #undef RG_XDP_COUNTER_ENUM
-	RG_XDP_C_MAX
+		RG_XDP_C_MAX
 };
 
 #endif /* RCPTGATE_BPF_MAPS_H */

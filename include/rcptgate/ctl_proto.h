@@ -46,22 +46,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CTL_REQ_MAX 2048		/* request line octets, LF included */
-#define CTL_ARGS_MAX 8			/* KEY=VALUE arguments per request */
-#define CTL_VALUE_MAX 1024		/* decoded value octets, NUL included */
-#define CTL_LINE_MAX 1024		/* response line octets, LF included */
-#define CTL_RESP_LINES_MAX 1024		/* body lines of one response */
-#define CTL_RESP_MAX (256 * 1024)	/* octets of one response */
-#define CTL_ERR_MAX 256			/* reason buffers */
+#define CTL_REQ_MAX 2048	  /* request line octets, LF included */
+#define CTL_ARGS_MAX 8		  /* KEY=VALUE arguments per request */
+#define CTL_VALUE_MAX 1024	  /* decoded value octets, NUL included */
+#define CTL_LINE_MAX 1024	  /* response line octets, LF included */
+#define CTL_RESP_LINES_MAX 1024	  /* body lines of one response */
+#define CTL_RESP_MAX (256 * 1024) /* octets of one response */
+#define CTL_ERR_MAX 256		  /* reason buffers */
 
 /* Verbs, in the order of the parser's table. */
 enum ctl_verb {
-	CTL_V_PING,	/* ping -> version */
-	CTL_V_STATUS,	/* status -> uptime, port, lcores, table */
-	CTL_V_STATS,	/* stats -> every counter, "name value" */
-	CTL_V_RELOAD,	/* reload [path=FILE] [force=0|1] */
-	CTL_V_CHECK,	/* check rcpt=ADDR [client=IP] [helo=NAME] [from=ADDR] */
-	CTL_V_BLOCK,	/* block op=add|del|list [cidr=CIDR] (dataplane/xdp_ctl.c) */
+	CTL_V_PING,   /* ping -> version */
+	CTL_V_STATUS, /* status -> uptime, port, lcores, table */
+	CTL_V_STATS,  /* stats -> every counter, "name value" */
+	CTL_V_RELOAD, /* reload [path=FILE] [force=0|1] */
+	CTL_V_CHECK,  /* check rcpt=ADDR [client=IP] [helo=NAME] [from=ADDR] */
+	CTL_V_BLOCK,  /* block op=add|del|list [cidr=CIDR] (dataplane/xdp_ctl.c) */
 	CTL_V_MAX
 };
 
@@ -80,8 +80,8 @@ enum ctl_key {
 
 struct ctl_req {
 	enum ctl_verb verb;
-	const char *arg[CTL_K_MAX];	/* decoded value, NULL when absent */
-	char store[CTL_REQ_MAX];	/* decoded values live here */
+	const char *arg[CTL_K_MAX]; /* decoded value, NULL when absent */
+	char store[CTL_REQ_MAX];    /* decoded values live here */
 };
 
 /*
@@ -110,10 +110,10 @@ int ctl_value_encode(const char *in, size_t n, char *out, size_t cap);
 /* ---- responses (writer side) ---- */
 
 struct ctl_resp {
-	bool error;			/* an ERR response */
-	bool overflow;			/* a line did not fit: turned into ERR E2BIG */
+	bool error;    /* an ERR response */
+	bool overflow; /* a line did not fit: turned into ERR E2BIG */
 	unsigned lines;
-	size_t len;			/* octets in body */
+	size_t len; /* octets in body */
 	char body[CTL_RESP_MAX - 64];
 };
 
@@ -129,16 +129,16 @@ void ctl_resp_init(struct ctl_resp *r);
  *
  * Return: 0, or -E2BIG when the response is full (it becomes ERR E2BIG).
  */
-int ctl_resp_add(struct ctl_resp *r, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int
+ctl_resp_add(struct ctl_resp *r, const char *key, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * ctl_resp_error - make R the response "ERR ERRNAME TEXT", ERRNAME the
  * name of ERRNUM (positive or negative), TEXT from FMT (octets outside
  * printable ASCII become '?', cut to fit one line). Replaces whatever R held.
  */
-void ctl_resp_error(struct ctl_resp *r, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void
+ctl_resp_error(struct ctl_resp *r, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * ctl_resp_render - the complete response, header first, into OUT.
@@ -157,9 +157,9 @@ struct ctl_kv {
 
 struct ctl_reply {
 	bool ok;
-	char err_name[32];		/* ERR: the errno name */
-	char err_text[CTL_LINE_MAX];	/* ERR: the reason */
-	unsigned n;			/* OK: body lines */
+	char err_name[32];	     /* ERR: the errno name */
+	char err_text[CTL_LINE_MAX]; /* ERR: the reason */
+	unsigned n;		     /* OK: body lines */
 	struct ctl_kv kv[CTL_RESP_LINES_MAX];
 	char store[CTL_RESP_MAX];
 };

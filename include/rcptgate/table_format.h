@@ -33,34 +33,34 @@
 
 #include <rcptgate/hash.h>
 
-#define TBL_MAGIC "RCPTGTBL"		/* 8 bytes, no NUL */
+#define TBL_MAGIC "RCPTGTBL" /* 8 bytes, no NUL */
 #define TBL_VERSION 2u
 #define TBL_ALIGN 64u
 
-#define TBL_F_CASE_EXACT 0x1u		/* local parts were not folded */
+#define TBL_F_CASE_EXACT 0x1u /* local parts were not folded */
 #define TBL_F_KNOWN TBL_F_CASE_EXACT
 
-#define TBL_TAG_SERVED 0u		/* domain served, no catch-all */
-#define TBL_TAG_CATCHALL 1u		/* domain has a catch-all "@domain" line */
+#define TBL_TAG_SERVED 0u   /* domain served, no catch-all */
+#define TBL_TAG_CATCHALL 1u /* domain has a catch-all "@domain" line */
 
 struct tbl_file_header {
 	char magic[8];
 	uint32_t version;
-	uint32_t header_size;		/* sizeof(struct tbl_file_header) */
-	uint32_t flags;			/* TBL_F_* */
+	uint32_t header_size; /* sizeof(struct tbl_file_header) */
+	uint32_t flags;	      /* TBL_F_* */
 	uint32_t reserved;
-	uint64_t n_addresses;		/* address keys */
-	uint64_t n_domains;		/* domain keys ("@domain") */
-	uint64_t n_catchall;		/* domains with a catch-all */
+	uint64_t n_addresses; /* address keys */
+	uint64_t n_domains;   /* domain keys ("@domain") */
+	uint64_t n_catchall;  /* domains with a catch-all */
 	uint64_t seed;
 	uint64_t n_buckets;
 	uint64_t n_slots;
 	uint64_t pilots_off, pilots_size;
 	uint64_t slots_off, slots_size;
 	uint64_t blob_off, blob_size;
-	uint64_t payload_sum;		/* rg_hash64 of bytes [header_size, file end), seed 0 */
-	uint64_t header_sum;		/* rg_hash64 of this header with header_sum = 0, seed 0 */
-	uint64_t spare[7];		/* zero */
+	uint64_t payload_sum; /* rg_hash64 of bytes [header_size, file end), seed 0 */
+	uint64_t header_sum;  /* rg_hash64 of this header with header_sum = 0, seed 0 */
+	uint64_t spare[7];    /* zero */
 };
 
 _Static_assert(sizeof(struct tbl_file_header) == 192, "table header is 192 bytes");
@@ -96,12 +96,28 @@ tbl_fmt_slot_make(uint16_t fp, unsigned len, uint64_t off)
 	return (uint64_t)fp << 48 | (uint64_t)(len & 0xff) << 40 | (off & TBL_SLOT_OFF_MAX);
 }
 
-static inline unsigned tbl_fmt_slot_len(uint64_t e) { return (unsigned)(e >> 40) & 0xff; }
-static inline uint64_t tbl_fmt_slot_off(uint64_t e) { return e & TBL_SLOT_OFF_MAX; }
-static inline uint16_t tbl_fmt_slot_fp(uint64_t e) { return (uint16_t)(e >> 48); }
+static inline unsigned
+tbl_fmt_slot_len(uint64_t e)
+{
+	return (unsigned)(e >> 40) & 0xff;
+}
+static inline uint64_t
+tbl_fmt_slot_off(uint64_t e)
+{
+	return e & TBL_SLOT_OFF_MAX;
+}
+static inline uint16_t
+tbl_fmt_slot_fp(uint64_t e)
+{
+	return (uint16_t)(e >> 48);
+}
 
 /* Fingerprint: low 16 bits of the hash (the bucket uses the high 32). */
-static inline uint16_t tbl_fmt_fp(uint64_t h) { return (uint16_t)h; }
+static inline uint16_t
+tbl_fmt_fp(uint64_t h)
+{
+	return (uint16_t)h;
+}
 
 /*
  * Buckets (PtrHash's skew): 60% of the keys go to the first 30% of the
@@ -109,11 +125,11 @@ static inline uint16_t tbl_fmt_fp(uint64_t h) { return (uint16_t)h; }
  * Computed from the high 32 bits of h with two multipliers derived from
  * n_buckets by tbl_fmt_bucket_params(); no division on the lookup path.
  */
-#define TBL_SKEW_T32 UINT64_C(2576980377)	/* 0.6 * 2^32 */
+#define TBL_SKEW_T32 UINT64_C(2576980377) /* 0.6 * 2^32 */
 
 struct tbl_fmt_buckets {
-	uint64_t b1;		/* number of "large" buckets */
-	uint64_t m1, m2;	/* multipliers */
+	uint64_t b1;	 /* number of "large" buckets */
+	uint64_t m1, m2; /* multipliers */
 };
 
 static inline void
@@ -140,7 +156,7 @@ tbl_fmt_bucket(uint64_t h, const struct tbl_fmt_buckets *bp)
 {
 	uint64_t u = h >> 32;
 	uint64_t lo = (u * bp->m1) >> 32;
-	uint64_t hi = bp->b1 + (((u - TBL_SKEW_T32) * bp->m2) >> 32);	/* unused (wrapped) when u < T */
+	uint64_t hi = bp->b1 + (((u - TBL_SKEW_T32) * bp->m2) >> 32); /* unused (wrapped) when u < T */
 	uint64_t first = 0 - (uint64_t)(u < TBL_SKEW_T32);
 
 	return (lo & first) | (hi & ~first);

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../unit/xorshift.h"	/* rng(): the tests' deterministic random numbers */
+#include "../unit/xorshift.h" /* rng(): the tests' deterministic random numbers */
 
 /* "first.lastNUM@dK.example"-like, up to 40 bytes; PREFIX marks non-members. */
 static void

@@ -26,7 +26,7 @@
 #include "../unit/smtp_harness.h"
 
 #define CHUNK 1400
-#define SESSION_RCPTS 50000	/* a new session after this many RCPTs */
+#define SESSION_RCPTS 50000 /* a new session after this many RCPTs */
 
 static void
 drop_log(void *arg, const char *line)
@@ -89,7 +89,7 @@ run(struct sh *h, const char *cmds, size_t len, size_t n, uint64_t expect_ok)
 			exit(1);
 		}
 		pos += used;
-		in_session += used / 32;	/* about 32 bytes a command */
+		in_session += used / 32; /* about 32 bytes a command */
 		if (o.len > sizeof(ob) - 4096)
 			o.len = 0;
 		if (in_session > SESSION_RCPTS && s.line_len == 0) {
@@ -102,7 +102,8 @@ run(struct sh *h, const char *cmds, size_t len, size_t n, uint64_t expect_ok)
 	smtp_session_fini(&s);
 	if (h->ctr[RG_C_SMTP_RCPT_ACCEPT] - ok0 != expect_ok) {
 		fprintf(stderr, "bench_smtp: %llu accepted, expected %llu\n",
-			(unsigned long long)(h->ctr[RG_C_SMTP_RCPT_ACCEPT] - ok0), (unsigned long long)expect_ok);
+			(unsigned long long)(h->ctr[RG_C_SMTP_RCPT_ACCEPT] - ok0),
+			(unsigned long long)expect_ok);
 		exit(1);
 	}
 	return (t1 - t0) / (double)n;
@@ -136,7 +137,8 @@ main(int argc, char **argv)
 		for (size_t i = 0; i < ncmd; i++) {
 			size_t u = (size_t)(rnd64(&x) % naddr);
 			bool known = mix == 0 || (mix == 2 && (i & 1));
-			len += (size_t)sprintf(cmds + len, "RCPT TO:<%s%zu@example.com>\r\n", known ? "user" : "nobody", u);
+			len += (size_t)sprintf(cmds + len, "RCPT TO:<%s%zu@example.com>\r\n",
+					       known ? "user" : "nobody", u);
 			ok += known;
 		}
 		double ns = run(&h, cmds, len, ncmd, ok);

@@ -78,7 +78,7 @@ struct bench {
 	char (*keys)[48];	/* members, as written (mixed case) */
 	char (*norm)[48];	/* members, normalised */
 	char **qhit, **qmiss;	/* query texts */
-	uint16_t *lhit, *lmiss;	/* their lengths */
+	uint16_t *lhit, *lmiss; /* their lengths */
 	struct tbl *t;		/* tbl_open: huge pages */
 	struct tbl *t4k;	/* tbl_open_buffer on a copy in 4 KiB pages (MADV_NOHUGEPAGE) */
 	double load_s;		/* tbl_open of the file */
@@ -89,7 +89,7 @@ struct bench {
 	struct rte_hash *rh;
 	cmph_t *chd;
 	uint64_t key_bytes;
-	char *chd_blob;		/* keys of CHD, index -> offset */
+	char *chd_blob; /* keys of CHD, index -> offset */
 	uint64_t *chd_off;
 };
 
@@ -258,7 +258,8 @@ chd_single(struct bench *b, char **q, const uint16_t *ql)
 		/* CHD answers some index for any key: verify against the key */
 		if (x < b->n) {
 			const char *k = b->chd_blob + b->chd_off[x];
-			hits += (size_t)(b->chd_off[x + 1] - b->chd_off[x]) == a.len && memcmp(k, a.buf, a.len) == 0;
+			hits += (size_t)(b->chd_off[x + 1] - b->chd_off[x]) == a.len &&
+				memcmp(k, a.buf, a.len) == 0;
 		}
 	}
 	return hits;
@@ -327,7 +328,7 @@ build_ours(struct bench *b, double *secs, double *bpk)
 		fprintf(stderr, "bench_table: writing %s failed\n", path);
 		exit(1);
 	}
-	free(b->img);	/* both copies are made: do not hold a third */
+	free(b->img); /* both copies are made: do not hold a third */
 	b->img = NULL;
 	t0 = now();
 	if (tbl_open(path, &b->t, err, sizeof(err)) != 0) {
@@ -343,8 +344,11 @@ static void
 build_rte(struct bench *b, double *secs, double *bpk)
 {
 	struct rte_hash_parameters p = {
-		.name = "bench", .entries = (uint32_t)(b->n + b->n / 4), .key_len = RTE_KEY_LEN,
-		.hash_func = rte_hash_crc, .socket_id = 0,
+		.name = "bench",
+		.entries = (uint32_t)(b->n + b->n / 4),
+		.key_len = RTE_KEY_LEN,
+		.hash_func = rte_hash_crc,
+		.socket_id = 0,
 	};
 	uint8_t k[RTE_KEY_LEN];
 	double t0 = now();
@@ -419,7 +423,7 @@ main(int argc, char **argv)
 	/* plain memory (no hugepages needed), a private runtime directory */
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=bench_table_%ld", (long)getpid());
-	char *eal[] = { "bench_table", "--no-huge", "-m", "6144", "--no-pci", prefix, "-l", "0",
+	char *eal[] = { "bench_table",	     "--no-huge",      "-m", "6144", "--no-pci", prefix, "-l", "0",
 			"--log-level=error", "--no-telemetry", NULL };
 	struct bench b = { .n = 1000000, .q = 2000000 };
 	unsigned reps = 5;
@@ -465,12 +469,13 @@ main(int argc, char **argv)
 	 * packets already in cache: pointing the hits into the member array
 	 * would add a cache miss for reading the query itself.
 	 */
-	char (*miss)[48] = malloc(b.q * sizeof(*miss));
-	char (*hit)[48] = malloc(b.q * sizeof(*hit));
+	char(*miss)[48] = malloc(b.q * sizeof(*miss));
+	char(*hit)[48] = malloc(b.q * sizeof(*hit));
 	for (size_t i = 0; i < b.q; i++) {
 		memcpy(hit[i], b.keys[rng() % b.n], sizeof(hit[i]));
 		b.qhit[i] = hit[i];
-		make_addr(miss[i], sizeof(miss[i]), '0', rng() % (b.n * 10));	/* a digit never starts a member */
+		make_addr(miss[i], sizeof(miss[i]), '0',
+			  rng() % (b.n * 10)); /* a digit never starts a member */
 		b.qmiss[i] = miss[i];
 		b.lhit[i] = (uint16_t)strlen(hit[i]);
 		b.lmiss[i] = (uint16_t)strlen(miss[i]);
@@ -488,7 +493,7 @@ main(int argc, char **argv)
 		b.key_bytes += strlen(b.norm[i]);
 
 	static double ns[S_MAX][M_MAX][MAX_REPEATS];
-	static double part[2][2][MAX_REPEATS];	/* [normalise, memory][hit, miss] */
+	static double part[2][2][MAX_REPEATS]; /* [normalise, memory][hit, miss] */
 	uint64_t *hh = query_hashes(b.t, b.qhit, b.lhit, b.q), *hm = query_hashes(b.t, b.qmiss, b.lmiss, b.q);
 	int bad = hh == NULL || hm == NULL;
 	for (unsigned r = 0; r < reps && !bad; r++) {
@@ -501,7 +506,9 @@ main(int argc, char **argv)
 			part[1][m][r] = (cpu_now() - t0) * 1e9 / (double)b.q;
 			/* every hit matches its fingerprint; a miss only by chance */
 			if (ok != b.q || (m == 0 && fp != b.q) || (m == 1 && fp > b.q / 100)) {
-				fprintf(stderr, "bench_table: parts: %zu normalised, %zu fingerprint matches\n", ok, fp);
+				fprintf(stderr,
+					"bench_table: parts: %zu normalised, %zu fingerprint matches\n", ok,
+					fp);
 				bad = 1;
 			}
 		}
@@ -517,7 +524,8 @@ main(int argc, char **argv)
 					t0 = cpu_now();
 					if (s == S_OURS || s == S_OURS4K) {
 						const struct tbl *t = s == S_OURS ? b.t : b.t4k;
-						got = burst ? ours_burst(t, &b, q, ql) : ours_single(t, &b, q, ql);
+						got = burst ? ours_burst(t, &b, q, ql)
+							    : ours_single(t, &b, q, ql);
 					} else if (s == S_RTE) {
 						got = burst ? rte_burst(&b, q, ql) : rte_single(&b, q, ql);
 					} else if (!burst) {
@@ -526,7 +534,8 @@ main(int argc, char **argv)
 				}
 				ns[s][m][r] = (cpu_now() - t0) * 1e9 / (double)b.q;
 				if (got != want) {
-					fprintf(stderr, "bench_table: %s: %zu hits, want %zu\n", s_name[s], got, want);
+					fprintf(stderr, "bench_table: %s: %zu hits, want %zu\n", s_name[s],
+						got, want);
 					bad = 1;
 				}
 			}
@@ -536,7 +545,8 @@ main(int argc, char **argv)
 	printf("# bench_table -n %zu -q %zu -r %u: %llu distinct addresses, %.1f key bytes/key\n", b.n, b.q,
 	       reps, (unsigned long long)n_distinct, (double)b.key_bytes / (double)b.n);
 	printf("# our build: %.2f s wall, %.2f s CPU; tbl_open of the %zu-byte file: %.3f s; "
-	       "AnonHugePages after it: %ld kB\n", bs[S_OURS], b.build_cpu, b.img_len, b.load_s, b.thp_kb);
+	       "AnonHugePages after it: %ld kB\n",
+	       bs[S_OURS], b.build_cpu, b.img_len, b.load_s, b.thp_kb);
 	printf("# AnonHugePages at the end: %ld kB\n", thp_kb());
 	printf("| structure | build s | bytes/key | hit ns | hit ns (burst) | miss ns | miss ns (burst) |\n");
 	printf("|---|---|---|---|---|---|---|\n");

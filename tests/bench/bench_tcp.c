@@ -41,7 +41,7 @@
 
 struct fake {
 	uint16_t port;
-	uint32_t snd, rcv;	/* client's next seq, next expected from server */
+	uint32_t snd, rcv; /* client's next seq, next expected from server */
 	int step;
 };
 
@@ -73,8 +73,7 @@ stub_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 }
 
 static int
-stub_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed,
-	   struct tcp_out *out)
+stub_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed, struct tcp_out *out)
 {
 	(void)arg;
 	(void)sess;
@@ -106,8 +105,11 @@ stub_close(void *arg, void *sess)
 }
 
 static const char *const lines[] = {
-	"EHLO client.example\r\n", "MAIL FROM:<a@b.example>\r\n", "RCPT TO:<alice@test.example>\r\n",
-	"RCPT TO:<nobody@test.example>\r\n", "QUIT\r\n",
+	"EHLO client.example\r\n",
+	"MAIL FROM:<a@b.example>\r\n",
+	"RCPT TO:<alice@test.example>\r\n",
+	"RCPT TO:<nobody@test.example>\r\n",
+	"QUIT\r\n",
 };
 
 /* The next segment of client C; returns 0 when its session is over. */
@@ -134,7 +136,11 @@ next_seg(struct fake *c, struct tcp_seg *s, unsigned idx, uint32_t gen)
 		break;
 	case 1:
 		break;
-	case 2: case 3: case 4: case 5: case 6:
+	case 2:
+	case 3:
+	case 4:
+	case 5:
+	case 6:
 		s->data = (const uint8_t *)lines[c->step - 2];
 		s->len = (uint32_t)strlen(lines[c->step - 2]);
 		s->flags |= TCP_PSH;
@@ -164,8 +170,7 @@ log_drop(void *arg, const char *line)
 }
 
 static int
-round_run(const struct tcp_app *app, unsigned sessions, unsigned conc, uint64_t *cycles,
-	  uint64_t *segs)
+round_run(const struct tcp_app *app, unsigned sessions, unsigned conc, uint64_t *cycles, uint64_t *segs)
 {
 	struct tcp_params p;
 	struct rg_config cfg;
@@ -219,7 +224,7 @@ round_run(const struct tcp_app *app, unsigned sessions, unsigned conc, uint64_t 
 		cyc += __rdtsc() - t0;
 	}
 	int bad = tcp_stack_conns(ts) != 0 || ctr[RG_C_TCP_ESTABLISHED] != sessions ||
-		  ctr[RG_C_TCP_PASSIVE_CLOSES] != sessions;
+		ctr[RG_C_TCP_PASSIVE_CLOSES] != sessions;
 	if (bad)
 		fprintf(stderr, "bench_tcp: conns %u established %" PRIu64 " passive closes %" PRIu64 "\n",
 			tcp_stack_conns(ts), ctr[RG_C_TCP_ESTABLISHED], ctr[RG_C_TCP_PASSIVE_CLOSES]);
@@ -239,8 +244,12 @@ main(int argc, char **argv)
 	struct tcp_smtp sm;
 	struct tcp_app smtp_app;
 	const struct tcp_app stub = {
-		.session_size = 8, .out_reserve = 64, .open = stub_open, .input = stub_input,
-		.timeout = stub_timeout, .close = stub_close,
+		.session_size = 8,
+		.out_reserve = 64,
+		.open = stub_open,
+		.input = stub_input,
+		.timeout = stub_timeout,
+		.close = stub_close,
 	};
 
 	if (conc == 0 || conc > MAXC || sessions < conc) {
@@ -252,8 +261,12 @@ main(int argc, char **argv)
 	if (tcp_smtp_init(&sm, &cfg, &no_table, ctr, conc * 4, &smtp_app) != 0)
 		return 1;
 	sm.ctx.log = log_drop;
-	const struct { const char *name; const struct tcp_app *app; } apps[] = {
-		{ "tcp", &stub }, { "tcp+smtp", &smtp_app },
+	const struct {
+		const char *name;
+		const struct tcp_app *app;
+	} apps[] = {
+		{ "tcp", &stub },
+		{ "tcp+smtp", &smtp_app },
 	};
 	printf("%u sessions, %u concurrent, best of 5 rounds\n", sessions, conc);
 	for (unsigned a = 0; a < 2; a++) {

@@ -110,12 +110,13 @@ main(int argc, char **argv)
 	unsigned reps = argc > 3 ? (unsigned)strtoul(argv[3], NULL, 0) : 7;
 
 	if (n < 100 || nq < AB_BURST || reps == 0 || reps > AB_MAX_REPEATS) {
-		fprintf(stderr, "usage: table_ab [KEYS >= 100] [QUERIES >= 32] [REPEATS 1..%d]\n", AB_MAX_REPEATS);
+		fprintf(stderr, "usage: table_ab [KEYS >= 100] [QUERIES >= 32] [REPEATS 1..%d]\n",
+			AB_MAX_REPEATS);
 		return 2;
 	}
 	nq -= nq % AB_BURST;
-	char (*k)[AB_KEY] = malloc(n * AB_KEY);
-	char (*q[2])[AB_KEY] = { malloc(nq * AB_KEY), malloc(nq * AB_KEY) };
+	char(*k)[AB_KEY] = malloc(n * AB_KEY);
+	char(*q[2])[AB_KEY] = { malloc(nq * AB_KEY), malloc(nq * AB_KEY) };
 	uint16_t *ql[2] = { malloc(nq * 2), malloc(nq * 2) };
 	if (k == NULL || q[0] == NULL || q[1] == NULL || ql[0] == NULL || ql[1] == NULL) {
 		fprintf(stderr, "table_ab: out of memory\n");
@@ -134,7 +135,7 @@ main(int argc, char **argv)
 	void *t_old = old_setup(k, n, &b_old);
 	void *t_new = new_setup(k, n, &b_new);
 
-	static double ns[2][2][AB_MAX_REPEATS];	/* [old, new][hit, miss][repeat] */
+	static double ns[2][2][AB_MAX_REPEATS]; /* [old, new][hit, miss][repeat] */
 	for (unsigned m = 0; m < 2; m++) {	/* untimed: neither side meets a cold machine */
 		old_run(t_old, q[m], ql[m], nq);
 		new_run(t_new, q[m], ql[m], nq);
@@ -143,11 +144,12 @@ main(int argc, char **argv)
 		for (unsigned m = 0; m < 2; m++)
 			for (unsigned side = 0; side < 2; side++) {
 				double t0 = cpu_now();
-				size_t hits = side == 0 ? old_run(t_old, q[m], ql[m], nq) : new_run(t_new, q[m], ql[m], nq);
+				size_t hits = side == 0 ? old_run(t_old, q[m], ql[m], nq)
+							: new_run(t_new, q[m], ql[m], nq);
 				ns[side][m][r] = (cpu_now() - t0) * 1e9 / (double)nq;
 				if (hits != (m == 0 ? nq : 0)) {
-					fprintf(stderr, "table_ab: %s side: %zu of %zu listed\n", side ? "new" : "old", hits,
-						nq);
+					fprintf(stderr, "table_ab: %s side: %zu of %zu listed\n",
+						side ? "new" : "old", hits, nq);
 					return 1;
 				}
 			}
@@ -157,8 +159,9 @@ main(int argc, char **argv)
 			med[side][m] = median(ns[side][m], reps);
 	printf("# table_ab %zu %zu %u: build %.2f s old, %.2f s new (wall)\n", n, nq, reps, b_old, b_new);
 	printf("burst ns per lookup, median of %u: hit old %.1f new %.1f (new/old %.2f); "
-	       "miss old %.1f new %.1f (new/old %.2f)\n", reps, med[0][0], med[1][0], med[1][0] / med[0][0],
-	       med[0][1], med[1][1], med[1][1] / med[0][1]);
+	       "miss old %.1f new %.1f (new/old %.2f)\n",
+	       reps, med[0][0], med[1][0], med[1][0] / med[0][0], med[0][1], med[1][1],
+	       med[1][1] / med[0][1]);
 	return 0;
 }
 

@@ -39,16 +39,16 @@
 
 /* 14 Ethernet + 20 IPv4 + 20 TCP SYN to 10.77.59.1:25 from 10.77.59.2. */
 static const uint8_t syn4[54] = {
-	2, 0, 0, 0x77, 0x59, 1, 2, 0, 0, 0x77, 0x59, 2, 0x08, 0x00,
-	0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 77, 59, 2, 10, 77, 59, 1,
-	0x9c, 0x40, 0, 25, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0,
+	2, 0,  0,    0x77, 0x59, 1, 2, 0, 0,  0x77, 0x59, 2,	0x08, 0x00, 0x45, 0, 0,	   40,
+	0, 0,  0x40, 0,	   64,	 6, 0, 0, 10, 77,   59,	  2,	10,   77,   59,	  1, 0x9c, 0x40,
+	0, 25, 0,    0,	   0,	 1, 0, 0, 0,  0,    0x50, 0x02, 0xff, 0xff, 0,	  0, 0,	   0,
 };
 
 struct frame {
 	const char *name;
 	uint8_t b[60];
 	int want;
-	enum rg_xdp_counter ctr;	/* the counter each run must move */
+	enum rg_xdp_counter ctr; /* the counter each run must move */
 };
 
 /* Counter C of the program, summed over the CPUs; UINT64_MAX on error. */
@@ -88,8 +88,12 @@ measure(int prog, int stats_fd, const struct frame *f, unsigned repeat)
 	for (int r = 0; r < RUNS; r++) {
 		uint8_t out[128];
 		struct bpf_test_run_opts o = {
-			.sz = sizeof(o), .data_in = f->b, .data_size_in = sizeof(f->b),
-			.data_out = out, .data_size_out = sizeof(out), .repeat = repeat,
+			.sz = sizeof(o),
+			.data_in = f->b,
+			.data_size_in = sizeof(f->b),
+			.data_out = out,
+			.data_size_out = sizeof(out),
+			.repeat = repeat,
 		};
 
 		if (bpf_prog_test_run_opts(prog, &o) < 0 || (f->want >= 0 && (int)o.retval != f->want))
@@ -165,7 +169,7 @@ main(int argc, char **argv)
 		memcpy(frames[i].b, syn4, sizeof(syn4));
 	}
 	frames[0].name = "tcp/25 steered";
-	frames[0].want = XDP_PASS;	/* no socket: see DESCRIPTION */
+	frames[0].want = XDP_PASS; /* no socket: see DESCRIPTION */
 	frames[0].ctr = RG_XDP_C_XDP_NO_XSK;
 	frames[1].name = "tcp/22 passed";
 	frames[1].b[37] = 22;
@@ -182,16 +186,16 @@ main(int argc, char **argv)
 	frames[3].want = XDP_PASS;
 	frames[3].ctr = RG_XDP_C_XDP_PASSED;
 
-	printf("rg-xdp-bench: %u runs x %d, %u blocked /24s, median ns per frame\n", repeat, RUNS,
-	       prefixes);
-	(void)measure(prog, -1, &frames[0], repeat);	/* warm up caches and the CPU clock */
+	printf("rg-xdp-bench: %u runs x %d, %u blocked /24s, median ns per frame\n", repeat, RUNS, prefixes);
+	(void)measure(prog, -1, &frames[0], repeat); /* warm up caches and the CPU clock */
 	base_ns = measure(base, -1, &frames[0], repeat);
 	printf("  %-16s %5ld ns  (one-instruction XDP_PASS program)\n", "baseline", base_ns);
 	for (int i = 0; i < 4; i++) {
 		long ns = measure(prog, stats, &frames[i], repeat);
 
 		if (ns < 0) {
-			fprintf(stderr, "rg-xdp-bench: %s: wrong verdict or counter, or a failed run\n", frames[i].name);
+			fprintf(stderr, "rg-xdp-bench: %s: wrong verdict or counter, or a failed run\n",
+				frames[i].name);
 			return 1;
 		}
 		printf("  %-16s %5ld ns  (%+ld over baseline)\n", frames[i].name, ns, ns - base_ns);

@@ -58,7 +58,7 @@ fuzz_request(const char *p, size_t n)
 			abort();
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s=%s", ctl_key_name(k), enc);
 	}
-	if (len < CTL_REQ_MAX) {	/* encoding may lengthen a request past the limit */
+	if (len < CTL_REQ_MAX) { /* encoding may lengthen a request past the limit */
 		if (ctl_req_parse(line, len, &req2, err, sizeof(err)) != 0 || req2.verb != req.verb)
 			abort();
 		for (int k = 0; k < CTL_K_MAX; k++)

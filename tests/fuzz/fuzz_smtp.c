@@ -28,10 +28,10 @@
 
 #include "smtp_harness.h"
 
-static struct sh harness[2];	/* [0] defaults and a table, [1] tight limits, no table */
-static int pending;		/* relay variant: 0 at once, 1 later, 2 fails */
-static unsigned rnd;		/* the chunking's generator, also the hooks' choices */
-static size_t room;		/* what room() says; the data hook takes it down */
+static struct sh harness[2]; /* [0] defaults and a table, [1] tight limits, no table */
+static int pending;	     /* relay variant: 0 at once, 1 later, 2 fails */
+static unsigned rnd;	     /* the chunking's generator, also the hooks' choices */
+static size_t room;	     /* what room() says; the data hook takes it down */
 
 static unsigned
 next_rnd(void)
@@ -61,7 +61,7 @@ relay_data(void *arg, struct smtp_session *s, const uint8_t *p, size_t n)
 		/* a "." or ".\r" held back as a possible end marker was
 		 * consumed under an earlier room() and may come with these */
 		if (n > room + 2)
-			abort();	/* more than room() allowed */
+			abort(); /* more than room() allowed */
 		room -= n < room ? n : room;
 	}
 	return 0;
@@ -118,8 +118,14 @@ relay_room(void *arg, struct smtp_session *s)
 
 static const struct smtp_relay_ops relay = { .begin = relay_begin, .data = relay_data, .end = relay_end };
 static const struct smtp_relay_ops relay_env = {
-	.begin = relay_begin, .data = relay_data, .end = relay_end, .mail = relay_mail,
-	.rcpt = relay_rcpt, .reset = relay_void, .close = relay_void, .room = relay_room,
+	.begin = relay_begin,
+	.data = relay_data,
+	.end = relay_end,
+	.mail = relay_mail,
+	.rcpt = relay_rcpt,
+	.reset = relay_void,
+	.close = relay_void,
+	.room = relay_room,
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -133,12 +139,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 run_fixed(void)
 {
-	static const char session[] =
-		"EHLO a\r\nMAIL FROM:<> SIZE=10\r\nRCPT TO:<alice@example.com>\r\n"
-		"RCPT TO:<bob@example.com>\r\nRCPT TO:<nobody@example.com>\r\nDATA\r\n"
-		"Subject: x\r\n\r\n..dot\r\na longer line of the message body\r\n.\r\n"
-		"RSET\r\nQUIT\r\n";
-	static const uint8_t variants[] = { 0x02, 0x06, 0x0a };	/* relay at once, later, failing */
+	static const char session[] = "EHLO a\r\nMAIL FROM:<> SIZE=10\r\nRCPT TO:<alice@example.com>\r\n"
+				      "RCPT TO:<bob@example.com>\r\nRCPT TO:<nobody@example.com>\r\nDATA\r\n"
+				      "Subject: x\r\n\r\n..dot\r\na longer line of the message body\r\n.\r\n"
+				      "RSET\r\nQUIT\r\n";
+	static const uint8_t variants[] = { 0x02, 0x06, 0x0a }; /* relay at once, later, failing */
 	uint8_t in[3 + sizeof(session) - 1];
 
 	memcpy(in + 3, session, sizeof(session) - 1);
@@ -160,8 +165,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	msg_set_verbose(0);
 	if (sh_init(&harness[0], "recipient_delimiter = +-\n",
 		    "alice@example.com\nbob@example.com\n@catchall.example\n") < 0 ||
-	    sh_init(&harness[1], "smtpd_recipient_limit = 3\nsmtpd_hard_error_limit = 4\n"
-				 "message_size_limit = 100\nsoft_bounce = yes\n", NULL) < 0)
+	    sh_init(&harness[1],
+		    "smtpd_recipient_limit = 3\nsmtpd_hard_error_limit = 4\n"
+		    "message_size_limit = 100\nsoft_bounce = yes\n",
+		    NULL) < 0)
 		abort();
 	run_fixed();
 	return 0;
@@ -225,9 +232,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					rc = smtp_session_relay_reply(&s, "250 2.0.0 Ok\r\n", 14, &out);
 				check_replies(ob, out.len);
 			} else if (s.state == SMTP_S_DATA && room == 0) {
-				room = next_rnd() % 32;	/* 0 again at times: the engine waits */
+				room = next_rnd() % 32; /* 0 again at times: the engine waits */
 			} else if (out.len == 0) {
-				abort();	/* no progress with room to spare */
+				abort(); /* no progress with room to spare */
 			}
 		}
 		out.len = 0;

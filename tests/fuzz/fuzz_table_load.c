@@ -28,7 +28,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 fuzz_query(const struct tbl *t)
 {
-	static const char *const addrs[] = { "a@b.c", "user+x@example.com", "x@catchall.example", "postmaster" };
+	static const char *const addrs[] = { "a@b.c", "user+x@example.com", "x@catchall.example",
+					     "postmaster" };
 	struct rg_addr a[4];
 	const struct rg_addr *pa[4];
 	enum tbl_rule out[4];

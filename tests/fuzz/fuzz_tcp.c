@@ -26,7 +26,7 @@
 #include "tcp/tcp_smtp.h"
 
 static uint64_t ctr[RG_C_MAX];
-static uint32_t last_end[4];	/* per source: seq just past what we sent */
+static uint32_t last_end[4]; /* per source: seq just past what we sent */
 
 #define SERVER 0x0100007fu
 
@@ -34,7 +34,8 @@ static int
 xmit(void *arg, const struct tcp_seg *s)
 {
 	(void)arg;
-	if ((s->sport != 25 && !(s->flags & TCP_RST)) || s->len > TCP_SNDBUF_SIZE || (s->len && s->data == NULL))
+	if ((s->sport != 25 && !(s->flags & TCP_RST)) || s->len > TCP_SNDBUF_SIZE ||
+	    (s->len && s->data == NULL))
 		abort();
 	if (s->len)
 		(void)*(volatile const uint8_t *)(s->data + s->len - 1);

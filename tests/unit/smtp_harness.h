@@ -29,19 +29,20 @@
 #include "smtp/smtp.h"
 #include "table/tbl.h"
 
-#define SH_BASE_CONFIG "port_mode = af_packet\ninterface = lo\nlisten = 127.0.0.1\n" \
-		       "myhostname = mx.example.test\n"
+#define SH_BASE_CONFIG \
+	"port_mode = af_packet\ninterface = lo\nlisten = 127.0.0.1\n" \
+	"myhostname = mx.example.test\n"
 
 struct sh {
 	struct rg_config cfg;
 	struct smtp_ctx ctx;
 	struct tbl *tbl;
-	const struct tbl *cur;		/* what ctx.table points at */
-	void *image;			/* table file image */
+	const struct tbl *cur; /* what ctx.table points at */
+	void *image;	       /* table file image */
 	uint64_t ctr[RG_C_MAX];
-	long bufs_out;			/* line buffers not yet given back */
-	long alloc_fail_after;		/* allocations left before failing; < 0: never */
-	char *log;			/* collected log lines, "L: line\n" each */
+	long bufs_out;	       /* line buffers not yet given back */
+	long alloc_fail_after; /* allocations left before failing; < 0: never */
+	char *log;	       /* collected log lines, "L: line\n" each */
 	size_t log_len, log_cap;
 };
 
@@ -113,7 +114,8 @@ sh_init(struct sh *h, const char *config, const char *table)
 		return -1;
 	}
 	if (table != NULL) {
-		struct tbl_builder *b = tbl_builder_new(h->cfg.local_part_case_sensitive ? RG_ADDR_F_CASE_EXACT : 0);
+		struct tbl_builder *b =
+			tbl_builder_new(h->cfg.local_part_case_sensitive ? RG_ADDR_F_CASE_EXACT : 0);
 		size_t len;
 		const char *p = table;
 		while (b != NULL && *p != '\0') {

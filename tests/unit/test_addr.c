@@ -23,7 +23,7 @@ struct norm_case {
 	const char *in;
 	unsigned flags;
 	int rc;
-	const char *out;	/* when rc == RG_ADDR_OK */
+	const char *out; /* when rc == RG_ADDR_OK */
 	unsigned local_len;
 };
 
@@ -33,24 +33,29 @@ static const struct norm_case norm_cases[] = {
 	{ "user@example.com", 0, RG_ADDR_OK, "user@example.com", 4 },
 	{ "User@Example.COM", 0, RG_ADDR_OK, "user@example.com", 4 },
 	{ "User@Example.COM", EXACT, RG_ADDR_OK, "User@example.com", 4 },
-	{ "\"user\"@example.com", 0, RG_ADDR_OK, "user@example.com", 4 },	/* needless quotes */
+	{ "\"user\"@example.com", 0, RG_ADDR_OK, "user@example.com", 4 }, /* needless quotes */
 	{ "\"first.last\"@example.com", 0, RG_ADDR_OK, "first.last@example.com", 10 },
-	{ "\"us\\er\"@example.com", 0, RG_ADDR_OK, "user@example.com", 4 },	/* quoted pair */
+	{ "\"us\\er\"@example.com", 0, RG_ADDR_OK, "user@example.com", 4 }, /* quoted pair */
 	{ "\"john doe\"@example.com", 0, RG_ADDR_OK, "\"john doe\"@example.com", 10 },
 	{ "\"a\\\"b\"@example.com", 0, RG_ADDR_OK, "\"a\\\"b\"@example.com", 6 },
 	{ "\"a..b\"@example.com", 0, RG_ADDR_OK, "\"a..b\"@example.com", 6 },
 	{ "\"\"@example.com", 0, RG_ADDR_OK, "\"\"@example.com", 2 },
 	{ "@relay.example,@b.example:user@example.com", 0, RG_ADDR_OK, "user@example.com", 4 },
 	{ "@relay.example:User@EXAMPLE.com", 0, RG_ADDR_OK, "user@example.com", 4 },
-	{ "user@example.com.", 0, RG_ADDR_OK, "user@example.com", 4 },		/* trailing dot */
+	{ "user@example.com.", 0, RG_ADDR_OK, "user@example.com", 4 }, /* trailing dot */
 	{ "user+ext@example.com", 0, RG_ADDR_OK, "user+ext@example.com", 8 },
 	{ "o'brien@example.com", 0, RG_ADDR_OK, "o'brien@example.com", 7 },
 	{ "user@[192.0.2.1]", 0, RG_ADDR_OK, "user@[192.0.2.1]", 4 },
 	{ "user@[IPv6:2001:db8::1]", 0, RG_ADDR_OK, "user@[ipv6:2001:db8::1]", 4 },
-	{ "J\xc3\xb6rg@B\xc3\xbc" "cher.example", 0, RG_ADDR_OK, "j\xc3\xb6rg@b\xc3\xbc" "cher.example", 5 },
+	{ "J\xc3\xb6rg@B\xc3\xbc"
+	  "cher.example",
+	  0, RG_ADDR_OK,
+	  "j\xc3\xb6rg@b\xc3\xbc"
+	  "cher.example",
+	  5 },
 	{ "postmaster", 0, RG_ADDR_OK, "postmaster", 10 },
 	{ "PostMaster", EXACT, RG_ADDR_OK, "postmaster", 10 },
-	{ "john..doe@example.com", 0, RG_ADDR_OK, "john..doe@example.com", 9 },	/* seen in the wild */
+	{ "john..doe@example.com", 0, RG_ADDR_OK, "john..doe@example.com", 9 }, /* seen in the wild */
 	{ "under_score@sub-domain.example_x.com", 0, RG_ADDR_OK, "under_score@sub-domain.example_x.com", 11 },
 	/* syntax errors */
 	{ "", 0, RG_ADDR_ESYNTAX, NULL, 0 },
@@ -156,7 +161,7 @@ test_limits(void **state)
 }
 
 struct base_case {
-	const char *in, *delims, *out;	/* out NULL: no extension */
+	const char *in, *delims, *out; /* out NULL: no extension */
 };
 
 static void
@@ -165,20 +170,20 @@ test_base(void **state)
 	static const struct base_case cases[] = {
 		{ "user+ext@example.com", "+", "user@example.com" },
 		{ "user-ext@example.com", "+-", "user@example.com" },
-		{ "user+a-b@example.com", "-+", "user@example.com" },	/* first of the set */
+		{ "user+a-b@example.com", "-+", "user@example.com" }, /* first of the set */
 		{ "user-a+b@example.com", "+", "user-a@example.com" },
 		{ "user@example.com", "+", NULL },
-		{ "+ext@example.com", "+", NULL },			/* not at the start */
+		{ "+ext@example.com", "+", NULL }, /* not at the start */
 		{ "user+@example.com", "+", "user@example.com" },
 		{ "user+ext@example.com", "", NULL },
 		{ "user+ext@example.com", NULL, NULL },
-		{ "\"a b+c\"@example.com", "+", NULL },			/* not in quotes */
+		{ "\"a b+c\"@example.com", "+", NULL }, /* not in quotes */
 		{ "postmaster", "+", NULL },
 		/* delimiters that are letters, digits or dots */
 		{ "user.ext@example.com", ".", "user@example.com" },
 		{ "userxext@example.com", "-x", "user@example.com" },
 		{ "ab1cd@example.com", "1", "ab@example.com" },
-		{ "AbXcd@example.com", "x", "ab@example.com" },		/* folded before the cut */
+		{ "AbXcd@example.com", "x", "ab@example.com" }, /* folded before the cut */
 		{ "abcd@example.com", "-x+", NULL },
 	};
 	(void)state;
@@ -188,9 +193,10 @@ test_base(void **state)
 		bool got = rg_addr_base(&a, cases[i].delims, &b);
 		if (got != (cases[i].out != NULL))
 			fail_msg("base case %zu '%s': extension %d", i, cases[i].in, got);
-		if (got && (strcmp(b.buf, cases[i].out) != 0 || b.len != strlen(b.buf) ||
-			    b.buf[b.local_len] != '@'))
-			fail_msg("base case %zu '%s': got '%s', want '%s'", i, cases[i].in, b.buf, cases[i].out);
+		if (got &&
+		    (strcmp(b.buf, cases[i].out) != 0 || b.len != strlen(b.buf) || b.buf[b.local_len] != '@'))
+			fail_msg("base case %zu '%s': got '%s', want '%s'", i, cases[i].in, b.buf,
+				 cases[i].out);
 	}
 }
 
@@ -218,15 +224,18 @@ test_base_random(void **state)
 		delims[nd] = '\0';
 		struct rg_addr a, b;
 		if (rg_addr_normalize(in, n, 0, &a) != RG_ADDR_OK)
-			continue;	/* dots that lead or repeat still normalise; anything else is not the point */
+			continue; /* dots that lead or repeat still normalise; anything else is not the point */
 		size_t cut = a.local_len;
 		for (size_t i = 1; i < a.local_len && cut == a.local_len; i++)
 			if (nd > 0 && strchr(delims, a.buf[i]) != NULL)
 				cut = i;
 		bool got = rg_addr_base(&a, delims, &b);
-		if (got != (cut < a.local_len) || (got && (b.local_len != cut || memcmp(b.buf, a.buf, cut) != 0 ||
-							   strcmp(b.buf + cut, a.buf + a.local_len) != 0)))
-			fail_msg("'%s' delimiters '%s': extension %d, want cut at %zu", a.buf, delims, got, cut);
+		if (got != (cut < a.local_len) ||
+		    (got &&
+		     (b.local_len != cut || memcmp(b.buf, a.buf, cut) != 0 ||
+		      strcmp(b.buf + cut, a.buf + a.local_len) != 0)))
+			fail_msg("'%s' delimiters '%s': extension %d, want cut at %zu", a.buf, delims, got,
+				 cut);
 		cut_seen += got;
 	}
 	assert_true(cut_seen > 10000);
@@ -241,7 +250,7 @@ test_atext_map(void **state)
 	(void)state;
 	for (unsigned c = 0; c < 256; c++) {
 		bool want = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || (c != 0 && strchr(specials, (int)c) != NULL);
+			(c >= '0' && c <= '9') || (c != 0 && strchr(specials, (int)c) != NULL);
 		if (rg_addr__atext((unsigned char)c) != want)
 			fail_msg("atext map wrong for byte 0x%02x", c);
 	}
@@ -256,7 +265,7 @@ test_class_table(void **state)
 		unsigned k = rg_addr__class((unsigned char)c);
 		bool local = c == '.' || rg_addr__atext((unsigned char)c);
 		bool label = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			     (c >= '0' && c <= '9') || c == '-' || c == '_';
+			(c >= '0' && c <= '9') || c == '-' || c == '_';
 		bool upper = c >= 'A' && c <= 'Z';
 		if (((k & RG_AC_LOCAL) != 0) != local || ((k & RG_AC_DOMAIN) != 0) != label ||
 		    ((k & RG_AC_UPPER) != 0) != upper)
@@ -281,7 +290,7 @@ random_mailbox(char *buf, size_t cap)
 		if (r % 61 == 0)
 			buf[i] = rare[(r >> 8) % (sizeof(rare) - 1)];
 		else if (r % 7 == 0)
-			buf[i] = common[12 + (r >> 8) % 9];	/* punctuation */
+			buf[i] = common[12 + (r >> 8) % 9]; /* punctuation */
 		else
 			buf[i] = common[(r >> 8) % 12];
 	}
@@ -294,10 +303,12 @@ expect_same(const char *in, size_t n, unsigned flags, int rc, const struct rg_ad
 	struct rg_addr want;
 	int wrc = rg_addr_normalize_full(in, n, flags, &want);
 
-	if (rc != wrc || (rc == RG_ADDR_OK && (got->len != want.len || got->local_len != want.local_len ||
-					       memcmp(got->buf, want.buf, want.len + 1) != 0)))
-		fail_msg("'%.*s' (flags %u): rc %d '%s' local %u, full parser rc %d '%s' local %u", (int)n, in,
-			 flags, rc, got->buf, got->local_len, wrc, want.buf, want.local_len);
+	if (rc != wrc ||
+	    (rc == RG_ADDR_OK &&
+	     (got->len != want.len || got->local_len != want.local_len ||
+	      memcmp(got->buf, want.buf, want.len + 1) != 0)))
+		fail_msg("'%.*s' (flags %u): rc %d '%s' local %u, full parser rc %d '%s' local %u", (int)n,
+			 in, flags, rc, got->buf, got->local_len, wrc, want.buf, want.local_len);
 }
 
 /* Every fast path gives exactly what the full parser gives, or defers to it. */
@@ -354,8 +365,23 @@ static void
 test_fast_path_edges(void **state)
 {
 	static const char *const cases[] = {
-		"a@b", "A@B", "a.@b", ".a@b", "a@b.", "a@.b", "a@b..c", "a@b-.c", "a@-b", "a+b@c",
-		"a@b+c", "a@b@c", "@a", "a@", "a_b@c_d.e-f", "\xc3\xa9@b", "a@\xc3\xa9",
+		"a@b",
+		"A@B",
+		"a.@b",
+		".a@b",
+		"a@b.",
+		"a@.b",
+		"a@b..c",
+		"a@b-.c",
+		"a@-b",
+		"a+b@c",
+		"a@b+c",
+		"a@b@c",
+		"@a",
+		"a@",
+		"a_b@c_d.e-f",
+		"\xc3\xa9@b",
+		"a@\xc3\xa9",
 		"0123456789012345678901234567890123456789012345678901234567890123@x",
 		"01234567890123456789012345678901234567890123456789012345678901234@x",
 		"abcdefghijklmno@abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz.com",
@@ -377,7 +403,8 @@ test_fast_path_edges(void **state)
 				expect_same(cases[i], n, flags, RG_ADDR_OK, &a);
 #endif
 #if defined(RG_ADDR_HAVE_AVX512)
-			if (rg_addr__avx512_ok() && rg_addr__fast_avx512(cases[i], n, flags, &a) == RG_ADDR_OK)
+			if (rg_addr__avx512_ok() &&
+			    rg_addr__fast_avx512(cases[i], n, flags, &a) == RG_ADDR_OK)
 				expect_same(cases[i], n, flags, RG_ADDR_OK, &a);
 #endif
 		}

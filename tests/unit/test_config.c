@@ -56,19 +56,18 @@ test_values(void **state)
 	char err[CFG_ERR_MAX] = "";
 	(void)state;
 
-	const char *text = BASE
-		"# a comment line\n"
-		"\n"
-		"myhostname = mx.example.org   # trailing comment\n"
-		"relay_domains = Example.COM, example.net other.org\n"
-		"recipient_delimiter = +-\n"
-		"soft_bounce = yes\n"
-		"unknown_recipient_reject_code = 450\n"
-		"smtpd_timeout = 5m\n"
-		"message_size_limit = 20m\n"
-		"backend = lmtp:127.0.0.1:24\n"
-		"reload_max_shrink = 25%\n"
-		"workers = 2\n";
+	const char *text = BASE "# a comment line\n"
+				"\n"
+				"myhostname = mx.example.org   # trailing comment\n"
+				"relay_domains = Example.COM, example.net other.org\n"
+				"recipient_delimiter = +-\n"
+				"soft_bounce = yes\n"
+				"unknown_recipient_reject_code = 450\n"
+				"smtpd_timeout = 5m\n"
+				"message_size_limit = 20m\n"
+				"backend = lmtp:127.0.0.1:24\n"
+				"reload_max_shrink = 25%\n"
+				"workers = 2\n";
 	assert_int_equal(load(&cfg, text, err), 0);
 	assert_string_equal(cfg.myhostname, "mx.example.org");
 	assert_int_equal(cfg.n_relay_domains, 3);
@@ -90,7 +89,7 @@ test_values(void **state)
 static const struct {
 	const char *text;
 	const char *prefix;
-	const char *words;	/* must appear in the message */
+	const char *words; /* must appear in the message */
 } bad_cases[] = {
 	{ BASE "bogus_key = 1\n", "test.conf:4: ", "unknown key 'bogus_key'" },
 	{ BASE "\n\nsoft_bounce = maybe\n", "test.conf:6: ", "expected yes or no" },
@@ -135,8 +134,8 @@ test_errors(void **state)
 		assert_int_equal(load(&cfg, bad_cases[i].text, err), -1);
 		if (strncmp(err, bad_cases[i].prefix, strlen(bad_cases[i].prefix)) != 0 ||
 		    strstr(err, bad_cases[i].words) == NULL)
-			fail_msg("case %zu: got '%s', want prefix '%s' and '%s'", i, err,
-				 bad_cases[i].prefix, bad_cases[i].words);
+			fail_msg("case %zu: got '%s', want prefix '%s' and '%s'", i, err, bad_cases[i].prefix,
+				 bad_cases[i].words);
 	}
 }
 
@@ -257,8 +256,10 @@ bound_value(const char *type, const char *b)
 	uint64_t v = strtoull(b, &end, 10), mul = 1;
 
 	if (strcmp(type, "size") == 0 && *end != '\0')
-		mul = *end == 'k' ? UINT64_C(1) << 10 : *end == 'm' ? UINT64_C(1) << 20
-			: *end == 'g' ? UINT64_C(1) << 30 : 0;
+		mul = *end == 'k'     ? UINT64_C(1) << 10
+			: *end == 'm' ? UINT64_C(1) << 20
+			: *end == 'g' ? UINT64_C(1) << 30
+				      : 0;
 	else if (strcmp(type, "duration") == 0 && *end != '\0')
 		mul = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600 : 0;
 	else if (*end != '\0')

@@ -52,13 +52,14 @@ test_valid_requests(void **state)
 	assert_string_equal(req.arg[CTL_K_PATH], "/var/lib/rcptgate/users new.tbl");
 	assert_string_equal(req.arg[CTL_K_FORCE], "1");
 	assert_int_equal(parse("check rcpt=%22a%20b%22@example.com client=2001:db8::1 helo=mx.example "
-			       "from=%25x@y"), 0);
+			       "from=%25x@y"),
+			 0);
 	assert_int_equal(req.verb, CTL_V_CHECK);
 	assert_string_equal(req.arg[CTL_K_RCPT], "\"a b\"@example.com");
 	assert_string_equal(req.arg[CTL_K_CLIENT], "2001:db8::1");
 	assert_string_equal(req.arg[CTL_K_HELO], "mx.example");
 	assert_string_equal(req.arg[CTL_K_FROM], "%x@y");
-	assert_int_equal(parse("check rcpt=a@b from="), 0);	/* null sender */
+	assert_int_equal(parse("check rcpt=a@b from="), 0); /* null sender */
 	assert_string_equal(req.arg[CTL_K_FROM], "");
 	assert_int_equal(parse("block op=list"), 0);
 	assert_int_equal(req.verb, CTL_V_BLOCK);
@@ -102,7 +103,9 @@ test_bad_requests(void **state)
 		{ "check rcpt=a%zzb", -EINVAL },
 		{ "check rcpt=a%4", -EINVAL },
 		{ "check rcpt=a\tb", -EINVAL },
-		{ "check rcpt=a\x80" "b", -EINVAL },
+		{ "check rcpt=a\x80"
+		  "b",
+		  -EINVAL },
 		{ "check rcpt=a@b client=999.1.1.1", -EINVAL },
 		{ "check rcpt=a@b helo=", -EINVAL },
 		{ "block", -EINVAL },
@@ -265,9 +268,12 @@ static void
 test_reply_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"HELLO\n", "OK\n", "OK x\n", "OK 1025\n", "OK 123456789\n", "OK 1\nnospace\n",
-		"OK 1\n value\n", "OK 1\nBad value\n", "OK 1\nk v\x01\n", "ERR\n", "ERR \n",
-		"ERR EVERYLONGERRNONAMETHATDOESNOTFIT1234 x\n",
+		"HELLO\n",	   "OK\n",
+		"OK x\n",	   "OK 1025\n",
+		"OK 123456789\n",  "OK 1\nnospace\n",
+		"OK 1\n value\n",  "OK 1\nBad value\n",
+		"OK 1\nk v\x01\n", "ERR\n",
+		"ERR \n",	   "ERR EVERYLONGERRNONAMETHATDOESNOTFIT1234 x\n",
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

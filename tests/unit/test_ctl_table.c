@@ -68,7 +68,7 @@ look(const struct tbl *t, const char *s)
 struct reload {
 	const char *path;
 	int rc;
-	int done;	/* atomic */
+	int done; /* atomic */
 };
 
 static void *
@@ -156,8 +156,9 @@ test_refused_reload_keeps_the_table(void **state)
 	char err[256];
 
 	(void)state;
-	const char *big = write_table("big.tbl", "carol", 1000), *small = write_table("small.tbl", "dave", 100);
-	rte_rcu_qsbr_thread_offline(d.qsbr, 0);	/* no reader holds anything from here on */
+	const char *big = write_table("big.tbl", "carol", 1000),
+		   *small = write_table("small.tbl", "dave", 100);
+	rte_rcu_qsbr_thread_offline(d.qsbr, 0); /* no reader holds anything from here on */
 	assert_int_equal(ctl_table_load(&d, big, true, &res, err, sizeof(err)), 0);
 	const struct tbl *serving = d.table;
 	uint64_t failed = d.ctl_ctr[RG_C_TABLE_RELOADS_FAILED], gen = d.tables.generation;

@@ -29,7 +29,10 @@ static int
 setup(void **state)
 {
 	static const char *const lines[] = {
-		"alice@example.com", "bob@example.com", "@catchall.example", "Sales@case.example",
+		"alice@example.com",
+		"bob@example.com",
+		"@catchall.example",
+		"Sales@case.example",
 	};
 	struct tbl_builder *b = tbl_builder_new(0);
 	char err[256];
@@ -60,7 +63,8 @@ conf(struct rg_config *cfg, struct policy_conf *pc, const char *extra)
 {
 	char text[1024], err[CFG_ERR_MAX];
 
-	snprintf(text, sizeof(text), "port_mode = af_packet\ninterface = lo\nlisten = 192.0.2.1:25\n%s", extra);
+	snprintf(text, sizeof(text), "port_mode = af_packet\ninterface = lo\nlisten = 192.0.2.1:25\n%s",
+		 extra);
 	cfg_defaults(cfg);
 	if (cfg_load_string(cfg, "test.cf", text, strlen(text), err, sizeof(err)) != 0)
 		fail_msg("config: %s", err);
@@ -106,7 +110,8 @@ test_defaults(void **state)
 		  "550 5.1.1 <alice+x@example.com>: Recipient address rejected: User unknown\r\n" },
 		{ "Eve@Example.com", POLICY_REJECT_UNKNOWN, 550,
 		  "550 5.1.1 <Eve@Example.com>: Recipient address rejected: User unknown\r\n" },
-		{ "alice@example.org", POLICY_REJECT_RELAY, 554, "554 5.7.1 <alice@example.org>: Relay access denied\r\n" },
+		{ "alice@example.org", POLICY_REJECT_RELAY, 554,
+		  "554 5.7.1 <alice@example.org>: Relay access denied\r\n" },
 		{ "postmaster@example.org", POLICY_REJECT_RELAY, 554,
 		  "554 5.7.1 <postmaster@example.org>: Relay access denied\r\n" },
 		{ "not an address", POLICY_BAD_ADDRESS, 501, "501 5.1.3 Bad recipient address syntax\r\n" },
@@ -127,7 +132,8 @@ test_no_table(void **state)
 	static const struct reply_case cases[] = {
 		{ "alice@example.com", POLICY_TEMPFAIL_NO_TABLE, 451,
 		  "451 4.3.0 <alice@example.com>: Temporary lookup failure\r\n" },
-		{ "postmaster", POLICY_TEMPFAIL_NO_TABLE, 451, "451 4.3.0 <postmaster>: Temporary lookup failure\r\n" },
+		{ "postmaster", POLICY_TEMPFAIL_NO_TABLE, 451,
+		  "451 4.3.0 <postmaster>: Temporary lookup failure\r\n" },
 	};
 	struct rg_config cfg;
 	struct policy_conf pc;
@@ -155,8 +161,9 @@ test_configured(void **state)
 	struct policy_conf pc;
 
 	(void)state;
-	conf(&cfg, &pc, "recipient_delimiter = +-\nunknown_recipient_reject_code = 450\n"
-			"relay_domains_reject_code = 550\nrelay_domains = Relay.example, second.example\n");
+	conf(&cfg, &pc,
+	     "recipient_delimiter = +-\nunknown_recipient_reject_code = 450\n"
+	     "relay_domains_reject_code = 550\nrelay_domains = Relay.example, second.example\n");
 	check_cases(&pc, table, cases, N(cases));
 }
 
@@ -201,7 +208,8 @@ test_reply_bounded(void **state)
 	policy_rcpt(&pc, NULL, big, sizeof(big), &res);
 	assert_int_equal(res.code, 451);
 	assert_true(res.len < sizeof(res.reply));
-	assert_int_equal(res.len, strlen("451 4.3.0 <") + RG_PATH_MAX + strlen(">: Temporary lookup failure\r\n"));
+	assert_int_equal(res.len,
+			 strlen("451 4.3.0 <") + RG_PATH_MAX + strlen(">: Temporary lookup failure\r\n"));
 	assert_non_null(memmem(res.reply, res.len, "aaaaa???aaa", 11));
 	assert_ptr_equal(memchr(res.reply, '\n', res.len), res.reply + res.len - 1);
 	/* with a table: too long is a syntax error */
@@ -243,12 +251,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_no_table),
-		cmocka_unit_test(test_configured),
-		cmocka_unit_test(test_soft_bounce),
-		cmocka_unit_test(test_reply_bounded),
-		cmocka_unit_test(test_case_from_table),
+		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_no_table),
+		cmocka_unit_test(test_configured),    cmocka_unit_test(test_soft_bounce),
+		cmocka_unit_test(test_reply_bounded), cmocka_unit_test(test_case_from_table),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -51,7 +51,8 @@ test_af_xdp(void **state)
 	/* default lcores: main on CPU 0, worker i on CPU i (modulo the CPUs) */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char want[512];
-	snprintf(want, sizeof(want), "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
+	snprintf(want, sizeof(want),
+		 "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
 		 "net_af_xdp0,iface=eth1,start_queue=0,queue_count=2,xdp_prog=/usr/share/rcptgate/x.o",
 		 1 % ncpu, 2 % ncpu);
 	assert_string_equal(a, want);
@@ -64,8 +65,9 @@ test_af_packet(void **state)
 	const char *a = args_of("port_mode = af_packet\ninterface = veth0\nlisten = 192.0.2.1\n"
 				"dpdk_args = --lcores=(0,1)@1 --file-prefix=gate\n");
 	/* the operator's lcores and file prefix win over the defaults */
-	assert_string_equal(a, "rcptgate --lcores=(0,1)@1 --file-prefix=gate --no-pci --vdev "
-			       "net_af_packet0,iface=veth0,qpairs=1");
+	assert_string_equal(a,
+			    "rcptgate --lcores=(0,1)@1 --file-prefix=gate --no-pci --vdev "
+			    "net_af_packet0,iface=veth0,qpairs=1");
 }
 
 static void
@@ -74,8 +76,9 @@ test_memif(void **state)
 	(void)state;
 	const char *a = args_of("port_mode = memif\nlisten = 192.0.2.1\n"
 				"memif_socket = /run/x/memif.sock\ndpdk_args = -l 0-1 --in-memory\n");
-	assert_string_equal(a, "rcptgate -l 0-1 --in-memory --no-pci --vdev "
-			       "net_memif0,role=server,socket=/run/x/memif.sock,id=0");
+	assert_string_equal(a,
+			    "rcptgate -l 0-1 --in-memory --no-pci --vdev "
+			    "net_memif0,role=server,socket=/run/x/memif.sock,id=0");
 }
 
 static void
@@ -105,11 +108,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_af_xdp),
-		cmocka_unit_test(test_af_packet),
-		cmocka_unit_test(test_memif),
-		cmocka_unit_test(test_pci),
-		cmocka_unit_test(test_too_small),
+		cmocka_unit_test(test_af_xdp), cmocka_unit_test(test_af_packet), cmocka_unit_test(test_memif),
+		cmocka_unit_test(test_pci),    cmocka_unit_test(test_too_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,10 +289,12 @@ test_backend_reject_scrubbed(void **state)
 	expect_out(f, "MAIL FROM:<sender@remote.example>\r\n");
 	backend(f, "250 2.1.0 Ok\r\n");
 	expect_out(f, "RCPT TO:<user@example.com>\r\n");
-	backend(f, "550-5.1.1 first line\r\n550 5.1.1 <user@example.com>: Recipient address rejected:"
-		   " MX.Backend.Example at 10.77.70.9 says\x01 no\r\n");
-	expect_reply(f, "550 5.1.1 <user@example.com>: Recipient address rejected: " MYNAME " at "
-		     MYNAME " says? no\r\n");
+	backend(f,
+		"550-5.1.1 first line\r\n550 5.1.1 <user@example.com>: Recipient address rejected:"
+		" MX.Backend.Example at 10.77.70.9 says\x01 no\r\n");
+	expect_reply(f,
+		     "550 5.1.1 <user@example.com>: Recipient address rejected: " MYNAME " at " MYNAME
+		     " says? no\r\n");
 	assert_int_equal(f->ctr[RG_C_RELAY_REPLY_5XX], 1);
 	/* no recipient: the message is read and deferred, never a 5xx of ours */
 	assert_int_equal(relay_be_data(&f->be), 0);
@@ -429,7 +431,7 @@ test_lost_before_data(void **state)
 
 	handshake(f, "250 mx.backend.example\r\n");
 	backend(f, "250 2.1.0 Ok\r\n");
-	relay_be_fail(&f->be, false);	/* while RCPT waits */
+	relay_be_fail(&f->be, false); /* while RCPT waits */
 	expect_reply(f, "451 4.4.1 Error: mail system not reachable, try again later\r\n");
 	assert_int_equal(relay_be_rset(&f->be), 0);
 	test_free(f);
@@ -448,7 +450,7 @@ test_data_refused(void **state)
 	backend(f, "554 5.5.1 Error: no valid recipients\r\n");
 	assert_false(relay_be_body_open(&f->be));
 	assert_true(relay_be_body_settled(&f->be));
-	assert_int_equal(f->n_replies, 1);	/* nothing until the end */
+	assert_int_equal(f->n_replies, 1); /* nothing until the end */
 	expect_out(f, "MAIL FROM:<sender@remote.example>\r\nRCPT TO:<user@example.com>\r\nDATA\r\n");
 	assert_int_equal(relay_be_end(&f->be, true), 0);
 	expect_reply(f, "554 5.5.1 Error: no valid recipients\r\n");

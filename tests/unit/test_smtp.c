@@ -93,10 +93,18 @@ unescape(struct buf *b, const char *s)
 		}
 		c = *s++;
 		switch (c) {
-		case 'r': buf_add(b, "\r", 1); break;
-		case 'n': buf_add(b, "\n", 1); break;
-		case 't': buf_add(b, "\t", 1); break;
-		case '0': buf_add(b, "", 1); break;
+		case 'r':
+			buf_add(b, "\r", 1);
+			break;
+		case 'n':
+			buf_add(b, "\n", 1);
+			break;
+		case 't':
+			buf_add(b, "\t", 1);
+			break;
+		case '0':
+			buf_add(b, "", 1);
+			break;
 		case 'x': {
 			char hex[3] = { s[0], s[0] ? s[1] : 0, 0 };
 			char v = (char)strtol(hex, NULL, 16);
@@ -114,7 +122,9 @@ unescape(struct buf *b, const char *s)
 			s = s ? s + 1 : end + strlen(end);
 			break;
 		}
-		default: buf_add(b, &c, 1); break;
+		default:
+			buf_add(b, &c, 1);
+			break;
 		}
 	}
 }
@@ -125,7 +135,7 @@ static const char *const mode_names[M_MAX] = { "whole", "bytes", "random1", "ran
 struct run {
 	struct sh h;
 	struct smtp_session s;
-	struct buf out;		/* the transcript */
+	struct buf out; /* the transcript */
 	struct smtp_out o;
 	enum mode mode;
 	unsigned rnd;
@@ -203,10 +213,11 @@ feed(struct run *r, const char *data, size_t len)
 		size_t m = chunk_size(r, len - pos), off = 0;
 		while (off < m && rc == SMTP_OK) {
 			size_t used = 0;
-			rc = smtp_session_input(&r->s, (const uint8_t *)data + pos + off, m - off, &used, &r->o);
+			rc = smtp_session_input(&r->s, (const uint8_t *)data + pos + off, m - off, &used,
+						&r->o);
 			assert_true(used <= m - off);
 			if (rc == SMTP_DROP)
-				r->o.len = 0;	/* out is to be ignored */
+				r->o.len = 0; /* out is to be ignored */
 			/* with an empty output buffer the engine must make progress */
 			if (used == 0 && rc == SMTP_OK)
 				assert_int_not_equal(r->o.len, 0);
@@ -290,13 +301,14 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 		free(l);
 	}
 	smtp_session_fini(&r->s);
-	assert_int_equal(r->h.bufs_out, 0);	/* every buffer came back */
+	assert_int_equal(r->h.bufs_out, 0); /* every buffer came back */
 	buf_str(&r->out, "counters:");
 	for (unsigned i = 0; i < RG_C_MAX; i++) {
 		char tmp[128];
 		if (r->h.ctr[i] == 0)
 			continue;
-		snprintf(tmp, sizeof(tmp), " %s=%llu", rg_counter_info[i].name, (unsigned long long)r->h.ctr[i]);
+		snprintf(tmp, sizeof(tmp), " %s=%llu", rg_counter_info[i].name,
+			 (unsigned long long)r->h.ctr[i]);
 		buf_str(&r->out, tmp);
 	}
 	buf_str(&r->out, "\n");
@@ -422,8 +434,7 @@ relay_session(struct sh *h, struct smtp_session *s, const char *table, const str
 static void
 test_relay_data_exact(void **state)
 {
-	static const char msg[] =
-		"Subject: x\r\n\r\n..stuffed\r\n..\r\n.x\r\nlast.\r\n";
+	static const char msg[] = "Subject: x\r\n\r\n..stuffed\r\n..\r\n.x\r\nlast.\r\n";
 	static const char session[] =
 		"EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n";
 	(void)state;
@@ -500,7 +511,10 @@ static void
 test_relay_busy(void **state)
 {
 	static const struct smtp_relay_ops busy_ops = {
-		.begin = rec_begin, .data = rec_data, .end = rec_end, .rcpt = busy_rcpt,
+		.begin = rec_begin,
+		.data = rec_data,
+		.end = rec_end,
+		.rcpt = busy_rcpt,
 	};
 	struct sh h;
 	struct rec_relay rr = { 0 };
@@ -514,8 +528,9 @@ test_relay_busy(void **state)
 	o.len = 0;
 	assert_int_equal(feed_steps(&s, "RCPT TO:<alice@example.com>\r\nDATA\r\n", 100, &o), SMTP_OK);
 	ob[o.len] = '\0';
-	assert_string_equal(ob, "451 4.3.0 Error: mail system busy, try again later\r\n"
-				"554 5.5.1 Error: no valid recipients\r\n");
+	assert_string_equal(ob,
+			    "451 4.3.0 Error: mail system busy, try again later\r\n"
+			    "554 5.5.1 Error: no valid recipients\r\n");
 	assert_int_equal(rr.begins, 0);
 	smtp_session_fini(&s);
 	sh_fini(&h);
@@ -533,8 +548,11 @@ test_relay_abort_bare_lf(void **state)
 
 	relay_session(&h, &s, "alice@example.com\n", &rec_ops, &rr);
 	/* "\n.\n" and "\r\n.\n" must not end the message; only CRLF.CRLF does */
-	assert_int_equal(feed_steps(&s, "HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n"
-				       "a\n.\nMAIL FROM:<x@y.example>\r\n.\nb\r\n.\r\n", 7, &o), SMTP_OK);
+	assert_int_equal(feed_steps(&s,
+				    "HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n"
+				    "a\n.\nMAIL FROM:<x@y.example>\r\n.\nb\r\n.\r\n",
+				    7, &o),
+			 SMTP_OK);
 	assert_int_equal(rr.aborts, 1);
 	assert_int_equal(rr.ends, 0);
 	ob[o.len] = '\0';
@@ -568,16 +586,17 @@ test_log_rate_limit(void **state)
 	/* 3 lines in second 100, 7 suppressed and counted */
 	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_UNKNOWN], 10);
 	assert_int_equal(h.ctr[RG_C_SMTP_LOG_SUPPRESSED], 7);
-	assert_non_null(strstr(h.log, "L: NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 550 5.1.1 "
-				      "<nobody@example.com>: Recipient address rejected: User unknown; "
-				      "from=<> to=<nobody@example.com> proto=ESMTP helo=<c>\n"));
+	assert_non_null(strstr(h.log,
+			       "L: NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 550 5.1.1 "
+			       "<nobody@example.com>: Recipient address rejected: User unknown; "
+			       "from=<> to=<nobody@example.com> proto=ESMTP helo=<c>\n"));
 	h.log_len = 0;
 	h.ctx.now = 101;
 	smtp_log_flush(&h.ctx);
 	assert_string_equal(h.log, "L: 7 reject lines suppressed\n");
 	h.log_len = 0;
 	h.log[0] = '\0';
-	smtp_log_flush(&h.ctx);	/* nothing more to say */
+	smtp_log_flush(&h.ctx); /* nothing more to say */
 	assert_int_equal(h.log_len, 0);
 	smtp_session_fini(&s);
 	sh_fini(&h);
@@ -642,7 +661,7 @@ has_suffix(const char *s, const char *suf)
 struct env_relay {
 	int mails, rcpts, resets, closes, begins, ends;
 	char from[320], params[140], to[320], helo[320];
-	size_t room;		/* what room() says */
+	size_t room; /* what room() says */
 	struct buf data;
 };
 
@@ -719,8 +738,14 @@ env_end(void *arg, struct smtp_session *s, bool ok, struct smtp_out *out)
 }
 
 static const struct smtp_relay_ops env_ops = {
-	.begin = env_begin, .data = env_data, .end = env_end, .mail = env_mail, .rcpt = env_rcpt,
-	.reset = env_reset, .close = env_close, .room = env_room,
+	.begin = env_begin,
+	.data = env_data,
+	.end = env_end,
+	.mail = env_mail,
+	.rcpt = env_rcpt,
+	.reset = env_reset,
+	.close = env_close,
+	.room = env_room,
 };
 
 /* Feed IN whole; return the bytes consumed. */
@@ -816,7 +841,8 @@ test_soft_bounce_rewrite(void **state)
 		const char *in, *want;
 	} cases[] = {
 		{ "550 5.1.1 <a@b>: User unknown\r\n", "450 4.1.1 <a@b>: User unknown\r\n" },
-		{ "552 5.3.4 Message size exceeds fixed limit\r\n", "452 4.3.4 Message size exceeds fixed limit\r\n" },
+		{ "552 5.3.4 Message size exceeds fixed limit\r\n",
+		  "452 4.3.4 Message size exceeds fixed limit\r\n" },
 		{ "554 5.7.1 <x@y>: Relay access denied\r\n", "454 4.7.1 <x@y>: Relay access denied\r\n" },
 		{ "501 5.5.4 Syntax: MAIL FROM:<address>\r\n", "401 4.5.4 Syntax: MAIL FROM:<address>\r\n" },
 		{ "550 no enhanced code 5.1.1\r\n", "450 no enhanced code 5.1.1\r\n" },
@@ -886,7 +912,8 @@ test_soft_bounce_every_reply(void **state)
 	struct smtp_out o = { ob, 0, sizeof(ob) };
 	(void)state;
 
-	assert_int_equal(sh_init(&h, "soft_bounce = yes\nmessage_size_limit = 100\n", "alice@example.com\n"), 0);
+	assert_int_equal(sh_init(&h, "soft_bounce = yes\nmessage_size_limit = 100\n", "alice@example.com\n"),
+			 0);
 	h.ctx.relay = &env_ops;
 	h.ctx.relay_arg = &r;
 	smtp_session_init(&s, &h.ctx, "192.0.2.7");
@@ -898,13 +925,16 @@ test_soft_bounce_every_reply(void **state)
 	out_is(&o, "452 4.3.4 Message size exceeds fixed limit\r\n401 4.5.4 Syntax: MAIL FROM:<address>\r\n");
 
 	/* RCPT: the policy's 550 and 554, the backend's 550 */
-	feed_all(&s, "MAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@example.com>\r\n"
-		     "RCPT TO:<x@elsewhere.example>\r\nRCPT TO:<alice@example.com>\r\n", &o);
+	feed_all(&s,
+		 "MAIL FROM:<a@b.example>\r\nRCPT TO:<nobody@example.com>\r\n"
+		 "RCPT TO:<x@elsewhere.example>\r\nRCPT TO:<alice@example.com>\r\n",
+		 &o);
 	relay_says(&s, &o, "550 5.1.1 backend: no such user\r\n");
-	out_is(&o, "250 2.1.0 Ok\r\n"
-		   "450 4.1.1 <nobody@example.com>: Recipient address rejected: User unknown\r\n"
-		   "454 4.7.1 <x@elsewhere.example>: Relay access denied\r\n"
-		   "450 4.1.1 backend: no such user\r\n");
+	out_is(&o,
+	       "250 2.1.0 Ok\r\n"
+	       "450 4.1.1 <nobody@example.com>: Recipient address rejected: User unknown\r\n"
+	       "454 4.7.1 <x@elsewhere.example>: Relay access denied\r\n"
+	       "450 4.1.1 backend: no such user\r\n");
 	assert_non_null(h.log);
 	assert_non_null(strstr(h.log, "RCPT from unknown[192.0.2.7]: 450 4.1.1 <nobody@example.com>"));
 	assert_non_null(strstr(h.log, "RCPT from unknown[192.0.2.7]: 454 4.7.1 <x@elsewhere.example>"));
@@ -932,7 +962,9 @@ test_soft_bounce_every_reply(void **state)
 	free(r.data.p);
 
 	/* a reply the relay's end() appends to OUT itself */
-	static const struct smtp_relay_ops refuse_ops = { .begin = rec_begin, .data = rec_data, .end = refuse_end };
+	static const struct smtp_relay_ops refuse_ops = { .begin = rec_begin,
+							  .data = rec_data,
+							  .end = refuse_end };
 	struct rec_relay rr;
 	memset(&rr, 0, sizeof(rr));
 	h.ctx.relay = &refuse_ops;
@@ -966,7 +998,7 @@ test_reject_log_quiet(void **state)
 	assert_non_null(f);
 	assert_true(saved >= 0);
 	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
-	h.ctx.log = NULL;	/* the daemon's: msg_mail */
+	h.ctx.log = NULL; /* the daemon's: msg_mail */
 	assert_int_equal(smtp_ctx_prepare(&h.ctx), 0);
 	msg_set_verbose(0);
 	smtp_session_init(&s, &h.ctx, "192.0.2.9");
@@ -981,7 +1013,8 @@ test_reject_log_quiet(void **state)
 	assert_int_equal(fread(got, 1, n, f), n);
 	got[n] = '\0';
 	fclose(f);
-	assert_non_null(strstr(got, "NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 550 5.1.1 <nobody@example.com>"));
+	assert_non_null(
+		strstr(got, "NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 550 5.1.1 <nobody@example.com>"));
 	assert_null(strstr(got, "informational"));
 	smtp_session_fini(&s);
 	sh_fini(&h);

@@ -43,8 +43,8 @@ random_addr(char *buf, size_t cap, unsigned n_domains)
 	for (size_t i = 0; i < ll; i++)
 		local[i] = al[(r2 >> (i * 5 % 60)) % 36 ^ (i & 1)];
 	local[ll] = '\0';
-	return (size_t)snprintf(buf, cap, "%s.%llu@d%u.example", local,
-				(unsigned long long)(rng() % 100000), (unsigned)(r % n_domains));
+	return (size_t)snprintf(buf, cap, "%s.%llu@d%u.example", local, (unsigned long long)(rng() % 100000),
+				(unsigned)(r % n_domains));
 }
 
 static int
@@ -85,7 +85,7 @@ static void
 test_members_and_strangers(void **state)
 {
 	struct tbl_builder *b = tbl_builder_new(0);
-	char (*m)[64] = malloc(N_MEMBERS * sizeof(*m));
+	char(*m)[64] = malloc(N_MEMBERS * sizeof(*m));
 	void *img;
 	size_t len;
 
@@ -120,7 +120,8 @@ test_members_and_strangers(void **state)
 			char up[64];
 			size_t l = strlen(m[i + j]);
 			for (size_t k = 0; k <= l; k++)
-				up[k] = (m[i + j][k] >= 'a' && m[i + j][k] <= 'z') ? m[i + j][k] - 32 : m[i + j][k];
+				up[k] = (m[i + j][k] >= 'a' && m[i + j][k] <= 'z') ? m[i + j][k] - 32
+										   : m[i + j][k];
 			assert_int_equal(rg_addr_normalize(up, l, 0, &a[j]), RG_ADDR_OK);
 			pa[j] = &a[j];
 		}
@@ -136,7 +137,7 @@ test_members_and_strangers(void **state)
 	for (size_t i = 0; i < N_STRANGERS; i += 32) {
 		for (size_t j = 0; j < 32; j++) {
 			size_t l = random_addr(s, sizeof(s), 20);
-			s[0] = '_';	/* members start with a letter or digit */
+			s[0] = '_'; /* members start with a letter or digit */
 			assert_int_equal(rg_addr_normalize(s, l, 0, &a[j]), RG_ADDR_OK);
 			pa[j] = &a[j];
 		}
@@ -170,10 +171,10 @@ small_table(unsigned flags, void **img, size_t *len, struct tbl_builder **bp)
 		"Bob@Example.com OK",
 		"<carol@example.com>",
 		"\"dave\"@example.com\tOK",
-		"alice@example.com",		/* duplicate */
-		"ALICE@EXAMPLE.COM",		/* duplicate after folding */
+		"alice@example.com", /* duplicate */
+		"ALICE@EXAMPLE.COM", /* duplicate after folding */
 		"@catchall.example",
-		"@catchall.example",		/* duplicate catch-all */
+		"@catchall.example", /* duplicate catch-all */
 		"info@catchall.example",
 		"joe@plus.example",
 		"joe-list@plus.example",
@@ -234,8 +235,8 @@ test_rules(void **state)
 	assert_false(tbl_domain_served(t, "plus.exampl", 11));
 
 	/* burst agrees with single on a mix, including more than TBL_BURST_MAX */
-	static const char *const mix[] = { "alice@example.com", "alice+x@example.com", "zed@example.com",
-					   "q@catchall.example", "q@nowhere.example", "postmaster" };
+	static const char *const mix[] = { "alice@example.com",	 "alice+x@example.com", "zed@example.com",
+					   "q@catchall.example", "q@nowhere.example",	"postmaster" };
 	struct rg_addr a[70];
 	const struct rg_addr *pa[70];
 	enum tbl_rule out[70];
@@ -279,8 +280,16 @@ static void
 test_bad_lines(void **state)
 {
 	static const char *const bad[] = {
-		"not an address", "user", "user@", "@", "@bad..domain", "a@b@c", "user@example.com REJECT",
-		"user@example.com 550 no", "postmaster", "x@exa(mple.com",
+		"not an address",
+		"user",
+		"user@",
+		"@",
+		"@bad..domain",
+		"a@b@c",
+		"user@example.com REJECT",
+		"user@example.com 550 no",
+		"postmaster",
+		"x@exa(mple.com",
 	};
 	struct tbl_builder *b = tbl_builder_new(0);
 	char err[256];
@@ -345,7 +354,7 @@ test_write_and_open(void **state)
 	assert_int_equal(look(t, "user999@example.com", ""), TBL_RULE_EXACT);
 	assert_int_equal(look(t, "user1000@example.com", ""), TBL_RULE_NONE);
 	tbl_close(t);
-	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), -EINVAL);	/* the zeroed file */
+	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), -EINVAL); /* the zeroed file */
 	unlink(path);
 	assert_int_equal(tbl_open(path, &t, err, sizeof(err)), -ENOENT);
 	assert_null(t);
@@ -393,7 +402,7 @@ test_key_lengths(void **state)
 	size_t len, n = 0;
 
 	(void)state;
-	assert_int_equal(add(b, "a@k.example"), 0);	/* brings the domain key first */
+	assert_int_equal(add(b, "a@k.example"), 0); /* brings the domain key first */
 	for (size_t l = 1; l <= 64 && n < 90; l++) {
 		/* local part of L bytes at domain k.example (10 bytes), and one at "k.x" */
 		for (size_t k = 0; k < l; k++)
@@ -450,13 +459,16 @@ test_blob_eq(void **state)
 				struct tbl t = { .blob = blob, .blob_readable = align + len + pad };
 				for (size_t i = 0; i < len; i++)
 					blob[align + i] = k[i] = (char)('a' + (i * 7 + len) % 26);
-				memset(k + len, 'x', sizeof(k) - len);	/* past the key: must not count */
+				memset(k + len, 'x', sizeof(k) - len); /* past the key: must not count */
 				if (!tbl_blob_eq(&t, align, k, len))
-					fail_msg("length %zu, pad %zu, align %zu: equal keys differ", len, pad, align);
+					fail_msg("length %zu, pad %zu, align %zu: equal keys differ", len,
+						 pad, align);
 				for (size_t p = 0; p < len; p++) {
 					k[p] ^= 0x20;
 					if (tbl_blob_eq(&t, align, k, len))
-						fail_msg("length %zu: keys differing at byte %zu compare equal", len, p);
+						fail_msg("length %zu: keys differing at byte %zu compare "
+							 "equal",
+							 len, p);
 					k[p] ^= 0x20;
 				}
 			}
@@ -477,7 +489,8 @@ test_stats_repeatable(void **state)
 
 	(void)state;
 	for (const char *const *l = (const char *const[]){ "a@x.example", "A@x.example", "b@x.example",
-							   "@y.example", "@y.example", NULL }; *l; l++)
+							   "@y.example", "@y.example", NULL };
+	     *l; l++)
 		assert_int_equal(add(b, *l), 0);
 	for (unsigned round = 0; round < 3; round++) {
 		if (round < 2) {
@@ -494,7 +507,7 @@ test_stats_repeatable(void **state)
 		assert_int_equal(st.addresses, 2);
 		assert_int_equal(st.domains, 2);
 		assert_int_equal(st.catchall, 1);
-		assert_int_equal(st.duplicates, 2);	/* A@x (folded) and the second @y */
+		assert_int_equal(st.duplicates, 2); /* A@x (folded) and the second @y */
 	}
 	tbl_builder_free(b);
 }
@@ -514,15 +527,27 @@ reseal(void *img, size_t len)
 }
 
 enum corruption {
-	C_TRUNC_HEADER, C_TRUNC_PAYLOAD, C_MAGIC, C_VERSION, C_VERSION_OLD, C_HEADER_SUM, C_PAYLOAD_BYTE,
-	C_SLOT_OUT_OF_BLOB, C_SECTION_OUTSIDE, C_SECTIONS_OVERLAP, C_FLAGS, C_COUNTS, C_DOMAIN_TAG,
-	C_BUCKETS, C_MAX
+	C_TRUNC_HEADER,
+	C_TRUNC_PAYLOAD,
+	C_MAGIC,
+	C_VERSION,
+	C_VERSION_OLD,
+	C_HEADER_SUM,
+	C_PAYLOAD_BYTE,
+	C_SLOT_OUT_OF_BLOB,
+	C_SECTION_OUTSIDE,
+	C_SECTIONS_OVERLAP,
+	C_FLAGS,
+	C_COUNTS,
+	C_DOMAIN_TAG,
+	C_BUCKETS,
+	C_MAX
 };
 
 struct corrupt_case {
 	enum corruption c;
 	int rc;
-	const char *why;	/* substring of the reason */
+	const char *why; /* substring of the reason */
 };
 
 static const struct corrupt_case corrupt_cases[] = {
@@ -530,7 +555,7 @@ static const struct corrupt_case corrupt_cases[] = {
 	{ C_TRUNC_PAYLOAD, -EINVAL, "outside" },
 	{ C_MAGIC, -EINVAL, "magic" },
 	{ C_VERSION, -EPROTONOSUPPORT, "version 3" },
-	{ C_VERSION_OLD, -EPROTONOSUPPORT, "version 1 not supported" },	/* format 1 hashed addresses whole */
+	{ C_VERSION_OLD, -EPROTONOSUPPORT, "version 1 not supported" }, /* format 1 hashed addresses whole */
 	{ C_HEADER_SUM, -EINVAL, "header checksum" },
 	{ C_PAYLOAD_BYTE, -EINVAL, "payload checksum" },
 	{ C_SLOT_OUT_OF_BLOB, -EINVAL, "outside the key blob" },
@@ -637,8 +662,8 @@ test_corrupt(void **state)
 		t = NULL;
 		int rc = tbl_open_buffer(img, l, &t, err, sizeof(err));
 		if (rc != cc->rc || t != NULL || strstr(err, cc->why) == NULL)
-			fail_msg("corruption %zu: rc %d (want %d), reason '%s' (want '%s')", i, rc, cc->rc, err,
-				 cc->why);
+			fail_msg("corruption %zu: rc %d (want %d), reason '%s' (want '%s')", i, rc, cc->rc,
+				 err, cc->why);
 		free(img);
 	}
 	/* the good image still loads (the cases above are not vacuous) */
@@ -710,7 +735,8 @@ test_domain_set(void **state)
 	assert_int_equal(tbl_lookup_burst(t, pa, k, "+", got), k);
 	for (unsigned i = 0; i < k; i++)
 		if (got[i] != want[i])
-			fail_msg("burst '%s': %s, want %s", a[i].buf, tbl_rule_name(got[i]), tbl_rule_name(want[i]));
+			fail_msg("burst '%s': %s, want %s", a[i].buf, tbl_rule_name(got[i]),
+				 tbl_rule_name(want[i]));
 	tbl_close(t);
 	free(img);
 	tbl_builder_free(b);

@@ -23,7 +23,7 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_impl.h"
 
-#define CLIENT 0x0a4d2802u	/* 10.77.40.2, as stored (any value will do) */
+#define CLIENT 0x0a4d2802u /* 10.77.40.2, as stored (any value will do) */
 #define SERVER 0x0a4d2801u
 #define MAXCAP 64
 
@@ -41,17 +41,19 @@ struct app_sess {
 	int open;
 	unsigned lines;
 	unsigned bytes;
-	unsigned col;		/* bytes of the current line seen */
+	unsigned col; /* bytes of the current line seen */
 	unsigned rcpts;
-	char head[4];		/* its first bytes */
+	char head[4]; /* its first bytes */
 };
 
 /* The reply to the Nth RCPT line: 72 bytes, numbered so order shows. */
 static size_t
 rcpt_reply(char *buf, unsigned n)
 {
-	return (size_t)sprintf(buf, "550 5.1.1 <u%03u@example.org>: Recipient address rejected: "
-			       "User unknown\r\n", n % 1000);
+	return (size_t)sprintf(buf,
+			       "550 5.1.1 <u%03u@example.org>: Recipient address rejected: "
+			       "User unknown\r\n",
+			       n % 1000);
 }
 
 static int
@@ -68,8 +70,7 @@ app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 }
 
 static int
-app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed,
-	  struct tcp_out *out)
+app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed, struct tcp_out *out)
 {
 	struct app_sess *s = sess;
 	size_t i;
@@ -192,14 +193,14 @@ mk(const struct tcp_params *p)
 /* The client side of one connection. */
 struct cli {
 	uint16_t port;
-	uint32_t isn, snd, rcv;	/* next seq to send, next seq expected */
+	uint32_t isn, snd, rcv; /* next seq to send, next seq expected */
 	uint16_t wnd;
-	bool fin;		/* has sent its FIN (counted in snd) */
+	bool fin; /* has sent its FIN (counted in snd) */
 };
 
 static int
-send_seg_n(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flags,
-	   const char *data, size_t len, uint16_t mss)
+send_seg_n(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flags, const char *data,
+	   size_t len, uint16_t mss)
 {
 	struct tcp_seg s;
 
@@ -313,10 +314,10 @@ test_handshake_and_reply(void **state)
 	(void)state;
 
 	connect_cli(ts, &c, 40000, 1000, true);
-	assert_int_equal(ncap, 0);	/* pure ACK of the banner: nothing to say */
+	assert_int_equal(ncap, 0); /* pure ACK of the banner: nothing to say */
 	assert_int_equal(ctr[RG_C_TCP_ESTABLISHED], 1);
 	cli_send(ts, &c, "HELO x\r\n");
-	assert_int_equal(ncap, 1);	/* reply with the ACK piggybacked */
+	assert_int_equal(ncap, 1); /* reply with the ACK piggybacked */
 	assert_payload(last(), "250 ok\r\n");
 	assert_int_equal(last()->seg.ack, c.snd);
 	assert_int_equal(last()->seg.seq, c.rcv);
@@ -334,7 +335,7 @@ test_client_seq_wraparound(void **state)
 	(void)state;
 
 	connect_cli(ts, &c, 40001, 0xfffffff8u, true);
-	cli_send(ts, &c, "HELO a\r\n");		/* 0xfffffff9 .. 0x00000000 */
+	cli_send(ts, &c, "HELO a\r\n"); /* 0xfffffff9 .. 0x00000000 */
 	assert_payload(last(), "250 ok\r\n");
 	assert_int_equal(last()->seg.ack, 1);
 	cli_send(ts, &c, "NOOP\r\n");
@@ -388,16 +389,16 @@ test_lost_final_ack(void **state)
 	advance(ts, 999);
 	assert_int_equal(ncap, 1);
 	advance(ts, 1);
-	assert_int_equal(ncap, 2);		/* SYN-ACK again, same ISS */
+	assert_int_equal(ncap, 2); /* SYN-ACK again, same ISS */
 	assert_int_equal(last()->seg.seq, iss);
 	assert_int_equal(last()->seg.flags, TCP_SYN | TCP_ACK);
 	advance(ts, 1999);
-	assert_int_equal(ncap, 2);		/* backoff: 2 s */
+	assert_int_equal(ncap, 2); /* backoff: 2 s */
 	advance(ts, 1);
 	assert_int_equal(ncap, 3);
 	c.rcv = iss + 1;
 	assert_int_equal(send_seg(ts, &c, 701, TCP_ACK, NULL, 0), 0);
-	assert_payload(last(), "220 hi\r\n");	/* the banner still arrives */
+	assert_payload(last(), "220 hi\r\n"); /* the banner still arrives */
 	assert_int_equal(ctr[RG_C_TCP_SYNACK_REXMT], 2);
 	tcp_stack_destroy(ts);
 }
@@ -413,7 +414,7 @@ test_synrcvd_gives_up(void **state)
 	assert_int_equal(send_seg(ts, &c, 1, TCP_SYN, NULL, 0), 0);
 	for (int i = 0; i < 200; i++)
 		advance(ts, 1000);
-	assert_int_equal(ncap, 6);		/* first + 5 retransmissions */
+	assert_int_equal(ncap, 6); /* first + 5 retransmissions */
 	assert_int_equal(tcp_stack_conns(ts), 0);
 	assert_int_equal(ctr[RG_C_TCP_SYN_RCVD_TIMEOUTS], 1);
 	assert_int_equal(ctr[RG_C_TCP_SYN_RCVD], 0);
@@ -479,7 +480,7 @@ test_out_of_order_and_overlap(void **state)
 	assert_payload(last(), "250 ok\r\n");
 	assert_int_equal(last()->seg.ack, c.snd);
 	struct app_sess *s = sess_of(ts, 40006);
-	assert_int_equal(s->bytes, 8);		/* each byte delivered once */
+	assert_int_equal(s->bytes, 8); /* each byte delivered once */
 	assert_int_equal(s->lines, 1);
 	tcp_stack_destroy(ts);
 }
@@ -587,10 +588,10 @@ test_retransmit_backoff_and_limit(void **state)
 	/* RTO is the SYN-ACK round trip (0 ms here) clamped to 200 ms */
 	advance(ts, 200);
 	assert_int_equal(ncap, before + 1);
-	assert_int_equal(last()->seg.seq, seq);		/* original sequence number */
+	assert_int_equal(last()->seg.seq, seq); /* original sequence number */
 	assert_payload(last(), "250 ok\r\n");
 	advance(ts, 399);
-	assert_int_equal(ncap, before + 1);		/* doubled */
+	assert_int_equal(ncap, before + 1); /* doubled */
 	advance(ts, 1);
 	assert_int_equal(ncap, before + 2);
 	assert_int_equal(last()->seg.seq, seq);
@@ -627,11 +628,11 @@ test_rto_from_rtt(void **state)
 	assert_int_equal(send_seg(ts, &c, 100, TCP_SYN, NULL, 1460), 0);
 	c.rcv = last()->seg.seq + 1;
 	c.snd = 101;
-	advance(ts, 300);			/* SYN-ACK round trip: 300 ms */
+	advance(ts, 300); /* SYN-ACK round trip: 300 ms */
 	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
 	assert_payload(last(), "220 hi\r\n");
 	c.rcv += 8;
-	advance(ts, 300);			/* the banner's: 300 ms too */
+	advance(ts, 300); /* the banner's: 300 ms too */
 	/* SRTT 300, RTTVAR 150 * 3/4 = 112.5: RTO 300 + 450 = 750 ms */
 	cli_send(ts, &c, "NOOP\r\n");
 	uint32_t seq = last()->seg.seq;
@@ -690,10 +691,10 @@ test_zero_window(void **state)
 	connect_cli(ts, &c, 40011, 5, true);
 	c.wnd = 0;
 	cli_send(ts, &c, "NOOP\r\n");
-	assert_int_equal(ncap, 0);		/* the window is shut */
+	assert_int_equal(ncap, 0); /* the window is shut */
 	advance(ts, 40);
 	assert_int_equal(ncap, 1);
-	assert_int_equal(last()->seg.len, 0);	/* a delayed ACK only */
+	assert_int_equal(last()->seg.len, 0); /* a delayed ACK only */
 	/* the persist timer probes with one byte */
 	advance(ts, 160);
 	assert_int_equal(ncap, 2);
@@ -706,7 +707,7 @@ test_zero_window(void **state)
 		advance(ts, 60000);
 		assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
 	}
-	assert_int_equal(tcp_stack_conns(ts), 1);	/* answered probes never give up */
+	assert_int_equal(tcp_stack_conns(ts), 1); /* answered probes never give up */
 	/* the window opens: the rest follows, nothing lost */
 	c.wnd = 65535;
 	ncap = 0;
@@ -716,7 +717,7 @@ test_zero_window(void **state)
 	if (k->seg.seq == c.rcv) {
 		assert_payload(k, "250 ok\r\n");
 	} else {
-		assert_int_equal(k->seg.seq, c.rcv + 1);	/* probe byte taken */
+		assert_int_equal(k->seg.seq, c.rcv + 1); /* probe byte taken */
 		assert_payload(k, "50 ok\r\n");
 	}
 	/* that segment is lost: it comes again after the RTO, not after the
@@ -758,7 +759,7 @@ test_passive_close(void **state)
 	assert_int_equal(tcp_stack_conns(ts), 1);
 	c.rcv++;
 	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
-	assert_int_equal(tcp_stack_conns(ts), 0);	/* no TIME_WAIT */
+	assert_int_equal(tcp_stack_conns(ts), 0); /* no TIME_WAIT */
 	assert_int_equal(ctr[RG_C_TCP_PASSIVE_CLOSES], 1);
 	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0);
 	assert_int_equal(app_closed, 1);
@@ -779,7 +780,7 @@ test_fin_retransmitted_after_loss(void **state)
 	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK | TCP_FIN, NULL, 0), 0);
 	c.snd++;
 	uint32_t finseq = last()->seg.seq;
-	advance(ts, 200);				/* our FIN was lost */
+	advance(ts, 200); /* our FIN was lost */
 	assert_int_equal(last()->seg.flags, TCP_ACK | TCP_FIN);
 	assert_int_equal(last()->seg.seq, finseq);
 	c.rcv++;
@@ -812,7 +813,7 @@ test_active_close_fallback(void **state)
 	assert_int_equal(ncap, 2);
 	assert_int_equal(last()->seg.flags, TCP_ACK);
 	assert_int_equal(last()->seg.ack, c.snd);
-	assert_int_equal(tcp_stack_conns(ts), 0);	/* no TIME_WAIT */
+	assert_int_equal(tcp_stack_conns(ts), 0); /* no TIME_WAIT */
 	assert_int_equal(ctr[RG_C_TCP_ACTIVE_CLOSES], 1);
 	tcp_stack_destroy(ts);
 }
@@ -828,7 +829,7 @@ test_idle_timeout(void **state)
 	struct tcp_stack *ts = mk(&p);
 	connect_cli(ts, &c, 40015, 6000, true);
 	advance(ts, 4000);
-	cli_send(ts, &c, "NOOP\r\n");		/* activity restarts the clock */
+	cli_send(ts, &c, "NOOP\r\n"); /* activity restarts the clock */
 	c.rcv += 8;
 	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, NULL, 0), 0);
 	ncap = 0;
@@ -853,7 +854,7 @@ test_syn_cookies(void **state)
 	assert_int_equal(send_seg(ts, &a, 1, TCP_SYN, NULL, 1460), 0);
 	assert_int_equal(send_seg(ts, &b, 99, TCP_SYN, NULL, 1400), 0);
 	assert_int_equal(ncap, 2);
-	assert_int_equal(tcp_stack_conns(ts), 1);	/* no state for the second */
+	assert_int_equal(tcp_stack_conns(ts), 1); /* no state for the second */
 	assert_int_equal(ctr[RG_C_TCP_COOKIES_SENT], 1);
 	uint32_t cookie = last()->seg.seq;
 	/* a wrong cookie is refused with RST */
@@ -872,7 +873,7 @@ test_syn_cookies(void **state)
 	assert_int_equal(tcp_stack_conns(ts), 2);
 	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 1);
 	struct tcp_seg key = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = 41001, .dport = 25 };
-	assert_int_equal(tcp_conn_lookup(ts, &key)->mss, 1380);	/* the cookie's MSS step for 1400 */
+	assert_int_equal(tcp_conn_lookup(ts, &key)->mss, 1380); /* the cookie's MSS step for 1400 */
 	/* two more cookies (the SYN-RECEIVED entry still fills the backlog) */
 	struct cli d = { .port = 41002, .wnd = 65535 }, e = { .port = 41003, .wnd = 65535 };
 	assert_int_equal(send_seg(ts, &d, 500, TCP_SYN, NULL, 1460), 0);
@@ -909,8 +910,13 @@ test_caps(void **state)
 	}
 	assert_int_equal(tcp_stack_conns(ts), 2);
 	assert_int_equal(ctr[RG_C_TCP_CAP_PER_SOURCE], 1);
-	struct tcp_seg s = { .saddr = { CLIENT + 1 }, .daddr = { SERVER }, .sport = 1, .dport = 25,
-			     .seq = 1, .flags = TCP_SYN, .wnd = 1000 };
+	struct tcp_seg s = { .saddr = { CLIENT + 1 },
+			     .daddr = { SERVER },
+			     .sport = 1,
+			     .dport = 25,
+			     .seq = 1,
+			     .flags = TCP_SYN,
+			     .wnd = 1000 };
 	assert_int_equal(tcp_input(ts, &s, now), 0);
 	s.sport = 2;
 	assert_int_equal(tcp_input(ts, &s, now), 0);
@@ -931,8 +937,9 @@ test_unknown_and_closed_port(void **state)
 	assert_int_equal(last()->seg.flags, TCP_RST);
 	assert_int_equal(last()->seg.seq, 777);
 	assert_int_equal(ctr[RG_C_TCP_UNKNOWN_CONN], 1);
-	struct tcp_seg s = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = 1, .dport = 26,
-			     .seq = 10, .flags = TCP_SYN };
+	struct tcp_seg s = {
+		.saddr = { CLIENT }, .daddr = { SERVER }, .sport = 1, .dport = 26, .seq = 10, .flags = TCP_SYN
+	};
 	assert_int_equal(tcp_input(ts, &s, now), 0);
 	assert_int_equal(last()->seg.flags, TCP_RST | TCP_ACK);
 	assert_int_equal(last()->seg.ack, 11);
@@ -968,14 +975,14 @@ test_parse(void **state)
 	assert_int_equal(s.mss, 1400);
 	assert_int_equal(s.len, 8);
 	assert_memory_equal(s.data, "DATAdata", 8);
-	assert_int_equal(tcp_parse(h, 31, &s), -EINVAL);	/* header beyond the bytes */
+	assert_int_equal(tcp_parse(h, 31, &s), -EINVAL); /* header beyond the bytes */
 	assert_int_equal(tcp_parse(h, 19, &s), -EINVAL);
 	h[22] = 2;
-	h[23] = 40;						/* option past the header */
+	h[23] = 40; /* option past the header */
 	assert_int_equal(tcp_parse(h, 40, &s), -EINVAL);
-	h[23] = 1;						/* length below 2 */
+	h[23] = 1; /* length below 2 */
 	assert_int_equal(tcp_parse(h, 40, &s), -EINVAL);
-	h[12] = 0x40;						/* data offset 4 words */
+	h[12] = 0x40; /* data offset 4 words */
 	assert_int_equal(tcp_parse(h, 40, &s), -EINVAL);
 }
 
@@ -988,14 +995,14 @@ test_buffer_cap(void **state)
 
 	p.n_buffers = 1;
 	struct tcp_stack *ts = mk(&p);
-	connect_cli(ts, &a, 44000, 1, false);		/* banner unacked: holds the buffer */
+	connect_cli(ts, &a, 44000, 1, false); /* banner unacked: holds the buffer */
 	ncap = 0;
 	b.port = 44001;
 	b.wnd = 65535;
 	assert_int_equal(send_seg(ts, &b, 1, TCP_SYN, NULL, 0), 0);
 	b.rcv = last()->seg.seq + 1;
 	assert_int_equal(send_seg(ts, &b, 2, TCP_ACK, NULL, 0), 0);
-	assert_true(last()->seg.flags & TCP_RST);	/* no buffer for the greeting */
+	assert_true(last()->seg.flags & TCP_RST); /* no buffer for the greeting */
 	assert_int_equal(ctr[RG_C_TCP_CAP_BUFFERS], 1);
 	assert_int_equal(tcp_stack_conns(ts), 1);
 	tcp_stack_destroy(ts);
@@ -1084,20 +1091,20 @@ test_pipelined_input_held(void **state)
 	connect_cli(ts, &c, 40020, 0xfffff000u, true);
 	n = (size_t)sprintf(in, "EHLO client.example\r\nMAIL FROM:<a@b.example>\r\n");
 	n += rcpt_lines(in + n, 0, 100);
-	assert_true(n <= TCP_RCVBUF_SIZE);	/* fits the window we advertise */
+	assert_true(n <= TCP_RCVBUF_SIZE); /* fits the window we advertise */
 	nw = (size_t)sprintf(want, "250 ok\r\n250 ok\r\n");
 	for (unsigned i = 0; i < 100; i++)
 		nw += rcpt_reply(want + nw, i);
-	assert_true(nw > TCP_SNDBUF_SIZE);	/* the replies do not fit the send buffer */
+	assert_true(nw > TCP_SNDBUF_SIZE); /* the replies do not fit the send buffer */
 
-	cli_send(ts, &c, in);		/* one segment: EHLO + MAIL + 100 RCPT */
+	cli_send(ts, &c, in); /* one segment: EHLO + MAIL + 100 RCPT */
 	ack_replies(ts, &c, got, &ng, sizeof(got));
 	assert_int_equal(ng, nw);
 	assert_memory_equal(got, want, nw);
 	assert_true(ctr[RG_C_TCP_INPUT_HELD] >= 1);
 	assert_int_equal(ctr[RG_C_TCP_BACKPRESSURE], 0);
 	assert_int_equal(ctr[RG_C_TCP_REXMT], 0);
-	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0);	/* held input released */
+	assert_int_equal(ctr[RG_C_TCP_BUFFERS_USED], 0); /* held input released */
 	cli_send(ts, &c, "QUIT\r\n");
 	assert_payload(last(), "221 bye\r\n");
 	assert_int_equal(last()->seg.wnd, TCP_RCVBUF_SIZE);
@@ -1116,14 +1123,14 @@ test_receive_window_zero(void **state)
 
 	connect_cli(ts, &c, 40021, 77, true);
 	n = rcpt_lines(in, 0, 300);
-	c.wnd = 0;		/* the client reads nothing: replies pile up */
-	cli_send_n(ts, &c, in, 2800);	/* 100 lines: about half are answered */
+	c.wnd = 0;		      /* the client reads nothing: replies pile up */
+	cli_send_n(ts, &c, in, 2800); /* 100 lines: about half are answered */
 	off = 2800;
-	advance(ts, 40);	/* delayed ACK */
+	advance(ts, 40); /* delayed ACK */
 	const struct cap *k = last();
 	assert_int_equal(k->seg.ack, c.snd);
 	uint16_t w = k->seg.wnd;
-	assert_true(w > 0 && w < TCP_RCVBUF_SIZE);	/* less what is held */
+	assert_true(w > 0 && w < TCP_RCVBUF_SIZE); /* less what is held */
 	/* the client fills the window exactly */
 	cli_send_n(ts, &c, in + off, w);
 	off += w;
@@ -1244,7 +1251,7 @@ test_receive_window_update(void **state)
 	static char in[TCP_RCVBUF_SIZE];
 	char r[128];
 	unsigned lines = rcpt_lines_taken();
-	size_t tail = TCP_RCVBUF_SIZE - 28 * lines;	/* the segment fills the window */
+	size_t tail = TCP_RCVBUF_SIZE - 28 * lines; /* the segment fills the window */
 	(void)state;
 
 	connect_cli(ts, &c, 40023, 3, true);
@@ -1285,7 +1292,7 @@ test_receive_window_update(void **state)
 	assert_int_equal(send_seg(ts, &c, c.snd, TCP_ACK, "x", 0), 0);
 	assert_int_equal(ncap, 1);
 	assert_int_equal(last()->seg.len, 0);
-	assert_int_equal(last()->seg.ack, c.snd);		/* the probe byte not taken */
+	assert_int_equal(last()->seg.ack, c.snd); /* the probe byte not taken */
 	assert_int_equal(last()->seg.wnd, TCP_RCVBUF_SIZE);
 	assert_int_equal(ctr[RG_C_TCP_REXMT], 0);
 	assert_int_equal(ctr[RG_C_TCP_BACKPRESSURE], 0);

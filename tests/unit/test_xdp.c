@@ -66,7 +66,7 @@ test_cidr_parse(void **state)
 	char buf[XDP_CIDR_STR_MAX];
 	static const struct {
 		const char *in;
-		const char *out;	/* NULL: must be refused */
+		const char *out; /* NULL: must be refused */
 	} cases[] = {
 		{ "10.77.50.2", "10.77.50.2/32" },
 		{ "10.77.50.2/24", "10.77.50.0/24" },
@@ -118,21 +118,21 @@ enum expect { X_STEER, X_PASS, X_DROP, X_MALFORMED };
 
 struct fixture {
 	const char *desc;
-	int family;		/* 4, 6, or 0 for the raw ethertype below */
-	uint16_t ethertype;	/* family 0 only (ARP, ...) */
-	int vlans;		/* tags before the IP header */
+	int family;	    /* 4, 6, or 0 for the raw ethertype below */
+	uint16_t ethertype; /* family 0 only (ARP, ...) */
+	int vlans;	    /* tags before the IP header */
 	const char *src, *dst;
-	uint8_t proto;		/* default TCP */
-	uint16_t dport;		/* default 25 */
-	uint16_t frag_off;	/* IPv4 flags+offset, host order */
-	int ihl;		/* IPv4 IHL field; 0 = right value */
-	int ip_opts;		/* IPv4 option words really present */
-	int ip_version;		/* 0 = right value */
-	int tot_len_short;	/* IPv4 total length set below the header */
-	int hbh;		/* IPv6: hop-by-hop header before TCP */
-	int doff;		/* TCP data offset field; 0 = right value */
-	int tcp_opts;		/* TCP option words really present */
-	size_t cut;		/* truncate the frame to this many bytes */
+	uint8_t proto;	   /* default TCP */
+	uint16_t dport;	   /* default 25 */
+	uint16_t frag_off; /* IPv4 flags+offset, host order */
+	int ihl;	   /* IPv4 IHL field; 0 = right value */
+	int ip_opts;	   /* IPv4 option words really present */
+	int ip_version;	   /* 0 = right value */
+	int tot_len_short; /* IPv4 total length set below the header */
+	int hbh;	   /* IPv6: hop-by-hop header before TCP */
+	int doff;	   /* TCP data offset field; 0 = right value */
+	int tcp_opts;	   /* TCP option words really present */
+	size_t cut;	   /* truncate the frame to this many bytes */
 	enum expect expect;
 };
 
@@ -144,8 +144,10 @@ static const struct fixture fixtures[] = {
 	{ "IPv4 to another address:25", 4, .src = "10.77.52.2", .dst = "10.77.52.9", .expect = X_PASS },
 	{ "IPv4 UDP to listen:25", 4, .src = "10.77.52.2", .dst = LISTEN4, .proto = 17, .expect = X_PASS },
 	{ "IPv4 ICMP to listen", 4, .src = "10.77.52.2", .dst = LISTEN4, .proto = 1, .expect = X_PASS },
-	{ "IPv4 first fragment", 4, .src = "10.77.52.2", .dst = LISTEN4, .frag_off = 0x2000, .expect = X_PASS },
-	{ "IPv4 later fragment", 4, .src = "10.77.52.2", .dst = LISTEN4, .frag_off = 0x00b9, .expect = X_PASS },
+	{ "IPv4 first fragment", 4, .src = "10.77.52.2", .dst = LISTEN4, .frag_off = 0x2000,
+	  .expect = X_PASS },
+	{ "IPv4 later fragment", 4, .src = "10.77.52.2", .dst = LISTEN4, .frag_off = 0x00b9,
+	  .expect = X_PASS },
 	{ "IPv4 DF is not a fragment", 4, .src = "10.77.52.2", .dst = LISTEN4, .frag_off = 0x4000,
 	  .expect = X_STEER },
 	{ "ARP request", 0, .ethertype = 0x0806, .expect = X_PASS },
@@ -155,7 +157,8 @@ static const struct fixture fixtures[] = {
 	{ "IPv6 to another address", 6, .src = "fd00:77:52::2", .dst = "fd00:77:52::9", .expect = X_PASS },
 	{ "IPv6 UDP", 6, .src = "fd00:77:52::2", .dst = LISTEN6, .proto = 17, .expect = X_PASS },
 	{ "IPv6 hop-by-hop then TCP", 6, .src = "fd00:77:52::2", .dst = LISTEN6, .hbh = 1, .expect = X_PASS },
-	{ "VLAN IPv4 SYN to listen:25", 4, .vlans = 1, .src = "10.77.52.2", .dst = LISTEN4, .expect = X_PASS },
+	{ "VLAN IPv4 SYN to listen:25", 4, .vlans = 1, .src = "10.77.52.2", .dst = LISTEN4,
+	  .expect = X_PASS },
 	{ "QinQ IPv6 SYN to listen:25", 6, .vlans = 2, .src = "fd00:77:52::2", .dst = LISTEN6,
 	  .expect = X_PASS },
 	{ "three VLAN tags", 4, .vlans = 3, .src = "10.77.52.2", .dst = LISTEN4, .expect = X_MALFORMED },
@@ -181,7 +184,8 @@ static const struct fixture fixtures[] = {
 	  .expect = X_PASS },
 	{ "IPv6 header cut short", 6, .src = "fd00:77:52::2", .dst = LISTEN6, .cut = 14 + 39,
 	  .expect = X_MALFORMED },
-	{ "IPv6 version 4", 6, .src = "fd00:77:52::2", .dst = LISTEN6, .ip_version = 4, .expect = X_MALFORMED },
+	{ "IPv6 version 4", 6, .src = "fd00:77:52::2", .dst = LISTEN6, .ip_version = 4,
+	  .expect = X_MALFORMED },
 	{ "IPv6 TCP cut short", 6, .src = "fd00:77:52::2", .dst = LISTEN6, .cut = 14 + 40 + 12,
 	  .expect = X_MALFORMED },
 	{ "blocked IPv4 /32 to listen:25", 4, .src = "10.77.53.5", .dst = LISTEN4, .expect = X_DROP },
@@ -189,7 +193,8 @@ static const struct fixture fixtures[] = {
 	{ "blocked IPv4 to listen:22 (ssh stays)", 4, .src = "10.77.53.5", .dst = LISTEN4, .dport = 22,
 	  .expect = X_PASS },
 	{ "neighbour of a blocked /32", 4, .src = "10.77.53.6", .dst = LISTEN4, .expect = X_STEER },
-	{ "blocked IPv6 in /64 to listen:25", 6, .src = "fd00:77:53::abcd", .dst = LISTEN6, .expect = X_DROP },
+	{ "blocked IPv6 in /64 to listen:25", 6, .src = "fd00:77:53::abcd", .dst = LISTEN6,
+	  .expect = X_DROP },
 	{ "IPv6 outside the blocked /64", 6, .src = "fd00:77:53:1::1", .dst = LISTEN6, .expect = X_STEER },
 };
 
@@ -226,10 +231,10 @@ build_tcp(const struct fixture *f, uint8_t *p)
 	put16(p, 40000);
 	put16(p + 2, f->dport ? f->dport : 25);
 	p[12] = (uint8_t)((f->doff ? f->doff : words) << 4);
-	p[13] = 0x02;				/* SYN */
+	p[13] = 0x02; /* SYN */
 	put16(p + 14, 65535);
 	for (int i = 20; i < words * 4; i++)
-		p[i] = 1;			/* NOP options */
+		p[i] = 1; /* NOP options */
 	return (size_t)words * 4;
 }
 
@@ -252,7 +257,8 @@ build(const struct fixture *f, uint8_t *p)
 	if (f->family == 4) {
 		size_t hlen = 20 + (size_t)f->ip_opts * 4;
 
-		p[ip] = (uint8_t)((f->ip_version ? f->ip_version : 4) << 4 | (f->ihl ? f->ihl : (int)hlen / 4));
+		p[ip] = (uint8_t)((f->ip_version ? f->ip_version : 4) << 4 |
+				  (f->ihl ? f->ihl : (int)hlen / 4));
 		put16(p + ip + 6, f->frag_off);
 		p[ip + 8] = 64;
 		p[ip + 9] = proto;
@@ -271,11 +277,11 @@ build(const struct fixture *f, uint8_t *p)
 		inet_pton(AF_INET6, f->src, p + ip + 8);
 		inet_pton(AF_INET6, f->dst, p + ip + 24);
 		if (f->hbh)
-			p[ip + 40] = proto;	/* then length 0 and PadN */
+			p[ip + 40] = proto; /* then length 0 and PadN */
 		len = th + (proto == 6 ? build_tcp(f, p + th) : 8);
 		put16(p + ip + 4, (uint16_t)(len - ip - 40));
 	} else {
-		len = ip + 28;			/* an ARP-sized payload */
+		len = ip + 28; /* an ARP-sized payload */
 		put16(p + ip, 1);
 		put16(p + ip + 2, 0x0800);
 		p[ip + 4] = 6;
@@ -284,7 +290,7 @@ build(const struct fixture *f, uint8_t *p)
 		inet_pton(AF_INET, LISTEN4, p + ip + 24);
 	}
 	if (len < 60)
-		len = 60;			/* Ethernet minimum, zero padded */
+		len = 60; /* Ethernet minimum, zero padded */
 	return f->cut ? f->cut : len;
 }
 
@@ -469,10 +475,14 @@ static int
 xsk_on_lo(void)
 {
 	struct xsk_umem_config ucfg = {
-		.fill_size = 64, .comp_size = 64, .frame_size = 4096, .frame_headroom = 0,
+		.fill_size = 64,
+		.comp_size = 64,
+		.frame_size = 4096,
+		.frame_headroom = 0,
 	};
 	struct xsk_socket_config scfg = {
-		.rx_size = 64, .tx_size = 64,
+		.rx_size = 64,
+		.tx_size = 64,
 		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
 		.xdp_flags = XDP_FLAGS_SKB_MODE,
 		.bind_flags = XDP_COPY,
@@ -518,7 +528,8 @@ test_steer_redirects_to_socket(void **state)
 		if (f->expect != X_STEER)
 			continue;
 		if (act != XDP_REDIRECT || moved != RG_XDP_C_XDP_STEERED)
-			fail_msg("%s: action %d counter %s, want redirect", f->desc, act, counter_name(moved));
+			fail_msg("%s: action %d counter %s, want redirect", f->desc, act,
+				 counter_name(moved));
 	}
 	block_clear();
 	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(ctx.skel->maps.xsks_map), &q0), 0);
@@ -545,7 +556,7 @@ test_block_add_del_list(void **state)
 
 	assert_int_equal(xdp_cidr_parse("10.77.55.0/24", &c), 0);
 	assert_int_equal(xdp_block_add(&b, &c), 0);
-	assert_int_equal(xdp_block_add(&b, &c), 0);		/* idempotent */
+	assert_int_equal(xdp_block_add(&b, &c), 0); /* idempotent */
 	assert_int_equal(xdp_cidr_parse("fd00:77:55::/48", &c6), 0);
 	assert_int_equal(xdp_block_add(&b, &c6), 0);
 	assert_int_equal(xdp_block_list(&b, list, 4), 2);
@@ -553,7 +564,7 @@ test_block_add_del_list(void **state)
 	assert_string_equal(buf, "10.77.55.0/24");
 	assert_int_equal(xdp_cidr_format(&list[1], buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "fd00:77:55::/48");
-	assert_int_equal(xdp_block_list(&b, list, 1), 2);	/* counts past MAX */
+	assert_int_equal(xdp_block_list(&b, list, 1), 2); /* counts past MAX */
 	assert_int_equal(run(frame, len, &moved), XDP_DROP);
 
 	assert_int_equal(xdp_block_del(&b, &c), 0);
@@ -603,7 +614,7 @@ test_block_pinned(void **state)
 	assert_int_equal(xdp_cidr_parse("10.77.56.0/25", &c), 0);
 	assert_int_equal(xdp_block_add(&p, &c), 0);
 	xdp_block_close(&p);
-	xdp_block_close(&p);					/* twice is safe */
+	xdp_block_close(&p); /* twice is safe */
 
 	assert_int_equal(xdp_block_open(dir, 0, &again), 0);
 	assert_int_equal(xdp_block_list(&again, list, 4), 1);
@@ -640,8 +651,9 @@ lo_index(void)
 static void
 lo_attach(int prog_fd)
 {
-	assert_int_equal(bpf_xdp_attach(lo_index(), prog_fd, XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST,
-					NULL), 0);
+	assert_int_equal(
+		bpf_xdp_attach(lo_index(), prog_fd, XDP_FLAGS_SKB_MODE | XDP_FLAGS_UPDATE_IF_NOEXIST, NULL),
+		0);
 }
 
 static uint32_t
@@ -720,8 +732,8 @@ test_lifecycle(void **state)
 	assert_int_equal(xdp_cidr_parse("10.77.59.0/24", &c), 0);
 	assert_int_equal(xdp_block_add(&pinned, &c), 0);
 	xdp_block_close(&pinned);
-	assert_int_equal(xdp_block_list(&(struct xdp_block){ bpf_map__fd(ctx.skel->maps.rg_block4), -1 },
-					list, 4), 2);
+	assert_int_equal(
+		xdp_block_list(&(struct xdp_block){ bpf_map__fd(ctx.skel->maps.rg_block4), -1 }, list, 4), 2);
 	snprintf(path, sizeof(path), "%s/%s", cfg.bpf_pin_dir, RG_XDP_MAP_STATS);
 	assert_int_equal(access(path, F_OK), 0);
 
@@ -784,7 +796,8 @@ lpm_hit(struct rte_lpm *lpm, const char *addr)
 static void
 test_lpm_build(void **state)
 {
-	static const char *const list[] = { "10.77.51.0/24", "10.77.52.7", "10.77.53.128/25", "fd00:77::/32" };
+	static const char *const list[] = { "10.77.51.0/24", "10.77.52.7", "10.77.53.128/25",
+					    "fd00:77::/32" };
 	struct rg_config cfg;
 	struct xdp_block p;
 	struct xdp_cidr c;
@@ -797,20 +810,20 @@ test_lpm_build(void **state)
 	}
 	lifecycle_cfg(&cfg);
 	pin_dir_remove(cfg.bpf_pin_dir);
-	assert_int_equal(xdp_lpm_load(&cfg, &lpm), 0);		/* nothing pinned */
+	assert_int_equal(xdp_lpm_load(&cfg, &lpm), 0); /* nothing pinned */
 	assert_null(lpm);
 	assert_int_equal(xdp_block_open(cfg.bpf_pin_dir, 1, &p), 0);
-	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0);	/* empty list */
+	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0); /* empty list */
 	assert_null(lpm);
 	assert_int_equal(xdp_cidr_parse("fd00:78::/32", &c), 0);
 	assert_int_equal(xdp_block_add(&p, &c), 0);
-	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0);	/* IPv6 only: no table */
+	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0); /* IPv6 only: no table */
 	assert_null(lpm);
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
 		assert_int_equal(xdp_cidr_parse(list[i], &c), 0);
 		assert_int_equal(xdp_block_add(&p, &c), 0);
 	}
-	assert_int_equal(xdp_lpm_build(&p, "t_lpm1", &lpm), 3);	/* IPv4 only */
+	assert_int_equal(xdp_lpm_build(&p, "t_lpm1", &lpm), 3); /* IPv4 only */
 	assert_true(lpm_hit(lpm, "10.77.51.200"));
 	assert_true(lpm_hit(lpm, "10.77.52.7"));
 	assert_false(lpm_hit(lpm, "10.77.52.8"));
@@ -819,11 +832,11 @@ test_lpm_build(void **state)
 	assert_false(lpm_hit(lpm, "10.77.50.1"));
 	rte_lpm_free(lpm);
 
-	assert_int_equal(xdp_lpm_load(&cfg, &lpm), 3);		/* from the pins */
+	assert_int_equal(xdp_lpm_load(&cfg, &lpm), 3); /* from the pins */
 	assert_true(lpm_hit(lpm, "10.77.52.7"));
 	rte_lpm_free(lpm);
 
-	assert_int_equal(xdp_cidr_parse("0.0.0.0/0", &c), 0);	/* rte_lpm has no depth 0 */
+	assert_int_equal(xdp_cidr_parse("0.0.0.0/0", &c), 0); /* rte_lpm has no depth 0 */
 	assert_int_equal(xdp_block_add(&p, &c), 0);
 	assert_int_equal(xdp_lpm_build(&p, "t_lpm2", &lpm), 4);
 	assert_true(lpm_hit(lpm, "192.0.2.1"));
@@ -892,8 +905,9 @@ main(void)
 		cmocka_unit_test(test_steer_redirects_to_socket),
 		cmocka_unit_test(test_lpm_build),
 	};
-	char *eal_argv[] = { "test_xdp", "--no-huge", "-m", "256", "--no-shconf", "--no-pci",
-			     "--no-telemetry", "-l", "0", "--log-level=*:error", NULL };
+	char *eal_argv[] = { "test_xdp", "--no-huge",	   "-m", "256", "--no-shconf",
+			     "--no-pci", "--no-telemetry", "-l", "0",	"--log-level=*:error",
+			     NULL };
 	const char *why;
 	int rc;
 
@@ -913,7 +927,7 @@ main(void)
 		char dir[64];
 
 		pin_dir_path(dir, sizeof(dir));
-		pin_dir_remove(dir);	/* a failed test leaves its pins */
+		pin_dir_remove(dir); /* a failed test leaves its pins */
 	}
 	if (ctx.xsk)
 		xsk_socket__delete(ctx.xsk);

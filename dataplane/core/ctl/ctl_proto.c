@@ -26,7 +26,7 @@
 
 struct ctl_verb_def {
 	const char *name;
-	unsigned allowed;	/* KEY_BIT()s */
+	unsigned allowed; /* KEY_BIT()s */
 	unsigned required;
 };
 
@@ -43,14 +43,8 @@ static const struct ctl_verb_def ctl_verbs[CTL_V_MAX] = {
 };
 
 static const char *const ctl_keys[CTL_K_MAX] = {
-	[CTL_K_PATH] = "path",
-	[CTL_K_FORCE] = "force",
-	[CTL_K_RCPT] = "rcpt",
-	[CTL_K_CLIENT] = "client",
-	[CTL_K_HELO] = "helo",
-	[CTL_K_FROM] = "from",
-	[CTL_K_OP] = "op",
-	[CTL_K_CIDR] = "cidr",
+	[CTL_K_PATH] = "path", [CTL_K_FORCE] = "force", [CTL_K_RCPT] = "rcpt", [CTL_K_CLIENT] = "client",
+	[CTL_K_HELO] = "helo", [CTL_K_FROM] = "from",	[CTL_K_OP] = "op",     [CTL_K_CIDR] = "cidr",
 };
 
 _Static_assert(CTL_K_MAX <= 32, "key bits fit an unsigned");
@@ -68,8 +62,7 @@ ctl_key_name(enum ctl_key key)
 }
 
 static int
-ctl_fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+ctl_fail(int rc, char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
 ctl_fail(int rc, char *err, size_t errlen, const char *fmt, ...)
@@ -247,8 +240,8 @@ ctl_req_parse_line(const char *line, size_t n, struct ctl_req *req, char *err, s
 	if (missing != 0) {
 		for (unsigned k = 0; k < CTL_K_MAX; k++)
 			if (missing & KEY_BIT(k))
-				return ctl_fail(-EINVAL, err, errlen, "%s needs %s=",
-						ctl_verbs[v].name, ctl_keys[k]);
+				return ctl_fail(-EINVAL, err, errlen, "%s needs %s=", ctl_verbs[v].name,
+						ctl_keys[k]);
 	}
 	return 0;
 }
@@ -258,7 +251,7 @@ ctl_req_parse(const char *line, size_t n, struct ctl_req *req, char *err, size_t
 {
 	memset(req->arg, 0, sizeof(req->arg));
 	int rc = ctl_req_parse_line(line, n, req, err, errlen);
-	if (rc < 0)	/* nothing of a bad request is left for anyone to use */
+	if (rc < 0) /* nothing of a bad request is left for anyone to use */
 		memset(req->arg, 0, sizeof(req->arg));
 	return rc;
 }
@@ -273,7 +266,7 @@ ctl_value_encode(const char *in, size_t n, char *out, size_t cap)
 		unsigned char c = (unsigned char)in[i];
 		bool plain = c >= 0x21 && c <= 0x7e && c != '%';
 		size_t need = plain ? 1 : 3;
-		if (cap - o <= need)	/* keep one byte for the NUL */
+		if (cap - o <= need) /* keep one byte for the NUL */
 			return -E2BIG;
 		if (plain) {
 			out[o++] = (char)c;
@@ -411,7 +404,7 @@ ctl_line(const char *buf, size_t n)
 	const char *lf = memchr(buf, '\n', lim);
 
 	if (lf == NULL)
-		return n < CTL_LINE_MAX ? -1 : -2;	/* -2: too long */
+		return n < CTL_LINE_MAX ? -1 : -2; /* -2: too long */
 	return lf - buf;
 }
 

@@ -25,33 +25,33 @@
 #include "relay/relay_be.h"
 
 enum {
-	S_GREET,	/* waiting for the 220 greeting */
-	S_EHLO,		/* EHLO/LHLO sent */
-	S_HELO,		/* EHLO refused, HELO sent */
-	S_XCLIENT,	/* XCLIENT sent, waiting for the new 220 */
-	S_EHLO2,	/* EHLO after XCLIENT */
-	S_READY,	/* idle, or in a transaction between steps */
-	S_MAIL,		/* MAIL sent */
-	S_RCPT,		/* RCPT sent */
-	S_DATA,		/* DATA sent, waiting for 354 */
-	S_BODY,		/* 354 received: body bytes flow */
-	S_NODATA,	/* DATA refused: body bytes are dropped */
-	S_DOT,		/* end marker sent, waiting for the final reply(ies) */
-	S_RSET,		/* RSET sent */
-	S_QUIT,		/* QUIT sent */
-	S_DEAD,		/* connection failed */
+	S_GREET,   /* waiting for the 220 greeting */
+	S_EHLO,	   /* EHLO/LHLO sent */
+	S_HELO,	   /* EHLO refused, HELO sent */
+	S_XCLIENT, /* XCLIENT sent, waiting for the new 220 */
+	S_EHLO2,   /* EHLO after XCLIENT */
+	S_READY,   /* idle, or in a transaction between steps */
+	S_MAIL,	   /* MAIL sent */
+	S_RCPT,	   /* RCPT sent */
+	S_DATA,	   /* DATA sent, waiting for 354 */
+	S_BODY,	   /* 354 received: body bytes flow */
+	S_NODATA,  /* DATA refused: body bytes are dropped */
+	S_DOT,	   /* end marker sent, waiting for the final reply(ies) */
+	S_RSET,	   /* RSET sent */
+	S_QUIT,	   /* QUIT sent */
+	S_DEAD,	   /* connection failed */
 };
 
 enum { OP_NONE, OP_RCPT, OP_END };
 
 /* Extensions the backend offered (in xattrs' upper bits). */
-#define X_ADDR	0x01
-#define X_NAME	0x02
-#define X_PROTO	0x04
-#define X_HELO	0x08
-#define E_SIZE	0x10
-#define E_8BIT	0x20
-#define E_UTF8	0x40
+#define X_ADDR 0x01
+#define X_NAME 0x02
+#define X_PROTO 0x04
+#define X_HELO 0x08
+#define E_SIZE 0x10
+#define E_8BIT 0x20
+#define E_UTF8 0x40
 
 static const char R_UNAVAIL[] = "451 4.4.1 Error: mail system not reachable, try again later\r\n";
 static const char R_LOST[] = "421 4.4.2 Error: connection to the mail system lost, try again later\r\n";
@@ -79,8 +79,7 @@ relay_be_init(struct relay_be *be, enum relay_proto proto, const char *myname, c
 }
 
 /* Queue the command FMT...; the connection fails when it does not fit. */
-static int
-send_cmd(struct relay_be *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int send_cmd(struct relay_be *be, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int
 send_cmd(struct relay_be *be, const char *fmt, ...)
@@ -234,9 +233,8 @@ send_xclient(struct relay_be *be)
 	be->xclient_sent = true;
 	be->state = S_XCLIENT;
 	count(be, RG_C_RELAY_XCLIENT);
-	return send_cmd(be, "XCLIENT%s%s%s%s%s%s%s\r\n",
-			(be->xattrs & X_ADDR) ? " ADDR=" : "", (be->xattrs & X_ADDR) ? ip : "",
-			(be->xattrs & X_NAME) ? " NAME=[UNAVAILABLE]" : "",
+	return send_cmd(be, "XCLIENT%s%s%s%s%s%s%s\r\n", (be->xattrs & X_ADDR) ? " ADDR=" : "",
+			(be->xattrs & X_ADDR) ? ip : "", (be->xattrs & X_NAME) ? " NAME=[UNAVAILABLE]" : "",
 			(be->xattrs & X_PROTO) ? (be->env.esmtp ? " PROTO=ESMTP" : " PROTO=SMTP") : "",
 			(be->xattrs & X_HELO) && be->env.helo[0] ? " HELO=" : "",
 			(be->xattrs & X_HELO) && be->env.helo[0] ? helo : "", "");
@@ -255,8 +253,8 @@ mail_params(const struct relay_be *be, char *dst, size_t room)
 			p++;
 		size_t wl = strcspn(p, " ");
 		bool keep = (word_at(p, wl, "SIZE") && (be->xattrs & E_SIZE)) ||
-			    (word_at(p, wl, "BODY") && (be->xattrs & E_8BIT)) ||
-			    (word_at(p, wl, "SMTPUTF8") && (be->xattrs & E_UTF8));
+			(word_at(p, wl, "BODY") && (be->xattrs & E_8BIT)) ||
+			(word_at(p, wl, "SMTPUTF8") && (be->xattrs & E_UTF8));
 		if (keep && wl > 0 && k + wl + 2 < room) {
 			dst[k++] = ' ';
 			memcpy(dst + k, p, wl);
@@ -296,8 +294,14 @@ ehlo_keyword(struct relay_be *be, const char *kw, size_t n)
 	else if (word_at(kw, n, "SMTPUTF8"))
 		be->xattrs |= E_UTF8;
 	else if (word_at(kw, n, "XCLIENT")) {
-		static const struct { const char *w; uint8_t bit; } attrs[] = {
-			{ "ADDR", X_ADDR }, { "NAME", X_NAME }, { "PROTO", X_PROTO }, { "HELO", X_HELO },
+		static const struct {
+			const char *w;
+			uint8_t bit;
+		} attrs[] = {
+			{ "ADDR", X_ADDR },
+			{ "NAME", X_NAME },
+			{ "PROTO", X_PROTO },
+			{ "HELO", X_HELO },
 		};
 		size_t i = 7;
 		while (i < n) {
@@ -371,13 +375,16 @@ on_reply(struct relay_be *be, int code, const char *line, size_t n)
 	int cls = code / 100;
 	const char *hello = be->proto == RELAY_LMTP ? "LHLO" : "EHLO";
 
-	count(be, cls == 2 ? RG_C_RELAY_REPLY_2XX : cls == 3 ? RG_C_RELAY_REPLY_3XX
-		  : cls == 4 ? RG_C_RELAY_REPLY_4XX : RG_C_RELAY_REPLY_5XX);
+	count(be,
+	      cls == 2		 ? RG_C_RELAY_REPLY_2XX
+		      : cls == 3 ? RG_C_RELAY_REPLY_3XX
+		      : cls == 4 ? RG_C_RELAY_REPLY_4XX
+				 : RG_C_RELAY_REPLY_5XX);
 	switch (be->state) {
 	case S_GREET:
 	case S_XCLIENT:
 		if (code != 220) {
-			if (be->state == S_XCLIENT)	/* XCLIENT refused: go on without it */
+			if (be->state == S_XCLIENT) /* XCLIENT refused: go on without it */
 				return ready(be);
 			return die(be);
 		}
@@ -490,7 +497,7 @@ relay_be_input(struct relay_be *be, const uint8_t *p, size_t n)
 		if (be->line_len < RELAY_LINE_MAX)
 			be->line[be->line_len++] = c;
 		else
-			be->long_line = true;	/* truncated */
+			be->long_line = true; /* truncated */
 	}
 	return be->state == S_DEAD ? -EPROTO : 0;
 }
@@ -512,14 +519,14 @@ relay_be_rcpt(struct relay_be *be, const struct relay_env *env, const char *to, 
 		be->has_env = true;
 	}
 	if (be->proto == RELAY_LMTP && be->n_rcpt > 0) {
-		answer(be, R_LMTP_ONE);		/* see relay_be.h */
+		answer(be, R_LMTP_ONE); /* see relay_be.h */
 		return 0;
 	}
 	memcpy(be->to, to, n);
 	be->to[n] = '\0';
 	be->op = OP_RCPT;
 	if (be->state != S_READY)
-		return 0;	/* the handshake goes on; ready() sends it */
+		return 0; /* the handshake goes on; ready() sends it */
 	return ready(be) < 0 ? die(be) : 0;
 }
 

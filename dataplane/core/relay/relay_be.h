@@ -46,12 +46,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RELAY_LINE_MAX 1000	/* reply line octets kept (RFC 5321 4.5.3.1.5: 512) */
-#define RELAY_REPLY_MAX 512	/* a reply handed to a client, CRLF included */
-#define RELAY_OUT_MAX 1536	/* queued command octets (the longest is XCLIENT) */
-#define RELAY_PATH_MAX 300	/* a path, NUL included */
-#define RELAY_PARAMS_MAX 128	/* MAIL parameters, NUL included */
-#define RELAY_NAME_MAX 256	/* host names, NUL included */
+#define RELAY_LINE_MAX 1000  /* reply line octets kept (RFC 5321 4.5.3.1.5: 512) */
+#define RELAY_REPLY_MAX 512  /* a reply handed to a client, CRLF included */
+#define RELAY_OUT_MAX 1536   /* queued command octets (the longest is XCLIENT) */
+#define RELAY_PATH_MAX 300   /* a path, NUL included */
+#define RELAY_PARAMS_MAX 128 /* MAIL parameters, NUL included */
+#define RELAY_NAME_MAX 256   /* host names, NUL included */
 #define RELAY_IP_MAX 46
 
 enum relay_proto { RELAY_SMTP, RELAY_LMTP };
@@ -60,40 +60,40 @@ enum relay_proto { RELAY_SMTP, RELAY_LMTP };
 struct relay_env {
 	char client_ip[RELAY_IP_MAX];
 	char helo[RELAY_NAME_MAX];
-	bool esmtp;			/* the client greeted with EHLO */
-	char from[RELAY_PATH_MAX];	/* MAIL path without <>, "" = null sender */
-	char params[RELAY_PARAMS_MAX];	/* MAIL parameters (SIZE=, BODY=, SMTPUTF8) */
+	bool esmtp;		       /* the client greeted with EHLO */
+	char from[RELAY_PATH_MAX];     /* MAIL path without <>, "" = null sender */
+	char params[RELAY_PARAMS_MAX]; /* MAIL parameters (SIZE=, BODY=, SMTPUTF8) */
 };
 
 /* Called once per answered step; TEXT is one reply line ending CRLF. */
 typedef void (*relay_reply_fn)(void *arg, const char *text, size_t n);
 
 struct relay_be {
-	uint8_t proto;			/* enum relay_proto */
-	uint8_t state;			/* private (relay_be.c) */
-	uint8_t op;			/* the client step waiting for a reply */
-	uint8_t xattrs;			/* XCLIENT attributes the backend offers */
-	bool xclient_sent;		/* this connection speaks for one client */
-	bool has_env;			/* env is set for the current transaction */
-	bool in_txn;			/* MAIL accepted by the backend */
-	bool long_line;			/* discarding the rest of an over-long line */
-	uint32_t n_rcpt;		/* RCPTs the backend accepted in this transaction */
-	uint32_t n_final;		/* LMTP: final replies still to come */
+	uint8_t proto;	   /* enum relay_proto */
+	uint8_t state;	   /* private (relay_be.c) */
+	uint8_t op;	   /* the client step waiting for a reply */
+	uint8_t xattrs;	   /* XCLIENT attributes the backend offers */
+	bool xclient_sent; /* this connection speaks for one client */
+	bool has_env;	   /* env is set for the current transaction */
+	bool in_txn;	   /* MAIL accepted by the backend */
+	bool long_line;	   /* discarding the rest of an over-long line */
+	uint32_t n_rcpt;   /* RCPTs the backend accepted in this transaction */
+	uint32_t n_final;  /* LMTP: final replies still to come */
 	uint16_t line_len;
 	uint16_t out_len;
-	uint16_t fin_len;		/* the final reply held back so far */
-	uint16_t name_len;		/* backend host name from its greeting */
+	uint16_t fin_len;  /* the final reply held back so far */
+	uint16_t name_len; /* backend host name from its greeting */
 	relay_reply_fn reply;
 	void *reply_arg;
-	uint64_t *ctr;			/* counters (enum rg_counter) */
-	const char *myname;		/* our host name, put where the backend's was */
-	const char *cfg_host;		/* the backend as configured (also scrubbed) */
+	uint64_t *ctr;	      /* counters (enum rg_counter) */
+	const char *myname;   /* our host name, put where the backend's was */
+	const char *cfg_host; /* the backend as configured (also scrubbed) */
 	struct relay_env env;
-	char to[RELAY_PATH_MAX];	/* the recipient waiting for MAIL to finish */
+	char to[RELAY_PATH_MAX]; /* the recipient waiting for MAIL to finish */
 	char name[RELAY_NAME_MAX];
-	char fin[RELAY_REPLY_MAX];	/* reply to give at the end (DATA refused, LMTP) */
+	char fin[RELAY_REPLY_MAX]; /* reply to give at the end (DATA refused, LMTP) */
 	char line[RELAY_LINE_MAX + 1];
-	char out[RELAY_OUT_MAX];	/* commands to write to the backend */
+	char out[RELAY_OUT_MAX]; /* commands to write to the backend */
 };
 
 /*
@@ -107,8 +107,8 @@ struct relay_be {
  * @fn, @arg: the reply callback.
  * @ctr: counters, indexed by enum rg_counter.
  */
-void relay_be_init(struct relay_be *be, enum relay_proto proto, const char *myname,
-		   const char *cfg_host, relay_reply_fn fn, void *arg, uint64_t *ctr);
+void relay_be_init(struct relay_be *be, enum relay_proto proto, const char *myname, const char *cfg_host,
+		   relay_reply_fn fn, void *arg, uint64_t *ctr);
 
 /*
  * relay_be_input - N bytes from the backend. Replies that complete a

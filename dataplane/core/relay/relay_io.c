@@ -31,25 +31,25 @@
 
 struct conn {
 	struct relay_io *io;
-	struct conn *all_next, *all_prev;	/* every conn, for deadlines */
-	struct conn *idle_next;			/* the pool */
-	struct relay_req *head, *tail;		/* this session's requests */
-	int fd;					/* -1: no socket */
+	struct conn *all_next, *all_prev; /* every conn, for deadlines */
+	struct conn *idle_next;		  /* the pool */
+	struct relay_req *head, *tail;	  /* this session's requests */
+	int fd;				  /* -1: no socket */
 	bool connecting;
-	bool have_be;				/* be belongs to this session */
-	bool idle;				/* in the pool */
+	bool have_be; /* be belongs to this session */
+	bool idle;    /* in the pool */
 	uint16_t worker;
 	uint32_t slot;
-	uint32_t off;				/* octets of the head chunk written */
-	uint32_t events;			/* registered with epoll */
-	uint64_t deadline;			/* ms; 0: none */
+	uint32_t off;	   /* octets of the head chunk written */
+	uint32_t events;   /* registered with epoll */
+	uint64_t deadline; /* ms; 0: none */
 	struct relay_be be;
 };
 
 struct relay_io {
 	struct relay_params p;
 	int epfd, wakefd;
-	struct conn **map;			/* n_workers * slots */
+	struct conn **map; /* n_workers * slots */
 	struct conn *all;
 	struct conn *idle;
 	uint32_t n_idle;
@@ -89,8 +89,8 @@ relay_io_create(const struct relay_params *p, struct relay_io **out)
 {
 	struct relay_io *io;
 
-	if (p->n_workers == 0 || p->slots == 0 || p->reply == NULL || p->free_req == NULL ||
-	    p->ctr == NULL || p->myname == NULL || p->addr_len == 0)
+	if (p->n_workers == 0 || p->slots == 0 || p->reply == NULL || p->free_req == NULL || p->ctr == NULL ||
+	    p->myname == NULL || p->addr_len == 0)
 		return -EINVAL;
 	io = calloc(1, sizeof(*io));
 	if (io == NULL)
@@ -120,7 +120,7 @@ relay_io_wake(struct relay_io *io)
 {
 	uint64_t one = 1;
 	ssize_t r = write(io->wakefd, &one, sizeof(one));
-	(void)r;	/* EAGAIN: a wake-up is pending already */
+	(void)r; /* EAGAIN: a wake-up is pending already */
 }
 
 static void
@@ -250,7 +250,7 @@ send_some(struct conn *c, const void *p, size_t n)
 	for (;;) {
 		ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
 		if (w > 0) {
-			c->deadline = 0;	/* the backend takes bytes: alive */
+			c->deadline = 0; /* the backend takes bytes: alive */
 			return w;
 		}
 		if (w < 0 && errno == EINTR)
@@ -314,7 +314,7 @@ session_close(struct conn *c)
 	if (c->have_be && c->fd >= 0 && !relay_be_dead(&c->be)) {
 		relay_be_quit(&c->be);
 		ssize_t w = send(c->fd, c->be.out, c->be.out_len, MSG_NOSIGNAL | MSG_DONTWAIT);
-		(void)w;	/* best effort: the backend ends the session on close anyway */
+		(void)w; /* best effort: the backend ends the session on close anyway */
 	}
 	conn_free(c);
 }
@@ -331,7 +331,7 @@ step(struct conn *c, struct relay_req *r)
 		if (!c->have_be)
 			attach_backend(c);
 		rc = relay_be_rcpt(be, r->u.rcpt.has_env ? &r->u.rcpt.env : NULL, r->u.rcpt.to, r->len);
-		if (rc == -EINVAL)	/* a request we cannot make sense of: a 4xx */
+		if (rc == -EINVAL) /* a request we cannot make sense of: a 4xx */
 			relay_be_fail(be, false), rc = relay_be_rcpt(be, NULL, "", 0);
 		break;
 	case RELAY_REQ_DATA:
@@ -339,14 +339,15 @@ step(struct conn *c, struct relay_req *r)
 		break;
 	case RELAY_REQ_CHUNK:
 		if (!c->have_be || (relay_be_body_settled(be) && !relay_be_body_open(be)))
-			return true;	/* no message is being sent: drop */
+			return true; /* no message is being sent: drop */
 		if (!relay_be_body_open(be))
 			return false;
 		return write_chunk(c, r);
 	case RELAY_REQ_END:
 		if (!c->have_be)
 			relay_be_init(be, c->io->p.proto, c->io->p.myname, NULL, on_be_reply, c,
-				      c->io->p.ctr), c->have_be = true, relay_be_fail(be, false);
+				      c->io->p.ctr),
+				c->have_be = true, relay_be_fail(be, false);
 		if (!relay_be_body_settled(be))
 			return false;
 		rc = relay_be_end(be, r->u.ok);
@@ -361,7 +362,7 @@ step(struct conn *c, struct relay_req *r)
 		rc = relay_be_rset(be);
 		if (rc == 0 && relay_be_dead(be)) {
 			close_fd(c);
-			c->have_be = false;	/* the next transaction connects again */
+			c->have_be = false; /* the next transaction connects again */
 		}
 		break;
 	default:
@@ -397,12 +398,12 @@ process(struct conn *c)
 		io->p.free_req(io->p.arg, r);
 	}
 	bool out = c->be.out_len > 0 || c->connecting ||
-		   (c->head != NULL && c->head->type == RELAY_REQ_CHUNK && relay_be_body_open(&c->be));
+		(c->head != NULL && c->head->type == RELAY_REQ_CHUNK && relay_be_body_open(&c->be));
 	want(c, EPOLLIN | (out ? EPOLLOUT : 0));
 	if (c->have_be && c->fd >= 0 && (relay_be_waiting(&c->be) || out)) {
 		if (c->deadline == 0)
-			c->deadline = io->now + (c->connecting ? io->p.connect_timeout_ms
-							       : io->p.reply_timeout_ms);
+			c->deadline =
+				io->now + (c->connecting ? io->p.connect_timeout_ms : io->p.reply_timeout_ms);
 	} else {
 		c->deadline = 0;
 	}
@@ -476,15 +477,15 @@ on_event(struct conn *c, uint32_t events)
 				break;
 			if (n <= 0) {
 				if (c->idle) {
-					c->idle = false;	/* unlinked below */
-					c->deadline = 1;	/* expire now */
+					c->idle = false; /* unlinked below */
+					c->deadline = 1; /* expire now */
 					close_fd(c);
 					return;
 				}
 				broken(c, false);
 				break;
 			}
-			c->deadline = 0;	/* the backend is alive */
+			c->deadline = 0; /* the backend is alive */
 			if (relay_be_input(&c->be, buf, (size_t)n) < 0) {
 				close_fd(c);
 				break;

@@ -38,23 +38,23 @@
 
 #include "relay/relay_be.h"
 
-#define RELAY_CHUNK 2048	/* message octets per request */
+#define RELAY_CHUNK 2048 /* message octets per request */
 
 enum relay_req_type {
-	RELAY_REQ_RCPT,		/* u.rcpt; has_env on the first of a transaction */
-	RELAY_REQ_DATA,		/* the client sent DATA (354 was given) */
-	RELAY_REQ_CHUNK,	/* u.data[0..len) of the message, as received */
-	RELAY_REQ_END,		/* end of message; OK in u.ok */
-	RELAY_REQ_RSET,		/* transaction over without a message */
-	RELAY_REQ_CLOSE,	/* session over; answered with RELAY_RSP_CLOSED */
+	RELAY_REQ_RCPT,	 /* u.rcpt; has_env on the first of a transaction */
+	RELAY_REQ_DATA,	 /* the client sent DATA (354 was given) */
+	RELAY_REQ_CHUNK, /* u.data[0..len) of the message, as received */
+	RELAY_REQ_END,	 /* end of message; OK in u.ok */
+	RELAY_REQ_RSET,	 /* transaction over without a message */
+	RELAY_REQ_CLOSE, /* session over; answered with RELAY_RSP_CLOSED */
 };
 
 struct relay_req {
-	struct relay_req *next;		/* relay_io's queue link */
-	uint8_t type;			/* enum relay_req_type */
+	struct relay_req *next; /* relay_io's queue link */
+	uint8_t type;		/* enum relay_req_type */
 	uint16_t worker;
-	uint32_t slot;			/* the worker's session slot */
-	uint32_t len;			/* CHUNK: octets in u.data; RCPT: octets of to */
+	uint32_t slot; /* the worker's session slot */
+	uint32_t len;  /* CHUNK: octets in u.data; RCPT: octets of to */
 	union {
 		struct {
 			bool has_env;
@@ -70,22 +70,22 @@ enum relay_rsp_type { RELAY_RSP_REPLY, RELAY_RSP_CLOSED };
 
 struct relay_params {
 	enum relay_proto proto;
-	struct sockaddr_storage addr;	/* the backend */
+	struct sockaddr_storage addr; /* the backend */
 	socklen_t addr_len;
 	const char *myname;
-	const char *backend_host;	/* as configured: scrubbed from replies */
+	const char *backend_host; /* as configured: scrubbed from replies */
 	unsigned n_workers;
-	uint32_t slots;			/* sessions per worker */
+	uint32_t slots; /* sessions per worker */
 	uint32_t connect_timeout_ms;
-	uint32_t reply_timeout_ms;	/* any one backend reply */
-	uint32_t pool_max;		/* idle connections kept */
-	uint32_t pool_idle_ms;		/* an idle connection lives this long */
+	uint32_t reply_timeout_ms; /* any one backend reply */
+	uint32_t pool_max;	   /* idle connections kept */
+	uint32_t pool_idle_ms;	   /* an idle connection lives this long */
 	/* A reply for (worker, slot): TYPE, TEXT[0..N) (RELAY_RSP_REPLY). */
-	void (*reply)(void *arg, uint16_t worker, uint32_t slot, enum relay_rsp_type type,
-		      const char *text, size_t n);
+	void (*reply)(void *arg, uint16_t worker, uint32_t slot, enum relay_rsp_type type, const char *text,
+		      size_t n);
 	void (*free_req)(void *arg, struct relay_req *req);
 	void *arg;
-	uint64_t *ctr;			/* the relay thread's counters */
+	uint64_t *ctr; /* the relay thread's counters */
 };
 
 struct relay_io;

@@ -112,35 +112,36 @@ struct smtp_relay_ops {
 	size_t (*room)(void *arg, struct smtp_session *s);
 };
 
-#define SMTP_LINEBUF_SIZE 1024		/* bytes of a line/envelope buffer */
-#define SMTP_OUT_RESERVE 600		/* free bytes of out needed per command */
-#define SMTP_CMD_MAX 512		/* command line octets, CRLF included */
-#define SMTP_HOST_MAX 180		/* myhostname octets used in replies */
-#define SMTP_LOG_PER_SEC 100		/* default reject log lines per second */
-#define SMTP_IP_MAX 46			/* INET6_ADDRSTRLEN */
+#define SMTP_LINEBUF_SIZE 1024 /* bytes of a line/envelope buffer */
+#define SMTP_OUT_RESERVE 600   /* free bytes of out needed per command */
+#define SMTP_CMD_MAX 512       /* command line octets, CRLF included */
+#define SMTP_HOST_MAX 180      /* myhostname octets used in replies */
+#define SMTP_LOG_PER_SEC 100   /* default reject log lines per second */
+#define SMTP_IP_MAX 46	       /* INET6_ADDRSTRLEN */
 
 /* One per lcore, read-mostly. */
 struct smtp_ctx {
 	const struct rg_config *cfg;
 	struct policy_conf policy;
-	const struct tbl *const *table;	/* current table (read with __atomic_load_n(..., __ATOMIC_ACQUIRE) at each RCPT); NULL target = no table */
-	uint64_t *ctr;			/* per-lcore counters indexed by enum rg_counter */
-	uint64_t now;			/* seconds, set by the caller before each call */
-	void (*log)(void *arg, const char *line);	/* NULL: msg_mail */
+	const struct tbl *const *
+		table; /* current table (read with __atomic_load_n(..., __ATOMIC_ACQUIRE) at each RCPT); NULL target = no table */
+	uint64_t *ctr;				  /* per-lcore counters indexed by enum rg_counter */
+	uint64_t now;				  /* seconds, set by the caller before each call */
+	void (*log)(void *arg, const char *line); /* NULL: msg_mail */
 	void *log_arg;
-	void *(*buf_alloc)(void *arg);	/* NULL: malloc(SMTP_LINEBUF_SIZE) */
+	void *(*buf_alloc)(void *arg); /* NULL: malloc(SMTP_LINEBUF_SIZE) */
 	void (*buf_free)(void *arg, void *buf);
 	void *buf_arg;
-	const struct smtp_relay_ops *relay;	/* NULL: no backend configured */
+	const struct smtp_relay_ops *relay; /* NULL: no backend configured */
 	void *relay_arg;
-	unsigned log_per_sec;		/* 0: SMTP_LOG_PER_SEC */
+	unsigned log_per_sec; /* 0: SMTP_LOG_PER_SEC */
 
 	/* Filled by smtp_ctx_prepare() (called by the first
 	 * smtp_session_init() if the caller did not). */
 	bool prepared;
-	uint64_t log_sec;		/* rate limiter: current second */
-	unsigned log_count;		/* lines logged in log_sec */
-	uint64_t log_suppressed;	/* lines suppressed in log_sec */
+	uint64_t log_sec;	 /* rate limiter: current second */
+	unsigned log_count;	 /* lines logged in log_sec */
+	uint64_t log_suppressed; /* lines suppressed in log_sec */
 	uint16_t banner_len, ehlo_len, helo_len, errlimit_len, timeout_len;
 	char banner[SMTP_HOST_MAX + 16];
 	char ehlo[SMTP_HOST_MAX + 160];
@@ -151,35 +152,35 @@ struct smtp_ctx {
 
 /* Session states (struct smtp_session.state). */
 enum smtp_state {
-	SMTP_S_CONNECT,		/* banner sent, no HELO/EHLO yet */
-	SMTP_S_HELO,		/* greeted, no transaction */
-	SMTP_S_MAIL,		/* MAIL accepted */
-	SMTP_S_DATA,		/* reading message data */
-	SMTP_S_RELAY_WAIT,	/* waiting for the relay's reply (end of data or RCPT) */
-	SMTP_S_CLOSED,		/* QUIT, 421 or drop: input ignored */
+	SMTP_S_CONNECT,	   /* banner sent, no HELO/EHLO yet */
+	SMTP_S_HELO,	   /* greeted, no transaction */
+	SMTP_S_MAIL,	   /* MAIL accepted */
+	SMTP_S_DATA,	   /* reading message data */
+	SMTP_S_RELAY_WAIT, /* waiting for the relay's reply (end of data or RCPT) */
+	SMTP_S_CLOSED,	   /* QUIT, 421 or drop: input ignored */
 };
 
 /* Defined here so callers can pool it; no buffers inline. */
 struct smtp_session {
 	struct smtp_ctx *ctx;
-	char *line;		/* pending partial command line, or NULL */
-	char *env;		/* "helo\0sender\0" for log lines, or NULL */
-	uint64_t msg_bytes;	/* DATA octets so far */
-	uint32_t n_rcpt;	/* accepted recipients in this transaction */
-	uint32_t n_errors;	/* error replies in this session */
-	uint16_t line_len;	/* bytes in line */
-	uint8_t state;		/* enum smtp_state */
-	uint8_t dstate;		/* DATA end-marker scanner state */
-	uint16_t flags;		/* SMTP_F_* (smtp_impl.h) */
-	uint8_t last_cmd;	/* for "... after CMD" log lines */
-	uint32_t relay_ref;	/* the relay's handle of this session; 0 at start */
+	char *line;	    /* pending partial command line, or NULL */
+	char *env;	    /* "helo\0sender\0" for log lines, or NULL */
+	uint64_t msg_bytes; /* DATA octets so far */
+	uint32_t n_rcpt;    /* accepted recipients in this transaction */
+	uint32_t n_errors;  /* error replies in this session */
+	uint16_t line_len;  /* bytes in line */
+	uint8_t state;	    /* enum smtp_state */
+	uint8_t dstate;	    /* DATA end-marker scanner state */
+	uint16_t flags;	    /* SMTP_F_* (smtp_impl.h) */
+	uint8_t last_cmd;   /* for "... after CMD" log lines */
+	uint32_t relay_ref; /* the relay's handle of this session; 0 at start */
 	char client_ip[SMTP_IP_MAX];
 };
 
 enum {
 	SMTP_OK = 0,
-	SMTP_CLOSE = 1,		/* send what is in out, then close */
-	SMTP_DROP = 2,		/* abort now (RST), out ignored */
+	SMTP_CLOSE = 1, /* send what is in out, then close */
+	SMTP_DROP = 2,	/* abort now (RST), out ignored */
 };
 
 /*
@@ -219,8 +220,8 @@ int smtp_session_banner(struct smtp_session *s, struct smtp_out *out);
  * SMTP_DROP: abort the connection now, OUT is to be ignored
  * (HTTP request).
  */
-int smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len,
-		       size_t *consumed, struct smtp_out *out);
+int smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, size_t *consumed,
+		       struct smtp_out *out);
 
 /*
  * smtp_session_relay_reply - deliver the relay's reply after end() or
@@ -231,8 +232,7 @@ int smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len,
  * Return: SMTP_OK, or SMTP_CLOSE when the session was not waiting or
  * the reply does not fit (a 421 is sent instead when it can).
  */
-int smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n,
-			     struct smtp_out *out);
+int smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n, struct smtp_out *out);
 
 /*
  * smtp_session_relay_waiting - is the session waiting for a reply from

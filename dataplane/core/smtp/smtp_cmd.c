@@ -58,10 +58,18 @@ static const char R_TOO_MANY[] = "452 4.5.3 Error: too many recipients\r\n";
 static const char R_RELAY_BUSY[] = "451 4.3.0 Error: mail system busy, try again later\r\n";
 
 const char *const smtp_cmd_names[SMTP_CMD_ID_MAX] = {
-	[SMTP_CMD_CONNECT] = "CONNECT", [SMTP_CMD_EHLO] = "EHLO", [SMTP_CMD_HELO] = "HELO",
-	[SMTP_CMD_MAIL] = "MAIL", [SMTP_CMD_RCPT] = "RCPT", [SMTP_CMD_DATA] = "DATA",
-	[SMTP_CMD_RSET] = "RSET", [SMTP_CMD_NOOP] = "NOOP", [SMTP_CMD_QUIT] = "QUIT",
-	[SMTP_CMD_VRFY] = "VRFY", [SMTP_CMD_HELP] = "HELP", [SMTP_CMD_UNKNOWN] = "UNKNOWN",
+	[SMTP_CMD_CONNECT] = "CONNECT",
+	[SMTP_CMD_EHLO] = "EHLO",
+	[SMTP_CMD_HELO] = "HELO",
+	[SMTP_CMD_MAIL] = "MAIL",
+	[SMTP_CMD_RCPT] = "RCPT",
+	[SMTP_CMD_DATA] = "DATA",
+	[SMTP_CMD_RSET] = "RSET",
+	[SMTP_CMD_NOOP] = "NOOP",
+	[SMTP_CMD_QUIT] = "QUIT",
+	[SMTP_CMD_VRFY] = "VRFY",
+	[SMTP_CMD_HELP] = "HELP",
+	[SMTP_CMD_UNKNOWN] = "UNKNOWN",
 	[SMTP_CMD_END_DATA] = "END-OF-MESSAGE",
 };
 
@@ -127,7 +135,7 @@ parse_path(struct args a, const char *key, struct args *box, struct args *params
 	for (; i < a.n; i++) {
 		char c = a.p[i];
 		if (quoted && c == '\\')
-			i++;	/* the escaped byte; a trailing '\' runs past the end */
+			i++; /* the escaped byte; a trailing '\' runs past the end */
 		else if (c == '"')
 			quoted = !quoted;
 		else if (c == '>' && !quoted)
@@ -346,7 +354,8 @@ cmd_mail(struct smtp_session *s, struct args a, struct smtp_out *out)
 	/* the sender first: it makes sure of the buffer the parameters go to */
 	smtp_env_set(s, SMTP_ENV_FROM, box.p, box.n);
 	if ((bad = mail_params(s, params, &rn)) != NULL)
-		return refuse(s, out, bad == smtp_r_size ? RG_C_SMTP_ERR_SIZE : RG_C_SMTP_ERR_SYNTAX, bad, rn);
+		return refuse(s, out, bad == smtp_r_size ? RG_C_SMTP_ERR_SIZE : RG_C_SMTP_ERR_SYNTAX, bad,
+			      rn);
 	if (has_8bit(box) && !(s->flags & SMTP_F_UTF8))
 		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_UTF8, sizeof(R_UTF8) - 1);
 	if (s->ctx->relay != NULL && s->ctx->relay->mail != NULL &&
@@ -391,7 +400,7 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 		s->ctx->ctr[verdict_counter[res.verdict]]++;
 	if (res.verdict != POLICY_ACCEPT) {
 		const char *r = smtp_reply(s, out, res.reply, res.len);
-		smtp_log_reject(s, r, res.len, box.p, box.n);	/* what was sent */
+		smtp_log_reject(s, r, res.len, box.p, box.n); /* what was sent */
 		return SMTP_OK;
 	}
 	/* accepted: the backend has the last word when a relay takes it */
@@ -432,7 +441,7 @@ cmd_rset(struct smtp_session *s, struct args a, struct smtp_out *out)
 static int
 cmd_noop(struct smtp_session *s, struct args a, struct smtp_out *out)
 {
-	(void)a;	/* RFC 5321 4.1.1.9: a parameter is allowed and ignored */
+	(void)a; /* RFC 5321 4.1.1.9: a parameter is allowed and ignored */
 	SMTP_REPLY(s, out, R_OK);
 	return SMTP_OK;
 }
@@ -468,11 +477,11 @@ enum { ARGS_ANY, ARGS_NONE, ARGS_SOME };
 
 static const struct smtp_command {
 	char verb[5];
-	uint8_t id;		/* enum smtp_cmd_id */
-	uint8_t args;		/* ARGS_* */
-	state_check_fn check;	/* NULL: any state */
+	uint8_t id;	      /* enum smtp_cmd_id */
+	uint8_t args;	      /* ARGS_* */
+	state_check_fn check; /* NULL: any state */
 	action_fn action;
-	const char *syntax;	/* reply when the arguments are wrong */
+	const char *syntax; /* reply when the arguments are wrong */
 } commands[] = {
 	/* the hot one first */
 	{ "RCPT", SMTP_CMD_RCPT, ARGS_ANY, need_rcpt_state, cmd_rcpt, NULL },
@@ -506,7 +515,8 @@ smtp_command(struct smtp_session *s, const char *line, size_t n, struct smtp_out
 		s->last_cmd = c->id;
 		/* state before syntax; a DATA without recipients is not an order error */
 		if (c->check != NULL && (wrong = c->check(s, &rn)) != NULL)
-			return refuse(s, out, wrong == R_NO_RCPT ? RG_C_SMTP_DATA_NO_RCPT : RG_C_SMTP_ERR_ORDER,
+			return refuse(s, out,
+				      wrong == R_NO_RCPT ? RG_C_SMTP_DATA_NO_RCPT : RG_C_SMTP_ERR_ORDER,
 				      wrong, rn);
 		struct args a = { line + vl, n - vl };
 		size_t an = trim(a).n;

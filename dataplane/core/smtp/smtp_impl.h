@@ -18,30 +18,41 @@
 #include "smtp/smtp.h"
 
 /* struct smtp_session.flags */
-#define SMTP_F_ESMTP	0x0001	/* greeted with EHLO */
-#define SMTP_F_DISCARD	0x0002	/* discarding an over-long command line */
-#define SMTP_F_CR	0x0004	/* last discarded byte was CR */
-#define SMTP_F_SPOKE	0x0008	/* a command line was read (HTTP check done) */
-#define SMTP_F_UTF8	0x0010	/* MAIL FROM declared SMTPUTF8 */
-#define SMTP_F_BARE	0x0020	/* DATA: bare CR or LF seen */
-#define SMTP_F_BIG	0x0040	/* DATA: over message_size_limit */
-#define SMTP_F_RELAY	0x0080	/* DATA: the relay takes this message */
-#define SMTP_F_RCPT_WAIT 0x0100	/* RELAY_WAIT is for a RCPT, not a message */
+#define SMTP_F_ESMTP 0x0001	/* greeted with EHLO */
+#define SMTP_F_DISCARD 0x0002	/* discarding an over-long command line */
+#define SMTP_F_CR 0x0004	/* last discarded byte was CR */
+#define SMTP_F_SPOKE 0x0008	/* a command line was read (HTTP check done) */
+#define SMTP_F_UTF8 0x0010	/* MAIL FROM declared SMTPUTF8 */
+#define SMTP_F_BARE 0x0020	/* DATA: bare CR or LF seen */
+#define SMTP_F_BIG 0x0040	/* DATA: over message_size_limit */
+#define SMTP_F_RELAY 0x0080	/* DATA: the relay takes this message */
+#define SMTP_F_RCPT_WAIT 0x0100 /* RELAY_WAIT is for a RCPT, not a message */
 
 /* The HELO name and the sender, kept for log lines (struct smtp_session.env). */
-#define SMTP_ENV_HELO	0
-#define SMTP_ENV_FROM	320
-#define SMTP_ENV_FIELD	300	/* bytes per field, NUL included */
-#define SMTP_ENV_PARAMS	640	/* canonical MAIL parameters, for the relay */
-#define SMTP_ENV_PARAMS_MAX 128	/* bytes of that field, NUL included */
+#define SMTP_ENV_HELO 0
+#define SMTP_ENV_FROM 320
+#define SMTP_ENV_FIELD 300	/* bytes per field, NUL included */
+#define SMTP_ENV_PARAMS 640	/* canonical MAIL parameters, for the relay */
+#define SMTP_ENV_PARAMS_MAX 128 /* bytes of that field, NUL included */
 _Static_assert(SMTP_ENV_FROM + SMTP_ENV_FIELD <= SMTP_ENV_PARAMS, "env fields overlap");
 _Static_assert(SMTP_ENV_PARAMS + SMTP_ENV_PARAMS_MAX <= SMTP_LINEBUF_SIZE, "env fields exceed buffer");
 
 /* Commands, for "... after CMD from ..." log lines (struct smtp_session.last_cmd). */
 enum smtp_cmd_id {
-	SMTP_CMD_CONNECT, SMTP_CMD_EHLO, SMTP_CMD_HELO, SMTP_CMD_MAIL, SMTP_CMD_RCPT,
-	SMTP_CMD_DATA, SMTP_CMD_RSET, SMTP_CMD_NOOP, SMTP_CMD_QUIT, SMTP_CMD_VRFY,
-	SMTP_CMD_HELP, SMTP_CMD_UNKNOWN, SMTP_CMD_END_DATA, SMTP_CMD_ID_MAX
+	SMTP_CMD_CONNECT,
+	SMTP_CMD_EHLO,
+	SMTP_CMD_HELO,
+	SMTP_CMD_MAIL,
+	SMTP_CMD_RCPT,
+	SMTP_CMD_DATA,
+	SMTP_CMD_RSET,
+	SMTP_CMD_NOOP,
+	SMTP_CMD_QUIT,
+	SMTP_CMD_VRFY,
+	SMTP_CMD_HELP,
+	SMTP_CMD_UNKNOWN,
+	SMTP_CMD_END_DATA,
+	SMTP_CMD_ID_MAX
 };
 
 extern const char *const smtp_cmd_names[SMTP_CMD_ID_MAX];

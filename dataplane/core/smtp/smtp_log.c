@@ -39,7 +39,7 @@ smtp_env_set(struct smtp_session *s, size_t off, const char *p, size_t n)
 			return;
 		s->env = s->ctx->buf_alloc(s->ctx->buf_arg);
 		if (s->env == NULL)
-			return;		/* logs then show empty fields */
+			return; /* logs then show empty fields */
 		s->env[SMTP_ENV_HELO] = '\0';
 		s->env[SMTP_ENV_FROM] = '\0';
 		s->env[SMTP_ENV_PARAMS] = '\0';

@@ -35,12 +35,12 @@
 
 /* DATA end-marker scanner states (struct smtp_session.dstate). */
 enum {
-	D_BOL,		/* at the beginning of a line (after CRLF) */
-	D_LINE,		/* inside a line */
-	D_CR,		/* CR inside a line */
-	D_DOT,		/* "." at the beginning of a line */
-	D_DOTCR,	/* "." CR at the beginning of a line */
-	D_END,		/* CRLF "." CRLF seen */
+	D_BOL,	 /* at the beginning of a line (after CRLF) */
+	D_LINE,	 /* inside a line */
+	D_CR,	 /* CR inside a line */
+	D_DOT,	 /* "." at the beginning of a line */
+	D_DOTCR, /* "." CR at the beginning of a line */
+	D_END,	 /* CRLF "." CRLF seen */
 };
 
 /* What take_line() found. */
@@ -287,12 +287,12 @@ first_line_is_http(const struct smtp_session *s, const uint8_t *p, size_t n)
  * when a partial line could not be buffered.
  */
 static size_t
-take_line(struct smtp_session *s, const uint8_t *p, size_t n, const char **line, size_t *ll,
-	  int *what, bool *nobuf)
+take_line(struct smtp_session *s, const uint8_t *p, size_t n, const char **line, size_t *ll, int *what,
+	  bool *nobuf)
 {
 	bool discard = (s->flags & SMTP_F_DISCARD) != 0;
-	bool prev_cr = discard ? (s->flags & SMTP_F_CR) != 0
-			       : (s->line_len > 0 && s->line[s->line_len - 1] == '\r');
+	bool prev_cr =
+		discard ? (s->flags & SMTP_F_CR) != 0 : (s->line_len > 0 && s->line[s->line_len - 1] == '\r');
 	/* Bytes that may still belong to a line of at most SMTP_CMD_MAX. */
 	size_t limit = discard ? n : SMTP_CMD_MAX - s->line_len;
 	size_t scan = n < limit ? n : limit;
@@ -306,16 +306,16 @@ take_line(struct smtp_session *s, const uint8_t *p, size_t n, const char **line,
 			end = k;
 			break;
 		}
-		i = k + 1;	/* bare LF: part of the line */
+		i = k + 1; /* bare LF: part of the line */
 	}
 
 	if (end != SIZE_MAX) {
 		if (discard) {
-			s->flags &= (uint16_t)~(SMTP_F_DISCARD | SMTP_F_CR);
+			s->flags &= (uint16_t) ~(SMTP_F_DISCARD | SMTP_F_CR);
 			*what = LINE_LONG;
 		} else if (s->line_len == 0) {
 			*line = (const char *)p;
-			*ll = end - 1;	/* end >= 1: prev_cr needs a pending byte */
+			*ll = end - 1; /* end >= 1: prev_cr needs a pending byte */
 			*what = LINE_OK;
 		} else {
 			/* line_len + end + 1 <= SMTP_CMD_MAX < SMTP_LINEBUF_SIZE */
@@ -407,7 +407,7 @@ data_end(struct smtp_session *s, struct smtp_out *out)
 		size_t at = out->len;
 		int rc = relay->end(s->ctx->relay_arg, s, true, out);
 		if (rc == 0)
-			sent(s->ctx, out->buf + at, out->len - at);	/* the reply end() appended */
+			sent(s->ctx, out->buf + at, out->len - at); /* the reply end() appended */
 		if (rc == SMTP_RELAY_PENDING) {
 			s->state = SMTP_S_RELAY_WAIT;
 		} else if (rc < 0) {
@@ -419,9 +419,9 @@ data_end(struct smtp_session *s, struct smtp_out *out)
 		SMTP_REPLY(s, out, R_NO_RELAY);
 	}
 	if (!relaying && relay != NULL && relay->reset != NULL)
-		relay->reset(s->ctx->relay_arg, s);	/* its transaction got no message */
+		relay->reset(s->ctx->relay_arg, s); /* its transaction got no message */
 	smtp_reset_transaction(s);
-	s->flags &= (uint16_t)~(SMTP_F_BARE | SMTP_F_BIG | SMTP_F_RELAY);
+	s->flags &= (uint16_t) ~(SMTP_F_BARE | SMTP_F_BIG | SMTP_F_RELAY);
 }
 
 /* Hand message bytes to the relay; a failing relay stops taking them. */
@@ -483,7 +483,7 @@ static size_t
 data_input(struct smtp_session *s, const uint8_t *p, size_t n, struct smtp_out *out)
 {
 	uint8_t st = s->dstate;
-	size_t held = marker_len(st);	/* marker bytes held from the last chunk */
+	size_t held = marker_len(st); /* marker bytes held from the last chunk */
 	size_t i = 0;
 	bool bare = false;
 	uint64_t limit = s->ctx->cfg->message_size_limit;
@@ -505,7 +505,7 @@ data_input(struct smtp_session *s, const uint8_t *p, size_t n, struct smtp_out *
 		}
 		st = next;
 	}
-	size_t keep = i - (marker_len(st) - held);	/* this chunk's message bytes */
+	size_t keep = i - (marker_len(st) - held); /* this chunk's message bytes */
 
 	if (bare)
 		s->flags |= SMTP_F_BARE;
@@ -527,7 +527,7 @@ smtp_data_begin(struct smtp_session *s)
 	s->state = SMTP_S_DATA;
 	s->dstate = D_BOL;
 	s->msg_bytes = 0;
-	s->flags &= (uint16_t)~(SMTP_F_BARE | SMTP_F_BIG | SMTP_F_RELAY);
+	s->flags &= (uint16_t) ~(SMTP_F_BARE | SMTP_F_BIG | SMTP_F_RELAY);
 	if (relay != NULL && relay->begin(s->ctx->relay_arg, s) == 0)
 		s->flags |= SMTP_F_RELAY;
 }
@@ -566,7 +566,7 @@ smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, size
 			if ((s->flags & (SMTP_F_RELAY | SMTP_F_BIG)) == SMTP_F_RELAY && relay->room != NULL) {
 				size_t room = relay->room(s->ctx->relay_arg, s);
 				if (room == 0)
-					break;	/* the rest waits: not consumed, not acknowledged */
+					break; /* the rest waits: not consumed, not acknowledged */
 				if (n > room)
 					n = room;
 			}

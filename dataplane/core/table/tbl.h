@@ -30,16 +30,16 @@
 
 #include <rcptgate/addr.h>
 
-#define TBL_BURST_MAX 32	/* keys per burst step; longer bursts are split */
+#define TBL_BURST_MAX 32 /* keys per burst step; longer bursts are split */
 
-struct tbl;	/* opaque, read-only once loaded; shared by all lcores */
+struct tbl; /* opaque, read-only once loaded; shared by all lcores */
 
 enum tbl_rule {
-	TBL_RULE_NONE = 0,	/* domain served, address not found */
-	TBL_RULE_EXACT,		/* the address itself is listed */
-	TBL_RULE_BASE,		/* found without its extension */
-	TBL_RULE_CATCHALL,	/* the domain has a catch-all */
-	TBL_RULE_NO_DOMAIN,	/* domain not served by the table */
+	TBL_RULE_NONE = 0,  /* domain served, address not found */
+	TBL_RULE_EXACT,	    /* the address itself is listed */
+	TBL_RULE_BASE,	    /* found without its extension */
+	TBL_RULE_CATCHALL,  /* the domain has a catch-all */
+	TBL_RULE_NO_DOMAIN, /* domain not served by the table */
 };
 
 /* A short name of RULE ("exact", "base", ...) for messages. */
@@ -105,14 +105,14 @@ bool tbl_domain_served(const struct tbl *t, const char *domain, size_t n);
 struct tbl_builder;
 
 struct tbl_build_stats {
-	uint64_t lines;		/* lines read */
-	uint64_t addresses;	/* distinct addresses */
-	uint64_t domains;	/* distinct domains */
-	uint64_t catchall;	/* domains with a catch-all */
-	uint64_t duplicates;	/* lines that repeated an earlier one */
-	uint64_t invalid;	/* bad lines (skipped or fatal) */
-	uint64_t bytes;		/* size of the file written */
-	double build_seconds;	/* perfect hash construction */
+	uint64_t lines;	      /* lines read */
+	uint64_t addresses;   /* distinct addresses */
+	uint64_t domains;     /* distinct domains */
+	uint64_t catchall;    /* domains with a catch-all */
+	uint64_t duplicates;  /* lines that repeated an earlier one */
+	uint64_t invalid;     /* bad lines (skipped or fatal) */
+	uint64_t bytes;	      /* size of the file written */
+	double build_seconds; /* perfect hash construction */
 };
 
 /*

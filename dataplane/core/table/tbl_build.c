@@ -58,18 +58,18 @@
  */
 #define TBL_SLACK_NUM 100
 #define TBL_SLACK_DEN 92
-#define TBL_LAMBDA 3		/* average keys per bucket */
+#define TBL_LAMBDA 3 /* average keys per bucket */
 #define TBL_SEED_TRIES 8
 
 struct tbl_builder {
 	unsigned flags;
-	char *arena;		/* keys; a domain key is followed by its tag byte */
+	char *arena; /* keys; a domain key is followed by its tag byte */
 	size_t arena_len, arena_cap;
-	uint64_t *addr;		/* refs: slot words, the local part's length in the fingerprint field */
+	uint64_t *addr; /* refs: slot words, the local part's length in the fingerprint field */
 	size_t n_addr, cap_addr;
 	uint64_t *dom;		/* open-addressing set of domain refs, 0 = empty */
 	size_t n_dom, cap_dom;	/* cap is a power of two */
-	uint64_t catchall_dups;	/* repeated "@domain" lines (address repeats are found at finish) */
+	uint64_t catchall_dups; /* repeated "@domain" lines (address repeats are found at finish) */
 	struct tbl_build_stats st;
 };
 
@@ -292,8 +292,9 @@ tbl_builder_add_line(struct tbl_builder *b, const char *line, size_t n, char *er
 			vn--;
 		}
 		if (tbl_value_rejects(v, vn))
-			return tbl_fail(-EINVAL, err, errlen, "map value '%.*s' does not mark a valid recipient",
-					 (int)(vn > 40 ? 40 : vn), v);
+			return tbl_fail(-EINVAL, err, errlen,
+					"map value '%.*s' does not mark a valid recipient",
+					(int)(vn > 40 ? 40 : vn), v);
 	}
 	if (al >= 2 && line[0] == '<' && line[al - 1] == '>') {
 		line++;
@@ -304,7 +305,8 @@ tbl_builder_add_line(struct tbl_builder *b, const char *line, size_t n, char *er
 		/* "@domain": catch-all */
 		rc = rg_addr_domain(line + 1, al - 1, key + 1);
 		if (rc < 0)
-			return tbl_fail(-EINVAL, err, errlen, "bad catch-all domain: %s", rg_addr_strerror(rc));
+			return tbl_fail(-EINVAL, err, errlen, "bad catch-all domain: %s",
+					rg_addr_strerror(rc));
 		if ((size_t)rc + 1 > RG_MAILBOX_MAX)
 			return tbl_fail(-EINVAL, err, errlen, "catch-all domain too long");
 		key[0] = '@';
@@ -393,7 +395,7 @@ tbl_blob_fill(const struct tbl_builder *b, const uint64_t *dup, size_t n_dup, ch
 static uint64_t
 tbl_blob_off(const uint64_t *dup, const uint64_t *cut, size_t n_dup, uint64_t arena_off)
 {
-	size_t lo = 0, hi = n_dup;	/* dups before arena_off: dup[0..lo) */
+	size_t lo = 0, hi = n_dup; /* dups before arena_off: dup[0..lo) */
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -430,8 +432,8 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	/* back into E without duplicates; hash collisions of distinct keys */
 	size_t n = 0;
 	uint64_t dups = 0, dup_bytes = 0;
-	uint64_t *dup = NULL;	/* refs of the dropped duplicates */
-	uint64_t *cut = NULL;	/* cut[i]: bytes of dup[0..i) */
+	uint64_t *dup = NULL; /* refs of the dropped duplicates */
+	uint64_t *cut = NULL; /* cut[i]: bytes of dup[0..i) */
 	size_t cap_dup = 0;
 	for (uint64_t bk = 0; bk < n_buckets; bk++) {
 		uint32_t first = (uint32_t)n;
@@ -439,7 +441,8 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 			if (n > first && e[n - 1].h == tmp[i].h) {
 				unsigned l = tbl_fmt_slot_len(tmp[i].ref);
 				if (l == tbl_fmt_slot_len(e[n - 1].ref) &&
-				    memcmp(tbl_ref_key(b, tmp[i].ref), tbl_ref_key(b, e[n - 1].ref), l) == 0) {
+				    memcmp(tbl_ref_key(b, tmp[i].ref), tbl_ref_key(b, e[n - 1].ref), l) ==
+					    0) {
 					if (tbl_grow((void **)&dup, &cap_dup, dups + 1, sizeof(*dup)) != 0) {
 						tbl_unmap(dup, cap_dup, sizeof(*dup));
 						free(start);
@@ -451,7 +454,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 				}
 				tbl_unmap(dup, cap_dup, sizeof(*dup));
 				free(start);
-				return 1;	/* two keys, one hash: another seed */
+				return 1; /* two keys, one hash: another seed */
 			}
 			e[n++] = tmp[i];
 		}
@@ -473,7 +476,10 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	for (size_t i = 0; i < dups; i++)
 		cut[i + 1] = cut[i] + tbl_fmt_slot_len(dup[i]);
 
-	struct tbl_place pl = { .e = e, .start = start, .n_slots = n_slots, .rng = seed | 1,
+	struct tbl_place pl = { .e = e,
+				.start = start,
+				.n_slots = n_slots,
+				.rng = seed | 1,
 				.max_evictions = 64 * (uint64_t)n + 1024 };
 	uint32_t *order = malloc(n_buckets * sizeof(*order));
 	uint32_t *bysize = calloc(257, sizeof(*bysize));
@@ -510,7 +516,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	double t0 = tbl_now();
 	for (uint64_t i = 0; i < n_buckets; i++) {
 		if (start[order[i] + 1] == start[order[i]])
-			break;	/* empty buckets need no pilot */
+			break; /* empty buckets need no pilot */
 		pl.stack[pl.sp++] = order[i];
 		while (pl.sp > 0) {
 			uint32_t bk = pl.stack[--pl.sp];
@@ -567,7 +573,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	b->st.addresses = h.n_addresses;
 	b->st.domains = h.n_domains;
 	b->st.catchall = h.n_catchall;
-	b->st.duplicates = b->catchall_dups + dups;	/* finish may run more than once */
+	b->st.duplicates = b->catchall_dups + dups; /* finish may run more than once */
 	b->st.bytes = total;
 	*image = img;
 	*len = total;
@@ -618,8 +624,8 @@ tbl_builder_finish(struct tbl_builder *b, void **image, size_t *len, char *err, 
 		for (size_t i = 0; i < b->cap_dom; i++)
 			if (b->dom[i] != 0) {
 				e[k].ref = b->dom[i];
-				e[k++].h = tbl_fmt_hash_domain(tbl_ref_key(b, b->dom[i]), tbl_fmt_slot_len(b->dom[i]),
-							       seed);
+				e[k++].h = tbl_fmt_hash_domain(tbl_ref_key(b, b->dom[i]),
+							       tbl_fmt_slot_len(b->dom[i]), seed);
 			}
 		rc = tbl_try_seed(b, seed, e, tmp, n, image, len);
 		if (rc <= 0)
@@ -629,7 +635,8 @@ out:
 	free(e);
 	free(tmp);
 	if (rc == 1)
-		return tbl_fail(-EDEADLK, err, errlen, "no perfect hash found after %d seeds", TBL_SEED_TRIES);
+		return tbl_fail(-EDEADLK, err, errlen, "no perfect hash found after %d seeds",
+				TBL_SEED_TRIES);
 	if (rc < 0)
 		return tbl_fail(rc, err, errlen, "building the table: %s", strerror(-rc));
 	return 0;
@@ -666,7 +673,7 @@ tbl_builder_write(struct tbl_builder *b, const char *path, char *err, size_t err
 			continue;
 		if (w <= 0) {
 			rc = tbl_fail(w < 0 ? -errno : -EIO, err, errlen, "%s: write: %s", tmp,
-				       strerror(w < 0 ? errno : EIO));
+				      strerror(w < 0 ? errno : EIO));
 			break;
 		}
 		p += w;

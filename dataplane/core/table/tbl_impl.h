@@ -37,19 +37,19 @@
 #include "tbl.h"
 
 struct tbl {
-	const uint8_t *base;		/* file image */
+	const uint8_t *base; /* file image */
 	size_t size;
-	size_t map_len;			/* munmap(base, map_len) on close when not 0 */
-	uint64_t *dom_set;		/* served domains, see above; malloc'd */
-	uint64_t dom_mask;		/* capacity - 1 */
+	size_t map_len;	   /* munmap(base, map_len) on close when not 0 */
+	uint64_t *dom_set; /* served domains, see above; malloc'd */
+	uint64_t dom_mask; /* capacity - 1 */
 	const uint8_t *pilots;
 	const uint64_t *slots;
 	const char *blob;
-	uint64_t blob_readable;		/* bytes readable at blob: blob_size, or more (tbl_open's padding) */
+	uint64_t blob_readable; /* bytes readable at blob: blob_size, or more (tbl_open's padding) */
 	uint64_t n_buckets, n_slots, blob_size, seed;
 	struct tbl_fmt_buckets bp;
 	uint64_t n_addresses, n_domains, n_catchall;
-	unsigned flags;			/* TBL_F_* */
+	unsigned flags; /* TBL_F_* */
 };
 
 /*
@@ -82,7 +82,7 @@ tbl_key_eq(const char *a, const char *b, size_t len)
 	return x == y;
 }
 
-#define TBL_KEY_READ 16	/* bytes tbl_blob_eq may read at K and at a short key */
+#define TBL_KEY_READ 16 /* bytes tbl_blob_eq may read at K and at a short key */
 
 /*
  * tbl_blob_eq - is the key at blob offset OFF equal to K[0..LEN)? K must
@@ -140,7 +140,11 @@ tbl_probe(const struct tbl *t, const char *k, size_t len, uint64_t h)
 }
 
 /* Domain set word: fingerprint from the top of the hash (the index uses the bottom). */
-static inline uint16_t tbl_dom_fp(uint64_t h) { return (uint16_t)(h >> 48); }
+static inline uint16_t
+tbl_dom_fp(uint64_t h)
+{
+	return (uint16_t)(h >> 48);
+}
 
 /*
  * tbl_domain_tag - the TBL_TAG_* of domain key K[0..LEN) ("@domain",
@@ -154,7 +158,7 @@ tbl_domain_tag(const struct tbl *t, const char *k, size_t len, uint64_t h)
 	for (uint64_t i = h & t->dom_mask;; i = (i + 1) & t->dom_mask) {
 		uint64_t e = t->dom_set[i];
 		if (e == 0)
-			return -1;	/* the set is at most half full: always reached */
+			return -1; /* the set is at most half full: always reached */
 		if (tbl_fmt_slot_fp(e) == tbl_dom_fp(h) && tbl_fmt_slot_len(e) == len &&
 		    tbl_blob_eq(t, tbl_fmt_slot_off(e), k, len))
 			return (uint8_t)t->blob[tbl_fmt_slot_off(e) + len];
@@ -173,11 +177,11 @@ struct tbl_ent {
 
 /* The placement of one seed's buckets. */
 struct tbl_place {
-	const struct tbl_ent *e;	/* keys sorted by hash */
-	const uint32_t *start;		/* bucket b holds e[start[b] .. start[b+1]) */
+	const struct tbl_ent *e; /* keys sorted by hash */
+	const uint32_t *start;	 /* bucket b holds e[start[b] .. start[b+1]) */
 	uint8_t *pilot;
-	uint32_t *owner;		/* bucket in each slot, TBL_SLOT_FREE */
-	uint64_t *taken;		/* bit per slot: owner != TBL_SLOT_FREE */
+	uint32_t *owner; /* bucket in each slot, TBL_SLOT_FREE */
+	uint64_t *taken; /* bit per slot: owner != TBL_SLOT_FREE */
 	uint64_t n_slots;
 	uint32_t *stack;
 	size_t sp;

@@ -87,12 +87,13 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 	if (!tbl_section_ok(h.pilots_off, h.pilots_size, sizeof(h), sz) ||
 	    !tbl_section_ok(h.slots_off, h.slots_size, sizeof(h), sz) ||
 	    !tbl_section_ok(h.blob_off, h.blob_size, sizeof(h), sz))
-		return tbl_fail(-EINVAL, err, errlen,
-				"truncated or corrupt table: a section lies outside the %" PRIu64 "-byte file", sz);
+		return tbl_fail(
+			-EINVAL, err, errlen,
+			"truncated or corrupt table: a section lies outside the %" PRIu64 "-byte file", sz);
 	if (h.pilots_off + h.pilots_size > h.slots_off || h.slots_off + h.slots_size > h.blob_off)
 		return tbl_fail(-EINVAL, err, errlen, "corrupt table: sections overlap");
-	if (h.n_buckets < 2 || h.n_buckets > UINT32_MAX || h.pilots_size != h.n_buckets ||
-	    h.n_slots == 0 || h.n_slots > h.slots_size / 8 || h.slots_size != h.n_slots * 8)
+	if (h.n_buckets < 2 || h.n_buckets > UINT32_MAX || h.pilots_size != h.n_buckets || h.n_slots == 0 ||
+	    h.n_slots > h.slots_size / 8 || h.slots_size != h.n_slots * 8)
 		return tbl_fail(-EINVAL, err, errlen, "corrupt table: bucket or slot counts");
 	if (h.n_addresses > h.n_slots || h.n_domains > h.n_slots - h.n_addresses ||
 	    h.n_catchall > h.n_domains || h.blob_size > TBL_SLOT_OFF_MAX)
@@ -134,7 +135,8 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 		uint64_t off = tbl_fmt_slot_off(e);
 		if (len == 0) {
 			if (e != 0)
-				return tbl_fail(-EINVAL, err, errlen, "corrupt table: slot %" PRIu64 " not clean", i);
+				return tbl_fail(-EINVAL, err, errlen,
+						"corrupt table: slot %" PRIu64 " not clean", i);
 			continue;
 		}
 		if (off > t->blob_size || len > t->blob_size - off)
@@ -145,12 +147,15 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 			continue;
 		}
 		if (len < 2 || len + 1 > t->blob_size - off)
-			return tbl_fail(-EINVAL, err, errlen, "corrupt table: domain slot %" PRIu64 " out of bounds", i);
+			return tbl_fail(-EINVAL, err, errlen,
+					"corrupt table: domain slot %" PRIu64 " out of bounds", i);
 		uint8_t tag = (uint8_t)t->blob[off + len];
 		if (tag != TBL_TAG_SERVED && tag != TBL_TAG_CATCHALL)
-			return tbl_fail(-EINVAL, err, errlen, "corrupt table: bad domain tag in slot %" PRIu64, i);
+			return tbl_fail(-EINVAL, err, errlen,
+					"corrupt table: bad domain tag in slot %" PRIu64, i);
 		if (++n_dom > h.n_domains)
-			return tbl_fail(-EINVAL, err, errlen, "corrupt table: key counts do not match the header");
+			return tbl_fail(-EINVAL, err, errlen,
+					"corrupt table: key counts do not match the header");
 		n_ca += tag == TBL_TAG_CATCHALL;
 		uint64_t dh = tbl_fmt_hash_domain(t->blob + off, len, t->seed);
 		uint64_t j = dh & t->dom_mask;
@@ -274,10 +279,26 @@ tbl_close(struct tbl *t)
 	free(t);
 }
 
-uint64_t tbl_n_addresses(const struct tbl *t) { return t->n_addresses; }
-uint64_t tbl_n_domains(const struct tbl *t) { return t->n_domains; }
-uint64_t tbl_n_catchall(const struct tbl *t) { return t->n_catchall; }
-uint64_t tbl_size(const struct tbl *t) { return t->size; }
+uint64_t
+tbl_n_addresses(const struct tbl *t)
+{
+	return t->n_addresses;
+}
+uint64_t
+tbl_n_domains(const struct tbl *t)
+{
+	return t->n_domains;
+}
+uint64_t
+tbl_n_catchall(const struct tbl *t)
+{
+	return t->n_catchall;
+}
+uint64_t
+tbl_size(const struct tbl *t)
+{
+	return t->size;
+}
 
 unsigned
 tbl_addr_flags(const struct tbl *t)

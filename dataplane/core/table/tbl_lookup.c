@@ -54,7 +54,7 @@ tbl_dom_key(const struct rg_addr *a, size_t *len)
 bool
 tbl_domain_served(const struct tbl *t, const char *domain, size_t n)
 {
-	char k[RG_DOMAIN_MAX + 1] = { 0 };	/* read in 16-byte steps by tbl_blob_eq */
+	char k[RG_DOMAIN_MAX + 1] = { 0 }; /* read in 16-byte steps by tbl_blob_eq */
 
 	if (n == 0 || n > RG_DOMAIN_MAX)
 		return false;
@@ -104,7 +104,7 @@ tbl_prefetch_key(const struct tbl *t, uint64_t off, unsigned len)
 
 	__builtin_prefetch(p);
 	if ((((uintptr_t)p & 63) + len) > 64)
-		__builtin_prefetch(p + len - 1);	/* a key over two lines */
+		__builtin_prefetch(p + len - 1); /* a key over two lines */
 }
 
 /* The rules for A (domain hash HD), whose exact probe missed. */
@@ -128,8 +128,8 @@ tbl_missed(const struct tbl *t, const struct rg_addr *a, const char *delims, uin
  * probe, overlapped with the others.
  */
 static void
-tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
-	       const char *delims, enum tbl_rule out[])
+tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n, const char *delims,
+	       enum tbl_rule out[])
 {
 	uint64_t h[TBL_BURST_MAX], hd[TBL_BURST_MAX], slot[TBL_BURST_MAX], e[TBL_BURST_MAX];
 	uint32_t bucket[TBL_BURST_MAX];
@@ -172,8 +172,8 @@ tbl_burst_step(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
 }
 
 unsigned
-tbl_lookup_burst(const struct tbl *t, const struct rg_addr *const a[], unsigned n,
-		 const char *delims, enum tbl_rule out[])
+tbl_lookup_burst(const struct tbl *t, const struct rg_addr *const a[], unsigned n, const char *delims,
+		 enum tbl_rule out[])
 {
 	for (unsigned done = 0; done < n; done += TBL_BURST_MAX) {
 		unsigned k = n - done < TBL_BURST_MAX ? n - done : TBL_BURST_MAX;

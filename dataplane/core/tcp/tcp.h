@@ -37,7 +37,7 @@
  * only copies and compares addresses through tcp_addr_eq().
  */
 struct tcp_addr {
-	uint32_t v4;		/* network byte order */
+	uint32_t v4; /* network byte order */
 };
 
 static inline int
@@ -65,9 +65,9 @@ struct tcp_seg {
 	uint16_t sport, dport;
 	uint32_t seq, ack;
 	uint8_t flags;
-	uint16_t wnd;		/* unscaled: we never negotiate window scaling */
-	uint16_t mss;		/* MSS option; 0 = absent */
-	uint8_t link[TCP_LINK_ADDR_LEN];	/* peer link address (MAC), opaque */
+	uint16_t wnd;			 /* unscaled: we never negotiate window scaling */
+	uint16_t mss;			 /* MSS option; 0 = absent */
+	uint8_t link[TCP_LINK_ADDR_LEN]; /* peer link address (MAC), opaque */
 	const uint8_t *data;
 	uint32_t len;
 };
@@ -122,17 +122,17 @@ struct tcp_tx {
 
 struct tcp_params {
 	struct tcp_addr listen_addr;
-	uint16_t listen_port;		/* host order */
-	uint32_t max_conns;		/* connections of this lcore, SYN-RECEIVED included */
-	uint32_t max_per_source;	/* connections per source address on this lcore */
-	uint32_t syn_backlog;		/* SYN-RECEIVED entries before SYN cookies */
-	uint32_t n_buffers;		/* send and held-input buffers of TCP_SNDBUF_SIZE bytes */
-	uint32_t idle_timeout_ms;	/* no data from the client for this long */
-	uint32_t challenge_ack_limit;	/* RFC 5961 challenge ACKs per second */
-	uint64_t secret[2];		/* keys ISNs and SYN cookies; random per start */
+	uint16_t listen_port;	      /* host order */
+	uint32_t max_conns;	      /* connections of this lcore, SYN-RECEIVED included */
+	uint32_t max_per_source;      /* connections per source address on this lcore */
+	uint32_t syn_backlog;	      /* SYN-RECEIVED entries before SYN cookies */
+	uint32_t n_buffers;	      /* send and held-input buffers of TCP_SNDBUF_SIZE bytes */
+	uint32_t idle_timeout_ms;     /* no data from the client for this long */
+	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second */
+	uint64_t secret[2];	      /* keys ISNs and SYN cookies; random per start */
 };
 
-#define TCP_SNDBUF_SIZE 4096		/* per-connection unacknowledged reply bytes */
+#define TCP_SNDBUF_SIZE 4096 /* per-connection unacknowledged reply bytes */
 /*
  * Input the application cannot take yet (its replies fill the send
  * buffer) is held, up to this many bytes, in a buffer of the same pool,
@@ -140,8 +140,8 @@ struct tcp_params {
  * advertised is what is left of it (no scaling).
  */
 #define TCP_RCVBUF_SIZE 4096
-#define TCP_DEFAULT_MSS 536		/* RFC 9293 when the peer sends no MSS option */
-#define TCP_OUR_MSS 1460		/* what we announce (Ethernet, IPv4, no options) */
+#define TCP_DEFAULT_MSS 536 /* RFC 9293 when the peer sends no MSS option */
+#define TCP_OUR_MSS 1460    /* what we announce (Ethernet, IPv4, no options) */
 
 struct tcp_stack;
 
@@ -156,8 +156,8 @@ struct tcp_stack;
  * Return: 0; -EINVAL for a zero limit or an application without
  * callbacks; -ENOMEM when the tables cannot be allocated.
  */
-int tcp_stack_create(const struct tcp_params *p, const struct tcp_app *app,
-		     const struct tcp_tx *tx, uint64_t *ctr, struct tcp_stack **out);
+int tcp_stack_create(const struct tcp_params *p, const struct tcp_app *app, const struct tcp_tx *tx,
+		     uint64_t *ctr, struct tcp_stack **out);
 
 /* tcp_stack_destroy - close every session (app close()) and free. */
 void tcp_stack_destroy(struct tcp_stack *ts);

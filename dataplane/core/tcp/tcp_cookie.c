@@ -34,18 +34,30 @@ static const uint16_t tcp_cookie_mss[8] = { 536, 1024, 1200, 1300, 1380, 1420, 1
 static void
 sip_round(uint64_t v[4])
 {
-	v[0] += v[1]; v[1] = ROTL(v[1], 13); v[1] ^= v[0]; v[0] = ROTL(v[0], 32);
-	v[2] += v[3]; v[3] = ROTL(v[3], 16); v[3] ^= v[2];
-	v[0] += v[3]; v[3] = ROTL(v[3], 21); v[3] ^= v[0];
-	v[2] += v[1]; v[1] = ROTL(v[1], 17); v[1] ^= v[2]; v[2] = ROTL(v[2], 32);
+	v[0] += v[1];
+	v[1] = ROTL(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = ROTL(v[0], 32);
+	v[2] += v[3];
+	v[3] = ROTL(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = ROTL(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = ROTL(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = ROTL(v[2], 32);
 }
 
 uint64_t
 tcp_siphash(const uint64_t key[2], const uint64_t *words, unsigned n)
 {
 	uint64_t v[4] = {
-		key[0] ^ UINT64_C(0x736f6d6570736575), key[1] ^ UINT64_C(0x646f72616e646f6d),
-		key[0] ^ UINT64_C(0x6c7967656e657261), key[1] ^ UINT64_C(0x7465646279746573),
+		key[0] ^ UINT64_C(0x736f6d6570736575),
+		key[1] ^ UINT64_C(0x646f72616e646f6d),
+		key[0] ^ UINT64_C(0x6c7967656e657261),
+		key[1] ^ UINT64_C(0x7465646279746573),
 	};
 
 	for (unsigned i = 0; i < n; i++) {
@@ -69,7 +81,7 @@ static uint64_t
 tuple_word(const struct tcp_seg *seg)
 {
 	return (uint64_t)seg->saddr.v4 << 32 ^ (uint64_t)seg->daddr.v4 ^
-	       ((uint64_t)seg->sport << 16 | seg->dport) << 8;
+		((uint64_t)seg->sport << 16 | seg->dport) << 8;
 }
 
 uint32_t
@@ -81,8 +93,8 @@ tcp_iss(const struct tcp_stack *ts, const struct tcp_seg *seg)
 }
 
 static uint32_t
-cookie_hash(const struct tcp_stack *ts, const struct tcp_seg *seg, uint32_t client_isn,
-	    uint32_t count, uint32_t mssidx)
+cookie_hash(const struct tcp_stack *ts, const struct tcp_seg *seg, uint32_t client_isn, uint32_t count,
+	    uint32_t mssidx)
 {
 	uint64_t w[3] = {
 		tuple_word(seg),
@@ -96,7 +108,7 @@ cookie_hash(const struct tcp_stack *ts, const struct tcp_seg *seg, uint32_t clie
 uint32_t
 tcp_cookie_make(const struct tcp_stack *ts, const struct tcp_seg *syn, uint16_t *mss)
 {
-	uint32_t count = (ts->now >> 16) & 31;	/* 65.5 s units */
+	uint32_t count = (ts->now >> 16) & 31; /* 65.5 s units */
 	uint32_t idx = 0;
 	uint16_t peer = syn->mss ? syn->mss : TCP_DEFAULT_MSS;
 

@@ -23,44 +23,64 @@
 #define TCP_NO_SLOT UINT16_MAX
 
 /* Timing of the state machine (tcp_input.c, tcp_timer.c). */
-#define TCP_RTO_INIT_MS 1000		/* RFC 6298 2.1 */
-#define TCP_RTO_MIN_MS 200		/* as Linux; RFC 6298 says 1 s (SHOULD) */
+#define TCP_RTO_INIT_MS 1000 /* RFC 6298 2.1 */
+#define TCP_RTO_MIN_MS 200   /* as Linux; RFC 6298 says 1 s (SHOULD) */
 #define TCP_RTO_MAX_MS 60000
 #define TCP_SYNACK_RETRIES 5
-#define TCP_MAX_REXMT 8			/* about 2 minutes with backoff */
-#define TCP_CLOSE_FALLBACK_MS 2000	/* wait for the client's FIN after 221 */
-#define TCP_CLOSE_LINGER_MS 15000	/* then give the FIN exchange this long */
+#define TCP_MAX_REXMT 8		   /* about 2 minutes with backoff */
+#define TCP_CLOSE_FALLBACK_MS 2000 /* wait for the client's FIN after 221 */
+#define TCP_CLOSE_LINGER_MS 15000  /* then give the FIN exchange this long */
 #define TCP_DELACK_MS 40
-#define TCP_MAX_ACK_BEHIND 65535	/* RFC 5961 5.2: largest window we ever grant */
+#define TCP_MAX_ACK_BEHIND 65535 /* RFC 5961 5.2: largest window we ever grant */
 #define TCP_CWND_MAX 65535
 
 /* Sequence numbers compare modulo 2^32 (RFC 9293 3.4). */
-static inline bool tcp_seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
-static inline bool tcp_seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
-static inline bool tcp_seq_gt(uint32_t a, uint32_t b) { return (int32_t)(a - b) > 0; }
-static inline bool tcp_seq_ge(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0; }
+static inline bool
+tcp_seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline bool
+tcp_seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+static inline bool
+tcp_seq_gt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+static inline bool
+tcp_seq_ge(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
 /* The same for the 32-bit millisecond clock of the timers. */
-static inline bool tcp_time_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
+static inline bool
+tcp_time_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
 
 enum tcp_state {
 	TCPS_FREE = 0,
 	TCPS_SYN_RCVD,
 	TCPS_ESTABLISHED,
-	TCPS_LAST_ACK,		/* peer's FIN in; ours queued behind the data */
-	TCPS_FIN_WAIT_1,	/* our FIN sent first (fallback close) */
-	TCPS_FIN_WAIT_2,	/* our FIN acknowledged, waiting for theirs */
-	TCPS_CLOSING,		/* both FINs sent, ours not yet acknowledged */
+	TCPS_LAST_ACK,	 /* peer's FIN in; ours queued behind the data */
+	TCPS_FIN_WAIT_1, /* our FIN sent first (fallback close) */
+	TCPS_FIN_WAIT_2, /* our FIN acknowledged, waiting for theirs */
+	TCPS_CLOSING,	 /* both FINs sent, ours not yet acknowledged */
 };
 
 /* conn flags */
-#define TF_APP_OPEN	0x01	/* app session initialised: close() owed */
-#define TF_APP_DONE	0x02	/* app said CLOSE: no more input to it */
-#define TF_FIN_QUEUED	0x04	/* send FIN after the buffered data */
-#define TF_ACK_NOW	0x08	/* an ACK is owed right now */
-#define TF_DELACK	0x10	/* an ACK is owed, delayed */
-#define TF_BANNER_ACKED	0x20	/* the client has acknowledged our greeting */
-#define TF_RTT		0x40	/* rtt_seq is being timed */
-#define TF_FIN_HELD	0x80	/* peer's FIN taken behind held input: owed to the app */
+#define TF_APP_OPEN 0x01     /* app session initialised: close() owed */
+#define TF_APP_DONE 0x02     /* app said CLOSE: no more input to it */
+#define TF_FIN_QUEUED 0x04   /* send FIN after the buffered data */
+#define TF_ACK_NOW 0x08	     /* an ACK is owed right now */
+#define TF_DELACK 0x10	     /* an ACK is owed, delayed */
+#define TF_BANNER_ACKED 0x20 /* the client has acknowledged our greeting */
+#define TF_RTT 0x40	     /* rtt_seq is being timed */
+#define TF_FIN_HELD 0x80     /* peer's FIN taken behind held input: owed to the app */
 
 /* Timer slots of a connection; the wheel holds the earliest. */
 enum { TT_REXMT, TT_DELACK, TT_MISC, TT_MAX };
@@ -70,32 +90,32 @@ struct tcp_conn {
 	struct tcp_addr raddr;
 	struct tcp_addr laddr;
 	uint16_t rport, lport;
-	uint32_t hnext;			/* hash chain, or free list */
+	uint32_t hnext; /* hash chain, or free list */
 	uint8_t state;
 	uint8_t flags;
-	uint8_t nrexmt;			/* retransmissions of the current segment */
+	uint8_t nrexmt; /* retransmissions of the current segment */
 	uint8_t link[TCP_LINK_ADDR_LEN];
-	uint16_t mss;			/* peer's MSS, bounded */
+	uint16_t mss; /* peer's MSS, bounded */
 	/* timer wheel */
 	uint32_t tnext, tprev;
-	uint32_t texpire;		/* tick the wheel entry is filed under */
-	uint16_t tslot;			/* level * TCP_WHEEL_SLOTS + slot; TCP_NO_SLOT */
-	uint16_t gen;			/* bumped at each reuse: stale references fail */
-	uint32_t tdeadline[TT_MAX];	/* ms; 0 = off */
+	uint32_t texpire;	    /* tick the wheel entry is filed under */
+	uint16_t tslot;		    /* level * TCP_WHEEL_SLOTS + slot; TCP_NO_SLOT */
+	uint16_t gen;		    /* bumped at each reuse: stale references fail */
+	uint32_t tdeadline[TT_MAX]; /* ms; 0 = off */
 	/* send side */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_wnd, snd_wl1, snd_wl2;
 	uint32_t cwnd;
 	uint32_t rtt_seq, rtt_start;
-	int32_t srtt, rttvar;		/* ms << 3, ms << 2 (RFC 6298 in fixed point) */
-	uint32_t sbuf;			/* send buffer index or TCP_NIL */
-	uint16_t sb_len;		/* bytes in it, starting at snd_una (<= TCP_SNDBUF_SIZE) */
-	uint16_t rto;			/* ms, <= TCP_RTO_MAX_MS */
-	uint16_t banner_len;		/* the greeting: iss + 1 .. iss + 1 + banner_len */
+	int32_t srtt, rttvar; /* ms << 3, ms << 2 (RFC 6298 in fixed point) */
+	uint32_t sbuf;	      /* send buffer index or TCP_NIL */
+	uint16_t sb_len;      /* bytes in it, starting at snd_una (<= TCP_SNDBUF_SIZE) */
+	uint16_t rto;	      /* ms, <= TCP_RTO_MAX_MS */
+	uint16_t banner_len;  /* the greeting: iss + 1 .. iss + 1 + banner_len */
 	/* receive side */
-	uint16_t rb_len;		/* in-order bytes taken (ACKed) but not yet read by the app */
+	uint16_t rb_len; /* in-order bytes taken (ACKed) but not yet read by the app */
 	uint32_t irs, rcv_nxt;
-	uint32_t rbuf;			/* held-input buffer index or TCP_NIL */
+	uint32_t rbuf; /* held-input buffer index or TCP_NIL */
 };
 
 _Static_assert(sizeof(struct tcp_conn) <= 128, "tcp_conn must stay within two cache lines");
@@ -130,28 +150,28 @@ struct tcp_stack {
 	uint64_t *ctr;
 
 	struct tcp_conn *conns;
-	uint8_t *sessions;		/* max_conns * app.session_size */
-	uint32_t *bucket;		/* conn hash heads */
+	uint8_t *sessions; /* max_conns * app.session_size */
+	uint32_t *bucket;  /* conn hash heads */
 	uint32_t hmask;
 	uint32_t free_conn;
 	uint32_t n_conns, n_synrcvd;
 
-	struct tcp_src *srcs;		/* per-source counts */
+	struct tcp_src *srcs; /* per-source counts */
 	uint32_t *src_bucket;
 	uint32_t free_src;
 
-	uint8_t *bufs;			/* n_buffers * TCP_SNDBUF_SIZE */
-	uint32_t *buf_free;		/* stack of free buffer indices */
+	uint8_t *bufs;	    /* n_buffers * TCP_SNDBUF_SIZE */
+	uint32_t *buf_free; /* stack of free buffer indices */
 	uint32_t n_buf_free;
 
 	uint32_t wheel[2][TCP_WHEEL_SLOTS];
-	uint32_t tick;			/* last ms processed */
+	uint32_t tick; /* last ms processed */
 	bool clock_set;
 
-	uint32_t now;			/* ms, truncated, of the current call */
-	uint32_t chack_second;		/* challenge-ACK rate window */
+	uint32_t now;	       /* ms, truncated, of the current call */
+	uint32_t chack_second; /* challenge-ACK rate window */
 	uint32_t chack_count;
-	uint64_t hkey;			/* keys the connection hash */
+	uint64_t hkey; /* keys the connection hash */
 };
 
 static inline uint32_t

@@ -53,7 +53,7 @@ tcp_clamp_mss(uint16_t mss)
 static uint32_t
 tcp_initial_cwnd(uint16_t mss)
 {
-	uint32_t w = 10u * mss;		/* RFC 6928 */
+	uint32_t w = 10u * mss; /* RFC 6928 */
 
 	return w < 14600 ? (w > 2u * mss ? w : 2u * mss) : (14600 > 2u * mss ? 14600 : 2u * mss);
 }
@@ -105,8 +105,9 @@ tcp_rto_from_rtt(struct tcp_conn *c)
 		return;
 	}
 	uint32_t rto = (uint32_t)((c->srtt >> 3) + (c->rttvar > 4 ? c->rttvar : 4));
-	c->rto = (uint16_t)(rto < TCP_RTO_MIN_MS ? TCP_RTO_MIN_MS :
-			    rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS : rto);
+	c->rto = (uint16_t)(rto < TCP_RTO_MIN_MS	   ? TCP_RTO_MIN_MS
+				    : rto > TCP_RTO_MAX_MS ? TCP_RTO_MAX_MS
+							   : rto);
 }
 
 static void
@@ -121,20 +122,18 @@ tcp_rtt_sample(struct tcp_conn *c, uint32_t now)
 		c->rttvar = r << 1;
 	} else {
 		int32_t delta = r - (c->srtt >> 3);
-		c->srtt += delta;			/* srtt += (r - srtt) / 8 */
+		c->srtt += delta; /* srtt += (r - srtt) / 8 */
 		if (delta < 0)
 			delta = -delta;
-		c->rttvar += delta - (c->rttvar >> 2);	/* rttvar += (|d| - rttvar) / 4 */
+		c->rttvar += delta - (c->rttvar >> 2); /* rttvar += (|d| - rttvar) / 4 */
 	}
 	tcp_rto_from_rtt(c);
 }
 
 /* A SYN, or an ACK that may carry a cookie, for no known connection. */
-static int
-tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg);
+static int tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg);
 
-static int
-tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg);
+static int tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *seg);
 
 static int
 tcp_new_synrcvd(struct tcp_stack *ts, const struct tcp_seg *seg)
@@ -142,7 +141,7 @@ tcp_new_synrcvd(struct tcp_stack *ts, const struct tcp_seg *seg)
 	struct tcp_conn *c;
 
 	if (tcp_conn_alloc(ts, seg, &c) != 0)
-		return 0;	/* counted; the client's SYN retransmission retries */
+		return 0; /* counted; the client's SYN retransmission retries */
 	c->state = TCPS_SYN_RCVD;
 	ts->n_synrcvd++;
 	ts->ctr[RG_C_TCP_SYN_RCVD]++;
@@ -209,12 +208,12 @@ tcp_seq_acceptable(const struct tcp_conn *c, uint32_t seq, uint32_t seglen)
 	uint32_t wnd = tcp_rcv_wnd(c);
 	uint32_t wend = c->rcv_nxt + wnd;
 
-	if (wnd == 0)	/* RFC 9293 3.10.7.4: only an empty segment at rcv_nxt */
+	if (wnd == 0) /* RFC 9293 3.10.7.4: only an empty segment at rcv_nxt */
 		return seglen == 0 && seq == c->rcv_nxt;
 	if (seglen == 0)
 		return tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, wend);
 	return (tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, wend)) ||
-	       (tcp_seq_ge(seq + seglen - 1, c->rcv_nxt) && tcp_seq_lt(seq + seglen - 1, wend));
+		(tcp_seq_ge(seq + seglen - 1, c->rcv_nxt) && tcp_seq_lt(seq + seglen - 1, wend));
 }
 
 static int
@@ -257,7 +256,7 @@ tcp_synrcvd_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg
 	if (c->nrexmt == 0) {
 		tcp_rtt_sample(c, ts->now);
 	} else {
-		c->rto = TCP_RTO_INIT_MS;	/* RFC 6298 5.7 */
+		c->rto = TCP_RTO_INIT_MS; /* RFC 6298 5.7 */
 	}
 	tcp_established(ts, c, seg);
 	if (tcp_open_app(ts, c) < 0)
@@ -274,7 +273,7 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 
 	if (tcp_seq_gt(ack, c->snd_max)) {
 		tcp_send_ctl(ts, c, c->snd_nxt, TCP_ACK);
-		return 1;	/* RFC 9293: ACK, drop the segment */
+		return 1; /* RFC 9293: ACK, drop the segment */
 	}
 	if (tcp_seq_lt(ack, c->snd_una - TCP_MAX_ACK_BEHIND)) {
 		tcp_challenge_ack(ts, c);
@@ -296,7 +295,7 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 		}
 		c->snd_una = ack;
 		if (tcp_seq_lt(c->snd_nxt, ack))
-			c->snd_nxt = ack;	/* a window probe byte was taken */
+			c->snd_nxt = ack; /* a window probe byte was taken */
 		if (!(c->flags & TF_BANNER_ACKED) && tcp_seq_ge(ack, c->iss + 1 + c->banner_len))
 			c->flags |= TF_BANNER_ACKED;
 		c->nrexmt = 0;
@@ -317,10 +316,9 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 		}
 		drain = c->rb_len > 0;
 	} else if (c->snd_wnd == 0 && seg->wnd == 0) {
-		c->nrexmt = 0;		/* a window probe was answered */
+		c->nrexmt = 0; /* a window probe was answered */
 	}
-	if (tcp_seq_lt(c->snd_wl1, seg->seq) ||
-	    (c->snd_wl1 == seg->seq && tcp_seq_le(c->snd_wl2, ack))) {
+	if (tcp_seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && tcp_seq_le(c->snd_wl2, ack))) {
 		if (c->snd_wnd == 0 && seg->wnd != 0) {
 			/* the peer is there: drop the probes' backoff */
 			tcp_rto_from_rtt(c);
@@ -338,8 +336,7 @@ tcp_ack_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 	return 0;
 }
 
-static int
-tcp_fin_input(struct tcp_stack *ts, struct tcp_conn *c);
+static int tcp_fin_input(struct tcp_stack *ts, struct tcp_conn *c);
 
 /* Hand LEN in-order bytes to the application; return how many it took, -1 if conn gone. */
 static long
@@ -356,15 +353,15 @@ tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c, const uint8_t *data, uint3
 		if (TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve)
 			break;
 		tcp_out_begin(ts, c, &out);
-		int v = ts->app.input(ts->app.arg, tcp_conn_session(ts, c), data + total,
-				      len - total, &used, &out);
+		int v = ts->app.input(ts->app.arg, tcp_conn_session(ts, c), data + total, len - total, &used,
+				      &out);
 		tcp_out_end(c, &out);
 		total += used <= len - total ? (uint32_t)used : len - total;
 		int r = tcp_app_call(ts, c, v);
 		if (r < 0)
 			return -1;
 		if (r > 0) {
-			total = len;	/* the rest after QUIT is read and dropped */
+			total = len; /* the rest after QUIT is read and dropped */
 			break;
 		}
 		if (used == 0)
@@ -441,7 +438,7 @@ static void
 tcp_want_ack(struct tcp_conn *c)
 {
 	if (c->flags & TF_DELACK)
-		c->flags |= TF_ACK_NOW;		/* every second segment at once */
+		c->flags |= TF_ACK_NOW; /* every second segment at once */
 	else
 		c->flags |= TF_DELACK;
 }
@@ -454,19 +451,18 @@ tcp_data_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *s
 	uint32_t len = seg->len;
 	uint32_t seq = seg->seq;
 
-	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
-	    c->state != TCPS_FIN_WAIT_2) {
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 && c->state != TCPS_FIN_WAIT_2) {
 		ts->ctr[RG_C_TCP_DATA_AFTER_FIN]++;
 		*fin = false;
 		return 1;
 	}
 	if (tcp_seq_lt(seq, c->rcv_nxt)) {
-		uint32_t skip = c->rcv_nxt - seq;	/* < len: acceptability checked */
+		uint32_t skip = c->rcv_nxt - seq; /* < len: acceptability checked */
 		data += skip;
 		len -= skip;
 		seq = c->rcv_nxt;
 		if (len == 0)
-			return 0;	/* only the FIN is new */
+			return 0; /* only the FIN is new */
 	}
 	if (seq != c->rcv_nxt) {
 		ts->ctr[RG_C_TCP_OUT_OF_ORDER]++;
@@ -475,7 +471,7 @@ tcp_data_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *s
 		return 1;
 	}
 	if (len > tcp_rcv_wnd(c)) {
-		len = tcp_rcv_wnd(c);	/* beyond the window: trimmed (RFC 9293 3.10.7.4) */
+		len = tcp_rcv_wnd(c); /* beyond the window: trimmed (RFC 9293 3.10.7.4) */
 		*fin = false;
 	}
 	if (!(c->flags & TF_BANNER_ACKED)) {
@@ -518,9 +514,8 @@ tcp_data_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *s
 static int
 tcp_fin_input(struct tcp_stack *ts, struct tcp_conn *c)
 {
-	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
-	    c->state != TCPS_FIN_WAIT_2)
-		return 0;	/* a second FIN: nothing to do */
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 && c->state != TCPS_FIN_WAIT_2)
+		return 0; /* a second FIN: nothing to do */
 	c->rcv_nxt++;
 	c->flags |= TF_ACK_NOW;
 	switch (c->state) {
@@ -592,7 +587,7 @@ tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 	}
 	if (fin && seg->seq + seg->len == c->rcv_nxt) {
 		if (c->rb_len > 0)
-			c->flags |= TF_FIN_HELD;	/* taken once the held input is read */
+			c->flags |= TF_FIN_HELD; /* taken once the held input is read */
 		else if (tcp_fin_input(ts, c) < 0)
 			return 0;
 	}

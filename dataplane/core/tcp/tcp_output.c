@@ -31,7 +31,7 @@ tcp_xmit(struct tcp_stack *ts, const struct tcp_seg *seg)
 {
 	ts->ctr[RG_C_TCP_SEGS_OUT]++;
 	if (ts->tx.xmit(ts->tx.arg, seg) != 0)
-		ts->ctr[RG_C_TCP_TX_FAIL]++;	/* lost: timers resend what matters */
+		ts->ctr[RG_C_TCP_TX_FAIL]++; /* lost: timers resend what matters */
 }
 
 static void
@@ -53,7 +53,7 @@ void
 tcp_ack_sent(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	(void)ts;
-	c->flags &= (uint8_t)~(TF_ACK_NOW | TF_DELACK);
+	c->flags &= (uint8_t) ~(TF_ACK_NOW | TF_DELACK);
 	c->tdeadline[TT_DELACK] = 0;
 }
 
@@ -79,8 +79,8 @@ tcp_send_synack(struct tcp_stack *ts, struct tcp_conn *c)
 }
 
 void
-tcp_send_reply(struct tcp_stack *ts, const struct tcp_seg *in, uint32_t seq, uint32_t ack,
-	       uint8_t flags, uint16_t mss)
+tcp_send_reply(struct tcp_stack *ts, const struct tcp_seg *in, uint32_t seq, uint32_t ack, uint8_t flags,
+	       uint16_t mss)
 {
 	struct tcp_seg s;
 
@@ -92,7 +92,7 @@ tcp_send_reply(struct tcp_stack *ts, const struct tcp_seg *in, uint32_t seq, uin
 	s.seq = seq;
 	s.ack = ack;
 	s.flags = flags;
-	s.wnd = (flags & TCP_RST) ? 0 : TCP_RCVBUF_SIZE;	/* SYN cookie: nothing held yet */
+	s.wnd = (flags & TCP_RST) ? 0 : TCP_RCVBUF_SIZE; /* SYN cookie: nothing held yet */
 	s.mss = mss;
 	memcpy(s.link, in->link, sizeof(s.link));
 	tcp_xmit(ts, &s);
@@ -140,7 +140,7 @@ tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 	for (;;) {
 		uint32_t off = c->snd_nxt - c->snd_una;
 		if (off > c->sb_len)
-			break;			/* FIN in flight: all sent */
+			break; /* FIN in flight: all sent */
 		uint32_t inflight = off;
 		uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
 		uint32_t room = wnd > inflight ? wnd - inflight : 0;
@@ -154,8 +154,8 @@ tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 			break;
 
 		struct tcp_seg s;
-		tcp_seg_from_conn(c, &s, c->snd_nxt, (uint8_t)(TCP_ACK | (n ? TCP_PSH : 0) |
-								(fin ? TCP_FIN : 0)));
+		tcp_seg_from_conn(c, &s, c->snd_nxt,
+				  (uint8_t)(TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0)));
 		s.data = n ? tcp_conn_sbuf(ts, c) + off : NULL;
 		s.len = n;
 		tcp_xmit(ts, &s);
@@ -185,7 +185,6 @@ tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 	else if ((c->flags & TF_DELACK) && c->tdeadline[TT_DELACK] == 0)
 		tcp_timer_set(ts, c, TT_DELACK, 40);
 	/* zero window, data waiting, nothing in flight: persist */
-	if (c->snd_wnd == 0 && c->sb_len > 0 && c->snd_max == c->snd_una &&
-	    c->tdeadline[TT_REXMT] == 0)
+	if (c->snd_wnd == 0 && c->sb_len > 0 && c->snd_max == c->snd_una && c->tdeadline[TT_REXMT] == 0)
 		tcp_timer_set(ts, c, TT_REXMT, c->rto);
 }

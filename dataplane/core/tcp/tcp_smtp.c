@@ -65,8 +65,7 @@ app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 }
 
 static int
-app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed,
-	  struct tcp_out *out)
+app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed, struct tcp_out *out)
 {
 	struct smtp_out o = { out->buf, out->len, out->cap };
 	(void)arg;
@@ -127,7 +126,7 @@ app_relay_kick(void *arg, void *sess, struct tcp_out *out)
 	(void)arg;
 	(void)sess;
 	(void)out;
-	return TCP_APP_OK;	/* nothing to write: the stack drains the held input */
+	return TCP_APP_OK; /* nothing to write: the stack drains the held input */
 }
 
 int
@@ -152,7 +151,7 @@ tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsign
 	uint64_t nb = bytes / TCP_SNDBUF_SIZE;
 	p->n_buffers = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)(nb ? nb : 1);
 	p->idle_timeout_ms = cfg->smtpd_timeout * 1000u;
-	p->challenge_ack_limit = 1000;		/* as Linux's tcp_challenge_ack_limit */
+	p->challenge_ack_limit = 1000; /* as Linux's tcp_challenge_ack_limit */
 	p->secret[0] = secret[0];
 	p->secret[1] = secret[1];
 	return 0;
@@ -167,8 +166,8 @@ tcp_smtp_lines(const struct rg_config *cfg, unsigned workers)
 }
 
 int
-tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
-	      uint64_t *ctr, uint32_t n_lines, struct tcp_app *app)
+tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table, uint64_t *ctr,
+	      uint32_t n_lines, struct tcp_app *app)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->ctx.cfg = cfg;

@@ -29,7 +29,7 @@
 
 struct tcp_smtp {
 	struct smtp_ctx ctx;
-	char *lines;			/* n_lines * SMTP_LINEBUF_SIZE */
+	char *lines; /* n_lines * SMTP_LINEBUF_SIZE */
 	char **free_lines;
 	uint32_t n_lines, n_free;
 };

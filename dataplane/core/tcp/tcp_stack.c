@@ -59,12 +59,12 @@ tcp_app_call(struct tcp_stack *ts, struct tcp_conn *c, int verdict)
 }
 
 int
-tcp_stack_create(const struct tcp_params *p, const struct tcp_app *app,
-		 const struct tcp_tx *tx, uint64_t *ctr, struct tcp_stack **out)
+tcp_stack_create(const struct tcp_params *p, const struct tcp_app *app, const struct tcp_tx *tx,
+		 uint64_t *ctr, struct tcp_stack **out)
 {
 	if (p->max_conns == 0 || p->max_per_source == 0 || p->idle_timeout_ms == 0 ||
-	    p->max_conns > (1u << 30) || !app->open || !app->input || !app->timeout ||
-	    !app->close || !tx->xmit || ctr == NULL)
+	    p->max_conns > (1u << 30) || !app->open || !app->input || !app->timeout || !app->close ||
+	    !tx->xmit || ctr == NULL)
 		return -EINVAL;
 	struct tcp_stack *ts = calloc(1, sizeof(*ts));
 	if (ts == NULL)
@@ -105,8 +105,8 @@ tcp_session_ref(const struct tcp_stack *ts, const void *sess)
 }
 
 int
-tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
-		   int (*fn)(void *arg, void *sess, struct tcp_out *out), void *arg)
+tcp_session_resume(struct tcp_stack *ts, uint64_t ref, int (*fn)(void *arg, void *sess, struct tcp_out *out),
+		   void *arg)
 {
 	uint32_t id = (uint32_t)ref;
 	struct tcp_out out;
@@ -114,8 +114,8 @@ tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
 	if (id >= ts->p.max_conns)
 		return -ENOENT;
 	struct tcp_conn *c = &ts->conns[id];
-	if (c->gen != (uint16_t)(ref >> 32) || c->state != TCPS_ESTABLISHED ||
-	    !(c->flags & TF_APP_OPEN) || (c->flags & TF_APP_DONE))
+	if (c->gen != (uint16_t)(ref >> 32) || c->state != TCPS_ESTABLISHED || !(c->flags & TF_APP_OPEN) ||
+	    (c->flags & TF_APP_DONE))
 		return -ENOENT;
 	if (tcp_sbuf_get(ts, c) != 0)
 		return -ENOBUFS;
@@ -129,7 +129,7 @@ tcp_session_resume(struct tcp_stack *ts, uint64_t ref,
 	if (tcp_app_call(ts, c, v) < 0)
 		return 0;
 	if (c->rb_len > 0 && tcp_hold_drain(ts, c) < 0)
-		return 0;	/* input held while the reply was awaited */
+		return 0; /* input held while the reply was awaited */
 	tcp_sbuf_trim(ts, c);
 	tcp_output(ts, c);
 	return 0;

@@ -63,8 +63,8 @@ tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg)
 
 	while (i != TCP_NIL) {
 		struct tcp_conn *c = &ts->conns[i];
-		if (c->rport == seg->sport && c->lport == seg->dport &&
-		    tcp_addr_eq(c->raddr, seg->saddr) && tcp_addr_eq(c->laddr, seg->daddr))
+		if (c->rport == seg->sport && c->lport == seg->dport && tcp_addr_eq(c->raddr, seg->saddr) &&
+		    tcp_addr_eq(c->laddr, seg->daddr))
 			return c;
 		i = c->hnext;
 	}
@@ -247,8 +247,8 @@ tcp_table_init(struct tcp_stack *ts)
 	ts->src_bucket = malloc((size_t)nb * sizeof(*ts->src_bucket));
 	ts->bufs = malloc((size_t)ts->p.n_buffers * TCP_SNDBUF_SIZE);
 	ts->buf_free = malloc((size_t)ts->p.n_buffers * sizeof(*ts->buf_free));
-	if (!ts->conns || !ts->sessions || !ts->bucket || !ts->srcs || !ts->src_bucket ||
-	    !ts->bufs || !ts->buf_free) {
+	if (!ts->conns || !ts->sessions || !ts->bucket || !ts->srcs || !ts->src_bucket || !ts->bufs ||
+	    !ts->buf_free) {
 		tcp_table_fini(ts);
 		return -ENOMEM;
 	}

@@ -58,7 +58,8 @@ tcp_timer_file(struct tcp_stack *ts, struct tcp_conn *c, uint32_t expire)
 	if (d < (int32_t)TCP_WHEEL_SLOTS) {
 		slot = expire % TCP_WHEEL_SLOTS;
 	} else {
-		uint32_t e = d < (int32_t)(TCP_WHEEL_SLOTS * TCP_WHEEL_SLOTS) ? expire
+		uint32_t e = d < (int32_t)(TCP_WHEEL_SLOTS * TCP_WHEEL_SLOTS)
+			? expire
 			: ts->tick + TCP_WHEEL_SLOTS * TCP_WHEEL_SLOTS - 1;
 		slot = TCP_WHEEL_SLOTS + (e >> TCP_WHEEL_BITS) % TCP_WHEEL_SLOTS;
 	}
@@ -102,7 +103,7 @@ tcp_timer_set(struct tcp_stack *ts, struct tcp_conn *c, int which, uint32_t dela
 {
 	uint32_t d = ts->now + delay_ms;
 
-	c->tdeadline[which] = d ? d : 1;	/* 0 means off */
+	c->tdeadline[which] = d ? d : 1; /* 0 means off */
 	/* only an earlier deadline needs the entry moved */
 	if (c->tslot == TCP_NO_SLOT || tcp_seq_lt(c->tdeadline[which], c->texpire))
 		tcp_timer_resched(ts, c);
@@ -112,7 +113,7 @@ void
 tcp_timer_clear(struct tcp_stack *ts, struct tcp_conn *c, int which)
 {
 	(void)ts;
-	c->tdeadline[which] = 0;	/* the entry fires, finds nothing, refiles */
+	c->tdeadline[which] = 0; /* the entry fires, finds nothing, refiles */
 }
 
 /*
@@ -147,7 +148,7 @@ tcp_rexmt_timeout(struct tcp_stack *ts, struct tcp_conn *c)
 		}
 	}
 	if (persist && (c->snd_wnd != 0 || c->sb_len == 0))
-		return;		/* nothing outstanding, nothing to probe */
+		return; /* nothing outstanding, nothing to probe */
 	if (!persist && c->nrexmt >= (syn ? TCP_SYNACK_RETRIES : TCP_MAX_REXMT)) {
 		ts->ctr[syn ? RG_C_TCP_SYN_RCVD_TIMEOUTS : RG_C_TCP_REXMT_ABORTS]++;
 		tcp_close(ts, c, !syn);
@@ -168,7 +169,7 @@ tcp_rexmt_timeout(struct tcp_stack *ts, struct tcp_conn *c)
 		ts->ctr[RG_C_TCP_REXMT]++;
 		c->snd_nxt = c->snd_una;
 		c->cwnd = c->mss;
-		c->flags &= (uint8_t)~TF_RTT;	/* Karn */
+		c->flags &= (uint8_t)~TF_RTT; /* Karn */
 		tcp_output_forced(ts, c);
 	}
 	tcp_timer_set(ts, c, TT_REXMT, c->rto);
@@ -264,7 +265,7 @@ tcp_timer_run(struct tcp_stack *ts, uint64_t now_ms)
 		return 0;
 	}
 	if (ts->n_conns == 0) {
-		ts->tick = now;		/* nothing filed: skip the empty slots */
+		ts->tick = now; /* nothing filed: skip the empty slots */
 		return 0;
 	}
 	while (ts->tick != now) {

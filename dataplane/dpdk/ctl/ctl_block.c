@@ -74,7 +74,7 @@ ctl_block_list(const struct xdp_block *b, struct ctl_resp *r)
 	ctl_resp_add(r, "prefixes", "%d", n);
 	for (int i = 0; i < n; i++)
 		if (xdp_cidr_format(&list[i], buf, sizeof(buf)) < 0 || ctl_resp_add(r, "cidr", "%s", buf) < 0)
-			break;	/* E2BIG: the response is already ERR */
+			break; /* E2BIG: the response is already ERR */
 	free(list);
 }
 
@@ -103,7 +103,7 @@ ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 	}
 	err = xdp_block_open(d->cfg.bpf_pin_dir, add, &b);
 	if (err == -ENOENT && list) {
-		ctl_resp_add(r, "prefixes", "0");	/* nothing was ever blocked */
+		ctl_resp_add(r, "prefixes", "0"); /* nothing was ever blocked */
 		return;
 	}
 	if (err < 0) {

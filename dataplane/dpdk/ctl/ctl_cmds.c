@@ -113,8 +113,7 @@ ctl_do_reload(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r
 	struct ctl_load_result res;
 	char err[CFG_ERR_MAX];
 
-	int rc = ctl_table_load(d, req->arg[CTL_K_PATH], force && force[0] == '1', &res, err,
-				sizeof(err));
+	int rc = ctl_table_load(d, req->arg[CTL_K_PATH], force && force[0] == '1', &res, err, sizeof(err));
 	if (rc < 0) {
 		ctl_resp_error(r, rc, "%s", err);
 		return;
@@ -131,7 +130,7 @@ ctl_do_reload(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r
 struct ctl_check {
 	struct smtp_ctx ctx;
 	struct smtp_session s;
-	uint64_t scratch[RG_C_MAX];	/* its counters: not the daemon's */
+	uint64_t scratch[RG_C_MAX]; /* its counters: not the daemon's */
 	struct smtp_out out;
 	char outbuf[4096];
 };
@@ -165,13 +164,13 @@ ctl_check_step(struct ctl_check *c, const char *key, const char *cmd, struct ctl
 	if (len < 3)
 		return 0;
 	return (unsigned)(c->out.buf[0] - '0') * 100 + (unsigned)(c->out.buf[1] - '0') * 10 +
-	       (unsigned)(c->out.buf[2] - '0');
+		(unsigned)(c->out.buf[2] - '0');
 }
 
 static void
 ctl_do_check(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 {
-	static struct ctl_check c;	/* control thread only; 4 KiB off the stack */
+	static struct ctl_check c; /* control thread only; 4 KiB off the stack */
 	const char *helo = req->arg[CTL_K_HELO] ? req->arg[CTL_K_HELO] : "localhost";
 	const char *from = req->arg[CTL_K_FROM] ? req->arg[CTL_K_FROM] : "";
 	const char *client = req->arg[CTL_K_CLIENT] ? req->arg[CTL_K_CLIENT] : "127.0.0.1";
@@ -206,12 +205,9 @@ ctl_do_check(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 }
 
 static const ctl_handler ctl_handlers[CTL_V_MAX] = {
-	[CTL_V_PING] = ctl_do_ping,
-	[CTL_V_STATUS] = ctl_do_status,
-	[CTL_V_STATS] = ctl_do_stats,
-	[CTL_V_RELOAD] = ctl_do_reload,
-	[CTL_V_CHECK] = ctl_do_check,
-	[CTL_V_BLOCK] = ctl_do_block,	/* ctl_block.c */
+	[CTL_V_PING] = ctl_do_ping,   [CTL_V_STATUS] = ctl_do_status,
+	[CTL_V_STATS] = ctl_do_stats, [CTL_V_RELOAD] = ctl_do_reload,
+	[CTL_V_CHECK] = ctl_do_check, [CTL_V_BLOCK] = ctl_do_block, /* ctl_block.c */
 };
 
 void
@@ -230,8 +226,7 @@ ctl_handle(struct dp_daemon *d, const char *line, size_t n, bool eol, struct ctl
 		ctl_resp_error(r, rc, "%s", err);
 	else
 		ctl_handlers[req.verb](d, &req, r);
-	__atomic_store_n(&d->ctl_ctr[RG_C_CTL_REQUESTS], d->ctl_ctr[RG_C_CTL_REQUESTS] + 1,
-			 __ATOMIC_RELAXED);
+	__atomic_store_n(&d->ctl_ctr[RG_C_CTL_REQUESTS], d->ctl_ctr[RG_C_CTL_REQUESTS] + 1, __ATOMIC_RELAXED);
 	if (r->error)
 		__atomic_store_n(&d->ctl_ctr[RG_C_CTL_ERRORS], d->ctl_ctr[RG_C_CTL_ERRORS] + 1,
 				 __ATOMIC_RELAXED);

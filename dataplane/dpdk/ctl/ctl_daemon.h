@@ -45,19 +45,19 @@ struct tbl;
  * by the control thread; the telemetry thread reads the table counters
  * (dp_daemon.ctl_ctr), never this. */
 struct ctl_table_state {
-	struct tbl *cur;		/* what dp_daemon.table points at (owned) */
-	uint64_t generation;		/* 0: nothing loaded yet; +1 per publication */
-	char path[CFG_STR_MAX];		/* file of cur, else the configured one */
-	time_t loaded;			/* wall clock of cur's publication */
-	double last_ms;			/* duration of the last successful load */
-	char last_error[CFG_ERR_MAX];	/* reason of the last failed load, "" if none */
+	struct tbl *cur;	      /* what dp_daemon.table points at (owned) */
+	uint64_t generation;	      /* 0: nothing loaded yet; +1 per publication */
+	char path[CFG_STR_MAX];	      /* file of cur, else the configured one */
+	time_t loaded;		      /* wall clock of cur's publication */
+	double last_ms;		      /* duration of the last successful load */
+	char last_error[CFG_ERR_MAX]; /* reason of the last failed load, "" if none */
 };
 
 struct ctl_load_result {
 	uint64_t generation;
-	uint64_t entries;		/* addresses in the new table */
-	uint64_t old_entries;		/* in the table it replaced (0: none) */
-	double ms;			/* map + verify + publish + quiescence + unmap */
+	uint64_t entries;     /* addresses in the new table */
+	uint64_t old_entries; /* in the table it replaced (0: none) */
+	double ms;	      /* map + verify + publish + quiescence + unmap */
 };
 
 /*
@@ -83,8 +83,8 @@ int ctl_table_start(struct dp_daemon *d);
  * guard refused it; any error of tbl_open(). On failure the old table
  * keeps serving and table_reloads_failed counts it.
  */
-int ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl_load_result *res,
-		   char *err, size_t errlen);
+int ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl_load_result *res, char *err,
+		   size_t errlen);
 
 /* ctl_table_fini - unmap the serving table; the workers must be stopped. */
 void ctl_table_fini(struct dp_daemon *d);

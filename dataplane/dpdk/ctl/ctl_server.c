@@ -41,17 +41,17 @@
 #include "msg.h"
 
 #define CTL_CLIENTS 16
-#define CTL_REQ_TIMEOUT_MS 10000	/* to complete a request once started */
+#define CTL_REQ_TIMEOUT_MS 10000 /* to complete a request once started */
 
 struct ctl_client {
-	int fd;				/* -1: free slot */
-	bool eof;			/* the client shut down its side */
-	bool closing;			/* close once out is written */
+	int fd;	      /* -1: free slot */
+	bool eof;     /* the client shut down its side */
+	bool closing; /* close once out is written */
 	size_t in_len;
-	int64_t started_ms;		/* when the partial request in "in" began */
+	int64_t started_ms; /* when the partial request in "in" began */
 	size_t out_off, out_len;
 	char in[CTL_REQ_MAX];
-	char *out;			/* CTL_RESP_MAX bytes while connected */
+	char *out; /* CTL_RESP_MAX bytes while connected */
 };
 
 struct ctl_server {
@@ -59,7 +59,7 @@ struct ctl_server {
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client clients[CTL_CLIENTS];
-	struct ctl_resp resp;		/* the response being built */
+	struct ctl_resp resp; /* the response being built */
 };
 
 static int
@@ -155,7 +155,7 @@ ctl_server_open(struct dp_daemon *d, struct ctl_server **out, char *err, size_t 
 		free(cs);
 		return rc;
 	}
-	mode_t old = umask(0177);	/* no moment with wider permissions */
+	mode_t old = umask(0177); /* no moment with wider permissions */
 	rc = bind(cs->fd, (const struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
 	umask(old);
 	if (rc < 0) {
@@ -204,7 +204,7 @@ ctl_accept(struct ctl_server *cs)
 	for (;;) {
 		int fd = accept4(cs->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
-			return;	/* EAGAIN, or a client gone before we got to it */
+			return; /* EAGAIN, or a client gone before we got to it */
 		struct ctl_client *c = NULL;
 		for (unsigned i = 0; i < CTL_CLIENTS && c == NULL; i++)
 			if (cs->clients[i].fd < 0)
@@ -240,7 +240,7 @@ static void
 ctl_answer(struct ctl_server *cs, struct ctl_client *c)
 {
 	int n = ctl_resp_render(&cs->resp, c->out, CTL_RESP_MAX);
-	if (n < 0) {	/* cannot happen: a response fits CTL_RESP_MAX by construction */
+	if (n < 0) { /* cannot happen: a response fits CTL_RESP_MAX by construction */
 		ctl_resp_error(&cs->resp, n, "response too long");
 		n = ctl_resp_render(&cs->resp, c->out, CTL_RESP_MAX);
 	}
@@ -259,7 +259,7 @@ ctl_serve(struct ctl_server *cs, struct ctl_client *c)
 			ctl_handle(cs->d, c->in, n, true, &cs->resp);
 			memmove(c->in, lf + 1, c->in_len - n - 1);
 			c->in_len -= n + 1;
-			c->started_ms = ctl_now_ms();	/* the next request's clock */
+			c->started_ms = ctl_now_ms(); /* the next request's clock */
 		} else if (c->in_len == sizeof(c->in) || (c->eof && c->in_len > 0)) {
 			ctl_handle(cs->d, c->in, c->in_len, false, &cs->resp);
 			c->closing = true;
@@ -304,12 +304,10 @@ ctl_client_event(struct ctl_server *cs, struct ctl_client *c, short revents)
 static void
 ctl_expire(struct ctl_server *cs, struct ctl_client *c, int64_t now)
 {
-	if (c->in_len == 0 || c->out_len != 0 || c->closing ||
-	    now - c->started_ms < CTL_REQ_TIMEOUT_MS)
+	if (c->in_len == 0 || c->out_len != 0 || c->closing || now - c->started_ms < CTL_REQ_TIMEOUT_MS)
 		return;
 	ctl_resp_init(&cs->resp);
-	ctl_resp_error(&cs->resp, ETIMEDOUT, "request not completed within %d s",
-		       CTL_REQ_TIMEOUT_MS / 1000);
+	ctl_resp_error(&cs->resp, ETIMEDOUT, "request not completed within %d s", CTL_REQ_TIMEOUT_MS / 1000);
 	ctl_answer(cs, c);
 	c->closing = true;
 	if (!ctl_flush(c) || c->out_len == 0)

@@ -66,7 +66,7 @@ ctl_rcu_wait(struct dp_daemon *d)
 	for (unsigned i = 1; rte_rcu_qsbr_check(d->qsbr, token, false) == 0; i++) {
 		struct timespec ts = { 0, 20 * 1000 };
 		nanosleep(&ts, NULL);
-		if (i % 100000 == 0)	/* about every 2 s or more */
+		if (i % 100000 == 0) /* about every 2 s or more */
 			msg_warn("table reload: a worker has not passed a quiescent state for %u s",
 				 i / 50000);
 	}
@@ -81,8 +81,8 @@ ctl_shrunk(uint64_t old_n, uint64_t new_n, unsigned max_pct)
 }
 
 int
-ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl_load_result *res,
-	       char *err, size_t errlen)
+ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl_load_result *res, char *err,
+	       size_t errlen)
 {
 	struct ctl_table_state *ts = &d->tables;
 	struct timespec t0;
@@ -141,7 +141,8 @@ ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl_loa
 	res->old_entries = old_n;
 	res->ms = ts->last_ms;
 	msg_info("recipient table %s: generation %" PRIu64 ", %" PRIu64 " addresses (was %" PRIu64
-		 "), published in %.3f ms", ts->path, ts->generation, new_n, old_n, ts->last_ms);
+		 "), published in %.3f ms",
+		 ts->path, ts->generation, new_n, old_n, ts->last_ms);
 	return 0;
 
 fail:

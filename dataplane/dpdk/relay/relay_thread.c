@@ -31,12 +31,12 @@
 #include "relay/relay_thread_impl.h"
 
 #define RELAY_BURST 64
-#define RELAY_SLEEP_MS 1000	/* longest sleep: the stop flag is seen this often */
+#define RELAY_SLEEP_MS 1000 /* longest sleep: the stop flag is seen this often */
 
 /* relay_io callback: a reply or the end of a session, for a worker's slot. */
 static void
-relay_on_reply(void *arg, uint16_t worker, uint32_t slot, enum relay_rsp_type type,
-	       const char *text, size_t n)
+relay_on_reply(void *arg, uint16_t worker, uint32_t slot, enum relay_rsp_type type, const char *text,
+	       size_t n)
 {
 	struct relay_thread *rd = arg;
 	struct relay_worker *rw = rd->w[worker];
@@ -53,7 +53,7 @@ relay_on_reply(void *arg, uint16_t worker, uint32_t slot, enum relay_rsp_type ty
 		msg |= RELAY_MSG_CLOSED;
 	}
 	if (rte_ring_sp_enqueue(rw->from, (void *)msg) != 0)
-		rd->ctr[RG_C_RELAY_BUSY]++;	/* cannot happen: the ring holds all */
+		rd->ctr[RG_C_RELAY_BUSY]++; /* cannot happen: the ring holds all */
 }
 
 /* relay_io callback: the relay is done with REQ; back to its worker's pool. */
@@ -77,7 +77,7 @@ relay_thread_main(void *arg)
 		for (unsigned i = 0; i < n; i++)
 			relay_io_submit(rd->io, reqs[i]);
 		if (n == RELAY_BURST) {
-			relay_io_run(rd->io, 0);	/* more waiting: do not sleep */
+			relay_io_run(rd->io, 0); /* more waiting: do not sleep */
 			continue;
 		}
 		__atomic_store_n(&rd->asleep, 1, __ATOMIC_SEQ_CST);
@@ -116,14 +116,13 @@ relay_worker_create(struct relay_thread *rd, unsigned w)
 	rw->rd = rd;
 	rw->idx = (uint16_t)w;
 	rw->to = rd->to;
-	rw->slots = rte_zmalloc("rg_relay_slots", sizeof(*rw->slots) * RELAY_WORKER_SLOTS,
-				RTE_CACHE_LINE_SIZE);
+	rw->slots =
+		rte_zmalloc("rg_relay_slots", sizeof(*rw->slots) * RELAY_WORKER_SLOTS, RTE_CACHE_LINE_SIZE);
 	snprintf(name, sizeof(name), "rg_relay_req%u", w);
 	/* put and got by the worker alone (the thread gives requests back
 	 * through the ring): no cache, single producer and consumer */
-	rw->pool = rte_mempool_create(name, n_reqs, sizeof(struct relay_req), 0, 0, NULL, NULL,
-				      NULL, NULL, (int)rte_socket_id(),
-				      RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	rw->pool = rte_mempool_create(name, n_reqs, sizeof(struct relay_req), 0, 0, NULL, NULL, NULL, NULL,
+				      (int)rte_socket_id(), RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
 	snprintf(name, sizeof(name), "rg_relay_from%u", w);
 	rw->from = rte_ring_create(name, ring_size((uint64_t)n_reqs + 2u * RELAY_WORKER_SLOTS),
 				   (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
@@ -166,8 +165,7 @@ relay_thread_start(const struct rg_config *cfg, unsigned n_workers, struct relay
 	rd->n_workers = n_workers;
 	p.arg = rd;
 	p.ctr = rd->ctr;
-	rd->to = rte_ring_create("rg_relay_to",
-				 ring_size((uint64_t)n_workers * RELAY_WORKER_REQS),
+	rd->to = rte_ring_create("rg_relay_to", ring_size((uint64_t)n_workers * RELAY_WORKER_REQS),
 				 (int)rte_socket_id(), RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	rc = rd->to == NULL ? -ENOMEM : 0;
 	for (unsigned w = 0; rc == 0 && w < n_workers; w++)
@@ -197,7 +195,7 @@ relay_thread_stop(struct relay_thread *rd)
 		relay_io_wake(rd->io);
 		pthread_join(rd->tid, NULL);
 	}
-	relay_io_destroy(rd->io);	/* gives requests back into the rings */
+	relay_io_destroy(rd->io); /* gives requests back into the rings */
 	for (unsigned w = 0; w < rd->n_workers; w++) {
 		struct relay_worker *rw = rd->w[w];
 		if (rw == NULL)

@@ -44,7 +44,7 @@
 
 #include "config.h"
 
-#define RELAY_WORKER_SLOTS 128		/* relayed sessions per worker */
+#define RELAY_WORKER_SLOTS 128 /* relayed sessions per worker */
 /*
  * Message chunks in flight per session (512 KiB): far more than the
  * TCP window (65,535 octets), so a backend that keeps up, and a relay
@@ -55,12 +55,12 @@
  * one.
  */
 #define RELAY_WORKER_CHUNKS 256
-#define RELAY_WORKER_CTL 4		/* other requests per slot (RCPT, DATA, RSET, ...) */
-#define RELAY_WORKER_POOL_CHUNKS 4096	/* message chunks in flight per worker (8 MiB) */
+#define RELAY_WORKER_CTL 4	      /* other requests per slot (RCPT, DATA, RSET, ...) */
+#define RELAY_WORKER_POOL_CHUNKS 4096 /* message chunks in flight per worker (8 MiB) */
 #define RELAY_WORKER_REQS (RELAY_WORKER_SLOTS * RELAY_WORKER_CTL + RELAY_WORKER_POOL_CHUNKS)
 #define RELAY_CONNECT_TIMEOUT_MS 10000
-#define RELAY_REPLY_TIMEOUT_MS 120000	/* below smtpd_timeout's default, 300 s */
-#define RELAY_POOL_MAX 16		/* idle backend connections kept */
+#define RELAY_REPLY_TIMEOUT_MS 120000 /* below smtpd_timeout's default, 300 s */
+#define RELAY_POOL_MAX 16	      /* idle backend connections kept */
 #define RELAY_POOL_IDLE_MS 30000
 
 struct relay_thread;

@@ -28,29 +28,29 @@
 #include "relay/relay_io.h"
 #include "relay/relay_thread.h"
 
-#define RELAY_MSG_REPLY 1u		/* rtext holds a reply for the slot */
-#define RELAY_MSG_CLOSED 2u		/* the relay forgot the slot's session */
+#define RELAY_MSG_REPLY 1u  /* rtext holds a reply for the slot */
+#define RELAY_MSG_CLOSED 2u /* the relay forgot the slot's session */
 #define RELAY_MSG_SHIFT 2
 
 struct smtp_session;
 
 struct relay_slot {
 	/* the worker's */
-	uint64_t ref;			/* tcp_session_ref() of the session */
-	struct smtp_session *sess;	/* NULL once the session left */
-	struct relay_req *fill;		/* message chunk being filled */
-	struct relay_req *end_req;	/* END, reserved while DATA is open */
-	struct relay_req *close_req;	/* CLOSE, reserved while attached */
-	uint32_t inflight;		/* requests the relay has not given back */
-	uint32_t chunks;		/* of which message chunks */
+	uint64_t ref;		     /* tcp_session_ref() of the session */
+	struct smtp_session *sess;   /* NULL once the session left */
+	struct relay_req *fill;	     /* message chunk being filled */
+	struct relay_req *end_req;   /* END, reserved while DATA is open */
+	struct relay_req *close_req; /* CLOSE, reserved while attached */
+	uint32_t inflight;	     /* requests the relay has not given back */
+	uint32_t chunks;	     /* of which message chunks */
 	uint32_t next_free;
-	bool in_txn;			/* a RCPT of this transaction was sent */
-	bool data_open;			/* DATA sent, END not yet */
-	bool failed;			/* a chunk was lost: the message gets 451 */
-	bool closing;			/* CLOSE sent */
-	bool closed;			/* RELAY_MSG_CLOSED seen */
-	bool deliver;			/* a reply waits for send buffer room */
-	bool starved;			/* room() said 0: kick the session when it opens */
+	bool in_txn;	/* a RCPT of this transaction was sent */
+	bool data_open; /* DATA sent, END not yet */
+	bool failed;	/* a chunk was lost: the message gets 451 */
+	bool closing;	/* CLOSE sent */
+	bool closed;	/* RELAY_MSG_CLOSED seen */
+	bool deliver;	/* a reply waits for send buffer room */
+	bool starved;	/* room() said 0: kick the session when it opens */
 	/* the relay thread's: written before RELAY_MSG_REPLY is posted */
 	uint16_t rlen;
 	char rtext[RELAY_REPLY_MAX];
@@ -59,27 +59,27 @@ struct relay_slot {
 struct relay_worker {
 	struct relay_thread *rd;
 	uint16_t idx;
-	bool kick;			/* requests queued since the last wake check */
-	struct rte_ring *from;		/* relay thread -> this worker (SP/SC) */
-	struct rte_ring *to;		/* workers -> relay thread (MP/SC) */
-	struct rte_mempool *pool;	/* requests (put and got by this worker only) */
-	uint64_t *ctr;			/* the worker's counters */
+	bool kick;		  /* requests queued since the last wake check */
+	struct rte_ring *from;	  /* relay thread -> this worker (SP/SC) */
+	struct rte_ring *to;	  /* workers -> relay thread (MP/SC) */
+	struct rte_mempool *pool; /* requests (put and got by this worker only) */
+	uint64_t *ctr;		  /* the worker's counters */
 	struct tcp_stack *stack;
-	uint32_t free_slot;		/* free list head: index + 1, 0 = none */
-	uint32_t n_deliver;		/* slots with deliver set */
-	struct relay_slot *slots;	/* RELAY_WORKER_SLOTS */
+	uint32_t free_slot;	  /* free list head: index + 1, 0 = none */
+	uint32_t n_deliver;	  /* slots with deliver set */
+	struct relay_slot *slots; /* RELAY_WORKER_SLOTS */
 };
 
 struct relay_thread {
 	struct relay_io *io;
 	struct rte_ring *to;
 	unsigned n_workers;
-	int asleep;			/* the thread is in (or entering) epoll_wait */
-	bool stop;		/* atomic: the thread leaves its loop */
+	int asleep; /* the thread is in (or entering) epoll_wait */
+	bool stop;  /* atomic: the thread leaves its loop */
 	bool running;
 	pthread_t tid;
 	struct relay_worker *w[RG_MAX_WORKERS];
-	uint64_t ctr[RG_C_MAX] __rte_cache_aligned;	/* written by the thread only */
+	uint64_t ctr[RG_C_MAX] __rte_cache_aligned; /* written by the thread only */
 };
 
 /* relay_wake_if_asleep - the worker queued requests: wake the thread if it sleeps. */

@@ -137,7 +137,7 @@ slot_detach(struct relay_worker *rw, struct smtp_session *s, uint32_t i)
 	if (sl->close_req != NULL && submit(rw, i, sl->close_req))
 		sl->closing = true;
 	else
-		sl->closed = true;	/* nothing reached the relay: nothing to close */
+		sl->closed = true; /* nothing reached the relay: nothing to close */
 	sl->close_req = NULL;
 	sl->sess = NULL;
 	s->relay_ref = 0;
@@ -151,7 +151,7 @@ rw_mail(void *arg, struct smtp_session *s)
 	int64_t i = slot_of(s);
 
 	if (i >= 0)
-		rw->slots[i].in_txn = false;	/* the next RCPT carries the envelope */
+		rw->slots[i].in_txn = false; /* the next RCPT carries the envelope */
 	return 0;
 }
 
@@ -162,7 +162,7 @@ fill_env(struct relay_env *env, const struct smtp_session *s)
 	const char *from = smtp_session_sender(s), *params = smtp_session_mail_params(s);
 
 	if (from == NULL || params == NULL)
-		return -ENOBUFS;	/* no envelope buffer: the sender is unknown */
+		return -ENOBUFS; /* no envelope buffer: the sender is unknown */
 	snprintf(env->client_ip, sizeof(env->client_ip), "%s", s->client_ip);
 	snprintf(env->helo, sizeof(env->helo), "%s", smtp_session_helo(s));
 	snprintf(env->from, sizeof(env->from), "%s", from);
@@ -212,7 +212,7 @@ rw_reset(void *arg, struct smtp_session *s)
 		return;
 	struct relay_slot *sl = &rw->slots[i];
 	if (sl->data_open) {
-		slot_detach(rw, s, (uint32_t)i);	/* a message cannot be taken back */
+		slot_detach(rw, s, (uint32_t)i); /* a message cannot be taken back */
 		return;
 	}
 	if (!sl->in_txn)
@@ -220,7 +220,7 @@ rw_reset(void *arg, struct smtp_session *s)
 	sl->in_txn = false;
 	struct relay_req *r = req_get(rw, RELAY_REQ_RSET);
 	if (r == NULL || !submit(rw, (uint32_t)i, r))
-		slot_detach(rw, s, (uint32_t)i);	/* no RSET: start afresh */
+		slot_detach(rw, s, (uint32_t)i); /* no RSET: start afresh */
 }
 
 static void
@@ -269,7 +269,7 @@ rw_data(void *arg, struct smtp_session *s, const uint8_t *p, size_t n)
 	struct relay_slot *sl = &rw->slots[i];
 	while (n > 0 && !sl->failed) {
 		if (sl->fill == NULL && (sl->fill = req_get(rw, RELAY_REQ_CHUNK)) == NULL) {
-			sl->failed = true;	/* the message is answered 451 at its end */
+			sl->failed = true; /* the message is answered 451 at its end */
 			break;
 		}
 		struct relay_req *c = sl->fill;
@@ -303,7 +303,7 @@ rw_end(void *arg, struct smtp_session *s, bool ok, struct smtp_out *out)
 	}
 	if (!ok || sl->failed) {
 		bool failed = sl->failed;
-		slot_detach(rw, s, (uint32_t)i);	/* END(false): the backend drops it */
+		slot_detach(rw, s, (uint32_t)i); /* END(false): the backend drops it */
 		return failed ? -EIO : 0;
 	}
 	sl->end_req->u.ok = true;
@@ -328,13 +328,13 @@ rw_room(void *arg, struct smtp_session *s)
 		return 0;
 	const struct relay_slot *sl = &rw->slots[i];
 	if (sl->failed)
-		return SIZE_MAX;	/* read and dropped: the message gets 451 */
+		return SIZE_MAX; /* read and dropped: the message gets 451 */
 	/* the pool's other requests stay free for the other sessions' steps */
 	unsigned avail = rte_mempool_avail_count(rw->pool);
 	unsigned reserve = RELAY_WORKER_SLOTS * RELAY_WORKER_CTL;
 	unsigned chunks = RELAY_WORKER_CHUNKS - sl->chunks;
 	if (sl->chunks >= RELAY_WORKER_CHUNKS || avail <= reserve) {
-		rw->slots[i].starved = true;	/* the TCP stack holds the rest */
+		rw->slots[i].starved = true; /* the TCP stack holds the rest */
 		return 0;
 	}
 	if (chunks > avail - reserve)
@@ -343,8 +343,14 @@ rw_room(void *arg, struct smtp_session *s)
 }
 
 static const struct smtp_relay_ops relay_worker_ops = {
-	.begin = rw_begin, .data = rw_data, .end = rw_end, .mail = rw_mail, .rcpt = rw_rcpt,
-	.reset = rw_reset, .close = rw_close, .room = rw_room,
+	.begin = rw_begin,
+	.data = rw_data,
+	.end = rw_end,
+	.mail = rw_mail,
+	.rcpt = rw_rcpt,
+	.reset = rw_reset,
+	.close = rw_close,
+	.room = rw_room,
 };
 
 void
@@ -361,8 +367,7 @@ static void
 deliver(struct relay_worker *rw, uint32_t i)
 {
 	struct relay_slot *sl = &rw->slots[i];
-	int rc = sl->sess == NULL ? -ENOENT
-				  : tcp_smtp_relay_reply(rw->stack, sl->ref, sl->rtext, sl->rlen);
+	int rc = sl->sess == NULL ? -ENOENT : tcp_smtp_relay_reply(rw->stack, sl->ref, sl->rtext, sl->rlen);
 
 	if (rc == -ENOBUFS) {
 		if (!sl->deliver)
@@ -388,7 +393,7 @@ kick_if_room(struct relay_worker *rw, uint32_t i)
 	if (!sl->starved || sl->chunks > RELAY_WORKER_CHUNKS / 2 || sl->sess == NULL)
 		return;
 	sl->starved = false;
-	(void)tcp_smtp_relay_kick(rw->stack, sl->ref);	/* -ENOBUFS: the client's ACK drains it */
+	(void)tcp_smtp_relay_kick(rw->stack, sl->ref); /* -ENOBUFS: the client's ACK drains it */
 }
 
 unsigned

@@ -93,7 +93,7 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 	th->tcp_urp = 0;
 	uint8_t *o = (uint8_t *)(th + 1);
 	if (optlen) {
-		o[0] = 2;	/* MSS */
+		o[0] = 2; /* MSS */
 		o[1] = 4;
 		o[2] = (uint8_t)(seg->mss >> 8);
 		o[3] = (uint8_t)seg->mss;
@@ -122,12 +122,11 @@ tcp_lcore_csum_sw(const struct rte_ipv4_hdr *ip, const void *l4, uint16_t l4len)
 }
 
 static int
-tcp_lcore_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const void *l4,
-	       uint16_t l4len)
+tcp_lcore_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const void *l4, uint16_t l4len)
 {
 	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
 	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
-	case RTE_MBUF_F_RX_L4_CKSUM_NONE:	/* data verified, sum field not filled in */
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE: /* data verified, sum field not filled in */
 		return 1;
 	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
 		return 0;
@@ -138,7 +137,7 @@ tcp_lcore_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const
 
 void
 tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_hdr *eth,
-	     const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len)
+		const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len)
 {
 	const uint8_t *l4 = (const uint8_t *)ip + ihl;
 	struct tcp_seg seg;
@@ -196,8 +195,7 @@ tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
 		return -ENOMEM;
 	t->lc = lc;
 	t->tsc_per_ms = lc->tsc_hz / 1000 ? lc->tsc_hz / 1000 : 1;
-	rc = tcp_smtp_init(&t->smtp, lc->cfg, lc->table, lc->ctr->c, tcp_smtp_lines(lc->cfg, workers),
-			   &app);
+	rc = tcp_smtp_init(&t->smtp, lc->cfg, lc->table, lc->ctr->c, tcp_smtp_lines(lc->cfg, workers), &app);
 	if (rc == 0)
 		rc = tcp_stack_create(&p, &app, &tx, lc->ctr->c, &t->stack);
 	if (rc != 0) {
@@ -205,7 +203,7 @@ tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
 		rte_free(t);
 		return rc;
 	}
-	if (lc->relay != NULL)	/* relay: the SMTP engine's hooks to the relay thread */
+	if (lc->relay != NULL) /* relay: the SMTP engine's hooks to the relay thread */
 		relay_worker_bind(lc->relay, &t->smtp.ctx, t->stack);
 	lc->tcp = t;
 	lc->now_tsc = rte_rdtsc();

@@ -46,7 +46,7 @@ void tcp_lcore_fini(struct dp_lcore *lc);
  * length (both checked by the caller against the frame).
  */
 void tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_hdr *eth,
-		  const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len);
+		     const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len);
 
 /*
  * tcp_lcore_poll - run the TCP timers due at LC->now_tsc.

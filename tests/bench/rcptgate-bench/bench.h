@@ -30,46 +30,46 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define RB_RCPT_MAX 400		/* recipients per session (fits one send group) */
-#define RB_OUT_MAX 16384	/* bytes of one send group, worst case */
+#define RB_RCPT_MAX 400	 /* recipients per session (fits one send group) */
+#define RB_OUT_MAX 16384 /* bytes of one send group, worst case */
 
 enum rb_scenario {
-	RB_SC_REJECT,	/* 1 unknown recipient per session */
-	RB_SC_DICT,	/* N pipelined recipients, a chosen share valid */
-	RB_SC_MIXED,	/* as dict, and a share of sessions carry DATA */
+	RB_SC_REJECT, /* 1 unknown recipient per session */
+	RB_SC_DICT,   /* N pipelined recipients, a chosen share valid */
+	RB_SC_MIXED,  /* as dict, and a share of sessions carry DATA */
 };
 
 struct rb_opts {
 	enum rb_scenario scenario;
-	unsigned rcpts;		/* recipients per session */
-	unsigned valid_pct;	/* share of recipients that are valid, percent */
-	unsigned data_pct;	/* share of sessions that send DATA, percent */
-	unsigned syn_pct;	/* bare SYNs per 100 sessions (SYN flood mixed in) */
-	bool pipelining;	/* MAIL..RCPT..QUIT in one group (RFC 2920) */
-	unsigned users;		/* valid addresses: user0..user<users-1>@domain */
+	unsigned rcpts;	    /* recipients per session */
+	unsigned valid_pct; /* share of recipients that are valid, percent */
+	unsigned data_pct;  /* share of sessions that send DATA, percent */
+	unsigned syn_pct;   /* bare SYNs per 100 sessions (SYN flood mixed in) */
+	bool pipelining;    /* MAIL..RCPT..QUIT in one group (RFC 2920) */
+	unsigned users;	    /* valid addresses: user0..user<users-1>@domain */
 	char domain[128];
-	unsigned data_code;	/* expected reply to the end of DATA (250; 451 without relay) */
-	unsigned concurrency;	/* sessions in flight */
-	uint64_t sessions;	/* stop after this many (0: run for duration) */
-	double duration;	/* seconds (0: run until sessions) */
-	double timeout;		/* a session not done after this many seconds is an error */
-	double progress;	/* seconds between progress lines; 0 = none */
+	unsigned data_code;   /* expected reply to the end of DATA (250; 451 without relay) */
+	unsigned concurrency; /* sessions in flight */
+	uint64_t sessions;    /* stop after this many (0: run for duration) */
+	double duration;      /* seconds (0: run until sessions) */
+	double timeout;	      /* a session not done after this many seconds is an error */
+	double progress;      /* seconds between progress lines; 0 = none */
 	bool json;
 	bool quiet;
 	uint64_t seed;
 
 	/* where */
-	struct in_addr server;	/* network order */
+	struct in_addr server; /* network order */
 	uint16_t port;
-	struct in_addr src;	/* first client address */
-	unsigned src_count;	/* consecutive client addresses to use */
+	struct in_addr src; /* first client address */
+	unsigned src_count; /* consecutive client addresses to use */
 
 	/* socket mode */
-	bool rst_close;		/* close with RST (SO_LINGER 0): no TIME_WAIT */
+	bool rst_close; /* close with RST (SO_LINGER 0): no TIME_WAIT */
 
 	/* dpdk mode: retransmission timeout; EAL arguments after "--" */
 	double rto_ms;
-	double hold_ms;		/* idle after the banner (held-sessions test) */
+	double hold_ms; /* idle after the banner (held-sessions test) */
 	int eal_argc;
 	char **eal_argv;
 };
@@ -87,38 +87,38 @@ struct rb_hist {
 enum rb_err { RB_ERR_CONNECT, RB_ERR_RESET, RB_ERR_CLOSED, RB_ERR_TIMEOUT, RB_ERR_PROTO, RB_ERR_MAX };
 
 struct rb_stats {
-	uint64_t sessions;	/* completed with 221 */
-	uint64_t errors;	/* sum of err[] */
-	uint64_t err[RB_ERR_MAX];	/* refused/no port, reset, closed before 221, timeout, not SMTP */
-	uint64_t wrong;		/* replies whose code was not the expected one */
-	uint64_t rcpts;		/* RCPT replies received */
-	uint64_t rcpt_valid;	/* of which were expected to be 250 */
-	uint64_t data;		/* messages sent */
-	uint64_t syns;		/* bare flood SYNs sent */
-	uint64_t pkts_tx, pkts_rx;	/* dpdk mode only */
-	uint64_t retransmits;		/* dpdk mode only */
-	uint64_t tx_drops;		/* dpdk mode: frames dropped, TX backlog full */
-	uint64_t busy_cycles;		/* dpdk mode: TSC cycles of loops that did work */
-	uint64_t tsc_hz;		/* dpdk mode */
+	uint64_t sessions;	   /* completed with 221 */
+	uint64_t errors;	   /* sum of err[] */
+	uint64_t err[RB_ERR_MAX];  /* refused/no port, reset, closed before 221, timeout, not SMTP */
+	uint64_t wrong;		   /* replies whose code was not the expected one */
+	uint64_t rcpts;		   /* RCPT replies received */
+	uint64_t rcpt_valid;	   /* of which were expected to be 250 */
+	uint64_t data;		   /* messages sent */
+	uint64_t syns;		   /* bare flood SYNs sent */
+	uint64_t pkts_tx, pkts_rx; /* dpdk mode only */
+	uint64_t retransmits;	   /* dpdk mode only */
+	uint64_t tx_drops;	   /* dpdk mode: frames dropped, TX backlog full */
+	uint64_t busy_cycles;	   /* dpdk mode: TSC cycles of loops that did work */
+	uint64_t tsc_hz;	   /* dpdk mode */
 	uint64_t bytes_tx, bytes_rx;
-	uint64_t started;	/* sessions started */
+	uint64_t started; /* sessions started */
 	struct rb_hist lat;
 };
 
 /* Per-session SMTP state: 16 bytes, no buffers. */
 struct rb_sess {
-	uint32_t id;		/* session number: determines everything */
-	uint16_t next_cmd;	/* index of the next command to send */
-	uint16_t next_reply;	/* index of the next reply expected (0 = banner) */
-	uint16_t code;		/* reply line parser: code being read */
-	uint8_t col;		/* column in the current line (saturates) */
-	uint8_t last;		/* the current line is the reply's last */
-	uint8_t flags;		/* RB_SF_* */
+	uint32_t id;	     /* session number: determines everything */
+	uint16_t next_cmd;   /* index of the next command to send */
+	uint16_t next_reply; /* index of the next reply expected (0 = banner) */
+	uint16_t code;	     /* reply line parser: code being read */
+	uint8_t col;	     /* column in the current line (saturates) */
+	uint8_t last;	     /* the current line is the reply's last */
+	uint8_t flags;	     /* RB_SF_* */
 	uint8_t pad[3];
 };
-#define RB_SF_DATA 0x01		/* this session sends a message */
-#define RB_SF_DONE 0x02		/* QUIT answered */
-#define RB_SF_BAD 0x04		/* line parser saw garbage */
+#define RB_SF_DATA 0x01 /* this session sends a message */
+#define RB_SF_DONE 0x02 /* QUIT answered */
+#define RB_SF_BAD 0x04	/* line parser saw garbage */
 
 /*
  * rb_sess_start - set up S as session ID under O.
@@ -162,16 +162,16 @@ void rb_stats_merge(struct rb_stats *into, const struct rb_stats *from);
  * seconds, T seconds into the run, INFLIGHT sessions open. Nothing with
  * --quiet or --progress 0.
  */
-void rb_progress(const struct rb_opts *o, const struct rb_stats *now, const struct rb_stats *prev,
-		 double t, double dt, unsigned inflight);
+void rb_progress(const struct rb_opts *o, const struct rb_stats *now, const struct rb_stats *prev, double t,
+		 double dt, unsigned inflight);
 
 /*
  * rb_summary - the run's summary on stdout (a table, or one JSON object
  * with --json): MODE names the transport, SECONDS the run's length,
  * CLIENT_CPU the harness's user+system seconds.
  */
-void rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
-		double seconds, double client_cpu);
+void rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st, double seconds,
+		double client_cpu);
 
 /* rb_now_ns - CLOCK_MONOTONIC in ns. */
 uint64_t rb_now_ns(void);

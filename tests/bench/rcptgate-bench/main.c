@@ -27,10 +27,35 @@
 
 #include "bench.h"
 
-enum { OPT_SCENARIO = 256, OPT_RCPTS, OPT_VALID, OPT_DATA, OPT_SYN, OPT_PIPE, OPT_NOPIPE,
-       OPT_USERS, OPT_DOMAIN, OPT_DATA_CODE, OPT_CONC, OPT_SESSIONS, OPT_DURATION, OPT_TIMEOUT,
-       OPT_PROGRESS, OPT_JSON, OPT_QUIET, OPT_SEED, OPT_SERVER, OPT_SRC, OPT_SRC_COUNT,
-       OPT_RST, OPT_RTO, OPT_HOLD, OPT_MODE, OPT_WRITE_USERS, OPT_HELP };
+enum {
+	OPT_SCENARIO = 256,
+	OPT_RCPTS,
+	OPT_VALID,
+	OPT_DATA,
+	OPT_SYN,
+	OPT_PIPE,
+	OPT_NOPIPE,
+	OPT_USERS,
+	OPT_DOMAIN,
+	OPT_DATA_CODE,
+	OPT_CONC,
+	OPT_SESSIONS,
+	OPT_DURATION,
+	OPT_TIMEOUT,
+	OPT_PROGRESS,
+	OPT_JSON,
+	OPT_QUIET,
+	OPT_SEED,
+	OPT_SERVER,
+	OPT_SRC,
+	OPT_SRC_COUNT,
+	OPT_RST,
+	OPT_RTO,
+	OPT_HOLD,
+	OPT_MODE,
+	OPT_WRITE_USERS,
+	OPT_HELP
+};
 
 static const struct option rb_longopts[] = {
 	{ "mode", required_argument, NULL, OPT_MODE },
@@ -194,8 +219,8 @@ rb_cpu_seconds(void)
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		(double)ru.ru_stime.tv_usec / 1e6;
 }
 
 /* Apply option C with argument ARG to O (the scenario was applied first). */
@@ -228,8 +253,7 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 	case OPT_SYN:
 		if (rb_uint(arg, c == OPT_SYN ? 10000 : 100, &v) != 0)
 			return -EINVAL;
-		*(c == OPT_VALID ? &o->valid_pct : c == OPT_DATA ? &o->data_pct : &o->syn_pct) =
-			(unsigned)v;
+		*(c == OPT_VALID ? &o->valid_pct : c == OPT_DATA ? &o->data_pct : &o->syn_pct) = (unsigned)v;
 		return 0;
 	case OPT_PIPE:
 	case OPT_NOPIPE:
@@ -267,8 +291,11 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 	case OPT_HOLD:
 		if (rb_double(arg, &d) != 0 || (c == OPT_RTO && d < 0.01))
 			return -EINVAL;
-		*(c == OPT_DURATION ? &o->duration : c == OPT_TIMEOUT ? &o->timeout :
-		  c == OPT_RTO ? &o->rto_ms : c == OPT_HOLD ? &o->hold_ms : &o->progress) = d;
+		*(c == OPT_DURATION	     ? &o->duration
+			  : c == OPT_TIMEOUT ? &o->timeout
+			  : c == OPT_RTO     ? &o->rto_ms
+			  : c == OPT_HOLD    ? &o->hold_ms
+					     : &o->progress) = d;
 		return 0;
 	case OPT_JSON:
 		o->json = true;
@@ -295,9 +322,15 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 int
 main(int argc, char **argv)
 {
-	struct rb_opts o = { .users = 100000, .domain = "example.com", .data_code = 250,
-			     .concurrency = 64, .timeout = 10, .progress = 1, .seed = 1,
-			     .src_count = 1, .rto_ms = 200 };
+	struct rb_opts o = { .users = 100000,
+			     .domain = "example.com",
+			     .data_code = 250,
+			     .concurrency = 64,
+			     .timeout = 10,
+			     .progress = 1,
+			     .seed = 1,
+			     .src_count = 1,
+			     .rto_ms = 200 };
 	const char *mode = "socket", *users_file = NULL;
 	int c;
 
@@ -331,8 +364,8 @@ main(int argc, char **argv)
 			continue;
 		if (c == '?' || rb_option(&o, c, optarg, &mode, &users_file) != 0) {
 			if (c != '?')
-				fprintf(stderr, "rcptgate-bench: bad value for --%s: '%s'\n",
-					rb_optname(c), optarg ? optarg : "");
+				fprintf(stderr, "rcptgate-bench: bad value for --%s: '%s'\n", rb_optname(c),
+					optarg ? optarg : "");
 			usage(stderr);
 			return 2;
 		}
@@ -359,8 +392,7 @@ main(int argc, char **argv)
 	double seconds = 0, cpu0 = rb_cpu_seconds();
 	if (st == NULL)
 		return 2;
-	int rc = strcmp(mode, "dpdk") == 0 ? rb_run_dpdk(&o, st, &seconds) :
-					     rb_run_socket(&o, st, &seconds);
+	int rc = strcmp(mode, "dpdk") == 0 ? rb_run_dpdk(&o, st, &seconds) : rb_run_socket(&o, st, &seconds);
 	if (rc < 0) {
 		fprintf(stderr, "rcptgate-bench: %s mode failed: %s\n", mode, strerror(-rc));
 		free(st);

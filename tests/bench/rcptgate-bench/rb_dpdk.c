@@ -68,28 +68,28 @@
 #include "bench.h"
 
 #define RD_BURST 32
-#define RD_PORTS 64512u		/* client ports 1024..65535 per address */
+#define RD_PORTS 64512u /* client ports 1024..65535 per address */
 #define RD_MSS 1460
 #define RD_MBUFS 65535
 #define RD_NONE UINT32_MAX
-#define RD_TIMERS (1u << 20)	/* timer FIFO entries (power of two) */
-#define RD_BACKLOG 16384	/* frames waiting for room in the TX ring */
+#define RD_TIMERS (1u << 20) /* timer FIFO entries (power of two) */
+#define RD_BACKLOG 16384     /* frames waiting for room in the TX ring */
 #define RD_HDR (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
 enum rd_state { RD_FREE, RD_SYN_SENT, RD_EST, RD_FIN_SENT, RD_FLOOD };
 
 struct rd_conn {
-	uint32_t tuple;		/* index into the tuple table */
+	uint32_t tuple; /* index into the tuple table */
 	uint8_t state;
 	uint8_t peer_fin;
-	uint8_t held;		/* --hold-ms: idle after the banner */
-	uint8_t recovering;	/* after a duplicate ACK, until snd_nxt of then is acked */
+	uint8_t held;	    /* --hold-ms: idle after the banner */
+	uint8_t recovering; /* after a duplicate ACK, until snd_nxt of then is acked */
 	uint32_t recover;
 	uint32_t snd_nxt, snd_una, rcv_nxt;
 	uint32_t snd_wnd;
-	uint32_t buf_len, buf_cap;	/* bytes from snd_una not yet acknowledged */
+	uint32_t buf_len, buf_cap; /* bytes from snd_una not yet acknowledged */
 	uint64_t start_tsc;
-	uint64_t rto_at;	/* TSC deadline; 0 = nothing outstanding */
+	uint64_t rto_at; /* TSC deadline; 0 = nothing outstanding */
 	struct rb_sess s;
 	char *buf;
 };
@@ -106,9 +106,9 @@ struct rd_ctx {
 	struct rte_mempool *pool;
 	uint8_t tmpl[RD_HDR];
 	struct rte_ether_addr mac, peer;
-	uint32_t src_base;	/* host order */
+	uint32_t src_base; /* host order */
 	uint32_t n_tuples;
-	uint32_t *tuple;	/* tuple -> conn index or RD_NONE */
+	uint32_t *tuple; /* tuple -> conn index or RD_NONE */
 	uint32_t next_tuple;
 	struct rd_conn *conns;
 	uint32_t *free_list;
@@ -117,10 +117,10 @@ struct rd_ctx {
 	uint32_t next_id;
 	uint64_t flood_credit;
 	uint64_t hz, tmo_tsc, rto_tsc;
-	uint64_t now;		/* TSC at the top of this loop */
+	uint64_t now; /* TSC at the top of this loop */
 	struct rd_timer *timers;
-	uint32_t t_head, t_tail;	/* FIFO: pop at head, push at tail */
-	struct rd_timer *holds;		/* --hold-ms deadlines, a FIFO too */
+	uint32_t t_head, t_tail; /* FIFO: pop at head, push at tail */
+	struct rd_timer *holds;	 /* --hold-ms deadlines, a FIFO too */
 	uint32_t h_head, h_tail;
 	uint64_t hold_tsc;
 	uint16_t n_tx;
@@ -177,8 +177,8 @@ rd_queue(struct rd_ctx *x, struct rte_mbuf *m)
 
 /* Build one segment of tuple T. */
 static int
-rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
-	const char *data, uint16_t len)
+rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags, const char *data,
+	uint16_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(x->pool);
 	uint16_t opt = (flags & RTE_TCP_SYN_FLAG) ? 4 : 0;
@@ -198,7 +198,7 @@ rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
 	th->data_off = (uint8_t)(((sizeof(*th) + opt) / 4) << 4);
 	uint8_t *payload = (uint8_t *)(th + 1);
 	if (opt) {
-		payload[0] = 2, payload[1] = 4;	/* MSS */
+		payload[0] = 2, payload[1] = 4; /* MSS */
 		payload[2] = RD_MSS >> 8, payload[3] = RD_MSS & 0xff;
 		payload += 4;
 	}
@@ -219,10 +219,9 @@ rd_arm(struct rd_ctx *x, struct rd_conn *c)
 		return;
 	c->rto_at = x->now + x->rto_tsc;
 	if (x->t_tail - x->t_head < RD_TIMERS) {
-		x->timers[x->t_tail % RD_TIMERS] = (struct rd_timer){ c->rto_at,
-								      (uint32_t)(c - x->conns) };
+		x->timers[x->t_tail % RD_TIMERS] = (struct rd_timer){ c->rto_at, (uint32_t)(c - x->conns) };
 		x->t_tail++;
-	}	/* else the --timeout scan ends the session */
+	} /* else the --timeout scan ends the session */
 }
 
 /* Send buffered bytes from snd_nxt as far as the window allows. */
@@ -256,7 +255,7 @@ rd_send_data(struct rd_ctx *x, struct rd_conn *c, const char *data, size_t len)
 			cap *= 2;
 		char *p = realloc(c->buf, cap);
 		if (p == NULL)
-			return;	/* the session times out */
+			return; /* the session times out */
 		c->buf = p;
 		c->buf_cap = cap;
 	}
@@ -273,7 +272,7 @@ rd_acked(struct rd_ctx *x, struct rd_conn *c, uint32_t ack)
 		return;
 	uint32_t n = ack - c->snd_una;
 	if (n > c->buf_len)
-		n = c->buf_len;	/* our FIN */
+		n = c->buf_len; /* our FIN */
 	memmove(c->buf, c->buf + n, c->buf_len - n);
 	c->buf_len -= n;
 	c->snd_una = ack;
@@ -307,8 +306,8 @@ rd_retransmit(struct rd_ctx *x, struct rd_conn *c)
 		break;
 	case RD_FIN_SENT:
 		if (c->snd_una != c->snd_nxt) {
-			rd_send(x, c->tuple, c->snd_nxt - 1, c->rcv_nxt,
-				RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+			rd_send(x, c->tuple, c->snd_nxt - 1, c->rcv_nxt, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG,
+				NULL, 0);
 			rd_arm(x, c);
 		}
 		break;
@@ -329,7 +328,7 @@ rd_timers(struct rd_ctx *x)
 		struct rd_conn *c = &x->conns[t.conn];
 		if (c->held && c->state == RD_EST) {
 			c->held = 0;
-			c->start_tsc += x->hold_tsc;	/* latency without the hold */
+			c->start_tsc += x->hold_tsc; /* latency without the hold */
 			rd_push(x, c);
 		}
 	}
@@ -341,7 +340,7 @@ rd_timers(struct rd_ctx *x)
 		struct rd_conn *c = &x->conns[t.conn];
 		if (c->state == RD_FREE || c->rto_at == 0)
 			continue;
-		if (c->rto_at > x->now) {	/* re-armed later: queue it again */
+		if (c->rto_at > x->now) { /* re-armed later: queue it again */
 			x->timers[x->t_tail % RD_TIMERS] = (struct rd_timer){ c->rto_at, t.conn };
 			x->t_tail++;
 			continue;
@@ -354,7 +353,7 @@ static void
 rd_release(struct rd_ctx *x, struct rd_conn *c)
 {
 	x->tuple[c->tuple] = RD_NONE;
-	c->buf_len = 0;	/* the buffer stays for the slot's next session */
+	c->buf_len = 0; /* the buffer stays for the slot's next session */
 	c->rto_at = 0;
 	c->state = RD_FREE;
 	x->free_list[x->n_free++] = (uint32_t)(c - x->conns);
@@ -365,8 +364,7 @@ static void
 rd_fail(struct rd_ctx *x, struct rd_conn *c, bool rst, enum rb_err why)
 {
 	if (rst)
-		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG,
-			NULL, 0);
+		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
 	if (c->state != RD_FLOOD) {
 		x->st->errors++;
 		x->st->err[why]++;
@@ -418,10 +416,9 @@ rd_arp_input(struct rd_ctx *x, struct rte_mbuf *m)
 {
 	if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr))
 		return;
-	struct rte_arp_hdr *a = rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *,
-							 sizeof(struct rte_ether_hdr));
-	if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) &&
-	    a->arp_data.arp_sip == x->o->server.s_addr) {
+	struct rte_arp_hdr *a =
+		rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
+	if (a->arp_opcode == RTE_BE16(RTE_ARP_OP_REPLY) && a->arp_data.arp_sip == x->o->server.s_addr) {
 		x->peer = a->arp_data.arp_sha;
 		struct rte_ether_hdr *eth = (struct rte_ether_hdr *)x->tmpl;
 		eth->dst_addr = x->peer;
@@ -449,8 +446,7 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 	if (c->state == RD_EST && (c->s.flags & RB_SF_DONE)) {
 		x->st->sessions++;
 		rb_hist_add(&x->st->lat, (rte_rdtsc() - c->start_tsc) * 1000000000ull / x->hz);
-		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG,
-			NULL, 0);
+		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
 		c->snd_nxt++;
 		c->state = RD_FIN_SENT;
 		if (c->peer_fin)
@@ -466,18 +462,17 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		}
 		return;
 	}
-	if (c->peer_fin) {	/* closed before 221 */
+	if (c->peer_fin) { /* closed before 221 */
 		rd_fail(x, c, true, RB_ERR_CLOSED);
 		return;
 	}
-	if (w > 0 && c->s.next_reply == 1 && x->o->hold_ms > 0 &&
-	    x->h_tail - x->h_head < RD_TIMERS) {
+	if (w > 0 && c->s.next_reply == 1 && x->o->hold_ms > 0 && x->h_tail - x->h_head < RD_TIMERS) {
 		/* Hold the session open, idle, before EHLO: concurrency test. */
 		c->held = 1;
 		x->holds[x->h_tail++ % RD_TIMERS] =
 			(struct rd_timer){ x->now + x->hold_tsc, (uint32_t)(c - x->conns) };
 		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
-		rd_send_data(x, c, x->out, (size_t)w);	/* buffered only: held */
+		rd_send_data(x, c, x->out, (size_t)w); /* buffered only: held */
 	} else if (w > 0)
 		rd_send_data(x, c, x->out, (size_t)w);
 	else if (len > 0)
@@ -496,8 +491,7 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 		return;
 	uint32_t a = rte_be_to_cpu_32(ip->dst_addr) - x->src_base;
 	uint16_t dport = rte_be_to_cpu_16(th->dst_port);
-	if (ip->src_addr != x->o->server.s_addr || dport < 1024 ||
-	    a >= x->n_tuples / RD_PORTS)
+	if (ip->src_addr != x->o->server.s_addr || dport < 1024 || a >= x->n_tuples / RD_PORTS)
 		return;
 	uint32_t t = a * RD_PORTS + (dport - 1024u);
 	if (x->tuple[t] == RD_NONE)
@@ -510,14 +504,14 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 
 	if (fl & RTE_TCP_RST_FLAG) {
 		if (c->state == RD_FIN_SENT)
-			rd_release(x, c);	/* done anyway */
+			rd_release(x, c); /* done anyway */
 		else
 			rd_fail(x, c, false, RB_ERR_RESET);
 		return;
 	}
 	if (c->state == RD_SYN_SENT || c->state == RD_FLOOD) {
-		if ((fl & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) !=
-			    (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) || ack != c->snd_nxt)
+		if ((fl & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) != (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG) ||
+		    ack != c->snd_nxt)
 			return;
 		c->rcv_nxt = seq + 1;
 		c->snd_una = ack;
@@ -534,8 +528,8 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 	}
 	if (fl & RTE_TCP_ACK_FLAG) {
 		c->snd_wnd = rte_be_to_cpu_16(th->rx_win);
-		if (ack == c->snd_una && c->snd_una != c->snd_nxt && len == 0 &&
-		    !(fl & RTE_TCP_FIN_FLAG) && c->state == RD_EST) {
+		if (ack == c->snd_una && c->snd_una != c->snd_nxt && len == 0 && !(fl & RTE_TCP_FIN_FLAG) &&
+		    c->state == RD_EST) {
 			/* Duplicate ACK: the server dropped what follows. */
 			x->st->retransmits++;
 			c->recovering = 1;
@@ -553,7 +547,7 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 		return;
 	}
 	if (c->state == RD_EST && c->buf_len > c->snd_nxt - c->snd_una && !c->held)
-		rd_push(x, c);	/* the window opened */
+		rd_push(x, c); /* the window opened */
 	if (len > 0 || (fl & RTE_TCP_FIN_FLAG))
 		rd_established(x, c, data, len, fl);
 }
@@ -590,13 +584,14 @@ rd_port_init(struct rd_ctx *x)
 	int rc;
 
 	if (rte_eth_dev_count_avail() != 1) {
-		fprintf(stderr, "rcptgate-bench: expected one DPDK port, found %u "
-				"(give --vdev net_memif0,role=client,socket=PATH after --)\n",
+		fprintf(stderr,
+			"rcptgate-bench: expected one DPDK port, found %u "
+			"(give --vdev net_memif0,role=client,socket=PATH after --)\n",
 			rte_eth_dev_count_avail());
 		return -ENODEV;
 	}
 	RTE_ETH_FOREACH_DEV(x->port)
-		break;
+	break;
 	x->pool = rte_pktmbuf_pool_create("rb_mbufs", RD_MBUFS, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 					  (int)rte_socket_id());
 	if (x->pool == NULL) {
@@ -608,8 +603,7 @@ rd_port_init(struct rd_ctx *x)
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(x->port, &nb_rx, &nb_tx);
 	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(x->port, 0, nb_rx, (unsigned)rte_socket_id(), NULL,
-					    x->pool);
+		rc = rte_eth_rx_queue_setup(x->port, 0, nb_rx, (unsigned)rte_socket_id(), NULL, x->pool);
 	if (rc == 0)
 		rc = rte_eth_tx_queue_setup(x->port, 0, nb_tx, (unsigned)rte_socket_id(), NULL);
 	if (rc == 0)
@@ -632,7 +626,7 @@ rd_template(struct rd_ctx *x)
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
 
 	memset(x->tmpl, 0, sizeof(x->tmpl));
-	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));	/* until ARP answers */
+	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr)); /* until ARP answers */
 	eth->src_addr = x->mac;
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
@@ -693,8 +687,8 @@ rd_alloc(struct rd_ctx *x)
 	x->n_tuples = o->src_count * RD_PORTS;
 	x->n_conns = o->concurrency;
 	if ((uint64_t)x->n_conns * 2 > x->n_tuples) {
-		fprintf(stderr, "rcptgate-bench: --concurrency %u needs --src-count >= %u\n",
-			o->concurrency, (o->concurrency * 2 + RD_PORTS - 1) / RD_PORTS);
+		fprintf(stderr, "rcptgate-bench: --concurrency %u needs --src-count >= %u\n", o->concurrency,
+			(o->concurrency * 2 + RD_PORTS - 1) / RD_PORTS);
 		return -EINVAL;
 	}
 	x->tuple = malloc(sizeof(uint32_t) * x->n_tuples);
@@ -720,7 +714,7 @@ rd_fill(struct rd_ctx *x)
 	const struct rb_opts *o = x->o;
 
 	if (x->bl_head != x->bl_tail)
-		return;	/* the link is full: no new sessions now */
+		return; /* the link is full: no new sessions now */
 	for (int i = 0; i < RD_BURST && x->n_free > 0; i++) {
 		if (o->sessions && x->st->started >= o->sessions)
 			return;
@@ -744,11 +738,10 @@ rd_expire(struct rd_ctx *x, uint64_t now)
 		struct rd_conn *c = &x->conns[i];
 		if (c->state == RD_FREE || now - c->start_tsc <= x->tmo_tsc)
 			continue;
-		if (c->state == RD_FIN_SENT)	/* done; the server's FIN went missing */
+		if (c->state == RD_FIN_SENT) /* done; the server's FIN went missing */
 			rd_release(x, c);
 		else
-			rd_fail(x, c, c->state != RD_SYN_SENT && c->state != RD_FLOOD,
-				RB_ERR_TIMEOUT);
+			rd_fail(x, c, c->state != RD_SYN_SENT && c->state != RD_FLOOD, RB_ERR_TIMEOUT);
 	}
 }
 
@@ -805,7 +798,7 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 			rd_input(x, rx[i]);
 		}
 		rd_flush(x);
-		if (n > 0 || st->pkts_tx + st->started != tx0)	/* the same measure as rcptgate's */
+		if (n > 0 || st->pkts_tx + st->started != tx0) /* the same measure as rcptgate's */
 			st->busy_cycles += rte_rdtsc() - now;
 		if (now - last_expire > x->hz / 10) {
 			/* A fresh TSC: sessions opened in this loop started after NOW. */

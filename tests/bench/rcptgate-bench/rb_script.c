@@ -55,8 +55,7 @@ static bool
 rb_rcpt(const struct rb_opts *o, const struct rb_sess *s, unsigned i, unsigned *num)
 {
 	uint64_t h = rb_mix(o->seed ^ ((uint64_t)s->id << 20) ^ i);
-	bool valid = o->users > 0 &&
-		     ((h % 100) < o->valid_pct || (i == 0 && (s->flags & RB_SF_DATA)));
+	bool valid = o->users > 0 && ((h % 100) < o->valid_pct || (i == 0 && (s->flags & RB_SF_DATA)));
 
 	*num = (unsigned)(h >> 32);
 	if (valid)
@@ -175,17 +174,17 @@ rb_group_end(const struct rb_opts *o, const struct rb_sess *s, unsigned r)
 		return -1;
 	if (!o->pipelining || r == 0)
 		return (int)r;
-	if (r == 1)	/* MAIL, every RCPT, and DATA or QUIT */
+	if (r == 1) /* MAIL, every RCPT, and DATA or QUIT */
 		return (s->flags & RB_SF_DATA) ? (int)(2 + o->rcpts) : (int)last;
 	if ((s->flags & RB_SF_DATA) && (r == 3 + o->rcpts || r == 4 + o->rcpts))
-		return (int)r;	/* the message after 354, QUIT after its reply */
+		return (int)r; /* the message after 354, QUIT after its reply */
 	return -1;
 }
 
 /* One complete reply with CODE: check it, then send what follows. */
 static int
-rb_reply(const struct rb_opts *o, struct rb_sess *s, unsigned code, struct rb_stats *st,
-	 char *out, size_t cap)
+rb_reply(const struct rb_opts *o, struct rb_sess *s, unsigned code, struct rb_stats *st, char *out,
+	 size_t cap)
 {
 	unsigned r = s->next_reply;
 	bool is_rcpt, valid = false;

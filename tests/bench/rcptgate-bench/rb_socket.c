@@ -40,11 +40,11 @@
 
 struct rb_conn {
 	int fd;
-	bool flood;		/* bare connection of the SYN flood */
+	bool flood; /* bare connection of the SYN flood */
 	struct rb_sess s;
 	uint64_t start_ns;
 	uint32_t out_len, out_off;
-	char *out;		/* pending bytes (partial write) */
+	char *out; /* pending bytes (partial write) */
 };
 
 struct rb_sock {
@@ -53,11 +53,11 @@ struct rb_sock {
 	int ep;
 	struct rb_conn *conns;
 	unsigned n_open;
-	unsigned *free_slots;	/* stack of closed slots: no scan per loop */
+	unsigned *free_slots; /* stack of closed slots: no scan per loop */
 	unsigned n_free;
 	uint32_t next_id;
 	unsigned next_src;
-	uint64_t flood_credit;	/* in 1/100 SYNs */
+	uint64_t flood_credit; /* in 1/100 SYNs */
 	char *scratch;
 };
 
@@ -96,8 +96,7 @@ rb_conn_open(struct rb_sock *k, struct rb_conn *c, bool flood)
 			return -e;
 		}
 	}
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(o->port),
-				   .sin_addr = o->server };
+	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(o->port), .sin_addr = o->server };
 	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 && errno != EINPROGRESS) {
 		int e = errno;
 		close(fd);
@@ -113,8 +112,7 @@ rb_conn_open(struct rb_sock *k, struct rb_conn *c, bool flood)
 	} else {
 		k->st->syns++;
 	}
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (flood ? EPOLLOUT : 0),
-				  .data.ptr = c };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | (flood ? EPOLLOUT : 0), .data.ptr = c };
 	if (epoll_ctl(k->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		int e = errno;
 		close(fd);
@@ -184,9 +182,10 @@ rb_conn_event(struct rb_sock *k, struct rb_conn *c, uint32_t events)
 			return;
 		if (n <= 0) {
 			/* closed or reset before 221; a connect that failed */
-			rb_conn_fail(k, c, n == 0 ? RB_ERR_CLOSED :
-					   c->s.next_reply == 0 && c->s.col == 0 ? RB_ERR_CONNECT :
-					   RB_ERR_RESET);
+			rb_conn_fail(k, c,
+				     n == 0					     ? RB_ERR_CLOSED
+					     : c->s.next_reply == 0 && c->s.col == 0 ? RB_ERR_CONNECT
+										     : RB_ERR_RESET);
 			return;
 		}
 		k->st->bytes_rx += (uint64_t)n;
@@ -242,7 +241,7 @@ rb_fill(struct rb_sock *k, bool more)
 			k->st->errors++;
 			k->st->err[RB_ERR_CONNECT]++;
 			if (rc == -EMFILE || rc == -ENFILE || rc == -EADDRNOTAVAIL)
-				return;	/* try again on the next tick */
+				return; /* try again on the next tick */
 		}
 	}
 }
@@ -259,8 +258,7 @@ rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	k.scratch = malloc(RB_OUT_MAX);
 	k.free_slots = malloc(sizeof(unsigned) * o->concurrency);
 	char *bufs = malloc((size_t)o->concurrency * RB_OUT_MAX);
-	if (k.ep < 0 || k.conns == NULL || k.scratch == NULL || bufs == NULL ||
-	    k.free_slots == NULL) {
+	if (k.ep < 0 || k.conns == NULL || k.scratch == NULL || bufs == NULL || k.free_slots == NULL) {
 		rc = k.ep < 0 ? -errno : -ENOMEM;
 		goto out;
 	}
@@ -292,8 +290,8 @@ rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 			last_scan = now;
 		}
 		if (o->progress > 0 && now - last >= (uint64_t)(o->progress * 1e9)) {
-			rb_progress(o, st, &prev, (double)(now - t0) / 1e9,
-				    (double)(now - last) / 1e9, k.n_open);
+			rb_progress(o, st, &prev, (double)(now - t0) / 1e9, (double)(now - last) / 1e9,
+				    k.n_open);
 			prev = *st;
 			last = now;
 		}

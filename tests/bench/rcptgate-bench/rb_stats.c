@@ -34,8 +34,8 @@ rb_hist_index(uint64_t ns)
 {
 	if (ns < RB_HIST_SUB)
 		return (unsigned)ns;
-	unsigned mag = 63u - (unsigned)__builtin_clzll(ns);	/* ns >= 2^mag */
-	unsigned shift = mag - 5;				/* 32 = 2^5 sub-buckets */
+	unsigned mag = 63u - (unsigned)__builtin_clzll(ns); /* ns >= 2^mag */
+	unsigned shift = mag - 5;			    /* 32 = 2^5 sub-buckets */
 	unsigned idx = (mag - 4) * RB_HIST_SUB + (unsigned)((ns >> shift) - RB_HIST_SUB);
 	return idx < RB_HIST_MAG * RB_HIST_SUB ? idx : RB_HIST_MAG * RB_HIST_SUB - 1;
 }
@@ -106,18 +106,17 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 }
 
 void
-rb_progress(const struct rb_opts *o, const struct rb_stats *now, const struct rb_stats *prev,
-	    double t, double dt, unsigned inflight)
+rb_progress(const struct rb_opts *o, const struct rb_stats *now, const struct rb_stats *prev, double t,
+	    double dt, unsigned inflight)
 {
 	if (o->progress <= 0 || o->quiet || dt <= 0)
 		return;
 	fprintf(stderr,
 		"%6.1fs  sessions/s %9.0f  RCPT/s %10.0f  pkts/s %10.0f  in flight %6u  "
 		"errors %" PRIu64 "  wrong %" PRIu64 "\n",
-		t, (double)(now->sessions - prev->sessions) / dt,
-		(double)(now->rcpts - prev->rcpts) / dt,
-		(double)(now->pkts_tx + now->pkts_rx - prev->pkts_tx - prev->pkts_rx) / dt,
-		inflight, now->errors, now->wrong);
+		t, (double)(now->sessions - prev->sessions) / dt, (double)(now->rcpts - prev->rcpts) / dt,
+		(double)(now->pkts_tx + now->pkts_rx - prev->pkts_tx - prev->pkts_rx) / dt, inflight,
+		now->errors, now->wrong);
 }
 
 static const char *
@@ -148,23 +147,21 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		printf("{\"mode\":\"%s\",\"scenario\":\"%s\",\"rcpts_per_session\":%u,"
 		       "\"valid_pct\":%u,\"data_pct\":%u,\"syn_pct\":%u,\"pipelining\":%s,"
 		       "\"concurrency\":%u,\"seconds\":%.3f,\"sessions\":%" PRIu64
-		       ",\"sessions_started\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"errors_by_reason\":{\"connect\":%" PRIu64
-		       ",\"reset\":%" PRIu64 ",\"closed\":%" PRIu64 ",\"timeout\":%" PRIu64
-		       ",\"protocol\":%" PRIu64 "}"
+		       ",\"sessions_started\":%" PRIu64 ",\"errors\":%" PRIu64
+		       ",\"errors_by_reason\":{\"connect\":%" PRIu64 ",\"reset\":%" PRIu64
+		       ",\"closed\":%" PRIu64 ",\"timeout\":%" PRIu64 ",\"protocol\":%" PRIu64 "}"
 		       ",\"wrong_replies\":%" PRIu64 ",\"rcpts\":%" PRIu64 ",\"rcpts_valid\":%" PRIu64
-		       ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"retransmits\":%" PRIu64
+		       ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64
+		       ",\"retransmits\":%" PRIu64
 		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
-		       "\"client_cpu_s\":%.3f,\"client_busy_cycles\":%" PRIu64
-		       ",\"tsc_hz\":%" PRIu64 "}\n",
-		       mode, rb_scenario_name(o->scenario), o->rcpts, o->valid_pct, o->data_pct,
-		       o->syn_pct, o->pipelining ? "true" : "false", o->concurrency, seconds,
-		       st->sessions, st->started, st->errors, st->err[RB_ERR_CONNECT],
-		       st->err[RB_ERR_RESET], st->err[RB_ERR_CLOSED], st->err[RB_ERR_TIMEOUT],
-		       st->err[RB_ERR_PROTO], st->wrong, st->rcpts, st->rcpt_valid,
+		       "\"client_cpu_s\":%.3f,\"client_busy_cycles\":%" PRIu64 ",\"tsc_hz\":%" PRIu64 "}\n",
+		       mode, rb_scenario_name(o->scenario), o->rcpts, o->valid_pct, o->data_pct, o->syn_pct,
+		       o->pipelining ? "true" : "false", o->concurrency, seconds, st->sessions, st->started,
+		       st->errors, st->err[RB_ERR_CONNECT], st->err[RB_ERR_RESET], st->err[RB_ERR_CLOSED],
+		       st->err[RB_ERR_TIMEOUT], st->err[RB_ERR_PROTO], st->wrong, st->rcpts, st->rcpt_valid,
 		       st->data, st->syns, st->pkts_tx + st->pkts_rx, st->retransmits,
-		       (double)st->sessions / s,
-		       (double)st->rcpts / s, pkts / s, p50, p99, p999,
+		       (double)st->sessions / s, (double)st->rcpts / s, pkts / s, p50, p99, p999,
 		       (double)st->lat.max / 1e3, client_cpu, st->busy_cycles, st->tsc_hz);
 		fflush(stdout);
 		return;
@@ -173,27 +170,27 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 	       "%u in flight, %.2f s\n",
 	       mode, rb_scenario_name(o->scenario), o->rcpts, o->valid_pct,
 	       o->pipelining ? ", pipelined" : "", o->concurrency, seconds);
-	printf("  sessions        %12" PRIu64 "   %12.0f /s\n", st->sessions,
-	       (double)st->sessions / s);
+	printf("  sessions        %12" PRIu64 "   %12.0f /s\n", st->sessions, (double)st->sessions / s);
 	printf("  RCPT            %12" PRIu64 "   %12.0f /s  (%" PRIu64 " valid)\n", st->rcpts,
 	       (double)st->rcpts / s, st->rcpt_valid);
 	if (pkts > 0)
 		printf("  packets         %12.0f   %12.0f /s  (%" PRIu64 " retransmitted, %" PRIu64
-		       " dropped)\n", pkts, pkts / s, st->retransmits, st->tx_drops);
+		       " dropped)\n",
+		       pkts, pkts / s, st->retransmits, st->tx_drops);
 	if (st->data > 0)
 		printf("  messages        %12" PRIu64 "\n", st->data);
 	if (st->syns > 0)
 		printf("  flood SYNs      %12" PRIu64 "\n", st->syns);
 	printf("  latency (us)    p50 %.1f  p99 %.1f  p999 %.1f  max %.1f\n", p50, p99, p999,
 	       (double)st->lat.max / 1e3);
-	printf("  errors          %12" PRIu64 "   (connect %" PRIu64 ", reset %" PRIu64
-	       ", closed %" PRIu64 ", timeout %" PRIu64 ", protocol %" PRIu64 ")\n",
+	printf("  errors          %12" PRIu64 "   (connect %" PRIu64 ", reset %" PRIu64 ", closed %" PRIu64
+	       ", timeout %" PRIu64 ", protocol %" PRIu64 ")\n",
 	       st->errors, st->err[RB_ERR_CONNECT], st->err[RB_ERR_RESET], st->err[RB_ERR_CLOSED],
 	       st->err[RB_ERR_TIMEOUT], st->err[RB_ERR_PROTO]);
 	printf("  wrong replies   %12" PRIu64 "\n", st->wrong);
 	printf("  client CPU      %12.2f s  (%.1f us/session)\n", client_cpu,
 	       st->sessions ? client_cpu * 1e6 / (double)st->sessions : 0.0);
-	if (st->tsc_hz)	/* a poller's CPU time is all of it: its busy share says more */
+	if (st->tsc_hz) /* a poller's CPU time is all of it: its busy share says more */
 		printf("  client busy     %12.0f%%    (%.0f cycles/session)\n",
 		       100.0 * (double)st->busy_cycles / ((double)st->tsc_hz * s),
 		       st->sessions ? (double)st->busy_cycles / (double)st->sessions : 0.0);

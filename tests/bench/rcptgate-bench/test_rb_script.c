@@ -23,16 +23,20 @@
 static struct rb_opts
 opts(enum rb_scenario sc, unsigned rcpts, unsigned valid, bool pipe)
 {
-	struct rb_opts o = { .scenario = sc, .rcpts = rcpts, .valid_pct = valid,
-			     .pipelining = pipe, .users = 1000, .domain = "example.com",
-			     .data_code = 250, .seed = 7 };
+	struct rb_opts o = { .scenario = sc,
+			     .rcpts = rcpts,
+			     .valid_pct = valid,
+			     .pipelining = pipe,
+			     .users = 1000,
+			     .domain = "example.com",
+			     .data_code = 250,
+			     .seed = 7 };
 	return o;
 }
 
 /* Feed TEXT; return what the client sends (NUL-terminated in OUT). */
 static int
-feed(const struct rb_opts *o, struct rb_sess *s, struct rb_stats *st, const char *text,
-     char *out)
+feed(const struct rb_opts *o, struct rb_sess *s, struct rb_stats *st, const char *text, char *out)
 {
 	int n = rb_sess_input(o, s, (const uint8_t *)text, strlen(text), st, out, RB_OUT_MAX);
 	if (n >= 0)
@@ -98,9 +102,9 @@ test_wrong_replies_counted(void **state)
 
 	greet(&o, &s, &st, 1, out);
 	feed(&o, &s, &st, "250 ok\r\n", out);
-	feed(&o, &s, &st, "250 2.1.5 Ok\r\n", out);	/* an unknown user accepted */
+	feed(&o, &s, &st, "250 2.1.5 Ok\r\n", out); /* an unknown user accepted */
 	assert_int_equal(st.wrong, 1);
-	feed(&o, &s, &st, "421 bye\r\n", out);		/* QUIT not answered with 221 */
+	feed(&o, &s, &st, "421 bye\r\n", out); /* QUIT not answered with 221 */
 	assert_int_equal(st.wrong, 2);
 }
 
@@ -127,8 +131,8 @@ test_pipelined_group(void **state)
 		n += (size_t)snprintf(replies + n, sizeof(replies) - n, "250 2.1.5 Ok\r\n");
 	n += (size_t)snprintf(replies + n, sizeof(replies) - n, "221 2.0.0 Bye\r\n");
 	for (size_t i = 0; i < n; i++)
-		assert_int_equal(rb_sess_input(&o, &s, (const uint8_t *)replies + i, 1, &st, out,
-					       RB_OUT_MAX), 0);
+		assert_int_equal(rb_sess_input(&o, &s, (const uint8_t *)replies + i, 1, &st, out, RB_OUT_MAX),
+				 0);
 	assert_int_not_equal(s.flags & RB_SF_DONE, 0);
 	assert_int_equal(st.rcpts, 100);
 	assert_int_equal(st.rcpt_valid, 100);

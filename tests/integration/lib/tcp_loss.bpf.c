@@ -20,7 +20,8 @@
 #endif
 
 SEC("tc")
-int tcp_loss(struct __sk_buff *skb)
+int
+tcp_loss(struct __sk_buff *skb)
 {
 	if (skb->protocol != bpf_htons(ETH_P_IP))
 		return TC_ACT_OK;
