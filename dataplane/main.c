@@ -168,10 +168,10 @@ static int
 dp_config_where(const struct rg_config *cfg, const char *key, char *buf, size_t size)
 {
 	unsigned line = cfg_key_line(cfg, key);
+	int n = line == 0 ? snprintf(buf, size, "%s: %s (default): ", cfg->path, key)
+			  : snprintf(buf, size, "%s:%u: %s: ", cfg->path, line, key);
 
-	if (line == 0)
-		return snprintf(buf, size, "%s: %s (default): ", cfg->path, key);
-	return snprintf(buf, size, "%s:%u: %s: ", cfg->path, line, key);
+	return n < 0 ? 0 : (size_t)n < size ? n : (int)size - 1; /* where the message goes */
 }
 
 /*
