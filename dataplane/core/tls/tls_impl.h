@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	tls_impl.h - the TLS layer's context, shared by its two files
+ * DESCRIPTION
+ *	struct tls_ctx as tls_ctx.c builds it and tls.c uses it. Only the
+ *	files of dataplane/core/tls include this header (and OpenSSL's).
+ * TRUST
+ *	Nothing to trust.
+ */
+#ifndef RG_TLS_IMPL_H
+#define RG_TLS_IMPL_H
+
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
+#include "tls/tls.h"
+
+struct tls_ctx {
+	OSSL_LIB_CTX *libctx; /* this lcore's own: no lock shared with others */
+	SSL_CTX *ssl;
+	BIO_METHOD *bio_meth; /* the connections' byte queues (tls.c) */
+	int n_expired;	      /* leaf certificates out of their validity */
+	char expired[256];    /* the first of them: "FILE: certificate expired on DATE" */
+};
+
+/* tls_bio_method_new - the BIO method of tls.c, for tls_ctx_new(). Return: it, or NULL. */
+BIO_METHOD *tls_bio_method_new(void);
+
+#endif /* RG_TLS_IMPL_H */
