@@ -45,6 +45,7 @@ enum cfg_type {
 	CT_PORT_MODE,
 	CT_LISTEN,  /* IPv4[:port] */
 	CT_BACKEND, /* smtp:HOST:PORT or lmtp:HOST:PORT */
+	CT_TLS_LEVEL,
 };
 
 struct cfg_key {
@@ -71,6 +72,14 @@ static const struct cfg_key cfg_keys[] = {
 	{ "smtpd_timeout", CT_DURATION, OFF(smtpd_timeout), 1, 3600, false },
 	{ "message_size_limit", CT_SIZE, OFF(message_size_limit), 0, UINT64_C(1) << 40, false },
 	{ "backend", CT_BACKEND, OFF(backend), 0, 0, false },
+	{ "smtpd_tls_security_level", CT_TLS_LEVEL, OFF(tls_level), 0, 0, false },
+	{ "smtpd_tls_chain_files", CT_STR, OFF(tls_chain_files), 0, 0, false },
+	{ "smtpd_tls_cert_file", CT_STR, OFF(tls_cert_file), 0, 0, false },
+	{ "smtpd_tls_key_file", CT_STR, OFF(tls_key_file), 0, 0, false },
+	{ "smtpd_tls_protocols", CT_STR, OFF(tls_protocols), 0, 0, false },
+	{ "smtpd_tls_ciphers", CT_STR, OFF(tls_ciphers), 0, 0, false },
+	{ "smtpd_starttls_timeout", CT_DURATION, OFF(starttls_timeout), 1, 3600, false },
+	{ "smtpd_tls_loglevel", CT_UINT, OFF(tls_loglevel), 0, 1, false },
 	{ "control_socket", CT_STR, OFF(control_socket), 0, 0, false },
 	{ "control_socket_group", CT_STR, OFF(control_socket_group), 0, 0, false },
 	{ "reload_max_shrink", CT_PERCENT, OFF(reload_max_shrink), 0, 100, false },
@@ -96,6 +105,20 @@ static const char *port_mode_names[] = {
 	[CFG_PORT_NONE] = "none",   [CFG_PORT_AF_XDP] = "af_xdp", [CFG_PORT_AF_PACKET] = "af_packet",
 	[CFG_PORT_MEMIF] = "memif", [CFG_PORT_PCI] = "pci",
 };
+
+static const char *tls_level_names[] = {
+	[CFG_TLS_NONE] = "none",
+	[CFG_TLS_MAY] = "may",
+	[CFG_TLS_ENCRYPT] = "encrypt",
+};
+
+const char *
+cfg_tls_level_name(enum cfg_tls_level level)
+{
+	if ((unsigned)level >= sizeof(tls_level_names) / sizeof(tls_level_names[0]))
+		return "?";
+	return tls_level_names[level];
+}
 
 const char *
 cfg_port_mode_name(enum cfg_port_mode mode)
@@ -147,6 +170,9 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->max_connections_per_source = 64;
 	cfg->tcp_syn_backlog = 1024;
 	cfg->tcp_buffer_limit = UINT64_C(64) << 20;
+	snprintf(cfg->tls_protocols, sizeof(cfg->tls_protocols), ">=TLSv1.2");
+	snprintf(cfg->tls_ciphers, sizeof(cfg->tls_ciphers), "medium");
+	cfg->starttls_timeout = 300;
 }
 
 /* Parse context: where we are, for messages. */
@@ -395,6 +421,14 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 			}
 		}
 		return cfg_error(p, "port_mode: expected af_xdp, af_packet, memif or pci, got '%s'", v);
+	case CT_TLS_LEVEL:
+		for (unsigned l = CFG_TLS_NONE; l <= CFG_TLS_ENCRYPT; l++) {
+			if (strcmp(v, tls_level_names[l]) == 0) {
+				cfg->tls_level = (enum cfg_tls_level)l;
+				return 0;
+			}
+		}
+		return cfg_error(p, "smtpd_tls_security_level: expected none, may or encrypt, got '%s'", v);
 	case CT_LISTEN:
 		return parse_listen(p, cfg, v);
 	case CT_BACKEND:
@@ -451,6 +485,22 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 	for (size_t i = 0; i < N_KEYS; i++)
 		if (cfg_keys[i].required && !seen[i])
 			return cfg_error(p, "missing required key '%s'", cfg_keys[i].name);
+	if (cfg->tls_cert_file[0] != '\0' && cfg->tls_key_file[0] == '\0') {
+		p->line = cfg_key_line(cfg, "smtpd_tls_cert_file");
+		return cfg_error(p, "smtpd_tls_cert_file needs smtpd_tls_key_file");
+	}
+	if (cfg->tls_key_file[0] != '\0' && cfg->tls_cert_file[0] == '\0') {
+		p->line = cfg_key_line(cfg, "smtpd_tls_key_file");
+		return cfg_error(p, "smtpd_tls_key_file needs smtpd_tls_cert_file");
+	}
+	if (cfg->tls_level != CFG_TLS_NONE && cfg->tls_chain_files[0] == '\0' &&
+	    cfg->tls_cert_file[0] == '\0') {
+		p->line = cfg_key_line(cfg, "smtpd_tls_security_level");
+		return cfg_error(p,
+				 "smtpd_tls_security_level = %s needs a certificate: smtpd_tls_chain_files, "
+				 "or smtpd_tls_cert_file and smtpd_tls_key_file",
+				 cfg_tls_level_name(cfg->tls_level));
+	}
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:
 	case CFG_PORT_AF_PACKET:

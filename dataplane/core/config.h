@@ -34,6 +34,10 @@ enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_POR
 
 enum cfg_backend_proto { CFG_BACKEND_NONE, CFG_BACKEND_SMTP, CFG_BACKEND_LMTP };
 
+/* smtpd_tls_security_level, as Postfix: none, may (offer STARTTLS),
+ * encrypt (and require it before MAIL). */
+enum cfg_tls_level { CFG_TLS_NONE, CFG_TLS_MAY, CFG_TLS_ENCRYPT };
+
 struct cfg_backend {
 	enum cfg_backend_proto proto;
 	char host[CFG_STR_MAX];
@@ -58,6 +62,16 @@ struct rg_config {
 	unsigned smtpd_timeout;	     /* seconds */
 	uint64_t message_size_limit; /* bytes, 0 = no limit */
 	struct cfg_backend backend;
+
+	/* STARTTLS (dataplane/core/tls) */
+	enum cfg_tls_level tls_level;
+	char tls_chain_files[CFG_STR_MAX]; /* PEM files, key then chain; space/comma separated */
+	char tls_cert_file[CFG_STR_MAX];
+	char tls_key_file[CFG_STR_MAX];
+	char tls_protocols[CFG_STR_MAX]; /* Postfix syntax, default ">=TLSv1.2" */
+	char tls_ciphers[CFG_STR_MAX];	 /* medium or high */
+	unsigned starttls_timeout;	 /* seconds, bounds the handshake */
+	unsigned tls_loglevel;		 /* 0 or 1 */
 
 	/* control */
 	char control_socket[CFG_STR_MAX];
@@ -106,6 +120,9 @@ int cfg_load(struct rg_config *cfg, const char *path, char *err, size_t errlen);
  */
 int cfg_load_string(struct rg_config *cfg, const char *name, const char *text, size_t len, char *err,
 		    size_t errlen);
+
+/* cfg_tls_level_name - "none", "may" or "encrypt". */
+const char *cfg_tls_level_name(enum cfg_tls_level level);
 
 /* Key names in table order, NULL-terminated (for docs and tests). */
 const char *const *cfg_key_names(void);

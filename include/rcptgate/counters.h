@@ -71,6 +71,13 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(SMTP_QUIT, "smtp_quit", RG_CK_COUNTER, "Sessions ended by QUIT (221)") \
 	X(SMTP_LOG_SUPPRESSED, "smtp_log_suppressed", RG_CK_COUNTER, \
 	  "Reject log lines suppressed by the rate limiter") \
+	X(SMTP_STARTTLS, "smtp_starttls", RG_CK_COUNTER, "STARTTLS accepted (220 2.0.0)") \
+	X(SMTP_STARTTLS_UNAVAILABLE, "smtp_starttls_unavailable", RG_CK_COUNTER, \
+	  "STARTTLS refused: TLS not available now (454 4.7.0)") \
+	X(SMTP_STARTTLS_INJECTED, "smtp_starttls_injected_octets", RG_CK_COUNTER, \
+	  "Octets sent after STARTTLS before the handshake, discarded unexecuted") \
+	X(SMTP_TLS_REQUIRED, "smtp_tls_required", RG_CK_COUNTER, \
+	  "MAIL before STARTTLS at smtpd_tls_security_level = encrypt (530 5.7.0)") \
 	/* RELAY: relay of accepted mail to the backend (dataplane/core/relay) */ \
 	X(RELAY_CONN_OPENED, "relay_connections_opened", RG_CK_COUNTER, \
 	  "Backend connections opened (TCP connected)") \

@@ -146,6 +146,7 @@ sh_init(struct sh *h, const char *config, const char *table)
 	h->ctx.buf_alloc = sh_alloc;
 	h->ctx.buf_free = sh_free;
 	h->ctx.buf_arg = h;
+	h->ctx.tls_ready = true; /* the transcripts say when it is not */
 	return smtp_ctx_prepare(&h->ctx);
 }
 

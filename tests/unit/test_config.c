@@ -338,6 +338,51 @@ test_documented_bounds(void **state)
 	assert_true(n_bounded >= 12);
 }
 
+/* STARTTLS keys: defaults, the level's names, and what a level needs. */
+static void
+test_tls(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	(void)state;
+
+	assert_int_equal(load(&cfg, BASE, err), 0);
+	assert_int_equal(cfg.tls_level, CFG_TLS_NONE);
+	assert_string_equal(cfg.tls_protocols, ">=TLSv1.2");
+	assert_string_equal(cfg.tls_ciphers, "medium");
+	assert_int_equal(cfg.starttls_timeout, 300);
+	assert_int_equal(cfg.tls_loglevel, 0);
+
+	assert_int_equal(load(&cfg,
+			      BASE "smtpd_tls_security_level = encrypt\n"
+				   "smtpd_tls_chain_files = /a/ec.pem, /a/rsa.pem\n"
+				   "smtpd_starttls_timeout = 1m\nsmtpd_tls_loglevel = 1\n",
+			      err),
+			 0);
+	assert_int_equal(cfg.tls_level, CFG_TLS_ENCRYPT);
+	assert_string_equal(cfg.tls_chain_files, "/a/ec.pem, /a/rsa.pem");
+	assert_int_equal(cfg.starttls_timeout, 60);
+	assert_int_equal(cfg.tls_loglevel, 1);
+	assert_string_equal(cfg_tls_level_name(cfg.tls_level), "encrypt");
+
+	assert_int_equal(load(&cfg,
+			      BASE "smtpd_tls_security_level = may\nsmtpd_tls_cert_file = /a/c.pem\n"
+				   "smtpd_tls_key_file = /a/k.pem\n",
+			      err),
+			 0);
+	assert_int_equal(cfg.tls_level, CFG_TLS_MAY);
+
+	/* the level's own line, not the end of the file */
+	assert_int_equal(load(&cfg, BASE "smtpd_tls_security_level = may\n# end\n", err), -1);
+	assert_non_null(strstr(err, "test.conf:4: smtpd_tls_security_level = may needs a certificate"));
+	assert_int_equal(load(&cfg, BASE "smtpd_tls_security_level = maybe\n", err), -1);
+	assert_non_null(strstr(err, "test.conf:4: smtpd_tls_security_level: expected none, may or encrypt"));
+	assert_int_equal(load(&cfg, BASE "smtpd_tls_cert_file = /a/c.pem\n", err), -1);
+	assert_non_null(strstr(err, "test.conf:4: smtpd_tls_cert_file needs smtpd_tls_key_file"));
+	assert_int_equal(load(&cfg, BASE "\nsmtpd_tls_key_file = /a/k.pem\n", err), -1);
+	assert_non_null(strstr(err, "test.conf:5: smtpd_tls_key_file needs smtpd_tls_cert_file"));
+}
+
 int
 main(void)
 {
@@ -350,6 +395,7 @@ main(void)
 		cmocka_unit_test(test_docs_match_parser),
 		cmocka_unit_test(test_documented_bounds),
 		cmocka_unit_test(test_backend_brackets),
+		cmocka_unit_test(test_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,11 +19,15 @@
  *	  C: text         client bytes, CRLF appended
  *	  R: text         client bytes as they are
  *	  timeout         the idle timer fires
+ *	  tls unavailable the TLS layer cannot start a handshake now
  *	  (blank line)    ends a group of C:/R: lines, which are sent as one
  *	  Escapes in C:/R:: \r \n \t \0 \\ \xHH, and \{N,c} for N times c.
  *	The transcript echoes C:/R: lines, then "S: " reply lines, then "L: "
  *	log lines of that group; "= close" or "= drop" when the engine ends
- *	the session; finally every non-zero counter.
+ *	the session, "= starttls" when it accepted STARTTLS (the handshake
+ *	is taken to complete at the end of the group: the group's bytes
+ *	after the STARTTLS line were sent before it); finally every
+ *	non-zero counter.
  *
  *	SMTP_GOLDEN_UPDATE=1 writes the .ref files instead of comparing
  *	(review them before committing).
@@ -207,6 +211,7 @@ feed(struct run *r, const char *data, size_t len)
 	struct buf replies = { 0 };
 	size_t pos = 0;
 	int rc = SMTP_OK;
+	bool starttls = false;
 
 	while (pos < len && rc == SMTP_OK) {
 		size_t m = chunk_size(r, len - pos), off = 0;
@@ -214,6 +219,13 @@ feed(struct run *r, const char *data, size_t len)
 			size_t used = 0;
 			rc = smtp_session_input(&r->s, (const uint8_t *)data + pos + off, m - off, &used,
 						&r->o);
+			if (rc == SMTP_STARTTLS) {
+				/* the rest of the group is what the client sent
+				 * before the handshake: the engine discards it */
+				assert_true(smtp_session_tls_wait(&r->s));
+				starttls = true;
+				rc = SMTP_OK;
+			}
 			assert_true(used <= m - off);
 			if (rc == SMTP_DROP)
 				r->o.len = 0; /* out is to be ignored */
@@ -228,6 +240,12 @@ feed(struct run *r, const char *data, size_t len)
 	show_replies(r, &replies);
 	show_log(r);
 	show_rc(r, rc);
+	if (starttls && !r->ended) {
+		/* the handshake of the layer below, as if it completed now */
+		buf_str(&r->out, "= starttls\n");
+		assert_int_equal(smtp_session_tls_start(&r->s), 0);
+		assert_true(smtp_session_tls(&r->s));
+	}
 	free(replies.p);
 }
 
@@ -287,7 +305,9 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 			feed(r, group.p, group.len);
 			group.len = 0;
 		}
-		if (strncmp(l, "now ", 4) == 0) {
+		if (strcmp(l, "tls unavailable") == 0) {
+			r->h.ctx.tls_ready = false;
+		} else if (strncmp(l, "now ", 4) == 0) {
 			r->h.ctx.now = strtoull(l + 4, NULL, 10);
 		} else if (strcmp(l, "timeout") == 0 && !r->ended) {
 			buf_str(&r->out, "timeout\n");

@@ -133,6 +133,11 @@ struct smtp_ctx {
 	void (*buf_free)(void *arg, void *buf);
 	void *buf_arg;
 	const struct smtp_relay_ops *relay; /* NULL: no backend configured */
+	/* STARTTLS can be started now (cfg->tls_level is not none, the TLS
+	 * layer has a context and is not shedding): EHLO offers it and the
+	 * command is accepted; when false with a level set, STARTTLS gets
+	 * 454 4.7.0 and EHLO does not offer it. Set by the caller. */
+	bool tls_ready;
 	void *relay_arg;
 	unsigned log_per_sec; /* 0: SMTP_LOG_PER_SEC */
 
@@ -142,9 +147,10 @@ struct smtp_ctx {
 	uint64_t log_sec;	 /* rate limiter: current second */
 	unsigned log_count;	 /* lines logged in log_sec */
 	uint64_t log_suppressed; /* lines suppressed in log_sec */
-	uint16_t banner_len, ehlo_len, helo_len, errlimit_len, timeout_len;
+	uint16_t banner_len, ehlo_len, ehlo_tls_len, helo_len, errlimit_len, timeout_len;
 	char banner[SMTP_HOST_MAX + 16];
 	char ehlo[SMTP_HOST_MAX + 160];
+	char ehlo_tls[SMTP_HOST_MAX + 176]; /* with 250-STARTTLS */
 	char helo[SMTP_HOST_MAX + 8];
 	char errlimit[SMTP_HOST_MAX + 40];
 	char timeout[SMTP_HOST_MAX + 48];
@@ -158,6 +164,7 @@ enum smtp_state {
 	SMTP_S_DATA,	   /* reading message data */
 	SMTP_S_RELAY_WAIT, /* waiting for the relay's reply (end of data or RCPT) */
 	SMTP_S_CLOSED,	   /* QUIT, 421 or drop: input ignored */
+	SMTP_S_TLS_WAIT,   /* STARTTLS accepted, handshake under way: input discarded */
 };
 
 /* Defined here so callers can pool it; no buffers inline. */
@@ -179,8 +186,9 @@ struct smtp_session {
 
 enum {
 	SMTP_OK = 0,
-	SMTP_CLOSE = 1, /* send what is in out, then close */
-	SMTP_DROP = 2,	/* abort now (RST), out ignored */
+	SMTP_CLOSE = 1,	   /* send what is in out, then close */
+	SMTP_DROP = 2,	   /* abort now (RST), out ignored */
+	SMTP_STARTTLS = 3, /* send out (220) in plaintext, then start TLS (smtp_session_tls_start) */
 };
 
 /*
@@ -233,6 +241,24 @@ int smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, 
  * the reply does not fit (a 421 is sent instead when it can).
  */
 int smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n, struct smtp_out *out);
+
+/*
+ * smtp_session_tls_start - the TLS handshake that STARTTLS began has
+ * completed: from now on the session is new (RFC 3207 4.2: everything
+ * the client said before is forgotten, a new EHLO is required, and its
+ * reply does not offer STARTTLS). Input received between the STARTTLS
+ * line and this call was discarded and counted (smtp_starttls_injected).
+ * @s: the session, in SMTP_S_TLS_WAIT.
+ *
+ * Return: 0, or -EINVAL when the session was not waiting for TLS.
+ */
+int smtp_session_tls_start(struct smtp_session *s);
+
+/* smtp_session_tls - true once the session runs over TLS. */
+bool smtp_session_tls(const struct smtp_session *s);
+
+/* smtp_session_tls_wait - true between STARTTLS and its handshake's end. */
+bool smtp_session_tls_wait(const struct smtp_session *s);
 
 /*
  * smtp_session_relay_waiting - is the session waiting for a reply from

@@ -55,22 +55,23 @@ static const char R_PARAM[] = "555 5.5.4 Unsupported option\r\n";
 static const char R_UTF8[] = "553 5.6.7 Error: SMTPUTF8 not declared for a non-ASCII address\r\n";
 const char smtp_r_size[] = "552 5.3.4 Message size exceeds fixed limit\r\n";
 static const char R_TOO_MANY[] = "452 4.5.3 Error: too many recipients\r\n";
+static const char R_TLS_GO[] = "220 2.0.0 Ready to start TLS\r\n";
+static const char R_TLS_ACTIVE[] = "554 5.5.1 Error: TLS already active\r\n";
+static const char R_TLS_NONE[] = "502 5.5.1 Error: command not implemented\r\n";
+static const char R_TLS_LOCAL[] = "454 4.7.0 TLS not available due to local problem\r\n";
+static const char R_TLS_FIRST[] = "530 5.7.0 Must issue a STARTTLS command first\r\n";
+static const char R_TLS_IN_MAIL[] = "503 5.5.1 Error: MAIL transaction in progress\r\n";
+static const char R_SYN_STARTTLS[] = "501 5.5.4 Syntax: STARTTLS\r\n";
 static const char R_RELAY_BUSY[] = "451 4.3.0 Error: mail system busy, try again later\r\n";
 
 const char *const smtp_cmd_names[SMTP_CMD_ID_MAX] = {
-	[SMTP_CMD_CONNECT] = "CONNECT",
-	[SMTP_CMD_EHLO] = "EHLO",
-	[SMTP_CMD_HELO] = "HELO",
-	[SMTP_CMD_MAIL] = "MAIL",
-	[SMTP_CMD_RCPT] = "RCPT",
-	[SMTP_CMD_DATA] = "DATA",
-	[SMTP_CMD_RSET] = "RSET",
-	[SMTP_CMD_NOOP] = "NOOP",
-	[SMTP_CMD_QUIT] = "QUIT",
-	[SMTP_CMD_VRFY] = "VRFY",
-	[SMTP_CMD_HELP] = "HELP",
-	[SMTP_CMD_UNKNOWN] = "UNKNOWN",
-	[SMTP_CMD_END_DATA] = "END-OF-MESSAGE",
+	[SMTP_CMD_CONNECT] = "CONNECT", [SMTP_CMD_EHLO] = "EHLO",
+	[SMTP_CMD_HELO] = "HELO",	[SMTP_CMD_MAIL] = "MAIL",
+	[SMTP_CMD_RCPT] = "RCPT",	[SMTP_CMD_DATA] = "DATA",
+	[SMTP_CMD_RSET] = "RSET",	[SMTP_CMD_NOOP] = "NOOP",
+	[SMTP_CMD_QUIT] = "QUIT",	[SMTP_CMD_VRFY] = "VRFY",
+	[SMTP_CMD_HELP] = "HELP",	[SMTP_CMD_STARTTLS] = "STARTTLS",
+	[SMTP_CMD_UNKNOWN] = "UNKNOWN", [SMTP_CMD_END_DATA] = "END-OF-MESSAGE",
 };
 
 /* The arguments of a command: the text after the verb and its space. */
@@ -289,6 +290,34 @@ need_mail_state(const struct smtp_session *s, size_t *rn)
 		return WRONG(R_NEED_HELO);
 	if (s->state == SMTP_S_MAIL)
 		return WRONG(R_NESTED);
+	if (s->ctx->cfg->tls_level == CFG_TLS_ENCRYPT && !(s->flags & SMTP_F_TLS))
+		return WRONG(R_TLS_FIRST);
+	return NULL;
+}
+
+/* The counter of a refusal by a state check. */
+static enum rg_counter
+state_counter(const char *wrong)
+{
+	if (wrong == R_NO_RCPT)
+		return RG_C_SMTP_DATA_NO_RCPT;
+	if (wrong == R_TLS_FIRST)
+		return RG_C_SMTP_TLS_REQUIRED;
+	if (wrong == R_TLS_NONE)
+		return RG_C_SMTP_ERR_UNKNOWN_CMD;
+	return RG_C_SMTP_ERR_ORDER;
+}
+
+/* STARTTLS: offered at all, not yet active, not inside a transaction. */
+static const char *
+need_starttls_state(const struct smtp_session *s, size_t *rn)
+{
+	if (s->ctx->cfg->tls_level == CFG_TLS_NONE)
+		return WRONG(R_TLS_NONE);
+	if (s->flags & SMTP_F_TLS)
+		return WRONG(R_TLS_ACTIVE);
+	if (s->state == SMTP_S_MAIL)
+		return WRONG(R_TLS_IN_MAIL);
 	return NULL;
 }
 
@@ -310,6 +339,13 @@ need_data_state(const struct smtp_session *s, size_t *rn)
 
 typedef int (*action_fn)(struct smtp_session *s, struct args a, struct smtp_out *out);
 
+/* EHLO lists STARTTLS before TLS, when the level asks and TLS is ready. */
+static bool
+smtp_tls_offered(const struct smtp_session *s)
+{
+	return s->ctx->cfg->tls_level != CFG_TLS_NONE && s->ctx->tls_ready && !(s->flags & SMTP_F_TLS);
+}
+
 static int
 greet(struct smtp_session *s, struct args a, struct smtp_out *out, bool esmtp)
 {
@@ -318,7 +354,9 @@ greet(struct smtp_session *s, struct args a, struct smtp_out *out, bool esmtp)
 	s->state = SMTP_S_HELO;
 	s->flags = (uint16_t)((s->flags & ~SMTP_F_ESMTP) | (esmtp ? SMTP_F_ESMTP : 0));
 	smtp_env_set(s, SMTP_ENV_HELO, a.p, a.n);
-	if (esmtp)
+	if (esmtp && smtp_tls_offered(s))
+		smtp_reply(s, out, s->ctx->ehlo_tls, s->ctx->ehlo_tls_len);
+	else if (esmtp)
 		smtp_reply(s, out, s->ctx->ehlo, s->ctx->ehlo_len);
 	else
 		smtp_reply(s, out, s->ctx->helo, s->ctx->helo_len);
@@ -472,11 +510,37 @@ cmd_help(struct smtp_session *s, struct args a, struct smtp_out *out)
 	return SMTP_OK;
 }
 
+/*
+ * STARTTLS (RFC 3207): 220, then the caller starts the handshake after
+ * sending it; until the handshake ends the session takes no command
+ * (SMTP_S_TLS_WAIT), and input the client sent after the STARTTLS line
+ * is discarded and counted, never executed inside TLS (CVE-2011-0411).
+ * When TLS cannot be started now (no context, shedding) the client gets
+ * 454 4.7.0 and may go on in plaintext.
+ */
+static int
+cmd_starttls(struct smtp_session *s, struct args a, struct smtp_out *out)
+{
+	(void)a;
+	if (!s->ctx->tls_ready) {
+		SMTP_COUNT(s, SMTP_STARTTLS_UNAVAILABLE);
+		SMTP_REPLY(s, out, R_TLS_LOCAL);
+		return SMTP_OK;
+	}
+	SMTP_COUNT(s, SMTP_STARTTLS);
+	SMTP_REPLY(s, out, R_TLS_GO);
+	if (s->ctx->relay != NULL && s->ctx->relay->reset != NULL)
+		s->ctx->relay->reset(s->ctx->relay_arg, s);
+	s->state = SMTP_S_TLS_WAIT;
+	return SMTP_STARTTLS;
+}
+
 /* What a command's arguments must be; checked after the state. */
 enum { ARGS_ANY, ARGS_NONE, ARGS_SOME };
 
 static const struct smtp_command {
-	char verb[5];
+	char verb[9];
+	uint8_t vlen;	      /* strlen(verb) */
 	uint8_t id;	      /* enum smtp_cmd_id */
 	uint8_t args;	      /* ARGS_* */
 	state_check_fn check; /* NULL: any state */
@@ -484,16 +548,17 @@ static const struct smtp_command {
 	const char *syntax; /* reply when the arguments are wrong */
 } commands[] = {
 	/* the hot one first */
-	{ "RCPT", SMTP_CMD_RCPT, ARGS_ANY, need_rcpt_state, cmd_rcpt, NULL },
-	{ "MAIL", SMTP_CMD_MAIL, ARGS_ANY, need_mail_state, cmd_mail, NULL },
-	{ "EHLO", SMTP_CMD_EHLO, ARGS_SOME, NULL, cmd_ehlo, R_SYN_EHLO },
-	{ "HELO", SMTP_CMD_HELO, ARGS_SOME, NULL, cmd_helo, R_SYN_HELO },
-	{ "DATA", SMTP_CMD_DATA, ARGS_NONE, need_data_state, cmd_data, R_SYN_DATA },
-	{ "RSET", SMTP_CMD_RSET, ARGS_NONE, NULL, cmd_rset, R_SYN_RSET },
-	{ "NOOP", SMTP_CMD_NOOP, ARGS_ANY, NULL, cmd_noop, NULL },
-	{ "QUIT", SMTP_CMD_QUIT, ARGS_NONE, NULL, cmd_quit, R_SYN_QUIT },
-	{ "VRFY", SMTP_CMD_VRFY, ARGS_SOME, NULL, cmd_vrfy, R_SYN_VRFY },
-	{ "HELP", SMTP_CMD_HELP, ARGS_ANY, NULL, cmd_help, NULL },
+	{ "RCPT", 4, SMTP_CMD_RCPT, ARGS_ANY, need_rcpt_state, cmd_rcpt, NULL },
+	{ "MAIL", 4, SMTP_CMD_MAIL, ARGS_ANY, need_mail_state, cmd_mail, NULL },
+	{ "EHLO", 4, SMTP_CMD_EHLO, ARGS_SOME, NULL, cmd_ehlo, R_SYN_EHLO },
+	{ "HELO", 4, SMTP_CMD_HELO, ARGS_SOME, NULL, cmd_helo, R_SYN_HELO },
+	{ "DATA", 4, SMTP_CMD_DATA, ARGS_NONE, need_data_state, cmd_data, R_SYN_DATA },
+	{ "RSET", 4, SMTP_CMD_RSET, ARGS_NONE, NULL, cmd_rset, R_SYN_RSET },
+	{ "NOOP", 4, SMTP_CMD_NOOP, ARGS_ANY, NULL, cmd_noop, NULL },
+	{ "QUIT", 4, SMTP_CMD_QUIT, ARGS_NONE, NULL, cmd_quit, R_SYN_QUIT },
+	{ "VRFY", 4, SMTP_CMD_VRFY, ARGS_SOME, NULL, cmd_vrfy, R_SYN_VRFY },
+	{ "HELP", 4, SMTP_CMD_HELP, ARGS_ANY, NULL, cmd_help, NULL },
+	{ "STARTTLS", 8, SMTP_CMD_STARTTLS, ARGS_NONE, need_starttls_state, cmd_starttls, R_SYN_STARTTLS },
 };
 
 int
@@ -505,19 +570,17 @@ smtp_command(struct smtp_session *s, const char *line, size_t n, struct smtp_out
 		vl++;
 	if (n == 0)
 		return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, R_EMPTY, sizeof(R_EMPTY) - 1);
-	for (size_t i = 0; vl == 4 && i < sizeof(commands) / sizeof(commands[0]); i++) {
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct smtp_command *c = &commands[i];
 		const char *wrong;
 		size_t rn;
 
-		if (strncasecmp(line, c->verb, 4) != 0)
+		if (vl != c->vlen || strncasecmp(line, c->verb, vl) != 0)
 			continue;
 		s->last_cmd = c->id;
 		/* state before syntax; a DATA without recipients is not an order error */
 		if (c->check != NULL && (wrong = c->check(s, &rn)) != NULL)
-			return refuse(s, out,
-				      wrong == R_NO_RCPT ? RG_C_SMTP_DATA_NO_RCPT : RG_C_SMTP_ERR_ORDER,
-				      wrong, rn);
+			return refuse(s, out, state_counter(wrong), wrong, rn);
 		struct args a = { line + vl, n - vl };
 		size_t an = trim(a).n;
 		if ((c->args == ARGS_NONE && an != 0) || (c->args == ARGS_SOME && an == 0))

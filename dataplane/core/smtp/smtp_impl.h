@@ -27,6 +27,7 @@
 #define SMTP_F_BIG 0x0040	/* DATA: over message_size_limit */
 #define SMTP_F_RELAY 0x0080	/* DATA: the relay takes this message */
 #define SMTP_F_RCPT_WAIT 0x0100 /* RELAY_WAIT is for a RCPT, not a message */
+#define SMTP_F_TLS 0x0200	/* the session runs over TLS (after STARTTLS) */
 
 /* The HELO name and the sender, kept for log lines (struct smtp_session.env). */
 #define SMTP_ENV_HELO 0
@@ -50,6 +51,7 @@ enum smtp_cmd_id {
 	SMTP_CMD_QUIT,
 	SMTP_CMD_VRFY,
 	SMTP_CMD_HELP,
+	SMTP_CMD_STARTTLS,
 	SMTP_CMD_UNKNOWN,
 	SMTP_CMD_END_DATA,
 	SMTP_CMD_ID_MAX

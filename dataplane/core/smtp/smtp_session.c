@@ -111,6 +111,13 @@ smtp_ctx_prepare(struct smtp_ctx *ctx)
 	if (n < 0 || (size_t)n >= sizeof(ctx->ehlo))
 		msg_panic("smtp: EHLO reply does not fit (%d)", n);
 	ctx->ehlo_len = (uint16_t)n;
+	n = snprintf(ctx->ehlo_tls, sizeof(ctx->ehlo_tls),
+		     "250-%.*s\r\n250-PIPELINING\r\n250-SIZE%s\r\n250-VRFY\r\n250-STARTTLS\r\n"
+		     "250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+		     SMTP_HOST_MAX, host, size);
+	if (n < 0 || (size_t)n >= sizeof(ctx->ehlo_tls))
+		msg_panic("smtp: EHLO reply with STARTTLS does not fit (%d)", n);
+	ctx->ehlo_tls_len = (uint16_t)n;
 	if (ctx->log == NULL)
 		ctx->log = default_log;
 	if (ctx->buf_alloc == NULL || ctx->buf_free == NULL) {
@@ -558,6 +565,12 @@ smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, size
 			rc = SMTP_CLOSE;
 			break;
 		}
+		if (s->state == SMTP_S_TLS_WAIT) {
+			/* pipelined after STARTTLS: never executed (CVE-2011-0411) */
+			s->ctx->ctr[RG_C_SMTP_STARTTLS_INJECTED] += len - pos;
+			pos = len;
+			break;
+		}
 		if (s->state == SMTP_S_RELAY_WAIT || smtp_out_room(out) < SMTP_OUT_RESERVE)
 			break;
 		if (s->state == SMTP_S_DATA) {
@@ -597,6 +610,12 @@ smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, size
 			rc = command_line(s, line, ll, out);
 			if (line == s->line)
 				line_release(s);
+			if (rc == SMTP_STARTTLS) {
+				/* the rest of this input came before the handshake */
+				s->ctx->ctr[RG_C_SMTP_STARTTLS_INJECTED] += len - pos;
+				pos = len;
+				break;
+			}
 			if (rc == SMTP_OK)
 				rc = error_limit(s, out);
 		}
@@ -625,6 +644,30 @@ smtp_session_relay_reply(struct smtp_session *s, const char *reply, size_t n, st
 	if (rcpt && reply[0] == '2')
 		s->n_rcpt++;
 	return error_limit(s, out);
+}
+
+int
+smtp_session_tls_start(struct smtp_session *s)
+{
+	if (s->state != SMTP_S_TLS_WAIT)
+		return -EINVAL;
+	smtp_reset_transaction(s);
+	smtp_env_set(s, SMTP_ENV_HELO, "", 0);
+	s->state = SMTP_S_CONNECT;
+	s->flags = (uint16_t)((s->flags & ~SMTP_F_ESMTP) | SMTP_F_TLS);
+	return 0;
+}
+
+bool
+smtp_session_tls(const struct smtp_session *s)
+{
+	return (s->flags & SMTP_F_TLS) != 0;
+}
+
+bool
+smtp_session_tls_wait(const struct smtp_session *s)
+{
+	return s->state == SMTP_S_TLS_WAIT;
 }
 
 bool
