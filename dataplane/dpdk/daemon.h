@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <rte_telemetry.h>
+
 #include <rcptgate/limits.h>
 
 #include "config.h"
@@ -79,5 +81,25 @@ void dp_counters_print(const struct dp_daemon *d, FILE *f);
  * next (telemetry.c). Safe to call when nothing was registered.
  */
 void dp_telemetry_unregister(void);
+
+/* One /rcptgate/... telemetry command (telemetry.c). */
+struct dp_telemetry_cmd {
+	const char *name;
+	telemetry_cb fn;
+	const char *help;
+};
+
+/*
+ * dp_telemetry_cmd - the command NAME ("/rcptgate/stats", ...) with its
+ * handler, or NULL. The handlers answer -ENODEV while no daemon is
+ * attached (before registration, after dp_telemetry_unregister).
+ */
+const struct dp_telemetry_cmd *dp_telemetry_cmd(const char *name);
+
+/*
+ * dp_telemetry_attach - make the handlers report on D without
+ * registering them with DPDK (dp_telemetry_register does both).
+ */
+void dp_telemetry_attach(struct dp_daemon *d);
 
 #endif /* RG_DAEMON_H */

@@ -144,22 +144,38 @@ dp_telemetry_unregister(void)
 	pthread_mutex_unlock(&tel_lock);
 }
 
+static const struct dp_telemetry_cmd tel_cmds[] = {
+	{ "/rcptgate/stats", tel_stats, "Every rcptgate counter, name -> value. Takes no parameters" },
+	{ "/rcptgate/counter", tel_counter, "One rcptgate counter. Parameter: its name" },
+	{ "/rcptgate/status", tel_status,
+	  "Uptime, port mode, workers, recipient table generation and entries" },
+};
+
+const struct dp_telemetry_cmd *
+dp_telemetry_cmd(const char *name)
+{
+	for (size_t i = 0; i < sizeof(tel_cmds) / sizeof(tel_cmds[0]); i++)
+		if (strcmp(tel_cmds[i].name, name) == 0)
+			return &tel_cmds[i];
+	return NULL;
+}
+
 int
 dp_telemetry_register(struct dp_daemon *d)
 {
-	int rc;
+	dp_telemetry_attach(d);
+	for (size_t i = 0; i < sizeof(tel_cmds) / sizeof(tel_cmds[0]); i++) {
+		int rc = rte_telemetry_register_cmd(tel_cmds[i].name, tel_cmds[i].fn, tel_cmds[i].help);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
 
+void
+dp_telemetry_attach(struct dp_daemon *d)
+{
 	pthread_mutex_lock(&tel_lock);
 	tel_daemon = d;
 	pthread_mutex_unlock(&tel_lock);
-	rc = rte_telemetry_register_cmd("/rcptgate/stats", tel_stats,
-					"Every rcptgate counter, name -> value. Takes no parameters");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd("/rcptgate/counter", tel_counter,
-						"One rcptgate counter. Parameter: its name");
-	if (rc == 0)
-		rc = rte_telemetry_register_cmd(
-			"/rcptgate/status", tel_status,
-			"Uptime, port mode, workers, recipient table generation and entries");
-	return rc;
 }
