@@ -77,6 +77,8 @@
 #include "relay/relay_thread.h"
 #include "table/tbl.h"
 #include "tcp/tcp_lcore.h"
+#include "tcp/tcp_smtp.h"
+#include "tls/tls.h"
 #include "worker.h"
 #include "xdp_lpm.h"
 
@@ -222,6 +224,20 @@ dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char
 		n = dp_config_where(cfg, "control_socket_group", err, errlen);
 		snprintf(err + n, errlen - (size_t)n, "no group '%s'", cfg->control_socket_group);
 		return -1;
+	}
+	if (cfg->tls_level != CFG_TLS_NONE) {
+		struct tls_params tp;
+		char files[CFG_STR_MAX], why[512];
+		if (tcp_smtp_tls_params(cfg, &tp, files, sizeof(files)) != 0) {
+			n = dp_config_where(cfg, "smtpd_tls_chain_files", err, errlen);
+			snprintf(err + n, errlen - (size_t)n, "more than %d files", TLS_CHAIN_FILES_MAX);
+			return -1;
+		}
+		if (tls_check_files(&tp, why, sizeof(why)) != 0) {
+			n = dp_config_where(cfg, tcp_smtp_tls_key(cfg, why), err, errlen);
+			snprintf(err + n, errlen - (size_t)n, "%s", why);
+			return -1;
+		}
 	}
 	if (table && cfg->recipient_table[0] != '\0') {
 		struct tbl *t = NULL;
@@ -447,6 +463,7 @@ main(int argc, char **argv)
 	ctl_server_close(ctl);
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	tcp_lcore_tls_free(); /* on this thread, which built them */
 	ctl_table_fini(d);
 	dp_port_fini(&d->port);
 	dp_counters_print(d, stdout);

@@ -78,6 +78,18 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Octets sent after STARTTLS before the handshake, discarded unexecuted") \
 	X(SMTP_TLS_REQUIRED, "smtp_tls_required", RG_CK_COUNTER, \
 	  "MAIL before STARTTLS at smtpd_tls_security_level = encrypt (530 5.7.0)") \
+	/* TLS: STARTTLS sessions (dataplane/core/tls, dataplane/core/tcp/tcp_smtp.c) */ \
+	X(TLS_HANDSHAKES_STARTED, "tls_handshakes_started", RG_CK_COUNTER, \
+	  "TLS handshakes begun after STARTTLS") \
+	X(TLS_HANDSHAKES_COMPLETED, "tls_handshakes_completed", RG_CK_COUNTER, "TLS handshakes completed") \
+	X(TLS_HANDSHAKES_FAILED, "tls_handshakes_failed", RG_CK_COUNTER, \
+	  "TLS handshakes failed: alert, refused protocol, garbage, no memory") \
+	X(TLS_V1_2, "tls_v1_2", RG_CK_COUNTER, "TLS handshakes completed with TLS 1.2") \
+	X(TLS_V1_3, "tls_v1_3", RG_CK_COUNTER, "TLS handshakes completed with TLS 1.3") \
+	X(TLS_CLOSED_BY_PEER, "tls_sessions_closed_by_peer", RG_CK_COUNTER, \
+	  "TLS sessions the client ended with close_notify") \
+	X(TLS_ERRORS, "tls_session_errors", RG_CK_COUNTER, \
+	  "TLS sessions closed after the handshake: bad record, alert, plaintext over its bound") \
 	/* RELAY: relay of accepted mail to the backend (dataplane/core/relay) */ \
 	X(RELAY_CONN_OPENED, "relay_connections_opened", RG_CK_COUNTER, \
 	  "Backend connections opened (TCP connected)") \

@@ -7,17 +7,63 @@
  *	smtp_out (same fields, distinct types) and between the engine's
  *	verdicts and the stack's. Line buffers come from a stack of free
  *	fixed-size buffers allocated once.
+ *
+ *	STARTTLS: when the engine accepts it (SMTP_STARTTLS, its 220 sent in
+ *	plaintext) the session gets a TLS connection (core/tls) and every
+ *	byte from TCP after the STARTTLS input is ciphertext: fed to the
+ *	layer, which runs the handshake, then hands out plaintext for the
+ *	engine; the engine's replies (and the relay's) are encrypted, and
+ *	the records go into the TCP send buffer as far as it has room.
+ *	Plaintext the engine cannot take yet (its replies would not fit,
+ *	or it waits for the relay) stays in a buffer of the session
+ *	(malloc'd while it holds bytes, at most TLS_PT_MAX, one read); the
+ *	rest waits undecrypted in the TLS connection, whose bounded input
+ *	(TLS_FEED_MAX) then pushes back on TCP. While a session has such
+ *	work left (records that did not fit, plaintext not yet taken), the
+ *	last byte of its input is reported unconsumed although the TLS layer
+ *	has it: the stack holds it and calls again when the client's ACK
+ *	makes room or the relay resumes the session, and that call skips it
+ *	(sess->fed). The TCP core needs no knowledge of TLS for this.
+ *	OpenSSL allocates as records come and go: the fast path's no-malloc
+ *	rule does not hold under TLS.
  * DIAGNOSTICS
- *	None at run time: the engine and the stack count.
+ *	Counters (the engine's, the stack's and the TLS group); with
+ *	smtpd_tls_loglevel >= 1 completed handshakes are logged through
+ *	ctx->log in Postfix's shape, and failed ones always are.
  * TRUST
- *	Only the configuration, which is trusted.
+ *	The configuration is trusted. Ciphertext from the client is
+ *	untrusted: the TLS layer bounds what it buffers, and plaintext is
+ *	read at most TLS_PT_MAX bytes at a time.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 
 #include "tcp/tcp_smtp.h"
+#include "tls/tls.h"
+#include "rcptgate/counters.h"
+
+#define TLS_PT_MAX (16u * 1024)		  /* plaintext read from TLS at a time, kept at most */
+#define TLS_MARGIN 128			  /* record overhead (one record per write) and spare */
+#define TLS_PT_OUT (SMTP_OUT_RESERVE * 7) /* engine replies per round, before encryption */
+
+enum { SESS_PLAIN, SESS_HANDSHAKE, SESS_TLS };
+
+/* The TCP app's session: the engine's first, the relay treats it as one. */
+struct tcp_smtp_sess {
+	struct smtp_session smtp;
+	struct tls_conn *tls; /* after STARTTLS, or NULL */
+	char *pt;	      /* decrypted input the engine has not taken, or NULL */
+	uint32_t pt_len;
+	uint8_t state; /* SESS_* */
+	uint8_t fed;   /* the first byte of the next input was fed to TLS already */
+};
+_Static_assert(offsetof(struct tcp_smtp_sess, smtp) == 0,
+	       "the relay treats the session as a struct smtp_session");
 
 static void *
 line_alloc(void *arg)
@@ -49,48 +95,299 @@ verdict(int v)
 	}
 }
 
+/* The lcore's struct tcp_smtp of SS (its engine context is the first member). */
+static struct tcp_smtp *
+sess_ts(struct tcp_smtp_sess *ss)
+{
+	return (struct tcp_smtp *)(void *)((char *)ss->smtp.ctx - offsetof(struct tcp_smtp, ctx));
+}
+
 static int
 app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 {
 	struct tcp_smtp *ts = arg;
+	struct tcp_smtp_sess *ss = sess;
 	char ip[INET_ADDRSTRLEN];
 	struct smtp_out o = { out->buf, out->len, out->cap };
 
 	if (inet_ntop(AF_INET, &peer.v4, ip, sizeof(ip)) == NULL)
 		strcpy(ip, "unknown");
-	smtp_session_init(sess, &ts->ctx, ip);
-	int v = smtp_session_banner(sess, &o);
-	out->len = o.len;
-	return verdict(v);
-}
-
-static int
-app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed, struct tcp_out *out)
-{
-	struct smtp_out o = { out->buf, out->len, out->cap };
-	(void)arg;
-
-	int v = smtp_session_input(sess, data, len, consumed, &o);
-	out->len = o.len;
-	return verdict(v);
-}
-
-static int
-app_timeout(void *arg, void *sess, struct tcp_out *out)
-{
-	struct smtp_out o = { out->buf, out->len, out->cap };
-	(void)arg;
-
-	int v = smtp_session_timeout(sess, &o);
+	ss->tls = NULL;
+	ss->pt = NULL;
+	ss->pt_len = 0;
+	ss->state = SESS_PLAIN;
+	ss->fed = 0;
+	smtp_session_init(&ss->smtp, &ts->ctx, ip);
+	int v = smtp_session_banner(&ss->smtp, &o);
 	out->len = o.len;
 	return verdict(v);
 }
 
 static void
+tls_log(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const char *fmt, const char *a, const char *b, int x,
+	int y)
+{
+	char line[320];
+
+	snprintf(line, sizeof(line), fmt, ss->smtp.client_ip, a, b, x, y);
+	ts->ctx.log(ts->ctx.log_arg, line);
+}
+
+/* Move pending ciphertext into OUT as far as it has room. */
+static void
+tls_flush(struct tcp_smtp_sess *ss, struct tcp_out *out)
+{
+	if (out->len < out->cap)
+		out->len += tls_conn_take(ss->tls, out->buf + out->len, out->cap - out->len);
+}
+
+/* Encrypt N bytes of the engine's replies and flush. Return 0 or -1 (close). */
+static int
+tls_send(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const char *p, size_t n, struct tcp_out *out)
+{
+	if (n > 0 && tls_conn_write(ss->tls, p, n) < 0) {
+		ts->ctx.ctr[RG_C_TLS_ERRORS]++;
+		return -1;
+	}
+	tls_flush(ss, out);
+	return 0;
+}
+
+/* The session is over: queue our close_notify and what fits of it. */
+static void
+tls_bye(struct tcp_smtp_sess *ss, struct tcp_out *out)
+{
+	if (tls_conn_shutdown(ss->tls) == 0)
+		tls_flush(ss, out);
+}
+
+/* Room for the engine's replies, so their records fit in OUT. */
+static size_t
+tls_pt_room(const struct tcp_out *out)
+{
+	size_t room = out->cap - out->len;
+
+	room = room > TLS_MARGIN ? room - TLS_MARGIN : 0;
+	return room < TLS_PT_OUT ? room : TLS_PT_OUT;
+}
+
+/*
+ * Run the engine on decrypted input of an established session as far as
+ * the send buffer and the relay let it: first the plaintext it left,
+ * then more read from TLS. Return a TCP_APP_* verdict.
+ */
+static int
+tls_pump(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out)
+{
+	char pbuf[TLS_PT_OUT];
+
+	tls_flush(ss, out);
+	for (;;) {
+		const char *data;
+		size_t n;
+
+		if (tls_conn_pending(ss->tls) > 0)
+			return TCP_APP_OK; /* OUT is full: the next call goes on */
+		if (tls_pt_room(out) < SMTP_OUT_RESERVE)
+			return TCP_APP_OK;
+		if (ss->pt_len > 0) {
+			data = ss->pt;
+			n = ss->pt_len;
+		} else {
+			int r = tls_conn_read(ss->tls, ts->rbuf, TLS_PT_MAX);
+			if (r == 0) {
+				tls_flush(ss, out); /* a KeyUpdate answered */
+				return TCP_APP_OK;
+			}
+			if (r == TLS_CLOSED) {
+				ts->ctx.ctr[RG_C_TLS_CLOSED_BY_PEER]++;
+				tls_bye(ss, out);
+				return TCP_APP_CLOSE;
+			}
+			if (r < 0) {
+				ts->ctx.ctr[RG_C_TLS_ERRORS]++;
+				tls_flush(ss, out); /* our alert, if any */
+				return TCP_APP_CLOSE;
+			}
+			data = ts->rbuf;
+			n = (size_t)r;
+		}
+		struct smtp_out o = { pbuf, 0, tls_pt_room(out) };
+		size_t used = 0;
+		int v = smtp_session_input(&ss->smtp, (const uint8_t *)data, n, &used, &o);
+		if (used > n)
+			used = n;
+		if (tls_send(ts, ss, pbuf, o.len, out) != 0)
+			return TCP_APP_CLOSE;
+		if (data == ss->pt) {
+			memmove(ss->pt, ss->pt + used, n - used);
+			ss->pt_len = (uint32_t)(n - used);
+			if (ss->pt_len == 0) {
+				free(ss->pt);
+				ss->pt = NULL;
+			}
+		} else if (used < n && v == SMTP_OK) {
+			ss->pt = malloc(n - used);
+			if (ss->pt == NULL) {
+				ts->ctx.ctr[RG_C_TLS_ERRORS]++;
+				return TCP_APP_DROP;
+			}
+			memcpy(ss->pt, data + used, n - used);
+			ss->pt_len = (uint32_t)(n - used);
+		}
+		if (v == SMTP_CLOSE) {
+			tls_bye(ss, out);
+			return TCP_APP_CLOSE;
+		}
+		if (v != SMTP_OK)
+			return TCP_APP_DROP;
+		if (used == 0)
+			return TCP_APP_OK; /* the relay, or room for replies: resumed later */
+	}
+}
+
+/* The handshake, with what has been fed. Return a TCP_APP_* verdict. */
+static int
+tls_handshake(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out)
+{
+	int r = tls_conn_step(ss->tls);
+
+	if (r == TLS_WANT_INPUT) {
+		tls_flush(ss, out);
+		return TCP_APP_OK;
+	}
+	if (r < 0) {
+		ts->ctx.ctr[RG_C_TLS_HANDSHAKES_FAILED]++;
+		tls_log(ts, ss, "SSL_accept error from unknown[%s]: %s%s", tls_conn_error(ss->tls), "", 0, 0);
+		tls_flush(ss, out); /* the alert */
+		return TCP_APP_CLOSE;
+	}
+	/* TLS_ESTABLISHED */
+	struct tls_info info;
+	ts->ctx.ctr[RG_C_TLS_HANDSHAKES_COMPLETED]++;
+	ss->state = SESS_TLS;
+	smtp_session_tls_start(&ss->smtp);
+	if (tls_conn_info(ss->tls, &info) == 0) {
+		if (strcmp(info.protocol, "TLSv1.3") == 0)
+			ts->ctx.ctr[RG_C_TLS_V1_3]++;
+		else if (strcmp(info.protocol, "TLSv1.2") == 0)
+			ts->ctx.ctr[RG_C_TLS_V1_2]++;
+		if (ts->ctx.cfg->tls_loglevel >= 1)
+			tls_log(ts, ss,
+				"Anonymous TLS connection established from unknown[%s]: %s with cipher %s "
+				"(%d/%d "
+				"bits)",
+				info.protocol, info.cipher, info.secret_bits, info.alg_bits);
+	}
+	return tls_pump(ts, ss, out);
+}
+
+/* Work left that no new input may come to trigger. */
+static bool
+tls_busy(const struct tcp_smtp_sess *ss)
+{
+	return tls_conn_pending(ss->tls) > 0 || ss->pt_len > 0;
+}
+
+static int
+tls_input(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const uint8_t *data, size_t len, size_t *consumed,
+	  struct tcp_out *out)
+{
+	size_t skip = ss->fed && len > 0 ? 1 : 0;
+	bool all = true;
+	int v;
+
+	if (len > skip) {
+		int r = tls_conn_feed(ss->tls, data + skip, len - skip);
+		if (r == -ENOBUFS) {
+			all = false; /* the stack holds it: TLS is full of unread input */
+		} else if (r < 0) {
+			ts->ctx.ctr[ss->state == SESS_TLS ? RG_C_TLS_ERRORS : RG_C_TLS_HANDSHAKES_FAILED]++;
+			*consumed = len;
+			return TCP_APP_DROP;
+		}
+	}
+	if (ss->state == SESS_HANDSHAKE)
+		v = tls_handshake(ts, ss, out);
+	else
+		v = tls_pump(ts, ss, out);
+	if (v != TCP_APP_OK) {
+		*consumed = len;
+		ss->fed = 0;
+	} else if (!all) {
+		*consumed = skip;
+		ss->fed = 0;
+	} else if (tls_busy(ss) && len > 0) {
+		*consumed = len - 1; /* held by the stack: it calls again */
+		ss->fed = 1;
+	} else {
+		*consumed = len;
+		ss->fed = 0;
+	}
+	return v;
+}
+
+static int
+app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed, struct tcp_out *out)
+{
+	struct tcp_smtp *ts = arg;
+	struct tcp_smtp_sess *ss = sess;
+
+	if (ss->state != SESS_PLAIN)
+		return tls_input(ts, ss, data, len, consumed, out);
+
+	struct smtp_out o = { out->buf, out->len, out->cap };
+	int v = smtp_session_input(&ss->smtp, data, len, consumed, &o);
+	out->len = o.len;
+	if (v != SMTP_STARTTLS)
+		return verdict(v);
+	/* the 220 goes out in plaintext; what follows it is the handshake
+	 * (input after the STARTTLS line was discarded by the engine) */
+	ts->ctx.ctr[RG_C_TLS_HANDSHAKES_STARTED]++;
+	if (ts->tls == NULL || tls_conn_new(ts->tls, &ss->tls) != 0) {
+		ts->ctx.ctr[RG_C_TLS_HANDSHAKES_FAILED]++;
+		return TCP_APP_CLOSE;
+	}
+	ss->state = SESS_HANDSHAKE;
+	ss->fed = 0;
+	return TCP_APP_OK;
+}
+
+static int
+app_timeout(void *arg, void *sess, struct tcp_out *out)
+{
+	struct tcp_smtp_sess *ss = sess;
+	(void)arg;
+
+	if (ss->state == SESS_PLAIN) {
+		struct smtp_out o = { out->buf, out->len, out->cap };
+		int v = smtp_session_timeout(&ss->smtp, &o);
+		out->len = o.len;
+		return verdict(v);
+	}
+	char pbuf[TLS_PT_OUT];
+	struct smtp_out o = { pbuf, 0, sizeof(pbuf) };
+	(void)smtp_session_timeout(&ss->smtp, &o); /* counted; during the handshake not sent */
+	if (ss->state == SESS_TLS && tls_conn_write(ss->tls, pbuf, o.len) >= 0)
+		(void)tls_conn_shutdown(ss->tls);
+	if (ss->state == SESS_TLS)
+		tls_flush(ss, out); /* the 421 and close_notify, as far as they fit */
+	return TCP_APP_CLOSE;
+}
+
+static void
 app_close(void *arg, void *sess)
 {
+	struct tcp_smtp_sess *ss = sess;
 	(void)arg;
-	smtp_session_fini(sess);
+
+	smtp_session_fini(&ss->smtp);
+	tls_conn_free(ss->tls);
+	free(ss->pt);
+	ss->tls = NULL;
+	ss->pt = NULL;
+	ss->pt_len = 0;
+	ss->state = SESS_PLAIN;
 }
 
 /* relay: a late reply from the backend, written outside the input path */
@@ -103,13 +400,30 @@ static int
 app_relay_reply(void *arg, void *sess, struct tcp_out *out)
 {
 	const struct relay_text *t = arg;
-	struct smtp_out o = { out->buf, out->len, out->cap };
+	struct tcp_smtp_sess *ss = sess;
 
-	if (!smtp_session_relay_waiting(sess))
+	if (!smtp_session_relay_waiting(&ss->smtp))
 		return TCP_APP_OK;
-	int v = smtp_session_relay_reply(sess, t->p, t->n, &o);
-	out->len = o.len;
-	return verdict(v);
+	if (ss->state == SESS_PLAIN) {
+		struct smtp_out o = { out->buf, out->len, out->cap };
+		int v = smtp_session_relay_reply(&ss->smtp, t->p, t->n, &o);
+		out->len = o.len;
+		return verdict(v);
+	}
+	if (ss->state != SESS_TLS)
+		return TCP_APP_OK;
+	char pbuf[TLS_PT_OUT];
+	struct smtp_out o = { pbuf, 0, tls_pt_room(out) };
+	if (o.cap < SMTP_OUT_RESERVE)
+		o.cap = SMTP_OUT_RESERVE; /* its records wait in TLS for room */
+	int v = smtp_session_relay_reply(&ss->smtp, t->p, t->n, &o);
+	if (tls_send(sess_ts(ss), ss, pbuf, o.len, out) != 0)
+		return TCP_APP_CLOSE;
+	if (v != SMTP_OK) {
+		tls_bye(ss, out);
+		return verdict(v);
+	}
+	return tls_pump(sess_ts(ss), ss, out); /* the input that waited for it */
 }
 
 int
@@ -123,10 +437,13 @@ tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text, si
 static int
 app_relay_kick(void *arg, void *sess, struct tcp_out *out)
 {
+	struct tcp_smtp_sess *ss = sess;
 	(void)arg;
-	(void)sess;
-	(void)out;
-	return TCP_APP_OK; /* nothing to write: the stack drains the held input */
+
+	/* plaintext: nothing to write, the stack drains the held input */
+	if (ss->state != SESS_TLS)
+		return TCP_APP_OK;
+	return tls_pump(sess_ts(ss), ss, out); /* the decrypted input that waited */
 }
 
 int
@@ -157,6 +474,39 @@ tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsign
 	return 0;
 }
 
+int
+tcp_smtp_tls_params(const struct rg_config *cfg, struct tls_params *p, char *buf, size_t n)
+{
+	memset(p, 0, sizeof(*p));
+	if (snprintf(buf, n, "%s", cfg->tls_chain_files) >= (int)n)
+		return -E2BIG;
+	for (char *save = NULL, *f = strtok_r(buf, " ,\t", &save); f != NULL;
+	     f = strtok_r(NULL, " ,\t", &save)) {
+		if (p->n_chain_files == TLS_CHAIN_FILES_MAX)
+			return -E2BIG;
+		p->chain_files[p->n_chain_files++] = f;
+	}
+	p->cert_file = cfg->tls_cert_file;
+	p->key_file = cfg->tls_key_file;
+	p->protocols = cfg->tls_protocols;
+	p->ciphers = cfg->tls_ciphers;
+	return 0;
+}
+
+const char *
+tcp_smtp_tls_key(const struct rg_config *cfg, const char *why)
+{
+	if (strstr(why, "protocol") != NULL && cfg->tls_protocols[0] != '\0')
+		return "smtpd_tls_protocols";
+	if (strstr(why, "cipher") != NULL && cfg->tls_ciphers[0] != '\0')
+		return "smtpd_tls_ciphers";
+	if (cfg->tls_chain_files[0] != '\0')
+		return "smtpd_tls_chain_files";
+	if (cfg->tls_key_file[0] != '\0' && strstr(why, cfg->tls_key_file) != NULL)
+		return "smtpd_tls_key_file";
+	return "smtpd_tls_cert_file";
+}
+
 uint32_t
 tcp_smtp_lines(const struct rg_config *cfg, unsigned workers)
 {
@@ -169,7 +519,16 @@ int
 tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table, uint64_t *ctr,
 	      uint32_t n_lines, struct tcp_app *app)
 {
+	return tcp_smtp_init_tls(ts, cfg, table, ctr, n_lines, NULL, app);
+}
+
+int
+tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
+		  uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, struct tcp_app *app)
+{
 	memset(ts, 0, sizeof(*ts));
+	ts->tls = tls;
+	ts->ctx.tls_ready = tls != NULL && cfg->tls_level != CFG_TLS_NONE;
 	ts->ctx.cfg = cfg;
 	policy_conf_from_config(&ts->ctx.policy, cfg);
 	ts->ctx.table = table;
@@ -181,7 +540,9 @@ tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl
 		return -EINVAL;
 	ts->lines = malloc((size_t)n_lines * SMTP_LINEBUF_SIZE);
 	ts->free_lines = malloc((size_t)n_lines * sizeof(*ts->free_lines));
-	if (ts->lines == NULL || ts->free_lines == NULL) {
+	if (ts->ctx.tls_ready)
+		ts->rbuf = malloc(TLS_PT_MAX);
+	if (ts->lines == NULL || ts->free_lines == NULL || (ts->ctx.tls_ready && ts->rbuf == NULL)) {
 		tcp_smtp_fini(ts);
 		return -ENOMEM;
 	}
@@ -190,8 +551,9 @@ tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl
 	ts->n_lines = ts->n_free = n_lines;
 
 	memset(app, 0, sizeof(*app));
-	app->session_size = sizeof(struct smtp_session);
-	app->out_reserve = SMTP_OUT_RESERVE;
+	app->session_size = sizeof(struct tcp_smtp_sess);
+	/* room for a command's replies as records */
+	app->out_reserve = ts->ctx.tls_ready ? SMTP_OUT_RESERVE + TLS_MARGIN : SMTP_OUT_RESERVE;
 	app->open = app_open;
 	app->input = app_input;
 	app->timeout = app_timeout;
@@ -205,6 +567,8 @@ tcp_smtp_fini(struct tcp_smtp *ts)
 {
 	free(ts->lines);
 	free(ts->free_lines);
+	free(ts->rbuf);
+	ts->rbuf = NULL;
 	ts->lines = NULL;
 	ts->free_lines = NULL;
 	ts->n_lines = ts->n_free = 0;

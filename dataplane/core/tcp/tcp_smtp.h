@@ -9,6 +9,9 @@
  *	buffers taken from a per-lcore pool (no malloc after start-up), and
  *	the TCP limits derived from the configuration.
  *
+ *	After STARTTLS a session runs over the TLS layer (core/tls):
+ *	ciphertext in from TCP, the engine's replies out as records.
+ *
  *	Plain C, no DPDK: used by the daemon's glue (tcp_lcore.c), the fuzzer
  *	and the benchmark.
  * DIAGNOSTICS
@@ -27,9 +30,13 @@
 #include "smtp/smtp.h"
 #include "tcp/tcp.h"
 
+struct tls_ctx;
+
 struct tcp_smtp {
-	struct smtp_ctx ctx;
-	char *lines; /* n_lines * SMTP_LINEBUF_SIZE */
+	struct smtp_ctx ctx; /* first: sessions find their tcp_smtp through it */
+	struct tls_ctx *tls; /* the lcore's TLS context; NULL: no STARTTLS */
+	char *rbuf;	     /* plaintext read from TLS (TLS sessions' scratch) */
+	char *lines;	     /* n_lines * SMTP_LINEBUF_SIZE */
 	char **free_lines;
 	uint32_t n_lines, n_free;
 };
@@ -57,6 +64,18 @@ int tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, un
 int tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
 		  uint64_t *ctr, uint32_t n_lines, struct tcp_app *app);
 
+/*
+ * tcp_smtp_init_tls - tcp_smtp_init() with STARTTLS: TLS is the lcore's
+ * context (it must outlive TS; NULL: no TLS), offered when the
+ * configuration's smtpd_tls_security_level is not none. The sessions
+ * are then struct tcp_smtp_sess (tcp_smtp.c): the engine's session
+ * first, so the relay and tcp_session_ref() see a struct smtp_session.
+ *
+ * Return: as tcp_smtp_init().
+ */
+int tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
+		      uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, struct tcp_app *app);
+
 /* tcp_smtp_fini - free the line buffer pool (all sessions closed first). */
 void tcp_smtp_fini(struct tcp_smtp *ts);
 
@@ -77,6 +96,23 @@ int tcp_smtp_relay_reply(struct tcp_stack *stack, uint64_t ref, const char *text
  * Return: as tcp_session_resume().
  */
 int tcp_smtp_relay_kick(struct tcp_stack *stack, uint64_t ref);
+
+/*
+ * tcp_smtp_tls_params - the TLS layer's parameters from CFG's smtpd_tls_*
+ * keys: smtpd_tls_chain_files split on spaces and commas into BUF (N
+ * bytes), which P then points into, as it does into CFG.
+ *
+ * Return: 0; -E2BIG for more than TLS_CHAIN_FILES_MAX files or a list
+ * longer than BUF.
+ */
+struct tls_params;
+int tcp_smtp_tls_params(const struct rg_config *cfg, struct tls_params *p, char *buf, size_t n);
+
+/*
+ * tcp_smtp_tls_key - the configuration key a TLS context error WHY (from
+ * tls_ctx_new) is about, for "FILE:LINE: key: WHY".
+ */
+const char *tcp_smtp_tls_key(const struct rg_config *cfg, const char *why);
 
 /* tcp_smtp_lines - line buffers per worker for tcp_params P. */
 uint32_t tcp_smtp_lines(const struct rg_config *cfg, unsigned workers);

@@ -9,7 +9,9 @@
  *	send is computed in software with rte_ipv4_udptcp_cksum(): the
  *	frames are a few hundred bytes at most, the port modes used in tests
  *	(af_xdp, af_packet, memif) offer no TX checksum offload, and one
- *	path for every mode keeps the frames identical.
+ *	path for every mode keeps the frames identical. With STARTTLS
+ *	configured each worker gets its own TLS context, built here on the
+ *	main lcore before the daemon serves, freed there after the workers.
  * DIAGNOSTICS
  *	Counters only on the fast path; tcp_lcore_init() reports errors.
  * TRUST
@@ -29,10 +31,13 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_lcore.h"
 #include "tcp/tcp_smtp.h"
+#include "tls/tls.h"
+#include "msg.h"
 
 struct tcp_lcore {
 	struct tcp_stack *stack;
 	struct tcp_smtp smtp;
+	struct tls_ctx *tls; /* STARTTLS: this lcore's context, or NULL */
 	struct dp_lcore *lc;
 	uint64_t tsc_per_ms;
 	uint64_t now_ms;
@@ -176,6 +181,48 @@ tcp_lcore_poll(struct dp_lcore *lc)
 	return tcp_timer_run(t->stack, now);
 }
 
+/*
+ * The workers' TLS contexts, freed by the thread that built them (the
+ * main lcore) once the workers are done: OpenSSL 3.0 keeps per-thread
+ * state for each library context in every thread that used it, and
+ * freeing a context cleans only the freeing thread's. Freed by a worker,
+ * the main thread's state would outlive the context and OPENSSL_cleanup()
+ * at exit would read freed memory.
+ */
+static struct tls_ctx *tcp_lcore_tls_ctxs[RTE_MAX_LCORE];
+
+/*
+ * The lcore's TLS context from the smtpd_tls_* keys (rcptgate -t and
+ * start-up checked them). An expired certificate is served, with a loud
+ * warning, once: by the first worker.
+ */
+static int
+tcp_lcore_tls(struct tcp_lcore *t, const struct rg_config *cfg)
+{
+	static bool warned;
+	struct tls_params p;
+	char files[CFG_STR_MAX], err[512];
+
+	int rc = tcp_smtp_tls_params(cfg, &p, files, sizeof(files));
+	if (rc != 0) {
+		msg_error("%s: smtpd_tls_chain_files: more than %d files", cfg->path, TLS_CHAIN_FILES_MAX);
+		return rc;
+	}
+	rc = tls_ctx_new(&p, &t->tls, err, sizeof(err));
+	if (rc != 0) {
+		msg_error("%s: %s: %s", cfg->path, tcp_smtp_tls_key(cfg, err), err);
+		t->tls = NULL;
+		return rc;
+	}
+	tcp_lcore_tls_ctxs[t->lc->lcore_id] = t->tls;
+	if (!warned && tls_ctx_cert_expired(t->tls, err, sizeof(err)) > 0) {
+		warned = true;
+		msg_warn("%s: %s: STARTTLS offered with an expired or not yet valid certificate: %s",
+			 cfg->path, tcp_smtp_tls_key(cfg, err), err);
+	}
+	return 0;
+}
+
 int
 tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
 {
@@ -195,11 +242,18 @@ tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
 		return -ENOMEM;
 	t->lc = lc;
 	t->tsc_per_ms = lc->tsc_hz / 1000 ? lc->tsc_hz / 1000 : 1;
-	rc = tcp_smtp_init(&t->smtp, lc->cfg, lc->table, lc->ctr->c, tcp_smtp_lines(lc->cfg, workers), &app);
+	if (lc->cfg->tls_level != CFG_TLS_NONE && (rc = tcp_lcore_tls(t, lc->cfg)) != 0) {
+		rte_free(t);
+		return rc;
+	}
+	rc = tcp_smtp_init_tls(&t->smtp, lc->cfg, lc->table, lc->ctr->c, tcp_smtp_lines(lc->cfg, workers),
+			       t->tls, &app);
 	if (rc == 0)
 		rc = tcp_stack_create(&p, &app, &tx, lc->ctr->c, &t->stack);
 	if (rc != 0) {
 		tcp_smtp_fini(&t->smtp);
+		tcp_lcore_tls_ctxs[lc->lcore_id] = NULL;
+		tls_ctx_free(t->tls);
 		rte_free(t);
 		return rc;
 	}
@@ -224,4 +278,13 @@ tcp_lcore_fini(struct dp_lcore *lc)
 	tcp_smtp_fini(&t->smtp);
 	rte_free(t);
 	lc->tcp = NULL;
+}
+
+void
+tcp_lcore_tls_free(void)
+{
+	for (unsigned i = 0; i < RTE_MAX_LCORE; i++) {
+		tls_ctx_free(tcp_lcore_tls_ctxs[i]);
+		tcp_lcore_tls_ctxs[i] = NULL;
+	}
 }

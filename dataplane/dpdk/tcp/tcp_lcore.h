@@ -41,6 +41,12 @@ int tcp_lcore_init(struct dp_lcore *lc, unsigned workers);
 void tcp_lcore_fini(struct dp_lcore *lc);
 
 /*
+ * tcp_lcore_tls_free - free the workers' TLS contexts (STARTTLS), on the
+ * main lcore that built them, after every worker's tcp_lcore_fini().
+ */
+void tcp_lcore_tls_free(void);
+
+/*
  * tcp_lcore_input - one TCP/IPv4 frame for the listen address. Consumes M.
  * IP is the IPv4 header inside M, IHL its length, IP_LEN the total
  * length (both checked by the caller against the frame).
