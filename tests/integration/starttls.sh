@@ -291,4 +291,33 @@ if "$RG" -t -f "$IT_TMP/k.conf" > "$IT_TMP/t.out" 2>&1; then cat "$IT_TMP/t.out"
 grep -q "$IT_TMP/k.conf:[0-9]*: smtpd_tls_chain_files: " "$IT_TMP/t.out" ||
 	{ cat "$IT_TMP/t.out"; it_fail "-t: mismatched key not reported with FILE:LINE"; }
 echo "ok   -t: $(tail -n 1 "$IT_TMP/t.out")"
+# An expired certificate is served, with a warning at start-up.
+if /usr/bin/python3 -c "import cryptography" 2>/dev/null; then
+	/usr/bin/python3 - "$IT_TMP/expired.pem" <<'PY' || it_fail "cannot make an expired certificate"
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+k = ec.generate_private_key(ec.SECP256R1())
+n = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mx.test.example")])
+now = datetime.datetime.utcnow()
+c = (x509.CertificateBuilder().subject_name(n).issuer_name(n).public_key(k.public_key())
+     .serial_number(x509.random_serial_number())
+     .not_valid_before(now - datetime.timedelta(days=60)).not_valid_after(now - datetime.timedelta(days=30))
+     .sign(k, hashes.SHA256()))
+with open(sys.argv[1], "wb") as f:
+    f.write(k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()))
+    f.write(c.public_bytes(serialization.Encoding.PEM))
+PY
+	it_conf "$IT_TMP/e.conf" "recipient_table=$IT_TMP/r.tbl" "smtpd_tls_security_level=may" \
+		"smtpd_tls_chain_files=$IT_TMP/expired.pem"
+	it_start "$IT_TMP/e.conf"
+	it_stop
+	grep -i "expired" "$IT_LOG" | head -1 | grep . || it_fail "no warning about the expired certificate"
+	[ "$(grep -ci "expired" "$IT_LOG")" -eq 1 ] || it_fail "the expired certificate warned about more than once"
+else
+	echo "skip expired certificate: python3-cryptography not installed"
+fi
 echo "PASS: STARTTLS"
