@@ -419,7 +419,8 @@ main(int argc, char **argv)
 			dp_port_fini(&d->port);
 			if (own_xdp)
 				xdp_shutdown(&d->xdp);
-			msg_fatal("%s: worker %u: cannot set up TCP: %s (max_connections, tcp_buffer_limit?)",
+			msg_fatal("%s: worker %u: cannot set up TCP/TLS: %s (max_connections, "
+				  "tcp_buffer_limit, smtpd_tls_*?)",
 				  conf, w, strerror(-trc));
 		}
 	}

@@ -78,7 +78,6 @@ static const struct cfg_key cfg_keys[] = {
 	{ "smtpd_tls_key_file", CT_STR, OFF(tls_key_file), 0, 0, false },
 	{ "smtpd_tls_protocols", CT_STR, OFF(tls_protocols), 0, 0, false },
 	{ "smtpd_tls_ciphers", CT_STR, OFF(tls_ciphers), 0, 0, false },
-	{ "smtpd_starttls_timeout", CT_DURATION, OFF(starttls_timeout), 1, 3600, false },
 	{ "smtpd_tls_loglevel", CT_UINT, OFF(tls_loglevel), 0, 1, false },
 	{ "control_socket", CT_STR, OFF(control_socket), 0, 0, false },
 	{ "control_socket_group", CT_STR, OFF(control_socket_group), 0, 0, false },
@@ -172,7 +171,6 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->tcp_buffer_limit = UINT64_C(64) << 20;
 	snprintf(cfg->tls_protocols, sizeof(cfg->tls_protocols), ">=TLSv1.2");
 	snprintf(cfg->tls_ciphers, sizeof(cfg->tls_ciphers), "medium");
-	cfg->starttls_timeout = 300;
 }
 
 /* Parse context: where we are, for messages. */

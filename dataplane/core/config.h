@@ -70,7 +70,6 @@ struct rg_config {
 	char tls_key_file[CFG_STR_MAX];
 	char tls_protocols[CFG_STR_MAX]; /* Postfix syntax, default ">=TLSv1.2" */
 	char tls_ciphers[CFG_STR_MAX];	 /* medium or high */
-	unsigned starttls_timeout;	 /* seconds, bounds the handshake */
 	unsigned tls_loglevel;		 /* 0 or 1 */
 
 	/* control */
