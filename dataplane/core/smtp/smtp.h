@@ -299,6 +299,17 @@ int smtp_session_timeout(struct smtp_session *s, struct smtp_out *out);
 void smtp_log_flush(struct smtp_ctx *ctx);
 
 /*
+ * smtp_log_allowed - may one more log line be written this second? The
+ * reject log's rate limiter (ctx->log_per_sec lines a second, a count
+ * of the suppressed ones written when the second is over), for other
+ * lines a session causes (the TLS layer's). Counts the line either way.
+ * @ctx: the lcore's context.
+ *
+ * Return: true to write the line, false when it is suppressed.
+ */
+bool smtp_log_allowed(struct smtp_ctx *ctx);
+
+/*
  * smtp_soft_bounce - what soft_bounce = yes does to a reply: every line
  * of R[0..N) with a 5xx code becomes 4xx, its enhanced status code too
  * ("550 5.1.1" -> "450 4.1.1", "552 5.3.4" -> "452 4.3.4"), in place.

@@ -80,9 +80,8 @@ smtp_log_flush(struct smtp_ctx *ctx)
 	}
 }
 
-/* May one more line be written this second? Counts it either way. */
-static bool
-log_allowed(struct smtp_ctx *ctx)
+bool
+smtp_log_allowed(struct smtp_ctx *ctx)
 {
 	unsigned limit = ctx->log_per_sec ? ctx->log_per_sec : SMTP_LOG_PER_SEC;
 
@@ -119,7 +118,7 @@ smtp_log_reject(struct smtp_session *s, const char *reply, size_t rn, const char
 	char line[LOG_LINE_MAX];
 	size_t o = 0;
 
-	if (!log_allowed(s->ctx))
+	if (!smtp_log_allowed(s->ctx))
 		return;
 	while (rn > 0 && (reply[rn - 1] == '\n' || reply[rn - 1] == '\r'))
 		rn--;
@@ -146,7 +145,7 @@ smtp_log_event(struct smtp_session *s, const char *what)
 	char line[LOG_LINE_MAX];
 	const char *cmd = s->last_cmd < SMTP_CMD_ID_MAX ? smtp_cmd_names[s->last_cmd] : "?";
 
-	if (!log_allowed(s->ctx))
+	if (!smtp_log_allowed(s->ctx))
 		return;
 	snprintf(line, sizeof(line), "%s after %s from unknown[%s]", what, cmd, s->client_ip);
 	s->ctx->log(s->ctx->log_arg, line);

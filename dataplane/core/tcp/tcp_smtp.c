@@ -129,6 +129,8 @@ tls_log(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const char *fmt, const ch
 {
 	char line[320];
 
+	if (!smtp_log_allowed(&ts->ctx)) /* a flood of bad handshakes: the reject log's limit */
+		return;
 	snprintf(line, sizeof(line), fmt, ss->smtp.client_ip, a, b, x, y);
 	ts->ctx.log(ts->ctx.log_arg, line);
 }
