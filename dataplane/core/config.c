@@ -79,6 +79,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "smtpd_tls_protocols", CT_STR, OFF(tls_protocols), 0, 0, false },
 	{ "smtpd_tls_ciphers", CT_STR, OFF(tls_ciphers), 0, 0, false },
 	{ "smtpd_tls_loglevel", CT_UINT, OFF(tls_loglevel), 0, 1, false },
+	{ "smtpd_tls_session_limit", CT_UINT, OFF(tls_session_limit), 1, 1u << 24, false },
 	{ "control_socket", CT_STR, OFF(control_socket), 0, 0, false },
 	{ "control_socket_group", CT_STR, OFF(control_socket_group), 0, 0, false },
 	{ "reload_max_shrink", CT_PERCENT, OFF(reload_max_shrink), 0, 100, false },
@@ -171,6 +172,7 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->tcp_buffer_limit = UINT64_C(64) << 20;
 	snprintf(cfg->tls_protocols, sizeof(cfg->tls_protocols), ">=TLSv1.2");
 	snprintf(cfg->tls_ciphers, sizeof(cfg->tls_ciphers), "medium");
+	cfg->tls_session_limit = 4096;
 }
 
 /* Parse context: where we are, for messages. */

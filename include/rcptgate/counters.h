@@ -82,6 +82,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(TLS_HANDSHAKES_STARTED, "tls_handshakes_started", RG_CK_COUNTER, \
 	  "TLS handshakes begun after STARTTLS") \
 	X(TLS_HANDSHAKES_COMPLETED, "tls_handshakes_completed", RG_CK_COUNTER, "TLS handshakes completed") \
+	X(TLS_SESSION_LIMIT, "tls_session_limit_reached", RG_CK_COUNTER, \
+	  "Times smtpd_tls_session_limit was reached: STARTTLS not offered until a TLS session ends") \
 	X(TLS_HANDSHAKES_FAILED, "tls_handshakes_failed", RG_CK_COUNTER, \
 	  "TLS handshakes failed: alert, refused protocol, garbage, no memory") \
 	X(TLS_V1_2, "tls_v1_2", RG_CK_COUNTER, "TLS handshakes completed with TLS 1.2") \

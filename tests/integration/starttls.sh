@@ -275,6 +275,53 @@ done
 [ "$(it_counter tls_v1_2)" -ge 2 ] || it_fail "tls_v1_2 < 2"
 [ "$(it_counter smtp_starttls_injected_octets)" -ge 6 ] || it_fail "NOOP\\r\\n not counted as injected"
 
+# (g) smtpd_tls_session_limit = 1: while one session holds TLS, the next
+# is not offered STARTTLS and gets 454 4.7.0 (TLS shed, the session goes
+# on in plaintext and gets its 550); once the first ends, it is offered
+# again.
+it_conf "$IT_TMP/g.conf" "recipient_table=$IT_TMP/r.tbl" "smtpd_tls_security_level=may" \
+	"smtpd_tls_chain_files=$IT_TMP/chain.pem" "smtpd_tls_session_limit=1"
+it_start "$IT_TMP/g.conf"
+in_ns /usr/bin/python3 - "$IT_ADDR" "$IT_TMP/cert.pem" <<'PY' || it_fail "smtpd_tls_session_limit"
+import smtplib, ssl, sys, time
+
+addr, cafile = sys.argv[1], sys.argv[2]
+
+def session():
+    s = smtplib.SMTP(addr, 25, local_hostname="client.test.example", timeout=10)
+    s._host = "mx.test.example"
+    s.ehlo()
+    return s
+
+a = session()
+assert a.has_extn("starttls"), "first session: STARTTLS not offered"
+code, _ = a.starttls(context=ssl.create_default_context(cafile=cafile))
+assert code == 220, f"first session: STARTTLS {code}"
+a.ehlo()
+b = session()
+assert not b.has_extn("starttls"), "STARTTLS offered past smtpd_tls_session_limit"
+code, msg = b.docmd("STARTTLS")
+assert code == 454 and msg.startswith(b"4.7.0"), f"STARTTLS past the limit: {code} {msg}"
+b.mail("s@elsewhere.example")
+code, msg = b.rcpt("nobody@example.com")
+assert code == 550, f"plaintext session past the limit: RCPT {code} {msg}"
+b.quit()
+a.quit()
+for _ in range(20):  # the first session's close reaches the daemon after its QUIT
+    c = session()
+    offered = c.has_extn("starttls")
+    c.quit()
+    if offered:
+        break
+    time.sleep(0.1)
+assert offered, "STARTTLS not offered again after the TLS session ended"
+print("ok   smtpd_tls_session_limit = 1: the second session is not offered STARTTLS (454 4.7.0), "
+      "the third is")
+PY
+it_stop
+[ "$(it_counter tls_session_limit_reached)" -ge 1 ] || it_fail "tls_session_limit_reached not counted"
+[ "$(it_counter smtp_starttls_unavailable)" -eq 1 ] || it_fail "smtp_starttls_unavailable is not 1"
+
 # (f) rcptgate -t refuses a missing chain file and a mismatched key.
 it_conf "$IT_TMP/m.conf" "smtpd_tls_security_level=may" "smtpd_tls_chain_files=$IT_TMP/missing.pem"
 if "$RG" -t -f "$IT_TMP/m.conf" > "$IT_TMP/t.out" 2>&1; then cat "$IT_TMP/t.out"; it_fail "-t accepts a missing chain file"; fi

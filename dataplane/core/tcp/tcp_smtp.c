@@ -350,6 +350,10 @@ app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consum
 		ts->ctx.ctr[RG_C_TLS_HANDSHAKES_FAILED]++;
 		return TCP_APP_CLOSE;
 	}
+	if (++ts->n_tls >= ts->tls_max) { /* shed TLS from now on, not sessions */
+		ts->ctx.tls_ready = false;
+		ts->ctx.ctr[RG_C_TLS_SESSION_LIMIT]++;
+	}
 	ss->state = SESS_HANDSHAKE;
 	ss->fed = 0;
 	return TCP_APP_OK;
@@ -380,10 +384,15 @@ app_timeout(void *arg, void *sess, struct tcp_out *out)
 static void
 app_close(void *arg, void *sess)
 {
+	struct tcp_smtp *ts = arg;
 	struct tcp_smtp_sess *ss = sess;
-	(void)arg;
 
 	smtp_session_fini(&ss->smtp);
+	if (ss->tls != NULL) {
+		ts->n_tls--;
+		if (ts->tls_on && ts->n_tls < ts->tls_max)
+			ts->ctx.tls_ready = true; /* under the limit again: offer STARTTLS */
+	}
 	tls_conn_free(ss->tls);
 	free(ss->pt);
 	ss->tls = NULL;
@@ -510,6 +519,14 @@ tcp_smtp_tls_key(const struct rg_config *cfg, const char *why)
 }
 
 uint32_t
+tcp_smtp_tls_max(const struct rg_config *cfg, unsigned workers)
+{
+	uint64_t n = (cfg->tls_session_limit + (workers ? workers : 1) - 1) / (workers ? workers : 1);
+
+	return n == 0 ? 1 : (uint32_t)n;
+}
+
+uint32_t
 tcp_smtp_lines(const struct rg_config *cfg, unsigned workers)
 {
 	uint64_t n = cfg->tcp_buffer_limit / (workers ? workers : 1) / 2 / SMTP_LINEBUF_SIZE;
@@ -521,16 +538,18 @@ int
 tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table, uint64_t *ctr,
 	      uint32_t n_lines, struct tcp_app *app)
 {
-	return tcp_smtp_init_tls(ts, cfg, table, ctr, n_lines, NULL, app);
+	return tcp_smtp_init_tls(ts, cfg, table, ctr, n_lines, NULL, 0, app);
 }
 
 int
 tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
-		  uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, struct tcp_app *app)
+		  uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, uint32_t tls_max, struct tcp_app *app)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->tls = tls;
-	ts->ctx.tls_ready = tls != NULL && cfg->tls_level != CFG_TLS_NONE;
+	ts->tls_on = tls != NULL && cfg->tls_level != CFG_TLS_NONE;
+	ts->tls_max = tls_max;
+	ts->ctx.tls_ready = ts->tls_on && tls_max > 0;
 	ts->ctx.cfg = cfg;
 	policy_conf_from_config(&ts->ctx.policy, cfg);
 	ts->ctx.table = table;
@@ -542,9 +561,9 @@ tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 		return -EINVAL;
 	ts->lines = malloc((size_t)n_lines * SMTP_LINEBUF_SIZE);
 	ts->free_lines = malloc((size_t)n_lines * sizeof(*ts->free_lines));
-	if (ts->ctx.tls_ready)
+	if (ts->tls_on)
 		ts->rbuf = malloc(TLS_PT_MAX);
-	if (ts->lines == NULL || ts->free_lines == NULL || (ts->ctx.tls_ready && ts->rbuf == NULL)) {
+	if (ts->lines == NULL || ts->free_lines == NULL || (ts->tls_on && ts->rbuf == NULL)) {
 		tcp_smtp_fini(ts);
 		return -ENOMEM;
 	}
@@ -555,7 +574,7 @@ tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 	memset(app, 0, sizeof(*app));
 	app->session_size = sizeof(struct tcp_smtp_sess);
 	/* room for a command's replies as records */
-	app->out_reserve = ts->ctx.tls_ready ? SMTP_OUT_RESERVE + TLS_MARGIN : SMTP_OUT_RESERVE;
+	app->out_reserve = ts->tls_on ? SMTP_OUT_RESERVE + TLS_MARGIN : SMTP_OUT_RESERVE;
 	app->open = app_open;
 	app->input = app_input;
 	app->timeout = app_timeout;

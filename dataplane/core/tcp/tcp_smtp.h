@@ -35,6 +35,9 @@ struct tls_ctx;
 struct tcp_smtp {
 	struct smtp_ctx ctx; /* first: sessions find their tcp_smtp through it */
 	struct tls_ctx *tls; /* the lcore's TLS context; NULL: no STARTTLS */
+	bool tls_on;	     /* a context and a level: STARTTLS when under tls_max */
+	uint32_t n_tls;	     /* sessions holding a TLS connection */
+	uint32_t tls_max;    /* smtpd_tls_session_limit, this lcore's share */
 	char *rbuf;	     /* plaintext read from TLS (TLS sessions' scratch) */
 	char *lines;	     /* n_lines * SMTP_LINEBUF_SIZE */
 	char **free_lines;
@@ -67,14 +70,24 @@ int tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 /*
  * tcp_smtp_init_tls - tcp_smtp_init() with STARTTLS: TLS is the lcore's
  * context (it must outlive TS; NULL: no TLS), offered when the
- * configuration's smtpd_tls_security_level is not none. The sessions
+ * configuration's smtpd_tls_security_level is not none and fewer than
+ * TLS_MAX sessions of this lcore hold a TLS connection (past it, EHLO
+ * does not offer STARTTLS and the command gets 454 4.7.0 until one
+ * ends: TLS is shed, not sessions). The sessions
  * are then struct tcp_smtp_sess (tcp_smtp.c): the engine's session
  * first, so the relay and tcp_session_ref() see a struct smtp_session.
  *
  * Return: as tcp_smtp_init().
  */
 int tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
-		      uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, struct tcp_app *app);
+		      uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, uint32_t tls_max,
+		      struct tcp_app *app);
+
+/*
+ * tcp_smtp_tls_max - one of WORKERS workers' share of
+ * smtpd_tls_session_limit (at least 1).
+ */
+uint32_t tcp_smtp_tls_max(const struct rg_config *cfg, unsigned workers);
 
 /* tcp_smtp_fini - free the line buffer pool (all sessions closed first). */
 void tcp_smtp_fini(struct tcp_smtp *ts);

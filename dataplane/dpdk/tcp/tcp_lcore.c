@@ -247,7 +247,7 @@ tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
 		return rc;
 	}
 	rc = tcp_smtp_init_tls(&t->smtp, lc->cfg, lc->table, lc->ctr->c, tcp_smtp_lines(lc->cfg, workers),
-			       t->tls, &app);
+			       t->tls, tcp_smtp_tls_max(lc->cfg, workers), &app);
 	if (rc == 0)
 		rc = tcp_stack_create(&p, &app, &tx, lc->ctr->c, &t->stack);
 	if (rc != 0) {
