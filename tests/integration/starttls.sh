@@ -280,7 +280,8 @@ done
 # on in plaintext and gets its 550); once the first ends, it is offered
 # again.
 it_conf "$IT_TMP/g.conf" "recipient_table=$IT_TMP/r.tbl" "smtpd_tls_security_level=may" \
-	"smtpd_tls_chain_files=$IT_TMP/chain.pem" "smtpd_tls_session_limit=1"
+	"smtpd_tls_chain_files=$IT_TMP/chain.pem" "smtpd_tls_session_limit=1" \
+	"smtpd_starttls_timeout=1s" "smtpd_timeout=60s"
 it_start "$IT_TMP/g.conf"
 in_ns /usr/bin/python3 - "$IT_ADDR" "$IT_TMP/cert.pem" <<'PY' || it_fail "smtpd_tls_session_limit"
 import smtplib, ssl, sys, time
@@ -317,10 +318,33 @@ for _ in range(20):  # the first session's close reaches the daemon after its QU
 assert offered, "STARTTLS not offered again after the TLS session ended"
 print("ok   smtpd_tls_session_limit = 1: the second session is not offered STARTTLS (454 4.7.0), "
       "the third is")
+
+# (h) a client that stalls after the 220: smtpd_starttls_timeout (1s),
+# not smtpd_timeout (60s), ends it.
+import socket
+s = socket.create_connection((addr, 25), timeout=30)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b"EHLO stall.test.example\r\n")
+while not f.readline().startswith(b"250 "):
+    pass
+s.sendall(b"STARTTLS\r\n")
+assert f.readline().startswith(b"220 2.0.0"), "no 220 to STARTTLS"
+t0 = time.monotonic()
+try:
+    rest = s.recv(100)
+except ConnectionResetError:
+    rest = b""
+waited = time.monotonic() - t0
+assert rest == b"", f"data instead of a close: {rest!r}"
+assert waited < 20, f"a stalled handshake lasted {waited:.1f} s"
+print(f"ok   a handshake stalled after the 220 is ended by smtpd_starttls_timeout ({waited:.1f} s)")
 PY
 it_stop
 [ "$(it_counter tls_session_limit_reached)" -ge 1 ] || it_fail "tls_session_limit_reached not counted"
 [ "$(it_counter smtp_starttls_unavailable)" -eq 1 ] || it_fail "smtp_starttls_unavailable is not 1"
+[ "$(it_counter tls_handshakes_failed)" -eq 1 ] || it_fail "the stalled handshake is not counted as failed"
+grep -q "timeout after STARTTLS from unknown\[" "$IT_LOG" || it_fail "no 'timeout after STARTTLS' log line"
 
 # (f) rcptgate -t refuses a missing chain file and a mismatched key.
 it_conf "$IT_TMP/m.conf" "smtpd_tls_security_level=may" "smtpd_tls_chain_files=$IT_TMP/missing.pem"

@@ -350,17 +350,19 @@ test_tls(void **state)
 	assert_int_equal(cfg.tls_level, CFG_TLS_NONE);
 	assert_string_equal(cfg.tls_protocols, ">=TLSv1.2");
 	assert_string_equal(cfg.tls_ciphers, "medium");
+	assert_int_equal(cfg.starttls_timeout, 300);
 	assert_int_equal(cfg.tls_loglevel, 0);
 
 	assert_int_equal(load(&cfg,
 			      BASE "smtpd_tls_security_level = encrypt\n"
 				   "smtpd_tls_chain_files = /a/ec.pem, /a/rsa.pem\n"
-				   "smtpd_tls_loglevel = 1\n",
+				   "smtpd_starttls_timeout = 1m\nsmtpd_tls_loglevel = 1\n",
 			      err),
 			 0);
 	assert_int_equal(cfg.tls_level, CFG_TLS_ENCRYPT);
 	assert_string_equal(cfg.tls_chain_files, "/a/ec.pem, /a/rsa.pem");
 	assert_int_equal(cfg.tls_loglevel, 1);
+	assert_int_equal(cfg.starttls_timeout, 60);
 	assert_string_equal(cfg_tls_level_name(cfg.tls_level), "encrypt");
 
 	assert_int_equal(load(&cfg,

@@ -81,7 +81,15 @@ struct tcp_out {
 	char *buf;
 	size_t len;
 	size_t cap;
+	/* Set by the application to switch this connection's idle timeout
+	 * from now on: TCP_IDLE_KEEP (0, as it is), TCP_IDLE_DEFAULT
+	 * (tcp_params.idle_timeout_ms) or TCP_IDLE_ALT
+	 * (tcp_params.alt_idle_timeout_ms). STARTTLS bounds its handshake
+	 * this way. */
+	uint8_t idle;
 };
+
+enum { TCP_IDLE_KEEP, TCP_IDLE_DEFAULT, TCP_IDLE_ALT };
 
 /* Application verdicts. */
 enum { TCP_APP_OK = 0, TCP_APP_CLOSE = 1, TCP_APP_DROP = 2 };
@@ -128,6 +136,7 @@ struct tcp_params {
 	uint32_t syn_backlog;	      /* SYN-RECEIVED entries before SYN cookies */
 	uint32_t n_buffers;	      /* send and held-input buffers of TCP_SNDBUF_SIZE bytes */
 	uint32_t idle_timeout_ms;     /* no data from the client for this long */
+	uint32_t alt_idle_timeout_ms; /* the other one, by tcp_out.idle; 0: the same */
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second */
 	uint64_t secret[2];	      /* keys ISNs and SYN cookies; random per start */
 };

@@ -95,7 +95,8 @@ struct tcp_conn {
 	uint8_t flags;
 	uint8_t nrexmt; /* retransmissions of the current segment */
 	uint8_t link[TCP_LINK_ADDR_LEN];
-	uint16_t mss; /* peer's MSS, bounded */
+	uint8_t idle_alt; /* the application switched to alt_idle_timeout_ms */
+	uint16_t mss;	  /* peer's MSS, bounded */
 	/* timer wheel */
 	uint32_t tnext, tprev;
 	uint32_t texpire;	    /* tick the wheel entry is filed under */
@@ -254,6 +255,7 @@ tcp_out_begin(struct tcp_stack *ts, struct tcp_conn *c, struct tcp_out *out)
 	out->buf = (char *)tcp_conn_sbuf(ts, c);
 	out->len = c->sb_len;
 	out->cap = TCP_SNDBUF_SIZE;
+	out->idle = TCP_IDLE_KEEP;
 }
 
 static inline void
@@ -261,6 +263,16 @@ tcp_out_end(struct tcp_conn *c, const struct tcp_out *out)
 {
 	/* the application may not write past cap; never trust more */
 	c->sb_len = (uint16_t)(out->len <= TCP_SNDBUF_SIZE ? out->len : TCP_SNDBUF_SIZE);
+	if (out->idle != TCP_IDLE_KEEP)
+		c->idle_alt = out->idle == TCP_IDLE_ALT;
+}
+
+/* The idle timeout of C: the one its application switched it to, else the default. */
+static inline uint32_t
+tcp_idle_ms(const struct tcp_stack *ts, const struct tcp_conn *c)
+{
+	return c->idle_alt && ts->p.alt_idle_timeout_ms != 0 ? ts->p.alt_idle_timeout_ms
+							     : ts->p.idle_timeout_ms;
 }
 
 /* Exponential backoff of the retransmission timeout (RFC 6298 5.5). */

@@ -76,7 +76,7 @@ tcp_open_app(struct tcp_stack *ts, struct tcp_conn *c)
 	c->banner_len = c->sb_len;
 	if (c->sb_len == 0)
 		c->flags |= TF_BANNER_ACKED;
-	tcp_timer_set(ts, c, TT_MISC, ts->p.idle_timeout_ms);
+	tcp_timer_set(ts, c, TT_MISC, tcp_idle_ms(ts, c));
 	if (tcp_app_call(ts, c, v) < 0)
 		return -1;
 	tcp_sbuf_trim(ts, c);
@@ -498,7 +498,7 @@ tcp_data_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *s
 			took += tcp_hold_add(ts, c, data + took, len - took);
 	}
 	if (!(c->flags & TF_APP_DONE))
-		tcp_timer_set(ts, c, TT_MISC, ts->p.idle_timeout_ms);
+		tcp_timer_set(ts, c, TT_MISC, tcp_idle_ms(ts, c));
 	c->rcv_nxt += took;
 	if (c->rcv_nxt != seq + len) {
 		ts->ctr[RG_C_TCP_BACKPRESSURE]++;

@@ -269,6 +269,7 @@ tls_handshake(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out
 	ts->ctx.ctr[RG_C_TLS_HANDSHAKES_COMPLETED]++;
 	ss->state = SESS_TLS;
 	smtp_session_tls_start(&ss->smtp);
+	out->idle = TCP_IDLE_DEFAULT; /* smtpd_timeout again: the handshake's bound is over */
 	if (tls_conn_info(ss->tls, &info) == 0) {
 		if (strcmp(info.protocol, "TLSv1.3") == 0)
 			ts->ctx.ctr[RG_C_TLS_V1_3]++;
@@ -355,6 +356,7 @@ app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consum
 		ts->ctx.ctr[RG_C_TLS_SESSION_LIMIT]++;
 	}
 	ss->state = SESS_HANDSHAKE;
+	out->idle = TCP_IDLE_ALT; /* smtpd_starttls_timeout bounds the handshake */
 	ss->fed = 0;
 	return TCP_APP_OK;
 }
@@ -362,8 +364,8 @@ app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consum
 static int
 app_timeout(void *arg, void *sess, struct tcp_out *out)
 {
+	struct tcp_smtp *ts = arg;
 	struct tcp_smtp_sess *ss = sess;
-	(void)arg;
 
 	if (ss->state == SESS_PLAIN) {
 		struct smtp_out o = { out->buf, out->len, out->cap };
@@ -374,6 +376,8 @@ app_timeout(void *arg, void *sess, struct tcp_out *out)
 	char pbuf[TLS_PT_OUT];
 	struct smtp_out o = { pbuf, 0, sizeof(pbuf) };
 	(void)smtp_session_timeout(&ss->smtp, &o); /* counted; during the handshake not sent */
+	if (ss->state == SESS_HANDSHAKE)	   /* stalled past smtpd_starttls_timeout */
+		ts->ctx.ctr[RG_C_TLS_HANDSHAKES_FAILED]++;
 	if (ss->state == SESS_TLS && tls_conn_write(ss->tls, pbuf, o.len) >= 0)
 		(void)tls_conn_shutdown(ss->tls);
 	if (ss->state == SESS_TLS)
@@ -479,6 +483,7 @@ tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsign
 	uint64_t nb = bytes / TCP_SNDBUF_SIZE;
 	p->n_buffers = nb > UINT32_MAX ? UINT32_MAX : (uint32_t)(nb ? nb : 1);
 	p->idle_timeout_ms = cfg->smtpd_timeout * 1000u;
+	p->alt_idle_timeout_ms = cfg->starttls_timeout * 1000u;
 	p->challenge_ack_limit = 1000; /* as Linux's tcp_challenge_ack_limit */
 	p->secret[0] = secret[0];
 	p->secret[1] = secret[1];
