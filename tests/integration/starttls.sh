@@ -222,6 +222,22 @@ s_client() {
 s_client -tls1_3
 s_client -tls1_2
 
+# A second TLS implementation: GnuTLS, which sends STARTTLS itself.
+if command -v gnutls-cli >/dev/null; then
+	{
+		sleep 1; echo "EHLO client.test.example"; sleep 0.5
+		echo "MAIL FROM:<s@elsewhere.example>"; sleep 0.3
+		echo "RCPT TO:<nobody@example.com>"; sleep 0.3
+		echo "QUIT"; sleep 1
+	} | in_ns timeout 20 gnutls-cli --starttls-proto=smtp --crlf -p 25 --x509cafile "$IT_TMP/cert.pem" \
+		--verify-hostname mx.test.example "$IT_ADDR" > "$IT_TMP/gnutls.out" 2>&1
+	grep -q "^550 5.1.1 <nobody@example.com>" "$IT_TMP/gnutls.out" && grep -q "^221 " "$IT_TMP/gnutls.out" ||
+		{ cat "$IT_TMP/gnutls.out"; it_fail "gnutls-cli --starttls-proto=smtp"; }
+	echo "ok   gnutls-cli --starttls-proto=smtp: certificate verified, 550 5.1.1, 221"
+else
+	echo "skip gnutls-cli: gnutls-bin not installed"
+fi
+
 # (c) injection, (d) garbage.
 PY_CLIENT inject || it_fail "STARTTLS injection"
 PY_CLIENT garbage || it_fail "garbage handshake"
