@@ -36,6 +36,7 @@
  *	read at most TLS_PT_MAX bytes at a time.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -43,9 +44,10 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include <rcptgate/counters.h>
+
 #include "tcp/tcp_smtp.h"
 #include "tls/tls.h"
-#include "rcptgate/counters.h"
 
 #define TLS_PT_MAX (16u * 1024)		  /* plaintext read from TLS at a time, kept at most */
 #define TLS_MARGIN 128			  /* record overhead (one record per write) and spare */
@@ -123,15 +125,23 @@ app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 	return verdict(v);
 }
 
-static void
-tls_log(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const char *fmt, const char *a, const char *b, int x,
-	int y)
+/*
+ * A TLS log line in Postfix's shape, "WHAT from unknown[IP]: DETAIL",
+ * under the reject log's rate limit (a flood of bad handshakes cannot
+ * flood the log).
+ */
+static void __attribute__((format(printf, 4, 5)))
+tls_log(struct tcp_smtp *ts, const struct tcp_smtp_sess *ss, const char *what, const char *fmt, ...)
 {
-	char line[320];
+	char detail[200], line[320];
+	va_list ap;
 
-	if (!smtp_log_allowed(&ts->ctx)) /* a flood of bad handshakes: the reject log's limit */
+	if (!smtp_log_allowed(&ts->ctx))
 		return;
-	snprintf(line, sizeof(line), fmt, ss->smtp.client_ip, a, b, x, y);
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(line, sizeof(line), "%s from unknown[%s]: %s", what, ss->smtp.client_ip, detail);
 	ts->ctx.log(ts->ctx.log_arg, line);
 }
 
@@ -260,7 +270,7 @@ tls_handshake(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out
 	}
 	if (r < 0) {
 		ts->ctx.ctr[RG_C_TLS_HANDSHAKES_FAILED]++;
-		tls_log(ts, ss, "SSL_accept error from unknown[%s]: %s%s", tls_conn_error(ss->tls), "", 0, 0);
+		tls_log(ts, ss, "SSL_accept error", "%s", tls_conn_error(ss->tls));
 		tls_flush(ss, out); /* the alert */
 		return TCP_APP_CLOSE;
 	}
@@ -276,11 +286,9 @@ tls_handshake(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out
 		else if (strcmp(info.protocol, "TLSv1.2") == 0)
 			ts->ctx.ctr[RG_C_TLS_V1_2]++;
 		if (ts->ctx.cfg->tls_loglevel >= 1)
-			tls_log(ts, ss,
-				"Anonymous TLS connection established from unknown[%s]: %s with cipher %s "
-				"(%d/%d "
-				"bits)",
-				info.protocol, info.cipher, info.secret_bits, info.alg_bits);
+			tls_log(ts, ss, "Anonymous TLS connection established",
+				"%s with cipher %s (%d/%d bits)", info.protocol, info.cipher,
+				info.secret_bits, info.alg_bits);
 	}
 	return tls_pump(ts, ss, out);
 }
