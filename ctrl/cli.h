@@ -50,6 +50,7 @@ int cli_cmd_stats(int argc, char **argv);
 int cli_cmd_top(int argc, char **argv);
 int cli_cmd_status(int argc, char **argv);
 int cli_cmd_block(int argc, char **argv); /* cmd_block.c */
+int cli_cmd_tls(int argc, char **argv);	  /* cmd_tls.c */
 
 /*
  * The control socket (cli_client.c; protocol in include/rcptgate/ctl_proto.h).

@@ -73,6 +73,16 @@ static const struct cli_command cli_commands[] = {
 	  "its workers; ping, ssh and other services are not affected. del takes the\n"
 	  "prefix exactly as added. The list is pinned under bpf_pin_dir and kept\n"
 	  "across restarts.\n" },
+	{ "tls", cli_cmd_tls, "reload [--if-configured]", "load new TLS certificates into the daemon",
+	  "The daemon re-reads the files of its smtpd_tls_chain_files (or\n"
+	  "smtpd_tls_cert_file and smtpd_tls_key_file), checks them as at start-up\n"
+	  "(each parsed, each key matching its certificate) and publishes them to\n"
+	  "every worker: new TLS sessions get the new certificates, sessions that\n"
+	  "started before finish on the old ones. The configuration file itself is\n"
+	  "not re-read. On failure prints the reason and exits 1: the old\n"
+	  "certificates keep serving. An expired certificate is loaded with a\n"
+	  "warning, as at start-up. --if-configured: a daemon without STARTTLS is\n"
+	  "not an error (exit 0), for a systemd ExecReload line.\n" },
 };
 
 #define N_COMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))

@@ -77,6 +77,7 @@
 #include "relay/relay_thread.h"
 #include "table/tbl.h"
 #include "tcp/tcp_lcore.h"
+#include "tcp/tcp_tls.h"
 #include "tcp/tcp_smtp.h"
 #include "tls/tls.h"
 #include "worker.h"
@@ -458,13 +459,14 @@ main(int argc, char **argv)
 			msg_warn("control socket: poll: %s", strerror(-prc));
 			sleep(1);
 		}
+		ctl_tls_reap(d); /* contexts a certificate reload replaced */
 	}
 	msg_info("signal %d: shutting down", (int)dp_signalled);
 	dp_telemetry_unregister();
 	ctl_server_close(ctl);
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
-	tcp_lcore_tls_free(); /* on this thread, which built them */
+	tcp_tls_free(); /* on this thread, which built them */
 	ctl_table_fini(d);
 	dp_port_fini(&d->port);
 	dp_counters_print(d, stdout);

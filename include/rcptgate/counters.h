@@ -84,6 +84,10 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(TLS_HANDSHAKES_COMPLETED, "tls_handshakes_completed", RG_CK_COUNTER, "TLS handshakes completed") \
 	X(TLS_SESSION_LIMIT, "tls_session_limit_reached", RG_CK_COUNTER, \
 	  "Times smtpd_tls_session_limit was reached: STARTTLS not offered until a TLS session ends") \
+	X(TLS_HANDSHAKES_DEFERRED, "tls_handshakes_deferred", RG_CK_COUNTER, \
+	  "Handshake steps put off to a later loop iteration: the iteration's handshake time was spent") \
+	X(TLS_HANDSHAKE_QUEUE_FULL, "tls_handshake_queue_full", RG_CK_COUNTER, \
+	  "Times the deferred handshakes reached their bound: STARTTLS not offered until they drained") \
 	X(TLS_HANDSHAKES_FAILED, "tls_handshakes_failed", RG_CK_COUNTER, \
 	  "TLS handshakes failed: alert, refused protocol, garbage, no memory") \
 	X(TLS_V1_2, "tls_v1_2", RG_CK_COUNTER, "TLS handshakes completed with TLS 1.2") \
@@ -224,6 +228,12 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Recipient tables loaded and published (start-up load included)") \
 	X(TABLE_RELOADS_FAILED, "table_reloads_failed", RG_CK_COUNTER, \
 	  "Recipient table loads refused: unreadable, corrupt or shrunk (old table kept)") \
+	X(TLS_RELOADS_OK, "tls_reloads", RG_CK_COUNTER, \
+	  "Certificate reloads published (rcptgatectl tls reload)") \
+	X(TLS_RELOADS_FAILED, "tls_reloads_failed", RG_CK_COUNTER, \
+	  "Certificate reloads refused: a file unreadable, malformed or not matching (old ones kept)") \
+	X(TLS_CONTEXTS_RETIRED, "tls_contexts_retired", RG_CK_GAUGE, \
+	  "Replaced TLS contexts still serving sessions that started on them") \
 	X(CTL_REQUESTS, "ctl_requests", RG_CK_COUNTER, "Control socket requests answered") \
 	X(CTL_ERRORS, "ctl_request_errors", RG_CK_COUNTER, "Control socket requests answered with an error") \
 	/* XDP steering program (bpf/): read from its per-CPU map, not counted by lcores */ \

@@ -62,6 +62,7 @@ enum ctl_verb {
 	CTL_V_RELOAD, /* reload [path=FILE] [force=0|1] */
 	CTL_V_CHECK,  /* check rcpt=ADDR [client=IP] [helo=NAME] [from=ADDR] */
 	CTL_V_BLOCK,  /* block op=add|del|list [cidr=CIDR] (dataplane/xdp_ctl.c) */
+	CTL_V_TLS,    /* tls op=reload: re-read the certificate files */
 	CTL_V_MAX
 };
 

@@ -68,6 +68,9 @@ test_valid_requests(void **state)
 	assert_int_equal(parse("block op=del cidr=2001:db8::/32"), 0);
 	assert_string_equal(req.arg[CTL_K_OP], "del");
 	assert_string_equal(req.arg[CTL_K_CIDR], "2001:db8::/32");
+	assert_int_equal(parse("tls op=reload"), 0);
+	assert_int_equal(req.verb, CTL_V_TLS);
+	assert_string_equal(req.arg[CTL_K_OP], "reload");
 }
 
 static void
@@ -113,6 +116,10 @@ test_bad_requests(void **state)
 		{ "block op=drop cidr=192.0.2.7", -EINVAL },
 		{ "block op=add cidr=", -EINVAL },
 		{ "block op=list rcpt=a@b", -EINVAL },
+		{ "tls", -EINVAL },
+		{ "tls op=add", -EINVAL },
+		{ "tls op=reload cidr=192.0.2.7", -EINVAL },
+		{ "block op=reload", -EINVAL },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

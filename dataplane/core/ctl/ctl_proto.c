@@ -40,6 +40,7 @@ static const struct ctl_verb_def ctl_verbs[CTL_V_MAX] = {
 				  KEY_BIT(CTL_K_FROM),
 			  KEY_BIT(CTL_K_RCPT) },
 	[CTL_V_BLOCK] = { "block", KEY_BIT(CTL_K_OP) | KEY_BIT(CTL_K_CIDR), KEY_BIT(CTL_K_OP) },
+	[CTL_V_TLS] = { "tls", KEY_BIT(CTL_K_OP), KEY_BIT(CTL_K_OP) },
 };
 
 static const char *const ctl_keys[CTL_K_MAX] = {
@@ -151,7 +152,7 @@ ctl_value_decode(const char *p, size_t n, char *out, size_t cap, char *err, size
 
 /* Check the values whose form the parser knows. */
 static int
-ctl_check_value(enum ctl_key key, const char *v, char *err, size_t errlen)
+ctl_check_value(enum ctl_verb verb, enum ctl_key key, const char *v, char *err, size_t errlen)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 
@@ -169,6 +170,11 @@ ctl_check_value(enum ctl_key key, const char *v, char *err, size_t errlen)
 			return ctl_fail(-EINVAL, err, errlen, "path must be absolute");
 		break;
 	case CTL_K_OP:
+		if (verb == CTL_V_TLS) {
+			if (strcmp(v, "reload") != 0)
+				return ctl_fail(-EINVAL, err, errlen, "op must be reload");
+			break;
+		}
 		if (strcmp(v, "add") != 0 && strcmp(v, "del") != 0 && strcmp(v, "list") != 0)
 			return ctl_fail(-EINVAL, err, errlen, "op must be add, del or list");
 		break;
@@ -230,7 +236,7 @@ ctl_req_parse_line(const char *line, size_t n, struct ctl_req *req, char *err, s
 		int len = ctl_value_decode(line + v0, i - v0, req->store + used, room, err, errlen);
 		if (len < 0)
 			return len;
-		if (ctl_check_value((enum ctl_key)k, req->store + used, err, errlen) < 0)
+		if (ctl_check_value((enum ctl_verb)v, (enum ctl_key)k, req->store + used, err, errlen) < 0)
 			return -EINVAL;
 		req->arg[k] = req->store + used;
 		used += (size_t)len + 1;

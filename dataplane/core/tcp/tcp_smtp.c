@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <arpa/inet.h>
 
 #include <rcptgate/counters.h>
@@ -61,8 +62,9 @@ struct tcp_smtp_sess {
 	struct tls_conn *tls; /* after STARTTLS, or NULL */
 	char *pt;	      /* decrypted input the engine has not taken, or NULL */
 	uint32_t pt_len;
-	uint8_t state; /* SESS_* */
-	uint8_t fed;   /* the first byte of the next input was fed to TLS already */
+	uint8_t state;	/* SESS_* */
+	uint8_t fed;	/* the first byte of the next input was fed to TLS already */
+	uint8_t queued; /* its handshake step waits in the lcore's queue */
 };
 _Static_assert(offsetof(struct tcp_smtp_sess, smtp) == 0,
 	       "the relay treats the session as a struct smtp_session");
@@ -119,6 +121,7 @@ app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 	ss->pt_len = 0;
 	ss->state = SESS_PLAIN;
 	ss->fed = 0;
+	ss->queued = 0;
 	smtp_session_init(&ss->smtp, &ts->ctx, ip);
 	int v = smtp_session_banner(&ss->smtp, &o);
 	out->len = o.len;
@@ -258,11 +261,30 @@ tls_pump(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out)
 	}
 }
 
+/* STARTTLS is offered while under the session limit and not shedding. */
+static void
+tls_update_ready(struct tcp_smtp *ts)
+{
+	ts->ctx.tls_ready = ts->tls_on && ts->n_tls < ts->tls_max && !ts->hs_shed;
+}
+
+static uint64_t
+mono_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 /* The handshake, with what has been fed. Return a TCP_APP_* verdict. */
 static int
 tls_handshake(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out)
 {
+	uint64_t t0 = mono_ns();
 	int r = tls_conn_step(ss->tls);
+
+	ts->hs_spent_ns += mono_ns() - t0;
 
 	if (r == TLS_WANT_INPUT) {
 		tls_flush(ss, out);
@@ -300,6 +322,32 @@ tls_busy(const struct tcp_smtp_sess *ss)
 	return tls_conn_pending(ss->tls) > 0 || ss->pt_len > 0;
 }
 
+/*
+ * Put SS's handshake step off to tcp_smtp_tls_run() when this
+ * iteration's budget is spent or others wait before it. Return whether
+ * it was.
+ */
+static bool
+tls_defer(struct tcp_smtp *ts, struct tcp_smtp_sess *ss)
+{
+	if (ts->hs_len == 0 && ts->hs_spent_ns < ts->hs_budget_ns)
+		return false;
+	/* no stack bound (fuzzer, benchmark), or full: entries of sessions
+	 * that ended wait for their turn too; run the step now */
+	if (ts->stack == NULL || ts->hs_len == ts->tls_max)
+		return false;
+	ts->hs_q[(ts->hs_head + ts->hs_len) % ts->tls_max] = tcp_session_ref(ts->stack, ss);
+	ts->hs_len++;
+	ss->queued = 1;
+	ts->ctx.ctr[RG_C_TLS_HANDSHAKES_DEFERRED]++;
+	if (ts->hs_len >= TCP_SMTP_HS_QUEUE_SHED && !ts->hs_shed) {
+		ts->hs_shed = true;
+		ts->ctx.ctr[RG_C_TLS_HANDSHAKE_QUEUE_FULL]++;
+		tls_update_ready(ts);
+	}
+	return true;
+}
+
 static int
 tls_input(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const uint8_t *data, size_t len, size_t *consumed,
 	  struct tcp_out *out)
@@ -318,7 +366,11 @@ tls_input(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const uint8_t *data, si
 			return TCP_APP_DROP;
 		}
 	}
-	if (ss->state == SESS_HANDSHAKE)
+	if (ss->state == SESS_HANDSHAKE && ss->queued)
+		v = TCP_APP_OK; /* its turn comes in tcp_smtp_tls_run() */
+	else if (ss->state == SESS_HANDSHAKE && tls_defer(ts, ss))
+		v = TCP_APP_OK;
+	else if (ss->state == SESS_HANDSHAKE)
 		v = tls_handshake(ts, ss, out);
 	else
 		v = tls_pump(ts, ss, out);
@@ -355,12 +407,14 @@ app_input(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consum
 	/* the 220 goes out in plaintext; what follows it is the handshake
 	 * (input after the STARTTLS line was discarded by the engine) */
 	ts->ctx.ctr[RG_C_TLS_HANDSHAKES_STARTED]++;
-	if (ts->tls == NULL || tls_conn_new(ts->tls, &ss->tls) != 0) {
+	/* the context published now: a reload leaves older sessions on theirs */
+	struct tls_ctx *c = ts->tls != NULL ? __atomic_load_n(ts->tls, __ATOMIC_ACQUIRE) : NULL;
+	if (c == NULL || tls_conn_new(c, &ss->tls) != 0) {
 		ts->ctx.ctr[RG_C_TLS_HANDSHAKES_FAILED]++;
 		return TCP_APP_CLOSE;
 	}
 	if (++ts->n_tls >= ts->tls_max) { /* shed TLS from now on, not sessions */
-		ts->ctx.tls_ready = false;
+		tls_update_ready(ts);
 		ts->ctx.ctr[RG_C_TLS_SESSION_LIMIT]++;
 	}
 	ss->state = SESS_HANDSHAKE;
@@ -402,8 +456,7 @@ app_close(void *arg, void *sess)
 	smtp_session_fini(&ss->smtp);
 	if (ss->tls != NULL) {
 		ts->n_tls--;
-		if (ts->tls_on && ts->n_tls < ts->tls_max)
-			ts->ctx.tls_ready = true; /* under the limit again: offer STARTTLS */
+		tls_update_ready(ts); /* under the limit again: offer STARTTLS */
 	}
 	tls_conn_free(ss->tls);
 	free(ss->pt);
@@ -473,6 +526,50 @@ int
 tcp_smtp_relay_kick(struct tcp_stack *stack, uint64_t ref)
 {
 	return tcp_session_resume(stack, ref, app_relay_kick, NULL);
+}
+
+/* A deferred handshake step's turn. */
+static int
+app_hs_resume(void *arg, void *sess, struct tcp_out *out)
+{
+	struct tcp_smtp_sess *ss = sess;
+
+	ss->queued = 0;
+	if (ss->state != SESS_HANDSHAKE)
+		return TCP_APP_OK;
+	return tls_handshake(arg, ss, out);
+}
+
+void
+tcp_smtp_bind(struct tcp_smtp *ts, struct tcp_stack *stack)
+{
+	ts->stack = stack;
+}
+
+unsigned
+tcp_smtp_tls_run(struct tcp_smtp *ts)
+{
+	unsigned ran = 0;
+
+	/* one pass at most: a step that finds no send buffer goes to the back */
+	for (uint32_t n = ts->hs_len; n > 0 && ts->hs_spent_ns < ts->hs_budget_ns; n--) {
+		uint64_t ref = ts->hs_q[ts->hs_head];
+		ts->hs_head = (ts->hs_head + 1) % ts->tls_max;
+		ts->hs_len--;
+		int rc = tcp_session_resume(ts->stack, ref, app_hs_resume, ts);
+		if (rc == -ENOBUFS) {
+			ts->hs_q[(ts->hs_head + ts->hs_len) % ts->tls_max] = ref;
+			ts->hs_len++;
+		} else if (rc == 0) {
+			ran++;
+		} /* -ENOENT: the session has ended (or is closing) meanwhile */
+	}
+	if (ts->hs_shed && ts->hs_len == 0) {
+		ts->hs_shed = false; /* drained: offer STARTTLS again */
+		tls_update_ready(ts);
+	}
+	ts->hs_spent_ns = 0;
+	return ran;
 }
 
 int
@@ -556,13 +653,15 @@ tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl
 
 int
 tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
-		  uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, uint32_t tls_max, struct tcp_app *app)
+		  uint64_t *ctr, uint32_t n_lines, struct tls_ctx *const *tls, uint32_t tls_max,
+		  struct tcp_app *app)
 {
 	memset(ts, 0, sizeof(*ts));
 	ts->tls = tls;
-	ts->tls_on = tls != NULL && cfg->tls_level != CFG_TLS_NONE;
+	ts->tls_on = tls != NULL && *tls != NULL && cfg->tls_level != CFG_TLS_NONE && tls_max > 0;
 	ts->tls_max = tls_max;
-	ts->ctx.tls_ready = ts->tls_on && tls_max > 0;
+	ts->hs_budget_ns = TCP_SMTP_HS_BUDGET_NS;
+	tls_update_ready(ts);
 	ts->ctx.cfg = cfg;
 	policy_conf_from_config(&ts->ctx.policy, cfg);
 	ts->ctx.table = table;
@@ -574,9 +673,12 @@ tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 		return -EINVAL;
 	ts->lines = malloc((size_t)n_lines * SMTP_LINEBUF_SIZE);
 	ts->free_lines = malloc((size_t)n_lines * sizeof(*ts->free_lines));
-	if (ts->tls_on)
+	if (ts->tls_on) {
 		ts->rbuf = malloc(TLS_PT_MAX);
-	if (ts->lines == NULL || ts->free_lines == NULL || (ts->tls_on && ts->rbuf == NULL)) {
+		ts->hs_q = malloc((size_t)tls_max * sizeof(*ts->hs_q));
+	}
+	if (ts->lines == NULL || ts->free_lines == NULL ||
+	    (ts->tls_on && (ts->rbuf == NULL || ts->hs_q == NULL))) {
 		tcp_smtp_fini(ts);
 		return -ENOMEM;
 	}
@@ -602,7 +704,9 @@ tcp_smtp_fini(struct tcp_smtp *ts)
 	free(ts->lines);
 	free(ts->free_lines);
 	free(ts->rbuf);
+	free(ts->hs_q);
 	ts->rbuf = NULL;
+	ts->hs_q = NULL;
 	ts->lines = NULL;
 	ts->free_lines = NULL;
 	ts->n_lines = ts->n_free = 0;

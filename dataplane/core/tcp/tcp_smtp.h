@@ -33,16 +33,28 @@
 struct tls_ctx;
 
 struct tcp_smtp {
-	struct smtp_ctx ctx; /* first: sessions find their tcp_smtp through it */
-	struct tls_ctx *tls; /* the lcore's TLS context; NULL: no STARTTLS */
-	bool tls_on;	     /* a context and a level: STARTTLS when under tls_max */
-	uint32_t n_tls;	     /* sessions holding a TLS connection */
-	uint32_t tls_max;    /* smtpd_tls_session_limit, this lcore's share */
-	char *rbuf;	     /* plaintext read from TLS (TLS sessions' scratch) */
-	char *lines;	     /* n_lines * SMTP_LINEBUF_SIZE */
+	struct smtp_ctx ctx;	    /* first: sessions find their tcp_smtp through it */
+	struct tls_ctx *const *tls; /* the lcore's published TLS context (a reload
+				       replaces it); NULL: no STARTTLS */
+	bool tls_on;		    /* a context and a level: STARTTLS when under tls_max */
+	bool hs_shed;		    /* the handshake queue filled: STARTTLS withdrawn */
+	uint32_t n_tls;		    /* sessions holding a TLS connection */
+	uint32_t tls_max;	    /* smtpd_tls_session_limit, this lcore's share */
+	uint64_t hs_budget_ns;	    /* handshake time one loop iteration may spend */
+	uint64_t hs_spent_ns;	    /* spent since the last tcp_smtp_tls_run() */
+	uint64_t *hs_q;		    /* deferred handshakes (session refs), a ring of tls_max */
+	uint32_t hs_head, hs_len;
+	struct tcp_stack *stack; /* for the refs of deferred handshakes */
+	char *rbuf;		 /* plaintext read from TLS (TLS sessions' scratch) */
+	char *lines;		 /* n_lines * SMTP_LINEBUF_SIZE */
 	char **free_lines;
 	uint32_t n_lines, n_free;
 };
+
+/* Handshake time one loop iteration may spend, by default (tcp_smtp.hs_budget_ns). */
+#define TCP_SMTP_HS_BUDGET_NS 250000u
+/* Deferred handshakes at which STARTTLS is withdrawn until the queue drains. */
+#define TCP_SMTP_HS_QUEUE_SHED 128u
 
 /*
  * tcp_params_from_config - the TCP limits of one of WORKERS workers:
@@ -68,8 +80,10 @@ int tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 		  uint64_t *ctr, uint32_t n_lines, struct tcp_app *app);
 
 /*
- * tcp_smtp_init_tls - tcp_smtp_init() with STARTTLS: TLS is the lcore's
- * context (it must outlive TS; NULL: no TLS), offered when the
+ * tcp_smtp_init_tls - tcp_smtp_init() with STARTTLS: *TLS is the lcore's
+ * context (TLS NULL: no TLS), read when a session starts TLS, so that a
+ * reload can publish a new one there (the old one must then outlive its
+ * connections: tls_ctx_conns()), offered when the
  * configuration's smtpd_tls_security_level is not none and fewer than
  * TLS_MAX sessions of this lcore hold a TLS connection (past it, EHLO
  * does not offer STARTTLS and the command gets 454 4.7.0 until one
@@ -80,8 +94,30 @@ int tcp_smtp_init(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
  * Return: as tcp_smtp_init().
  */
 int tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct tbl *const *table,
-		      uint64_t *ctr, uint32_t n_lines, struct tls_ctx *tls, uint32_t tls_max,
+		      uint64_t *ctr, uint32_t n_lines, struct tls_ctx *const *tls, uint32_t tls_max,
 		      struct tcp_app *app);
+
+/*
+ * tcp_smtp_bind - the stack TS's sessions run on (created with the app
+ * that tcp_smtp_init*() filled), for deferred handshakes.
+ */
+void tcp_smtp_bind(struct tcp_smtp *ts, struct tcp_stack *stack);
+
+/*
+ * tcp_smtp_tls_run - once per loop iteration, after the received
+ * segments: run deferred handshake steps in arrival order while the
+ * iteration's handshake budget (hs_budget_ns, shared with the steps the
+ * segments ran) lasts, then give the next iteration a new budget. A
+ * handshake step (a ClientHello: key exchange and signature) costs
+ * hundreds of microseconds; bounding them per iteration keeps plaintext
+ * sessions on the same worker flowing under a TLS flood. With
+ * TCP_SMTP_HS_QUEUE_SHED steps waiting, STARTTLS is withdrawn from new
+ * sessions (EHLO does not offer it, the command gets 454 4.7.0) until
+ * the queue is empty: TLS is shed, not sessions.
+ *
+ * Return: the deferred steps run.
+ */
+unsigned tcp_smtp_tls_run(struct tcp_smtp *ts);
 
 /*
  * tcp_smtp_tls_max - one of WORKERS workers' share of

@@ -46,11 +46,12 @@ struct tls_buf {
 
 struct tls_conn {
 	SSL *ssl;
-	struct tls_buf in;  /* ciphertext from the peer */
-	struct tls_buf out; /* ciphertext for the peer */
-	const char *reason; /* why it failed (static), or NULL */
-	uint8_t state;	    /* enum tls_state */
-	uint8_t eof;	    /* the peer sends nothing more */
+	struct tls_ctx *ctx; /* counts us: it is freed only when we are */
+	struct tls_buf in;   /* ciphertext from the peer */
+	struct tls_buf out;  /* ciphertext for the peer */
+	const char *reason;  /* why it failed (static), or NULL */
+	uint8_t state;	     /* enum tls_state */
+	uint8_t eof;	     /* the peer sends nothing more */
 };
 
 static size_t
@@ -193,6 +194,8 @@ tls_conn_new(struct tls_ctx *c, struct tls_conn **out)
 	BIO_set_data(bio, t);
 	SSL_set_bio(t->ssl, bio, bio); /* one reference for both directions */
 	SSL_set_accept_state(t->ssl);
+	t->ctx = c;
+	__atomic_add_fetch(&c->conns, 1, __ATOMIC_RELAXED);
 	*out = t;
 	return 0;
 }
@@ -202,10 +205,14 @@ tls_conn_free(struct tls_conn *t)
 {
 	if (t == NULL)
 		return;
+	struct tls_ctx *c = t->ctx;
+
 	SSL_free(t->ssl);
 	OPENSSL_free(t->in.p);
 	OPENSSL_free(t->out.p);
 	OPENSSL_free(t);
+	/* the last touch of C: whoever sees 0 may free it */
+	__atomic_sub_fetch(&c->conns, 1, __ATOMIC_RELEASE);
 }
 
 /* The call R of the SSL function failed: map it, and keep the reason of a real failure. */

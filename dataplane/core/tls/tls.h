@@ -134,11 +134,23 @@ int tls_ctx_new(const struct tls_params *p, struct tls_ctx **out, char *err, siz
 
 /*
  * tls_ctx_free - free C (NULL is fine). Every connection of C must have
- * been freed first.
+ * been freed first (tls_ctx_conns() is 0).
  *
  * @c: the context
  */
 void tls_ctx_free(struct tls_ctx *c);
+
+/*
+ * tls_ctx_conns - connections of C not yet freed. A worker creates and
+ * frees C's connections; another thread (the one that retires C after a
+ * certificate reload) may ask, and may free C once it reads 0 and no
+ * new connection can be made on C.
+ *
+ * @c: the context
+ *
+ * Return: the count.
+ */
+unsigned long tls_ctx_conns(const struct tls_ctx *c);
 
 /*
  * tls_ctx_cert_expired - whether a leaf certificate of C has expired (or

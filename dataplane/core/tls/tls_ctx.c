@@ -428,6 +428,12 @@ tls_ctx_free(struct tls_ctx *c)
 	OPENSSL_free(c);
 }
 
+unsigned long
+tls_ctx_conns(const struct tls_ctx *c)
+{
+	return __atomic_load_n(&c->conns, __ATOMIC_ACQUIRE);
+}
+
 int
 tls_ctx_cert_expired(const struct tls_ctx *c, char *what, size_t n)
 {

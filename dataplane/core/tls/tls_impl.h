@@ -20,6 +20,7 @@ struct tls_ctx {
 	OSSL_LIB_CTX *libctx; /* this lcore's own: no lock shared with others */
 	SSL_CTX *ssl;
 	BIO_METHOD *bio_meth; /* the connections' byte queues (tls.c) */
+	unsigned long conns;  /* connections not yet freed (atomic: a reload reads it) */
 	int n_expired;	      /* leaf certificates out of their validity */
 	char expired[256];    /* the first of them: "FILE: certificate expired on DATE" */
 };

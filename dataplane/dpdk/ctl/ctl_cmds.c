@@ -208,6 +208,7 @@ static const ctl_handler ctl_handlers[CTL_V_MAX] = {
 	[CTL_V_PING] = ctl_do_ping,   [CTL_V_STATUS] = ctl_do_status,
 	[CTL_V_STATS] = ctl_do_stats, [CTL_V_RELOAD] = ctl_do_reload,
 	[CTL_V_CHECK] = ctl_do_check, [CTL_V_BLOCK] = ctl_do_block, /* ctl_block.c */
+	[CTL_V_TLS] = ctl_do_tls,				    /* ctl_tls.c */
 };
 
 void

@@ -33,6 +33,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <rcptgate/counters.h>
 #include <rcptgate/ctl_proto.h>
 
 #include "config.h"
@@ -90,6 +91,13 @@ int ctl_table_load(struct dp_daemon *d, const char *path, bool force, struct ctl
 void ctl_table_fini(struct dp_daemon *d);
 
 /*
+ * ctl_count_set, ctl_count_inc - the control thread's counters (the
+ * workers read them with the rest: relaxed atomic stores).
+ */
+void ctl_count_set(struct dp_daemon *d, enum rg_counter c, uint64_t v);
+void ctl_count_inc(struct dp_daemon *d, enum rg_counter c);
+
+/*
  * ctl_rcu_wait - wait, sleeping, until every worker has passed a
  * quiescent state after now (then what they could read before may be
  * freed). Control thread only.
@@ -112,6 +120,19 @@ void ctl_handle(struct dp_daemon *d, const char *line, size_t n, bool eol, struc
  * workers apply it, rebuild their table. Fills R (OK or ERR).
  */
 void ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r);
+
+/*
+ * ctl_do_tls - (tls op=reload) re-read the smtpd_tls_* files, build and
+ * publish new contexts for every worker; a bad file is refused with its
+ * reason and the old certificates keep serving (ctl_tls.c).
+ */
+void ctl_do_tls(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r);
+
+/*
+ * ctl_tls_reap - free the contexts a reload replaced whose sessions have
+ * all ended; on the control thread, between polls of the socket.
+ */
+void ctl_tls_reap(struct dp_daemon *d);
 
 /*
  * ctl_server_open - create the control socket cfg.control_socket (its

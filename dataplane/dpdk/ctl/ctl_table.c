@@ -30,13 +30,13 @@
 #include "msg.h"
 #include "table/tbl.h"
 
-static void
+void
 ctl_count_set(struct dp_daemon *d, enum rg_counter c, uint64_t v)
 {
 	__atomic_store_n(&d->ctl_ctr[c], v, __ATOMIC_RELAXED);
 }
 
-static void
+void
 ctl_count_inc(struct dp_daemon *d, enum rg_counter c)
 {
 	ctl_count_set(d, c, d->ctl_ctr[c] + 1);

@@ -10,8 +10,8 @@
  *	frames are a few hundred bytes at most, the port modes used in tests
  *	(af_xdp, af_packet, memif) offer no TX checksum offload, and one
  *	path for every mode keeps the frames identical. With STARTTLS
- *	configured each worker gets its own TLS context, built here on the
- *	main lcore before the daemon serves, freed there after the workers.
+ *	configured each worker gets its own TLS context (tcp_tls.c), built
+ *	here on the main lcore before the daemon serves.
  * DIAGNOSTICS
  *	Counters only on the fast path; tcp_lcore_init() reports errors.
  * TRUST
@@ -31,13 +31,13 @@
 #include "tcp/tcp.h"
 #include "tcp/tcp_lcore.h"
 #include "tcp/tcp_smtp.h"
+#include "tcp/tcp_tls.h"
 #include "tls/tls.h"
 #include "msg.h"
 
 struct tcp_lcore {
 	struct tcp_stack *stack;
 	struct tcp_smtp smtp;
-	struct tls_ctx *tls; /* STARTTLS: this lcore's context, or NULL */
 	struct dp_lcore *lc;
 	uint64_t tsc_per_ms;
 	uint64_t now_ms;
@@ -168,9 +168,11 @@ tcp_lcore_poll(struct dp_lcore *lc)
 {
 	struct tcp_lcore *t = lc->tcp;
 	uint64_t now = tcp_lcore_now(lc);
+	/* handshake steps the received segments could not run (their budget) */
+	unsigned ran = t->smtp.hs_q != NULL ? tcp_smtp_tls_run(&t->smtp) : 0;
 
 	if (now == t->now_ms)
-		return 0;
+		return ran;
 	t->now_ms = now;
 	if (t->smtp.ctx.now != now / 1000) {
 		t->smtp.ctx.now = now / 1000;
@@ -178,47 +180,30 @@ tcp_lcore_poll(struct dp_lcore *lc)
 		 * the last one now, not only at the next reject. */
 		smtp_log_flush(&t->smtp.ctx);
 	}
-	return tcp_timer_run(t->stack, now);
+	return ran + tcp_timer_run(t->stack, now);
 }
 
 /*
- * The workers' TLS contexts, freed by the thread that built them (the
- * main lcore) once the workers are done: OpenSSL 3.0 keeps per-thread
- * state for each library context in every thread that used it, and
- * freeing a context cleans only the freeing thread's. Freed by a worker,
- * the main thread's state would outlive the context and OPENSSL_cleanup()
- * at exit would read freed memory.
- */
-static struct tls_ctx *tcp_lcore_tls_ctxs[RTE_MAX_LCORE];
-
-/*
  * The lcore's TLS context from the smtpd_tls_* keys (rcptgate -t and
- * start-up checked them). An expired certificate is served, with a loud
- * warning, once: by the first worker.
+ * start-up checked them), published in its slot. An expired certificate
+ * is served, with a loud warning, once: by the first worker.
  */
 static int
-tcp_lcore_tls(struct tcp_lcore *t, const struct rg_config *cfg)
+tcp_lcore_tls(const struct dp_lcore *lc)
 {
 	static bool warned;
-	struct tls_params p;
-	char files[CFG_STR_MAX], err[512];
+	struct tls_ctx *c;
+	char err[1024], warn[1024];
 
-	int rc = tcp_smtp_tls_params(cfg, &p, files, sizeof(files));
+	int rc = tcp_tls_build(lc->cfg, &c, err, sizeof(err), warn, sizeof(warn));
 	if (rc != 0) {
-		msg_error("%s: smtpd_tls_chain_files: more than %d files", cfg->path, TLS_CHAIN_FILES_MAX);
+		msg_error("%s", err);
 		return rc;
 	}
-	rc = tls_ctx_new(&p, &t->tls, err, sizeof(err));
-	if (rc != 0) {
-		msg_error("%s: %s: %s", cfg->path, tcp_smtp_tls_key(cfg, err), err);
-		t->tls = NULL;
-		return rc;
-	}
-	tcp_lcore_tls_ctxs[t->lc->lcore_id] = t->tls;
-	if (!warned && tls_ctx_cert_expired(t->tls, err, sizeof(err)) > 0) {
+	tls_ctx_free(tcp_tls_publish(lc->lcore_id, c));
+	if (!warned && warn[0] != '\0') {
 		warned = true;
-		msg_warn("%s: %s: STARTTLS offered with an expired or not yet valid certificate: %s",
-			 cfg->path, tcp_smtp_tls_key(cfg, err), err);
+		msg_warn("%s", warn);
 	}
 	return 0;
 }
@@ -242,21 +227,23 @@ tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
 		return -ENOMEM;
 	t->lc = lc;
 	t->tsc_per_ms = lc->tsc_hz / 1000 ? lc->tsc_hz / 1000 : 1;
-	if (lc->cfg->tls_level != CFG_TLS_NONE && (rc = tcp_lcore_tls(t, lc->cfg)) != 0) {
+	bool tls = lc->cfg->tls_level != CFG_TLS_NONE;
+	if (tls && (rc = tcp_lcore_tls(lc)) != 0) {
 		rte_free(t);
 		return rc;
 	}
 	rc = tcp_smtp_init_tls(&t->smtp, lc->cfg, lc->table, lc->ctr->c, tcp_smtp_lines(lc->cfg, workers),
-			       t->tls, tcp_smtp_tls_max(lc->cfg, workers), &app);
+			       tls ? tcp_tls_slot(lc->lcore_id) : NULL, tcp_smtp_tls_max(lc->cfg, workers),
+			       &app);
 	if (rc == 0)
 		rc = tcp_stack_create(&p, &app, &tx, lc->ctr->c, &t->stack);
 	if (rc != 0) {
 		tcp_smtp_fini(&t->smtp);
-		tcp_lcore_tls_ctxs[lc->lcore_id] = NULL;
-		tls_ctx_free(t->tls);
+		tls_ctx_free(tcp_tls_publish(lc->lcore_id, NULL));
 		rte_free(t);
 		return rc;
 	}
+	tcp_smtp_bind(&t->smtp, t->stack);
 	if (lc->relay != NULL) /* relay: the SMTP engine's hooks to the relay thread */
 		relay_worker_bind(lc->relay, &t->smtp.ctx, t->stack);
 	lc->tcp = t;
@@ -278,13 +265,4 @@ tcp_lcore_fini(struct dp_lcore *lc)
 	tcp_smtp_fini(&t->smtp);
 	rte_free(t);
 	lc->tcp = NULL;
-}
-
-void
-tcp_lcore_tls_free(void)
-{
-	for (unsigned i = 0; i < RTE_MAX_LCORE; i++) {
-		tls_ctx_free(tcp_lcore_tls_ctxs[i]);
-		tcp_lcore_tls_ctxs[i] = NULL;
-	}
 }

@@ -8,7 +8,8 @@
  *	and parsed into segments; segments the core sends become frames
  *	(Ethernet and IPv4 built here, TCP checksum in software) queued
  *	with dp_tx(). Each loop iteration calls tcp_lcore_poll() to run the
- *	timers. The SMTP engine is the application.
+ *	timers and the TLS handshake steps put off to it. The SMTP engine is
+ *	the application.
  * DIAGNOSTICS
  *	tcp_lcore_init() returns a negative errno at start-up. On the fast
  *	path every drop is counted (tcp_drop_checksum, tcp_drop_header,
@@ -41,12 +42,6 @@ int tcp_lcore_init(struct dp_lcore *lc, unsigned workers);
 void tcp_lcore_fini(struct dp_lcore *lc);
 
 /*
- * tcp_lcore_tls_free - free the workers' TLS contexts (STARTTLS), on the
- * main lcore that built them, after every worker's tcp_lcore_fini().
- */
-void tcp_lcore_tls_free(void);
-
-/*
  * tcp_lcore_input - one TCP/IPv4 frame for the listen address. Consumes M.
  * IP is the IPv4 header inside M, IHL its length, IP_LEN the total
  * length (both checked by the caller against the frame).
@@ -55,9 +50,11 @@ void tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_e
 		     const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len);
 
 /*
- * tcp_lcore_poll - run the TCP timers due at LC->now_tsc.
+ * tcp_lcore_poll - run the deferred TLS handshake steps the iteration's
+ * budget allows (tcp_smtp_tls_run()) and the TCP timers due at
+ * LC->now_tsc.
  *
- * Return: the number of connection timers that fired (work done).
+ * Return: the steps run plus the connection timers that fired (work done).
  */
 unsigned tcp_lcore_poll(struct dp_lcore *lc);
 
