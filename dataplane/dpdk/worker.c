@@ -58,6 +58,7 @@ dp_worker_main(void *arg)
 {
 	struct dp_lcore *lc = arg;
 	struct rte_mbuf *rx[DP_BURST];
+	const uint64_t slow = lc->tsc_hz / 2000; /* 0.5 ms: a TLS handshake flood must not stall the loop */
 
 	if (lc->qsbr != NULL)
 		rte_rcu_qsbr_thread_online(lc->qsbr, lc->worker_idx);
@@ -79,8 +80,11 @@ dp_worker_main(void *arg)
 		if (lc->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(lc->qsbr, lc->worker_idx);
 		if (work) {
-			dp_count_n(lc, RG_C_WORKER_BUSY_CYCLES, rte_rdtsc() - start);
+			uint64_t cycles = rte_rdtsc() - start;
+			dp_count_n(lc, RG_C_WORKER_BUSY_CYCLES, cycles);
 			dp_count(lc, RG_C_WORKER_BUSY_LOOPS);
+			if (unlikely(cycles > slow))
+				dp_count(lc, RG_C_WORKER_SLOW_LOOPS);
 		}
 	}
 	dp_tx_flush(lc);

@@ -194,6 +194,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(WORKER_BUSY_CYCLES, "worker_busy_cycles", RG_CK_COUNTER, \
 	  "TSC cycles of worker loop iterations that did work") \
 	X(WORKER_BUSY_LOOPS, "worker_busy_loops", RG_CK_COUNTER, "Worker loop iterations that did work") \
+	X(WORKER_SLOW_LOOPS, "worker_slow_loops", RG_CK_COUNTER, \
+	  "Worker loop iterations longer than 0.5 ms (under 1% of busy loops: p99 within 0.5 ms)") \
 	X(TX_PACKETS, "tx_packets", RG_CK_COUNTER, "Packets sent to the port") \
 	X(TX_BYTES, "tx_bytes", RG_CK_COUNTER, "Bytes sent to the port") \
 	X(TX_FULL, "tx_full_drops", RG_CK_COUNTER, "Packets dropped because the TX queue was full") \
