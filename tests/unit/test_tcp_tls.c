@@ -14,7 +14,8 @@
  *	and STARTTLS gets 454, until the queue has drained); a context
  *	published in the slot while sessions run (a reload): new sessions
  *	get it, older ones go on with theirs, which counts them until they
- *	end.
+ *	end, and then the lcore releases its thread's state of the old one,
+ *	which only then may be freed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -486,7 +487,11 @@ test_reload_slot(void **state)
 	seg(l.ts, &clis[0], TCP_ACK | TCP_FIN, NULL, 0);
 	assert_int_equal(tls_ctx_conns(a), 1); /* its close_notify and FIN not yet acknowledged */
 	seg(l.ts, &clis[0], TCP_ACK, NULL, 0);
-	assert_int_equal(tls_ctx_conns(a), 0); /* A may be freed now */
+	assert_int_equal(tls_ctx_conns(a), 0);
+	assert_false(tls_ctx_freeable(a)); /* this thread still holds its state of A */
+	(void)tcp_smtp_tls_run(&l.sm);	   /* the next iteration notices and releases it */
+	assert_true(tls_ctx_freeable(a));
+	assert_false(tls_ctx_freeable(b));
 	tls_ctx_free(a);
 	cli_tls_cmd(l.ts, &clis[1], "EHLO client.example\r\n", "250");
 	lcore_close(&l);

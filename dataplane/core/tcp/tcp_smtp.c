@@ -546,11 +546,35 @@ tcp_smtp_bind(struct tcp_smtp *ts, struct tcp_stack *stack)
 	ts->stack = stack;
 }
 
+/* A reload's new context: track the one it replaced until its sessions end. */
+static void
+tls_follow(struct tcp_smtp *ts)
+{
+	struct tls_ctx *c = __atomic_load_n(ts->tls, __ATOMIC_ACQUIRE);
+
+	if (c != ts->tls_cur) {
+		/* past the bound the thread's state of the old one stays, and
+		 * so does the old one: reloads then stop with EBUSY */
+		if (ts->n_tls_old < TCP_SMTP_TLS_OLD_MAX)
+			ts->tls_old[ts->n_tls_old++] = ts->tls_cur;
+		ts->tls_cur = c;
+	}
+	for (uint32_t i = 0; i < ts->n_tls_old;) {
+		if (tls_ctx_conns(ts->tls_old[i]) == 0) {
+			tls_ctx_thread_release(ts->tls_old[i]);
+			ts->tls_old[i] = ts->tls_old[--ts->n_tls_old];
+		} else {
+			i++;
+		}
+	}
+}
+
 unsigned
 tcp_smtp_tls_run(struct tcp_smtp *ts)
 {
 	unsigned ran = 0;
 
+	tls_follow(ts);
 	/* one pass at most: a step that finds no send buffer goes to the back */
 	for (uint32_t n = ts->hs_len; n > 0 && ts->hs_spent_ns < ts->hs_budget_ns; n--) {
 		uint64_t ref = ts->hs_q[ts->hs_head];
@@ -676,9 +700,11 @@ tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 	if (ts->tls_on) {
 		ts->rbuf = malloc(TLS_PT_MAX);
 		ts->hs_q = malloc((size_t)tls_max * sizeof(*ts->hs_q));
+		ts->tls_old = malloc(TCP_SMTP_TLS_OLD_MAX * sizeof(*ts->tls_old));
+		ts->tls_cur = *tls;
 	}
 	if (ts->lines == NULL || ts->free_lines == NULL ||
-	    (ts->tls_on && (ts->rbuf == NULL || ts->hs_q == NULL))) {
+	    (ts->tls_on && (ts->rbuf == NULL || ts->hs_q == NULL || ts->tls_old == NULL))) {
 		tcp_smtp_fini(ts);
 		return -ENOMEM;
 	}
@@ -705,8 +731,10 @@ tcp_smtp_fini(struct tcp_smtp *ts)
 	free(ts->free_lines);
 	free(ts->rbuf);
 	free(ts->hs_q);
+	free(ts->tls_old);
 	ts->rbuf = NULL;
 	ts->hs_q = NULL;
+	ts->tls_old = NULL;
 	ts->lines = NULL;
 	ts->free_lines = NULL;
 	ts->n_lines = ts->n_free = 0;

@@ -44,9 +44,12 @@ struct tcp_smtp {
 	uint64_t hs_spent_ns;	    /* spent since the last tcp_smtp_tls_run() */
 	uint64_t *hs_q;		    /* deferred handshakes (session refs), a ring of tls_max */
 	uint32_t hs_head, hs_len;
-	struct tcp_stack *stack; /* for the refs of deferred handshakes */
-	char *rbuf;		 /* plaintext read from TLS (TLS sessions' scratch) */
-	char *lines;		 /* n_lines * SMTP_LINEBUF_SIZE */
+	struct tcp_stack *stack;  /* for the refs of deferred handshakes */
+	struct tls_ctx *tls_cur;  /* the context this lcore last saw in *tls */
+	struct tls_ctx **tls_old; /* replaced ones it used: released as their sessions end */
+	uint32_t n_tls_old;
+	char *rbuf;  /* plaintext read from TLS (TLS sessions' scratch) */
+	char *lines; /* n_lines * SMTP_LINEBUF_SIZE */
 	char **free_lines;
 	uint32_t n_lines, n_free;
 };
@@ -55,6 +58,8 @@ struct tcp_smtp {
 #define TCP_SMTP_HS_BUDGET_NS 250000u
 /* Deferred handshakes at which STARTTLS is withdrawn until the queue drains. */
 #define TCP_SMTP_HS_QUEUE_SHED 128u
+/* Replaced contexts an lcore keeps track of until their sessions end. */
+#define TCP_SMTP_TLS_OLD_MAX 256u
 
 /*
  * tcp_params_from_config - the TCP limits of one of WORKERS workers:
@@ -113,7 +118,10 @@ void tcp_smtp_bind(struct tcp_smtp *ts, struct tcp_stack *stack);
  * sessions on the same worker flowing under a TLS flood. With
  * TCP_SMTP_HS_QUEUE_SHED steps waiting, STARTTLS is withdrawn from new
  * sessions (EHLO does not offer it, the command gets 454 4.7.0) until
- * the queue is empty: TLS is shed, not sessions.
+ * the queue is empty: TLS is shed, not sessions. It also notices a
+ * context a reload published: once the last session of the one it
+ * replaced has ended, this lcore's thread releases its OpenSSL state of
+ * it (tls_ctx_thread_release()), so the control thread can free it.
  *
  * Return: the deferred steps run.
  */

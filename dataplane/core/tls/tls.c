@@ -196,6 +196,8 @@ tls_conn_new(struct tls_ctx *c, struct tls_conn **out)
 	SSL_set_accept_state(t->ssl);
 	t->ctx = c;
 	__atomic_add_fetch(&c->conns, 1, __ATOMIC_RELAXED);
+	if (c->worker == TLS_WORKER_NONE) /* only the worker's thread writes it */
+		__atomic_store_n(&c->worker, TLS_WORKER_USED, __ATOMIC_RELAXED);
 	*out = t;
 	return 0;
 }

@@ -59,6 +59,7 @@
 #ifndef RG_TLS_H
 #define RG_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define TLS_CHAIN_FILES_MAX 4	/* chain files in one context (ECDSA, RSA, ...) */
@@ -151,6 +152,27 @@ void tls_ctx_free(struct tls_ctx *c);
  * Return: the count.
  */
 unsigned long tls_ctx_conns(const struct tls_ctx *c);
+
+/*
+ * tls_ctx_thread_release - on the worker thread that used C, once C is
+ * replaced and its last connection freed: free that thread's OpenSSL
+ * state of C's library context (its random generators and the like,
+ * about 10 KiB), which freeing C on another thread would leave behind.
+ *
+ * @c: the context
+ */
+void tls_ctx_thread_release(struct tls_ctx *c);
+
+/*
+ * tls_ctx_freeable - whether another thread may free C now: it has no
+ * connection and its worker has released its thread's state of it (or
+ * never used it). Once true, stays true while no connection is made.
+ *
+ * @c: the context
+ *
+ * Return: true or false.
+ */
+bool tls_ctx_freeable(const struct tls_ctx *c);
 
 /*
  * tls_ctx_cert_expired - whether a leaf certificate of C has expired (or

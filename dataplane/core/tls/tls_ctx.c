@@ -434,6 +434,22 @@ tls_ctx_conns(const struct tls_ctx *c)
 	return __atomic_load_n(&c->conns, __ATOMIC_ACQUIRE);
 }
 
+void
+tls_ctx_thread_release(struct tls_ctx *c)
+{
+	if (c->worker != TLS_WORKER_USED)
+		return;
+	OPENSSL_thread_stop_ex(c->libctx);
+	__atomic_store_n(&c->worker, TLS_WORKER_RELEASED, __ATOMIC_RELEASE);
+}
+
+bool
+tls_ctx_freeable(const struct tls_ctx *c)
+{
+	/* the worker's last connection freed, and its thread's state of C */
+	return tls_ctx_conns(c) == 0 && __atomic_load_n(&c->worker, __ATOMIC_ACQUIRE) != TLS_WORKER_USED;
+}
+
 int
 tls_ctx_cert_expired(const struct tls_ctx *c, char *what, size_t n)
 {

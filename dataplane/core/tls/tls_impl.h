@@ -21,9 +21,12 @@ struct tls_ctx {
 	SSL_CTX *ssl;
 	BIO_METHOD *bio_meth; /* the connections' byte queues (tls.c) */
 	unsigned long conns;  /* connections not yet freed (atomic: a reload reads it) */
+	int worker;	      /* TLS_WORKER_*: the worker thread's state of this context */
 	int n_expired;	      /* leaf certificates out of their validity */
 	char expired[256];    /* the first of them: "FILE: certificate expired on DATE" */
 };
+
+enum { TLS_WORKER_NONE, TLS_WORKER_USED, TLS_WORKER_RELEASED };
 
 /* tls_bio_method_new - the BIO method of tls.c, for tls_ctx_new(). Return: it, or NULL. */
 BIO_METHOD *tls_bio_method_new(void);

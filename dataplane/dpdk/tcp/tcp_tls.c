@@ -21,6 +21,8 @@
 #include "tcp/tcp_tls.h"
 #include "tls/tls.h"
 
+_Static_assert(TCP_TLS_RETIRED_MAX <= TCP_SMTP_TLS_OLD_MAX, "a worker tracks every context retired");
+
 static struct tls_ctx *tcp_tls_slots[RTE_MAX_LCORE];
 static struct tls_ctx *tcp_tls_retired[TCP_TLS_RETIRED_MAX];
 static unsigned tcp_tls_n_retired;
@@ -91,7 +93,7 @@ tcp_tls_reap(void)
 
 	for (unsigned i = 0; i < tcp_tls_n_retired; i++) {
 		struct tls_ctx *c = tcp_tls_retired[i];
-		if (tls_ctx_conns(c) == 0)
+		if (tls_ctx_freeable(c))
 			tls_ctx_free(c);
 		else
 			tcp_tls_retired[kept++] = c;

@@ -10,8 +10,9 @@
  *	store per slot, waits for the workers' quiescent states (no worker
  *	can then start a connection on an old context) and retires the old
  *	ones. A retired context keeps serving the sessions that started on
- *	it (their handshakes finish on it) and is freed by the main lcore
- *	once its last connection is gone (tcp_tls_reap()).
+ *	it (their handshakes finish on it); once its last connection is
+ *	gone, its worker releases its thread's OpenSSL state of it
+ *	(tcp_smtp_tls_run()) and the main lcore frees it (tcp_tls_reap()).
  *
  *	Every context is built and freed on the main lcore: OpenSSL 3.0
  *	keeps per-thread state for each library context in every thread
