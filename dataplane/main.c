@@ -437,10 +437,10 @@ main(int argc, char **argv)
 		msg_fatal("%s", err);
 	}
 
-	char ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &d->cfg.listen_addr, ip, sizeof(ip));
-	msg_info("serving %s:%u on %s port %u (%s), %u worker%s", ip, d->cfg.listen_port,
-		 cfg_port_mode_name(d->cfg.port_mode), d->port.port_id,
+	char listen[CFG_LISTEN_STR_MAX];
+	msg_info("serving %s on %s port %u (%s), %u worker%s",
+		 cfg_listen_str(&d->cfg, listen, sizeof(listen)), cfg_port_mode_name(d->cfg.port_mode),
+		 d->port.port_id,
 		 d->cfg.port_mode == CFG_PORT_PCI	      ? d->cfg.pci_address
 			 : d->cfg.port_mode == CFG_PORT_MEMIF ? d->cfg.memif_socket
 							      : d->cfg.interface,

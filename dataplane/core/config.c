@@ -43,7 +43,8 @@ enum cfg_type {
 	CT_DOMAINS,  /* list of domains, comma or space separated */
 	CT_DELIM,    /* recipient_delimiter: set of characters */
 	CT_PORT_MODE,
-	CT_LISTEN,  /* IPv4[:port] */
+	CT_LISTEN,  /* ADDR[:PORT] list, IPv6 in brackets */
+	CT_INET,    /* inet_protocols: ipv4, ipv6, all */
 	CT_BACKEND, /* smtp:HOST:PORT or lmtp:HOST:PORT */
 	CT_TLS_LEVEL,
 };
@@ -89,6 +90,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "pci_address", CT_STR, OFF(pci_address), 0, 0, false },
 	{ "memif_socket", CT_STR, OFF(memif_socket), 0, 0, false },
 	{ "listen", CT_LISTEN, OFF(listen_addr), 0, 0, true },
+	{ "inet_protocols", CT_INET, OFF(inet_protocols), 0, 0, false },
 	{ "workers", CT_UINT, OFF(workers), 1, RG_MAX_WORKERS, false },
 	{ "dpdk_args", CT_STR, OFF(dpdk_args), 0, 0, false },
 	{ "bpf_pin_dir", CT_STR, OFF(bpf_pin_dir), 0, 0, false },
@@ -166,6 +168,7 @@ cfg_defaults(struct rg_config *cfg)
 	snprintf(cfg->bpf_pin_dir, sizeof(cfg->bpf_pin_dir), "/sys/fs/bpf/rcptgate");
 	cfg->reload_max_shrink = 50;
 	cfg->listen_port = 25;
+	cfg->inet_protocols = CFG_INET_ALL;
 	cfg->workers = 1;
 	cfg->max_connections = 65536;
 	cfg->max_connections_per_source = 64;
@@ -270,29 +273,141 @@ parse_domains(struct cfg_parse *p, struct rg_config *cfg, const char *v)
 	return 0;
 }
 
+/*
+ * One listen address, ADDR[:PORT] or [ADDR6][:PORT], LEN bytes at V.
+ * Every address names the same port: the XDP program and the TCP stack
+ * serve one port.
+ */
+static int
+parse_listen_one(struct cfg_parse *p, struct rg_config *cfg, const char *v, size_t len, bool *port_seen)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *h = v, *end = v + len, *port = NULL;
+	size_t hlen;
+	bool v6 = v[0] == '[';
+
+	if (v6) {
+		const char *close = memchr(v, ']', len);
+		if (close == NULL || (close + 1 != end && close[1] != ':'))
+			return cfg_error(p, "listen: expected [IPV6-ADDRESS][:PORT], got '%.*s'", (int)len,
+					 v);
+		h = v + 1;
+		hlen = (size_t)(close - h);
+		port = close + 1 != end ? close + 2 : NULL;
+	} else {
+		const char *colon = memchr(v, ':', len);
+		hlen = colon ? (size_t)(colon - v) : len;
+		port = colon ? colon + 1 : NULL;
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return cfg_error(p,
+				 "listen: expected IPV4-ADDRESS[:PORT] or [IPV6-ADDRESS][:PORT], got '%.*s'",
+				 (int)len, v);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (v6) {
+		struct in6_addr a;
+		if (inet_pton(AF_INET6, host, &a) != 1)
+			return cfg_error(p, "listen: '%s' is not an IPv6 address", host);
+		if (IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_MULTICAST(&a) || IN6_IS_ADDR_V4MAPPED(&a))
+			return cfg_error(p, "listen: '%s' cannot be a listen address", host);
+		if (!IN6_IS_ADDR_UNSPECIFIED(&cfg->listen_addr6))
+			return cfg_error(p, "listen: more than one IPv6 address");
+		cfg->listen_addr6 = a;
+	} else {
+		struct in_addr a;
+		if (inet_pton(AF_INET, host, &a) != 1)
+			return cfg_error(p, "listen: '%s' is not an IPv4 address", host);
+		if (a.s_addr == 0)
+			return cfg_error(p, "listen: the address must not be 0.0.0.0");
+		if (cfg->listen_addr.s_addr != 0)
+			return cfg_error(p, "listen: more than one IPv4 address");
+		cfg->listen_addr = a;
+	}
+	uint64_t n = 25;
+	if (port != NULL) {
+		const char *pend;
+		if (parse_u64(port, &n, &pend) != 0 || pend != end || n == 0 || n > 65535)
+			return cfg_error(p, "listen: bad port '%.*s'", (int)(end - port), port);
+	}
+	if (*port_seen && n != cfg->listen_port)
+		return cfg_error(p, "listen: every address must use the same port");
+	*port_seen = true;
+	cfg->listen_port = (uint16_t)n;
+	return 0;
+}
+
+/* listen: addresses separated by commas or spaces, as Postfix's lists. */
 static int
 parse_listen(struct cfg_parse *p, struct rg_config *cfg, const char *v)
 {
-	char host[64];
-	const char *colon = strrchr(v, ':');
-	size_t hlen = colon ? (size_t)(colon - v) : strlen(v);
+	bool port_seen = false;
 
-	if (hlen == 0 || hlen >= sizeof(host))
-		return cfg_error(p, "listen: expected IPV4-ADDRESS[:PORT], got '%s'", v);
-	memcpy(host, v, hlen);
-	host[hlen] = '\0';
-	if (inet_pton(AF_INET, host, &cfg->listen_addr) != 1)
-		return cfg_error(p, "listen: '%s' is not an IPv4 address", host);
-	if (cfg->listen_addr.s_addr == 0)
-		return cfg_error(p, "listen: the address must not be 0.0.0.0");
-	if (colon) {
-		uint64_t port;
-		const char *end;
-		if (parse_u64(colon + 1, &port, &end) != 0 || *end != '\0' || port == 0 || port > 65535)
-			return cfg_error(p, "listen: bad port '%s'", colon + 1);
-		cfg->listen_port = (uint16_t)port;
+	cfg->listen_addr.s_addr = 0;
+	cfg->listen_addr6 = in6addr_any;
+	while (*v) {
+		size_t n = strcspn(v, ", \t");
+		if (n > 0 && parse_listen_one(p, cfg, v, n, &port_seen) != 0)
+			return -1;
+		v += n;
+		v += strspn(v, ", \t");
+	}
+	if (!port_seen)
+		return cfg_error(p, "listen: no address");
+	return 0;
+}
+
+/* inet_protocols: ipv4, ipv6, all, or "ipv4, ipv6" (Postfix's values). */
+static int
+parse_inet(struct cfg_parse *p, struct rg_config *cfg, const char *v)
+{
+	cfg->inet_protocols = 0;
+	while (*v) {
+		size_t n = strcspn(v, ", \t");
+		if (n == 4 && strncmp(v, "ipv4", 4) == 0)
+			cfg->inet_protocols |= CFG_INET_IPV4;
+		else if (n == 4 && strncmp(v, "ipv6", 4) == 0)
+			cfg->inet_protocols |= CFG_INET_IPV6;
+		else if (n == 3 && strncmp(v, "all", 3) == 0)
+			cfg->inet_protocols |= CFG_INET_ALL;
+		else
+			return cfg_error(p, "inet_protocols: expected ipv4, ipv6 or all, got '%.*s'", (int)n,
+					 v);
+		v += n;
+		v += strspn(v, ", \t");
 	}
 	return 0;
+}
+
+bool
+cfg_listen4(const struct rg_config *cfg)
+{
+	return cfg->listen_addr.s_addr != 0 && (cfg->inet_protocols & CFG_INET_IPV4);
+}
+
+bool
+cfg_listen6(const struct rg_config *cfg)
+{
+	return !IN6_IS_ADDR_UNSPECIFIED(&cfg->listen_addr6) && (cfg->inet_protocols & CFG_INET_IPV6);
+}
+
+char *
+cfg_listen_str(const struct rg_config *cfg, char *buf, size_t len)
+{
+	char a4[INET_ADDRSTRLEN] = "", a6[INET6_ADDRSTRLEN] = "";
+	bool v4 = cfg_listen4(cfg), v6 = cfg_listen6(cfg);
+
+	if (v4)
+		inet_ntop(AF_INET, &cfg->listen_addr, a4, sizeof(a4));
+	if (v6)
+		inet_ntop(AF_INET6, &cfg->listen_addr6, a6, sizeof(a6));
+	if (v4 && v6)
+		snprintf(buf, len, "%s:%u, [%s]:%u", a4, cfg->listen_port, a6, cfg->listen_port);
+	else if (v6)
+		snprintf(buf, len, "[%s]:%u", a6, cfg->listen_port);
+	else
+		snprintf(buf, len, "%s:%u", a4, cfg->listen_port);
+	return buf;
 }
 
 static int
@@ -433,6 +548,8 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 		return cfg_error(p, "smtpd_tls_security_level: expected none, may or encrypt, got '%s'", v);
 	case CT_LISTEN:
 		return parse_listen(p, cfg, v);
+	case CT_INET:
+		return parse_inet(p, cfg, v);
 	case CT_BACKEND:
 		return parse_backend(p, field, v);
 	}
@@ -502,6 +619,12 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 				 "smtpd_tls_security_level = %s needs a certificate: smtpd_tls_chain_files, "
 				 "or smtpd_tls_cert_file and smtpd_tls_key_file",
 				 cfg_tls_level_name(cfg->tls_level));
+	}
+	if (!cfg_listen4(cfg) && !cfg_listen6(cfg)) {
+		p->line = cfg_key_line(cfg, "inet_protocols") ? cfg_key_line(cfg, "inet_protocols")
+							      : cfg_key_line(cfg, "listen");
+		return cfg_error(p, "inet_protocols = %s leaves no address of 'listen' to serve",
+				 cfg->inet_protocols == CFG_INET_IPV4 ? "ipv4" : "ipv6");
 	}
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:

@@ -38,6 +38,9 @@ enum cfg_backend_proto { CFG_BACKEND_NONE, CFG_BACKEND_SMTP, CFG_BACKEND_LMTP };
  * encrypt (and require it before MAIL). */
 enum cfg_tls_level { CFG_TLS_NONE, CFG_TLS_MAY, CFG_TLS_ENCRYPT };
 
+/* inet_protocols, as Postfix: a set of address families served. */
+enum { CFG_INET_IPV4 = 1, CFG_INET_IPV6 = 2, CFG_INET_ALL = 3 };
+
 struct cfg_backend {
 	enum cfg_backend_proto proto;
 	char host[CFG_STR_MAX];
@@ -84,8 +87,11 @@ struct rg_config {
 	char interface[CFG_STR_MAX];
 	char pci_address[CFG_STR_MAX];
 	char memif_socket[CFG_STR_MAX];
-	struct in_addr listen_addr; /* network order */
-	uint16_t listen_port;	    /* host order */
+	/* listen: at most one address per family, one port for both */
+	struct in_addr listen_addr;   /* network order; 0 = no IPv4 address */
+	struct in6_addr listen_addr6; /* :: = no IPv6 address */
+	uint16_t listen_port;	      /* host order */
+	unsigned inet_protocols;      /* CFG_INET_* bits, default CFG_INET_ALL */
 	unsigned workers;
 	char dpdk_args[CFG_STR_MAX];
 	char bpf_pin_dir[CFG_STR_MAX];
@@ -99,6 +105,20 @@ struct rg_config {
 
 	uint32_t key_line[CFG_KEYS_MAX]; /* line of each key, table order; 0 = not given */
 };
+
+/* cfg_listen4 / cfg_listen6 - the daemon serves this family (listed and not excluded). */
+bool cfg_listen4(const struct rg_config *cfg);
+bool cfg_listen6(const struct rg_config *cfg);
+
+#define CFG_LISTEN_STR_MAX (INET_ADDRSTRLEN + INET6_ADDRSTRLEN + 20)
+
+/*
+ * cfg_listen_str - the addresses served, as "192.0.2.25:25" or
+ * "192.0.2.25:25, [2001:db8::25]:25", into BUF (CFG_LISTEN_STR_MAX bytes).
+ *
+ * Return: BUF.
+ */
+char *cfg_listen_str(const struct rg_config *cfg, char *buf, size_t len);
 
 /*
  * cfg_defaults - fill in every default value. Required keys are left

@@ -275,8 +275,14 @@ xdp_fill_config(struct xdp_state *st, const struct rg_config *cfg, uint32_t owne
 	memset(&c, 0, sizeof(c));
 	c.owner_pid = owner ? owner : (uint32_t)getpid();
 	c.port = htons(cfg->listen_port);
-	c.addr4[0] = cfg->listen_addr.s_addr;
-	c.n_addr4 = 1;
+	if (cfg_listen4(cfg)) {
+		c.addr4[0] = cfg->listen_addr.s_addr;
+		c.n_addr4 = 1;
+	}
+	if (cfg_listen6(cfg)) {
+		memcpy(c.addr6[0].b, &cfg->listen_addr6, sizeof(c.addr6[0].b));
+		c.n_addr6 = 1;
+	}
 	return bpf_map_update_elem(st->config_fd, &zero, &c, BPF_ANY) < 0 ? -errno : 0;
 }
 
@@ -342,8 +348,9 @@ xdp_setup(const struct rg_config *cfg, struct xdp_state *st, uint32_t owner)
 		msg_error("xdp: cannot write %s: %s", RG_XDP_MAP_CONFIG, strerror(-err));
 		return err;
 	}
-	msg_info("xdp: program %u on %s steers tcp to %s:%u; maps pinned under %s", id, cfg->interface,
-		 inet_ntoa(cfg->listen_addr), cfg->listen_port, st->pin_dir);
+	char listen[CFG_LISTEN_STR_MAX];
+	msg_info("xdp: program %u on %s steers tcp to %s; maps pinned under %s", id, cfg->interface,
+		 cfg_listen_str(cfg, listen, sizeof(listen)), st->pin_dir);
 	return 0;
 }
 

@@ -49,6 +49,44 @@ test_minimal(void **state)
 	assert_int_equal(cfg.workers, 1);
 }
 
+/* listen: a dual-stack list in Postfix's shape, and inet_protocols narrowing it. */
+static void
+test_listen_dual(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	struct in6_addr a6;
+	(void)state;
+
+	inet_pton(AF_INET6, "2001:db8::25", &a6);
+	const char *lists[] = { "192.0.2.25:2525, [2001:db8::25]:2525", "[2001:db8::25]:2525 192.0.2.25:2525",
+				"192.0.2.25:2525,[2001:db8::25]:2525" };
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		char text[256];
+		snprintf(text, sizeof(text), "port_mode = af_packet\ninterface = v\nlisten = %s\n", lists[i]);
+		assert_int_equal(load(&cfg, text, err), 0);
+		assert_int_equal(cfg.listen_addr.s_addr, inet_addr("192.0.2.25"));
+		assert_memory_equal(&cfg.listen_addr6, &a6, sizeof(a6));
+		assert_int_equal(cfg.listen_port, 2525);
+		assert_true(cfg_listen4(&cfg));
+		assert_true(cfg_listen6(&cfg));
+	}
+	assert_int_equal(load(&cfg, "port_mode = af_packet\ninterface = v\nlisten = [2001:db8::25]\n", err),
+			 0);
+	assert_false(cfg_listen4(&cfg));
+	assert_true(cfg_listen6(&cfg));
+	assert_int_equal(cfg.listen_port, 25);
+	assert_int_equal(load(&cfg,
+			      "port_mode = af_packet\ninterface = v\nlisten = 192.0.2.25 [2001:db8::25]\n"
+			      "inet_protocols = ipv4\n",
+			      err),
+			 0);
+	assert_true(cfg_listen4(&cfg));
+	assert_false(cfg_listen6(&cfg));
+	assert_int_equal(load(&cfg, BASE "inet_protocols = ipv4, ipv6\n", err), 0);
+	assert_int_equal(cfg.inet_protocols, CFG_INET_ALL);
+}
+
 static void
 test_values(void **state)
 {
@@ -116,6 +154,30 @@ static const struct {
 	{ "port_mode = af_packet\ninterface = v\nlisten = 10.0.0.300\n", "test.conf:3: ", "not an IPv4" },
 	{ "port_mode = af_packet\ninterface = v\nlisten = 10.0.0.1:0\n", "test.conf:3: ", "bad port" },
 	{ "port_mode = af_packet\ninterface = v\nlisten = 0.0.0.0\n", "test.conf:3: ", "0.0.0.0" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [2001:db8::x]\n", "test.conf:3: ", "not an IPv6" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [2001:db8::1\n",
+	  "test.conf:3: ", "[IPV6-ADDRESS]" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [2001:db8::1]25\n",
+	  "test.conf:3: ", "[IPV6-ADDRESS]" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [2001:db8::1]:0\n", "test.conf:3: ", "bad port" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [::]\n", "test.conf:3: ", "cannot be a listen" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [ff02::1]\n",
+	  "test.conf:3: ", "cannot be a listen" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [::ffff:10.0.0.1]\n",
+	  "test.conf:3: ", "cannot be a listen" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = 2001:db8::1\n", "test.conf:3: ", "not an IPv4" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = 10.0.0.1, 10.0.0.2\n",
+	  "test.conf:3: ", "more than one IPv4" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [2001:db8::1] [2001:db8::2]\n",
+	  "test.conf:3: ", "more than one IPv6" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = 10.0.0.1:25, [2001:db8::1]:26\n",
+	  "test.conf:3: ", "same port" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = 10.0.0.1:25:25\n", "test.conf:3: ", "bad port" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = ,\n", "test.conf:3: ", "listen: no address" },
+	{ BASE "inet_protocols = ipv5\n", "test.conf:4: ", "inet_protocols: expected ipv4, ipv6 or all" },
+	{ BASE "inet_protocols = ipv6\n", "test.conf:4: ", "leaves no address" },
+	{ "port_mode = af_packet\ninterface = v\nlisten = [2001:db8::1]\ninet_protocols = ipv4\n",
+	  "test.conf:4: ", "leaves no address" },
 	{ "port_mode = af_packet\ninterface = v\n", "test.conf:2: ", "missing required key 'listen'" },
 	{ "listen = 10.0.0.1\n", "test.conf:1: ", "missing required key 'port_mode'" },
 	{ "port_mode = af_xdp\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'interface'" },
@@ -392,6 +454,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_listen_dual),
 		cmocka_unit_test(test_docs_match_parser),
 		cmocka_unit_test(test_documented_bounds),
 		cmocka_unit_test(test_backend_brackets),

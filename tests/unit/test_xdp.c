@@ -685,6 +685,7 @@ lifecycle_cfg(struct rg_config *cfg)
 	snprintf(cfg->interface, sizeof(cfg->interface), "lo");
 	pin_dir_path(cfg->bpf_pin_dir, sizeof(cfg->bpf_pin_dir));
 	inet_pton(AF_INET, "10.77.57.1", &cfg->listen_addr);
+	inet_pton(AF_INET6, "fd00:77:57::1", &cfg->listen_addr6);
 	cfg->listen_port = 2525;
 }
 
@@ -726,6 +727,8 @@ test_lifecycle(void **state)
 	assert_int_equal(got.port, htons(2525));
 	assert_int_equal(got.n_addr4, 1);
 	assert_int_equal(got.addr4[0], cfg.listen_addr.s_addr);
+	assert_int_equal(got.n_addr6, 1); /* the IPv6 listen address is steered too */
+	assert_memory_equal(got.addr6[0].b, &cfg.listen_addr6, 16);
 	/* the blocklist was taken over and the pins are the program's maps */
 	assert_int_equal(xdp_block_list(&st.block, list, 4), 1);
 	assert_int_equal(xdp_block_open(cfg.bpf_pin_dir, 0, &pinned), 0);

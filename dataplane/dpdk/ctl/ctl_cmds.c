@@ -60,11 +60,10 @@ ctl_do_status(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r
 {
 	const struct ctl_table_state *ts = &d->tables;
 	time_t now = time(NULL);
-	char ip[INET_ADDRSTRLEN], lcores[RG_MAX_WORKERS * 6 + 1];
+	char listen[CFG_LISTEN_STR_MAX], lcores[RG_MAX_WORKERS * 6 + 1];
 	size_t off = 0;
 
 	(void)req;
-	inet_ntop(AF_INET, &d->cfg.listen_addr, ip, sizeof(ip));
 	lcores[0] = '\0';
 	for (unsigned w = 0; w < d->n_workers && off < sizeof(lcores); w++)
 		off += (size_t)snprintf(lcores + off, sizeof(lcores) - off, "%s%u", w ? "," : "",
@@ -76,7 +75,7 @@ ctl_do_status(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r
 	ctl_resp_add(r, "config", "%s", d->cfg.path);
 	ctl_resp_add(r, "port_mode", "%s", cfg_port_mode_name(d->cfg.port_mode));
 	ctl_resp_add(r, "port_device", "%s", ctl_port_device(&d->cfg));
-	ctl_resp_add(r, "listen", "%s:%u", ip, d->cfg.listen_port);
+	ctl_resp_add(r, "listen", "%s", cfg_listen_str(&d->cfg, listen, sizeof(listen)));
 	ctl_resp_add(r, "workers", "%u", d->n_workers);
 	ctl_resp_add(r, "worker_lcores", "%s", lcores);
 	ctl_resp_add(r, "table", "%s", ts->cur ? "loaded" : "none");
