@@ -117,8 +117,8 @@ static int
 next_seg(struct fake *c, struct tcp_seg *s, unsigned idx, uint32_t gen)
 {
 	memset(s, 0, sizeof(*s));
-	s->saddr.v4 = 0x0200000au + (idx << 8);
-	s->daddr.v4 = SERVER;
+	s->saddr = tcp_addr_from_v4(0x0200000au + (idx << 8));
+	s->daddr = tcp_addr_from_v4(SERVER);
 	s->sport = c->port;
 	s->dport = 25;
 	s->wnd = 64240;

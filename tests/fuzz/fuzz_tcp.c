@@ -39,7 +39,7 @@ xmit(void *arg, const struct tcp_seg *s)
 		abort();
 	if (s->len)
 		(void)*(volatile const uint8_t *)(s->data + s->len - 1);
-	unsigned src = s->daddr.v4 & 3;
+	unsigned src = tcp_addr_v4(&s->daddr) & 3;
 	last_end[src] = s->seq + s->len + !!(s->flags & TCP_SYN) + !!(s->flags & TCP_FIN);
 	return 0;
 }
@@ -88,8 +88,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memset(&s, 0, sizeof(s));
 		if (tcp_parse(data, len, &s) == 0) {
 			unsigned src = ctl & 3;
-			s.saddr.v4 = 0x0a000000u | src;
-			s.daddr.v4 = SERVER;
+			s.saddr = tcp_addr_from_v4(0x0a000000u | src);
+			s.daddr = tcp_addr_from_v4(SERVER);
 			if (!(ctl & 0x40))
 				s.dport = 25;
 			if (ctl & 0x80)

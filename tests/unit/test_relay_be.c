@@ -233,6 +233,23 @@ test_xclient(void **state)
 	test_free(f);
 }
 
+/* An IPv6 client goes to the backend as ADDR=IPV6:..., as Postfix writes it. */
+static void
+test_xclient_ipv6(void **state)
+{
+	(void)state;
+	struct fx *f = fx_new(RELAY_SMTP);
+	struct relay_env env = env1;
+
+	strcpy(env.client_ip, "2001:db8::7");
+	assert_int_equal(relay_be_rcpt(&f->be, &env, "user@example.com", 16), 0);
+	backend(f, "220 mx.backend.example ESMTP\r\n");
+	expect_out(f, "EHLO " MYNAME "\r\n");
+	backend(f, "250-mx.backend.example\r\n250 XCLIENT ADDR\r\n");
+	expect_out(f, "XCLIENT ADDR=IPV6:2001:db8::7\r\n");
+	test_free(f);
+}
+
 static void
 test_xclient_refused(void **state)
 {
@@ -543,6 +560,7 @@ main(void)
 		cmocka_unit_test(test_xclient),
 		cmocka_unit_test(test_xclient_repeats_helo),
 		cmocka_unit_test(test_xclient_refused),
+		cmocka_unit_test(test_xclient_ipv6),
 		cmocka_unit_test(test_lmtp_one_recipient),
 		cmocka_unit_test(test_backend_reject_scrubbed),
 		cmocka_unit_test(test_mail_refused),

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <cmocka.h>
 
 #include <rcptgate/counters.h>
@@ -56,12 +57,16 @@ rcpt_reply(char *buf, unsigned n)
 			       n % 1000);
 }
 
+/* Addresses of the cli connections: IPv4 unless a test switches them. */
+static struct tcp_addr client_addr, server_addr;
+static struct tcp_addr opened_peer; /* what the last open() was given */
+
 static int
 app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 {
 	struct app_sess *s = sess;
 	(void)arg;
-	(void)peer;
+	opened_peer = peer;
 	memset(s, 0, sizeof(*s));
 	s->open = 1;
 	memcpy(out->buf + out->len, "220 hi\r\n", 8);
@@ -163,7 +168,7 @@ static struct tcp_params
 params(void)
 {
 	struct tcp_params p = {
-		.listen_addr = { SERVER },
+		.listen_addr = tcp_addr_from_v4(SERVER),
 		.listen_port = 25,
 		.max_conns = 16,
 		.max_per_source = 8,
@@ -185,6 +190,8 @@ mk(const struct tcp_params *p)
 	ncap = 0;
 	app_closed = 0;
 	now = 1000000;
+	client_addr = tcp_addr_from_v4(CLIENT);
+	server_addr = tcp_addr_from_v4(SERVER);
 	assert_int_equal(tcp_stack_create(p, &app, &tx, ctr, &ts), 0);
 	tcp_timer_run(ts, now);
 	return ts;
@@ -205,8 +212,8 @@ send_seg_n(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flag
 	struct tcp_seg s;
 
 	memset(&s, 0, sizeof(s));
-	s.saddr.v4 = CLIENT;
-	s.daddr.v4 = SERVER;
+	s.saddr = client_addr;
+	s.daddr = server_addr;
 	s.sport = c->port;
 	s.dport = 25;
 	s.seq = seq;
@@ -278,9 +285,10 @@ connect_cli(struct tcp_stack *ts, struct cli *c, uint16_t port, uint32_t isn, bo
 	const struct cap *sa = last();
 	assert_int_equal(sa->seg.flags, TCP_SYN | TCP_ACK);
 	assert_int_equal(sa->seg.ack, isn + 1);
-	assert_int_equal(sa->seg.mss, TCP_OUR_MSS);
+	assert_int_equal(sa->seg.mss, tcp_addr_is_v4(&client_addr) ? TCP_OUR_MSS : TCP_OUR_MSS6);
 	assert_int_equal(sa->seg.dport, port);
-	assert_int_equal(sa->seg.daddr.v4, CLIENT);
+	assert_true(tcp_addr_eq(sa->seg.daddr, client_addr));
+	assert_true(tcp_addr_eq(sa->seg.saddr, server_addr));
 	c->rcv = sa->seg.seq + 1;
 	ncap = 0;
 	assert_int_equal(send_seg(ts, c, c->snd, TCP_ACK, NULL, 0), 0);
@@ -444,7 +452,10 @@ test_early_talker(void **state)
 static struct app_sess *
 sess_of(struct tcp_stack *ts, uint16_t port)
 {
-	struct tcp_seg key = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = port, .dport = 25 };
+	struct tcp_seg key = { .saddr = tcp_addr_from_v4(CLIENT),
+			       .daddr = tcp_addr_from_v4(SERVER),
+			       .sport = port,
+			       .dport = 25 };
 
 	return tcp_conn_session(ts, tcp_conn_lookup(ts, &key));
 }
@@ -872,7 +883,10 @@ test_syn_cookies(void **state)
 	assert_int_equal(last()->seg.seq, cookie + 1);
 	assert_int_equal(tcp_stack_conns(ts), 2);
 	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 1);
-	struct tcp_seg key = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = 41001, .dport = 25 };
+	struct tcp_seg key = { .saddr = tcp_addr_from_v4(CLIENT),
+			       .daddr = tcp_addr_from_v4(SERVER),
+			       .sport = 41001,
+			       .dport = 25 };
 	assert_int_equal(tcp_conn_lookup(ts, &key)->mss, 1380); /* the cookie's MSS step for 1400 */
 	/* two more cookies (the SYN-RECEIVED entry still fills the backlog) */
 	struct cli d = { .port = 41002, .wnd = 65535 }, e = { .port = 41003, .wnd = 65535 };
@@ -910,8 +924,8 @@ test_caps(void **state)
 	}
 	assert_int_equal(tcp_stack_conns(ts), 2);
 	assert_int_equal(ctr[RG_C_TCP_CAP_PER_SOURCE], 1);
-	struct tcp_seg s = { .saddr = { CLIENT + 1 },
-			     .daddr = { SERVER },
+	struct tcp_seg s = { .saddr = tcp_addr_from_v4(CLIENT + 1),
+			     .daddr = tcp_addr_from_v4(SERVER),
 			     .sport = 1,
 			     .dport = 25,
 			     .seq = 1,
@@ -922,6 +936,140 @@ test_caps(void **state)
 	assert_int_equal(tcp_input(ts, &s, now), 0);
 	assert_int_equal(tcp_stack_conns(ts), 3);
 	assert_int_equal(ctr[RG_C_TCP_CAP_CONNS], 1);
+	tcp_stack_destroy(ts);
+}
+
+/* An IPv6 address from text, for the tests below. */
+static struct tcp_addr
+addr6(const char *text)
+{
+	struct tcp_addr a;
+
+	assert_int_equal(inet_pton(AF_INET6, text, a.b), 1);
+	return a;
+}
+
+/* IPv6 params: the IPv4 listen address and an IPv6 one on the same port. */
+static struct tcp_params
+params6(void)
+{
+	struct tcp_params p = params();
+
+	p.listen_addr6 = addr6("2001:db8:4d::1");
+	return p;
+}
+
+static void
+test_addr_v4_mapped(void **state)
+{
+	(void)state;
+	struct tcp_addr a = tcp_addr_from_v4(htonl(0xc0000207)); /* 192.0.2.7 */
+	assert_true(tcp_addr_is_v4(&a));
+	assert_true(tcp_addr_eq(a, addr6("::ffff:192.0.2.7")));
+	assert_int_equal(tcp_addr_v4(&a), htonl(0xc0000207));
+	assert_int_equal(tcp_addr_fold(&a), htonl(0xc0000207)); /* the hash key of IPv4 is unchanged */
+	assert_false(tcp_addr_is_v4(&(struct tcp_addr){ 0 }));
+	struct tcp_addr b = addr6("2001:db8::7");
+	assert_false(tcp_addr_is_v4(&b));
+	assert_false(tcp_addr_eq(a, b));
+}
+
+/*
+ * A whole IPv6 session: SYN-ACK with the IPv6 MSS from the IPv6 listen
+ * address, banner, data, QUIT; an IPv4 connection from an address with
+ * the same hash key and port lives beside it without mixing.
+ */
+static void
+test_ipv6_session(void **state)
+{
+	struct tcp_params p = params6();
+	struct cli c, d;
+	(void)state;
+
+	struct tcp_stack *ts = mk(&p);
+	client_addr = addr6("2001:db8:77::7");
+	server_addr = p.listen_addr6;
+	connect_cli(ts, &c, 40000, 1000, true);
+	assert_true(tcp_addr_eq(opened_peer, client_addr));
+	cli_send(ts, &c, "RCPT TO:<a@b>\r\n");
+	assert_memory_equal(last()->data, "550 5.1.1 <u", 12);
+	assert_true(tcp_addr_eq(last()->seg.daddr, client_addr));
+
+	/* IPv4 peer whose address is the fold of the IPv6 one, same port */
+	struct tcp_addr v6 = client_addr;
+	client_addr = tcp_addr_from_v4(tcp_addr_fold(&v6));
+	server_addr = p.listen_addr;
+	connect_cli(ts, &d, 40000, 5000, true);
+	assert_int_equal(tcp_stack_conns(ts), 2);
+	assert_int_equal(ctr[RG_C_TCP_CONNS], 2);
+
+	/* the IPv6 connection still answers on its own sequence space */
+	client_addr = v6;
+	server_addr = p.listen_addr6;
+	cli_send(ts, &c, "QUIT\r\n");
+	assert_payload(last(), "221 bye\r\n");
+	assert_true(tcp_addr_eq(last()->seg.saddr, p.listen_addr6));
+	/* the IPv4 listen address over IPv6 framing is not ours: RST */
+	server_addr = addr6("2001:db8:4d::2");
+	struct cli e = { .port = 40001, .wnd = 65535 };
+	assert_int_equal(send_seg(ts, &e, 1, TCP_SYN, NULL, 1440), 0);
+	assert_true(last()->seg.flags & TCP_RST);
+	assert_int_equal(ctr[RG_C_TCP_CLOSED_PORT], 1);
+	tcp_stack_destroy(ts);
+}
+
+/* max_connections_per_source counts an IPv6 /64 as one source. */
+static void
+test_ipv6_per_source_64(void **state)
+{
+	struct tcp_params p = params6();
+	struct cli c = { .wnd = 65535 };
+	(void)state;
+
+	p.max_per_source = 2;
+	struct tcp_stack *ts = mk(&p);
+	server_addr = p.listen_addr6;
+	const char *same64[] = { "2001:db8:5::1", "2001:db8:5::2", "2001:db8:5:0:ffff::3" };
+	for (unsigned i = 0; i < 3; i++) {
+		client_addr = addr6(same64[i]);
+		c.port = (uint16_t)(42000 + i);
+		assert_int_equal(send_seg(ts, &c, 1, TCP_SYN, NULL, 1440), 0);
+	}
+	assert_int_equal(tcp_stack_conns(ts), 2);
+	assert_int_equal(ctr[RG_C_TCP_CAP_PER_SOURCE], 1);
+	client_addr = addr6("2001:db8:5:1::1"); /* the next /64 */
+	assert_int_equal(send_seg(ts, &c, 1, TCP_SYN, NULL, 1440), 0);
+	assert_int_equal(tcp_stack_conns(ts), 3);
+	assert_int_equal(ctr[RG_C_TCP_CAP_PER_SOURCE], 1);
+	tcp_stack_destroy(ts);
+}
+
+/* SYN cookies over IPv6: the cookie binds all 128 bits of the source. */
+static void
+test_ipv6_cookie(void **state)
+{
+	struct tcp_params p = params6();
+	struct cli a = { .port = 41000, .wnd = 65535 }, b = { .port = 41001, .wnd = 65535 };
+	(void)state;
+
+	p.syn_backlog = 1;
+	struct tcp_stack *ts = mk(&p);
+	server_addr = p.listen_addr6;
+	client_addr = addr6("2001:db8:6::1");
+	assert_int_equal(send_seg(ts, &a, 1, TCP_SYN, NULL, 1440), 0);
+	assert_int_equal(send_seg(ts, &b, 99, TCP_SYN, NULL, 1440), 0);
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_SENT], 1);
+	assert_int_equal(last()->seg.mss, TCP_OUR_MSS6);
+	b.rcv = last()->seg.seq + 1;
+	/* the same cookie from another address of the /64 is refused */
+	client_addr = addr6("2001:db8:6::2");
+	assert_int_equal(send_seg(ts, &b, 100, TCP_ACK, NULL, 0), 0);
+	assert_true(last()->seg.flags & TCP_RST);
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 0);
+	client_addr = addr6("2001:db8:6::1");
+	assert_int_equal(send_seg(ts, &b, 100, TCP_ACK, NULL, 0), 0);
+	assert_payload(last(), "220 hi\r\n");
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 1);
 	tcp_stack_destroy(ts);
 }
 
@@ -937,9 +1085,12 @@ test_unknown_and_closed_port(void **state)
 	assert_int_equal(last()->seg.flags, TCP_RST);
 	assert_int_equal(last()->seg.seq, 777);
 	assert_int_equal(ctr[RG_C_TCP_UNKNOWN_CONN], 1);
-	struct tcp_seg s = {
-		.saddr = { CLIENT }, .daddr = { SERVER }, .sport = 1, .dport = 26, .seq = 10, .flags = TCP_SYN
-	};
+	struct tcp_seg s = { .saddr = tcp_addr_from_v4(CLIENT),
+			     .daddr = tcp_addr_from_v4(SERVER),
+			     .sport = 1,
+			     .dport = 26,
+			     .seq = 10,
+			     .flags = TCP_SYN };
 	assert_int_equal(tcp_input(ts, &s, now), 0);
 	assert_int_equal(last()->seg.flags, TCP_RST | TCP_ACK);
 	assert_int_equal(last()->seg.ack, 11);
@@ -1026,7 +1177,10 @@ test_session_resume(void **state)
 	(void)state;
 
 	connect_cli(ts, &c, 40016, 7000, true);
-	struct tcp_seg key = { .saddr = { CLIENT }, .daddr = { SERVER }, .sport = 40016, .dport = 25 };
+	struct tcp_seg key = { .saddr = tcp_addr_from_v4(CLIENT),
+			       .daddr = tcp_addr_from_v4(SERVER),
+			       .sport = 40016,
+			       .dport = 25 };
 	uint64_t ref = tcp_session_ref(ts, tcp_conn_session(ts, tcp_conn_lookup(ts, &key)));
 	assert_int_equal(tcp_session_resume(ts, ref, write_later, "250 later\r\n"), 0);
 	assert_int_equal(ncap, 1);
@@ -1324,6 +1478,10 @@ main(void)
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_syn_cookies),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_addr_v4_mapped),
+		cmocka_unit_test(test_ipv6_session),
+		cmocka_unit_test(test_ipv6_per_source_64),
+		cmocka_unit_test(test_ipv6_cookie),
 		cmocka_unit_test(test_unknown_and_closed_port),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_buffer_cap),

@@ -107,8 +107,8 @@ static void
 seg(struct tcp_stack *ts, struct cli *c, uint8_t flags, const void *data, size_t len)
 {
 	struct tcp_seg s = {
-		.saddr.v4 = CLIENT,
-		.daddr.v4 = SERVER,
+		.saddr = tcp_addr_from_v4(CLIENT),
+		.daddr = tcp_addr_from_v4(SERVER),
 		.sport = c->port,
 		.dport = 25,
 		.seq = c->snd,

@@ -233,7 +233,10 @@ send_xclient(struct relay_be *be)
 	be->xclient_sent = true;
 	be->state = S_XCLIENT;
 	count(be, RG_C_RELAY_XCLIENT);
-	return send_cmd(be, "XCLIENT%s%s%s%s%s%s%s\r\n", (be->xattrs & X_ADDR) ? " ADDR=" : "",
+	/* Postfix's form for IPv6: ADDR=IPV6:2001:db8::7 */
+	return send_cmd(be, "XCLIENT%s%s%s%s%s%s%s\r\n",
+			(be->xattrs & X_ADDR) ? (strchr(be->env.client_ip, ':') ? " ADDR=IPV6:" : " ADDR=")
+					      : "",
 			(be->xattrs & X_ADDR) ? ip : "", (be->xattrs & X_NAME) ? " NAME=[UNAVAILABLE]" : "",
 			(be->xattrs & X_PROTO) ? (be->env.esmtp ? " PROTO=ESMTP" : " PROTO=SMTP") : "",
 			(be->xattrs & X_HELO) && be->env.helo[0] ? " HELO=" : "",

@@ -32,18 +32,62 @@
 #include <stdint.h>
 
 /*
- * One address type for the whole stack. IPv4 only for now; IPv6 turns
- * this into a tagged union without touching the state machine, which
- * only copies and compares addresses through tcp_addr_eq().
+ * One address type for the whole stack: 16 bytes, IPv4 held as an
+ * IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291 2.5.5.2). The
+ * mapped prefix is the tag of the union: equality is two 64-bit
+ * compares for both families and the state machine never asks which
+ * family it has. Bytes in network order; all zero = no address.
  */
 struct tcp_addr {
-	uint32_t v4; /* network byte order */
+	union {
+		uint8_t b[16];
+		uint32_t w[4];
+		uint64_t q[2];
+	};
 };
+
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define TCP_ADDR_V4MAPPED_W2 0x0000ffffu
+#else
+#define TCP_ADDR_V4MAPPED_W2 0xffff0000u
+#endif
 
 static inline int
 tcp_addr_eq(struct tcp_addr a, struct tcp_addr b)
 {
-	return a.v4 == b.v4;
+	return a.q[0] == b.q[0] && a.q[1] == b.q[1];
+}
+
+/* tcp_addr_from_v4 - the address of IPv4 address V4 (network byte order). */
+static inline struct tcp_addr
+tcp_addr_from_v4(uint32_t v4)
+{
+	struct tcp_addr a = { .w = { 0, 0, TCP_ADDR_V4MAPPED_W2, v4 } };
+	return a;
+}
+
+static inline int
+tcp_addr_is_v4(const struct tcp_addr *a)
+{
+	return a->q[0] == 0 && a->w[2] == TCP_ADDR_V4MAPPED_W2;
+}
+
+/* tcp_addr_v4 - the IPv4 address (network byte order) of a mapped address. */
+static inline uint32_t
+tcp_addr_v4(const struct tcp_addr *a)
+{
+	return a->w[3];
+}
+
+/*
+ * tcp_addr_fold - 32 bits of A for hashing, without a branch: the IPv4
+ * address itself (the mapped prefix xors away), or a fold of the IPv6
+ * one.
+ */
+static inline uint32_t
+tcp_addr_fold(const struct tcp_addr *a)
+{
+	return a->w[0] ^ a->w[1] ^ (a->w[2] ^ TCP_ADDR_V4MAPPED_W2) ^ a->w[3];
 }
 
 /* TCP header flags, as on the wire. */
@@ -129,10 +173,11 @@ struct tcp_tx {
 };
 
 struct tcp_params {
-	struct tcp_addr listen_addr;
-	uint16_t listen_port;	      /* host order */
+	struct tcp_addr listen_addr;  /* IPv4 (mapped); all zero = none */
+	struct tcp_addr listen_addr6; /* IPv6; all zero = none */
+	uint16_t listen_port;	      /* host order, both addresses */
 	uint32_t max_conns;	      /* connections of this lcore, SYN-RECEIVED included */
-	uint32_t max_per_source;      /* connections per source address on this lcore */
+	uint32_t max_per_source;      /* connections per source IPv4 address or IPv6 /64 on this lcore */
 	uint32_t syn_backlog;	      /* SYN-RECEIVED entries before SYN cookies */
 	uint32_t n_buffers;	      /* send and held-input buffers of TCP_SNDBUF_SIZE bytes */
 	uint32_t idle_timeout_ms;     /* no data from the client for this long */
@@ -151,6 +196,7 @@ struct tcp_params {
 #define TCP_RCVBUF_SIZE 4096
 #define TCP_DEFAULT_MSS 536 /* RFC 9293 when the peer sends no MSS option */
 #define TCP_OUR_MSS 1460    /* what we announce (Ethernet, IPv4, no options) */
+#define TCP_OUR_MSS6 1440   /* the same over IPv6: 40-byte header */
 
 struct tcp_stack;
 

@@ -77,32 +77,48 @@ tcp_siphash(const uint64_t key[2], const uint64_t *words, unsigned n)
 	return v[0] ^ v[1] ^ v[2] ^ v[3];
 }
 
-static uint64_t
-tuple_word(const struct tcp_seg *seg)
+/*
+ * The words keying a connection's ISN and cookies: for IPv4 the two
+ * addresses and ports as before; for IPv6 all 32 address bytes (a fold
+ * would let a client forge a cookie for another address of its /64).
+ * W has room for 4 + EXTRA words; returns how many were filled.
+ */
+static unsigned
+tuple_words(const struct tcp_seg *seg, uint64_t *w)
 {
-	return (uint64_t)seg->saddr.v4 << 32 ^ (uint64_t)seg->daddr.v4 ^
-		((uint64_t)seg->sport << 16 | seg->dport) << 8;
+	uint64_t ports = (uint64_t)seg->sport << 16 | seg->dport;
+
+	if (tcp_addr_is_v4(&seg->saddr)) {
+		w[0] = (uint64_t)tcp_addr_v4(&seg->saddr) << 32 ^ (uint64_t)tcp_addr_v4(&seg->daddr) ^
+			ports << 8;
+		w[1] = ports;
+		return 2;
+	}
+	w[0] = seg->saddr.q[0];
+	w[1] = seg->saddr.q[1];
+	w[2] = seg->daddr.q[0] ^ ports << 8;
+	w[3] = seg->daddr.q[1] ^ ports;
+	return 4;
 }
 
 uint32_t
 tcp_iss(const struct tcp_stack *ts, const struct tcp_seg *seg)
 {
-	uint64_t w[2] = { tuple_word(seg), (uint64_t)seg->sport << 16 | seg->dport };
+	uint64_t w[4];
+	unsigned n = tuple_words(seg, w);
 
-	return (uint32_t)tcp_siphash(ts->p.secret, w, 2) + ts->now * 250u;
+	return (uint32_t)tcp_siphash(ts->p.secret, w, n) + ts->now * 250u;
 }
 
 static uint32_t
 cookie_hash(const struct tcp_stack *ts, const struct tcp_seg *seg, uint32_t client_isn, uint32_t count,
 	    uint32_t mssidx)
 {
-	uint64_t w[3] = {
-		tuple_word(seg),
-		(uint64_t)seg->sport << 16 | seg->dport,
-		(uint64_t)client_isn << 32 | count << 3 | mssidx,
-	};
+	uint64_t w[5];
+	unsigned n = tuple_words(seg, w);
 
-	return (uint32_t)tcp_siphash(ts->p.secret, w, 3) & 0xffffff;
+	w[n++] = (uint64_t)client_isn << 32 | count << 3 | mssidx;
+	return (uint32_t)tcp_siphash(ts->p.secret, w, n) & 0xffffff;
 }
 
 uint32_t

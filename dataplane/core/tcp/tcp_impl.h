@@ -85,10 +85,19 @@ enum tcp_state {
 /* Timer slots of a connection; the wheel holds the earliest. */
 enum { TT_REXMT, TT_DELACK, TT_MISC, TT_MAX };
 
+/*
+ * The peer's address costs the record 4 bytes for either family: rkey
+ * is the IPv4 address, or a fold of the IPv6 one whose 16 bytes sit in
+ * the stack's raddr6[] side array (read only for IPv6 connections: the
+ * IPv4 path touches the same lines as before). The local address is
+ * not stored: it is the listen address of the peer's family. With a
+ * 16-byte address in the record it would grow from 128 to 152 bytes
+ * (three cache lines); as it is, sizeof(struct tcp_conn) stays 128.
+ */
 struct tcp_conn {
 	/* lookup */
-	struct tcp_addr raddr;
-	struct tcp_addr laddr;
+	uint32_t rkey; /* tcp_addr_fold() of the peer's address */
+	uint8_t v6;    /* peer is IPv6: its address is raddr6[id] */
 	uint16_t rport, lport;
 	uint32_t hnext; /* hash chain, or free list */
 	uint8_t state;
@@ -151,8 +160,9 @@ struct tcp_stack {
 	uint64_t *ctr;
 
 	struct tcp_conn *conns;
-	uint8_t *sessions; /* max_conns * app.session_size */
-	uint32_t *bucket;  /* conn hash heads */
+	struct tcp_addr *raddr6; /* peers' IPv6 addresses, by connection id */
+	uint8_t *sessions;	 /* max_conns * app.session_size */
+	uint32_t *bucket;	 /* conn hash heads */
 	uint32_t hmask;
 	uint32_t free_conn;
 	uint32_t n_conns, n_synrcvd;
@@ -179,6 +189,26 @@ static inline uint32_t
 tcp_conn_id(const struct tcp_stack *ts, const struct tcp_conn *c)
 {
 	return (uint32_t)(c - ts->conns);
+}
+
+/* The peer's address of C, and ours (the listen address of its family). */
+static inline struct tcp_addr
+tcp_conn_raddr(const struct tcp_stack *ts, const struct tcp_conn *c)
+{
+	return c->v6 ? ts->raddr6[tcp_conn_id(ts, c)] : tcp_addr_from_v4(c->rkey);
+}
+
+static inline struct tcp_addr
+tcp_conn_laddr(const struct tcp_stack *ts, const struct tcp_conn *c)
+{
+	return c->v6 ? ts->p.listen_addr6 : ts->p.listen_addr;
+}
+
+/* The MSS we announce to C's family. */
+static inline uint16_t
+tcp_our_mss(const struct tcp_addr *peer)
+{
+	return tcp_addr_is_v4(peer) ? TCP_OUR_MSS : TCP_OUR_MSS6;
 }
 
 static inline void *

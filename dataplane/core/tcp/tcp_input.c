@@ -41,13 +41,15 @@
 #include "tcp/tcp_impl.h"
 
 static uint16_t
-tcp_clamp_mss(uint16_t mss)
+tcp_clamp_mss(uint16_t mss, const struct tcp_addr *peer)
 {
+	uint16_t ours = tcp_our_mss(peer);
+
 	if (mss == 0)
 		return TCP_DEFAULT_MSS;
 	if (mss < 64)
 		return 64;
-	return mss > TCP_OUR_MSS ? TCP_OUR_MSS : mss;
+	return mss > ours ? ours : mss;
 }
 
 static uint32_t
@@ -70,7 +72,7 @@ tcp_open_app(struct tcp_stack *ts, struct tcp_conn *c)
 		return -1;
 	}
 	tcp_out_begin(ts, c, &out);
-	int v = ts->app.open(ts->app.arg, tcp_conn_session(ts, c), c->raddr, &out);
+	int v = ts->app.open(ts->app.arg, tcp_conn_session(ts, c), tcp_conn_raddr(ts, c), &out);
 	c->flags |= TF_APP_OPEN;
 	tcp_out_end(c, &out);
 	c->banner_len = c->sb_len;
@@ -150,7 +152,7 @@ tcp_new_synrcvd(struct tcp_stack *ts, const struct tcp_seg *seg)
 	c->iss = tcp_iss(ts, seg);
 	c->snd_una = c->iss;
 	c->snd_nxt = c->snd_max = c->iss + 1;
-	c->mss = tcp_clamp_mss(seg->mss);
+	c->mss = tcp_clamp_mss(seg->mss, &seg->saddr);
 	c->cwnd = tcp_initial_cwnd(c->mss);
 	c->rto = TCP_RTO_INIT_MS;
 	c->rtt_start = ts->now;
@@ -173,7 +175,8 @@ tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg)
 			uint16_t mss;
 			uint32_t cookie = tcp_cookie_make(ts, seg, &mss);
 			ts->ctr[RG_C_TCP_COOKIES_SENT]++;
-			tcp_send_reply(ts, seg, cookie, seg->seq + 1, TCP_SYN | TCP_ACK, TCP_OUR_MSS);
+			tcp_send_reply(ts, seg, cookie, seg->seq + 1, TCP_SYN | TCP_ACK,
+				       tcp_our_mss(&seg->saddr));
 			return 0;
 		}
 		return tcp_new_synrcvd(ts, seg);
@@ -610,7 +613,8 @@ tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms)
 		ts->ctr[RG_C_TCP_DROP_FLAGS]++;
 		return -EINVAL;
 	}
-	if (seg->dport != ts->p.listen_port || !tcp_addr_eq(seg->daddr, ts->p.listen_addr)) {
+	if (seg->dport != ts->p.listen_port ||
+	    !tcp_addr_eq(seg->daddr, tcp_addr_is_v4(&seg->daddr) ? ts->p.listen_addr : ts->p.listen_addr6)) {
 		ts->ctr[RG_C_TCP_CLOSED_PORT]++;
 		tcp_reply_rst(ts, seg);
 		return 0;

@@ -35,11 +35,12 @@ tcp_xmit(struct tcp_stack *ts, const struct tcp_seg *seg)
 }
 
 static void
-tcp_seg_from_conn(const struct tcp_conn *c, struct tcp_seg *s, uint32_t seq, uint8_t flags)
+tcp_seg_from_conn(const struct tcp_stack *ts, const struct tcp_conn *c, struct tcp_seg *s, uint32_t seq,
+		  uint8_t flags)
 {
 	memset(s, 0, sizeof(*s));
-	s->saddr = c->laddr;
-	s->daddr = c->raddr;
+	s->saddr = tcp_conn_laddr(ts, c);
+	s->daddr = tcp_conn_raddr(ts, c);
 	s->sport = c->lport;
 	s->dport = c->rport;
 	s->seq = seq;
@@ -62,7 +63,7 @@ tcp_send_ctl(struct tcp_stack *ts, struct tcp_conn *c, uint32_t seq, uint8_t fla
 {
 	struct tcp_seg s;
 
-	tcp_seg_from_conn(c, &s, seq, flags);
+	tcp_seg_from_conn(ts, c, &s, seq, flags);
 	tcp_xmit(ts, &s);
 	if (flags & TCP_ACK)
 		tcp_ack_sent(ts, c);
@@ -73,8 +74,8 @@ tcp_send_synack(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	struct tcp_seg s;
 
-	tcp_seg_from_conn(c, &s, c->iss, TCP_SYN | TCP_ACK);
-	s.mss = TCP_OUR_MSS;
+	tcp_seg_from_conn(ts, c, &s, c->iss, TCP_SYN | TCP_ACK);
+	s.mss = tcp_our_mss(&s.daddr);
 	tcp_xmit(ts, &s);
 }
 
@@ -154,7 +155,7 @@ tcp_output(struct tcp_stack *ts, struct tcp_conn *c)
 			break;
 
 		struct tcp_seg s;
-		tcp_seg_from_conn(c, &s, c->snd_nxt,
+		tcp_seg_from_conn(ts, c, &s, c->snd_nxt,
 				  (uint8_t)(TCP_ACK | (n ? TCP_PSH : 0) | (fin ? TCP_FIN : 0)));
 		s.data = n ? tcp_conn_sbuf(ts, c) + off : NULL;
 		s.len = n;

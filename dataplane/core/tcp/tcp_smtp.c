@@ -111,10 +111,13 @@ app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 {
 	struct tcp_smtp *ts = arg;
 	struct tcp_smtp_sess *ss = sess;
-	char ip[INET_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN];
 	struct smtp_out o = { out->buf, out->len, out->cap };
+	uint32_t v4 = tcp_addr_v4(&peer);
 
-	if (inet_ntop(AF_INET, &peer.v4, ip, sizeof(ip)) == NULL)
+	/* Postfix's shape for both: unknown[192.0.2.7], unknown[2001:db8::7] */
+	if (inet_ntop(tcp_addr_is_v4(&peer) ? AF_INET : AF_INET6,
+		      tcp_addr_is_v4(&peer) ? (void *)&v4 : peer.b, ip, sizeof(ip)) == NULL)
 		strcpy(ip, "unknown");
 	ss->tls = NULL;
 	ss->pt = NULL;
@@ -603,7 +606,10 @@ tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsign
 	if (workers == 0)
 		return -EINVAL;
 	memset(p, 0, sizeof(*p));
-	p->listen_addr.v4 = cfg->listen_addr.s_addr;
+	if (cfg_listen4(cfg))
+		p->listen_addr = tcp_addr_from_v4(cfg->listen_addr.s_addr);
+	if (cfg_listen6(cfg))
+		memcpy(p->listen_addr6.b, &cfg->listen_addr6, sizeof(p->listen_addr6.b));
 	p->listen_port = cfg->listen_port;
 	p->max_conns = (cfg->max_connections + workers - 1) / workers;
 	p->max_per_source = cfg->max_connections_per_source;

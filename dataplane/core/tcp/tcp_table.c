@@ -44,9 +44,9 @@ pow2_at_least(uint32_t n)
 
 /* Keyed 64-bit mixer (splitmix64 finaliser); cheap enough per packet. */
 static uint32_t
-tcp_hash(const struct tcp_stack *ts, struct tcp_addr raddr, uint16_t rport, uint16_t lport)
+tcp_hash(const struct tcp_stack *ts, uint32_t rkey, uint16_t rport, uint16_t lport)
 {
-	uint64_t x = ((uint64_t)raddr.v4 << 32 | (uint32_t)rport << 16 | lport) ^ ts->hkey;
+	uint64_t x = ((uint64_t)rkey << 32 | (uint32_t)rport << 16 | lport) ^ ts->hkey;
 
 	x ^= x >> 30;
 	x *= UINT64_C(0xbf58476d1ce4e5b9);
@@ -59,22 +59,35 @@ tcp_hash(const struct tcp_stack *ts, struct tcp_addr raddr, uint16_t rport, uint
 struct tcp_conn *
 tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg)
 {
-	uint32_t i = ts->bucket[tcp_hash(ts, seg->saddr, seg->sport, seg->dport) & ts->hmask];
+	uint32_t rkey = tcp_addr_fold(&seg->saddr);
+	uint8_t v6 = !tcp_addr_is_v4(&seg->saddr);
+	uint32_t i = ts->bucket[tcp_hash(ts, rkey, seg->sport, seg->dport) & ts->hmask];
 
+	/* The local address is the listen address of the peer's family
+	 * (tcp_input() has checked it), so the family stands for it. */
 	while (i != TCP_NIL) {
 		struct tcp_conn *c = &ts->conns[i];
-		if (c->rport == seg->sport && c->lport == seg->dport && tcp_addr_eq(c->raddr, seg->saddr) &&
-		    tcp_addr_eq(c->laddr, seg->daddr))
+		if (c->rport == seg->sport && c->lport == seg->dport && c->rkey == rkey && c->v6 == v6 &&
+		    (!v6 || tcp_addr_eq(ts->raddr6[i], seg->saddr)))
 			return c;
 		i = c->hnext;
 	}
 	return NULL;
 }
 
+/* Per-source counts key IPv4 sources by address, IPv6 ones by their /64. */
+static struct tcp_addr
+tcp_src_key(struct tcp_addr a)
+{
+	if (!tcp_addr_is_v4(&a))
+		a.q[1] = 0;
+	return a;
+}
+
 static struct tcp_src *
 tcp_src_find(struct tcp_stack *ts, struct tcp_addr a, uint32_t **link)
 {
-	uint32_t *l = &ts->src_bucket[tcp_hash(ts, a, 0, 0) & ts->hmask];
+	uint32_t *l = &ts->src_bucket[tcp_hash(ts, tcp_addr_fold(&a), 0, 0) & ts->hmask];
 
 	while (*l != TCP_NIL) {
 		struct tcp_src *s = &ts->srcs[*l];
@@ -97,7 +110,8 @@ tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn 
 		ts->ctr[RG_C_TCP_CAP_CONNS]++;
 		return -ENOSPC;
 	}
-	struct tcp_src *s = tcp_src_find(ts, seg->saddr, &link);
+	struct tcp_addr skey = tcp_src_key(seg->saddr);
+	struct tcp_src *s = tcp_src_find(ts, skey, &link);
 	if (s != NULL && s->count >= ts->p.max_per_source) {
 		ts->ctr[RG_C_TCP_CAP_PER_SOURCE]++;
 		return -EUSERS;
@@ -107,7 +121,7 @@ tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn 
 		uint32_t si = ts->free_src;
 		s = &ts->srcs[si];
 		ts->free_src = s->next;
-		s->addr = seg->saddr;
+		s->addr = skey;
 		s->count = 0;
 		s->next = TCP_NIL;
 		*link = si;
@@ -120,15 +134,17 @@ tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn 
 	uint16_t gen = c->gen;
 	memset(c, 0, sizeof(*c));
 	c->gen = (uint16_t)(gen + 1);
-	c->raddr = seg->saddr;
-	c->laddr = seg->daddr;
+	c->rkey = tcp_addr_fold(&seg->saddr);
+	c->v6 = !tcp_addr_is_v4(&seg->saddr);
+	if (c->v6)
+		ts->raddr6[i] = seg->saddr;
 	c->rport = seg->sport;
 	c->lport = seg->dport;
 	memcpy(c->link, seg->link, sizeof(c->link));
 	c->sbuf = c->rbuf = TCP_NIL;
 	c->tnext = c->tprev = TCP_NIL;
 	c->tslot = TCP_NO_SLOT;
-	uint32_t *b = &ts->bucket[tcp_hash(ts, c->raddr, c->rport, c->lport) & ts->hmask];
+	uint32_t *b = &ts->bucket[tcp_hash(ts, c->rkey, c->rport, c->lport) & ts->hmask];
 	c->hnext = *b;
 	*b = i;
 	ts->n_conns++;
@@ -141,14 +157,14 @@ void
 tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
 {
 	uint32_t i = tcp_conn_id(ts, c);
-	uint32_t *l = &ts->bucket[tcp_hash(ts, c->raddr, c->rport, c->lport) & ts->hmask];
+	uint32_t *l = &ts->bucket[tcp_hash(ts, c->rkey, c->rport, c->lport) & ts->hmask];
 
 	while (*l != i)
 		l = &ts->conns[*l].hnext;
 	*l = c->hnext;
 
 	uint32_t *sl;
-	struct tcp_src *s = tcp_src_find(ts, c->raddr, &sl);
+	struct tcp_src *s = tcp_src_find(ts, tcp_src_key(tcp_conn_raddr(ts, c)), &sl);
 	if (s != NULL && --s->count == 0) {
 		uint32_t si = *sl;
 		*sl = s->next;
@@ -241,14 +257,15 @@ tcp_table_init(struct tcp_stack *ts)
 
 	ts->hmask = nb - 1;
 	ts->conns = aligned_alloc(64, ((size_t)n * sizeof(*ts->conns) + 63) & ~(size_t)63);
+	ts->raddr6 = malloc((size_t)n * sizeof(*ts->raddr6));
 	ts->sessions = calloc(n, ts->app.session_size ? ts->app.session_size : 1);
 	ts->bucket = malloc((size_t)nb * sizeof(*ts->bucket));
 	ts->srcs = malloc((size_t)n * sizeof(*ts->srcs));
 	ts->src_bucket = malloc((size_t)nb * sizeof(*ts->src_bucket));
 	ts->bufs = malloc((size_t)ts->p.n_buffers * TCP_SNDBUF_SIZE);
 	ts->buf_free = malloc((size_t)ts->p.n_buffers * sizeof(*ts->buf_free));
-	if (!ts->conns || !ts->sessions || !ts->bucket || !ts->srcs || !ts->src_bucket || !ts->bufs ||
-	    !ts->buf_free) {
+	if (!ts->conns || !ts->raddr6 || !ts->sessions || !ts->bucket || !ts->srcs || !ts->src_bucket ||
+	    !ts->bufs || !ts->buf_free) {
 		tcp_table_fini(ts);
 		return -ENOMEM;
 	}
@@ -274,6 +291,7 @@ void
 tcp_table_fini(struct tcp_stack *ts)
 {
 	free(ts->conns);
+	free(ts->raddr6);
 	free(ts->sessions);
 	free(ts->bucket);
 	free(ts->srcs);
@@ -281,6 +299,7 @@ tcp_table_fini(struct tcp_stack *ts)
 	free(ts->bufs);
 	free(ts->buf_free);
 	ts->conns = NULL;
+	ts->raddr6 = NULL;
 	ts->sessions = NULL;
 	ts->bucket = ts->src_bucket = ts->buf_free = NULL;
 	ts->srcs = NULL;

@@ -81,8 +81,8 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = seg->saddr.v4;
-	ip->dst_addr = seg->daddr.v4;
+	ip->src_addr = tcp_addr_v4(&seg->saddr);
+	ip->dst_addr = tcp_addr_v4(&seg->daddr);
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 
@@ -155,8 +155,8 @@ tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_
 		dp_count(lc, RG_C_TCP_DROP_HDR);
 		goto done;
 	}
-	seg.saddr.v4 = ip->src_addr;
-	seg.daddr.v4 = ip->dst_addr;
+	seg.saddr = tcp_addr_from_v4(ip->src_addr);
+	seg.daddr = tcp_addr_from_v4(ip->dst_addr);
 	memcpy(seg.link, &eth->src_addr, RTE_ETHER_ADDR_LEN);
 	(void)tcp_input(lc->tcp->stack, &seg, tcp_lcore_now(lc));
 done:
