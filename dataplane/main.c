@@ -297,7 +297,11 @@ dp_setup_workers(struct dp_daemon *d)
 		lc->ctr = &d->counters[w];
 		lc->cfg = &d->cfg;
 		lc->mac = d->port.mac;
-		lc->listen_addr = d->cfg.listen_addr.s_addr;
+		lc->serve4 = cfg_listen4(&d->cfg);
+		lc->serve6 = cfg_listen6(&d->cfg);
+		lc->listen_addr = lc->serve4 ? d->cfg.listen_addr.s_addr : 0;
+		if (lc->serve6)
+			memcpy(lc->listen_addr6, &d->cfg.listen_addr6, sizeof(lc->listen_addr6));
 		lc->listen_port = rte_cpu_to_be_16(d->cfg.listen_port);
 		lc->answer_arp = true;
 		lc->qsbr = d->qsbr;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NAME
- *	net.c - Ethernet, ARP, IPv4 and ICMP on the fast path (see net.h)
+ *	net.c - Ethernet, ARP, IPv4 and ICMP on the fast path (see net.h;
+ *	IPv6 is in net6.c)
  * DESCRIPTION
  *	ARP: a request for the listen address is answered when the port
  *	mode says rcptgate owns the address (pci, af_packet, memif, and
@@ -189,14 +190,23 @@ net_input(struct dp_lcore *lc, struct rte_mbuf *m)
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	switch (eth->ether_type) {
 	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		if (!lc->serve4)
+			break;
 		net_ipv4(lc, m, eth);
 		return;
 	case RTE_BE16(RTE_ETHER_TYPE_ARP):
+		if (!lc->serve4)
+			break;
 		net_arp(lc, m, eth);
 		return;
-	default:
-		dp_count(lc, RG_C_DROP_ETHERTYPE);
-		rte_pktmbuf_free(m);
+	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
+		if (!lc->serve6)
+			break;
+		net_ipv6(lc, m, eth);
 		return;
+	default:
+		break;
 	}
+	dp_count(lc, RG_C_DROP_ETHERTYPE);
+	rte_pktmbuf_free(m);
 }

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NAME
- *	net.h - Ethernet, ARP, IPv4 and ICMP on the fast path
+ *	net.h - Ethernet, ARP, IPv4, ICMP, IPv6, NDP and ICMPv6 on the fast path
  * DESCRIPTION
  *	net_input takes one received frame and either answers it (ARP
- *	request for the listen address where rcptgate owns it, ICMP echo
- *	request to the listen address), hands it to TCP, or drops it and
+ *	request or neighbour solicitation for the listen address where
+ *	rcptgate owns it, ICMP or ICMPv6 echo request to the listen address), hands it to TCP, or drops it and
  *	counts the reason. Frames are turned into replies in place, so an
  *	answer costs no allocation.
  * TRUST
@@ -15,9 +15,21 @@
 #ifndef RG_NET_H
 #define RG_NET_H
 
+#include <rte_ip.h>
+
 #include "worker.h"
 
 /* net_input - process one frame; always consumes M (sent or freed). */
 void net_input(struct dp_lcore *lc, struct rte_mbuf *m);
+
+/* net_ipv6 - the IPv6 part of net_input (net6.c); consumes M. */
+void net_ipv6(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth);
+
+/*
+ * net6_l4_sum - ones' complement sum of the IPv6 pseudo-header (PROTO,
+ * upper-layer length LEN) and the LEN bytes at L4, folded to 16 bits:
+ * 0xffff when L4's checksum field is right.
+ */
+uint16_t net6_l4_sum(const struct rte_ipv6_hdr *ip6, uint8_t proto, const void *l4, uint32_t len);
 
 #endif /* RG_NET_H */

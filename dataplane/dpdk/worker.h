@@ -45,7 +45,9 @@ struct dp_lcore {
 	struct dp_counters *ctr;
 	const struct rg_config *cfg;
 	struct rte_ether_addr mac;	/* our port's address */
-	rte_be32_t listen_addr;		/* network order */
+	rte_be32_t listen_addr;		/* network order; 0: IPv4 not served */
+	uint8_t listen_addr6[16];	/* all zero: IPv6 not served */
+	bool serve4, serve6;		/* families of cfg_listen4/6() */
 	rte_be16_t listen_port;		/* network order */
 	bool answer_arp;		/* port mode where we own the address */
 	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */

@@ -205,11 +205,12 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(ICMP_ECHO, "icmp_echo_replies", RG_CK_COUNTER, \
 	  "ICMP echo requests to the listen address answered") \
 	X(DROP_RUNT, "drop_runt", RG_CK_COUNTER, "Frames dropped: shorter than their headers say") \
-	X(DROP_ETHERTYPE, "drop_ethertype", RG_CK_COUNTER, "Frames dropped: ethertype neither IPv4 nor ARP") \
+	X(DROP_ETHERTYPE, "drop_ethertype", RG_CK_COUNTER, \
+	  "Frames dropped: ethertype neither IPv4, IPv6 nor ARP, or a family not served") \
 	X(DROP_ARP_OTHER, "drop_arp_other", RG_CK_COUNTER, \
 	  "ARP frames dropped: not a request for the listen address") \
 	X(DROP_NOT_OURS, "drop_not_ours", RG_CK_COUNTER, \
-	  "IPv4 packets dropped: destination is not the listen address") \
+	  "IPv4 and IPv6 packets dropped: destination is not the listen address") \
 	X(DROP_IP_HDR, "drop_ip_header", RG_CK_COUNTER, \
 	  "IPv4 packets dropped: bad version, header length or total length") \
 	X(DROP_IP_CSUM, "drop_ip_checksum", RG_CK_COUNTER, "IPv4 packets dropped: bad header checksum") \
@@ -218,6 +219,25 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "IPv4 packets dropped: protocol neither ICMP nor TCP") \
 	X(DROP_ICMP_OTHER, "drop_icmp_other", RG_CK_COUNTER, \
 	  "ICMP packets dropped: not an echo request, or bad checksum") \
+	X(NDP_SOLICITS, "ndp_solicits", RG_CK_COUNTER, \
+	  "IPv6 neighbour solicitations for the listen address answered") \
+	X(ICMP6_ECHO, "icmp6_echo_replies", RG_CK_COUNTER, \
+	  "ICMPv6 echo requests to the listen address answered") \
+	X(IP6_EXT_SKIPPED, "ip6_ext_skipped", RG_CK_COUNTER, \
+	  "IPv6 extension headers skipped (hop-by-hop, destination options, routing with no segments left)") \
+	X(DROP_IP6_HDR, "drop_ip6_header", RG_CK_COUNTER, \
+	  "IPv6 packets dropped: bad version, or an extension header cut short or out of place") \
+	X(DROP_IP6_FRAG, "drop_ip6_fragment", RG_CK_COUNTER, "IPv6 fragments dropped (not reassembled)") \
+	X(DROP_IP6_ROUTING, "drop_ip6_routing", RG_CK_COUNTER, \
+	  "IPv6 packets dropped: routing header with segments left") \
+	X(DROP_IP6_EXT, "drop_ip6_ext_chain", RG_CK_COUNTER, \
+	  "IPv6 packets dropped: more than 4 extension headers") \
+	X(DROP_IP6_PROTO, "drop_ip6_proto", RG_CK_COUNTER, \
+	  "IPv6 packets dropped: next header neither ICMPv6 nor TCP") \
+	X(DROP_NDP_OTHER, "drop_ndp_other", RG_CK_COUNTER, \
+	  "Neighbour solicitations dropped: not for the listen address, hop limit not 255, or bad options") \
+	X(DROP_ICMP6_OTHER, "drop_icmp6_other", RG_CK_COUNTER, \
+	  "ICMPv6 packets dropped: neither echo request nor neighbour solicitation, or bad checksum") \
 	X(DROP_TCP_NO_STACK, "drop_tcp_no_stack", RG_CK_COUNTER, \
 	  "TCP segments dropped: no TCP handler on this lcore") \
 	X(DROP_BLOCKED, "drop_blocked", RG_CK_COUNTER, "Packets dropped: source address on the blocklist") \

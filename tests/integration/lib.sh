@@ -46,6 +46,7 @@
 #                         rcptgate's listen address is SUBNET.1; fails,
 #                         touching nothing, where a name is taken
 #   it_conf FILE KEY=VAL  write a config for rcptgate on the host end
+#                         (listen = $IT_LISTEN if set, else $IT_ADDR:25)
 #   it_spawn CMD...       run CMD (rcptgate, perhaps under a wrapper) in the
 #                         background, output in $IT_LOG, pid in IT_PID
 #   it_serving [NOTE]     wait up to 15 s for it to serve; fail with its
@@ -186,7 +187,7 @@ it_conf() {
 		echo "# written by $IT_NAME"
 		echo "port_mode = ${IT_MODE:-af_packet}"
 		echo "interface = $IT_HOST"
-		echo "listen = $IT_ADDR:25"
+		echo "listen = ${IT_LISTEN:-$IT_ADDR:25}"
 		echo "workers = 1"
 		echo "myhostname = mx.test.example"
 		echo "control_socket = $IT_TMP/control.sock"

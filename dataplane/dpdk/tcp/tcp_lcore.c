@@ -6,7 +6,8 @@
  *	See tcp_lcore.h. Replies are new mbufs (the received one is freed
  *	after the core has run: its payload has been handed to the SMTP
  *	engine and nothing points into it). The TCP checksum of frames we
- *	send is computed in software with rte_ipv4_udptcp_cksum(): the
+ *	send is computed in software with rte_ipv4_udptcp_cksum() or
+ *	rte_ipv6_udptcp_cksum() (MSS 1440 announced over IPv6): the
  *	frames are a few hundred bytes at most, the port modes used in tests
  *	(af_xdp, af_packet, memif) offer no TX checksum offload, and one
  *	path for every mode keeps the frames identical. With STARTTLS
@@ -28,6 +29,7 @@
 #include <rte_tcp.h>
 
 #include "relay/relay_thread.h"
+#include "net.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_lcore.h"
 #include "tcp/tcp_smtp.h"
@@ -49,13 +51,52 @@ tcp_lcore_now(const struct dp_lcore *lc)
 	return lc->now_tsc / lc->tcp->tsc_per_ms;
 }
 
+/* The IPv4 header of a segment we send; returns where the TCP header goes. */
+static struct rte_tcp_hdr *
+tcp_lcore_ip4(struct rte_ether_hdr *eth, const struct tcp_seg *seg, uint16_t l4)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
+	ip->packet_id = 0;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = tcp_addr_v4(&seg->saddr);
+	ip->dst_addr = tcp_addr_v4(&seg->daddr);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return (struct rte_tcp_hdr *)(ip + 1);
+}
+
+/* The same for IPv6: no extension headers, hop limit 64. */
+static struct rte_tcp_hdr *
+tcp_lcore_ip6(struct rte_ether_hdr *eth, const struct tcp_seg *seg, uint16_t l4)
+{
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip6->payload_len = rte_cpu_to_be_16(l4);
+	ip6->proto = IPPROTO_TCP;
+	ip6->hop_limits = 64;
+	memcpy(ip6->src_addr, seg->saddr.b, 16);
+	memcpy(ip6->dst_addr, seg->daddr.b, 16);
+	return (struct rte_tcp_hdr *)(ip6 + 1);
+}
+
 static int
 tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 {
 	struct dp_lcore *lc = arg;
+	bool v4 = tcp_addr_is_v4(&seg->daddr);
 	uint16_t optlen = seg->mss ? 4 : 0;
 	uint16_t l4 = (uint16_t)(sizeof(struct rte_tcp_hdr) + optlen + seg->len);
-	uint16_t frame = (uint16_t)(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + l4);
+	uint16_t frame = (uint16_t)(sizeof(struct rte_ether_hdr) +
+				    (v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr)) + l4);
 
 	struct rte_mbuf *m = rte_pktmbuf_alloc(lc->pool);
 	if (unlikely(m == NULL)) {
@@ -71,22 +112,8 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
 	memcpy(&eth->dst_addr, seg->link, RTE_ETHER_ADDR_LEN);
 	eth->src_addr = lc->mac;
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	struct rte_tcp_hdr *th = v4 ? tcp_lcore_ip4(eth, seg, l4) : tcp_lcore_ip6(eth, seg, l4);
 
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
-	ip->packet_id = 0;
-	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = tcp_addr_v4(&seg->saddr);
-	ip->dst_addr = tcp_addr_v4(&seg->daddr);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-
-	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
 	th->src_port = rte_cpu_to_be_16(seg->sport);
 	th->dst_port = rte_cpu_to_be_16(seg->dport);
 	th->sent_seq = rte_cpu_to_be_32(seg->seq);
@@ -106,7 +133,8 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 	}
 	if (seg->len)
 		memcpy(o, seg->data, seg->len);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	th->cksum = v4 ? rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)(eth + 1), th)
+		       : rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)(eth + 1), th);
 	dp_tx(lc, m);
 	return 0;
 }
@@ -126,8 +154,9 @@ tcp_lcore_csum_sw(const struct rte_ipv4_hdr *ip, const void *l4, uint16_t l4len)
 	return sum == 0xffff;
 }
 
+/* The port's L4 checksum verdict: 1 good, 0 bad, -1 not checked. */
 static int
-tcp_lcore_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const void *l4, uint16_t l4len)
+tcp_lcore_csum_hw(const struct rte_mbuf *m)
 {
 	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
 	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
@@ -136,8 +165,22 @@ tcp_lcore_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, const
 	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
 		return 0;
 	default:
-		return tcp_lcore_csum_sw(ip, l4, l4len);
+		return -1;
 	}
+}
+
+/* Parse the checked segment into SEG (its addresses set: tcp_parse()
+ * leaves them) and run the core on it. */
+static void
+tcp_lcore_deliver(struct dp_lcore *lc, struct tcp_seg *seg, const struct rte_ether_hdr *eth,
+		  const uint8_t *l4, uint16_t l4len)
+{
+	if (unlikely(tcp_parse(l4, l4len, seg) != 0)) {
+		dp_count(lc, RG_C_TCP_DROP_HDR);
+		return;
+	}
+	memcpy(seg->link, &eth->src_addr, RTE_ETHER_ADDR_LEN);
+	(void)tcp_input(lc->tcp->stack, seg, tcp_lcore_now(lc));
 }
 
 void
@@ -145,20 +188,35 @@ tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_
 		const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len)
 {
 	const uint8_t *l4 = (const uint8_t *)ip + ihl;
+	uint16_t l4len = (uint16_t)(ip_len - ihl);
 	struct tcp_seg seg;
+	int hw = tcp_lcore_csum_hw(m);
 
-	if (unlikely(!tcp_lcore_csum_ok(m, ip, l4, (uint16_t)(ip_len - ihl)))) {
+	if (unlikely(hw == 0 || (hw < 0 && !tcp_lcore_csum_sw(ip, l4, l4len)))) {
 		dp_count(lc, RG_C_TCP_DROP_CSUM);
-		goto done;
-	}
-	if (unlikely(tcp_parse(l4, (size_t)(ip_len - ihl), &seg) != 0)) {
-		dp_count(lc, RG_C_TCP_DROP_HDR);
 		goto done;
 	}
 	seg.saddr = tcp_addr_from_v4(ip->src_addr);
 	seg.daddr = tcp_addr_from_v4(ip->dst_addr);
-	memcpy(seg.link, &eth->src_addr, RTE_ETHER_ADDR_LEN);
-	(void)tcp_input(lc->tcp->stack, &seg, tcp_lcore_now(lc));
+	tcp_lcore_deliver(lc, &seg, eth, l4, l4len);
+done:
+	rte_pktmbuf_free(m);
+}
+
+void
+tcp_lcore_input6(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_hdr *eth,
+		 const struct rte_ipv6_hdr *ip6, const uint8_t *l4, uint16_t l4len)
+{
+	struct tcp_seg seg;
+	int hw = tcp_lcore_csum_hw(m);
+
+	if (unlikely(hw == 0 || (hw < 0 && net6_l4_sum(ip6, IPPROTO_TCP, l4, l4len) != 0xffff))) {
+		dp_count(lc, RG_C_TCP_DROP_CSUM);
+		goto done;
+	}
+	memcpy(seg.saddr.b, ip6->src_addr, 16);
+	memcpy(seg.daddr.b, ip6->dst_addr, 16);
+	tcp_lcore_deliver(lc, &seg, eth, l4, l4len);
 done:
 	rte_pktmbuf_free(m);
 }

@@ -50,6 +50,15 @@ void tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_e
 		     const struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len);
 
 /*
+ * tcp_lcore_input6 - one TCP/IPv6 segment for the listen address.
+ * Consumes M. IP6 is the IPv6 header inside M, L4 the TCP header after
+ * any extension headers, L4LEN the upper-layer length (checked by the
+ * caller against the frame).
+ */
+void tcp_lcore_input6(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_hdr *eth,
+		      const struct rte_ipv6_hdr *ip6, const uint8_t *l4, uint16_t l4len);
+
+/*
  * tcp_lcore_poll - run the deferred TLS handshake steps the iteration's
  * budget allows (tcp_smtp_tls_run()) and the TCP timers due at
  * LC->now_tsc.
