@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# ipv6.sh [SESSIONS] - rcptgate dual stack on a veth in af_packet mode.
+# ipv6.sh [MODE [SESSIONS]] - rcptgate dual stack on a veth, MODE af_packet
+# (default) or af_xdp.
 #
 # listen = IPV4:25, [IPV6]:25. A client namespace with an IPv6 address
 # (DAD off) pings -6 (neighbour solicitation to the solicited-node group,
@@ -10,22 +11,36 @@
 # TCP sessions over IPv6 and 200 over IPv4 with every reply checked, and
 # sends crafted IPv6 frames (extension header skipped; fragment, routing
 # header with segments left and bad checksum dropped), each checked in
-# the counters rcptgate prints at shutdown.
+# the counters rcptgate prints at shutdown. In af_xdp mode the kernel owns
+# both addresses (neighbour discovery, ping) and rcptgate's XDP program
+# steers TCP to them: ping, smtplib and the sessions run, the crafted
+# frames and the NDP counters are af_packet's.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tcp_lib.sh"
 here=$(dirname "$0")
-SESSIONS=${1:-2000}
-IT_MODE=af_packet
-tcp_init ipv6 10.77.61
+IT_MODE=${1:-af_packet}
+SESSIONS=${2:-2000}
+tcp_init "ipv6-$IT_MODE" 10.77.61
 ADDR6=fd00:77:61::1
 CLIENT6=fd00:77:61::2
-# the kernel's side of the host end must not answer for anything
-sysctl -qw "net.ipv6.conf.$IT_HOST.disable_ipv6=1" || true
+extra=()
+if [ "$IT_MODE" = af_xdp ]; then
+	# the kernel owns the addresses; the program steers TCP to port 25
+	obj="$BUILD/bpf/rcptgate_xdp.bpf.o"
+	[ -f "$obj" ] || it_fail "no $obj"
+	extra=("xdp_object=$obj")
+	sysctl -qw "net.ipv6.conf.$IT_HOST.accept_dad=0" || it_skip "cannot turn DAD off"
+	ip addr add "$IT_ADDR/24" dev "$IT_HOST" || it_fail "cannot add $IT_ADDR"
+	ip -6 addr add "$ADDR6/64" dev "$IT_HOST" nodad || it_fail "cannot add $ADDR6"
+else
+	# the kernel's side of the host end must not answer for anything
+	sysctl -qw "net.ipv6.conf.$IT_HOST.disable_ipv6=1" || true
+fi
 in_ns sysctl -qw "net.ipv6.conf.$IT_PEER.accept_dad=0" || it_skip "cannot turn DAD off in the namespace"
 in_ns ip -6 addr add "$CLIENT6/64" dev "$IT_PEER" nodad || it_fail "cannot add $CLIENT6"
 
-IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25" tcp_start "max_connections_per_source=1000"
+IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25" tcp_start "max_connections_per_source=1000" "${extra[@]}"
 grep -q "serving $IT_ADDR:25, \[$ADDR6\]:25" "$IT_LOG" || it_fail "start-up line does not name both addresses"
 
 in_ns ping -6 -c 5 -i 0.2 -W 2 "$ADDR6" > "$IT_TMP/ping.out" 2>&1
@@ -48,20 +63,26 @@ PY
 
 in_ns /usr/bin/python3 "$here/tcp_load.py" "$ADDR6" "$SESSIONS" 100 60 || it_fail "IPv6 sessions"
 in_ns /usr/bin/python3 "$here/tcp_load.py" "$IT_ADDR" 200 50 60 || it_fail "IPv4 sessions beside IPv6"
-server_mac=$(cat "/sys/class/net/$IT_HOST/address")
-in_ns /usr/bin/python3 "$here/ipv6_crafted.py" "$IT_PEER" "$CLIENT6" "$ADDR6" "$server_mac" ||
-	it_fail "crafted IPv6 frames"
+if [ "$IT_MODE" = af_packet ]; then
+	server_mac=$(cat "/sys/class/net/$IT_HOST/address")
+	in_ns /usr/bin/python3 "$here/ipv6_crafted.py" "$IT_PEER" "$CLIENT6" "$ADDR6" "$server_mac" ||
+		it_fail "crafted IPv6 frames"
+fi
 sleep 2 # the last FIN exchanges
 it_stop
 tcp_show
-grep -E '^ *(ndp_|icmp6_|ip6_|drop_ip6|drop_ndp|drop_icmp6|tcp_drop_checksum)' "$IT_LOG"
 grep -q "reject: RCPT from unknown\[$CLIENT6\]" "$IT_LOG" || it_fail "no reject log line naming unknown[$CLIENT6]"
+[ "$(it_counter smtp_quit)" -ge $((SESSIONS + 201)) ] || it_fail "smtp_quit below the sessions run"
+[ "$(it_counter tcp_connections)" -eq 0 ] || it_fail "connections still held at the end"
+if [ "$IT_MODE" = af_xdp ]; then
+	echo "PASS: IPv6 dual stack over af_xdp ($SESSIONS IPv6 sessions)"
+	exit 0
+fi
+grep -E '^ *(ndp_|icmp6_|ip6_|drop_ip6|drop_ndp|drop_icmp6|tcp_drop_checksum)' "$IT_LOG"
 [ "$(it_counter ndp_solicits)" -ge 1 ] || it_fail "no neighbour solicitation answered"
 [ "$(it_counter icmp6_echo_replies)" -ge 5 ] || it_fail "icmp6_echo_replies < 5"
 [ "$(it_counter ip6_ext_skipped)" -ge 1 ] || it_fail "destination options not counted as skipped"
 [ "$(it_counter drop_ip6_fragment)" -ge 1 ] || it_fail "fragment not counted"
 [ "$(it_counter drop_ip6_routing)" -ge 1 ] || it_fail "routing header not counted"
 [ "$(it_counter tcp_drop_checksum)" -ge 1 ] || it_fail "bad checksum not counted"
-[ "$(it_counter smtp_quit)" -ge $((SESSIONS + 201)) ] || it_fail "smtp_quit below the sessions run"
-[ "$(it_counter tcp_connections)" -eq 0 ] || it_fail "connections still held at the end"
 echo "PASS: IPv6 dual stack over af_packet ($SESSIONS IPv6 sessions)"
