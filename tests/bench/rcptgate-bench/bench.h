@@ -45,6 +45,7 @@ struct rb_opts {
 	unsigned valid_pct; /* share of recipients that are valid, percent */
 	unsigned data_pct;  /* share of sessions that send DATA, percent */
 	unsigned syn_pct;   /* bare SYNs per 100 sessions (SYN flood mixed in) */
+	unsigned tls_pct;   /* share of sessions that use STARTTLS, percent */
 	bool pipelining;    /* MAIL..RCPT..QUIT in one group (RFC 2920) */
 	unsigned users;	    /* valid addresses: user0..user<users-1>@domain */
 	char domain[128];
@@ -84,17 +85,29 @@ struct rb_hist {
 };
 
 /* Why a session failed. */
-enum rb_err { RB_ERR_CONNECT, RB_ERR_RESET, RB_ERR_CLOSED, RB_ERR_TIMEOUT, RB_ERR_PROTO, RB_ERR_MAX };
+enum rb_err {
+	RB_ERR_CONNECT,
+	RB_ERR_RESET,
+	RB_ERR_CLOSED,
+	RB_ERR_TIMEOUT,
+	RB_ERR_PROTO,
+	RB_ERR_TLS,
+	RB_ERR_MAX
+};
 
 struct rb_stats {
 	uint64_t sessions;	   /* completed with 221 */
 	uint64_t errors;	   /* sum of err[] */
-	uint64_t err[RB_ERR_MAX];  /* refused/no port, reset, closed before 221, timeout, not SMTP */
+	uint64_t err[RB_ERR_MAX];  /* refused/no port, reset, closed before 221, timeout, not SMTP,
+				      TLS handshake or record failed */
 	uint64_t wrong;		   /* replies whose code was not the expected one */
 	uint64_t rcpts;		   /* RCPT replies received */
 	uint64_t rcpt_valid;	   /* of which were expected to be 250 */
 	uint64_t data;		   /* messages sent */
 	uint64_t syns;		   /* bare flood SYNs sent */
+	uint64_t tls_handshakes;   /* handshakes completed (--tls) */
+	uint64_t tls_refused;	   /* STARTTLS answered 4xx: went on in plaintext */
+	uint64_t tls_sessions;	   /* sessions completed inside TLS */
 	uint64_t pkts_tx, pkts_rx; /* dpdk mode only */
 	uint64_t retransmits;	   /* dpdk mode only */
 	uint64_t tx_drops;	   /* dpdk mode: frames dropped, TX backlog full */
@@ -116,9 +129,11 @@ struct rb_sess {
 	uint8_t flags;	     /* RB_SF_* */
 	uint8_t pad[3];
 };
-#define RB_SF_DATA 0x01 /* this session sends a message */
-#define RB_SF_DONE 0x02 /* QUIT answered */
-#define RB_SF_BAD 0x04	/* line parser saw garbage */
+#define RB_SF_DATA 0x01	    /* this session sends a message */
+#define RB_SF_DONE 0x02	    /* QUIT answered */
+#define RB_SF_BAD 0x04	    /* line parser saw garbage */
+#define RB_SF_STARTTLS 0x08 /* this session asks for STARTTLS (--tls) */
+#define RB_SF_TLS 0x10	    /* STARTTLS got its 220: the rest goes inside TLS */
 
 /*
  * rb_sess_start - set up S as session ID under O.
@@ -138,6 +153,24 @@ void rb_sess_start(const struct rb_opts *o, struct rb_sess *s, uint32_t id);
  */
 int rb_sess_input(const struct rb_opts *o, struct rb_sess *s, const uint8_t *data, size_t len,
 		  struct rb_stats *st, char *out, size_t cap);
+
+/*
+ * rb_sess_tls_done - the handshake of session S (RB_SF_TLS set by
+ * rb_sess_input() on the 220 to STARTTLS) is complete: writes the
+ * commands that follow it (the second EHLO) to OUT, to go inside TLS.
+ *
+ * Return: bytes written, or -EPROTO when S is not waiting for it.
+ */
+int rb_sess_tls_done(const struct rb_opts *o, struct rb_sess *s, char *out, size_t cap);
+
+/*
+ * rb_tls_client_ctx - the client context of every TLS session of a run:
+ * TLS 1.2 or newer, the certificate not verified (the harness measures
+ * the server, not a PKI), no session resumption (no cache, no tickets),
+ * so every handshake is a full one. Return: NULL with a message on
+ * stderr when OpenSSL cannot make one.
+ */
+struct ssl_ctx_st *rb_tls_client_ctx(void);
 
 /*
  * rb_user_line - the valid address number N as "userN@domain" into BUF.

@@ -33,6 +33,7 @@ enum {
 	OPT_VALID,
 	OPT_DATA,
 	OPT_SYN,
+	OPT_TLS,
 	OPT_PIPE,
 	OPT_NOPIPE,
 	OPT_USERS,
@@ -67,6 +68,7 @@ static const struct option rb_longopts[] = {
 	{ "valid", required_argument, NULL, OPT_VALID },
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "syn-flood", required_argument, NULL, OPT_SYN },
+	{ "tls", optional_argument, NULL, OPT_TLS },
 	{ "pipelining", no_argument, NULL, OPT_PIPE },
 	{ "no-pipelining", no_argument, NULL, OPT_NOPIPE },
 	{ "users", required_argument, NULL, OPT_USERS },
@@ -114,6 +116,8 @@ usage(FILE *f)
 		"  --valid PCT           share of valid recipients\n"
 		"  --data PCT            share of sessions with DATA (mixed)\n"
 		"  --syn-flood PCT       bare SYNs per 100 sessions\n"
+		"  --tls[=PCT]           STARTTLS in PCT%% of the sessions (100): EHLO, STARTTLS,\n"
+		"                        the handshake, then the scenario inside TLS\n"
 		"  --pipelining, --no-pipelining\n"
 		"  --users N             valid addresses user0..user<N-1>@DOMAIN (100000)\n"
 		"  --domain D            recipient domain (example.com)\n"
@@ -254,6 +258,15 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 		if (rb_uint(arg, c == OPT_SYN ? 10000 : 100, &v) != 0)
 			return -EINVAL;
 		*(c == OPT_VALID ? &o->valid_pct : c == OPT_DATA ? &o->data_pct : &o->syn_pct) = (unsigned)v;
+		return 0;
+	case OPT_TLS:
+		if (arg == NULL) {
+			o->tls_pct = 100;
+			return 0;
+		}
+		if (rb_uint(arg, 100, &v) != 0 || v == 0)
+			return -EINVAL;
+		o->tls_pct = (unsigned)v;
 		return 0;
 	case OPT_PIPE:
 	case OPT_NOPIPE:

@@ -5,7 +5,14 @@
  * DESCRIPTION
  *	A session is the command list
  *	  0 EHLO, 1 MAIL, 2..n+1 RCPT, [n+2 DATA, n+3 message], last QUIT
- *	and reply r answers command r-1 (reply 0 is the banner). Without
+ *	and reply r answers command r-1 (reply 0 is the banner). A session
+ *	with STARTTLS (--tls) puts "EHLO, STARTTLS" in front of that list:
+ *	the 220 to STARTTLS then plays the banner's part for the rest, which
+ *	runs inside TLS. On that 220 the script sends nothing and sets
+ *	RB_SF_TLS; the transport does the handshake and asks for the rest
+ *	with rb_sess_tls_done(). A 4xx to STARTTLS (a server shedding TLS)
+ *	is counted and the session goes on in plaintext, as a sender that
+ *	only tries TLS does. Without
  *	pipelining each command waits for the previous reply; with it,
  *	MAIL, every RCPT and DATA (or QUIT) go in one group after the EHLO
  *	reply, as RFC 2920 allows.
@@ -28,6 +35,7 @@
 #include "bench.h"
 
 static const char rb_ehlo[] = "EHLO bench.example\r\n";
+static const char rb_starttls[] = "STARTTLS\r\n";
 static const char rb_mail[] = "MAIL FROM:<bench@client.example>\r\n";
 static const char rb_data[] = "DATA\r\n";
 static const char rb_body[] = "From: <bench@client.example>\r\nSubject: rcptgate-bench\r\n\r\n"
@@ -44,10 +52,17 @@ rb_mix(uint64_t x)
 	return x ^ (x >> 31);
 }
 
+/* Commands in front of the plaintext list: EHLO and STARTTLS, or none. */
+static unsigned
+rb_pre(const struct rb_sess *s)
+{
+	return (s->flags & RB_SF_STARTTLS) ? 2u : 0u;
+}
+
 static unsigned
 rb_ncmds(const struct rb_opts *o, const struct rb_sess *s)
 {
-	return 3u + o->rcpts + ((s->flags & RB_SF_DATA) ? 2u : 0u);
+	return rb_pre(s) + 3u + o->rcpts + ((s->flags & RB_SF_DATA) ? 2u : 0u);
 }
 
 /* Recipient I of session S: valid or not, and its number. */
@@ -70,6 +85,8 @@ rb_sess_start(const struct rb_opts *o, struct rb_sess *s, uint32_t id)
 	s->id = id;
 	if (o->scenario == RB_SC_MIXED && rb_mix(o->seed ^ 0x5eed ^ id) % 100 < o->data_pct)
 		s->flags |= RB_SF_DATA;
+	if (o->tls_pct > 0 && rb_mix(o->seed ^ 0x7150 ^ id) % 100 < o->tls_pct)
+		s->flags |= RB_SF_STARTTLS;
 }
 
 static size_t
@@ -126,8 +143,12 @@ rb_user_line(const struct rb_opts *o, unsigned n, char *buf, size_t cap)
 static size_t
 rb_put_cmd(const struct rb_opts *o, const struct rb_sess *s, unsigned j, char *out, size_t at)
 {
-	unsigned n = o->rcpts;
+	unsigned n = o->rcpts, pre = rb_pre(s);
 
+	if (j == 1 && pre > 0)
+		return rb_put(out, at, rb_starttls, sizeof(rb_starttls) - 1);
+	if (j >= pre)
+		j -= pre;
 	if (j == 0)
 		return rb_put(out, at, rb_ehlo, sizeof(rb_ehlo) - 1);
 	if (j == 1)
@@ -145,9 +166,13 @@ rb_put_cmd(const struct rb_opts *o, const struct rb_sess *s, unsigned j, char *o
 static unsigned
 rb_expect(const struct rb_opts *o, const struct rb_sess *s, unsigned r, bool *is_rcpt, bool *valid)
 {
-	unsigned n = o->rcpts, num;
+	unsigned n = o->rcpts, num, pre = rb_pre(s);
 
 	*is_rcpt = false;
+	if (r == 1 && pre > 0)
+		return 250; /* EHLO before STARTTLS */
+	if (r >= pre)
+		r -= pre; /* the 220 to STARTTLS is the banner of the rest */
 	if (r == 0)
 		return 220;
 	if (r <= 2)
@@ -168,17 +193,33 @@ rb_expect(const struct rb_opts *o, const struct rb_sess *s, unsigned r, bool *is
 static int
 rb_group_end(const struct rb_opts *o, const struct rb_sess *s, unsigned r)
 {
-	unsigned last = rb_ncmds(o, s) - 1;
+	unsigned last = rb_ncmds(o, s) - 1, pre = rb_pre(s);
 
 	if (r > last)
 		return -1;
-	if (!o->pipelining || r == 0)
+	if (!o->pipelining || r <= pre) /* nothing is pipelined behind STARTTLS */
 		return (int)r;
+	r -= pre;
 	if (r == 1) /* MAIL, every RCPT, and DATA or QUIT */
-		return (s->flags & RB_SF_DATA) ? (int)(2 + o->rcpts) : (int)last;
+		return (int)pre + ((s->flags & RB_SF_DATA) ? (int)(2 + o->rcpts) : (int)(last - pre));
 	if ((s->flags & RB_SF_DATA) && (r == 3 + o->rcpts || r == 4 + o->rcpts))
-		return (int)r; /* the message after 354, QUIT after its reply */
+		return (int)(pre + r); /* the message after 354, QUIT after its reply */
 	return -1;
+}
+
+/* Write the commands due once reply R is in; returns the bytes written. */
+static int
+rb_emit(const struct rb_opts *o, struct rb_sess *s, unsigned r, char *out, size_t cap)
+{
+	int end = rb_group_end(o, s, r);
+	size_t at = 0;
+
+	while (end >= 0 && s->next_cmd <= (unsigned)end) {
+		if (cap - at < 9 + 6 + 10 + 1 + sizeof(o->domain) + 3 + sizeof(rb_body))
+			return -ENOSPC;
+		at = rb_put_cmd(o, s, s->next_cmd++, out, at);
+	}
+	return (int)at;
 }
 
 /* One complete reply with CODE: check it, then send what follows. */
@@ -186,39 +227,47 @@ static int
 rb_reply(const struct rb_opts *o, struct rb_sess *s, unsigned code, struct rb_stats *st, char *out,
 	 size_t cap)
 {
-	unsigned r = s->next_reply;
+	unsigned r = s->next_reply, pre = rb_pre(s);
 	bool is_rcpt, valid = false;
 
 	if (r >= rb_ncmds(o, s) + 1 || (s->flags & RB_SF_DONE))
 		return -EPROTO;
 	unsigned want = rb_expect(o, s, r, &is_rcpt, &valid);
-	if (code != want)
+	if (pre > 0 && r == pre && code >= 400 && code < 500)
+		st->tls_refused++; /* shed: go on in plaintext */
+	else if (code != want)
 		st->wrong++;
 	if (is_rcpt) {
 		st->rcpts++;
 		st->rcpt_valid += valid;
 	}
 	s->next_reply++;
-	if ((s->flags & RB_SF_DATA) && r == 3 + o->rcpts && code != 354) {
+	if ((s->flags & RB_SF_DATA) && r == pre + 3 + o->rcpts && code != 354) {
 		/* No 354: the message must not be sent; go on with QUIT. */
 		s->next_reply++;
 		if (s->next_cmd == r)
 			s->next_cmd++;
-	} else if ((s->flags & RB_SF_DATA) && r == 4 + o->rcpts) {
+	} else if ((s->flags & RB_SF_DATA) && r == pre + 4 + o->rcpts) {
 		st->data++;
 	}
 	if (want == 221 && r == rb_ncmds(o, s)) {
 		s->flags |= RB_SF_DONE;
+		st->tls_sessions += (s->flags & RB_SF_TLS) != 0;
 		return 0;
 	}
-	int end = rb_group_end(o, s, s->next_reply - 1);
-	size_t at = 0;
-	while (end >= 0 && s->next_cmd <= (unsigned)end) {
-		if (cap - at < 9 + 6 + 10 + 1 + sizeof(o->domain) + 3 + sizeof(rb_body))
-			return -ENOSPC;
-		at = rb_put_cmd(o, s, s->next_cmd++, out, at);
+	if (pre > 0 && r == pre && code == 220) {
+		s->flags |= RB_SF_TLS; /* the handshake first: rb_sess_tls_done() */
+		return 0;
 	}
-	return (int)at;
+	return rb_emit(o, s, s->next_reply - 1u, out, cap);
+}
+
+int
+rb_sess_tls_done(const struct rb_opts *o, struct rb_sess *s, char *out, size_t cap)
+{
+	if (!(s->flags & RB_SF_TLS) || s->next_reply != rb_pre(s) + 1)
+		return -EPROTO;
+	return rb_emit(o, s, rb_pre(s), out, cap);
 }
 
 int
@@ -236,10 +285,14 @@ rb_sess_input(const struct rb_opts *o, struct rb_sess *s, const uint8_t *data, s
 			}
 			s->col = 0;
 			if (s->last) {
+				bool plain = !(s->flags & RB_SF_TLS);
 				int n = rb_reply(o, s, s->code, st, out + at, cap - at);
 				if (n < 0)
 					return n;
 				at += (size_t)n;
+				/* Nothing may follow the 220 to STARTTLS in plaintext. */
+				if (plain && (s->flags & RB_SF_TLS) && i + 1 < len)
+					return -EPROTO;
 			}
 			continue;
 		}

@@ -15,6 +15,11 @@
  *	costs ~85 us of CPU per short session here): its CPU time is part
  *	of the summary so that shows.
  *
+ *	STARTTLS (--tls): on the 220 the session's SSL object goes on its
+ *	socket, the handshake runs as the socket becomes readable or
+ *	writable, and the rest of the session is read and written through
+ *	OpenSSL over the same non-blocking socket.
+ *
  *	SYN flood: the kernel owns the handshake, so the socket mode opens
  *	o->syn_pct extra connections per 100 sessions and closes them with
  *	RST as soon as they are established, without a word of SMTP.
@@ -32,6 +37,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <openssl/ssl.h>
+
 #include "bench.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -45,6 +52,8 @@ struct rb_conn {
 	uint64_t start_ns;
 	uint32_t out_len, out_off;
 	char *out; /* pending bytes (partial write) */
+	SSL *ssl;  /* after STARTTLS */
+	bool hs;   /* the TLS handshake is not done */
 };
 
 struct rb_sock {
@@ -59,6 +68,7 @@ struct rb_sock {
 	unsigned next_src;
 	uint64_t flood_credit; /* in 1/100 SYNs */
 	char *scratch;
+	SSL_CTX *tls; /* --tls */
 };
 
 static void
@@ -69,6 +79,9 @@ rb_conn_close(struct rb_sock *k, struct rb_conn *c, bool rst)
 		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	}
 	epoll_ctl(k->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	c->hs = false;
 	close(c->fd);
 	c->fd = -1;
 	k->n_open--;
@@ -123,17 +136,51 @@ rb_conn_open(struct rb_sock *k, struct rb_conn *c, bool flood)
 	return 0;
 }
 
+/* Wait for the socket to become writable (and readable). */
+static void
+rb_conn_want_out(struct rb_sock *k, struct rb_conn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP, .data.ptr = c };
+	epoll_ctl(k->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/*
+ * send() or SSL_write(), with recv()'s and send()'s conventions: -1 with
+ * errno EAGAIN when it must wait (for either direction: the socket is
+ * polled for both then), another errno when the session failed.
+ */
+static ssize_t
+rb_conn_io(struct rb_sock *k, struct rb_conn *c, void *buf, size_t len, bool write)
+{
+	if (c->ssl == NULL)
+		return write ? send(c->fd, buf, len, MSG_NOSIGNAL) : recv(c->fd, buf, len, 0);
+	int n = write ? SSL_write(c->ssl, buf, (int)len) : SSL_read(c->ssl, buf, (int)len);
+	if (n > 0)
+		return n;
+	switch (SSL_get_error(c->ssl, n)) {
+	case SSL_ERROR_WANT_WRITE:
+		rb_conn_want_out(k, c);
+		/* fall through */
+	case SSL_ERROR_WANT_READ:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN: /* close_notify */
+		return 0;
+	default:
+		errno = EPROTO;
+		return -1;
+	}
+}
+
 /* Send pending output; false when the connection failed. */
 static bool
 rb_conn_flush(struct rb_sock *k, struct rb_conn *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+	while (c->out_off < c->out_len && !c->hs) {
+		ssize_t n = rb_conn_io(k, c, c->out + c->out_off, c->out_len - c->out_off, true);
 		if (n < 0) {
 			if (errno == EAGAIN) {
-				struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP,
-							  .data.ptr = c };
-				epoll_ctl(k->ep, EPOLL_CTL_MOD, c->fd, &ev);
+				rb_conn_want_out(k, c);
 				return true;
 			}
 			return false;
@@ -141,8 +188,48 @@ rb_conn_flush(struct rb_sock *k, struct rb_conn *c)
 		k->st->bytes_tx += (uint64_t)n;
 		c->out_off += (uint32_t)n;
 	}
-	c->out_off = c->out_len = 0;
+	if (!c->hs)
+		c->out_off = c->out_len = 0;
 	return true;
+}
+
+/* Queue W bytes of the script's output and send what the socket takes. */
+static bool
+rb_conn_send(struct rb_sock *k, struct rb_conn *c, int w)
+{
+	if (w <= 0)
+		return true;
+	if (c->out_len + (uint32_t)w > RB_OUT_MAX)
+		return false;
+	memcpy(c->out + c->out_len, k->scratch, (size_t)w);
+	c->out_len += (uint32_t)w;
+	return rb_conn_flush(k, c);
+}
+
+/*
+ * Run the TLS handshake as far as it goes; when it is done, the script's
+ * next commands go out inside TLS. False when the session failed.
+ */
+static bool
+rb_conn_handshake(struct rb_sock *k, struct rb_conn *c)
+{
+	if (c->ssl == NULL) {
+		c->ssl = SSL_new(k->tls);
+		if (c->ssl == NULL || !SSL_set_fd(c->ssl, c->fd))
+			return false;
+		SSL_set_connect_state(c->ssl);
+		c->hs = true;
+	}
+	int rc = SSL_do_handshake(c->ssl);
+	if (rc != 1) {
+		int e = SSL_get_error(c->ssl, rc);
+		if (e == SSL_ERROR_WANT_WRITE)
+			rb_conn_want_out(k, c);
+		return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+	}
+	c->hs = false;
+	k->st->tls_handshakes++;
+	return rb_conn_send(k, c, rb_sess_tls_done(k->o, &c->s, k->scratch, RB_OUT_MAX));
 }
 
 static void
@@ -163,27 +250,34 @@ rb_conn_event(struct rb_sock *k, struct rb_conn *c, uint32_t events)
 		rb_conn_close(k, c, true);
 		return;
 	}
-	if ((events & EPOLLOUT) && c->out_len > 0) {
-		if (!rb_conn_flush(k, c)) {
-			rb_conn_fail(k, c, RB_ERR_RESET);
+	if (c->hs) {
+		if (!rb_conn_handshake(k, c)) {
+			rb_conn_fail(k, c, RB_ERR_TLS);
 			return;
 		}
-		if (c->out_len == 0) {
-			struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
-			epoll_ctl(k->ep, EPOLL_CTL_MOD, c->fd, &ev);
-		}
+		if (c->hs)
+			return;
+	}
+	if ((events & EPOLLOUT) && c->out_len > 0 && !rb_conn_flush(k, c)) {
+		rb_conn_fail(k, c, RB_ERR_RESET);
+		return;
+	}
+	if ((events & EPOLLOUT) && c->out_len == 0) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
+		epoll_ctl(k->ep, EPOLL_CTL_MOD, c->fd, &ev);
 	}
 	if (!(events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
 		return;
 	for (;;) {
 		uint8_t buf[16384];
-		ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+		ssize_t n = rb_conn_io(k, c, buf, sizeof(buf), false);
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
 			/* closed or reset before 221; a connect that failed */
 			rb_conn_fail(k, c,
 				     n == 0					     ? RB_ERR_CLOSED
+					     : errno == EPROTO			     ? RB_ERR_TLS
 					     : c->s.next_reply == 0 && c->s.col == 0 ? RB_ERR_CONNECT
 										     : RB_ERR_RESET);
 			return;
@@ -200,17 +294,18 @@ rb_conn_event(struct rb_sock *k, struct rb_conn *c, uint32_t events)
 			rb_conn_close(k, c, k->o->rst_close);
 			return;
 		}
-		if (w > 0) {
-			if (c->out_len + (uint32_t)w > RB_OUT_MAX) {
-				rb_conn_fail(k, c, RB_ERR_RESET);
+		if (!rb_conn_send(k, c, w)) {
+			rb_conn_fail(k, c, RB_ERR_RESET);
+			return;
+		}
+		if ((c->s.flags & RB_SF_TLS) && c->ssl == NULL) {
+			/* The 220 to STARTTLS: the handshake, then the rest. */
+			if (!rb_conn_handshake(k, c)) {
+				rb_conn_fail(k, c, RB_ERR_TLS);
 				return;
 			}
-			memcpy(c->out + c->out_len, k->scratch, (size_t)w);
-			c->out_len += (uint32_t)w;
-			if (!rb_conn_flush(k, c)) {
-				rb_conn_fail(k, c, RB_ERR_RESET);
+			if (c->hs)
 				return;
-			}
 		}
 	}
 }
@@ -262,6 +357,10 @@ rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		rc = k.ep < 0 ? -errno : -ENOMEM;
 		goto out;
 	}
+	if (o->tls_pct > 0 && (k.tls = rb_tls_client_ctx()) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	for (unsigned i = 0; i < o->concurrency; i++) {
 		k.conns[i].fd = -1;
 		k.conns[i].out = bufs + (size_t)i * RB_OUT_MAX;
@@ -300,6 +399,7 @@ rb_run_socket(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 out:
 	if (k.ep >= 0)
 		close(k.ep);
+	SSL_CTX_free(k.tls);
 	free(k.conns);
 	free(k.scratch);
 	free(k.free_slots);

@@ -5,8 +5,11 @@
 #
 # ~100 short sessions of each scenario (reject, dict, mixed) from a client
 # in a network namespace to rcptgate in af_packet mode: every session must
-# finish and no reply may differ from what the table says. Not a timed
-# test: it checks the harness and the daemon agree, not how fast they are.
+# finish and no reply may differ from what the table says. Then --tls
+# (reject, and dict pipelined): EHLO, STARTTLS, a full handshake, EHLO,
+# the scenario inside TLS; every session must have completed its handshake
+# and ended inside TLS. Not a timed test: it checks the harness and the
+# daemon agree, not how fast they are.
 set -u
 . "$(dirname "$0")/../../integration/lib.sh"
 BENCH=$BUILD/tests/bench/rcptgate-bench/rcptgate-bench
@@ -17,8 +20,12 @@ it_veth 10.77.82
 "$BENCH" --write-users "$IT_TMP/users.txt" --users 1000 || it_fail "cannot write users"
 "$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/users.txt" "$IT_TMP/users.tbl" >/dev/null ||
 	it_fail "rcptgatectl compile failed"
+command -v openssl >/dev/null || it_skip "openssl not installed (scripts/setup-deps)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=mx.test.example" \
+	-keyout "$IT_TMP/key.pem" -out "$IT_TMP/cert.pem" 2>/dev/null || it_fail "openssl req"
+cat "$IT_TMP/key.pem" "$IT_TMP/cert.pem" > "$IT_TMP/chain.pem"
 it_conf "$IT_TMP/rcptgate.conf" "recipient_table=$IT_TMP/users.tbl" "relay_domains=example.com" \
-	"smtpd_hard_error_limit=1000"
+	"smtpd_hard_error_limit=1000" "smtpd_tls_security_level=may" "smtpd_tls_chain_files=$IT_TMP/chain.pem"
 it_start "$IT_TMP/rcptgate.conf"
 
 fail=
@@ -30,11 +37,23 @@ for sc in reject dict mixed; do
 	cat "$IT_TMP/$sc.out"
 	[ $rc -eq 0 ] || fail="$fail $sc"
 done
+for sc in reject dict; do
+	in_ns "$BENCH" --tls --scenario "$sc" --users 1000 --sessions 100 --concurrency 8 --timeout 20 \
+		--progress 0 --json --server "$IT_ADDR" > "$IT_TMP/tls-$sc.out" 2>&1
+	rc=$?
+	cat "$IT_TMP/tls-$sc.out"
+	# Every session: its handshake, and its 221 inside TLS.
+	grep -q '"sessions":100,.*"tls_handshakes":100,"tls_refused":0,"tls_sessions":100,"wrong_replies":0,' \
+		"$IT_TMP/tls-$sc.out" || rc=1
+	[ $rc -eq 0 ] || fail="$fail tls-$sc"
+done
 it_stop
 if [ -n "$fail" ] && [ "$(it_counter drop_tcp_no_stack)" -gt 0 ]; then
 	it_skip "this rcptgate has no TCP on its workers yet (drop_tcp_no_stack)"
 fi
 [ -z "$fail" ] || it_fail "wrong replies or failed sessions in:$fail"
 sessions=$(it_counter smtp_sessions)
-[ "$sessions" -ge 300 ] || it_fail "rcptgate counted $sessions sessions, expected >= 300"
-echo "PASS: 300 benchmark sessions, no wrong reply"
+[ "$sessions" -ge 500 ] || it_fail "rcptgate counted $sessions sessions, expected >= 500"
+tls=$(it_counter tls_handshakes_completed)
+[ "$tls" -ge 200 ] || it_fail "rcptgate counted $tls completed handshakes, expected >= 200"
+echo "PASS: 500 benchmark sessions (200 inside TLS), no wrong reply"

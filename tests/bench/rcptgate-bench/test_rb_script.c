@@ -6,7 +6,9 @@
  *	Plays the server by hand against rb_sess_input(): the commands the
  *	client sends after each reply, the wrong-reply count, replies cut
  *	at any byte, garbage and surplus replies, DATA with and without
- *	354, and the latency histogram's quantiles.
+ *	354, STARTTLS (the 220 hands over to the transport, nothing may
+ *	follow it in plaintext, a 4xx goes on in plaintext), and the
+ *	latency histogram's quantiles.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -206,6 +208,133 @@ test_garbage(void **state)
 	assert_int_equal(feed(&o, &s, &st, "22\r\n", out), -EPROTO);
 }
 
+/* EHLO, STARTTLS, the handshake, EHLO again, then the reject session. */
+static void
+test_starttls_session(void **state)
+{
+	(void)state;
+	struct rb_opts o = opts(RB_SC_REJECT, 1, 0, false);
+	struct rb_sess s;
+	struct rb_stats st = { 0 };
+	char out[RB_OUT_MAX + 1];
+
+	o.tls_pct = 100;
+	rb_sess_start(&o, &s, 5);
+	assert_int_not_equal(s.flags & RB_SF_STARTTLS, 0);
+	assert_int_equal(feed(&o, &s, &st, "220 mx ESMTP\r\n", out), 20);
+	assert_string_equal(out, "EHLO bench.example\r\n");
+	/* Not waiting for a handshake yet. */
+	assert_int_equal(rb_sess_tls_done(&o, &s, out, RB_OUT_MAX), -EPROTO);
+	assert_true(feed(&o, &s, &st, "250-mx\r\n250-STARTTLS\r\n250 8BITMIME\r\n", out) > 0);
+	assert_string_equal(out, "STARTTLS\r\n");
+	/* The 220: nothing to send, the transport's turn. */
+	assert_int_equal(feed(&o, &s, &st, "220 2.0.0 Ready to start TLS\r\n", out), 0);
+	assert_int_not_equal(s.flags & RB_SF_TLS, 0);
+	assert_int_equal(rb_sess_tls_done(&o, &s, out, RB_OUT_MAX), 20);
+	out[20] = '\0';
+	assert_string_equal(out, "EHLO bench.example\r\n");
+	assert_true(feed(&o, &s, &st, "250-mx\r\n250 8BITMIME\r\n", out) > 0);
+	assert_string_equal(out, "MAIL FROM:<bench@client.example>\r\n");
+	assert_true(feed(&o, &s, &st, "250 2.1.0 Ok\r\n", out) > 0);
+	assert_memory_equal(out, "RCPT TO:<nouser", 15);
+	assert_true(feed(&o, &s, &st, "550 5.1.1 no\r\n", out) > 0);
+	assert_string_equal(out, "QUIT\r\n");
+	assert_int_equal(feed(&o, &s, &st, "221 2.0.0 Bye\r\n", out), 0);
+	assert_int_not_equal(s.flags & RB_SF_DONE, 0);
+	assert_int_equal(st.wrong, 0);
+	assert_int_equal(st.rcpts, 1);
+	assert_int_equal(st.tls_sessions, 1);
+	assert_int_equal(st.tls_refused, 0);
+}
+
+/* Pipelining: nothing behind STARTTLS; the whole group after the second EHLO. */
+static void
+test_starttls_pipelined(void **state)
+{
+	(void)state;
+	struct rb_opts o = opts(RB_SC_DICT, 10, 0, true);
+	struct rb_sess s;
+	struct rb_stats st = { 0 };
+	char out[RB_OUT_MAX + 1];
+
+	o.tls_pct = 100;
+	greet(&o, &s, &st, 8, out);
+	assert_string_equal(out, "STARTTLS\r\n");
+	assert_int_equal(feed(&o, &s, &st, "220 go\r\n", out), 0);
+	assert_int_equal(rb_sess_tls_done(&o, &s, out, RB_OUT_MAX), 20);
+	assert_true(feed(&o, &s, &st, "250 mx\r\n", out) > 0);
+	assert_int_equal(count(out, "MAIL FROM:"), 1);
+	assert_int_equal(count(out, "RCPT TO:<nouser"), 10);
+	assert_non_null(strstr(out, "QUIT\r\n"));
+	char replies[512];
+	size_t n = (size_t)snprintf(replies, sizeof(replies), "250 Ok\r\n");
+	for (int i = 0; i < 10; i++)
+		n += (size_t)snprintf(replies + n, sizeof(replies) - n, "550 5.1.1 no\r\n");
+	snprintf(replies + n, sizeof(replies) - n, "221 Bye\r\n");
+	assert_int_equal(feed(&o, &s, &st, replies, out), 0);
+	assert_int_not_equal(s.flags & RB_SF_DONE, 0);
+	assert_int_equal(st.wrong, 0);
+	assert_int_equal(st.rcpts, 10);
+	assert_int_equal(st.tls_sessions, 1);
+}
+
+/* Bytes behind the 220 before the handshake; a 4xx; a 5xx. */
+static void
+test_starttls_refused(void **state)
+{
+	(void)state;
+	struct rb_opts o = opts(RB_SC_REJECT, 1, 0, false);
+	struct rb_sess s;
+	struct rb_stats st = { 0 };
+	char out[RB_OUT_MAX + 1];
+
+	o.tls_pct = 100;
+	greet(&o, &s, &st, 2, out);
+	assert_int_equal(feed(&o, &s, &st, "220 go\r\n250 x\r\n", out), -EPROTO);
+
+	/* Shed (454): counted, not wrong; the session goes on in plaintext. */
+	greet(&o, &s, &st, 2, out);
+	assert_int_equal(feed(&o, &s, &st, "454 4.7.0 TLS not available due to local problem\r\n", out), 20);
+	assert_string_equal(out, "EHLO bench.example\r\n");
+	assert_int_equal(s.flags & RB_SF_TLS, 0);
+	assert_int_equal(st.tls_refused, 1);
+	assert_int_equal(st.wrong, 0);
+	feed(&o, &s, &st, "250 mx\r\n", out);
+	feed(&o, &s, &st, "250 ok\r\n", out);
+	feed(&o, &s, &st, "550 no\r\n", out);
+	feed(&o, &s, &st, "221 bye\r\n", out);
+	assert_int_not_equal(s.flags & RB_SF_DONE, 0);
+	assert_int_equal(st.wrong, 0);
+	assert_int_equal(st.tls_sessions, 0);
+
+	/* Not offered at all (502): a wrong reply. */
+	greet(&o, &s, &st, 2, out);
+	feed(&o, &s, &st, "502 5.5.1 no\r\n", out);
+	assert_int_equal(st.wrong, 1);
+	assert_int_equal(st.tls_refused, 1);
+}
+
+/* --tls=PCT: the share of sessions that ask for STARTTLS. */
+static void
+test_starttls_share(void **state)
+{
+	(void)state;
+	struct rb_opts o = opts(RB_SC_REJECT, 1, 0, false);
+	struct rb_sess s;
+	unsigned tls = 0;
+
+	for (uint32_t id = 0; id < 1000; id++) {
+		rb_sess_start(&o, &s, id);
+		assert_int_equal(s.flags & RB_SF_STARTTLS, 0);
+	}
+	o.tls_pct = 30;
+	for (uint32_t id = 0; id < 1000; id++) {
+		rb_sess_start(&o, &s, id);
+		tls += (s.flags & RB_SF_STARTTLS) != 0;
+	}
+	assert_in_range(tls, 250, 350);
+}
+
 static void
 test_histogram(void **state)
 {
@@ -230,6 +359,10 @@ main(void)
 		cmocka_unit_test(test_valid_share),
 		cmocka_unit_test(test_data),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_starttls_session),
+		cmocka_unit_test(test_starttls_pipelined),
+		cmocka_unit_test(test_starttls_refused),
+		cmocka_unit_test(test_starttls_share),
 		cmocka_unit_test(test_histogram),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
