@@ -38,6 +38,11 @@
  *	its EHLO (a FIFO of deadlines again), so that the number of sessions
  *	the server holds reaches --concurrency; latency excludes the hold.
  *
+ *	STARTTLS (--tls): after the 220 the session's bytes go through an
+ *	OpenSSL client on two memory BIOs: segments from the server are
+ *	written into one, what OpenSSL writes into the other is sent as
+ *	data from this TCP, so TLS costs no syscall here either.
+ *
  *	SYN flood: o->syn_pct bare SYNs per 100 sessions from tuples no
  *	session uses; their SYN-ACKs are answered with RST.
  *
@@ -64,6 +69,8 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
+
+#include <openssl/ssl.h>
 
 #include "bench.h"
 
@@ -92,6 +99,9 @@ struct rd_conn {
 	uint64_t rto_at; /* TSC deadline; 0 = nothing outstanding */
 	struct rb_sess s;
 	char *buf;
+	SSL *ssl;   /* after STARTTLS: on rbio (from the server) and wbio */
+	BIO *wbio;  /* what OpenSSL sends */
+	uint8_t hs; /* the handshake is not done */
 };
 
 struct rd_timer {
@@ -123,6 +133,7 @@ struct rd_ctx {
 	struct rd_timer *holds;	 /* --hold-ms deadlines, a FIFO too */
 	uint32_t h_head, h_tail;
 	uint64_t hold_tsc;
+	SSL_CTX *tls; /* --tls */
 	uint16_t n_tx;
 	struct rte_mbuf *tx[RD_BURST];
 	uint32_t bl_head, bl_tail;
@@ -353,6 +364,10 @@ static void
 rd_release(struct rd_ctx *x, struct rd_conn *c)
 {
 	x->tuple[c->tuple] = RD_NONE;
+	SSL_free(c->ssl); /* and its BIOs */
+	c->ssl = NULL;
+	c->wbio = NULL;
+	c->hs = 0;
 	c->buf_len = 0; /* the buffer stays for the slot's next session */
 	c->rto_at = 0;
 	c->state = RD_FREE;
@@ -425,17 +440,100 @@ rd_arp_input(struct rd_ctx *x, struct rte_mbuf *m)
 	}
 }
 
+/* The 220 to STARTTLS is in: an SSL object on memory BIOs, the ClientHello. */
+static int
+rd_tls_start(struct rd_ctx *x, struct rd_conn *c)
+{
+	BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());
+
+	c->ssl = SSL_new(x->tls);
+	if (c->ssl == NULL || rbio == NULL || wbio == NULL) {
+		BIO_free(rbio);
+		BIO_free(wbio);
+		return -ENOMEM;
+	}
+	BIO_set_mem_eof_return(rbio, -1); /* empty: wait for more, not EOF */
+	SSL_set_bio(c->ssl, rbio, wbio);
+	SSL_set_connect_state(c->ssl);
+	c->wbio = wbio;
+	c->hs = 1;
+	int rc = SSL_do_handshake(c->ssl);
+	return rc <= 0 && SSL_get_error(c->ssl, rc) == SSL_ERROR_WANT_READ ? 0 : -EIO;
+}
+
+/*
+ * LEN bytes of ciphertext from the server: the handshake, then records
+ * whose plaintext goes to the script and whose answers go back through
+ * SSL_write(). What OpenSSL sends waits in wbio. Returns 0, -EPROTO
+ * (SMTP) or -EIO (TLS).
+ */
+static int
+rd_tls_input(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_t len)
+{
+	uint8_t buf[16384];
+	int n;
+
+	if (BIO_write(SSL_get_rbio(c->ssl), data, (int)len) != (int)len)
+		return -EIO;
+	if (c->hs) {
+		n = SSL_do_handshake(c->ssl);
+		if (n <= 0)
+			return SSL_get_error(c->ssl, n) == SSL_ERROR_WANT_READ ? 0 : -EIO;
+		c->hs = 0;
+		x->st->tls_handshakes++;
+		n = rb_sess_tls_done(x->o, &c->s, x->out, sizeof(x->out));
+		if (n < 0 || (n > 0 && SSL_write(c->ssl, x->out, n) != n))
+			return n < 0 ? n : -EIO;
+	}
+	while ((n = SSL_read(c->ssl, buf, sizeof(buf))) > 0) {
+		int w = rb_sess_input(x->o, &c->s, buf, (size_t)n, x->st, x->out, sizeof(x->out));
+		if (w < 0)
+			return w;
+		if (w > 0 && SSL_write(c->ssl, x->out, w) != w)
+			return -EIO;
+	}
+	n = SSL_get_error(c->ssl, n);
+	return n == SSL_ERROR_WANT_READ || n == SSL_ERROR_ZERO_RETURN ? 0 : -EIO;
+}
+
+/*
+ * Server bytes to the script, in plaintext or through TLS; *OUT gets
+ * what to send back. Returns its length or a negative errno.
+ */
+static int
+rd_app_input(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_t len, const char **out)
+{
+	int w;
+
+	if (c->ssl == NULL) {
+		*out = x->out;
+		w = rb_sess_input(x->o, &c->s, data, len, x->st, x->out, sizeof(x->out));
+		if (w < 0 || !(c->s.flags & RB_SF_TLS))
+			return w;
+		w = rd_tls_start(x, c); /* the script sent nothing on the 220 */
+	} else {
+		w = rd_tls_input(x, c, data, len);
+	}
+	if (w < 0)
+		return w;
+	char *p;
+	long n = BIO_get_mem_data(c->wbio, &p);
+	*out = p;
+	return (int)n;
+}
+
 static void
 rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_t len, uint8_t fl)
 {
+	const char *out = x->out;
 	int w = 0;
 
 	if (len > 0) {
 		x->st->bytes_rx += len;
 		c->rcv_nxt += len;
-		w = rb_sess_input(x->o, &c->s, data, len, x->st, x->out, sizeof(x->out));
+		w = rd_app_input(x, c, data, len, &out);
 		if (w < 0) {
-			rd_fail(x, c, true, RB_ERR_PROTO);
+			rd_fail(x, c, true, w == -EPROTO ? RB_ERR_PROTO : RB_ERR_TLS);
 			return;
 		}
 	}
@@ -472,11 +570,13 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		x->holds[x->h_tail++ % RD_TIMERS] =
 			(struct rd_timer){ x->now + x->hold_tsc, (uint32_t)(c - x->conns) };
 		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
-		rd_send_data(x, c, x->out, (size_t)w); /* buffered only: held */
+		rd_send_data(x, c, out, (size_t)w); /* buffered only: held */
 	} else if (w > 0)
-		rd_send_data(x, c, x->out, (size_t)w);
+		rd_send_data(x, c, out, (size_t)w);
 	else if (len > 0)
 		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG, NULL, 0);
+	if (c->wbio != NULL)
+		(void)BIO_reset(c->wbio); /* sent: rd_send_data() copied it */
 }
 
 static void
@@ -768,6 +868,10 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	x->now = rte_rdtsc();
 	x->src_base = o->src.s_addr ? rte_be_to_cpu_32(o->src.s_addr)
 				    : (rte_be_to_cpu_32(o->server.s_addr) & ~0xffu) | 100u;
+	if (o->tls_pct > 0 && (x->tls = rb_tls_client_ctx()) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	if ((rc = rd_alloc(x)) != 0 || (rc = rd_port_init(x)) != 0)
 		goto out;
 	rd_template(x);
@@ -821,8 +925,11 @@ out:
 	}
 	while (x->bl_head != x->bl_tail)
 		rte_pktmbuf_free(x->backlog[x->bl_head++ % RD_BACKLOG]);
-	for (uint32_t i = 0; x->conns && i < x->n_conns; i++)
+	for (uint32_t i = 0; x->conns && i < x->n_conns; i++) {
+		SSL_free(x->conns[i].ssl);
 		free(x->conns[i].buf);
+	}
+	SSL_CTX_free(x->tls);
 	free(x->tuple);
 	free(x->conns);
 	free(x->free_list);
