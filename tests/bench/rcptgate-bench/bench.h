@@ -46,6 +46,7 @@ struct rb_opts {
 	unsigned data_pct;  /* share of sessions that send DATA, percent */
 	unsigned syn_pct;   /* bare SYNs per 100 sessions (SYN flood mixed in) */
 	unsigned tls_pct;   /* share of sessions that use STARTTLS, percent */
+	unsigned flood_pct; /* dpdk mode: share that only sends a ClientHello, percent */
 	bool pipelining;    /* MAIL..RCPT..QUIT in one group (RFC 2920) */
 	unsigned users;	    /* valid addresses: user0..user<users-1>@domain */
 	char domain[128];
@@ -108,6 +109,7 @@ struct rb_stats {
 	uint64_t tls_handshakes;   /* handshakes completed (--tls) */
 	uint64_t tls_refused;	   /* STARTTLS answered 4xx: went on in plaintext */
 	uint64_t tls_sessions;	   /* sessions completed inside TLS */
+	uint64_t tls_floods;	   /* --tls-flood: ClientHellos the server answered */
 	uint64_t pkts_tx, pkts_rx; /* dpdk mode only */
 	uint64_t retransmits;	   /* dpdk mode only */
 	uint64_t tx_drops;	   /* dpdk mode: frames dropped, TX backlog full */
@@ -134,6 +136,7 @@ struct rb_sess {
 #define RB_SF_BAD 0x04	    /* line parser saw garbage */
 #define RB_SF_STARTTLS 0x08 /* this session asks for STARTTLS (--tls) */
 #define RB_SF_TLS 0x10	    /* STARTTLS got its 220: the rest goes inside TLS */
+#define RB_SF_FLOOD 0x20    /* --tls-flood: a replayed ClientHello, then RST */
 
 /*
  * rb_sess_start - set up S as session ID under O.

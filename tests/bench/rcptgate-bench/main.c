@@ -34,6 +34,7 @@ enum {
 	OPT_DATA,
 	OPT_SYN,
 	OPT_TLS,
+	OPT_FLOOD,
 	OPT_PIPE,
 	OPT_NOPIPE,
 	OPT_USERS,
@@ -69,6 +70,7 @@ static const struct option rb_longopts[] = {
 	{ "data", required_argument, NULL, OPT_DATA },
 	{ "syn-flood", required_argument, NULL, OPT_SYN },
 	{ "tls", optional_argument, NULL, OPT_TLS },
+	{ "tls-flood", required_argument, NULL, OPT_FLOOD },
 	{ "pipelining", no_argument, NULL, OPT_PIPE },
 	{ "no-pipelining", no_argument, NULL, OPT_NOPIPE },
 	{ "users", required_argument, NULL, OPT_USERS },
@@ -118,6 +120,8 @@ usage(FILE *f)
 		"  --syn-flood PCT       bare SYNs per 100 sessions\n"
 		"  --tls[=PCT]           STARTTLS in PCT%% of the sessions (100): EHLO, STARTTLS,\n"
 		"                        the handshake, then the scenario inside TLS\n"
+		"  --tls-flood PCT       dpdk mode: PCT%% of the sessions send EHLO, STARTTLS, one\n"
+		"                        replayed ClientHello, and reset once it is answered\n"
 		"  --pipelining, --no-pipelining\n"
 		"  --users N             valid addresses user0..user<N-1>@DOMAIN (100000)\n"
 		"  --domain D            recipient domain (example.com)\n"
@@ -268,6 +272,11 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 			return -EINVAL;
 		o->tls_pct = (unsigned)v;
 		return 0;
+	case OPT_FLOOD:
+		if (rb_uint(arg, 100, &v) != 0 || v == 0)
+			return -EINVAL;
+		o->flood_pct = (unsigned)v;
+		return 0;
 	case OPT_PIPE:
 	case OPT_NOPIPE:
 		o->pipelining = c == OPT_PIPE;
@@ -390,8 +399,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (o.hold_ms > 0 && strcmp(mode, "dpdk") != 0) {
-		fprintf(stderr, "rcptgate-bench: --hold-ms needs --mode dpdk\n");
+	if (o.flood_pct + o.tls_pct > 100) {
+		fprintf(stderr, "rcptgate-bench: --tls-flood and --tls add up to more than 100%%\n");
+		return 2;
+	}
+	if ((o.hold_ms > 0 || o.flood_pct > 0) && strcmp(mode, "dpdk") != 0) {
+		fprintf(stderr, "rcptgate-bench: --hold-ms and --tls-flood need --mode dpdk\n");
 		return 2;
 	}
 	if (o.duration == 0 && o.sessions == 0)

@@ -43,6 +43,13 @@
  *	written into one, what OpenSSL writes into the other is sent as
  *	data from this TCP, so TLS costs no syscall here either.
  *
+ *	TLS flood (--tls-flood): those sessions send, on the 220 to
+ *	STARTTLS, a ClientHello made once at start-up, and reset as soon as
+ *	the server answers it: the server does the expensive half of a full
+ *	handshake (its key share and signature) for bytes that cost this
+ *	client nothing, which is how one core here can drive a worker past
+ *	its TLS capacity. A 4xx to their STARTTLS (shedding) resets them too.
+ *
  *	SYN flood: o->syn_pct bare SYNs per 100 sessions from tuples no
  *	session uses; their SYN-ACKs are answered with RST.
  *
@@ -81,6 +88,7 @@
 #define RD_NONE UINT32_MAX
 #define RD_TIMERS (1u << 20) /* timer FIFO entries (power of two) */
 #define RD_BACKLOG 16384     /* frames waiting for room in the TX ring */
+#define RD_HS_FLOOD 2	     /* c->hs of a flood session after its ClientHello */
 #define RD_HDR (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 
 enum rd_state { RD_FREE, RD_SYN_SENT, RD_EST, RD_FIN_SENT, RD_FLOOD };
@@ -101,7 +109,7 @@ struct rd_conn {
 	char *buf;
 	SSL *ssl;   /* after STARTTLS: on rbio (from the server) and wbio */
 	BIO *wbio;  /* what OpenSSL sends */
-	uint8_t hs; /* the handshake is not done */
+	uint8_t hs; /* the handshake is not done (RD_HS_FLOOD: a flood's) */
 };
 
 struct rd_timer {
@@ -134,6 +142,8 @@ struct rd_ctx {
 	uint32_t h_head, h_tail;
 	uint64_t hold_tsc;
 	SSL_CTX *tls; /* --tls */
+	char *hello;  /* --tls-flood: the ClientHello every flood sends */
+	int hello_len;
 	uint16_t n_tx;
 	struct rte_mbuf *tx[RD_BURST];
 	uint32_t bl_head, bl_tail;
@@ -461,6 +471,27 @@ rd_tls_start(struct rd_ctx *x, struct rd_conn *c)
 	return rc <= 0 && SSL_get_error(c->ssl, rc) == SSL_ERROR_WANT_READ ? 0 : -EIO;
 }
 
+/* --tls-flood: one ClientHello, made as a real session's would be. */
+static int
+rd_make_hello(struct rd_ctx *x)
+{
+	struct rd_conn c = { 0 };
+	char *p;
+
+	if (rd_tls_start(x, &c) != 0) {
+		SSL_free(c.ssl);
+		return -ENOMEM;
+	}
+	long n = BIO_get_mem_data(c.wbio, &p);
+	x->hello = n > 0 ? malloc((size_t)n) : NULL;
+	if (x->hello != NULL) {
+		memcpy(x->hello, p, (size_t)n);
+		x->hello_len = (int)n;
+	}
+	SSL_free(c.ssl);
+	return x->hello != NULL ? 0 : -ENOMEM;
+}
+
 /*
  * LEN bytes of ciphertext from the server: the handshake, then records
  * whose plaintext goes to the script and whose answers go back through
@@ -510,6 +541,11 @@ rd_app_input(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_t 
 		w = rb_sess_input(x->o, &c->s, data, len, x->st, x->out, sizeof(x->out));
 		if (w < 0 || !(c->s.flags & RB_SF_TLS))
 			return w;
+		if (c->s.flags & RB_SF_FLOOD) {
+			c->hs = RD_HS_FLOOD;
+			*out = x->hello;
+			return x->hello_len;
+		}
 		w = rd_tls_start(x, c); /* the script sent nothing on the 220 */
 	} else {
 		w = rd_tls_input(x, c, data, len);
@@ -528,6 +564,14 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 	const char *out = x->out;
 	int w = 0;
 
+	if ((c->s.flags & RB_SF_FLOOD) && (c->hs == RD_HS_FLOOD || c->s.next_reply > 2)) {
+		/* The ClientHello answered, or STARTTLS refused: reset. */
+		x->st->tls_floods += c->hs == RD_HS_FLOOD && len > 0;
+		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt + len, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, NULL,
+			0);
+		rd_release(x, c);
+		return;
+	}
 	if (len > 0) {
 		x->st->bytes_rx += len;
 		c->rcv_nxt += len;
@@ -868,10 +912,12 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	x->now = rte_rdtsc();
 	x->src_base = o->src.s_addr ? rte_be_to_cpu_32(o->src.s_addr)
 				    : (rte_be_to_cpu_32(o->server.s_addr) & ~0xffu) | 100u;
-	if (o->tls_pct > 0 && (x->tls = rb_tls_client_ctx()) == NULL) {
+	if ((o->tls_pct > 0 || o->flood_pct > 0) && (x->tls = rb_tls_client_ctx()) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	if (o->flood_pct > 0 && (rc = rd_make_hello(x)) != 0)
+		goto out;
 	if ((rc = rd_alloc(x)) != 0 || (rc = rd_port_init(x)) != 0)
 		goto out;
 	rd_template(x);
@@ -930,6 +976,7 @@ out:
 		free(x->conns[i].buf);
 	}
 	SSL_CTX_free(x->tls);
+	free(x->hello);
 	free(x->tuple);
 	free(x->conns);
 	free(x->free_list);

@@ -85,7 +85,10 @@ rb_sess_start(const struct rb_opts *o, struct rb_sess *s, uint32_t id)
 	s->id = id;
 	if (o->scenario == RB_SC_MIXED && rb_mix(o->seed ^ 0x5eed ^ id) % 100 < o->data_pct)
 		s->flags |= RB_SF_DATA;
-	if (o->tls_pct > 0 && rb_mix(o->seed ^ 0x7150 ^ id) % 100 < o->tls_pct)
+	uint64_t h = rb_mix(o->seed ^ 0x7150 ^ id) % 100;
+	if (h < o->flood_pct)
+		s->flags |= RB_SF_STARTTLS | RB_SF_FLOOD;
+	else if (h < o->flood_pct + o->tls_pct)
 		s->flags |= RB_SF_STARTTLS;
 }
 

@@ -314,7 +314,7 @@ test_starttls_refused(void **state)
 	assert_int_equal(st.tls_refused, 1);
 }
 
-/* --tls=PCT: the share of sessions that ask for STARTTLS. */
+/* --tls=PCT and --tls-flood PCT: the shares of sessions. */
 static void
 test_starttls_share(void **state)
 {
@@ -332,6 +332,19 @@ test_starttls_share(void **state)
 		rb_sess_start(&o, &s, id);
 		tls += (s.flags & RB_SF_STARTTLS) != 0;
 	}
+	assert_in_range(tls, 250, 350);
+	/* --tls-flood: its own share, on top, and always with STARTTLS. */
+	o.flood_pct = 20;
+	unsigned flood = 0;
+	tls = 0;
+	for (uint32_t id = 0; id < 1000; id++) {
+		rb_sess_start(&o, &s, id);
+		flood += (s.flags & RB_SF_FLOOD) != 0;
+		tls += (s.flags & (RB_SF_STARTTLS | RB_SF_FLOOD)) == RB_SF_STARTTLS;
+		if (s.flags & RB_SF_FLOOD)
+			assert_int_not_equal(s.flags & RB_SF_STARTTLS, 0);
+	}
+	assert_in_range(flood, 150, 250);
 	assert_in_range(tls, 250, 350);
 }
 
