@@ -177,10 +177,27 @@ dp_config_where(const struct rg_config *cfg, const char *key, char *buf, size_t 
 	return n < 0 ? 0 : (size_t)n < size ? n : (int)size - 1; /* where the message goes */
 }
 
+/* PATH can be appended to: it is a writable file, or its directory lets us create it. */
+static int
+dp_check_writable(const char *path)
+{
+	char dir[CFG_STR_MAX];
+
+	if (access(path, F_OK) == 0)
+		return access(path, W_OK);
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+	return access(dir, W_OK | X_OK);
+}
+
 /*
  * dp_check_config - what start-up would refuse in CFG before it opens
- * the port: the backend address resolves, dpdk_args fit, the XDP object
- * and the control socket's path and group are usable. Run by -t and by
+ * the port: the backend address resolves, dpdk_args fit, the XDP object,
+ * maillog_file and the control socket's path and group are usable. Run by -t and by
  * start-up alike. With TABLE (-t) the recipient table is opened too: one
  * that cannot be opened only gets a warning, since the daemon starts
  * without it and answers 451 4.3.0 (start-up says so itself).
@@ -224,6 +241,12 @@ dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char
 	if (cfg->control_socket_group[0] != '\0' && getgrnam(cfg->control_socket_group) == NULL) {
 		n = dp_config_where(cfg, "control_socket_group", err, errlen);
 		snprintf(err + n, errlen - (size_t)n, "no group '%s'", cfg->control_socket_group);
+		return -1;
+	}
+	if (cfg->maillog_file[0] != '\0' && strcmp(cfg->maillog_file, "/dev/stdout") != 0 &&
+	    dp_check_writable(cfg->maillog_file) != 0) {
+		n = dp_config_where(cfg, "maillog_file", err, errlen);
+		snprintf(err + n, errlen - (size_t)n, "%s: %s", cfg->maillog_file, strerror(errno));
 		return -1;
 	}
 	if (cfg->tls_level != CFG_TLS_NONE) {
@@ -316,6 +339,10 @@ dp_setup_workers(struct dp_daemon *d)
 	if (w < d->n_workers)
 		msg_fatal("workers = %u but EAL gave %u worker lcores (check dpdk_args -l/--lcores)",
 			  d->n_workers, w);
+	if (dp_log_rings(&d->log, d->n_workers) != 0)
+		msg_fatal("cannot allocate the log rings of %u workers", d->n_workers);
+	for (w = 0; w < d->n_workers; w++)
+		d->lcores[w]->log_ring = dp_log_ring(&d->log, w);
 }
 
 int
@@ -364,6 +391,11 @@ main(int argc, char **argv)
 	if (check_only) {
 		printf("%s: configuration OK\n", conf);
 		return 0;
+	}
+	/* From here on lines go to syslog or maillog_file (and stderr). */
+	if (dp_log_open(&d->log, &d->cfg, getpid(), err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
 	}
 	d->n_workers = d->cfg.workers;
 	d->xdp.stats_fd = -1;
@@ -450,6 +482,9 @@ main(int argc, char **argv)
 							      : d->cfg.interface,
 		 d->n_workers, d->n_workers == 1 ? "" : "s");
 
+	if (dp_log_start(&d->log) != 0)
+		msg_fatal("cannot start the log writer thread");
+	dp_log_serving(&d->log);
 	for (unsigned w = 0; w < d->n_workers; w++)
 		if (rte_eal_remote_launch(dp_worker_main, d->lcores[w], d->lcores[w]->lcore_id) != 0)
 			msg_fatal("cannot launch worker %u", w);
@@ -470,7 +505,8 @@ main(int argc, char **argv)
 	ctl_server_close(ctl);
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
-	tcp_tls_free(); /* on this thread, which built them */
+	dp_log_stop(&d->log); /* the workers' last lines written */
+	tcp_tls_free();	      /* on this thread, which built them */
 	ctl_table_fini(d);
 	dp_port_fini(&d->port);
 	dp_counters_print(d, stdout);
@@ -482,6 +518,7 @@ main(int argc, char **argv)
 	if (pdump)
 		rte_pdump_uninit();
 	rte_eal_cleanup();
+	dp_log_close(&d->log);
 	free(d); /* no handler can reach it any more (step 1) */
 	return 0;
 }

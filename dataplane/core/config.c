@@ -29,6 +29,7 @@
 #include <rcptgate/limits.h>
 
 #include "config.h"
+#include "maillog.h"
 
 #define CFG_LINE_MAX 1024
 
@@ -47,6 +48,7 @@ enum cfg_type {
 	CT_INET,    /* inet_protocols: ipv4, ipv6, all */
 	CT_BACKEND, /* smtp:HOST:PORT or lmtp:HOST:PORT */
 	CT_TLS_LEVEL,
+	CT_FACILITY, /* syslog facility name (maillog.c) */
 };
 
 struct cfg_key {
@@ -99,6 +101,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ "max_connections_per_source", CT_UINT, OFF(max_connections_per_source), 1, 1u << 24, false },
 	{ "tcp_syn_backlog", CT_UINT, OFF(tcp_syn_backlog), 1, 1u << 24, false },
 	{ "tcp_buffer_limit", CT_SIZE, OFF(tcp_buffer_limit), 1u << 20, UINT64_C(1) << 36, false },
+	{ "syslog_name", CT_STR, OFF(syslog_name), 0, 0, false },
+	{ "syslog_facility", CT_FACILITY, OFF(syslog_facility), 0, 0, false },
+	{ "maillog_file", CT_STR, OFF(maillog_file), 0, 0, false },
+	{ "syslog_socket", CT_STR, OFF(syslog_socket), 0, 0, false },
 };
 
 #define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -178,6 +184,9 @@ cfg_defaults(struct rg_config *cfg)
 	snprintf(cfg->tls_ciphers, sizeof(cfg->tls_ciphers), "medium");
 	cfg->tls_session_limit = 4096;
 	cfg->starttls_timeout = 300;
+	snprintf(cfg->syslog_name, sizeof(cfg->syslog_name), "rcptgate");
+	cfg->syslog_facility = maillog_facility("mail");
+	snprintf(cfg->syslog_socket, sizeof(cfg->syslog_socket), "/dev/log");
 }
 
 /* Parse context: where we are, for messages. */
@@ -546,6 +555,16 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 			}
 		}
 		return cfg_error(p, "smtpd_tls_security_level: expected none, may or encrypt, got '%s'", v);
+	case CT_FACILITY: {
+		int f = maillog_facility(v);
+		if (f < 0)
+			return cfg_error(p,
+					 "%s: expected a syslog facility (mail, daemon, local0 to local7, "
+					 "...), got '%s'",
+					 k->name, v);
+		*(int *)field = f;
+		return 0;
+	}
 	case CT_LISTEN:
 		return parse_listen(p, cfg, v);
 	case CT_INET:
@@ -598,6 +617,38 @@ parse_line(struct cfg_parse *p, struct rg_config *cfg, char *line, bool *seen)
 	return cfg_error(p, "unknown key '%s'", key);
 }
 
+/*
+ * syslog_name becomes the tag "NAME/smtpd[PID]:", which log readers
+ * split at '[', ':' and white space: letters, digits, '.', '_', '-' and
+ * '/' only (Postfix's multi-instance names, postfix-NAME, fit). The log
+ * paths are absolute.
+ */
+static int
+check_logs(struct cfg_parse *p, struct rg_config *cfg)
+{
+	const char *n = cfg->syslog_name;
+	size_t len = strlen(n);
+
+	if (len > CFG_SYSLOG_NAME_MAX ||
+	    strspn(n,
+		   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789._-/") != len) {
+		p->line = cfg_key_line(cfg, "syslog_name");
+		return cfg_error(p, "syslog_name: '%s': at most %d letters, digits, '.', '_', '-' or '/'", n,
+				 CFG_SYSLOG_NAME_MAX);
+	}
+	if (cfg->maillog_file[0] != '\0' && cfg->maillog_file[0] != '/') {
+		p->line = cfg_key_line(cfg, "maillog_file");
+		return cfg_error(p, "maillog_file: '%s' is not an absolute path", cfg->maillog_file);
+	}
+	if (cfg->syslog_socket[0] != '/' || strlen(cfg->syslog_socket) >= CFG_SOCKET_PATH_MAX) {
+		p->line = cfg_key_line(cfg, "syslog_socket");
+		return cfg_error(p, "syslog_socket: '%s': expected an absolute path under %d octets",
+				 cfg->syslog_socket, CFG_SOCKET_PATH_MAX);
+	}
+	return 0;
+}
+
 static int
 check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 {
@@ -626,6 +677,8 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 		return cfg_error(p, "inet_protocols = %s leaves no address of 'listen' to serve",
 				 cfg->inet_protocols == CFG_INET_IPV4 ? "ipv4" : "ipv6");
 	}
+	if (check_logs(p, cfg) != 0)
+		return -1;
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:
 	case CFG_PORT_AF_PACKET:

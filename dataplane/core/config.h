@@ -25,10 +25,12 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
-#define CFG_STR_MAX 256	   /* longest string value */
-#define CFG_DOMAINS_MAX 64 /* relay_domains entries */
-#define CFG_ERR_MAX 512	   /* size of an error message buffer */
-#define CFG_KEYS_MAX 48	   /* keys the parser knows, at most */
+#define CFG_STR_MAX 256		/* longest string value */
+#define CFG_DOMAINS_MAX 64	/* relay_domains entries */
+#define CFG_ERR_MAX 512		/* size of an error message buffer */
+#define CFG_KEYS_MAX 64		/* keys the parser knows, at most */
+#define CFG_SYSLOG_NAME_MAX 64	/* octets of syslog_name */
+#define CFG_SOCKET_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path), checked in maillog.c */
 
 enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_PORT_MEMIF, CFG_PORT_PCI };
 
@@ -102,6 +104,12 @@ struct rg_config {
 	unsigned max_connections_per_source; /* per worker */
 	unsigned tcp_syn_backlog;	     /* SYN-RECEIVED entries per worker before SYN cookies */
 	uint64_t tcp_buffer_limit;	     /* bytes of TCP send and line buffers, whole daemon */
+
+	/* logs (dataplane/core/maillog.c) */
+	char syslog_name[CFG_STR_MAX];	 /* tag before "/smtpd[PID]:", default "rcptgate" */
+	int syslog_facility;		 /* a <syslog.h> LOG_xxx value, default LOG_MAIL */
+	char maillog_file[CFG_STR_MAX];	 /* "" = syslog; "/dev/stdout" = standard output */
+	char syslog_socket[CFG_STR_MAX]; /* default "/dev/log" */
 
 	uint32_t key_line[CFG_KEYS_MAX]; /* line of each key, table order; 0 = not given */
 };

@@ -35,6 +35,7 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 	if (d->xdp.stats_fd >= 0)
 		(void)xdp_stats_add(d->xdp.stats_fd, out); /* the XDP program's own */
 	relay_thread_counters_add(d->relay, out);	   /* the relay thread's own */
+	out[RG_C_LOG_WRITE_ERRORS] += dp_log_errors(&d->log);
 }
 
 void

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "ctl/ctl_daemon.h"
+#include "logger.h"
 #include "port.h"
 #include "worker.h"
 #include "xdp.h"
@@ -50,6 +51,8 @@ struct dp_daemon {
 	/* Relay thread (dataplane/core/relay) when `backend` is set, else NULL;
 	 * its counters are summed in by dp_counters_sum. */
 	struct relay_thread *relay;
+	/* The log writer (logger.h): syslog or maillog_file, a ring per worker. */
+	struct dp_log log;
 };
 
 /*

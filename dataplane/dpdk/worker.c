@@ -20,6 +20,7 @@
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
+#include "logger.h"
 #include "net.h"
 #include "worker.h"
 #include "relay/relay_thread.h"
@@ -60,6 +61,7 @@ dp_worker_main(void *arg)
 	struct rte_mbuf *rx[DP_BURST];
 	const uint64_t slow = lc->tsc_hz / 2000; /* 0.5 ms: a TLS handshake flood must not stall the loop */
 
+	dp_log_worker_attach(lc->log_ring, &lc->ctr->c[RG_C_LOG_RING_FULL]);
 	if (lc->qsbr != NULL)
 		rte_rcu_qsbr_thread_online(lc->qsbr, lc->worker_idx);
 	while (!__atomic_load_n(lc->stop, __ATOMIC_ACQUIRE)) {
@@ -89,6 +91,7 @@ dp_worker_main(void *arg)
 	}
 	dp_tx_flush(lc);
 	tcp_lcore_fini(lc);
+	dp_log_worker_attach(NULL, NULL);
 	if (lc->qsbr != NULL)
 		rte_rcu_qsbr_thread_offline(lc->qsbr, lc->worker_idx);
 	return 0;

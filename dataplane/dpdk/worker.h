@@ -29,6 +29,7 @@ struct tbl;
 struct tcp_lcore;
 struct relay_worker;
 struct rte_lpm;
+struct rte_ring;
 
 /* Per-lcore counters: one cache-aligned block per worker, written only by
  * that worker (no atomics), summed by the control thread. */
@@ -60,6 +61,7 @@ struct dp_lcore {
 
 	struct tcp_lcore *tcp;	    /* TCP state; NULL until the TCP module runs */
 	struct relay_worker *relay; /* this worker's side of the relay; NULL: no backend */
+	struct rte_ring *log_ring;  /* its log lines to the writer (logger.h); NULL: written at once */
 
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_BURST];

@@ -258,6 +258,11 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Replaced TLS contexts still serving sessions that started on them") \
 	X(CTL_REQUESTS, "ctl_requests", RG_CK_COUNTER, "Control socket requests answered") \
 	X(CTL_ERRORS, "ctl_request_errors", RG_CK_COUNTER, "Control socket requests answered with an error") \
+	/* logs (dataplane/dpdk/logger.c) */ \
+	X(LOG_RING_FULL, "log_ring_full", RG_CK_COUNTER, \
+	  "Log lines dropped on a worker: its log ring was full (counters unaffected)") \
+	X(LOG_WRITE_ERRORS, "log_write_errors", RG_CK_COUNTER, \
+	  "Log lines syslog or maillog_file refused (written to stderr instead)") \
 	/* XDP steering program (bpf/): read from its per-CPU map, not counted by lcores */ \
 	RG_XDP_COUNTERS(X)
 

@@ -10,7 +10,7 @@
 #	accepted by "rcptgate -t" and must then start: rcptgate reaches
 #	"serving" on a veth (AF_XDP) and stops cleanly. Configurations -t
 #	refuses (a backend that does not resolve, an XDP object that is not
-#	there) must be refused by start-up too, with the same FILE:LINE
+#	there, a maillog_file in a missing directory) must be refused by start-up too, with the same FILE:LINE
 #	message and before EAL. Without xdp_object start-up prints nothing
 #	from libbpf or libxdp (the PMD's program loads after libxdp's
 #	dispatcher attempt fails, and all is well).
@@ -50,8 +50,8 @@ for extra in "${good[@]}"; do
 done
 
 bad=(
-	"backend=smtp:no-such-host.invalid:25|:11: backend: host 'no-such-host.invalid' does not resolve"
-	"xdp_object=$IT_TMP/missing.o|:11: xdp_object: $IT_TMP/missing.o: No such file or directory"
+	"backend=smtp:no-such-host.invalid:25|:12: backend: host 'no-such-host.invalid' does not resolve"
+	"xdp_object=$IT_TMP/missing.o|:12: xdp_object: $IT_TMP/missing.o: No such file or directory"
 )
 for case in "${bad[@]}"; do
 	extra=${case%%|*} want=${case#*|}
@@ -63,4 +63,12 @@ for case in "${bad[@]}"; do
 	! grep -q "EAL" "$IT_TMP/s.out" || { cat "$IT_TMP/s.out"; it_fail "start-up on '$extra' got as far as EAL"; }
 	echo "ok   -t and start-up refuse '$extra'"
 done
+# A maillog_file that cannot be created: refused by both, on the terminal.
+IT_MAILLOG=$IT_TMP/no/such/dir/mail.log it_conf "$IT_TMP/m.conf"
+want="$IT_TMP/m.conf:11: maillog_file: $IT_TMP/no/such/dir/mail.log: No such file or directory"
+"$RG" -t -f "$IT_TMP/m.conf" > "$IT_TMP/t.out" 2>&1 && it_fail "-t accepts an impossible maillog_file"
+grep -qF "$want" "$IT_TMP/t.out" || { cat "$IT_TMP/t.out"; it_fail "-t on an impossible maillog_file"; }
+"$RG" -f "$IT_TMP/m.conf" > "$IT_TMP/s.out" 2>&1 && it_fail "start-up accepts an impossible maillog_file"
+grep -qF "$want" "$IT_TMP/s.out" || { cat "$IT_TMP/s.out"; it_fail "start-up on an impossible maillog_file"; }
+echo "ok   -t and start-up refuse a maillog_file in a missing directory"
 echo "PASS: rcptgate -t accepts what start-up gets past"

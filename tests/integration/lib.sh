@@ -58,7 +58,9 @@
 #   in_ns CMD...          run CMD in the client namespace
 #
 # Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir),
-# IT_MODE (port_mode, default af_packet), IT_DPDK_ARGS (added to dpdk_args).
+# IT_MODE (port_mode, default af_packet), IT_DPDK_ARGS (added to dpdk_args),
+# IT_MAILLOG (it_conf's maillog_file, default /dev/stdout: the log lines
+# land in $IT_LOG; set it empty for none, i.e. syslog).
 
 IT_UNDO=()
 
@@ -194,6 +196,7 @@ it_conf() {
 		echo "memif_socket = $IT_TMP/memif.sock"
 		echo "bpf_pin_dir = $IT_PIN"
 		echo "dpdk_args = --in-memory --no-telemetry --log-level=*:warning ${IT_DPDK_ARGS:-}"
+		[ -z "${IT_MAILLOG-/dev/stdout}" ] || echo "maillog_file = ${IT_MAILLOG-/dev/stdout}"
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} > "$f"
 }

@@ -54,6 +54,7 @@ control_socket = $T/control.sock
 backend = smtp:127.0.0.1:$BACKEND_PORT
 smtpd_hard_error_limit = 100000
 max_connections_per_source = 100000
+maillog_file = /dev/stdout
 dpdk_args = --in-memory --file-prefix $PREFIX --lcores=(0,1)@1 --log-level=*:warning
 EOF
 

@@ -41,11 +41,11 @@ in_ns /usr/bin/python3 "$(dirname "$0")/smtp_client.py" "$IT_ADDR" policy || it_
 # written once the second is over, even when no further reject comes.
 in_ns /usr/bin/python3 "$(dirname "$0")/smtp_client.py" "$IT_ADDR" flood || it_fail "reject flood"
 sleep 2
-grep -E 'rcptgate: [0-9]+ reject lines suppressed' "$IT_LOG" ||
+grep -E ' rcptgate/smtpd\[[0-9]+\]: [0-9]+ reject lines suppressed' "$IT_LOG" ||
 	it_fail "no 'N reject lines suppressed' line after a flood past the log's rate limit"
 it_stop
-grep '^rcptgate: reject: RCPT from' "$IT_LOG" | head -2
-grep -q 'reject: RCPT from unknown\[10.77.2.2\]: 550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown; from=<s@elsewhere.example> to=<nobody@example.com> proto=ESMTP helo=<swaks.test.example>' "$IT_LOG" ||
+grep ' rcptgate/smtpd\[[0-9]*\]: NOQUEUE: reject: RCPT from' "$IT_LOG" | head -2
+grep -q ' rcptgate/smtpd\[[0-9]*\]: NOQUEUE: reject: RCPT from unknown\[10.77.2.2\]: 550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown; from=<s@elsewhere.example> to=<nobody@example.com> proto=ESMTP helo=<swaks.test.example>' "$IT_LOG" ||
 	it_fail "no Postfix-shaped reject log line for nobody@example.com"
 sessions=$(it_counter smtp_sessions)
 [ "$sessions" -ge 5 ] || it_fail "smtp_sessions = $sessions, expected >= 5"

@@ -183,6 +183,12 @@ static const struct {
 	{ "port_mode = af_xdp\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'interface'" },
 	{ "port_mode = pci\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'pci_address'" },
 	{ "", "test.conf:1: ", "missing required key" },
+	{ BASE "syslog_facility = mailer\n", "test.conf:4: ", "expected a syslog facility" },
+	{ BASE "syslog_name = rcpt gate\n", "test.conf:4: ", "syslog_name: 'rcpt gate'" },
+	{ BASE "syslog_name = a[1]\n", "test.conf:4: ", "syslog_name: 'a[1]'" },
+	{ BASE "syslog_name = a:b\n", "test.conf:4: ", "syslog_name: 'a:b'" },
+	{ BASE "\nmaillog_file = var/log/rcptgate.log\n", "test.conf:5: ", "not an absolute path" },
+	{ BASE "syslog_socket = dev/log\n", "test.conf:4: ", "syslog_socket" },
 };
 
 static void
@@ -445,6 +451,31 @@ test_tls(void **state)
 	assert_non_null(strstr(err, "test.conf:5: smtpd_tls_key_file needs smtpd_tls_cert_file"));
 }
 
+/* Logging keys: Postfix's defaults, the facility names, multi-instance names. */
+static void
+test_logs(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	(void)state;
+
+	assert_int_equal(load(&cfg, BASE, err), 0);
+	assert_string_equal(cfg.syslog_name, "rcptgate");
+	assert_int_equal(cfg.syslog_facility, 2 << 3); /* LOG_MAIL */
+	assert_string_equal(cfg.maillog_file, "");
+	assert_string_equal(cfg.syslog_socket, "/dev/log");
+
+	assert_int_equal(load(&cfg,
+			      BASE "syslog_name = postfix-mx1\nsyslog_facility = local3\n"
+				   "maillog_file = /dev/stdout\nsyslog_socket = /run/x/log\n",
+			      err),
+			 0);
+	assert_string_equal(cfg.syslog_name, "postfix-mx1");
+	assert_int_equal(cfg.syslog_facility, 19 << 3); /* LOG_LOCAL3 */
+	assert_string_equal(cfg.maillog_file, "/dev/stdout");
+	assert_string_equal(cfg.syslog_socket, "/run/x/log");
+}
+
 int
 main(void)
 {
@@ -459,6 +490,7 @@ main(void)
 		cmocka_unit_test(test_documented_bounds),
 		cmocka_unit_test(test_backend_brackets),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_logs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
