@@ -75,6 +75,13 @@ static const struct cfg_key cfg_keys[] = {
 	{ "smtpd_timeout", CT_DURATION, OFF(smtpd_timeout), 1, 3600, false },
 	{ "message_size_limit", CT_SIZE, OFF(message_size_limit), 0, UINT64_C(1) << 40, false },
 	{ "backend", CT_BACKEND, OFF(backend), 0, 0, false },
+	{ "smtpd_client_connection_count_limit", CT_UINT, OFF(client_conn_limit), 0, 1000000, false },
+	{ "smtpd_client_connection_rate_limit", CT_UINT, OFF(client_conn_rate_limit), 0, 1000000, false },
+	{ "smtpd_client_recipient_rate_limit", CT_UINT, OFF(client_rcpt_rate_limit), 0, 1000000, false },
+	{ "anvil_rate_time_unit", CT_DURATION, OFF(anvil_rate_time_unit), 1, 3600, false },
+	{ "dictionary_block_limit", CT_UINT, OFF(dict_block_limit), 0, 1000000, false },
+	{ "dictionary_block_window", CT_DURATION, OFF(dict_block_window), 1, 3600, false },
+	{ "dictionary_block_time", CT_DURATION, OFF(dict_block_time), 1, 86400, false },
 	{ "smtpd_tls_security_level", CT_TLS_LEVEL, OFF(tls_level), 0, 0, false },
 	{ "smtpd_tls_chain_files", CT_STR, OFF(tls_chain_files), 0, 0, false },
 	{ "smtpd_tls_cert_file", CT_STR, OFF(tls_cert_file), 0, 0, false },
@@ -169,6 +176,10 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->smtpd_hard_error_limit = 20;
 	cfg->smtpd_timeout = 300;
 	cfg->message_size_limit = 10240000;
+	cfg->client_conn_limit = 50;
+	cfg->anvil_rate_time_unit = 60;
+	cfg->dict_block_window = 60;
+	cfg->dict_block_time = 3600;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/rcptgate/control.sock");
 	snprintf(cfg->memif_socket, sizeof(cfg->memif_socket), "/run/rcptgate/memif.sock");
 	snprintf(cfg->bpf_pin_dir, sizeof(cfg->bpf_pin_dir), "/sys/fs/bpf/rcptgate");
@@ -177,7 +188,7 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->inet_protocols = CFG_INET_ALL;
 	cfg->workers = 1;
 	cfg->max_connections = 65536;
-	cfg->max_connections_per_source = 64;
+	cfg->max_connections_per_source = 1000;
 	cfg->tcp_syn_backlog = 1024;
 	cfg->tcp_buffer_limit = UINT64_C(64) << 20;
 	snprintf(cfg->tls_protocols, sizeof(cfg->tls_protocols), ">=TLSv1.2");

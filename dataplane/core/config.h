@@ -68,6 +68,15 @@ struct rg_config {
 	uint64_t message_size_limit; /* bytes, 0 = no limit */
 	struct cfg_backend backend;
 
+	/* client limits (dataplane/core/anvil.c), Postfix's anvil; per worker */
+	unsigned client_conn_limit;	 /* smtpd_client_connection_count_limit, 0 = none */
+	unsigned client_conn_rate_limit; /* smtpd_client_connection_rate_limit, 0 = none */
+	unsigned client_rcpt_rate_limit; /* smtpd_client_recipient_rate_limit, 0 = none */
+	unsigned anvil_rate_time_unit;	 /* seconds */
+	unsigned dict_block_limit;	 /* dictionary_block_limit, 0 = off */
+	unsigned dict_block_window;	 /* seconds */
+	unsigned dict_block_time;	 /* seconds */
+
 	/* STARTTLS (dataplane/core/tls) */
 	enum cfg_tls_level tls_level;
 	char tls_chain_files[CFG_STR_MAX]; /* PEM files, key then chain; space/comma separated */

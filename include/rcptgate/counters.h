@@ -78,6 +78,17 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Octets sent after STARTTLS before the handshake, discarded unexecuted") \
 	X(SMTP_TLS_REQUIRED, "smtp_tls_required", RG_CK_COUNTER, \
 	  "MAIL before STARTTLS at smtpd_tls_security_level = encrypt (530 5.7.0)") \
+	/* client limits: Postfix's anvil (dataplane/core/anvil.c; the SMTP engine answers) */ \
+	X(SMTP_CLIENT_CONN_LIMIT, "smtp_client_connection_count_limit", RG_CK_COUNTER, \
+	  "Sessions refused: smtpd_client_connection_count_limit (421 4.7.0)") \
+	X(SMTP_CLIENT_CONN_RATE, "smtp_client_connection_rate_limit", RG_CK_COUNTER, \
+	  "Sessions refused: smtpd_client_connection_rate_limit (421 4.7.0)") \
+	X(SMTP_CLIENT_RCPT_RATE, "smtp_client_recipient_rate_limit", RG_CK_COUNTER, \
+	  "RCPT refused: smtpd_client_recipient_rate_limit (450 4.7.1)") \
+	X(SMTP_DICT_BLOCK, "smtp_dictionary_blocks", RG_CK_COUNTER, \
+	  "Sessions closed at dictionary_block_limit, their client put on the blocklist (421 4.7.0)") \
+	X(ANVIL_EVICTIONS, "client_table_evictions", RG_CK_COUNTER, \
+	  "Clients dropped from a worker's full client table to make room") \
 	/* TLS: STARTTLS sessions (dataplane/core/tls, dataplane/core/tcp/tcp_smtp.c) */ \
 	X(TLS_HANDSHAKES_STARTED, "tls_handshakes_started", RG_CK_COUNTER, \
 	  "TLS handshakes begun after STARTTLS") \

@@ -38,6 +38,21 @@ rg_hash64(const void *p, size_t n, uint64_t seed)
 	return (uint64_t)XXH3_64bits_withSeed(p, n, (XXH64_hash_t)seed);
 }
 
+/*
+ * rg_mix64 - the splitmix64 finaliser: a cheap bijective mixer of one
+ * word, for keyed in-memory hash tables (XOR the key in first).
+ */
+static inline uint64_t
+rg_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= UINT64_C(0xbf58476d1ce4e5b9);
+	x ^= x >> 27;
+	x *= UINT64_C(0x94d049bb133111eb);
+	x ^= x >> 31;
+	return x;
+}
+
 /* rg_mulhi64 - the high 64 bits of A * B: maps A uniformly into [0, B). */
 static inline uint64_t
 rg_mulhi64(uint64_t a, uint64_t b)

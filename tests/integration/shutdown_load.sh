@@ -55,6 +55,7 @@ backend = smtp:127.0.0.1:$BACKEND_PORT
 smtpd_hard_error_limit = 100000
 max_connections_per_source = 100000
 maillog_file = /dev/stdout
+smtpd_client_connection_count_limit = 0
 dpdk_args = --in-memory --file-prefix $PREFIX --lcores=(0,1)@1 --log-level=*:warning
 EOF
 

@@ -26,7 +26,7 @@ in_ns tc filter add dev "$IT_PEER" egress bpf da obj "$IT_TMP/loss.o" sec tc ||
 in_ns tc filter add dev "$IT_PEER" ingress bpf da obj "$IT_TMP/loss.o" sec tc ||
 	it_skip "cannot attach a tc BPF program"
 
-tcp_start "max_connections_per_source=1000"
+tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0"
 
 in_ns /usr/bin/python3 "$(dirname "$0")/tcp_load.py" "$IT_ADDR" "$SESSIONS" "$CONC" 60
 rc=$?

@@ -16,7 +16,7 @@ SESSIONS=${1:-10000}
 CONC=${2:-200}
 tcp_init tcp_sessions 10.77.41
 
-tcp_start "max_connections_per_source=1000"
+tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0"
 
 in_ns /usr/bin/python3 "$(dirname "$0")/tcp_load.py" "$IT_ADDR" "$SESSIONS" "$CONC" 60
 rc=$?

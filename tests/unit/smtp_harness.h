@@ -23,6 +23,7 @@
 
 #include <rcptgate/counters.h>
 
+#include "anvil.h"
 #include "config.h"
 #include "msg.h"
 #include "policy.h"
@@ -147,12 +148,19 @@ sh_init(struct sh *h, const char *config, const char *table)
 	h->ctx.buf_free = sh_free;
 	h->ctx.buf_arg = h;
 	h->ctx.tls_ready = true; /* the transcripts say when it is not */
+	/* client limits for sessions opened with smtp_session_open() */
+	struct anvil_params ap;
+	anvil_params_from_config(&ap, &h->cfg, 1, UINT64_C(0x5eed));
+	if (anvil_create(&ap, h->ctr, &h->ctx.anvil) != 0)
+		return -1;
 	return smtp_ctx_prepare(&h->ctx);
 }
 
 static inline void
 sh_fini(struct sh *h)
 {
+	anvil_destroy(h->ctx.anvil);
+	h->ctx.anvil = NULL;
 	tbl_close(h->tbl);
 	free(h->image);
 	free(h->log);

@@ -20,6 +20,9 @@
  *	  R: text         client bytes as they are
  *	  timeout         the idle timer fires
  *	  tls unavailable the TLS layer cannot start a handshake now
+	  sessions N      before the session: N others of its client are open
+	  earlier N       before the session: its client opened N sessions
+	                  in this rate unit, closed again
  *	  (blank line)    ends a group of C:/R: lines, which are sent as one
  *	  Escapes in C:/R:: \r \n \t \0 \\ \xHH, and \{N,c} for N times c.
  *	The transcript echoes C:/R: lines, then "S: " reply lines, then "L: "
@@ -44,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
 
 #include "smtp_harness.h"
 
@@ -260,6 +264,7 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 	memset(r, 0, sizeof(*r));
 	r->mode = mode;
 	r->rnd = (unsigned)mode * 7919u;
+	unsigned open_before = 0, closed_before = 0;
 	buf_add(&config, "", 0);
 	buf_add(&table, "", 0);
 	/* first pass: configuration and table */
@@ -271,6 +276,10 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 			buf_str(&table, l + 6);
 			buf_str(&table, "\n");
 			have_table = true;
+		} else if (strncmp(l, "sessions ", 9) == 0) {
+			open_before = (unsigned)strtoul(l + 9, NULL, 10);
+		} else if (strncmp(l, "earlier ", 8) == 0) {
+			closed_before = (unsigned)strtoul(l + 8, NULL, 10);
 		}
 	}
 	free(copy);
@@ -281,10 +290,22 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 	size_t cap = mode == M_WHOLE ? 65536 : SMTP_OUT_RESERVE;
 	r->o.buf = malloc(cap);
 	r->o.cap = cap;
+	/* the client is 192.0.2.1; its other sessions, as the directives say */
+	struct anvil_key client = anvil_key_v4(htonl(0xc0000201));
+	struct anvil_ref held, gone;
+	uint32_t count;
+	for (unsigned i = 0; i < open_before; i++)
+		assert_int_equal(anvil_connect(r->h.ctx.anvil, &client, 0, &held, &count), ANVIL_OK);
+	for (unsigned i = 0; i < closed_before; i++) {
+		assert_int_equal(anvil_connect(r->h.ctx.anvil, &client, 0, &gone, &count), ANVIL_OK);
+		anvil_disconnect(r->h.ctx.anvil, &gone);
+	}
 	smtp_session_init(&r->s, &r->h.ctx, "192.0.2.1");
-	assert_int_equal(smtp_session_banner(&r->s, &r->o), SMTP_OK);
+	int orc = smtp_session_open(&r->s, &client, &r->o);
 	drain(r, &replies);
 	show_replies(r, &replies);
+	show_log(r);
+	show_rc(r, orc);
 
 	const char *p = text;
 	while (*p != '\0' && !r->ended) {

@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "anvil.h"
 #include "config.h"
 #include "policy.h"
 
@@ -140,6 +141,9 @@ struct smtp_ctx {
 	bool tls_ready;
 	void *relay_arg;
 	unsigned log_per_sec; /* 0: SMTP_LOG_PER_SEC */
+	/* The lcore's client limits (anvil.h), or NULL: none. Set by the
+	 * caller; sessions opened with smtp_session_open() are counted. */
+	struct anvil *anvil;
 
 	/* Filled by smtp_ctx_prepare() (called by the first
 	 * smtp_session_init() if the caller did not). */
@@ -182,6 +186,7 @@ struct smtp_session {
 	uint8_t last_cmd;   /* for "... after CMD" log lines */
 	uint32_t relay_ref; /* the relay's handle of this session; 0 at start */
 	char client_ip[SMTP_IP_MAX];
+	struct anvil_ref client; /* its client's entry in ctx->anvil */
 };
 
 enum {
@@ -214,6 +219,18 @@ void smtp_session_init(struct smtp_session *s, struct smtp_ctx *ctx, const char 
  * Return: SMTP_OK, or SMTP_CLOSE when OUT has no room for it.
  */
 int smtp_session_banner(struct smtp_session *s, struct smtp_out *out);
+
+/*
+ * smtp_session_open - the greeting of a session whose client is CLIENT,
+ * under the client limits of ctx->anvil (smtp_limits.c): the banner, or
+ * past smtpd_client_connection_count_limit or _rate_limit
+ * "421 4.7.0 myhostname Error: too many connections from IP", logged
+ * and counted, and the session ends. Without ctx->anvil or CLIENT it is
+ * smtp_session_banner().
+ *
+ * Return: SMTP_OK; SMTP_CLOSE: send OUT, then close.
+ */
+int smtp_session_open(struct smtp_session *s, const struct anvil_key *client, struct smtp_out *out);
 
 /*
  * smtp_session_input - feed LEN bytes of the in-order client stream.

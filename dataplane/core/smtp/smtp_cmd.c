@@ -429,6 +429,8 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 		return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, R_PARAM, sizeof(R_PARAM) - 1);
 	if (s->n_rcpt >= s->ctx->cfg->smtpd_recipient_limit)
 		return refuse(s, out, RG_C_SMTP_RCPT_LIMIT, R_TOO_MANY, sizeof(R_TOO_MANY) - 1);
+	if (smtp_limit_rcpt(s, out))
+		return SMTP_OK;
 	if (has_8bit(box) && !(s->flags & SMTP_F_UTF8))
 		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_UTF8, sizeof(R_UTF8) - 1);
 	if (s->ctx->table != NULL)
@@ -439,7 +441,7 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 	if (res.verdict != POLICY_ACCEPT) {
 		const char *r = smtp_reply(s, out, res.reply, res.len);
 		smtp_log_reject(s, r, res.len, box.p, box.n); /* what was sent */
-		return SMTP_OK;
+		return res.verdict == POLICY_REJECT_UNKNOWN ? smtp_limit_unknown(s, out) : SMTP_OK;
 	}
 	/* accepted: the backend has the last word when a relay takes it */
 	const struct smtp_relay_ops *relay = s->ctx->relay;

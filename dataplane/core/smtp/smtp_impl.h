@@ -108,4 +108,23 @@ void smtp_log_reject(struct smtp_session *s, const char *reply, size_t rn, const
 /* smtp_log_event - log "WHAT after CMD from unknown[ip]". Rate limited. */
 void smtp_log_event(struct smtp_session *s, const char *what);
 
+/*
+ * smtp_limit_rcpt - (smtp_limits.c) a RCPT under
+ * smtpd_client_recipient_rate_limit: true when it is past the limit and
+ * "450 4.7.1 Error: too many recipients from IP" was sent.
+ */
+bool smtp_limit_rcpt(struct smtp_session *s, struct smtp_out *out);
+
+/*
+ * smtp_limit_unknown - a recipient was rejected as unknown: counted
+ * toward dictionary_block_limit when the sender is not null. At the
+ * limit the client is blocked and the session ends with 421.
+ *
+ * Return: SMTP_OK, or SMTP_CLOSE.
+ */
+int smtp_limit_unknown(struct smtp_session *s, struct smtp_out *out);
+
+/* smtp_limit_close - the session ends: release its client's session slot. */
+void smtp_limit_close(struct smtp_session *s);
+
 #endif /* RG_SMTP_IMPL_H */

@@ -159,6 +159,7 @@ smtp_session_fini(struct smtp_session *s)
 
 	if (relay != NULL && relay->close != NULL)
 		relay->close(s->ctx->relay_arg, s);
+	smtp_limit_close(s);
 	line_release(s);
 	if (s->env != NULL)
 		s->ctx->buf_free(s->ctx->buf_arg, s->env);

@@ -126,7 +126,8 @@ app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 	ss->fed = 0;
 	ss->queued = 0;
 	smtp_session_init(&ss->smtp, &ts->ctx, ip);
-	int v = smtp_session_banner(&ss->smtp, &o);
+	struct anvil_key client = tcp_addr_is_v4(&peer) ? anvil_key_v4(v4) : anvil_key_v6(peer.b);
+	int v = smtp_session_open(&ss->smtp, &client, &o);
 	out->len = o.len;
 	return verdict(v);
 }
@@ -730,9 +731,22 @@ tcp_smtp_init_tls(struct tcp_smtp *ts, const struct rg_config *cfg, const struct
 	return 0;
 }
 
+int
+tcp_smtp_limits(struct tcp_smtp *ts, unsigned workers, uint64_t hkey, anvil_block_fn block, void *block_arg)
+{
+	struct anvil_params p;
+
+	anvil_params_from_config(&p, ts->ctx.cfg, workers, hkey);
+	p.block = block;
+	p.block_arg = block_arg;
+	return anvil_create(&p, ts->ctx.ctr, &ts->ctx.anvil);
+}
+
 void
 tcp_smtp_fini(struct tcp_smtp *ts)
 {
+	anvil_destroy(ts->ctx.anvil);
+	ts->ctx.anvil = NULL;
 	free(ts->lines);
 	free(ts->free_lines);
 	free(ts->rbuf);

@@ -133,7 +133,19 @@ unsigned tcp_smtp_tls_run(struct tcp_smtp *ts);
  */
 uint32_t tcp_smtp_tls_max(const struct rg_config *cfg, unsigned workers);
 
-/* tcp_smtp_fini - free the line buffer pool (all sessions closed first). */
+/*
+ * tcp_smtp_limits - count TS's sessions under the client limits
+ * (anvil.h): a table for one of WORKERS workers, keyed with HKEY (drawn
+ * at random); BLOCK(BLOCK_ARG, client, rejects) is called when a client
+ * reaches dictionary_block_limit (NULL: nothing more happens than the
+ * end of its session). Freed by tcp_smtp_fini().
+ *
+ * Return: 0, -ENOMEM.
+ */
+int
+tcp_smtp_limits(struct tcp_smtp *ts, unsigned workers, uint64_t hkey, anvil_block_fn block, void *block_arg);
+
+/* tcp_smtp_fini - free the line buffer pool and the client limits (all sessions closed first). */
 void tcp_smtp_fini(struct tcp_smtp *ts);
 
 /*

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include <rcptgate/counters.h>
+#include <rcptgate/hash.h>
 
 #include "tcp/tcp_impl.h"
 
@@ -46,14 +47,7 @@ pow2_at_least(uint32_t n)
 static uint32_t
 tcp_hash(const struct tcp_stack *ts, uint32_t rkey, uint16_t rport, uint16_t lport)
 {
-	uint64_t x = ((uint64_t)rkey << 32 | (uint32_t)rport << 16 | lport) ^ ts->hkey;
-
-	x ^= x >> 30;
-	x *= UINT64_C(0xbf58476d1ce4e5b9);
-	x ^= x >> 27;
-	x *= UINT64_C(0x94d049bb133111eb);
-	x ^= x >> 31;
-	return (uint32_t)x;
+	return (uint32_t)rg_mix64(((uint64_t)rkey << 32 | (uint32_t)rport << 16 | lport) ^ ts->hkey);
 }
 
 struct tcp_conn *
