@@ -39,6 +39,7 @@ struct anvil_client {
 	uint32_t rcpt_rate;   /* recipients in the rate window */
 	uint32_t dict_start;  /* second the dictionary window began */
 	uint32_t dict_count;  /* unknown-recipient rejects in it */
+	int8_t exempt;	      /* in dictionary_block_exempt: -1 not yet known, 0, 1 */
 };
 
 struct anvil {
@@ -73,6 +74,8 @@ anvil_params_from_config(struct anvil_params *p, const struct rg_config *cfg, un
 	p->rate_unit = cfg->anvil_rate_time_unit;
 	p->dict_limit = cfg->dict_block_limit;
 	p->dict_window = cfg->dict_block_window;
+	p->exempt = cfg->dict_exempt;
+	p->n_exempt = cfg->n_dict_exempt;
 	p->hkey = hkey;
 }
 
@@ -149,6 +152,7 @@ client_get(struct anvil *a, const struct anvil_key *k, uint32_t now)
 	victim->last = now;
 	victim->rate_start = now;
 	victim->dict_start = now;
+	victim->exempt = -1;
 	return victim;
 }
 
@@ -224,6 +228,25 @@ anvil_rcpt(struct anvil *a, const struct anvil_ref *ref, uint32_t now, uint32_t 
 	return c->rcpt_rate > a->p.rcpt_rate_limit ? ANVIL_RCPT_RATE : ANVIL_OK;
 }
 
+/* Is C in dictionary_block_exempt? Asked once per client entry. */
+static bool
+client_exempt(const struct anvil *a, const struct anvil_client *c)
+{
+	uint8_t addr[16] = { 0 };
+	uint32_t v4 = (uint32_t)c->key.addr;
+
+	if (c->key.family == AF_INET)
+		memcpy(addr, &v4, sizeof(v4));
+	else /* the /64; a prefix longer than that matches none of it */
+		for (unsigned i = 0; i < 8; i++)
+			addr[i] = (uint8_t)(c->key.addr >> (56 - 8 * i));
+	for (unsigned i = 0; i < a->p.n_exempt; i++)
+		if (rg_cidr_match(&a->p.exempt[i], (int)c->key.family, addr) &&
+		    (c->key.family == AF_INET || a->p.exempt[i].prefixlen <= 64))
+			return true;
+	return false;
+}
+
 enum anvil_verdict
 anvil_unknown_rcpt(struct anvil *a, const struct anvil_ref *ref, uint32_t now, uint32_t *count)
 {
@@ -231,6 +254,10 @@ anvil_unknown_rcpt(struct anvil *a, const struct anvil_ref *ref, uint32_t now, u
 
 	*count = 0;
 	if (c == NULL || a->p.dict_limit == 0)
+		return ANVIL_OK;
+	if (c->exempt < 0)
+		c->exempt = client_exempt(a, c);
+	if (c->exempt)
 		return ANVIL_OK;
 	c->last = now;
 	if (now - c->dict_start >= a->p.dict_window) {

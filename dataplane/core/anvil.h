@@ -59,18 +59,20 @@ struct anvil_ref {
 	uint32_t gen;  /* the entry's generation when taken */
 };
 
-/* Called when a client reaches dictionary_block_limit (the lcore's glue queues the block). */
+/* Called when a client reaches dictionary_block_limit (for the blocklist; the daemon sets none yet). */
 typedef void (*anvil_block_fn)(void *arg, const struct anvil_key *k, uint32_t rejects);
 
 struct anvil_params {
-	uint32_t slots;		  /* entries; rounded up to a power of two within the bounds above */
-	uint32_t conn_limit;	  /* concurrent sessions per client; 0 = no limit */
-	uint32_t conn_rate_limit; /* connections per rate_unit; 0 = no limit */
-	uint32_t rcpt_rate_limit; /* RCPT commands per rate_unit; 0 = no limit */
-	uint32_t rate_unit;	  /* seconds, >= 1 */
-	uint32_t dict_limit;	  /* unknown-recipient rejects per dict_window; 0 = off */
-	uint32_t dict_window;	  /* seconds, >= 1 */
-	anvil_block_fn block;	  /* may be NULL */
+	uint32_t slots;		      /* entries; rounded up to a power of two within the bounds above */
+	uint32_t conn_limit;	      /* concurrent sessions per client; 0 = no limit */
+	uint32_t conn_rate_limit;     /* connections per rate_unit; 0 = no limit */
+	uint32_t rcpt_rate_limit;     /* RCPT commands per rate_unit; 0 = no limit */
+	uint32_t rate_unit;	      /* seconds, >= 1 */
+	uint32_t dict_limit;	      /* unknown-recipient rejects per dict_window; 0 = off */
+	uint32_t dict_window;	      /* seconds, >= 1 */
+	const struct rg_cidr *exempt; /* dictionary_block_exempt: never counted */
+	unsigned n_exempt;
+	anvil_block_fn block; /* may be NULL */
 	void *block_arg;
 	uint64_t hkey; /* keys the hash; random per start */
 };
@@ -153,7 +155,8 @@ enum anvil_verdict anvil_rcpt(struct anvil *a, const struct anvil_ref *ref, uint
 /*
  * anvil_unknown_rcpt - the session holding REF had a recipient rejected
  * as unknown at NOW, with a non-null sender (the caller does not call it
- * for null-sender sessions). At dictionary_block_limit rejects within the window the
+ * for null-sender sessions). Clients inside a prefix of P->exempt are
+ * not counted. At dictionary_block_limit rejects within the window the
  * block hook is called once and the count starts again.
  * @count: the rejects in the window, this one included.
  *

@@ -49,6 +49,7 @@ enum cfg_type {
 	CT_BACKEND, /* smtp:HOST:PORT or lmtp:HOST:PORT */
 	CT_TLS_LEVEL,
 	CT_FACILITY, /* syslog facility name (maillog.c) */
+	CT_CIDRS, /* list of IPv4/IPv6 prefixes, comma or space separated */
 };
 
 struct cfg_key {
@@ -81,7 +82,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "anvil_rate_time_unit", CT_DURATION, OFF(anvil_rate_time_unit), 1, 3600, false },
 	{ "dictionary_block_limit", CT_UINT, OFF(dict_block_limit), 0, 1000000, false },
 	{ "dictionary_block_window", CT_DURATION, OFF(dict_block_window), 1, 3600, false },
-	{ "dictionary_block_time", CT_DURATION, OFF(dict_block_time), 1, 86400, false },
+	{ "dictionary_block_exempt", CT_CIDRS, OFF(dict_exempt), 0, 0, false },
 	{ "smtpd_tls_security_level", CT_TLS_LEVEL, OFF(tls_level), 0, 0, false },
 	{ "smtpd_tls_chain_files", CT_STR, OFF(tls_chain_files), 0, 0, false },
 	{ "smtpd_tls_cert_file", CT_STR, OFF(tls_cert_file), 0, 0, false },
@@ -179,7 +180,6 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->client_conn_limit = 50;
 	cfg->anvil_rate_time_unit = 60;
 	cfg->dict_block_window = 60;
-	cfg->dict_block_time = 3600;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/rcptgate/control.sock");
 	snprintf(cfg->memif_socket, sizeof(cfg->memif_socket), "/run/rcptgate/memif.sock");
 	snprintf(cfg->bpf_pin_dir, sizeof(cfg->bpf_pin_dir), "/sys/fs/bpf/rcptgate");
@@ -286,6 +286,35 @@ parse_domains(struct cfg_parse *p, struct rg_config *cfg, const char *v)
 			for (size_t i = 0; i < n; i++)
 				dst[i] = (char)tolower((unsigned char)v[i]);
 			dst[n] = '\0';
+		}
+		v += n;
+		v += strspn(v, ", \t");
+	}
+	return 0;
+}
+
+/* dictionary_block_exempt: prefixes, comma or space separated. */
+static int
+parse_cidrs(struct cfg_parse *p, struct rg_config *cfg, const char *name, const char *v)
+{
+	char one[RG_CIDR_STR_MAX];
+
+	cfg->n_dict_exempt = 0;
+	while (*v) {
+		size_t n = strcspn(v, ", \t");
+		if (n > 0) {
+			if (cfg->n_dict_exempt == CFG_CIDRS_MAX)
+				return cfg_error(p, "%s: more than %d prefixes", name, CFG_CIDRS_MAX);
+			bool ok = n < sizeof(one);
+			if (ok) {
+				memcpy(one, v, n);
+				one[n] = '\0';
+				ok = rg_cidr_parse(one, &cfg->dict_exempt[cfg->n_dict_exempt]) == 0;
+			}
+			if (!ok)
+				return cfg_error(p, "%s: '%.*s' is not an IPv4 or IPv6 address or prefix",
+						 name, (int)n, v);
+			cfg->n_dict_exempt++;
 		}
 		v += n;
 		v += strspn(v, ", \t");
@@ -550,6 +579,8 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 	}
 	case CT_DOMAINS:
 		return parse_domains(p, cfg, v);
+	case CT_CIDRS:
+		return parse_cidrs(p, cfg, k->name, v);
 	case CT_PORT_MODE:
 		for (unsigned m = CFG_PORT_AF_XDP; m <= CFG_PORT_PCI; m++) {
 			if (strcmp(v, port_mode_names[m]) == 0) {
@@ -621,7 +652,8 @@ parse_line(struct cfg_parse *p, struct rg_config *cfg, char *line, bool *seen)
 			return cfg_error(p, "%s: given twice", key);
 		seen[i] = true;
 		cfg->key_line[i] = p->line;
-		if (*val == '\0' && cfg_keys[i].type != CT_DOMAINS && cfg_keys[i].type != CT_DELIM)
+		if (*val == '\0' && cfg_keys[i].type != CT_DOMAINS && cfg_keys[i].type != CT_DELIM &&
+		    cfg_keys[i].type != CT_CIDRS)
 			return cfg_error(p, "%s: empty value", key);
 		return parse_value(p, cfg, &cfg_keys[i], val);
 	}

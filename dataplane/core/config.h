@@ -25,12 +25,15 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "cidr.h"
+
 #define CFG_STR_MAX 256		/* longest string value */
 #define CFG_DOMAINS_MAX 64	/* relay_domains entries */
 #define CFG_ERR_MAX 512		/* size of an error message buffer */
 #define CFG_KEYS_MAX 64		/* keys the parser knows, at most */
 #define CFG_SYSLOG_NAME_MAX 64	/* octets of syslog_name */
 #define CFG_SOCKET_PATH_MAX 108 /* sizeof(sockaddr_un.sun_path), checked in maillog.c */
+#define CFG_CIDRS_MAX 64	/* prefixes of a list of them */
 
 enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_PORT_MEMIF, CFG_PORT_PCI };
 
@@ -69,13 +72,14 @@ struct rg_config {
 	struct cfg_backend backend;
 
 	/* client limits (dataplane/core/anvil.c), Postfix's anvil; per worker */
-	unsigned client_conn_limit;	 /* smtpd_client_connection_count_limit, 0 = none */
-	unsigned client_conn_rate_limit; /* smtpd_client_connection_rate_limit, 0 = none */
-	unsigned client_rcpt_rate_limit; /* smtpd_client_recipient_rate_limit, 0 = none */
-	unsigned anvil_rate_time_unit;	 /* seconds */
-	unsigned dict_block_limit;	 /* dictionary_block_limit, 0 = off */
-	unsigned dict_block_window;	 /* seconds */
-	unsigned dict_block_time;	 /* seconds */
+	unsigned client_conn_limit;		   /* smtpd_client_connection_count_limit, 0 = none */
+	unsigned client_conn_rate_limit;	   /* smtpd_client_connection_rate_limit, 0 = none */
+	unsigned client_rcpt_rate_limit;	   /* smtpd_client_recipient_rate_limit, 0 = none */
+	unsigned anvil_rate_time_unit;		   /* seconds */
+	unsigned dict_block_limit;		   /* dictionary_block_limit, 0 = off */
+	unsigned dict_block_window;		   /* seconds */
+	struct rg_cidr dict_exempt[CFG_CIDRS_MAX]; /* dictionary_block_exempt */
+	unsigned n_dict_exempt;
 
 	/* STARTTLS (dataplane/core/tls) */
 	enum cfg_tls_level tls_level;

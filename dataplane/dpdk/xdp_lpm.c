@@ -39,7 +39,7 @@
 
 /* Add one IPv4 prefix; rte_lpm has no depth 0, so /0 is two /1s. */
 static int
-xdp_lpm_add(struct rte_lpm *lpm, const struct xdp_cidr *c)
+xdp_lpm_add(struct rte_lpm *lpm, const struct rg_cidr *c)
 {
 	uint32_t a;
 
@@ -56,7 +56,7 @@ int
 xdp_lpm_build(const struct xdp_block *b, const char *name, struct rte_lpm **out)
 {
 	struct rte_lpm_config lc = { .max_rules = 2, .number_tbl8s = XDP_LPM_TBL8_MIN };
-	struct xdp_cidr *list;
+	struct rg_cidr *list;
 	struct rte_lpm *lpm;
 	int n, n4 = 0, err = 0;
 

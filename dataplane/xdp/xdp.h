@@ -6,9 +6,8 @@
  *	Two groups of functions, both plain C over libbpf (no DPDK types;
  *	the workers' copy of the blocklist is dpdk/xdp_lpm.h):
  *
- *	Blocklist (xdp_block.c): parse and
- *	print CIDRs, and add, delete and list them in the LPM tries the
- *	program reads, opened by path under the bpffs directory bpf_pin_dir.
+ *	Blocklist (xdp_block.c): add, delete and list CIDRs (core/cidr.h)
+ *	in the LPM tries the program reads, opened by path under the bpffs directory bpf_pin_dir.
  *
  *	Program life cycle (xdp.c, the daemon in port_mode = af_xdp):
  *	net_af_xdp loads and attaches the object itself (xdp_prog=), so
@@ -42,37 +41,14 @@
 #include <rcptgate/bpf_maps.h>
 #include <rcptgate/counters.h>
 
+#include "cidr.h"
 #include "config.h"
-
-/* Longest CIDR text: a full IPv6 address, "/128" and the NUL. */
-#define XDP_CIDR_STR_MAX 48
-
-struct xdp_cidr {
-	int family;	    /* AF_INET or AF_INET6 */
-	unsigned prefixlen; /* 0..32 or 0..128 */
-	uint8_t addr[16];   /* network order; bits past prefixlen are 0 */
-};
 
 /* The two blocklist maps, as file descriptors (-1 = not open). */
 struct xdp_block {
 	int fd4;
 	int fd6;
 };
-
-/*
- * xdp_cidr_parse - parse "ADDR" or "ADDR/LEN", IPv4 or IPv6.
- * @text: NUL-terminated text; a missing /LEN means a host (/32, /128).
- * @out: the prefix, host bits cleared (10.1.2.3/8 becomes 10.0.0.0/8).
- * Return: 0, or -EINVAL for anything else (empty, junk after the
- * length, a length out of range, a leading zero or sign in it).
- */
-int xdp_cidr_parse(const char *text, struct xdp_cidr *out);
-
-/*
- * xdp_cidr_format - print C as "ADDR/LEN" into BUF of LEN bytes.
- * Return: 0, -ENOSPC if BUF is too small, -EINVAL for a bad family.
- */
-int xdp_cidr_format(const struct xdp_cidr *c, char *buf, size_t len);
 
 /*
  * xdp_block_open - open the pinned blocklists DIR/rg_block4, rg_block6.
@@ -92,13 +68,13 @@ void xdp_block_close(struct xdp_block *b);
  * Return: 0; -ENOSPC when the list is full; -EBADF if the family's map
  * is not open; another -errno from the kernel.
  */
-int xdp_block_add(const struct xdp_block *b, const struct xdp_cidr *c);
+int xdp_block_add(const struct xdp_block *b, const struct rg_cidr *c);
 
 /*
  * xdp_block_del - unblock exactly prefix C (not the addresses inside it).
  * Return: 0; -ENOENT if C is not in the list; -EBADF, -errno as above.
  */
-int xdp_block_del(const struct xdp_block *b, const struct xdp_cidr *c);
+int xdp_block_del(const struct xdp_block *b, const struct rg_cidr *c);
 
 /*
  * xdp_block_list - the blocked prefixes, IPv4 first, in map order.
@@ -106,14 +82,14 @@ int xdp_block_del(const struct xdp_block *b, const struct xdp_cidr *c);
  * Return: the number of prefixes in the lists (may exceed MAX), or a
  * negative errno.
  */
-int xdp_block_list(const struct xdp_block *b, struct xdp_cidr *out, size_t max);
+int xdp_block_list(const struct xdp_block *b, struct rg_cidr *out, size_t max);
 
 /*
  * xdp_block_snapshot - the blocked prefixes in a new array *OUT (free it;
  * NULL when there are none).
  * Return: the number of entries in *OUT, or a negative errno.
  */
-int xdp_block_snapshot(const struct xdp_block *b, struct xdp_cidr **out);
+int xdp_block_snapshot(const struct xdp_block *b, struct rg_cidr **out);
 
 /*
  * xdp_block_copy - add every prefix of FROM to TO (used at start to

@@ -3,7 +3,7 @@
  * NAME
  *	xdp_block.c - the source blocklist of the XDP program
  * DESCRIPTION
- *	CIDR text to and from struct xdp_cidr, and add/delete/list on the
+ *	Add/delete/list prefixes (struct rg_cidr, core/cidr.h) on the
  *	two LPM tries (IPv4, IPv6) the XDP program looks sources up in.
  *	The maps are reached by path under the bpffs pin directory, so the
  *	daemon and rcptgatectl work on the same list; they can also be
@@ -32,65 +32,6 @@
 #include "xdp.h"
 
 #define BLOCK_PATH_MAX (CFG_STR_MAX + 32)
-
-int
-xdp_cidr_parse(const char *text, struct xdp_cidr *out)
-{
-	char addr[INET6_ADDRSTRLEN];
-	const char *slash = strchr(text, '/');
-	size_t alen = slash ? (size_t)(slash - text) : strlen(text);
-	unsigned long len;
-	char *end;
-	unsigned max;
-
-	memset(out, 0, sizeof(*out));
-	if (alen == 0 || alen >= sizeof(addr))
-		return -EINVAL;
-	memcpy(addr, text, alen);
-	addr[alen] = '\0';
-	if (inet_pton(AF_INET, addr, out->addr) == 1) {
-		out->family = AF_INET;
-		max = 32;
-	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
-		out->family = AF_INET6;
-		max = 128;
-	} else {
-		return -EINVAL;
-	}
-	out->prefixlen = max;
-	if (slash) {
-		const char *l = slash + 1;
-
-		/* digits only, no sign, no leading zero, at most 3 of them */
-		if (l[0] < '0' || l[0] > '9' || (l[0] == '0' && l[1] != '\0') || strlen(l) > 3)
-			return -EINVAL;
-		errno = 0;
-		len = strtoul(l, &end, 10);
-		if (errno || *end != '\0' || len > max)
-			return -EINVAL;
-		out->prefixlen = (unsigned)len;
-	}
-	/* clear the host bits, so one prefix has one key */
-	for (unsigned bit = out->prefixlen; bit < max; bit++)
-		out->addr[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
-	return 0;
-}
-
-int
-xdp_cidr_format(const struct xdp_cidr *c, char *buf, size_t len)
-{
-	char addr[INET6_ADDRSTRLEN];
-	int n;
-
-	if (c->family != AF_INET && c->family != AF_INET6)
-		return -EINVAL;
-	if (inet_ntop(c->family, c->addr, addr, sizeof(addr)) == NULL)
-		return -EINVAL;
-	n = snprintf(buf, len, "%s/%u", addr, c->prefixlen);
-	if (n < 0 || (size_t)n >= len)
-		return -ENOSPC;
-	return 0;
-}
 
 /* Key size, value size and pin name of the blocklist of FAMILY. */
 static size_t
@@ -182,7 +123,7 @@ xdp_block_close(struct xdp_block *b)
 
 /* Fill the LPM key of C into KEY (room for the IPv6 layout). */
 static void
-block_key(const struct xdp_cidr *c, struct rg_xdp_lpm6 *key)
+block_key(const struct rg_cidr *c, struct rg_xdp_lpm6 *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->prefixlen = c->prefixlen;
@@ -194,7 +135,7 @@ _Static_assert(offsetof(struct rg_xdp_lpm4, addr) == offsetof(struct rg_xdp_lpm6
 	       "LPM key layouts differ");
 
 static int
-block_valid(const struct xdp_block *b, const struct xdp_cidr *c)
+block_valid(const struct xdp_block *b, const struct rg_cidr *c)
 {
 	if (c->family != AF_INET && c->family != AF_INET6)
 		return -EINVAL;
@@ -204,7 +145,7 @@ block_valid(const struct xdp_block *b, const struct xdp_cidr *c)
 }
 
 int
-xdp_block_add(const struct xdp_block *b, const struct xdp_cidr *c)
+xdp_block_add(const struct xdp_block *b, const struct rg_cidr *c)
 {
 	struct rg_xdp_lpm6 key;
 	__u32 val = 0;
@@ -219,7 +160,7 @@ xdp_block_add(const struct xdp_block *b, const struct xdp_cidr *c)
 }
 
 int
-xdp_block_del(const struct xdp_block *b, const struct xdp_cidr *c)
+xdp_block_del(const struct xdp_block *b, const struct rg_cidr *c)
 {
 	struct rg_xdp_lpm6 key;
 	int err = block_valid(b, c);
@@ -234,7 +175,7 @@ xdp_block_del(const struct xdp_block *b, const struct xdp_cidr *c)
 
 /* Walk the map of FAMILY, storing into OUT from index *N on. */
 static int
-block_walk(int fd, int family, struct xdp_cidr *out, size_t max, size_t *n)
+block_walk(int fd, int family, struct rg_cidr *out, size_t max, size_t *n)
 {
 	struct rg_xdp_lpm6 key, next;
 	void *prev = NULL;
@@ -245,7 +186,7 @@ block_walk(int fd, int family, struct xdp_cidr *out, size_t max, size_t *n)
 	memset(&next, 0, sizeof(next));
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		if (*n < max) {
-			struct xdp_cidr *c = &out[*n];
+			struct rg_cidr *c = &out[*n];
 
 			memset(c, 0, sizeof(*c));
 			c->family = family;
@@ -262,7 +203,7 @@ block_walk(int fd, int family, struct xdp_cidr *out, size_t max, size_t *n)
 }
 
 int
-xdp_block_list(const struct xdp_block *b, struct xdp_cidr *out, size_t max)
+xdp_block_list(const struct xdp_block *b, struct rg_cidr *out, size_t max)
 {
 	size_t n = 0;
 	int err = block_walk(b->fd4, AF_INET, out, max, &n);
@@ -273,7 +214,7 @@ xdp_block_list(const struct xdp_block *b, struct xdp_cidr *out, size_t max)
 }
 
 int
-xdp_block_snapshot(const struct xdp_block *b, struct xdp_cidr **out)
+xdp_block_snapshot(const struct xdp_block *b, struct rg_cidr **out)
 {
 	int n, room = xdp_block_list(b, NULL, 0);
 
@@ -294,7 +235,7 @@ xdp_block_snapshot(const struct xdp_block *b, struct xdp_cidr **out)
 int
 xdp_block_copy(const struct xdp_block *from, const struct xdp_block *to)
 {
-	struct xdp_cidr *list;
+	struct rg_cidr *list;
 	int n = xdp_block_snapshot(from, &list), err = 0;
 
 	for (int i = 0; i < n && err == 0; i++)

@@ -86,7 +86,7 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(SMTP_CLIENT_RCPT_RATE, "smtp_client_recipient_rate_limit", RG_CK_COUNTER, \
 	  "RCPT refused: smtpd_client_recipient_rate_limit (450 4.7.1)") \
 	X(SMTP_DICT_BLOCK, "smtp_dictionary_blocks", RG_CK_COUNTER, \
-	  "Sessions closed at dictionary_block_limit, their client put on the blocklist (421 4.7.0)") \
+	  "Sessions closed at dictionary_block_limit (421 4.7.0)") \
 	X(ANVIL_EVICTIONS, "client_table_evictions", RG_CK_COUNTER, \
 	  "Clients dropped from a worker's full client table to make room") \
 	/* TLS: STARTTLS sessions (dataplane/core/tls, dataplane/core/tcp/tcp_smtp.c) */ \

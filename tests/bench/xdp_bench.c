@@ -111,7 +111,7 @@ setup(struct rcptgate_xdp *sk, unsigned prefixes)
 {
 	struct xdp_block b = { bpf_map__fd(sk->maps.rg_block4), bpf_map__fd(sk->maps.rg_block6) };
 	struct rg_xdp_config c = { .port = htons(25), .n_addr4 = 1 };
-	struct xdp_cidr cidr = { .family = AF_INET, .prefixlen = 24 };
+	struct rg_cidr cidr = { .family = AF_INET, .prefixlen = 24 };
 	__u32 zero = 0;
 
 	c.addr4[0] = inet_addr("10.77.59.1");
@@ -125,7 +125,7 @@ setup(struct rcptgate_xdp *sk, unsigned prefixes)
 		if (xdp_block_add(&b, &cidr) < 0)
 			return -ENOSPC;
 	}
-	if (xdp_cidr_parse("10.77.58.7", &cidr) < 0)
+	if (rg_cidr_parse("10.77.58.7", &cidr) < 0)
 		return -EINVAL;
 	return xdp_block_add(&b, &cidr);
 }

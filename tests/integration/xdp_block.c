@@ -17,7 +17,7 @@
  * DIAGNOSTICS
  *	Exit 0 on success, 1 on failure (reason on stderr), 2 on bad usage.
  * TRUST
- *	Arguments are checked by xdp_cidr_parse.
+ *	Arguments are checked by rg_cidr_parse.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,7 +39,7 @@ static int
 blk_change(const char *dir, int add, int argc, char **argv)
 {
 	struct xdp_block b;
-	struct xdp_cidr c;
+	struct rg_cidr c;
 	int err = xdp_block_open(dir, add, &b), rc = 0;
 
 	if (err < 0) {
@@ -47,7 +47,7 @@ blk_change(const char *dir, int add, int argc, char **argv)
 		return 1;
 	}
 	for (int i = 0; i < argc; i++) {
-		if (xdp_cidr_parse(argv[i], &c) < 0) {
+		if (rg_cidr_parse(argv[i], &c) < 0) {
 			fprintf(stderr, "rg-xdp-block: '%s' is not an address or CIDR\n", argv[i]);
 			rc = 1;
 			continue;
@@ -66,8 +66,8 @@ blk_change(const char *dir, int add, int argc, char **argv)
 static int
 blk_list(const char *dir)
 {
-	struct xdp_cidr list[256];
-	char buf[XDP_CIDR_STR_MAX];
+	struct rg_cidr list[256];
+	char buf[RG_CIDR_STR_MAX];
 	struct xdp_block b;
 	int n = xdp_block_open(dir, 0, &b);
 
@@ -79,7 +79,7 @@ blk_list(const char *dir)
 		return 1;
 	}
 	for (int i = 0; i < n && (size_t)i < sizeof(list) / sizeof(list[0]); i++)
-		if (xdp_cidr_format(&list[i], buf, sizeof(buf)) == 0)
+		if (rg_cidr_format(&list[i], buf, sizeof(buf)) == 0)
 			printf("%s\n", buf);
 	return 0;
 }

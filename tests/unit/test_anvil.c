@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
@@ -239,6 +240,54 @@ test_stale_ref(void **state)
 	anvil_destroy(a);
 }
 
+/* dictionary_block_exempt: parsed from the configuration, never counted. */
+static void
+test_exempt(void **state)
+{
+	static const char base[] = "port_mode = af_packet\ninterface = lo\nlisten = 127.0.0.1\n"
+				   "dictionary_block_limit = 2\n";
+	struct rg_config cfg;
+	struct anvil_params p;
+	struct anvil *a;
+	struct blocked b = { 0 };
+	struct anvil_ref r;
+	char text[512], err[CFG_ERR_MAX];
+	uint32_t n;
+	(void)state;
+
+	snprintf(text, sizeof(text), "%sdictionary_block_exempt = 192.0.2.0/24, 2001:db8::/32 198.51.100.7\n",
+		 base);
+	assert_int_equal(cfg_load_string(&cfg, "t.conf", text, strlen(text), err, sizeof(err)), 0);
+	assert_int_equal(cfg.n_dict_exempt, 3);
+	anvil_params_from_config(&p, &cfg, 1, 9);
+	p.block = on_block;
+	p.block_arg = &b;
+	assert_int_equal(anvil_create(&p, ctr, &a), 0);
+	const uint32_t in[] = { 0xc0000201, 0xc00002fe, 0xc6336407 }, out[] = { 0xc0000301, 0xc6336408 };
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		struct anvil_key k = client(in[i]);
+		assert_int_equal(anvil_connect(a, &k, 0, &r, &n), ANVIL_OK);
+		for (unsigned j = 0; j < 10; j++)
+			assert_int_equal(anvil_unknown_rcpt(a, &r, 0, &n), ANVIL_OK);
+	}
+	assert_int_equal(b.calls, 0);
+	for (size_t i = 0; i < sizeof(out) / sizeof(out[0]); i++) {
+		struct anvil_key k = client(out[i]);
+		assert_int_equal(anvil_connect(a, &k, 0, &r, &n), ANVIL_OK);
+		assert_int_equal(anvil_unknown_rcpt(a, &r, 0, &n), ANVIL_OK);
+		assert_int_equal(anvil_unknown_rcpt(a, &r, 0, &n), ANVIL_BLOCK);
+	}
+	assert_int_equal(b.calls, 2);
+	anvil_destroy(a);
+
+	static const char *const bad[] = { "192.0.2.0/33", "example.com", "10.0.0.1/", "1.2.3.4/08" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%sdictionary_block_exempt = 10.0.0.0/8 %s\n", base, bad[i]);
+		assert_int_equal(cfg_load_string(&cfg, "t.conf", text, strlen(text), err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "t.conf:5: dictionary_block_exempt: '"));
+	}
+}
+
 static void
 test_params(void **state)
 {
@@ -266,7 +315,7 @@ main(void)
 		cmocka_unit_test(test_count_limit), cmocka_unit_test(test_conn_rate),
 		cmocka_unit_test(test_rcpt_rate),   cmocka_unit_test(test_dictionary),
 		cmocka_unit_test(test_eviction),    cmocka_unit_test(test_stale_ref),
-		cmocka_unit_test(test_params),
+		cmocka_unit_test(test_exempt),	    cmocka_unit_test(test_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

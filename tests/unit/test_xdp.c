@@ -62,8 +62,8 @@
 static void
 test_cidr_parse(void **state)
 {
-	struct xdp_cidr c;
-	char buf[XDP_CIDR_STR_MAX];
+	struct rg_cidr c;
+	char buf[RG_CIDR_STR_MAX];
 	static const struct {
 		const char *in;
 		const char *out; /* NULL: must be refused */
@@ -94,7 +94,7 @@ test_cidr_parse(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = xdp_cidr_parse(cases[i].in, &c);
+		int rc = rg_cidr_parse(cases[i].in, &c);
 
 		if (cases[i].out == NULL) {
 			if (rc != -EINVAL)
@@ -103,13 +103,13 @@ test_cidr_parse(void **state)
 		}
 		if (rc != 0)
 			fail_msg("'%s' refused", cases[i].in);
-		assert_int_equal(xdp_cidr_format(&c, buf, sizeof(buf)), 0);
+		assert_int_equal(rg_cidr_format(&c, buf, sizeof(buf)), 0);
 		assert_string_equal(buf, cases[i].out);
 	}
-	assert_int_equal(xdp_cidr_parse("10.77.50.2/24", &c), 0);
-	assert_int_equal(xdp_cidr_format(&c, buf, 8), -ENOSPC);
+	assert_int_equal(rg_cidr_parse("10.77.50.2/24", &c), 0);
+	assert_int_equal(rg_cidr_format(&c, buf, 8), -ENOSPC);
 	c.family = 99;
-	assert_int_equal(xdp_cidr_format(&c, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(rg_cidr_format(&c, buf, sizeof(buf)), -EINVAL);
 }
 
 /* ------------------------------------------------------------- frames */
@@ -382,10 +382,10 @@ static void
 block_fixture_list(void)
 {
 	struct xdp_block b = skel_block();
-	struct xdp_cidr c;
+	struct rg_cidr c;
 
 	for (size_t i = 0; i < sizeof(blocked) / sizeof(blocked[0]); i++) {
-		assert_int_equal(xdp_cidr_parse(blocked[i], &c), 0);
+		assert_int_equal(rg_cidr_parse(blocked[i], &c), 0);
 		assert_int_equal(xdp_block_add(&b, &c), 0);
 	}
 }
@@ -394,7 +394,7 @@ static void
 block_clear(void)
 {
 	struct xdp_block b = skel_block();
-	struct xdp_cidr list[8];
+	struct rg_cidr list[8];
 	int n = xdp_block_list(&b, list, 8);
 
 	assert_in_range(n, 0, 8);
@@ -541,8 +541,8 @@ static void
 test_block_add_del_list(void **state)
 {
 	struct xdp_block b = skel_block(), none = { -1, -1 };
-	struct xdp_cidr c, c6, list[4];
-	char buf[XDP_CIDR_STR_MAX];
+	struct rg_cidr c, c6, list[4];
+	char buf[RG_CIDR_STR_MAX];
 	uint8_t frame[PKT_MAX];
 	struct fixture f = fixtures[0];
 	enum rg_xdp_counter moved;
@@ -554,15 +554,15 @@ test_block_add_del_list(void **state)
 	len = build(&f, frame);
 	assert_int_equal(xdp_block_list(&b, list, 4), 0);
 
-	assert_int_equal(xdp_cidr_parse("10.77.55.0/24", &c), 0);
+	assert_int_equal(rg_cidr_parse("10.77.55.0/24", &c), 0);
 	assert_int_equal(xdp_block_add(&b, &c), 0);
 	assert_int_equal(xdp_block_add(&b, &c), 0); /* idempotent */
-	assert_int_equal(xdp_cidr_parse("fd00:77:55::/48", &c6), 0);
+	assert_int_equal(rg_cidr_parse("fd00:77:55::/48", &c6), 0);
 	assert_int_equal(xdp_block_add(&b, &c6), 0);
 	assert_int_equal(xdp_block_list(&b, list, 4), 2);
-	assert_int_equal(xdp_cidr_format(&list[0], buf, sizeof(buf)), 0);
+	assert_int_equal(rg_cidr_format(&list[0], buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "10.77.55.0/24");
-	assert_int_equal(xdp_cidr_format(&list[1], buf, sizeof(buf)), 0);
+	assert_int_equal(rg_cidr_format(&list[1], buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "fd00:77:55::/48");
 	assert_int_equal(xdp_block_list(&b, list, 1), 2); /* counts past MAX */
 	assert_int_equal(run(frame, len, &moved), XDP_DROP);
@@ -603,7 +603,7 @@ static void
 test_block_pinned(void **state)
 {
 	struct xdp_block p, again, b = skel_block();
-	struct xdp_cidr c, list[4];
+	struct rg_cidr c, list[4];
 	char dir[64];
 	(void)state;
 
@@ -611,7 +611,7 @@ test_block_pinned(void **state)
 	pin_dir_remove(dir);
 	assert_int_equal(xdp_block_open(dir, 0, &p), -ENOENT);
 	assert_int_equal(xdp_block_open(dir, 1, &p), 0);
-	assert_int_equal(xdp_cidr_parse("10.77.56.0/25", &c), 0);
+	assert_int_equal(rg_cidr_parse("10.77.56.0/25", &c), 0);
 	assert_int_equal(xdp_block_add(&p, &c), 0);
 	xdp_block_close(&p);
 	xdp_block_close(&p); /* twice is safe */
@@ -695,7 +695,7 @@ test_lifecycle(void **state)
 	struct rg_config cfg;
 	struct xdp_state st, st2;
 	struct xdp_block pinned;
-	struct xdp_cidr c, list[4];
+	struct rg_cidr c, list[4];
 	struct rg_xdp_config got;
 	struct bpf_insn pass[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS },
@@ -714,7 +714,7 @@ test_lifecycle(void **state)
 
 	/* a previous run left a blocklist pinned */
 	assert_int_equal(xdp_block_open(cfg.bpf_pin_dir, 1, &pinned), 0);
-	assert_int_equal(xdp_cidr_parse("10.77.58.0/24", &c), 0);
+	assert_int_equal(rg_cidr_parse("10.77.58.0/24", &c), 0);
 	assert_int_equal(xdp_block_add(&pinned, &c), 0);
 	xdp_block_close(&pinned);
 
@@ -732,7 +732,7 @@ test_lifecycle(void **state)
 	/* the blocklist was taken over and the pins are the program's maps */
 	assert_int_equal(xdp_block_list(&st.block, list, 4), 1);
 	assert_int_equal(xdp_block_open(cfg.bpf_pin_dir, 0, &pinned), 0);
-	assert_int_equal(xdp_cidr_parse("10.77.59.0/24", &c), 0);
+	assert_int_equal(rg_cidr_parse("10.77.59.0/24", &c), 0);
 	assert_int_equal(xdp_block_add(&pinned, &c), 0);
 	xdp_block_close(&pinned);
 	assert_int_equal(
@@ -803,7 +803,7 @@ test_lpm_build(void **state)
 					    "fd00:77::/32" };
 	struct rg_config cfg;
 	struct xdp_block p;
-	struct xdp_cidr c;
+	struct rg_cidr c;
 	struct rte_lpm *lpm;
 	(void)state;
 
@@ -818,12 +818,12 @@ test_lpm_build(void **state)
 	assert_int_equal(xdp_block_open(cfg.bpf_pin_dir, 1, &p), 0);
 	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0); /* empty list */
 	assert_null(lpm);
-	assert_int_equal(xdp_cidr_parse("fd00:78::/32", &c), 0);
+	assert_int_equal(rg_cidr_parse("fd00:78::/32", &c), 0);
 	assert_int_equal(xdp_block_add(&p, &c), 0);
 	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0); /* IPv6 only: no table */
 	assert_null(lpm);
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
-		assert_int_equal(xdp_cidr_parse(list[i], &c), 0);
+		assert_int_equal(rg_cidr_parse(list[i], &c), 0);
 		assert_int_equal(xdp_block_add(&p, &c), 0);
 	}
 	assert_int_equal(xdp_lpm_build(&p, "t_lpm1", &lpm), 3); /* IPv4 only */
@@ -839,7 +839,7 @@ test_lpm_build(void **state)
 	assert_true(lpm_hit(lpm, "10.77.52.7"));
 	rte_lpm_free(lpm);
 
-	assert_int_equal(xdp_cidr_parse("0.0.0.0/0", &c), 0); /* rte_lpm has no depth 0 */
+	assert_int_equal(rg_cidr_parse("0.0.0.0/0", &c), 0); /* rte_lpm has no depth 0 */
 	assert_int_equal(xdp_block_add(&p, &c), 0);
 	assert_int_equal(xdp_lpm_build(&p, "t_lpm2", &lpm), 4);
 	assert_true(lpm_hit(lpm, "192.0.2.1"));

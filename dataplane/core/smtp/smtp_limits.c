@@ -20,11 +20,12 @@
  *	transaction with a non-null sender counts toward
  *	dictionary_block_limit; null-sender transactions (bounces, the
  *	backscatter rcptgate exists to answer with 550) never count. At the
- *	limit the anvil's hook has the client put on the blocklist, and the
+ *	limit the anvil's block hook is called (the daemon does not set one
+ *	yet: putting the client on the blocklist is still to come), and the
  *	session ends with "421 4.7.0 myhostname Error: too many errors"
  *	(the reply of smtpd_hard_error_limit, which unknown recipients also
  *	count toward), logged as
- *	  warning: Dictionary attack: N unknown recipients from unknown[IP] for service smtp; client blocked for Ts
+ *	  warning: Dictionary attack: N unknown recipients from unknown[IP] for service smtp
  * DIAGNOSTICS
  *	Counters of the client limit group; the log lines go through the
  *	reject log's rate limiter.
@@ -104,10 +105,8 @@ smtp_limit_unknown(struct smtp_session *s, struct smtp_out *out)
 		return SMTP_OK; /* no limits, or a bounce: never counted */
 	if (anvil_unknown_rcpt(s->ctx->anvil, &s->client, (uint32_t)s->ctx->now, &n) != ANVIL_BLOCK)
 		return SMTP_OK;
-	char tail[48];
 	SMTP_COUNT(s, SMTP_DICT_BLOCK);
-	snprintf(tail, sizeof(tail), "; client blocked for %us", s->ctx->cfg->dict_block_time);
-	limit_log(s, "Dictionary attack", n, " unknown recipients", tail);
+	limit_log(s, "Dictionary attack", n, " unknown recipients", "");
 	smtp_reply(s, out, s->ctx->errlimit, s->ctx->errlimit_len);
 	s->state = SMTP_S_CLOSED;
 	return SMTP_CLOSE;

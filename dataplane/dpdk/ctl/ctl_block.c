@@ -23,7 +23,7 @@
  *	from bpffs or the kernel. A failed rebuild of the workers' table
  *	keeps the old one and says so (the pinned list has changed).
  * TRUST
- *	Requests come checked by ctl_req_parse; the CIDR by xdp_cidr_parse.
+ *	Requests come checked by ctl_req_parse; the CIDR by rg_cidr_parse.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,8 +63,8 @@ ctl_block_publish(struct dp_daemon *d, const struct xdp_block *b)
 static void
 ctl_block_list(const struct xdp_block *b, struct ctl_resp *r)
 {
-	char buf[XDP_CIDR_STR_MAX];
-	struct xdp_cidr *list;
+	char buf[RG_CIDR_STR_MAX];
+	struct rg_cidr *list;
 	int n = xdp_block_snapshot(b, &list);
 
 	if (n < 0) {
@@ -73,7 +73,7 @@ ctl_block_list(const struct xdp_block *b, struct ctl_resp *r)
 	}
 	ctl_resp_add(r, "prefixes", "%d", n);
 	for (int i = 0; i < n; i++)
-		if (xdp_cidr_format(&list[i], buf, sizeof(buf)) < 0 || ctl_resp_add(r, "cidr", "%s", buf) < 0)
+		if (rg_cidr_format(&list[i], buf, sizeof(buf)) < 0 || ctl_resp_add(r, "cidr", "%s", buf) < 0)
 			break; /* E2BIG: the response is already ERR */
 	free(list);
 }
@@ -84,9 +84,9 @@ ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 	const char *op = req->arg[CTL_K_OP], *text = req->arg[CTL_K_CIDR];
 	bool list = strcmp(op, "list") == 0, add = strcmp(op, "add") == 0;
 	bool own_xdp = d->xdp.prog_id != 0;
-	char buf[XDP_CIDR_STR_MAX];
+	char buf[RG_CIDR_STR_MAX];
 	struct xdp_block b;
-	struct xdp_cidr c;
+	struct rg_cidr c;
 	int err;
 
 	if (!list && !add && strcmp(op, "del") != 0) {
@@ -97,7 +97,7 @@ ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 		ctl_resp_error(r, EINVAL, "%s", list ? "list takes no cidr" : "add and del need cidr=CIDR");
 		return;
 	}
-	if (!list && xdp_cidr_parse(text, &c) < 0) {
+	if (!list && rg_cidr_parse(text, &c) < 0) {
 		ctl_resp_error(r, EINVAL, "'%s' is not an IPv4 or IPv6 address or prefix", text);
 		return;
 	}
@@ -116,7 +116,7 @@ ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 		return;
 	}
 	err = add ? xdp_block_add(&b, &c) : xdp_block_del(&b, &c);
-	(void)xdp_cidr_format(&c, buf, sizeof(buf));
+	(void)rg_cidr_format(&c, buf, sizeof(buf));
 	if (err < 0) {
 		ctl_resp_error(r, err, "%s %s%s", op, buf, err == -ENOENT ? ": not in the blocklist" : "");
 	} else if (!own_xdp && (err = ctl_block_publish(d, &b)) < 0) {
