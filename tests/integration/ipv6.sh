@@ -40,7 +40,7 @@ fi
 in_ns sysctl -qw "net.ipv6.conf.$IT_PEER.accept_dad=0" || it_skip "cannot turn DAD off in the namespace"
 in_ns ip -6 addr add "$CLIENT6/64" dev "$IT_PEER" nodad || it_fail "cannot add $CLIENT6"
 
-IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25" tcp_start "max_connections_per_source=1000" "${extra[@]}"
+IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25" tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0" "${extra[@]}"
 grep -q "serving $IT_ADDR:25, \[$ADDR6\]:25" "$IT_LOG" || it_fail "start-up line does not name both addresses"
 
 in_ns ping -6 -c 5 -i 0.2 -W 2 "$ADDR6" > "$IT_TMP/ping.out" 2>&1
