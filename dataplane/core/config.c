@@ -49,7 +49,7 @@ enum cfg_type {
 	CT_BACKEND, /* smtp:HOST:PORT or lmtp:HOST:PORT */
 	CT_TLS_LEVEL,
 	CT_FACILITY, /* syslog facility name (maillog.c) */
-	CT_CIDRS, /* list of IPv4/IPv6 prefixes, comma or space separated */
+	CT_CIDRS,    /* list of IPv4/IPv6 prefixes, comma or space separated */
 };
 
 struct cfg_key {
