@@ -96,7 +96,7 @@ it_bg rsyslog rsyslogd -n -f "$IT_TMP/rsyslog.conf" -i "$IT_TMP/rsyslog.pid"
 RSYSLOG=$IT_BG
 it_wait 5 test -S "$IT_TMP/log.sock" || { cat "$IT_TMP/rsyslog.log"; it_fail "rsyslogd made no socket"; }
 
-IT_MAILLOG='' it_conf "$IT_TMP/a.conf" "recipient_table=$IT_TMP/r.tbl" smtpd_hard_error_limit=1000 max_connections_per_source=1000 \
+IT_MAILLOG='' it_conf "$IT_TMP/a.conf" "recipient_table=$IT_TMP/r.tbl" smtpd_hard_error_limit=1000 max_connections_per_source=1000 smtpd_client_connection_count_limit=0 \
 	"syslog_socket=$IT_TMP/log.sock" syslog_facility=local5
 it_start "$IT_TMP/a.conf"
 DPID=$IT_PID
@@ -116,7 +116,7 @@ grep -q " rcptgate/rcptgate\[$DPID\]: error: recipient table reload failed: " "$
 echo "ok   syslog: rsyslog, fail2ban and pflogsumm agree with the counters"
 
 # 2. maillog_file, with Postfix's multi-instance syslog_name.
-IT_MAILLOG=$IT_TMP/maillog it_conf "$IT_TMP/b.conf" "recipient_table=$IT_TMP/r.tbl" \
+IT_MAILLOG=$IT_TMP/maillog it_conf "$IT_TMP/b.conf" "recipient_table=$IT_TMP/r.tbl" smtpd_client_connection_count_limit=0 \
 	smtpd_hard_error_limit=1000 max_connections_per_source=1000 syslog_name=postfix-mx1
 it_start "$IT_TMP/b.conf"
 DPID=$IT_PID
