@@ -89,6 +89,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "smtpd_tls_key_file", CT_STR, OFF(tls_key_file), 0, 0, false },
 	{ "smtpd_tls_protocols", CT_STR, OFF(tls_protocols), 0, 0, false },
 	{ "smtpd_tls_ciphers", CT_STR, OFF(tls_ciphers), 0, 0, false },
+	{ "tls_preempt_cipherlist", CT_BOOL, OFF(tls_preempt_cipherlist), 0, 0, false },
 	{ "smtpd_starttls_timeout", CT_DURATION, OFF(starttls_timeout), 1, 3600, false },
 	{ "smtpd_tls_loglevel", CT_UINT, OFF(tls_loglevel), 0, 1, false },
 	{ "smtpd_tls_session_limit", CT_UINT, OFF(tls_session_limit), 1, 1u << 24, false },
@@ -193,6 +194,7 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->tcp_buffer_limit = UINT64_C(64) << 20;
 	snprintf(cfg->tls_protocols, sizeof(cfg->tls_protocols), ">=TLSv1.2");
 	snprintf(cfg->tls_ciphers, sizeof(cfg->tls_ciphers), "medium");
+	cfg->tls_preempt_cipherlist = true;
 	cfg->tls_session_limit = 4096;
 	cfg->starttls_timeout = 300;
 	snprintf(cfg->syslog_name, sizeof(cfg->syslog_name), "rcptgate");

@@ -88,6 +88,7 @@ struct rg_config {
 	char tls_key_file[CFG_STR_MAX];
 	char tls_protocols[CFG_STR_MAX]; /* Postfix syntax, default ">=TLSv1.2" */
 	char tls_ciphers[CFG_STR_MAX];	 /* medium or high */
+	bool tls_preempt_cipherlist;	 /* choose by our order (default yes) */
 	unsigned tls_loglevel;		 /* 0 or 1 */
 	unsigned starttls_timeout;	 /* seconds the handshake may take */
 	unsigned tls_session_limit;	 /* TLS sessions at once, whole daemon */

@@ -629,6 +629,44 @@ test_protocols(void **state)
 	tls_ctx_free(ctx);
 }
 
+/*
+ * tls_preempt_cipherlist: a TLS 1.2 client that lists a CBC suite with
+ * SHA-1 first gets the AEAD suite it also offers when the server's order
+ * counts, and its own first choice when it does not.
+ */
+static void
+test_cipher_order(void **state)
+{
+	(void)state;
+	static const char *client = "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:"
+				    "ECDHE-ECDSA-AES128-GCM-SHA256";
+	static const struct {
+		bool server_order;
+		const char *want;
+	} cases[] = {
+		{ true, "ECDHE-ECDSA-AES128-GCM-SHA256" },
+		{ false, "ECDHE-ECDSA-AES128-SHA" },
+	};
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct tls_params tp = { .server_order = cases[k].server_order };
+		struct tls_ctx *ctx;
+		struct pair p;
+		char err[256];
+
+		tp.chain_files[tp.n_chain_files++] = f_ec;
+		if (tls_ctx_new(&tp, &ctx, err, sizeof(err)) != 0)
+			fail_msg("tls_ctx_new: %s", err);
+		pair_open(&p, ctx, TLS1_2_VERSION, TLS1_2_VERSION, NULL);
+		assert_true(SSL_set_cipher_list(p.c, client));
+		assert_int_equal(handshake(&p), 0);
+		expect_info(&p, "TLSv1.2");
+		assert_string_equal(SSL_CIPHER_get_name(SSL_get_current_cipher(p.c)), cases[k].want);
+		pair_close(&p);
+		tls_ctx_free(ctx);
+	}
+}
+
 /* tls_ctx_new must fail with RC and an ERR holding every one of the WANT strings. */
 static void
 expect_error(const struct tls_params *p, int rc, const char *want1, const char *want2)
@@ -799,15 +837,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_handshake_sigalgs),
-		cmocka_unit_test(test_data_and_close),
-		cmocka_unit_test(test_garbage_hello),
-		cmocka_unit_test(test_bad_records),
-		cmocka_unit_test(test_protocols),
-		cmocka_unit_test(test_config_errors),
-		cmocka_unit_test(test_expired),
-		cmocka_unit_test(test_feed_bound),
-		cmocka_unit_test(test_memory),
+		cmocka_unit_test(test_handshake_sigalgs), cmocka_unit_test(test_data_and_close),
+		cmocka_unit_test(test_garbage_hello),	  cmocka_unit_test(test_bad_records),
+		cmocka_unit_test(test_protocols),	  cmocka_unit_test(test_cipher_order),
+		cmocka_unit_test(test_config_errors),	  cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_feed_bound),	  cmocka_unit_test(test_memory),
 	};
 
 	/* before OpenSSL allocates anything */

@@ -642,6 +642,7 @@ tcp_smtp_tls_params(const struct rg_config *cfg, struct tls_params *p, char *buf
 	p->key_file = cfg->tls_key_file;
 	p->protocols = cfg->tls_protocols;
 	p->ciphers = cfg->tls_ciphers;
+	p->server_order = cfg->tls_preempt_cipherlist;
 	return 0;
 }
 

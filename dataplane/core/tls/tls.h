@@ -104,6 +104,7 @@ struct tls_params {
 	const char *key_file;
 	const char *protocols;
 	const char *ciphers;
+	bool server_order; /* tls_preempt_cipherlist: our order, not the client's */
 };
 
 /* What was negotiated, for the log line "TLSv1.3 with cipher X (256/256 bits)". */

@@ -37,9 +37,15 @@
 
 #include "tls/tls_impl.h"
 
-/* Postfix's cipher grades (tls_medium_cipherlist, tls_high_cipherlist). */
-#define TLS_CIPHERS_MEDIUM "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH"
-#define TLS_CIPHERS_HIGH "aNULL:-aNULL:HIGH:@STRENGTH"
+/*
+ * Postfix's cipher grades (tls_medium_cipherlist, tls_high_cipherlist),
+ * then the TLS 1.2 suites with a separate MAC (CBC) moved behind the
+ * AEAD ones, SHA-1 last: the order that counts when we choose
+ * (tls_preempt_cipherlist). The set offered is Postfix's.
+ */
+#define TLS_CIPHERS_ORDER ":+SHA384:+SHA256:+SHA1"
+#define TLS_CIPHERS_MEDIUM "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH" TLS_CIPHERS_ORDER
+#define TLS_CIPHERS_HIGH "aNULL:-aNULL:HIGH:@STRENGTH" TLS_CIPHERS_ORDER
 
 /*
  * Plaintext bytes per record we send. The server's side of SMTP is short
@@ -399,6 +405,8 @@ tls_ctx_new(const struct tls_params *p, struct tls_ctx **out, char *err, size_t 
 	}
 	SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_options(c->ssl, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	if (p->server_order)
+		SSL_CTX_set_options(c->ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_num_tickets(c->ssl, 0);
 	SSL_CTX_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_max_send_fragment(c->ssl, TLS_SEND_FRAGMENT);
