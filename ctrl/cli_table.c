@@ -106,7 +106,7 @@ cli_overview(FILE *f)
 		"             configuration's control_socket, else %s)\n"
 		"  -c CONFIG  read defaults (reply codes, delimiter, socket) from the\n"
 		"             daemon's configuration file\n"
-		"  -h         this help\n\n"
+		"  -h, --help this help\n\n"
 		"Commands:\n",
 		cli_client_default_socket());
 	for (size_t i = 0; i < N_COMMANDS; i++)

@@ -11,6 +11,7 @@
  *	Errors go to stderr; exit status 0 on success, 1 on failure, 2 on a
  *	usage error.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,11 @@ main(int argc, char **argv)
 	int opt;
 
 	msg_set_progname("rcptgatectl");
-	while ((opt = getopt(argc, argv, "+s:c:h")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	while ((opt = getopt_long(argc, argv, "+s:c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			cli_socket_path = optarg;
@@ -44,10 +49,6 @@ main(int argc, char **argv)
 	if (optind >= argc) {
 		cli_overview(stderr);
 		return 2;
-	}
-	if (strcmp(argv[optind], "--help") == 0) {
-		cli_overview(stdout);
-		return 0;
 	}
 	const struct cli_command *c = cli_find(argv[optind]);
 	if (c == NULL) {

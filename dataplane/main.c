@@ -46,6 +46,7 @@
  *	status 1.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -286,8 +287,8 @@ usage(FILE *f)
 		"           and docs/configuration.md)\n"
 		"  -t       check the configuration file and exit\n"
 		"  -q       quiet: no informational messages (the reject log stays)\n"
-		"  -h       this help\n"
-		"  -V       print the version and exit\n");
+		"  -h, --help     this help\n"
+		"  -V, --version  print the version and exit\n");
 }
 
 static void
@@ -357,7 +358,12 @@ main(int argc, char **argv)
 	if (d == NULL)
 		msg_fatal("out of memory");
 	dp_signals_catch();
-	while ((opt = getopt(argc, argv, "f:tqhV")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	while ((opt = getopt_long(argc, argv, "f:tqhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
 			conf = optarg;

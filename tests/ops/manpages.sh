@@ -6,7 +6,8 @@
 # rcptgatectl(8) has one "rcptgatectl NAME SYNOPSIS" heading per command,
 # with the synopsis exactly as "rcptgatectl NAME --help" prints it, and no
 # heading for a command that does not exist. rcptgate(8) names every
-# option "rcptgate -h" shows.
+# option "rcptgate -h" shows. Both programs take --help (and rcptgate
+# --version) as their short options.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$SRC/build}
@@ -32,7 +33,15 @@ done < <(grep -E '^   rcptgatectl [a-z]+' <<< "$page")
 
 page=$(render "$SRC/docs/rcptgate.8")
 for opt in $("$BUILD/dataplane/rcptgate" -h | grep -oE '^  -[a-zA-Z]'); do
-	grep -qE "^ +$opt( |$)" <<< "$page" || { echo "FAIL: rcptgate(8) does not describe $opt"; fail=1; }
+	grep -qE "^ +$opt( |,|$)" <<< "$page" || { echo "FAIL: rcptgate(8) does not describe $opt"; fail=1; }
+done
+# --help is -h, and --version -V, as the pages say.
+for p in "$BUILD/dataplane/rcptgate -h --help" "$BUILD/dataplane/rcptgate -V --version" "$CTL -h --help"; do
+	read -r prog short long <<< "$p"
+	if ! a=$("$prog" "$short" 2>&1) || ! b=$("$prog" "$long" 2>&1) || [ "$a" != "$b" ]; then
+		echo "FAIL: ${prog##*/} $long is not ${prog##*/} $short"
+		fail=1
+	fi
 done
 [ $fail -eq 0 ] && echo "PASS: man pages match the programs"
 exit $fail
