@@ -21,7 +21,7 @@ declare -A pkg=(
 	[meson]=meson [ninja]=ninja-build [clang]=clang [ethtool]=ethtool
 	[curl]=curl [python3]=python3 [smtp-source]=postfix [smtp-sink]=postfix
 	[bpftool]=bpftool [xdp-loader]=xdp-tools [perf]=linux-perf
-	[fail2ban-regex]=fail2ban [pflogsumm]=pflogsumm
+	[fail2ban-regex]=fail2ban [pflogsumm]=pflogsumm [testssl]=testssl.sh
 )
 # Packages setup-deps installs (words of its PKGS list).
 pkgs=" $(sed -n '/^PKGS=(/,/^)/p' "$SRC/scripts/setup-deps" | sed 's/#.*//' | tr -s ' \t\n' ' ') "
