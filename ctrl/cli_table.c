@@ -50,11 +50,15 @@ static const struct cli_command cli_commands[] = {
 	  "(unless --force), publishes it and frees the old one once no worker can\n"
 	  "still read it. Prints the new generation, its entries and the time taken.\n"
 	  "On failure prints the reason and exits 1: the old table keeps serving.\n" },
-	{ "stats", cli_cmd_stats, "[--all | --json | --prometheus | --doc]", "show the daemon's counters",
+	{ "stats", cli_cmd_stats, "[--per-worker] [--all | --json | --prometheus | --doc]",
+	  "show the daemon's counters",
 	  "Without options: the non-zero counters with their help text (--all: every\n"
 	  "one). --json: one JSON object name -> value. --prometheus: the Prometheus\n"
 	  "text format (rcptgate_NAME_total for counters, rcptgate_NAME for gauges).\n"
-	  "--doc: the counter reference (docs/counters.md), without the daemon.\n" },
+	  "--doc: the counter reference (docs/counters.md), without the daemon.\n"
+	  "--per-worker: each worker's own counters, a column each (with --all or\n"
+	  "--json: one object per worker); the sum alone has the control thread's,\n"
+	  "the relay thread's and the XDP program's.\n" },
 	{ "top", cli_cmd_top, "[-i SECONDS] [-n COUNT]", "show live per-second rates",
 	  "Every SECONDS (default 1) shows the rate of every counter that moved and\n"
 	  "the level of every non-zero gauge. On a terminal the screen is redrawn;\n"

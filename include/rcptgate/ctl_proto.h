@@ -58,7 +58,7 @@
 enum ctl_verb {
 	CTL_V_PING,   /* ping -> version */
 	CTL_V_STATUS, /* status -> uptime, port, lcores, table */
-	CTL_V_STATS,  /* stats -> every counter, "name value" */
+	CTL_V_STATS,  /* stats [worker=N] -> every counter, "name value" */
 	CTL_V_RELOAD, /* reload [path=FILE] [force=0|1] */
 	CTL_V_CHECK,  /* check rcpt=ADDR [client=IP] [helo=NAME] [from=ADDR] */
 	CTL_V_BLOCK,  /* block op=add|del|list [cidr=CIDR] (dataplane/xdp_ctl.c) */
@@ -76,6 +76,7 @@ enum ctl_key {
 	CTL_K_FROM,
 	CTL_K_OP,
 	CTL_K_CIDR,
+	CTL_K_WORKER,
 	CTL_K_MAX
 };
 

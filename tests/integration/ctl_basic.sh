@@ -11,7 +11,8 @@
 #   table keeps serving (check still 250); the shrunken one with --force:
 #   generation 2, the probe address now 550; reload without a path: 3;
 #   status, stats --json (the table counters agree with what was done),
-#   stats --prometheus (valid exposition, same values), top -n, --help;
+#   stats --prometheus (valid exposition, same values), stats --per-worker
+#   (one worker's own counters, none above the sum), top -n, --help;
 #   malformed, oversized, unknown and stalled requests on the raw socket get ERR
 #   and change nothing (generation and reload counters unchanged);
 #   DPDK telemetry (/rcptgate/stats, /rcptgate/counter) with --in-memory;
@@ -87,7 +88,11 @@ expect 0 "^config +$T/c.conf" ctl status
 
 # 5. Counters: the start-up load, the corrupt and the shrunk table failed (the
 # missing file never reached the daemon: rcptgatectl resolves the path first).
+ctl stats --per-worker --json > "$T/w.json" || it_fail "stats --per-worker --json failed"
 ctl stats --json > "$T/s.json" || it_fail "stats --json failed"
+$PY perworker "$T/w.json" "$T/s.json" 1 || it_fail "stats --per-worker --json"
+expect 0 "^counter +worker 0" ctl stats --per-worker
+expect 2 "usage" ctl stats --per-worker --prometheus
 $PY json "$T/s.json" table_generation=3 table_entries=20 table_reloads=3 table_reloads_failed=3 ||
 	it_fail "stats --json"
 ctl stats --prometheus > "$T/s.prom" || it_fail "stats --prometheus failed"

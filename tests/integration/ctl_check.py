@@ -7,6 +7,8 @@ usage:
                                          holding every KEY with VALUE
   ctl_check.py prom FILE JSONFILE        FILE is valid Prometheus text
                                          exposition and agrees with JSONFILE
+  ctl_check.py perworker FILE SUMFILE N  FILE (stats --per-worker --json)
+                                         has N workers, none above SUMFILE
   ctl_check.py raw SOCKET                malformed, oversized and unknown
                                          requests get ERR; pipelining works
   ctl_check.py top FILE COUNT            COUNT samples of "top" output
@@ -40,6 +42,23 @@ def cmd_json(path, pairs):
     for kv in pairs:
         k, v = kv.split("=", 1)
         check(f"stats --json {k} = {v}", str(obj.get(k)) == v, f"got {obj.get(k)}")
+
+
+def cmd_perworker(path, sum_path, workers):
+    """stats --per-worker --json taken before stats --json: one object per
+    worker with the same counters; no worker has more than the sum; the
+    control thread's table counters are in the sum only."""
+    obj, total = load_json(path), load_json(sum_path)
+    ws = obj.get("workers") if isinstance(obj, dict) else None
+    check(f"stats --per-worker --json has {workers} worker(s)",
+          isinstance(ws, list) and len(ws) == int(workers), f"got {ws!r:.80}")
+    for i, w in enumerate(ws or []):
+        check(f"worker {i}: the counters of the sum", set(w) == set(total))
+        over = [k for k in w if k in total and w[k] > total[k]]
+        check(f"worker {i}: no counter above the sum", not over, ", ".join(over))
+        check(f"worker {i}: table_reloads is the control thread's", w.get("table_reloads") == 0)
+    served = [w.get("smtp_sessions", 0) + w.get("rx_packets", 0) for w in ws or []]
+    check("the worker has served", all(n > 0 for n in served), f"{served}")
 
 
 METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -205,6 +224,8 @@ def main():
         cmd_json(sys.argv[2], sys.argv[3:])
     elif what == "prom":
         cmd_prom(sys.argv[2], sys.argv[3])
+    elif what == "perworker":
+        cmd_perworker(sys.argv[2], sys.argv[3], sys.argv[4])
     elif what == "raw":
         cmd_raw(sys.argv[2])
     elif what == "top":

@@ -44,6 +44,9 @@ test_valid_requests(void **state)
 	assert_int_equal(req.verb, CTL_V_STATUS);
 	assert_int_equal(parse("stats"), 0);
 	assert_int_equal(req.verb, CTL_V_STATS);
+	assert_null(req.arg[CTL_K_WORKER]);
+	assert_int_equal(parse("stats worker=12"), 0);
+	assert_string_equal(req.arg[CTL_K_WORKER], "12");
 	assert_int_equal(parse("reload"), 0);
 	assert_int_equal(req.verb, CTL_V_RELOAD);
 	assert_null(req.arg[CTL_K_PATH]);
@@ -89,6 +92,11 @@ test_bad_requests(void **state)
 		{ "pingx", -ENOSYS },
 		{ "shutdown", -ENOSYS },
 		{ "stats all=1", -EINVAL },
+		{ "stats worker=", -EINVAL },
+		{ "stats worker=-1", -EINVAL },
+		{ "stats worker=1x", -EINVAL },
+		{ "stats worker=1000", -EINVAL },
+		{ "status worker=0", -EINVAL },
 		{ "reload path=relative.tbl", -EINVAL },
 		{ "reload force=2", -EINVAL },
 		{ "reload force=", -EINVAL },

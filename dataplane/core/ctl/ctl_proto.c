@@ -33,7 +33,7 @@ struct ctl_verb_def {
 static const struct ctl_verb_def ctl_verbs[CTL_V_MAX] = {
 	[CTL_V_PING] = { "ping", 0, 0 },
 	[CTL_V_STATUS] = { "status", 0, 0 },
-	[CTL_V_STATS] = { "stats", 0, 0 },
+	[CTL_V_STATS] = { "stats", KEY_BIT(CTL_K_WORKER), 0 },
 	[CTL_V_RELOAD] = { "reload", KEY_BIT(CTL_K_PATH) | KEY_BIT(CTL_K_FORCE), 0 },
 	[CTL_V_CHECK] = { "check",
 			  KEY_BIT(CTL_K_RCPT) | KEY_BIT(CTL_K_CLIENT) | KEY_BIT(CTL_K_HELO) |
@@ -44,8 +44,9 @@ static const struct ctl_verb_def ctl_verbs[CTL_V_MAX] = {
 };
 
 static const char *const ctl_keys[CTL_K_MAX] = {
-	[CTL_K_PATH] = "path", [CTL_K_FORCE] = "force", [CTL_K_RCPT] = "rcpt", [CTL_K_CLIENT] = "client",
-	[CTL_K_HELO] = "helo", [CTL_K_FROM] = "from",	[CTL_K_OP] = "op",     [CTL_K_CIDR] = "cidr",
+	[CTL_K_PATH] = "path",	   [CTL_K_FORCE] = "force", [CTL_K_RCPT] = "rcpt",
+	[CTL_K_CLIENT] = "client", [CTL_K_HELO] = "helo",   [CTL_K_FROM] = "from",
+	[CTL_K_OP] = "op",	   [CTL_K_CIDR] = "cidr",   [CTL_K_WORKER] = "worker",
 };
 
 _Static_assert(CTL_K_MAX <= 32, "key bits fit an unsigned");
@@ -177,6 +178,10 @@ ctl_check_value(enum ctl_verb verb, enum ctl_key key, const char *v, char *err, 
 		}
 		if (strcmp(v, "add") != 0 && strcmp(v, "del") != 0 && strcmp(v, "list") != 0)
 			return ctl_fail(-EINVAL, err, errlen, "op must be add, del or list");
+		break;
+	case CTL_K_WORKER:
+		if (v[0] == '\0' || strlen(v) > 3 || strspn(v, "0123456789") != strlen(v))
+			return ctl_fail(-EINVAL, err, errlen, "worker must be a number");
 		break;
 	case CTL_K_RCPT:
 	case CTL_K_HELO:

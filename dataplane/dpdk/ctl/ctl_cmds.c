@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -97,10 +98,22 @@ ctl_do_status(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r
 static void
 ctl_do_stats(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 {
+	const char *worker = req->arg[CTL_K_WORKER];
 	uint64_t sum[RG_C_MAX];
 
-	(void)req;
-	dp_counters_sum(d, sum);
+	if (worker == NULL) {
+		dp_counters_sum(d, sum);
+	} else {
+		/* one worker's own counters: what the control, relay and XDP
+		 * sides count is in the sum only */
+		unsigned w = (unsigned)strtoul(worker, NULL, 10);
+		if (w >= d->n_workers) {
+			ctl_resp_error(r, -ENOENT, "no worker %u (the daemon has %u)", w, d->n_workers);
+			return;
+		}
+		for (unsigned c = 0; c < RG_C_MAX; c++)
+			sum[c] = __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
+	}
 	for (unsigned c = 0; c < RG_C_MAX; c++)
 		ctl_resp_add(r, rg_counter_info[c].name, "%" PRIu64, sum[c]);
 }
