@@ -58,7 +58,8 @@
 #   in_ns CMD...          run CMD in the client namespace
 #
 # Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir),
-# IT_MODE (port_mode, default af_packet), IT_DPDK_ARGS (added to dpdk_args),
+# IT_MODE (port_mode, default af_packet), IT_WORKERS (workers, default 1),
+# IT_DPDK_ARGS (added to dpdk_args),
 # IT_MAILLOG (it_conf's maillog_file, default /dev/stdout: the log lines
 # land in $IT_LOG; set it empty for none, i.e. syslog).
 
@@ -190,7 +191,7 @@ it_conf() {
 		echo "port_mode = ${IT_MODE:-af_packet}"
 		echo "interface = $IT_HOST"
 		echo "listen = ${IT_LISTEN:-$IT_ADDR:25}"
-		echo "workers = 1"
+		echo "workers = ${IT_WORKERS:-1}"
 		echo "myhostname = mx.test.example"
 		echo "control_socket = $IT_TMP/control.sock"
 		echo "memif_socket = $IT_TMP/memif.sock"
