@@ -3,6 +3,8 @@
 #
 # NAME
 #	relay_daemon.sh - no-loss relay through the daemon, with a real backend
+# SYNOPSIS
+#	relay_daemon.sh [MODE [WORKERS]]   (default af_xdp 1)
 # DESCRIPTION
 #	rcptgate on a veth (AF_XDP), `backend = smtp:127.0.0.1:PORT` where
 #	an aiosmtpd recorder (relay_daemon.py) runs in the host namespace
@@ -13,13 +15,16 @@
 #	byte-identical, to exactly its accepted recipients; no unknown
 #	recipient may reach it; the backend's 550 reaches the client as it
 #	is. Then the backend is stopped: RCPT gets a 4xx. The daemon's relay
-#	counters must agree.
+#	counters must agree. With WORKERS above 1 (af_packet: PACKET_FANOUT
+#	spreads the clients' connections), every worker must have served
+#	sessions and the relay thread must have taken the messages of all.
 # DIAGNOSTICS
 #	Exit 0 on success, 1 on failure, 77 (SKIP, with the reason) when
 #	root, namespaces, hugepages or aiosmtpd are missing.
 set -u
 . "$(dirname "$0")/lib.sh"
-IT_MODE=af_xdp
+IT_MODE=${1:-af_xdp}
+IT_WORKERS=${2:-1}
 it_init relay-daemon
 it_need_python aiosmtpd
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +51,12 @@ in_ns $PY send "$IT_ADDR" "$N" 8 "$SEED" "$IT_TMP/sent.json" || it_fail "clients
 in_ns $PY send "$IT_ADDR" "$N" 1 "$SEED" "$IT_TMP/big.json" "${RELAY_DAEMON_BIG_MB:-20}" ||
 	it_fail "big message client failed"
 $PY verify "$IT_TMP/sent.json,$IT_TMP/big.json" "$IT_TMP/rec" "$SEED" || it_fail "backend does not match what the clients were told"
+if [ "$IT_WORKERS" -gt 1 ]; then
+	"$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" stats --per-worker | grep -E "^(counter|smtp_sessions|smtp_rcpt_accepted) "
+	"$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" stats --per-worker --json |
+		/usr/bin/python3 -c 'import json, sys; ws = json.load(sys.stdin)["workers"]; sys.exit(not (len(ws) == int(sys.argv[1]) and all(w["smtp_rcpt_accepted"] > 0 for w in ws)))' "$IT_WORKERS" ||
+		it_fail "not every one of the $IT_WORKERS workers relayed accepted mail"
+fi
 
 kill "$REC_PID"; wait "$REC_PID" 2>/dev/null
 in_ns $PY down "$IT_ADDR" || it_fail "backend down"
