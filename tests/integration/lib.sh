@@ -59,6 +59,7 @@
 #
 # Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir),
 # IT_MODE (port_mode, default af_packet), IT_WORKERS (workers, default 1),
+# IT_VETH_QUEUES (RX and TX queues of each veth end, default the kernel's 1),
 # IT_DPDK_ARGS (added to dpdk_args),
 # IT_MAILLOG (it_conf's maillog_file, default /dev/stdout: the log lines
 # land in $IT_LOG; set it empty for none, i.e. syslog).
@@ -170,7 +171,10 @@ it_veth() {
 	it_defer rm -rf "$IT_PIN"
 	ip netns add "$IT_NS" || it_fail "cannot create network namespace $IT_NS"
 	it_defer ip netns del "$IT_NS"
-	ip link add "$IT_HOST" type veth peer name "$IT_PEER" || it_fail "cannot create veth pair $IT_HOST/$IT_PEER"
+	local q=()
+	[ -z "${IT_VETH_QUEUES:-}" ] || q=(numtxqueues "$IT_VETH_QUEUES" numrxqueues "$IT_VETH_QUEUES")
+	ip link add "$IT_HOST" "${q[@]}" type veth peer name "$IT_PEER" "${q[@]}" ||
+		it_fail "cannot create veth pair $IT_HOST/$IT_PEER"
 	it_defer ip link del "$IT_HOST"
 	ip link set "$IT_PEER" netns "$IT_NS"
 	ip link set "$IT_HOST" up

@@ -4,9 +4,10 @@
 #
 #   tcp_init NAME SUBNET      it_init NAME (IT_MODE af_xdp unless set), skip
 #                             without /usr/bin/python3, it_veth SUBNET
-#   tcp_start [KEY=VAL ...]   compile a one-address table (alice@test.example,
+#   tcp_conf [KEY=VAL ...]    compile a one-address table (alice@test.example,
 #                             domain test.example served), write the config
-#                             with the overrides given and start rcptgate
+#                             $IT_TMP/rcptgate.conf with the overrides given
+#   tcp_start [KEY=VAL ...]   tcp_conf, then start rcptgate
 #   tcp_show                  print the TCP and session counters rcptgate
 #                             printed at shutdown
 
@@ -17,12 +18,16 @@ tcp_init() {
 	it_veth "$2"
 }
 
-tcp_start() {
+tcp_conf() {
 	printf 'alice@test.example\n' > "$IT_TMP/rcpt.txt"
 	"$BUILD/ctrl/rcptgatectl" compile "$IT_TMP/rcpt.txt" "$IT_TMP/rcpt.tbl" >/dev/null ||
 		it_fail "rcptgatectl compile failed"
 	it_conf "$IT_TMP/rcptgate.conf" "recipient_table=$IT_TMP/rcpt.tbl" \
 		"relay_domains=test.example" "$@"
+}
+
+tcp_start() {
+	tcp_conf "$@"
 	it_start "$IT_TMP/rcptgate.conf"
 }
 
