@@ -57,6 +57,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/un.h>
 
 #include <rte_eal.h>
@@ -453,11 +454,14 @@ main(int argc, char **argv)
 		msg_fatal("%s: backend %s:%u: cannot start the relay: %s", conf, d->cfg.backend.host,
 			  d->cfg.backend.port, strerror(-rrc));
 	}
+	uint64_t secret[2];
+	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret))
+		msg_fatal("%s: cannot get random bytes for the TCP secret: %s", conf, strerror(errno));
 	for (unsigned w = 0; w < d->n_workers; w++) {
 		d->lcores[w]->relay = relay_thread_worker(d->relay, w);
 		/* Each worker's TCP stack, before the daemon says it serves:
 		 * a failure here is a start-up failure, not a dead worker. */
-		int trc = tcp_lcore_init(d->lcores[w], d->n_workers);
+		int trc = tcp_lcore_init(d->lcores[w], d->n_workers, secret);
 		if (trc != 0) {
 			dp_port_fini(&d->port);
 			if (own_xdp)

@@ -1044,6 +1044,45 @@ test_ipv6_per_source_64(void **state)
 	tcp_stack_destroy(ts);
 }
 
+/*
+ * Every worker's stack gets the daemon's one secret (tcp_lcore_init), so
+ * a cookie one worker sent is good on another; a stack with another
+ * secret refuses it.
+ */
+static void
+test_cookie_other_worker(void **state)
+{
+	struct tcp_params p = params();
+	struct cli a = { .port = 42000, .wnd = 65535 }, b = { .port = 42001, .wnd = 65535 };
+	struct tcp_stack *w1, *other;
+	(void)state;
+
+	p.syn_backlog = 1;
+	struct tcp_stack *w0 = mk(&p);
+	assert_int_equal(tcp_stack_create(&p, &app, &tx, ctr, &w1), 0);
+	tcp_timer_run(w1, now);
+	assert_int_equal(send_seg(w0, &a, 1, TCP_SYN, NULL, 1460), 0); /* fills the backlog */
+	assert_int_equal(send_seg(w0, &b, 99, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_SENT], 1);
+	b.rcv = last()->seg.seq + 1;
+	struct cli c = b;
+	/* the ACK reaches the other worker */
+	assert_int_equal(send_seg(w1, &b, 100, TCP_ACK, NULL, 0), 0);
+	assert_payload(last(), "220 hi\r\n");
+	assert_int_equal(tcp_stack_conns(w1), 1);
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 1);
+	/* a stack keyed apart does not take it */
+	p.secret[0] ^= 1;
+	assert_int_equal(tcp_stack_create(&p, &app, &tx, ctr, &other), 0);
+	tcp_timer_run(other, now);
+	assert_int_equal(send_seg(other, &c, 100, TCP_ACK, NULL, 0), 0);
+	assert_true(last()->seg.flags & TCP_RST);
+	assert_int_equal(tcp_stack_conns(other), 0);
+	tcp_stack_destroy(other);
+	tcp_stack_destroy(w1);
+	tcp_stack_destroy(w0);
+}
+
 /* SYN cookies over IPv6: the cookie binds all 128 bits of the source. */
 static void
 test_ipv6_cookie(void **state)
@@ -1482,6 +1521,7 @@ main(void)
 		cmocka_unit_test(test_ipv6_session),
 		cmocka_unit_test(test_ipv6_per_source_64),
 		cmocka_unit_test(test_ipv6_cookie),
+		cmocka_unit_test(test_cookie_other_worker),
 		cmocka_unit_test(test_unknown_and_closed_port),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_buffer_cap),

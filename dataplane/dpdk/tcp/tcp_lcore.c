@@ -21,7 +21,6 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
@@ -267,15 +266,12 @@ tcp_lcore_tls(const struct dp_lcore *lc)
 }
 
 int
-tcp_lcore_init(struct dp_lcore *lc, unsigned workers)
+tcp_lcore_init(struct dp_lcore *lc, unsigned workers, const uint64_t secret[2])
 {
 	struct tcp_params p;
 	struct tcp_app app;
 	struct tcp_tx tx = { .xmit = tcp_lcore_xmit, .arg = lc };
-	uint64_t secret[2];
 
-	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret))
-		return -EIO;
 	int rc = tcp_params_from_config(&p, lc->cfg, workers, secret);
 	if (rc != 0)
 		return rc;

@@ -32,11 +32,14 @@
 /*
  * tcp_lcore_init - create LC's TCP stack and SMTP context (sized from
  * LC->cfg for WORKERS workers) and hang it on LC->tcp. Call on start-up,
- * before the loop.
+ * before the loop. SECRET keys the SYN cookies and the hashes; every
+ * worker gets the same one, so a cookie is good on whichever worker the
+ * ACK reaches (RSS sends it to the SYN's worker unless the indirection
+ * table or the fanout group changed between the two).
  *
  * Return: 0; -ENOMEM; -EINVAL for an unusable configuration.
  */
-int tcp_lcore_init(struct dp_lcore *lc, unsigned workers);
+int tcp_lcore_init(struct dp_lcore *lc, unsigned workers, const uint64_t secret[2]);
 
 /* tcp_lcore_fini - close every connection and free LC->tcp. */
 void tcp_lcore_fini(struct dp_lcore *lc);
