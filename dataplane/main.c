@@ -518,8 +518,8 @@ main(int argc, char **argv)
 	dp_log_stop(&d->log); /* the workers' last lines written */
 	tcp_tls_free();	      /* on this thread, which built them */
 	ctl_table_fini(d);
+	dp_counters_print(d, stdout); /* while the port can still say what it dropped */
 	dp_port_fini(&d->port);
-	dp_counters_print(d, stdout);
 	relay_thread_stop(d->relay); /* after the workers: they ended their sessions */
 	d->relay = NULL;
 	if (own_xdp)

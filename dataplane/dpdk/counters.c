@@ -6,9 +6,10 @@
  *	Every counter of include/rcptgate/counters.h is kept where it is
  *	counted: per worker lcore (cache-aligned, written by that worker
  *	alone), by the control thread, by the relay thread and by the XDP
- *	program (per-CPU map). dp_counters_sum adds them up for whoever
- *	reads them: the control commands, telemetry and the final print
- *	at shutdown.
+ *	program (per-CPU map), and the port's own drop counts (ethdev
+ *	stats: frames lost before a worker could take them). dp_counters_sum
+ *	adds them up for whoever reads them: the control commands,
+ *	telemetry and the final print at shutdown.
  * DIAGNOSTICS
  *	None: a counter source that cannot be read (the XDP map) adds
  *	nothing.
@@ -18,6 +19,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <rte_ethdev.h>
 
 #include "daemon.h"
 #include "relay/relay_thread.h"
@@ -35,6 +38,13 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 	if (d->xdp.stats_fd >= 0)
 		(void)xdp_stats_add(d->xdp.stats_fd, out); /* the XDP program's own */
 	relay_thread_counters_add(d->relay, out);	   /* the relay thread's own */
+	if (d->port.started) {				   /* the port's: RX ring full, no mbuf */
+		struct rte_eth_stats st;
+		if (rte_eth_stats_get(d->port.port_id, &st) == 0) {
+			out[RG_C_RX_MISSED] += st.imissed;
+			out[RG_C_RX_NOMBUF] += st.rx_nombuf;
+		}
+	}
 	out[RG_C_LOG_WRITE_ERRORS] += dp_log_errors(&d->log);
 }
 

@@ -208,6 +208,9 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	/* ports and the network layer */ \
 	X(RX_PACKETS, "rx_packets", RG_CK_COUNTER, "Packets received from the port") \
 	X(RX_BYTES, "rx_bytes", RG_CK_COUNTER, "Bytes received from the port") \
+	X(RX_MISSED, "rx_missed", RG_CK_COUNTER, \
+	  "Frames the port dropped before a worker saw them: its RX ring was full (imissed)") \
+	X(RX_NOMBUF, "rx_nombuf", RG_CK_COUNTER, "Frames the port dropped for want of an mbuf (rx_nombuf)") \
 	X(WORKER_BUSY_CYCLES, "worker_busy_cycles", RG_CK_COUNTER, \
 	  "TSC cycles of worker loop iterations that did work") \
 	X(WORKER_BUSY_LOOPS, "worker_busy_loops", RG_CK_COUNTER, "Worker loop iterations that did work") \
