@@ -56,6 +56,8 @@
 #   it_crash              SIGKILL rcptgate (it cleans nothing up) and reap it
 #   it_counter NAME       a final counter from $IT_LOG (0 if absent)
 #   in_ns CMD...          run CMD in the client namespace
+#   it_rejects RCPT       one SMTP session from the namespace to $IT_ADDR:25
+#                         must get 550 for RCPT (smtplib)
 #
 # Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir),
 # IT_MODE (port_mode, default af_packet), IT_WORKERS (workers, default 1),
@@ -162,6 +164,18 @@ it_names() {
 }
 
 in_ns() { ip netns exec "$IT_NS" "$@"; }
+
+it_rejects() {
+	in_ns timeout 20 /usr/bin/python3 - "$IT_ADDR" "$1" <<'PY'
+import smtplib, sys
+s = smtplib.SMTP(sys.argv[1], 25, local_hostname="client.test.example", timeout=10)
+s.ehlo()
+s.mail("s@elsewhere.example")
+code, msg = s.rcpt(sys.argv[2])
+s.quit()
+sys.exit(0 if code == 550 else f"RCPT TO:<{sys.argv[2]}> got {code} {msg!r}, not 550")
+PY
+}
 
 it_veth() {
 	IT_SUBNET=$1

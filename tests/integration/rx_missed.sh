@@ -47,15 +47,7 @@ fi
 [ "${missed:-0}" -gt 0 ] || it_fail "nothing counted in rx_missed"
 [ "$missed" -le "$N" ] || it_fail "rx_missed $missed above the $N sent"
 
-in_ns timeout 20 /usr/bin/python3 - "$IT_ADDR" <<'PY' || it_fail "session after the drops"
-import smtplib, sys
-s = smtplib.SMTP(sys.argv[1], 25, local_hostname="client.test.example", timeout=10)
-s.ehlo()
-s.mail("s@elsewhere.example")
-code, msg = s.rcpt("nobody@test.example")
-assert code == 550, (code, msg)
-s.quit()
-PY
+it_rejects nobody@test.example || it_fail "session after the drops"
 it_stop
 [ "$(it_counter rx_missed)" -ge "$missed" ] || it_fail "the final counters lost rx_missed"
 echo "PASS: the port's drops are counted ($missed of $N), and the daemon serves on"
