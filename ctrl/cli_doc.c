@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NAME
- *	cli_doc.c - docs/counters.md and Prometheus names from the counter
+ *	cli_doc.c - docs/counters.md from the counter
  *	list (see cli_doc.h)
  * DESCRIPTION
  *	One row per counter, in list order: name, kind, Prometheus name,
@@ -18,6 +18,7 @@
 #include <rcptgate/counters.h>
 
 #include "cli_doc.h"
+#include "ctl/ctl_prom.h"
 
 int
 cli_counter_find(const char *name)
@@ -26,16 +27,6 @@ cli_counter_find(const char *name)
 		if (strcmp(rg_counter_info[c].name, name) == 0)
 			return (int)c;
 	return -1;
-}
-
-int
-cli_prom_name(unsigned c, char *buf, size_t cap)
-{
-	if (c >= RG_C_MAX)
-		return -EINVAL;
-	int n = snprintf(buf, cap, "rcptgate_%s%s", rg_counter_info[c].name,
-			 rg_counter_info[c].kind == RG_CK_COUNTER ? "_total" : "");
-	return n < 0 || (size_t)n >= cap ? -E2BIG : 0;
 }
 
 int
@@ -60,7 +51,7 @@ cli_counters_doc(FILE *f)
 	      f);
 	for (unsigned c = 0; c < RG_C_MAX; c++) {
 		const struct rg_counter_info *ci = &rg_counter_info[c];
-		if (cli_prom_name(c, prom, sizeof(prom)) < 0)
+		if (ctl_prom_name(c, prom, sizeof(prom)) < 0)
 			return -EINVAL;
 		fprintf(f, "| `%s` | %s | `%s` | ", ci->name, ci->kind == RG_CK_COUNTER ? "counter" : "gauge",
 			prom);

@@ -11,7 +11,8 @@
  *	them as a table (non-zero ones; --all: every one), as one JSON
  *	object, or in the Prometheus text exposition format (HELP and TYPE
  *	lines, counters named rcptgate_NAME_total, gauges rcptgate_NAME,
- *	no labels). --doc prints docs/counters.md without asking the daemon.
+ *	no labels), written by the renderer the daemon's GET /metrics uses
+ *	(dataplane/core/ctl/ctl_prom.c). --doc prints docs/counters.md without asking the daemon.
  *
  *	--per-worker asks for each worker's own counters (stats worker=N,
  *	N below the workers the status reply gives) and prints one column
@@ -39,6 +40,7 @@
 
 #include "cli.h"
 #include "cli_doc.h"
+#include "ctl/ctl_prom.h"
 
 enum stats_format { SF_TABLE, SF_ALL, SF_JSON, SF_PROM, SF_DOC };
 
@@ -53,42 +55,27 @@ stats_is_number(const char *v)
 	return true;
 }
 
-/* Prometheus HELP text: backslash and newline escaped. */
-static void
-stats_prom_help(const char *s)
+/* The exposition of the daemon's reply (the renderer GET /metrics uses too). */
+static int
+stats_prom(const struct ctl_reply *rep)
 {
-	for (; *s; s++) {
-		if (*s == '\\')
-			fputs("\\\\", stdout);
-		else if (*s == '\n')
-			fputs("\\n", stdout);
+	struct ctl_prom p;
+
+	ctl_prom_init(&p);
+	for (unsigned i = 0; i < rep->n; i++) {
+		int c = cli_counter_find(rep->kv[i].key);
+		if (c >= 0)
+			ctl_prom_counter(&p, (unsigned)c, rep->kv[i].value);
 		else
-			putchar(*s);
+			ctl_prom_untyped(&p, rep->kv[i].key, rep->kv[i].value);
 	}
-}
-
-static void
-stats_prom(const struct ctl_kv *kv)
-{
-	int c = cli_counter_find(kv->key);
-	char name[160];
-
-	if (c >= 0) {
-		(void)cli_prom_name((unsigned)c, name, sizeof(name));
-		printf("# HELP %s ", name);
-		stats_prom_help(rg_counter_info[c].help);
-		printf("\n# TYPE %s %s\n", name,
-		       rg_counter_info[c].kind == RG_CK_COUNTER ? "counter" : "gauge");
-	} else {
-		/* protocol keys may hold '.', metric names may not */
-		snprintf(name, sizeof(name), "rcptgate_%s", kv->key);
-		for (char *p = name; *p; p++)
-			if (*p == '.')
-				*p = '_';
-		printf("# HELP %s rcptgate counter %s (unknown to this rcptgatectl)\n# TYPE %s untyped\n",
-		       name, kv->key, name);
-	}
-	printf("%s %s\n", name, kv->value);
+	int rc = ctl_prom_done(&p);
+	if (rc == 0)
+		fwrite(p.buf, 1, p.len, stdout);
+	else
+		fprintf(stderr, "rcptgatectl: stats: %s\n", strerror(-rc));
+	ctl_prom_free(&p);
+	return rc;
 }
 
 static void
@@ -102,9 +89,6 @@ stats_print(const struct ctl_reply *rep, enum stats_format fmt)
 		switch (fmt) {
 		case SF_JSON:
 			printf("%s\n  \"%s\": %s", i ? "," : "", kv->key, kv->value);
-			break;
-		case SF_PROM:
-			stats_prom(kv);
 			break;
 		case SF_TABLE:
 			if (strcmp(kv->value, "0") == 0)
@@ -262,7 +246,9 @@ cli_cmd_stats(int argc, char **argv)
 			rc = 1;
 		}
 	}
-	if (rc == 0)
+	if (rc == 0 && fmt == SF_PROM)
+		rc = stats_prom(rep) == 0 ? 0 : 1;
+	else if (rc == 0)
 		stats_print(rep, fmt);
 	free(rep);
 	return rc;

@@ -50,6 +50,7 @@ enum cfg_type {
 	CT_TLS_LEVEL,
 	CT_FACILITY, /* syslog facility name (maillog.c) */
 	CT_CIDRS,    /* list of IPv4/IPv6 prefixes, comma or space separated */
+	CT_HOSTPORT, /* one IPV4-ADDRESS:PORT or [IPV6-ADDRESS]:PORT */
 };
 
 struct cfg_key {
@@ -96,6 +97,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "control_socket", CT_STR, OFF(control_socket), 0, 0, false },
 	{ "control_socket_group", CT_STR, OFF(control_socket_group), 0, 0, false },
 	{ "reload_max_shrink", CT_PERCENT, OFF(reload_max_shrink), 0, 100, false },
+	{ "metrics_listen", CT_HOSTPORT, OFF(metrics_listen), 0, 0, false },
 	{ "port_mode", CT_PORT_MODE, OFF(port_mode), 0, 0, true },
 	{ "interface", CT_STR, OFF(interface), 0, 0, false },
 	{ "pci_address", CT_STR, OFF(pci_address), 0, 0, false },
@@ -325,12 +327,11 @@ parse_cidrs(struct cfg_parse *p, struct rg_config *cfg, const char *name, const 
 }
 
 /*
- * One listen address, ADDR[:PORT] or [ADDR6][:PORT], LEN bytes at V.
- * Every address names the same port: the XDP program and the TCP stack
- * serve one port.
+ * ADDR[:PORT] or [ADDR6][:PORT], LEN bytes at V, for KEY (listen and
+ * metrics_listen read addresses alike) into *HP; port 0 when absent.
  */
 static int
-parse_listen_one(struct cfg_parse *p, struct rg_config *cfg, const char *v, size_t len, bool *port_seen)
+parse_hostport(struct cfg_parse *p, const char *key, const char *v, size_t len, struct cfg_hostport *hp)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *h = v, *end = v + len, *port = NULL;
@@ -340,7 +341,7 @@ parse_listen_one(struct cfg_parse *p, struct rg_config *cfg, const char *v, size
 	if (v6) {
 		const char *close = memchr(v, ']', len);
 		if (close == NULL || (close + 1 != end && close[1] != ':'))
-			return cfg_error(p, "listen: expected [IPV6-ADDRESS][:PORT], got '%.*s'", (int)len,
+			return cfg_error(p, "%s: expected [IPV6-ADDRESS][:PORT], got '%.*s'", key, (int)len,
 					 v);
 		h = v + 1;
 		hlen = (size_t)(close - h);
@@ -351,40 +352,72 @@ parse_listen_one(struct cfg_parse *p, struct rg_config *cfg, const char *v, size
 		port = colon ? colon + 1 : NULL;
 	}
 	if (hlen == 0 || hlen >= sizeof(host))
-		return cfg_error(p,
-				 "listen: expected IPV4-ADDRESS[:PORT] or [IPV6-ADDRESS][:PORT], got '%.*s'",
-				 (int)len, v);
+		return cfg_error(p, "%s: expected IPV4-ADDRESS[:PORT] or [IPV6-ADDRESS][:PORT], got '%.*s'",
+				 key, (int)len, v);
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	if (v6) {
-		struct in6_addr a;
-		if (inet_pton(AF_INET6, host, &a) != 1)
-			return cfg_error(p, "listen: '%s' is not an IPv6 address", host);
+	memset(hp, 0, sizeof(*hp));
+	hp->family = v6 ? AF_INET6 : AF_INET;
+	if (inet_pton(hp->family, host, v6 ? (void *)&hp->a6 : (void *)&hp->a4) != 1)
+		return cfg_error(p, "%s: '%s' is not an IPv%c address", key, host, v6 ? '6' : '4');
+	uint64_t n = 0;
+	if (port != NULL) {
+		const char *pend;
+		if (parse_u64(port, &n, &pend) != 0 || pend != end || n == 0 || n > 65535)
+			return cfg_error(p, "%s: bad port '%.*s'", key, (int)(end - port), port);
+	}
+	hp->port = (uint16_t)n;
+	return 0;
+}
+
+/*
+ * One listen address, ADDR[:PORT] or [ADDR6][:PORT], LEN bytes at V.
+ * Every address names the same port: the XDP program and the TCP stack
+ * serve one port.
+ */
+static int
+parse_listen_one(struct cfg_parse *p, struct rg_config *cfg, const char *v, size_t len, bool *port_seen)
+{
+	struct cfg_hostport hp;
+	char host[INET6_ADDRSTRLEN];
+
+	if (parse_hostport(p, "listen", v, len, &hp) != 0)
+		return -1;
+	if (hp.family == AF_INET6) {
+		struct in6_addr a = hp.a6;
 		if (IN6_IS_ADDR_UNSPECIFIED(&a) || IN6_IS_ADDR_MULTICAST(&a) || IN6_IS_ADDR_V4MAPPED(&a))
-			return cfg_error(p, "listen: '%s' cannot be a listen address", host);
+			return cfg_error(p, "listen: '%s' cannot be a listen address",
+					 inet_ntop(AF_INET6, &a, host, sizeof(host)));
 		if (!IN6_IS_ADDR_UNSPECIFIED(&cfg->listen_addr6))
 			return cfg_error(p, "listen: more than one IPv6 address");
 		cfg->listen_addr6 = a;
 	} else {
-		struct in_addr a;
-		if (inet_pton(AF_INET, host, &a) != 1)
-			return cfg_error(p, "listen: '%s' is not an IPv4 address", host);
-		if (a.s_addr == 0)
+		if (hp.a4.s_addr == 0)
 			return cfg_error(p, "listen: the address must not be 0.0.0.0");
 		if (cfg->listen_addr.s_addr != 0)
 			return cfg_error(p, "listen: more than one IPv4 address");
-		cfg->listen_addr = a;
+		cfg->listen_addr = hp.a4;
 	}
-	uint64_t n = 25;
-	if (port != NULL) {
-		const char *pend;
-		if (parse_u64(port, &n, &pend) != 0 || pend != end || n == 0 || n > 65535)
-			return cfg_error(p, "listen: bad port '%.*s'", (int)(end - port), port);
-	}
+	uint64_t n = hp.port ? hp.port : 25;
 	if (*port_seen && n != cfg->listen_port)
 		return cfg_error(p, "listen: every address must use the same port");
 	*port_seen = true;
 	cfg->listen_port = (uint16_t)n;
+	return 0;
+}
+
+/* metrics_listen: one address with its port (a kernel socket's). */
+static int
+parse_metrics_listen(struct cfg_parse *p, struct cfg_hostport *hp, const char *v)
+{
+	if (parse_hostport(p, "metrics_listen", v, strlen(v), hp) != 0)
+		return -1;
+	if (hp->port == 0)
+		return cfg_error(
+			p, "metrics_listen: expected IPV4-ADDRESS:PORT or [IPV6-ADDRESS]:PORT, got '%s'", v);
+	if ((hp->family == AF_INET6 && IN6_IS_ADDR_MULTICAST(&hp->a6)) ||
+	    (hp->family == AF_INET && IN_MULTICAST(ntohl(hp->a4.s_addr))))
+		return cfg_error(p, "metrics_listen: '%s': a multicast address", v);
 	return 0;
 }
 
@@ -611,6 +644,8 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 	}
 	case CT_LISTEN:
 		return parse_listen(p, cfg, v);
+	case CT_HOSTPORT:
+		return parse_metrics_listen(p, field, v);
 	case CT_INET:
 		return parse_inet(p, cfg, v);
 	case CT_BACKEND:

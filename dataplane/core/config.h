@@ -37,6 +37,14 @@
 
 enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_PORT_MEMIF, CFG_PORT_PCI };
 
+/* An address and port of a kernel socket (metrics_listen). */
+struct cfg_hostport {
+	int family; /* 0: not set; AF_INET or AF_INET6 */
+	struct in_addr a4;
+	struct in6_addr a6;
+	uint16_t port; /* host order */
+};
+
 enum cfg_backend_proto { CFG_BACKEND_NONE, CFG_BACKEND_SMTP, CFG_BACKEND_LMTP };
 
 /* smtpd_tls_security_level, as Postfix: none, may (offer STARTTLS),
@@ -97,6 +105,7 @@ struct rg_config {
 	char control_socket[CFG_STR_MAX];
 	char control_socket_group[CFG_STR_MAX]; /* "" = root only */
 	unsigned reload_max_shrink;		/* percent */
+	struct cfg_hostport metrics_listen;	/* the Prometheus endpoint; family 0 = off */
 
 	/* dataplane */
 	enum cfg_port_mode port_mode;

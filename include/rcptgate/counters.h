@@ -278,6 +278,18 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Replaced TLS contexts still serving sessions that started on them") \
 	X(CTL_REQUESTS, "ctl_requests", RG_CK_COUNTER, "Control socket requests answered") \
 	X(CTL_ERRORS, "ctl_request_errors", RG_CK_COUNTER, "Control socket requests answered with an error") \
+	X(METRICS_SCRAPES, "metrics_scrapes", RG_CK_COUNTER, \
+	  "GET or HEAD /metrics answered 200 on metrics_listen") \
+	X(METRICS_BAD_REQUESTS, "metrics_bad_requests", RG_CK_COUNTER, \
+	  "metrics_listen requests refused as malformed (400, 505) or over 8 KiB of head (431)") \
+	X(METRICS_NOT_FOUND, "metrics_not_found", RG_CK_COUNTER, \
+	  "metrics_listen requests for a path other than /metrics (404)") \
+	X(METRICS_NOT_ALLOWED, "metrics_method_not_allowed", RG_CK_COUNTER, \
+	  "metrics_listen requests with a method other than GET or HEAD (405)") \
+	X(METRICS_TIMEOUTS, "metrics_timeouts", RG_CK_COUNTER, \
+	  "metrics_listen connections closed: request or response not done within 10 s") \
+	X(METRICS_REFUSED, "metrics_connections_refused", RG_CK_COUNTER, \
+	  "metrics_listen connections closed at once: 16 already open") \
 	/* logs (dataplane/dpdk/logger.c) */ \
 	X(LOG_RING_FULL, "log_ring_full", RG_CK_COUNTER, \
 	  "Log lines dropped on a worker: its log ring was full (counters unaffected)") \

@@ -62,7 +62,7 @@ def cmd_perworker(path, sum_path, workers):
 
 
 METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*) ([0-9]+)$")
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*) ([0-9]+(?:\.[0-9]{9})?)$")
 
 
 def cmd_prom(path, json_path):
@@ -94,7 +94,8 @@ def cmd_prom(path, json_path):
                 ok = False
                 print(f"  line {n}: sample without HELP/TYPE, repeated, labelled or malformed: {line}")
                 continue
-            samples[m.group(1)] = int(m.group(2))
+            # NAME_ns counters are exported in seconds: back to ns, exactly
+            samples[m.group(1)] = int(m.group(2).replace(".", ""))
     check("prometheus: every line well-formed, HELP and TYPE before each sample", ok)
     bad = [n for n, t in types.items() if (t == "counter") != n.endswith("_total")]
     check("prometheus: counters and only counters end in _total", not bad, str(bad[:5]))
@@ -103,6 +104,8 @@ def cmd_prom(path, json_path):
     diff = []
     for name, v in values.items():
         p = samples.get(f"rcptgate_{name}_total", samples.get(f"rcptgate_{name}"))
+        if name.endswith("_ns"):
+            p = samples.get(f"rcptgate_{name[:-3]}_seconds_total")
         # live counters may move between the two requests: the requests
         # themselves, the loop, and frames the client's kernel sends on its
         # own (IPv6 router solicitations and MLD reports: drop_ethertype)

@@ -49,6 +49,28 @@ test_minimal(void **state)
 	assert_int_equal(cfg.workers, 1);
 }
 
+/* metrics_listen: off by default; IPv4 and bracketed IPv6 with a port. */
+static void
+test_metrics_listen(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX];
+	struct in6_addr a6;
+	(void)state;
+
+	assert_int_equal(load(&cfg, BASE, err), 0);
+	assert_int_equal(cfg.metrics_listen.family, 0);
+	assert_int_equal(load(&cfg, BASE "metrics_listen = 127.0.0.1:9125\n", err), 0);
+	assert_int_equal(cfg.metrics_listen.family, AF_INET);
+	assert_int_equal(cfg.metrics_listen.a4.s_addr, inet_addr("127.0.0.1"));
+	assert_int_equal(cfg.metrics_listen.port, 9125);
+	assert_int_equal(load(&cfg, BASE "metrics_listen = [::1]:65535\n", err), 0);
+	assert_int_equal(cfg.metrics_listen.family, AF_INET6);
+	assert_int_equal(inet_pton(AF_INET6, "::1", &a6), 1);
+	assert_memory_equal(&cfg.metrics_listen.a6, &a6, sizeof(a6));
+	assert_int_equal(cfg.metrics_listen.port, 65535);
+}
+
 /* listen: a dual-stack list in Postfix's shape, and inet_protocols narrowing it. */
 static void
 test_listen_dual(void **state)
@@ -189,6 +211,18 @@ static const struct {
 	{ BASE "syslog_name = a:b\n", "test.conf:4: ", "syslog_name: 'a:b'" },
 	{ BASE "\nmaillog_file = var/log/rcptgate.log\n", "test.conf:5: ", "not an absolute path" },
 	{ BASE "syslog_socket = dev/log\n", "test.conf:4: ", "syslog_socket" },
+	{ BASE "metrics_listen = 127.0.0.1\n",
+	  "test.conf:4: ", "metrics_listen: expected IPV4-ADDRESS:PORT" },
+	{ BASE "metrics_listen = [::1]\n", "test.conf:4: ", "metrics_listen: expected IPV4-ADDRESS:PORT" },
+	{ BASE "metrics_listen = 127.0.0.1:0\n", "test.conf:4: ", "metrics_listen: bad port" },
+	{ BASE "metrics_listen = 127.0.0.1:65536\n", "test.conf:4: ", "metrics_listen: bad port" },
+	{ BASE "metrics_listen = localhost:9125\n",
+	  "test.conf:4: ", "metrics_listen: 'localhost' is not an IPv4" },
+	{ BASE "metrics_listen = [::1:9125\n", "test.conf:4: ", "metrics_listen: expected [IPV6-ADDRESS]" },
+	{ BASE "metrics_listen = [::g]:9125\n", "test.conf:4: ", "not an IPv6" },
+	{ BASE "metrics_listen = 224.0.0.1:9125\n", "test.conf:4: ", "multicast" },
+	{ BASE "metrics_listen = [ff02::1]:9125\n", "test.conf:4: ", "multicast" },
+	{ BASE "metrics_listen = 127.0.0.1:9125, 127.0.0.2:9125\n", "test.conf:4: ", "bad port" },
 };
 
 static void
@@ -486,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_listen_dual),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_docs_match_parser),
 		cmocka_unit_test(test_documented_bounds),
 		cmocka_unit_test(test_backend_brackets),

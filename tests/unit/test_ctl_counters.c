@@ -23,6 +23,7 @@
 #include <rcptgate/counters.h>
 
 #include "cli_doc.h"
+#include "ctl/ctl_prom.h"
 
 static char *
 slurp(const char *path, size_t *len)
@@ -83,7 +84,7 @@ test_names(void **state)
 	for (unsigned c = 0; c < RG_C_MAX; c++) {
 		const char *n = rg_counter_info[c].name;
 		assert_int_equal(cli_counter_find(n), (int)c);
-		assert_int_equal(cli_prom_name(c, name, sizeof(name)), 0);
+		assert_int_equal(ctl_prom_name(c, name, sizeof(name)), 0);
 		size_t len = strlen(name);
 		bool total = len > 6 && strcmp(name + len - 6, "_total") == 0;
 		assert_true(total == (rg_counter_info[c].kind == RG_CK_COUNTER));
@@ -93,8 +94,8 @@ test_names(void **state)
 		assert_null(strchr(rg_counter_info[c].help, '\n'));
 	}
 	assert_int_equal(cli_counter_find("no_such_counter"), -1);
-	assert_int_equal(cli_prom_name(RG_C_MAX, name, sizeof(name)), -EINVAL);
-	assert_int_equal(cli_prom_name(0, name, 5), -E2BIG);
+	assert_int_equal(ctl_prom_name(RG_C_MAX, name, sizeof(name)), -EINVAL);
+	assert_int_equal(ctl_prom_name(0, name, 5), -E2BIG);
 }
 
 int

@@ -138,17 +138,19 @@ void ctl_tls_reap(struct dp_daemon *d);
  * ctl_server_open - create the control socket cfg.control_socket (its
  * directory too, mode 0750, when missing), mode 0600 root, or 0660 with
  * group cfg.control_socket_group. A stale socket file is replaced; a
- * socket a live daemon answers on is not.
+ * socket a live daemon answers on is not. With cfg.metrics_listen set,
+ * also the metrics endpoint (ctl_metrics_open), polled with it.
  *
  * Return: 0 and *OUT, or -errno with ERR set: -ENAMETOOLONG (path),
  * -EADDRINUSE (another daemon), -ENOENT (unknown group), or what
- * socket/bind/listen/chown failed with.
+ * socket/bind/listen/chown failed with (also metrics_listen's).
  */
 int ctl_server_open(struct dp_daemon *d, struct ctl_server **out, char *err, size_t errlen);
 
 /*
  * ctl_server_poll - sleep in poll(2) up to TIMEOUT_MS for control
- * clients, then serve what arrived: accept, read, answer, write.
+ * clients and metrics_listen's, then serve what arrived: accept, read,
+ * answer, write.
  *
  * Return: 0, also when a signal interrupted the sleep; -errno when
  * poll itself failed (not expected).
@@ -157,6 +159,47 @@ int ctl_server_poll(struct ctl_server *cs, int timeout_ms);
 
 /* ctl_server_close - close every client and the socket, remove the file. */
 void ctl_server_close(struct ctl_server *cs);
+
+/* ctl_now_ms - the control thread's clock: CLOCK_MONOTONIC in milliseconds. */
+int64_t ctl_now_ms(void);
+
+/*
+ * ctl_send_pending - write BUF[*OFF..LEN) to the non-blocking socket FD
+ * as far as it takes it, advancing *OFF.
+ *
+ * Return: true (all written, or the rest must wait for POLLOUT), false
+ * when the peer is gone.
+ */
+bool ctl_send_pending(int fd, const char *buf, size_t *off, size_t len);
+
+#define CTL_METRICS_CLIENTS 16 /* metrics_listen connections at once */
+
+struct pollfd;
+struct ctl_metrics;
+
+/*
+ * ctl_metrics_open - listen on cfg.metrics_listen for GET /metrics
+ * (ctl_metrics.c); *OUT is NULL when it is not set. ctl_server_open
+ * calls it: the control thread polls both.
+ *
+ * Return: 0, or -errno (bind, listen) with ERR set.
+ */
+int ctl_metrics_open(struct dp_daemon *d, struct ctl_metrics **out, char *err, size_t errlen);
+
+/*
+ * ctl_metrics_pollfds - close the connections past their time, then
+ * fill PFD with the listener and each open connection (at most
+ * 1 + CTL_METRICS_CLIENTS entries).
+ *
+ * Return: the entries filled (0 when M is NULL).
+ */
+unsigned ctl_metrics_pollfds(struct ctl_metrics *m, struct pollfd *pfd);
+
+/* ctl_metrics_events - serve what poll reported on the entries ctl_metrics_pollfds filled. */
+void ctl_metrics_events(struct ctl_metrics *m, const struct pollfd *pfd);
+
+/* ctl_metrics_close - close every connection and the listener (NULL: nothing). */
+void ctl_metrics_close(struct ctl_metrics *m);
 
 /*
  * dp_telemetry_register - register the /rcptgate/... DPDK telemetry

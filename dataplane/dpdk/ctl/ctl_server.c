@@ -17,6 +17,9 @@
  *	EINVAL; one still partial CTL_REQ_TIMEOUT_MS after its first octet
  *	is answered ERR ETIMEDOUT and closed, so a stalled client cannot
  *	hold a slot (an idle connection between requests may stay).
+ *
+ *	The same poll serves metrics_listen's connections (ctl_metrics.c),
+ *	so a scrape waits for no control request and the reverse.
  * DIAGNOSTICS
  *	ctl_server_open fails with -errno and a reason; afterwards client
  *	errors only close that client. Nothing here is fatal.
@@ -59,7 +62,8 @@ struct ctl_server {
 	int fd;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct ctl_client clients[CTL_CLIENTS];
-	struct ctl_resp resp; /* the response being built */
+	struct ctl_resp resp;	     /* the response being built */
+	struct ctl_metrics *metrics; /* metrics_listen, polled here too; NULL: off */
 };
 
 static int
@@ -169,6 +173,9 @@ ctl_server_open(struct dp_daemon *d, struct ctl_server **out, char *err, size_t 
 		rc = ctl_fail(err, errlen, -errno, "listen", path);
 		goto fail_unlink;
 	}
+	rc = ctl_metrics_open(d, &cs->metrics, err, errlen);
+	if (rc < 0)
+		goto fail_unlink;
 	*out = cs;
 	return 0;
 
@@ -180,7 +187,7 @@ fail:
 	return rc;
 }
 
-static int64_t
+int64_t
 ctl_now_ms(void)
 {
 	struct timespec ts;
@@ -222,17 +229,26 @@ ctl_accept(struct ctl_server *cs)
 	}
 }
 
+bool
+ctl_send_pending(int fd, const char *buf, size_t *off, size_t len)
+{
+	while (*off < len) {
+		ssize_t n = send(fd, buf + *off, len - *off, MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR;
+		*off += (size_t)n;
+	}
+	return true;
+}
+
 /* Write what is pending. Return false when the client is gone. */
 static bool
 ctl_flush(struct ctl_client *c)
 {
-	while (c->out_off < c->out_len) {
-		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
-		if (n < 0)
-			return errno == EAGAIN || errno == EINTR;
-		c->out_off += (size_t)n;
-	}
-	c->out_off = c->out_len = 0;
+	if (!ctl_send_pending(c->fd, c->out, &c->out_off, c->out_len))
+		return false;
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
 	return true;
 }
 
@@ -317,7 +333,7 @@ ctl_expire(struct ctl_server *cs, struct ctl_client *c, int64_t now)
 int
 ctl_server_poll(struct ctl_server *cs, int timeout_ms)
 {
-	struct pollfd pfd[CTL_CLIENTS + 1];
+	struct pollfd pfd[CTL_CLIENTS + 1 + 1 + CTL_METRICS_CLIENTS];
 	struct ctl_client *who[CTL_CLIENTS + 1];
 	int64_t now = ctl_now_ms();
 	nfds_t n = 0;
@@ -332,10 +348,13 @@ ctl_server_poll(struct ctl_server *cs, int timeout_ms)
 		who[n] = c;
 		pfd[n++] = (struct pollfd){ .fd = c->fd, .events = c->out_len ? POLLOUT : POLLIN };
 	}
+	nfds_t n_ctl = n;
+	n += ctl_metrics_pollfds(cs->metrics, pfd + n_ctl);
 	int rc = poll(pfd, n, timeout_ms);
 	if (rc < 0)
 		return errno == EINTR ? 0 : -errno;
-	for (nfds_t i = 1; i < n; i++)
+	ctl_metrics_events(cs->metrics, pfd + n_ctl);
+	for (nfds_t i = 1; i < n_ctl; i++)
 		if (pfd[i].revents != 0)
 			ctl_client_event(cs, who[i], pfd[i].revents);
 	if (pfd[0].revents & POLLIN)
@@ -351,6 +370,7 @@ ctl_server_close(struct ctl_server *cs)
 	for (unsigned i = 0; i < CTL_CLIENTS; i++)
 		if (cs->clients[i].fd >= 0)
 			ctl_client_close(&cs->clients[i]);
+	ctl_metrics_close(cs->metrics);
 	close(cs->fd);
 	unlink(cs->path);
 	free(cs);
