@@ -22,6 +22,7 @@ declare -A pkg=(
 	[curl]=curl [python3]=python3 [smtp-source]=postfix [smtp-sink]=postfix
 	[bpftool]=bpftool [xdp-loader]=xdp-tools [perf]=linux-perf
 	[fail2ban-regex]=fail2ban [pflogsumm]=pflogsumm [testssl]=testssl.sh
+	[promtool]=prometheus [prometheus]=prometheus
 )
 # Packages setup-deps installs (words of its PKGS list).
 pkgs=" $(sed -n '/^PKGS=(/,/^)/p' "$SRC/scripts/setup-deps" | sed 's/#.*//' | tr -s ' \t\n' ' ') "

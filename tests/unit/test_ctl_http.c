@@ -306,16 +306,16 @@ test_prom_workers(void **state)
 	ctl_prom_workers(&p, RG_C_MAX, 2, lcore, v);	   /* no such counter: nothing */
 	assert_int_equal(ctl_prom_done(&p), 0);
 	snprintf(want, sizeof(want),
-		 "# HELP rcptgate_worker_rx_packets_total %s, per worker lcore\n"
-		 "# TYPE rcptgate_worker_rx_packets_total counter\n"
-		 "rcptgate_worker_rx_packets_total{worker=\"0\",lcore=\"1\"} 5\n"
-		 "rcptgate_worker_rx_packets_total{worker=\"1\",lcore=\"3\"} 7\n",
+		 "# HELP rcptgate_lcore_rx_packets_total %s, per worker lcore\n"
+		 "# TYPE rcptgate_lcore_rx_packets_total counter\n"
+		 "rcptgate_lcore_rx_packets_total{worker=\"0\",lcore=\"1\"} 5\n"
+		 "rcptgate_lcore_rx_packets_total{worker=\"1\",lcore=\"3\"} 7\n",
 		 rg_counter_info[RG_C_RX_PACKETS].help);
 	assert_string_equal(p.buf, want);
 	ctl_prom_free(&p);
 	ctl_prom_init(&p);
 	ctl_prom_workers(&p, RG_C_TCP_CONNS, 1, lcore, v);
-	assert_non_null(strstr(p.buf, "# TYPE rcptgate_worker_tcp_connections gauge\n"));
+	assert_non_null(strstr(p.buf, "# TYPE rcptgate_lcore_tcp_connections gauge\n"));
 	ctl_prom_free(&p);
 }
 

@@ -233,7 +233,7 @@ ctl_prom_workers(struct ctl_prom *p, unsigned c, unsigned n, const unsigned *lco
 
 	if (c >= RG_C_MAX || n == 0)
 		return;
-	snprintf(name, sizeof(name), "rcptgate_worker_%s%s", rg_counter_info[c].name,
+	snprintf(name, sizeof(name), "rcptgate_lcore_%s%s", rg_counter_info[c].name,
 		 rg_counter_info[c].kind == RG_CK_COUNTER ? "_total" : "");
 	snprintf(help, sizeof(help), "%s, per worker lcore", rg_counter_info[c].help);
 	ctl_prom_family(p, name, rg_counter_info[c].kind == RG_CK_COUNTER ? "counter" : "gauge", help);

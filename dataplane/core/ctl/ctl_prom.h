@@ -106,7 +106,7 @@ void ctl_prom_counters(struct ctl_prom *p, const uint64_t *v);
 
 /*
  * ctl_prom_workers - counter C of each worker lcore, family
- * rcptgate_worker_NAME (_total for a counter), one sample per worker
+ * rcptgate_lcore_NAME (_total for a counter), one sample per worker
  * labelled worker="W" (0..N-1) and lcore="LCORE[W]", values V[W].
  * C out of range or N == 0: nothing.
  */
