@@ -26,6 +26,8 @@
 #	5. Every metric the Grafana dashboard of docs/examples uses is in
 #	   the exposition.
 #	6. The daemon still answers SMTP (550 for an unknown recipient).
+#	Before all that, a start with metrics_listen on a port another
+#	socket holds ([::1] where the host has IPv6) fails with the reason.
 #	Prometheus is stopped at exit whatever happens.
 # DIAGNOSTICS
 #	Exit 0 on success, 1 on failure, 77 (SKIP, with the reason) when
@@ -45,8 +47,31 @@ CTL="$BUILD/ctrl/rcptgatectl"
 T=$IT_TMP
 DASHBOARD="$SRC/docs/examples/grafana-rcptgate.json"
 "$CTL" compile "$SRC/docs/examples/recipients.txt" "$T/r.tbl" >/dev/null || it_fail "cannot compile the sample table"
-read -r MPORT PPORT <<< "$(it_free_port 2)"
+read -r MPORT PPORT BPORT <<< "$(it_free_port 3)"
 URL="http://127.0.0.1:$MPORT/metrics"
+
+# 0. metrics_listen on an address in use (IPv6 loopback where there is
+# one): start-up fails with the reason, before serving.
+BADDR="[::1]" BFAM=AF_INET6 BHOST=::1
+/usr/bin/python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null ||
+	{ BADDR=127.0.0.1 BFAM=AF_INET BHOST=127.0.0.1; }
+it_bg busy /usr/bin/python3 -c '
+import socket, sys, time
+s = socket.socket(getattr(socket, sys.argv[1]))
+s.bind((sys.argv[2], int(sys.argv[3])))
+s.listen()
+print("listening", flush=True)
+time.sleep(120)' "$BFAM" "$BHOST" "$BPORT"
+it_bg_ready busy listening
+it_conf "$T/busy.conf" "metrics_listen=$BADDR:$BPORT"
+timeout 60 "$BUILD/dataplane/rcptgate" -f "$T/busy.conf" > "$T/busy.out" 2>&1
+rc=$?
+kill "$IT_BG"
+[ $rc -eq 1 ] || { cat "$T/busy.out"; it_fail "metrics_listen on a port in use: exit $rc, want 1"; }
+grep -qF "metrics_listen $BADDR:$BPORT: Address already in use" "$T/busy.out" ||
+	{ cat "$T/busy.out"; it_fail "metrics_listen on a port in use: no reason given"; }
+grep -q "serving" "$T/busy.out" && it_fail "serving with metrics_listen on a port in use"
+echo "ok   metrics_listen = $BADDR:$BPORT in use: exit 1, $(grep -o 'metrics_listen.*' "$T/busy.out" | head -1)"
 
 it_conf "$T/c.conf" "recipient_table=$T/r.tbl" "metrics_listen=127.0.0.1:$MPORT" \
 	"smtpd_client_connection_count_limit=0"
