@@ -6,8 +6,9 @@
  *	Every counter the dataplane keeps is named here once, with its
  *	exported name, its kind and its help text. The daemon (per-lcore
  *	arrays summed by the control thread), rcptgatectl (stats, --json,
- *	--prometheus), DPDK telemetry and docs/counters.md are all generated
- *	from this list, so they cannot drift apart.
+ *	--prometheus), the daemon's GET /metrics, DPDK telemetry and
+ *	docs/counters.md are all generated from this list, so they cannot
+ *	drift apart.
  *
  *	Kinds: RG_CK_COUNTER only ever grows; RG_CK_GAUGE is a level (it
  *	may go down); both are summed over lcores.

@@ -117,6 +117,10 @@ curl -sS -I "$URL" > "$T/head2" || it_fail "curl -I failed"
 grep -q "^HTTP/1.1 200 OK" "$T/head2" && grep -qi "^Content-Length: [1-9]" "$T/head2" || it_fail "HEAD: $(cat "$T/head2")"
 echo "ok   HEAD /metrics: $(grep -i '^Content-Length' "$T/head2" | tr -d '\r')"
 
+# how long a scrape takes here (printed, not asserted: this machine is noisy)
+for _ in $(seq 50); do curl -s -o /dev/null -w '%{time_total}\n' "$URL"; done | sort -n > "$T/times"
+echo "note 50 scrapes of $(wc -c < "$T/m.txt") octets: median $(sed -n 25p "$T/times") s, max $(tail -1 "$T/times") s"
+
 # 2. promtool
 curl -s "$URL" | grep rejected_unknown > "$T/grep" || it_fail "no rejected_unknown in the exposition"
 curl -s "$URL" | promtool check metrics > "$T/promtool" 2>&1 || { cat "$T/promtool"; it_fail "promtool check metrics refused the exposition"; }

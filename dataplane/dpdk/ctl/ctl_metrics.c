@@ -175,7 +175,7 @@ mx_render(struct dp_daemon *d, struct ctl_prom *p)
 	uint64_t sum[RG_C_MAX], v[RG_MAX_WORKERS];
 	unsigned lcore[RG_MAX_WORKERS];
 	const struct ctl_table_state *ts = &d->tables;
-	char num[32], labels[64] = "";
+	char num[32], labels[128] = "";
 
 	dp_counters_sum(d, sum); /* the stats request's snapshot */
 	ctl_prom_counters(p, sum);
