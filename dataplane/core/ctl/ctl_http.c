@@ -89,7 +89,7 @@ http_head_end(const char *buf, size_t len)
 	return 0;
 }
 
-/* HTTP-version: "HTTP/1.0" or "HTTP/1.1"; 0 when malformed. */
+/* HTTP-version: "HTTP/1.0" or "HTTP/1.1" (200), "HTTP/2.0" and up (505), else 400. */
 static enum ctl_http_status
 http_version(const char *v, size_t n, bool *v11)
 {
