@@ -49,6 +49,13 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 }
 
 void
+dp_counters_worker(const struct dp_daemon *d, unsigned w, uint64_t out[RG_C_MAX])
+{
+	for (unsigned c = 0; c < RG_C_MAX; c++)
+		out[c] = __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
+}
+
+void
 dp_counters_print(const struct dp_daemon *d, FILE *f)
 {
 	uint64_t sum[RG_C_MAX];

@@ -69,6 +69,13 @@ struct dp_daemon {
 void dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX]);
 
 /*
+ * dp_counters_worker - the counters worker W (0..n_workers-1) keeps
+ * itself into OUT[RG_C_MAX], read as dp_counters_sum reads them; what
+ * the control, relay and XDP sides count is in the sum only.
+ */
+void dp_counters_worker(const struct dp_daemon *d, unsigned w, uint64_t out[RG_C_MAX]);
+
+/*
  * dp_counters_print - write "rcptgate: final counters" and every
  * counter that is not zero, one "  NAME VALUE" line each, to F.
  * @d: the daemon.

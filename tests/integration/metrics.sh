@@ -113,6 +113,20 @@ done
 w=$(awk '$1 ~ /^rcptgate_lcore_smtp_sessions_total\{worker="[0-9]+",lcore="[0-9]+"\}$/ { s += $2 } END { print s + 0 }' "$T/m.txt")
 [ "$w" = "$(sample rcptgate_smtp_sessions_total "$T/m.txt")" ] || it_fail "per-worker sessions add up to $w"
 echo "ok   per-worker sessions add up to the total ($w)"
+ctl stats --per-worker --json > "$T/w.json" || it_fail "rcptgatectl stats --per-worker --json failed"
+/usr/bin/python3 - "$T/w.json" "$T/m.txt" <<'EOF2' || it_fail "per-worker families differ from rcptgatectl stats --per-worker"
+import json, re, sys
+workers = json.load(open(sys.argv[1]))["workers"]
+got = {}
+for l in open(sys.argv[2]):
+    m = re.match(r'rcptgate_lcore_(\w+?)(?:_total)?\{worker="(\d+)",lcore="\d+"\} (\d+)$', l)
+    if m:
+        got[(m.group(1), int(m.group(2)))] = int(m.group(3))
+keys = ("smtp_sessions", "smtp_rcpt_rejected_unknown", "smtp_rcpt_accepted")
+bad = [(k, w) for w in range(len(workers)) for k in keys if got.get((k, w)) != workers[w][k]]
+print("per-worker: %d workers, %s equal to rcptgatectl stats --per-worker; differ: %s" % (len(workers), ", ".join(keys), bad or "none"))
+sys.exit(1 if bad or not workers else 0)
+EOF2
 curl -sS -I "$URL" > "$T/head2" || it_fail "curl -I failed"
 grep -q "^HTTP/1.1 200 OK" "$T/head2" && grep -qi "^Content-Length: [1-9]" "$T/head2" || it_fail "HEAD: $(cat "$T/head2")"
 echo "ok   HEAD /metrics: $(grep -i '^Content-Length' "$T/head2" | tr -d '\r')"

@@ -111,8 +111,7 @@ ctl_do_stats(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 			ctl_resp_error(r, -ENOENT, "no worker %u (the daemon has %u)", w, d->n_workers);
 			return;
 		}
-		for (unsigned c = 0; c < RG_C_MAX; c++)
-			sum[c] = __atomic_load_n(&d->counters[w].c[c], __ATOMIC_RELAXED);
+		dp_counters_worker(d, w, sum);
 	}
 	for (unsigned c = 0; c < RG_C_MAX; c++)
 		ctl_resp_add(r, rg_counter_info[c].name, "%" PRIu64, sum[c]);

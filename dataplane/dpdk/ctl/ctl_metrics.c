@@ -64,6 +64,7 @@ struct ctl_metrics {
 	unsigned polled[MX_CLIENTS]; /* client of each pollfd after the listener */
 	unsigned n_polled;
 	struct mx_client c[MX_CLIENTS];
+	uint64_t own[RG_MAX_WORKERS][RG_C_MAX]; /* each worker's counters, read for a scrape */
 };
 
 /* Counters the workers keep that are worth seeing per worker: load
@@ -170,8 +171,9 @@ mx_accept(struct ctl_metrics *m, int64_t now)
 
 /* The exposition of the daemon: the counters, then what only it knows. */
 static int
-mx_render(struct dp_daemon *d, struct ctl_prom *p)
+mx_render(struct ctl_metrics *m, struct ctl_prom *p)
 {
+	struct dp_daemon *d = m->d;
 	uint64_t sum[RG_C_MAX], v[RG_MAX_WORKERS];
 	unsigned lcore[RG_MAX_WORKERS];
 	const struct ctl_table_state *ts = &d->tables;
@@ -179,11 +181,13 @@ mx_render(struct dp_daemon *d, struct ctl_prom *p)
 
 	dp_counters_sum(d, sum); /* the stats request's snapshot */
 	ctl_prom_counters(p, sum);
-	for (unsigned w = 0; w < d->n_workers; w++)
+	for (unsigned w = 0; w < d->n_workers; w++) {
 		lcore[w] = d->lcores[w]->lcore_id;
+		dp_counters_worker(d, w, m->own[w]); /* what stats worker=W reads */
+	}
 	for (size_t i = 0; i < sizeof(mx_per_worker) / sizeof(mx_per_worker[0]); i++) {
 		for (unsigned w = 0; w < d->n_workers; w++)
-			v[w] = __atomic_load_n(&d->counters[w].c[mx_per_worker[i]], __ATOMIC_RELAXED);
+			v[w] = m->own[w][mx_per_worker[i]];
 		ctl_prom_workers(p, mx_per_worker[i], d->n_workers, lcore, v);
 	}
 	(void)ctl_prom_label(labels, sizeof(labels), "version", RG_VERSION);
@@ -213,7 +217,7 @@ mx_answer(struct ctl_metrics *m, struct mx_client *c, enum ctl_http_status st, b
 	size_t text_len;
 
 	ctl_prom_init(&p);
-	if (st == CTL_HTTP_OK && mx_render(m->d, &p) != 0)
+	if (st == CTL_HTTP_OK && mx_render(m, &p) != 0)
 		st = CTL_HTTP_SERVER_ERROR;
 	switch (st) {
 	case CTL_HTTP_OK:
