@@ -4,11 +4,14 @@
 
 usage: ipv6_crafted.py IFACE CLIENT6 SERVER6 SERVER_MAC
 
-Sends, from a raw AF_PACKET socket on IFACE: a TCP SYN behind a
-destination-options header (answered with a SYN-ACK from SERVER6, MSS
-1440), a SYN in a fragment, a SYN behind a routing header with segments
-left, and a SYN with a bad TCP checksum (none answered). The daemon's
-counters, printed at shutdown, are checked by the calling script.
+Sends, from a raw AF_PACKET socket on IFACE, TCP SYNs behind extension
+headers that are skipped (destination options, hop-by-hop, routing with
+no segments left, a chain of four: each answered with a SYN-ACK from
+SERVER6, MSS 1440, then reset) and SYNs that must be dropped, each for
+its own reason (fragment, routing with segments left, five headers,
+hop-by-hop out of place, a header cut short, a bad TCP checksum) and a
+UDP datagram: none answered. The daemon's counters, printed at shutdown,
+are checked by the calling script against the counts given in main().
 Exits 0 when every answer (or silence) is as expected.
 """
 import socket
@@ -77,38 +80,75 @@ def main():
         return None
 
     fails = 0
-    # 1. destination options (PadN, 6 bytes) before TCP: skipped, SYN-ACK back
-    syn = tcp_syn(src, dst, 43001, 1000)
-    dopt = bytes([6, 0, 1, 4, 0, 0, 0, 0])
-    s.send(frame(my_mac, srv_mac, src, dst, 60, dopt + syn))
-    r = synack_for(43001)
-    if r is None or r[13] != 0x12:
-        print('FAIL: no SYN-ACK to a SYN behind destination options')
-        fails += 1
-    else:
+
+    def ext(nh, body6):
+        """An extension header: next header NH, BODY6 padded to 6 + 8k bytes."""
+        body6 += bytes((-len(body6) - 2) % 8)
+        return bytes([nh, (len(body6) + 2) // 8 - 1]) + body6
+
+    def padn():
+        return bytes([1, 4, 0, 0, 0, 0])  # PadN option, 6 bytes
+
+    def rst(sport, seq):
+        r = bytearray(tcp_syn(src, dst, sport, seq))
+        r[13] = 0x04
+        r[16:18] = b'\0\0'
+        ph = src + dst + struct.pack('!IxxxB', len(r), 6)
+        r[16:18] = struct.pack('!H', 0xffff - csum(ph + bytes(r)))
+        s.send(frame(my_mac, srv_mac, src, dst, 6, bytes(r)))
+
+    def answered(what, sport, first_nh, hdrs, check_mss=False):
+        nonlocal fails
+        s.send(frame(my_mac, srv_mac, src, dst, first_nh, hdrs + tcp_syn(src, dst, sport, sport * 10)))
+        r = synack_for(sport)
+        if r is None or r[13] != 0x12:
+            print('FAIL: no SYN-ACK to a SYN behind %s' % what)
+            fails += 1
+            return
         mss = struct.unpack('!H', r[22:24])[0] if r[20] == 2 else None
-        print('dest-opts SYN: SYN-ACK, MSS %s' % mss)
-        if mss != 1440:
+        print('%s: SYN-ACK, MSS %s' % (what, mss))
+        if check_mss and mss != 1440:
             print('FAIL: MSS %s over IPv6, expected 1440' % mss)
             fails += 1
-        # tidy: reset it
-        rst = bytearray(tcp_syn(src, dst, 43001, 1001))
-        rst[13] = 0x04
-        rst[16:18] = b'\0\0'
-        ph = src + dst + struct.pack('!IxxxB', len(rst), 6)
-        rst[16:18] = struct.pack('!H', 0xffff - csum(ph + bytes(rst)))
-        s.send(frame(my_mac, srv_mac, src, dst, 6, bytes(rst)))
-    # 2. a fragment (first of two): dropped
+        rst(sport, sport * 10 + 1)  # tidy: the connection goes
+
+    silent = []
+
+    def dropped(what, sport, first_nh, hdrs, bad_sum=False):
+        body = hdrs + tcp_syn(src, dst, sport, sport * 10, bad_sum=bad_sum)
+        s.send(frame(my_mac, srv_mac, src, dst, first_nh, body))
+        silent.append((sport, what))
+
+    # Skipped (each header counted in ip6_ext_skipped), then a SYN-ACK:
+    # destination options (1), hop-by-hop (1), routing with no segments
+    # left (1), a chain of four: hop-by-hop, destination options,
+    # routing, destination options (4). 7 skipped.
+    answered('destination options', 43001, 60, ext(6, padn()), check_mss=True)
+    answered('hop-by-hop options', 43011, 0, ext(6, padn()))
+    answered('routing, segments left 0', 43012, 43, ext(6, bytes([4, 0, 0, 0, 0, 0]) + dst))
+    answered('a chain of four', 43013, 0,
+             ext(60, padn()) + ext(43, padn()) + ext(60, bytes([4, 0, 0, 0, 0, 0]) + dst) + ext(6, padn()))
+    # Dropped, each by its counter (and headers skipped before the drop):
+    # fragment first (drop_ip6_fragment), fragment after hop-by-hop (the
+    # same, 1 skipped), routing with segments left (drop_ip6_routing),
+    # five headers (drop_ip6_ext_chain, 4 skipped), hop-by-hop after
+    # destination options (drop_ip6_header, 1 skipped), a header longer
+    # than the packet (drop_ip6_header), UDP (drop_ip6_proto), a bad TCP
+    # checksum (tcp_drop_checksum). 13 skipped in all.
     frag = bytes([6, 0, 0, 1]) + struct.pack('!I', 0x1234)
-    s.send(frame(my_mac, srv_mac, src, dst, 44, frag + tcp_syn(src, dst, 43002, 2000)))
-    # 3. routing header type 4 with segments left 1: dropped
-    rh = bytes([6, 2, 4, 1, 0, 0, 0, 0]) + dst
-    s.send(frame(my_mac, srv_mac, src, dst, 43, rh + tcp_syn(src, dst, 43003, 3000)))
-    # 4. a bad TCP checksum: dropped
-    s.send(frame(my_mac, srv_mac, src, dst, 6, tcp_syn(src, dst, 43004, 4000, bad_sum=True)))
-    for port, what in ((43002, 'fragment'), (43003, 'routing header'), (43004, 'bad checksum')):
-        if synack_for(port, 0.7) is not None:
-            print('FAIL: a SYN in a %s was answered' % what)
+    dropped('fragment', 43002, 44, frag)
+    dropped('fragment after hop-by-hop', 43021, 0, ext(44, padn()) + frag)
+    dropped('routing header, segments left 1', 43003, 43, ext(6, bytes([4, 1, 0, 0, 0, 0]) + dst))
+    dropped('a chain of five', 43022, 0, ext(60, padn()) + ext(60, padn()) + ext(60, padn()) +
+            ext(60, padn()) + ext(6, padn()))
+    dropped('hop-by-hop after destination options', 43023, 60, ext(0, padn()) + ext(6, padn()))
+    dropped('a header cut short', 43024, 60, bytes([6, 9]) + padn())
+    udp = struct.pack('!HHHH', 43025, 25, 8, 0)
+    s.send(frame(my_mac, srv_mac, src, dst, 17, udp))
+    dropped('bad checksum', 43004, 6, b'', bad_sum=True)
+    for port, what in silent:
+        if synack_for(port, 0.5) is not None:
+            print('FAIL: a SYN behind %s was answered' % what)
             fails += 1
         else:
             print('%s: no answer' % what)

@@ -4,19 +4,26 @@
 
 usage: tcp_crafted.py IFACE SERVER_IP SERVER_MAC SUBNET [CASE...]
 
-Each case plays a client from its own spoofed address SUBNET.(100+n) (the
-kernel of the namespace does not own it, so it neither answers nor resets
-what rcptgate sends back), sends segments built with scapy through a raw
-packet socket and checks rcptgate's answers. Prints PASS/FAIL per case and
-exits 1 if any failed.
+Each case plays a client from its own spoofed address SUBNET.(100+n), or
+SUBNET(0x100+n) when SERVER_IP is an IPv6 address and SUBNET a prefix such
+as fd00:1:2:: (the kernel of the namespace does not own it, so it neither
+answers nor resets what rcptgate sends back), sends segments built with
+scapy through a raw packet socket and checks rcptgate's answers. Prints
+PASS/FAIL per case and exits 1 if any failed. The cases run by default
+are the case_* functions but syn_cookie, which must be named: it fills
+the SYN-RECEIVED table (SYN_BACKLOG in the environment, default 1024,
+tcp_syn_backlog's default) from spoofed sources, one per /64 over IPv6 so
+that no per-source cap stops them first, then completes a handshake: the
+caller checks tcp_syncookies_sent and tcp_syncookies_valid.
 """
+import os
 import random
 import select
 import socket
 import sys
 import time
 
-from scapy.all import Ether, IP, TCP, Raw  # noqa: E402
+from scapy.all import Ether, IP, IPv6, TCP, Raw  # noqa: E402
 
 ETH_P_ALL = 3
 PACKET_OUTGOING = 4
@@ -30,6 +37,7 @@ class Wire:
         self.mac = open('/sys/class/net/%s/address' % iface).read().strip()
         self.server = server
         self.server_mac = server_mac
+        self.l3 = IPv6 if ':' in server else IP
 
     def send(self, pkt):
         self.s.send(bytes(Ether(src=self.mac, dst=self.server_mac) / pkt))
@@ -48,8 +56,8 @@ class Wire:
             if addr[2] == PACKET_OUTGOING:
                 continue
             p = Ether(data)
-            if IP in p and TCP in p and p[IP].src == self.server and p[IP].dst == client \
-                    and p[TCP].dport == port:
+            if self.l3 in p and TCP in p and p[self.l3].src == self.server \
+                    and p[self.l3].dst == client and p[TCP].dport == port:
                 return p
 
 
@@ -72,7 +80,7 @@ class Client:
                 window=self.win if win is None else win, options=options or [])
         if chksum is not None:
             t.chksum = chksum
-        p = IP(src=self.addr, dst=self.w.server) / t
+        p = self.w.l3(src=self.addr, dst=self.w.server) / t
         if data:
             p = p / Raw(data)
         self.w.send(p)
@@ -277,7 +285,20 @@ def case_bad_checksum(c):
     c.syn()
 
 
-CASES = [n[5:] for n in sorted(globals()) if n.startswith('case_')]
+def case_syn_cookie(c):
+    backlog = int(os.environ.get('SYN_BACKLOG', '1024'))
+    for i in range(backlog + 64):
+        if c.w.l3 is IPv6:
+            src = 'fd00:ffff:%x:%x::1' % (i >> 16, i & 0xffff)
+        else:
+            src = '172.%d.%d.%d' % (16 + (i >> 16), (i >> 8) & 0xff, i & 0xff)
+        c.w.send(c.w.l3(src=src, dst=c.w.server) / TCP(sport=40000, dport=25, flags='S', seq=i))
+    c.establish()
+    alive(c)
+
+
+OPTIONAL = {'syn_cookie'}
+CASES = [n[5:] for n in sorted(globals()) if n.startswith('case_') and n[5:] not in OPTIONAL]
 
 
 def main():
@@ -286,13 +307,15 @@ def main():
     w = Wire(iface, server, server_mac)
     failed = 0
     for i, name in enumerate(wanted):
-        c = Client(w, '%s.%d' % (subnet, 100 + i))
+        c = Client(w, '%s%x' % (subnet, 0x100 + i) if ':' in server else '%s.%d' % (subnet, 100 + i))
         try:
             globals()['case_' + name](c)
             print('PASS %s' % name)
         except AssertionError as e:
             failed += 1
             print('FAIL %s: %s' % (name, e))
+        if c.rcv is not None:
+            c.seg('R')  # tidy: an exact RST ends what the case left open
     return 1 if failed else 0
 
 
