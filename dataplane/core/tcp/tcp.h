@@ -66,10 +66,11 @@ tcp_addr_from_v4(uint32_t v4)
 	return a;
 }
 
+/* One test, no branch: it runs several times for every segment. */
 static inline int
 tcp_addr_is_v4(const struct tcp_addr *a)
 {
-	return a->q[0] == 0 && a->w[2] == TCP_ADDR_V4MAPPED_W2;
+	return (a->q[0] | (uint64_t)(a->w[2] ^ TCP_ADDR_V4MAPPED_W2)) == 0;
 }
 
 /* tcp_addr_v4 - the IPv4 address (network byte order) of a mapped address. */

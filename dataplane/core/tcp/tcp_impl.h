@@ -15,7 +15,9 @@
 #define RG_TCP_IMPL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
 
@@ -95,10 +97,11 @@ enum { TT_REXMT, TT_DELACK, TT_MISC, TT_MAX };
  * (three cache lines); as it is, sizeof(struct tcp_conn) stays 128.
  */
 struct tcp_conn {
-	/* lookup */
+	/* lookup: rkey, rport and lport are one word, compared at once
+	 * (tcp_conn_key()) */
 	uint32_t rkey; /* tcp_addr_fold() of the peer's address */
-	uint8_t v6;    /* peer is IPv6: its address is raddr6[id] */
 	uint16_t rport, lport;
+	uint8_t v6;	/* peer is IPv6: its address is raddr6[id] */
 	uint32_t hnext; /* hash chain, or free list */
 	uint8_t state;
 	uint8_t flags;
@@ -129,6 +132,37 @@ struct tcp_conn {
 };
 
 _Static_assert(sizeof(struct tcp_conn) <= 128, "tcp_conn must stay within two cache lines");
+_Static_assert(offsetof(struct tcp_conn, rkey) == 0 && offsetof(struct tcp_conn, rport) == 4 &&
+		       offsetof(struct tcp_conn, lport) == 6,
+	       "tcp_conn_key() reads rkey, rport and lport as the first 8 bytes");
+
+/*
+ * tcp_conn_key - the lookup key as one word: RKEY, RPORT and LPORT laid
+ * out as at the start of struct tcp_conn; tcp_conn_word() reads a
+ * connection's. One compare per chain entry instead of three.
+ */
+static inline uint64_t
+tcp_conn_key(uint32_t rkey, uint16_t rport, uint16_t lport)
+{
+	union {
+		struct {
+			uint32_t rkey;
+			uint16_t rport, lport;
+		} f;
+		uint64_t w;
+	} k = { .f = { rkey, rport, lport } };
+	return k.w;
+}
+
+static inline uint64_t
+tcp_conn_word(const struct tcp_conn *c)
+{
+	uint64_t w;
+
+	memcpy(&w, c, sizeof(w));
+	return w;
+}
+
 _Static_assert(TCP_SNDBUF_SIZE <= UINT16_MAX && TCP_RCVBUF_SIZE <= TCP_SNDBUF_SIZE,
 	       "sb_len and rb_len are 16 bits; held input uses a send-buffer-sized pool buffer");
 
@@ -191,17 +225,11 @@ tcp_conn_id(const struct tcp_stack *ts, const struct tcp_conn *c)
 	return (uint32_t)(c - ts->conns);
 }
 
-/* The peer's address of C, and ours (the listen address of its family). */
+/* The peer's address of C (ours is the listen address of its family). */
 static inline struct tcp_addr
 tcp_conn_raddr(const struct tcp_stack *ts, const struct tcp_conn *c)
 {
 	return c->v6 ? ts->raddr6[tcp_conn_id(ts, c)] : tcp_addr_from_v4(c->rkey);
-}
-
-static inline struct tcp_addr
-tcp_conn_laddr(const struct tcp_stack *ts, const struct tcp_conn *c)
-{
-	return c->v6 ? ts->p.listen_addr6 : ts->p.listen_addr;
 }
 
 /* The MSS we announce to C's family. */

@@ -613,8 +613,10 @@ tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms)
 		ts->ctr[RG_C_TCP_DROP_FLAGS]++;
 		return -EINVAL;
 	}
+	/* either listen address: an IPv4 one never equals an IPv6 one, and
+	 * IPv4 is then settled by the first compare */
 	if (seg->dport != ts->p.listen_port ||
-	    !tcp_addr_eq(seg->daddr, tcp_addr_is_v4(&seg->daddr) ? ts->p.listen_addr : ts->p.listen_addr6)) {
+	    !(tcp_addr_eq(seg->daddr, ts->p.listen_addr) || tcp_addr_eq(seg->daddr, ts->p.listen_addr6))) {
 		ts->ctr[RG_C_TCP_CLOSED_PORT]++;
 		tcp_reply_rst(ts, seg);
 		return 0;

@@ -38,15 +38,22 @@ static void
 tcp_seg_from_conn(const struct tcp_stack *ts, const struct tcp_conn *c, struct tcp_seg *s, uint32_t seq,
 		  uint8_t flags)
 {
-	memset(s, 0, sizeof(*s));
-	s->saddr = tcp_conn_laddr(ts, c);
-	s->daddr = tcp_conn_raddr(ts, c);
-	s->sport = c->lport;
-	s->dport = c->rport;
-	s->seq = seq;
-	s->ack = (flags & TCP_ACK) ? c->rcv_nxt : 0;
-	s->flags = flags;
-	s->wnd = (uint16_t)tcp_rcv_wnd(c);
+	/* every field written once (no memset first), one family test */
+	*s = (struct tcp_seg){
+		.sport = c->lport,
+		.dport = c->rport,
+		.seq = seq,
+		.ack = (flags & TCP_ACK) ? c->rcv_nxt : 0,
+		.flags = flags,
+		.wnd = (uint16_t)tcp_rcv_wnd(c),
+	};
+	if (c->v6) {
+		s->saddr = ts->p.listen_addr6;
+		s->daddr = ts->raddr6[tcp_conn_id(ts, c)];
+	} else {
+		s->saddr = ts->p.listen_addr;
+		s->daddr = tcp_addr_from_v4(c->rkey);
+	}
 	memcpy(s->link, c->link, sizeof(s->link));
 }
 

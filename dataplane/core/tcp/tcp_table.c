@@ -54,18 +54,22 @@ struct tcp_conn *
 tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg)
 {
 	uint32_t rkey = tcp_addr_fold(&seg->saddr);
-	uint8_t v6 = !tcp_addr_is_v4(&seg->saddr);
+	uint64_t key = tcp_conn_key(rkey, seg->sport, seg->dport);
 	uint32_t i = ts->bucket[tcp_hash(ts, rkey, seg->sport, seg->dport) & ts->hmask];
 
 	/* The local address is the listen address of the peer's family
-	 * (tcp_input() has checked it), so the family stands for it. */
-	while (i != TCP_NIL) {
-		struct tcp_conn *c = &ts->conns[i];
-		if (c->rport == seg->sport && c->lport == seg->dport && c->rkey == rkey && c->v6 == v6 &&
-		    (!v6 || tcp_addr_eq(ts->raddr6[i], seg->saddr)))
-			return c;
-		i = c->hnext;
+	 * (tcp_input() has checked it), so the family stands for it. Two
+	 * loops: the IPv4 one never looks at raddr6[]. */
+	if (tcp_addr_is_v4(&seg->saddr)) {
+		for (; i != TCP_NIL; i = ts->conns[i].hnext)
+			if (tcp_conn_word(&ts->conns[i]) == key && !ts->conns[i].v6)
+				return &ts->conns[i];
+		return NULL;
 	}
+	for (; i != TCP_NIL; i = ts->conns[i].hnext)
+		if (tcp_conn_word(&ts->conns[i]) == key && ts->conns[i].v6 &&
+		    tcp_addr_eq(ts->raddr6[i], seg->saddr))
+			return &ts->conns[i];
 	return NULL;
 }
 
