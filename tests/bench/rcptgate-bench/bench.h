@@ -60,10 +60,15 @@ struct rb_opts {
 	bool quiet;
 	uint64_t seed;
 
-	/* where */
+	/* where: IPv4, or IPv6 when the server is given as one (then src6
+	 * too; the client addresses step through the last 32 bits) */
+	bool v6;
 	struct in_addr server; /* network order */
+	struct in6_addr server6;
 	uint16_t port;
 	struct in_addr src; /* first client address */
+	struct in6_addr src6;
+	bool src_set;
 	unsigned src_count; /* consecutive client addresses to use */
 
 	/* socket mode */

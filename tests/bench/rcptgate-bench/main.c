@@ -108,8 +108,9 @@ usage(FILE *f)
 		"usage: rcptgate-bench [options] --server ADDR[:PORT] [-- EAL args]\n"
 		"       rcptgate-bench --write-users FILE [--users N] [--domain D]\n\n"
 		"  --mode socket|dpdk    kernel sockets (epoll) or DPDK with its own TCP (socket)\n"
-		"  --server ADDR[:PORT]  the SMTP server (port 25)\n"
-		"  --src ADDR            first client address (socket: bind; dpdk: source)\n"
+		"  --server ADDR[:PORT]  the SMTP server (port 25); [IPV6]:PORT or IPV6: over IPv6\n"
+		"  --src ADDR            first client address (socket: bind; dpdk: source),\n"
+		"                        of the server's family\n"
 		"  --src-count N         rotate over N consecutive client addresses (1)\n"
 		"  --scenario S          reject: 1 unknown RCPT, no pipelining\n"
 		"                        dict: 100 pipelined RCPTs, 10%% valid\n"
@@ -161,21 +162,42 @@ rb_double(const char *s, double *out)
 	return end == s || *end != '\0' || *out < 0 ? -EINVAL : 0;
 }
 
+/* ADDR[:PORT], [IPV6][:PORT] or a bare IPV6 (port 25): sets the family. */
 static int
 rb_server(const char *arg, struct rb_opts *o)
 {
 	char host[64];
-	const char *colon = strchr(arg, ':');
-	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	const char *h = arg, *colon = strchr(arg, ':');
 	unsigned long port = 25;
 
-	if (n >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, arg, n);
-	host[n] = '\0';
+	if (arg[0] == '[') {
+		h = arg + 1;
+		const char *close = strchr(h, ']');
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return -EINVAL;
+		colon = close[1] == ':' ? close + 1 : NULL;
+		o->v6 = true;
+		if ((size_t)(close - h) >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, h, (size_t)(close - h));
+		host[close - h] = '\0';
+	} else if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+		o->v6 = true; /* a bare IPv6 address: no port */
+		colon = NULL;
+		if (strlen(arg) >= sizeof(host))
+			return -EINVAL;
+		strcpy(host, arg);
+	} else {
+		size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+		if (n >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, arg, n);
+		host[n] = '\0';
+		o->v6 = false;
+	}
 	if (colon && (rb_uint(colon + 1, 65535, &port) != 0 || port == 0))
 		return -EINVAL;
-	if (inet_pton(AF_INET, host, &o->server) != 1)
+	if (o->v6 ? inet_pton(AF_INET6, host, &o->server6) != 1 : inet_pton(AF_INET, host, &o->server) != 1)
 		return -EINVAL;
 	o->port = (uint16_t)port;
 	return 0;
@@ -245,7 +267,10 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 	case OPT_SERVER:
 		return rb_server(arg, o);
 	case OPT_SRC:
-		return inet_pton(AF_INET, arg, &o->src) == 1 ? 0 : -EINVAL;
+		o->src_set = true;
+		return inet_pton(AF_INET, arg, &o->src) == 1 || inet_pton(AF_INET6, arg, &o->src6) == 1
+			? 0
+			: -EINVAL;
 	case OPT_SRC_COUNT:
 		if (rb_uint(arg, 1u << 24, &v) != 0 || v == 0)
 			return -EINVAL;
@@ -394,9 +419,13 @@ main(int argc, char **argv)
 	}
 	if (users_file != NULL)
 		return rb_write_users(&o, users_file);
-	if (o.server.s_addr == 0) {
+	if (o.v6 ? IN6_IS_ADDR_UNSPECIFIED(&o.server6) : o.server.s_addr == 0) {
 		fprintf(stderr, "rcptgate-bench: --server is required\n");
 		usage(stderr);
+		return 2;
+	}
+	if (o.src_set && (o.v6 ? IN6_IS_ADDR_UNSPECIFIED(&o.src6) : o.src.s_addr == 0)) {
+		fprintf(stderr, "rcptgate-bench: --src and --server must be of one family\n");
 		return 2;
 	}
 	if (o.flood_pct + o.tls_pct > 100) {

@@ -13,7 +13,7 @@
  *	first: SYN (MSS option), ACK of the SYN-ACK, data with ACK, pure
  *	ACKs for replies that trigger no command, FIN after 221 and the
  *	last ACK of the server's FIN. Frames are copied from one template
- *	(Ethernet + IPv4 + TCP) and only the varying fields are written;
+ *	(Ethernet + IPv4 or IPv6 + TCP) and only the varying fields are written;
  *	checksums in software with DPDK's rte_ipv4_cksum/rte_ipv4_udptcp_cksum.
  *	Sessions live in an array; a table indexed by (client address,
  *	port) finds the session of a segment in O(1), so a million
@@ -53,7 +53,12 @@
  *	SYN flood: o->syn_pct bare SYNs per 100 sessions from tuples no
  *	session uses; their SYN-ACKs are answered with RST.
  *
- *	The server's MAC is learnt with one ARP request for o->server.
+ *	IPv6 (o->v6): the same with an Ethernet + IPv6 + TCP template, the
+ *	pseudo-header checksum (rte_ipv6_udptcp_cksum), MSS 1440, client
+ *	addresses stepping through the last 32 bits of --src.
+ *
+ *	The server's MAC is learnt with one ARP request for o->server, or
+ *	over IPv6 a neighbour solicitation for o->server6.
  * DIAGNOSTICS
  *	EAL/port failures at start: a message and -errno. Nothing at run
  *	time but counters.
@@ -83,13 +88,17 @@
 
 #define RD_BURST 32
 #define RD_PORTS 64512u /* client ports 1024..65535 per address */
-#define RD_MSS 1460
+#define RD_MSS 1460	/* IPv4; IPv6 headers take 20 bytes more of the 1500 */
+#define RD_MSS6 1440
 #define RD_MBUFS 65535
 #define RD_NONE UINT32_MAX
 #define RD_TIMERS (1u << 20) /* timer FIFO entries (power of two) */
 #define RD_BACKLOG 16384     /* frames waiting for room in the TX ring */
 #define RD_HS_FLOOD 2	     /* c->hs of a flood session after its ClientHello */
-#define RD_HDR (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
+#define RD_HDR4 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
+#define RD_HDR6 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_tcp_hdr))
+#define RD_ICMP6_NS 135
+#define RD_ICMP6_NA 136
 
 enum rd_state { RD_FREE, RD_SYN_SENT, RD_EST, RD_FIN_SENT, RD_FLOOD };
 
@@ -122,9 +131,12 @@ struct rd_ctx {
 	struct rb_stats *st;
 	uint16_t port;
 	struct rte_mempool *pool;
-	uint8_t tmpl[RD_HDR];
+	uint8_t tmpl[RD_HDR6];
+	uint16_t hdr; /* RD_HDR4 or RD_HDR6: the template's length */
+	uint16_t mss; /* RD_MSS or RD_MSS6 */
 	struct rte_ether_addr mac, peer;
-	uint32_t src_base; /* host order */
+	uint32_t src_base;    /* host order; of IPv6 ones, the last 32 bits */
+	struct in6_addr src6; /* IPv6: the first client address */
 	uint32_t n_tuples;
 	uint32_t *tuple; /* tuple -> conn index or RD_NONE */
 	uint32_t next_tuple;
@@ -206,12 +218,10 @@ rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
 
 	if (m == NULL)
 		return -ENOBUFS;
-	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(RD_HDR + opt + len));
-	memcpy(p, x->tmpl, RD_HDR);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
-	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
-	ip->src_addr = rte_cpu_to_be_32(x->src_base + t / RD_PORTS);
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*th) + opt + len));
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(x->hdr + opt + len));
+	memcpy(p, x->tmpl, x->hdr);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(p + x->hdr - sizeof(struct rte_tcp_hdr));
+	uint32_t src = rte_cpu_to_be_32(x->src_base + t / RD_PORTS);
 	th->src_port = rte_cpu_to_be_16((uint16_t)(1024 + t % RD_PORTS));
 	th->sent_seq = rte_cpu_to_be_32(seq);
 	th->recv_ack = rte_cpu_to_be_32(ack);
@@ -220,13 +230,23 @@ rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
 	uint8_t *payload = (uint8_t *)(th + 1);
 	if (opt) {
 		payload[0] = 2, payload[1] = 4; /* MSS */
-		payload[2] = RD_MSS >> 8, payload[3] = RD_MSS & 0xff;
+		payload[2] = (uint8_t)(x->mss >> 8), payload[3] = (uint8_t)(x->mss & 0xff);
 		payload += 4;
 	}
 	if (len)
 		memcpy(payload, data, len);
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
-	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	if (x->o->v6) {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(p + sizeof(struct rte_ether_hdr));
+		memcpy(&ip6->src_addr[12], &src, sizeof(src));
+		ip6->payload_len = rte_cpu_to_be_16((uint16_t)(sizeof(*th) + opt + len));
+		th->cksum = rte_ipv6_udptcp_cksum(ip6, th);
+	} else {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(p + sizeof(struct rte_ether_hdr));
+		ip->src_addr = src;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*th) + opt + len));
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	}
 	x->st->bytes_tx += len;
 	rd_queue(x, m);
 	return 0;
@@ -254,8 +274,8 @@ rd_push(struct rd_ctx *x, struct rd_conn *c)
 		if (off >= c->buf_len || off >= c->snd_wnd)
 			break;
 		uint32_t n = c->buf_len - off;
-		if (n > RD_MSS)
-			n = RD_MSS;
+		if (n > x->mss)
+			n = x->mss;
 		if (n > c->snd_wnd - off)
 			n = c->snd_wnd - off;
 		if (rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG,
@@ -419,7 +439,7 @@ rd_open(struct rd_ctx *x, bool flood)
 		c->snd_una = (uint32_t)rte_rand();
 		c->snd_nxt = c->snd_una + 1;
 		c->rcv_nxt = 0;
-		c->snd_wnd = RD_MSS;
+		c->snd_wnd = x->mss;
 		c->start_tsc = rte_rdtsc();
 		x->tuple[t] = ci;
 		x->n_open++;
@@ -623,19 +643,22 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		(void)BIO_reset(c->wbio); /* sent: rd_send_data() copied it */
 }
 
+/*
+ * A TCP segment from the server (the IP layer checked its source) of
+ * L4_LEN bytes at TH, to our address whose last 32 bits are DST (network
+ * order).
+ */
 static void
-rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
+rd_tcp_input(struct rd_ctx *x, uint32_t dst, struct rte_tcp_hdr *th, uint32_t l4_len)
 {
-	uint32_t ihl = rte_ipv4_hdr_len(ip);
-	if (ihl < sizeof(*ip) || ip_len < ihl + sizeof(struct rte_tcp_hdr))
+	if (l4_len < sizeof(*th))
 		return;
-	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((uint8_t *)ip + ihl);
 	uint32_t thl = (uint32_t)(th->data_off >> 4) * 4;
-	if (thl < sizeof(*th) || ip_len < ihl + thl)
+	if (thl < sizeof(*th) || l4_len < thl)
 		return;
-	uint32_t a = rte_be_to_cpu_32(ip->dst_addr) - x->src_base;
+	uint32_t a = rte_be_to_cpu_32(dst) - x->src_base;
 	uint16_t dport = rte_be_to_cpu_16(th->dst_port);
-	if (ip->src_addr != x->o->server.s_addr || dport < 1024 || a >= x->n_tuples / RD_PORTS)
+	if (dport < 1024 || a >= x->n_tuples / RD_PORTS)
 		return;
 	uint32_t t = a * RD_PORTS + (dport - 1024u);
 	if (x->tuple[t] == RD_NONE)
@@ -644,7 +667,7 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 	uint8_t fl = th->tcp_flags;
 	uint32_t seq = rte_be_to_cpu_32(th->sent_seq), ack = rte_be_to_cpu_32(th->recv_ack);
 	const uint8_t *data = (const uint8_t *)th + thl;
-	uint32_t len = ip_len - ihl - thl;
+	uint32_t len = l4_len - thl;
 
 	if (fl & RTE_TCP_RST_FLAG) {
 		if (c->state == RD_FIN_SENT)
@@ -696,6 +719,35 @@ rd_tcp_input(struct rd_ctx *x, struct rte_ipv4_hdr *ip, uint32_t ip_len)
 		rd_established(x, c, data, len, fl);
 }
 
+/*
+ * IPv6 from the server: TCP right after the header (rcptgate sends no
+ * extension headers), or the neighbour advertisement that gives its MAC.
+ */
+static void
+rd_ipv6_input(struct rd_ctx *x, struct rte_ether_hdr *eth, uint32_t frame)
+{
+	if (frame < sizeof(*eth) + sizeof(struct rte_ipv6_hdr))
+		return;
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	uint32_t plen = rte_be_to_cpu_16(ip6->payload_len);
+	uint8_t *l4 = (uint8_t *)(ip6 + 1);
+	if (plen > frame - sizeof(*eth) - sizeof(*ip6) || memcmp(ip6->src_addr, &x->o->server6, 16) != 0)
+		return;
+	if (ip6->proto == IPPROTO_ICMPV6) {
+		/* type, code, checksum, flags, target */
+		if (plen >= 24 && l4[0] == RD_ICMP6_NA && memcmp(l4 + 8, &x->o->server6, 16) == 0) {
+			x->peer = eth->src_addr;
+			((struct rte_ether_hdr *)x->tmpl)->dst_addr = x->peer;
+		}
+		return;
+	}
+	if (ip6->proto != IPPROTO_TCP || memcmp(ip6->dst_addr, &x->src6, 12) != 0)
+		return;
+	uint32_t dst;
+	memcpy(&dst, &ip6->dst_addr[12], sizeof(dst));
+	rd_tcp_input(x, dst, (struct rte_tcp_hdr *)l4, plen);
+}
+
 static void
 rd_input(struct rd_ctx *x, struct rte_mbuf *m)
 {
@@ -709,13 +761,19 @@ rd_input(struct rd_ctx *x, struct rte_mbuf *m)
 		rd_arp_input(x, m);
 		goto out;
 	}
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		rd_ipv6_input(x, eth, frame);
+		goto out;
+	}
 	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
 		goto out;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-	if (ip->next_proto_id != IPPROTO_TCP || ip_len > frame - sizeof(*eth))
+	uint32_t ihl = rte_ipv4_hdr_len(ip);
+	if (ip->next_proto_id != IPPROTO_TCP || ip_len > frame - sizeof(*eth) || ihl < sizeof(*ip) ||
+	    ip_len < ihl || ip->src_addr != x->o->server.s_addr)
 		goto out;
-	rd_tcp_input(x, ip, ip_len);
+	rd_tcp_input(x, ip->dst_addr, (struct rte_tcp_hdr *)((uint8_t *)ip + ihl), ip_len - ihl);
 out:
 	rte_pktmbuf_free(m);
 }
@@ -772,6 +830,19 @@ rd_template(struct rd_ctx *x)
 	memset(x->tmpl, 0, sizeof(x->tmpl));
 	memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr)); /* until ARP answers */
 	eth->src_addr = x->mac;
+	if (x->o->v6) {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+		ip6->vtc_flow = RTE_BE32(6u << 28);
+		ip6->proto = IPPROTO_TCP;
+		ip6->hop_limits = 64;
+		memcpy(ip6->src_addr, &x->src6, 16);
+		memcpy(ip6->dst_addr, &x->o->server6, 16);
+		th = (struct rte_tcp_hdr *)(ip6 + 1);
+		th->dst_port = rte_cpu_to_be_16(x->o->port);
+		th->rx_win = RTE_BE16(65535);
+		return;
+	}
 	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->time_to_live = 64;
@@ -782,7 +853,51 @@ rd_template(struct rd_ctx *x)
 	th->rx_win = RTE_BE16(65535);
 }
 
-/* Ask for the server's MAC; wait up to 3 s for the link and the answer. */
+/*
+ * A neighbour solicitation for the server's IPv6 address, to its
+ * solicited-node group (RFC 4861 7.2.2), with our MAC as the source
+ * link-layer option: the advertisement back gives the server's MAC.
+ */
+static int
+rd_ndp_solicit(struct rd_ctx *x)
+{
+	const uint8_t *t = x->o->server6.s6_addr;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(x->pool);
+
+	if (m == NULL)
+		return -ENOBUFS;
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)rte_pktmbuf_append(
+		m, sizeof(*eth) + sizeof(struct rte_ipv6_hdr) + 32);
+	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
+	uint8_t *ns = (uint8_t *)(ip6 + 1);
+	static const uint8_t snm[13] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff };
+	const uint8_t mc[6] = { 0x33, 0x33, 0xff, t[13], t[14], t[15] };
+
+	memcpy(&eth->dst_addr, mc, sizeof(mc));
+	eth->src_addr = x->mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	memset(ip6, 0, sizeof(*ip6));
+	ip6->vtc_flow = RTE_BE32(6u << 28);
+	ip6->payload_len = RTE_BE16(32);
+	ip6->proto = IPPROTO_ICMPV6;
+	ip6->hop_limits = 255;
+	memcpy(ip6->src_addr, &x->src6, 16);
+	memcpy(ip6->dst_addr, snm, sizeof(snm));
+	memcpy(ip6->dst_addr + 13, t + 13, 3);
+	memset(ns, 0, 32);
+	ns[0] = RD_ICMP6_NS;
+	memcpy(ns + 8, t, 16);
+	ns[24] = 1, ns[25] = 1; /* source link-layer address, 8 bytes */
+	memcpy(ns + 26, &x->mac, RTE_ETHER_ADDR_LEN);
+	uint16_t sum = rte_ipv6_udptcp_cksum(ip6, ns);
+	memcpy(ns + 2, &sum, sizeof(sum));
+	if (rte_eth_tx_burst(x->port, 0, &m, 1) != 1)
+		rte_pktmbuf_free(m);
+	return 0;
+}
+
+/* Ask for the server's MAC (ARP, or NDP over IPv6); wait up to 3 s for
+ * the link and the answer. */
 static int
 rd_arp(struct rd_ctx *x)
 {
@@ -790,7 +905,12 @@ rd_arp(struct rd_ctx *x)
 
 	while (rte_get_tsc_cycles() < end) {
 		struct rte_mbuf *rx[RD_BURST];
-		if (rte_get_tsc_cycles() >= next) {
+		if (rte_get_tsc_cycles() >= next && x->o->v6) {
+			int rc = rd_ndp_solicit(x);
+			if (rc != 0)
+				return rc;
+			next = rte_get_tsc_cycles() + x->hz / 10;
+		} else if (rte_get_tsc_cycles() >= next) {
 			struct rte_mbuf *m = rte_pktmbuf_alloc(x->pool);
 			if (m == NULL)
 				return -ENOBUFS;
@@ -912,6 +1032,19 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	x->now = rte_rdtsc();
 	x->src_base = o->src.s_addr ? rte_be_to_cpu_32(o->src.s_addr)
 				    : (rte_be_to_cpu_32(o->server.s_addr) & ~0xffu) | 100u;
+	x->hdr = RD_HDR4;
+	x->mss = RD_MSS;
+	if (o->v6) {
+		/* the server's /96 with ...:100 unless --src said */
+		uint32_t low;
+		x->src6 = o->src_set ? o->src6 : o->server6;
+		memcpy(&low, &x->src6.s6_addr[12], sizeof(low));
+		x->src_base = o->src_set ? rte_be_to_cpu_32(low) : (rte_be_to_cpu_32(low) & ~0xffu) | 100u;
+		low = rte_cpu_to_be_32(x->src_base);
+		memcpy(&x->src6.s6_addr[12], &low, sizeof(low));
+		x->hdr = RD_HDR6;
+		x->mss = RD_MSS6;
+	}
 	if ((o->tls_pct > 0 || o->flood_pct > 0) && (x->tls = rb_tls_client_ctx()) == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -922,7 +1055,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		goto out;
 	rd_template(x);
 	if ((rc = rd_arp(x)) != 0) {
-		fprintf(stderr, "rcptgate-bench: no ARP answer from the server within 3 s\n");
+		fprintf(stderr, "rcptgate-bench: no %s answer from the server within 3 s\n",
+			o->v6 ? "neighbour discovery" : "ARP");
 		goto out;
 	}
 

@@ -5,8 +5,9 @@
  * DESCRIPTION
  *	One thread keeps o->concurrency non-blocking connections open to
  *	the server; each runs one session script (rb_script.c) and is
- *	replaced by a new one when it ends. Client addresses rotate over
- *	o->src_count consecutive addresses (IP_BIND_ADDRESS_NO_PORT, so the
+ *	replaced by a new one when it ends, over IPv4 or IPv6 (o->v6).
+ *	Client addresses rotate over o->src_count consecutive addresses
+ *	(the last 32 bits of an IPv6 one step; IP_BIND_ADDRESS_NO_PORT, so the
  *	kernel picks the port at connect time per address), which keeps
  *	TIME_WAIT from exhausting the ports of a single address; or the
  *	client closes with RST (--rst-close) and holds no TIME_WAIT.
@@ -92,25 +93,51 @@ static int
 rb_conn_open(struct rb_sock *k, struct rb_conn *c, bool flood)
 {
 	const struct rb_opts *o = k->o;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	int fd = socket(o->v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 	int one = 1;
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	} src, dst;
+	socklen_t len = o->v6 ? sizeof(dst.in6) : sizeof(dst.in);
 
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (o->src.s_addr != 0) {
-		struct sockaddr_in sa = { .sin_family = AF_INET };
-		sa.sin_addr.s_addr = htonl(ntohl(o->src.s_addr) + k->next_src);
+	if (o->src_set) {
+		memset(&src, 0, sizeof(src));
+		if (o->v6) {
+			/* the next address: the last 32 bits step */
+			uint32_t low;
+			src.in6.sin6_family = AF_INET6;
+			src.in6.sin6_addr = o->src6;
+			memcpy(&low, &o->src6.s6_addr[12], 4);
+			low = htonl(ntohl(low) + k->next_src);
+			memcpy(&src.in6.sin6_addr.s6_addr[12], &low, 4);
+		} else {
+			src.in.sin_family = AF_INET;
+			src.in.sin_addr.s_addr = htonl(ntohl(o->src.s_addr) + k->next_src);
+		}
 		k->next_src = (k->next_src + 1) % (o->src_count ? o->src_count : 1);
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (bind(fd, &src.sa, len) != 0) {
 			int e = errno;
 			close(fd);
 			return -e;
 		}
 	}
-	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_port = htons(o->port), .sin_addr = o->server };
-	if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)) != 0 && errno != EINPROGRESS) {
+	memset(&dst, 0, sizeof(dst));
+	if (o->v6) {
+		dst.in6.sin6_family = AF_INET6;
+		dst.in6.sin6_port = htons(o->port);
+		dst.in6.sin6_addr = o->server6;
+	} else {
+		dst.in.sin_family = AF_INET;
+		dst.in.sin_port = htons(o->port);
+		dst.in.sin_addr = o->server;
+	}
+	if (connect(fd, &dst.sa, len) != 0 && errno != EINPROGRESS) {
 		int e = errno;
 		close(fd);
 		return -e;
