@@ -12,7 +12,10 @@
  *	in its XDP program (af_xdp with xdp_object), else in the workers.
  *	SMTP from a blocked source is dropped; other services are not
  *	affected. add and del send one request per CIDR and print the
- *	prefix as stored (host bits cleared); list prints one per line.
+ *	prefix as stored (host bits cleared); list prints one per line
+ *	with its reason: "manual" (block add, until deleted) or
+ *	"dictionary Ns left" (dictionary_block_limit; released after
+ *	dictionary_block_time, or by del).
  * DIAGNOSTICS
  *	Exit 0 when every request succeeded; 1 with the daemon's reason on
  *	stderr for each one that did not (bad CIDR, del of a prefix not in
@@ -30,6 +33,20 @@
 
 #include "cli.h"
 
+/* One "PREFIX REASON [SECONDS]" of the list, for people. */
+static void
+block_print_entry(const char *v)
+{
+	char prefix[64], reason[32];
+	unsigned long long left;
+	int n = sscanf(v, "%63s %31s %llu", prefix, reason, &left);
+
+	if (n == 3)
+		printf("%s %s %llus left\n", prefix, reason, left);
+	else
+		printf("%s\n", v); /* as the daemon said it */
+}
+
 static int
 block_one(struct ctl_reply *rep, const char *op, const char *cidr)
 {
@@ -45,7 +62,7 @@ block_one(struct ctl_reply *rep, const char *op, const char *cidr)
 		if (strcmp(rep->kv[i].key, "cidr") != 0)
 			continue;
 		if (cidr == NULL)
-			printf("%s\n", rep->kv[i].value);
+			block_print_entry(rep->kv[i].value);
 		else
 			printf("%s %s\n", strcmp(op, "add") == 0 ? "blocked" : "unblocked", rep->kv[i].value);
 	}

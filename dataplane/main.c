@@ -331,7 +331,7 @@ dp_setup_workers(struct dp_daemon *d)
 		lc->answer_arp = true;
 		lc->qsbr = d->qsbr;
 		lc->table = &d->table;
-		lc->block4 = &d->block4;
+		lc->block = &d->block;
 		lc->stop = &d->stop;
 		lc->tsc_hz = rte_get_tsc_hz();
 		if (rte_rcu_qsbr_thread_register(d->qsbr, w) != 0)
@@ -444,8 +444,10 @@ main(int argc, char **argv)
 		msg_fatal("%s: cannot take over the XDP program on %s", conf, d->cfg.interface);
 	}
 	if (!own_xdp)
-		(void)xdp_lpm_load(&d->cfg, &d->block4); /* the workers apply the blocklist */
+		(void)xdp_lpm_load(&d->cfg, &d->block); /* the workers apply the blocklist */
 	dp_setup_workers(d);
+	if (ctl_dict_start(d) != 0)
+		msg_fatal("cannot allocate the dictionary-attack blocks");
 	int rrc = relay_thread_start(&d->cfg, d->n_workers, &d->relay);
 	if (rrc != 0) {
 		dp_port_fini(&d->port);
@@ -503,7 +505,7 @@ main(int argc, char **argv)
 	 * workers may spin (DESIGN.md). It alone takes SIGINT/SIGTERM. */
 	dp_signals_unblock();
 	while (!dp_signalled) {
-		int prc = ctl_server_poll(ctl, 200);
+		int prc = ctl_server_poll(ctl, ctl_dict_run(d, 200)); /* sleeps until an expiry at most */
 		if (prc < 0) { /* not expected; keep serving the fast path */
 			msg_warn("control socket: poll: %s", strerror(-prc));
 			sleep(1);
@@ -518,13 +520,14 @@ main(int argc, char **argv)
 	dp_log_stop(&d->log); /* the workers' last lines written */
 	tcp_tls_free();	      /* on this thread, which built them */
 	ctl_table_fini(d);
+	ctl_dict_fini(d);
 	dp_counters_print(d, stdout); /* while the port can still say what it dropped */
 	dp_port_fini(&d->port);
 	relay_thread_stop(d->relay); /* after the workers: they ended their sessions */
 	d->relay = NULL;
 	if (own_xdp)
 		xdp_shutdown(&d->xdp);
-	rte_lpm_free(d->block4);
+	xdp_lpm_free(d->block, NULL);
 	if (pdump)
 		rte_pdump_uninit();
 	rte_eal_cleanup();

@@ -59,6 +59,24 @@ pow2_at_least(uint32_t n)
 	return p;
 }
 
+struct rg_cidr
+anvil_key_cidr(const struct anvil_key *k)
+{
+	struct rg_cidr c = { .family = (int)k->family };
+
+	if (k->family == AF_INET) {
+		uint32_t a = (uint32_t)k->addr; /* network order */
+
+		c.prefixlen = 32;
+		memcpy(c.addr, &a, sizeof(a));
+		return c;
+	}
+	c.prefixlen = 64;
+	for (unsigned i = 0; i < 8; i++)
+		c.addr[i] = (uint8_t)(k->addr >> (56 - 8 * i));
+	return c;
+}
+
 void
 anvil_params_from_config(struct anvil_params *p, const struct rg_config *cfg, unsigned workers, uint64_t hkey)
 {

@@ -59,7 +59,8 @@ struct anvil_ref {
 	uint32_t gen;  /* the entry's generation when taken */
 };
 
-/* Called when a client reaches dictionary_block_limit (for the blocklist; the daemon sets none yet). */
+/* Called when a client reaches dictionary_block_limit: the daemon's workers hand it to the
+ * control thread, which puts the client on the blocklist (dataplane/dpdk/ctl/ctl_dict.c). */
 typedef void (*anvil_block_fn)(void *arg, const struct anvil_key *k, uint32_t rejects);
 
 struct anvil_params {
@@ -106,6 +107,9 @@ anvil_key_v6(const uint8_t *addr)
 		k.addr = k.addr << 8 | addr[i];
 	return k;
 }
+
+/* anvil_key_cidr - the prefix client K stands for: IPv4 /32, IPv6 /64. */
+struct rg_cidr anvil_key_cidr(const struct anvil_key *k);
 
 /*
  * anvil_params_from_config - the limits of CFG for one of WORKERS

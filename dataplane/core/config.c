@@ -83,6 +83,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "anvil_rate_time_unit", CT_DURATION, OFF(anvil_rate_time_unit), 1, 3600, false },
 	{ "dictionary_block_limit", CT_UINT, OFF(dict_block_limit), 0, 1000000, false },
 	{ "dictionary_block_window", CT_DURATION, OFF(dict_block_window), 1, 3600, false },
+	{ "dictionary_block_time", CT_DURATION, OFF(dict_block_time), 1, 720 * 3600, false },
 	{ "dictionary_block_exempt", CT_CIDRS, OFF(dict_exempt), 0, 0, false },
 	{ "smtpd_tls_security_level", CT_TLS_LEVEL, OFF(tls_level), 0, 0, false },
 	{ "smtpd_tls_chain_files", CT_STR, OFF(tls_chain_files), 0, 0, false },
@@ -183,6 +184,7 @@ cfg_defaults(struct rg_config *cfg)
 	cfg->client_conn_limit = 50;
 	cfg->anvil_rate_time_unit = 60;
 	cfg->dict_block_window = 60;
+	cfg->dict_block_time = 3600;
 	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "/run/rcptgate/control.sock");
 	snprintf(cfg->memif_socket, sizeof(cfg->memif_socket), "/run/rcptgate/memif.sock");
 	snprintf(cfg->bpf_pin_dir, sizeof(cfg->bpf_pin_dir), "/sys/fs/bpf/rcptgate");

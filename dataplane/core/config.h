@@ -86,6 +86,7 @@ struct rg_config {
 	unsigned anvil_rate_time_unit;		   /* seconds */
 	unsigned dict_block_limit;		   /* dictionary_block_limit, 0 = off */
 	unsigned dict_block_window;		   /* seconds */
+	unsigned dict_block_time;		   /* seconds on the blocklist */
 	struct rg_cidr dict_exempt[CFG_CIDRS_MAX]; /* dictionary_block_exempt */
 	unsigned n_dict_exempt;
 

@@ -27,13 +27,14 @@
 #include "xdp.h"
 
 struct tbl;
+struct xdp_lpm;
 struct relay_thread;
 
 struct dp_daemon {
 	struct rg_config cfg;
 	struct dp_port port;
-	struct xdp_state xdp;	/* our XDP program (af_xdp with xdp_object) */
-	struct rte_lpm *block4; /* blocklist when no XDP program of ours filters */
+	struct xdp_state xdp;  /* our XDP program (af_xdp with xdp_object) */
+	struct xdp_lpm *block; /* blocklist when no XDP program of ours filters (xdp_lpm.h) */
 	unsigned n_workers;
 	struct dp_lcore *lcores[RG_MAX_WORKERS];
 	struct dp_counters *counters; /* n_workers blocks */
@@ -47,6 +48,7 @@ struct dp_daemon {
 	/* Control thread (dataplane/dpdk/ctl): the table it loaded and what it
 	 * counts itself (table group), summed in by dp_counters_sum. */
 	struct ctl_table_state tables;
+	struct ctl_dict_state dict; /* the dictionary-attack blocks (ctl/ctl_dict.c) */
 	uint64_t ctl_ctr[RG_C_MAX];
 	/* Relay thread (dataplane/core/relay) when `backend` is set, else NULL;
 	 * its counters are summed in by dp_counters_sum. */

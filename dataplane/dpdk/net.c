@@ -23,7 +23,6 @@
 #include <rte_ether.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
-#include <rte_lpm.h>
 #include <rte_mbuf.h>
 
 #include "net.h"
@@ -113,10 +112,7 @@ net_ip_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 static inline bool
 net_blocked(const struct dp_lcore *lc, rte_be32_t src)
 {
-	const struct rte_lpm *lpm = lc->block4 ? __atomic_load_n(lc->block4, __ATOMIC_ACQUIRE) : NULL;
-	uint32_t hop;
-
-	return lpm != NULL && rte_lpm_lookup(lpm, rte_be_to_cpu_32(src), &hop) == 0;
+	return xdp_lpm_blocked4(net_block(lc), rte_be_to_cpu_32(src));
 }
 
 static void

@@ -18,6 +18,17 @@
 #include <rte_ip.h>
 
 #include "worker.h"
+#include "xdp_lpm.h"
+
+/*
+ * net_block - the workers' blocklist as published now (modes without
+ * our XDP program; xdp_lpm.h), or NULL: nothing blocked.
+ */
+static inline const struct xdp_lpm *
+net_block(const struct dp_lcore *lc)
+{
+	return lc->block ? __atomic_load_n(lc->block, __ATOMIC_ACQUIRE) : NULL;
+}
 
 /* net_input - process one frame; always consumes M (sent or freed). */
 void net_input(struct dp_lcore *lc, struct rte_mbuf *m);

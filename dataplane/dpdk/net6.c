@@ -15,7 +15,9 @@
  *	requests are answered; neighbour solicitations for the listen
  *	address are answered with an advertisement (RFC 4861 7.2.4) where
  *	rcptgate owns the address (the modes that answer ARP); the rest is
- *	dropped and counted. TCP goes to the TCP module.
+ *	dropped and counted. TCP from a source on the workers' blocklist
+ *	(xdp_lpm.h: modes without our XDP program) is dropped as
+ *	drop_blocked, as over IPv4; other TCP goes to the TCP module.
  * DIAGNOSTICS
  *	None: every drop increments the counter of its reason.
  * TRUST
@@ -272,6 +274,10 @@ net_ipv6(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth)
 	case IPPROTO_TCP:
 		if (to_snm) {
 			dp_count(lc, RG_C_DROP_NOT_OURS);
+			goto drop;
+		}
+		if (xdp_lpm_blocked6(net_block(lc), ip6->src_addr)) {
+			dp_count(lc, RG_C_DROP_BLOCKED);
 			goto drop;
 		}
 		if (unlikely(lc->tcp == NULL)) {

@@ -27,8 +27,9 @@
 struct rte_rcu_qsbr;
 struct tbl;
 struct tcp_lcore;
+struct anvil_key;
 struct relay_worker;
-struct rte_lpm;
+struct xdp_lpm;
 struct rte_ring;
 
 /* Per-lcore counters: one cache-aligned block per worker, written only by
@@ -53,7 +54,7 @@ struct dp_lcore {
 	bool answer_arp;		/* port mode where we own the address */
 	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */
 	const struct tbl *const *table; /* &dp_daemon.table: load-acquire per use */
-	struct rte_lpm *const *block4;	/* &dp_daemon.block4: load-acquire per use */
+	struct xdp_lpm *const *block;	/* &dp_daemon.block: load-acquire per use */
 	const bool *stop;		/* the daemon's stop flag, read atomically */
 
 	uint64_t tsc_hz;
@@ -62,6 +63,7 @@ struct dp_lcore {
 	struct tcp_lcore *tcp;	    /* TCP state; NULL until the TCP module runs */
 	struct relay_worker *relay; /* this worker's side of the relay; NULL: no backend */
 	struct rte_ring *log_ring;  /* its log lines to the writer (logger.h); NULL: written at once */
+	struct rte_ring *dict_ring; /* clients to block, to the control thread; NULL: none */
 
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_BURST];
@@ -77,6 +79,15 @@ void dp_tx(struct dp_lcore *lc, struct rte_mbuf *m);
 /* dp_tx_flush - send every queued frame now; frames the port refuses are
  * freed and counted as tx_full_drops. */
 void dp_tx_flush(struct dp_lcore *lc);
+
+/*
+ * dp_dict_report - the anvil's block hook (anvil_block_fn) on a worker,
+ * ARG its struct dp_lcore: hands client K, at dictionary_block_limit
+ * with REJECTS unknown recipients, to the control thread through
+ * lc->dict_ring, which blocks it (ctl/ctl_dict.c). No system call; a
+ * full ring drops the report, counted as dictionary_ring_full.
+ */
+void dp_dict_report(void *arg, const struct anvil_key *k, uint32_t rejects);
 
 /* dp_worker_main - the lcore loop (rte_eal_remote_launch entry); ARG is a
  * struct dp_lcore. Returns 0 when *stop becomes true. */

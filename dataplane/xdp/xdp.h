@@ -64,11 +64,25 @@ int xdp_block_open(const char *dir, int create, struct xdp_block *b);
 void xdp_block_close(struct xdp_block *b);
 
 /*
- * xdp_block_add - block prefix C (idempotent).
+ * xdp_block_add - block prefix C (idempotent), as a manual entry.
  * Return: 0; -ENOSPC when the list is full; -EBADF if the family's map
  * is not open; another -errno from the kernel.
  */
 int xdp_block_add(const struct xdp_block *b, const struct rg_cidr *c);
+
+/*
+ * xdp_block_add_as - block prefix C for REASON (RG_XDP_BLOCK_MANUAL,
+ * RG_XDP_BLOCK_DICTIONARY: the map's value), replacing the reason of an
+ * entry already there. Return: as xdp_block_add.
+ */
+int xdp_block_add_as(const struct xdp_block *b, const struct rg_cidr *c, uint32_t reason);
+
+/*
+ * xdp_block_reason - the reason stored with C, or with the longest
+ * prefix in the list that holds C (the LPM trie's lookup).
+ * Return: 0 and *REASON; -ENOENT if no prefix holds C; -EBADF, -errno.
+ */
+int xdp_block_reason(const struct xdp_block *b, const struct rg_cidr *c, uint32_t *reason);
 
 /*
  * xdp_block_del - unblock exactly prefix C (not the addresses inside it).
@@ -92,8 +106,8 @@ int xdp_block_list(const struct xdp_block *b, struct rg_cidr *out, size_t max);
 int xdp_block_snapshot(const struct xdp_block *b, struct rg_cidr **out);
 
 /*
- * xdp_block_copy - add every prefix of FROM to TO (used at start to
- * take over the previous run's list).
+ * xdp_block_copy - add every prefix of FROM to TO with its reason (used
+ * at start to take over the previous run's list).
  * Return: the number copied, or a negative errno (partial copy).
  */
 int xdp_block_copy(const struct xdp_block *from, const struct xdp_block *to);

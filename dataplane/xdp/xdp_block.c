@@ -145,10 +145,10 @@ block_valid(const struct xdp_block *b, const struct rg_cidr *c)
 }
 
 int
-xdp_block_add(const struct xdp_block *b, const struct rg_cidr *c)
+xdp_block_add_as(const struct xdp_block *b, const struct rg_cidr *c, uint32_t reason)
 {
 	struct rg_xdp_lpm6 key;
-	__u32 val = 0;
+	__u32 val = reason;
 	int err = block_valid(b, c);
 
 	if (err < 0)
@@ -156,6 +156,28 @@ xdp_block_add(const struct xdp_block *b, const struct rg_cidr *c)
 	block_key(c, &key);
 	if (bpf_map_update_elem(block_fd(b, c->family), &key, &val, BPF_ANY) < 0)
 		return errno == E2BIG ? -ENOSPC : -errno;
+	return 0;
+}
+
+int
+xdp_block_add(const struct xdp_block *b, const struct rg_cidr *c)
+{
+	return xdp_block_add_as(b, c, RG_XDP_BLOCK_MANUAL);
+}
+
+int
+xdp_block_reason(const struct xdp_block *b, const struct rg_cidr *c, uint32_t *reason)
+{
+	struct rg_xdp_lpm6 key;
+	__u32 val;
+	int err = block_valid(b, c);
+
+	if (err < 0)
+		return err;
+	block_key(c, &key);
+	if (bpf_map_lookup_elem(block_fd(b, c->family), &key, &val) < 0)
+		return -errno;
+	*reason = val;
 	return 0;
 }
 
@@ -238,8 +260,13 @@ xdp_block_copy(const struct xdp_block *from, const struct xdp_block *to)
 	struct rg_cidr *list;
 	int n = xdp_block_snapshot(from, &list), err = 0;
 
-	for (int i = 0; i < n && err == 0; i++)
-		err = xdp_block_add(to, &list[i]);
+	for (int i = 0; i < n && err == 0; i++) {
+		uint32_t reason = RG_XDP_BLOCK_MANUAL;
+
+		err = xdp_block_reason(from, &list[i], &reason);
+		if (err == 0)
+			err = xdp_block_add_as(to, &list[i], reason);
+	}
 	free(list);
 	return err < 0 ? err : n;
 }

@@ -17,8 +17,10 @@
  *	    "steer nothing": every packet goes to the kernel until the
  *	    daemon has filled it.
  *	RG_XDP_MAP_BLOCK4 / RG_XDP_MAP_BLOCK6 (LPM tries, key struct
- *	    rg_xdp_lpm4 / rg_xdp_lpm6, value __u32 flags, unused for now):
- *	    source prefixes whose SMTP traffic is dropped.
+ *	    rg_xdp_lpm4 / rg_xdp_lpm6, value __u32 reason: RG_XDP_BLOCK_*):
+ *	    source prefixes whose SMTP traffic is dropped. The program
+ *	    only asks whether a prefix holds the source; the reason is
+ *	    for the daemon (which entries expire).
  *	RG_XDP_MAP_STATS (per-CPU array of __u64, index enum rg_xdp_counter).
  *	RG_XDP_MAP_XSKS (XSKMAP "xsks_map", the name net_af_xdp requires):
  *	    never pinned; filled by the PMD, one socket per RX queue.
@@ -45,6 +47,8 @@
 
 #define RG_XDP_ADDR_MAX 4	      /* listen addresses per family */
 #define RG_XDP_BLOCK_MAX 65536	      /* prefixes per blocklist family */
+#define RG_XDP_BLOCK_MANUAL 0	      /* rcptgatectl block add: until deleted */
+#define RG_XDP_BLOCK_DICTIONARY 1     /* dictionary_block_limit: for dictionary_block_time */
 #define RG_XDP_XSK_MAX RG_MAX_WORKERS /* one AF_XDP socket per worker's RX queue */
 
 struct rg_xdp_in6 {

@@ -90,6 +90,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Sessions closed at dictionary_block_limit (421 4.7.0)") \
 	X(ANVIL_EVICTIONS, "client_table_evictions", RG_CK_COUNTER, \
 	  "Clients dropped from a worker's full client table to make room") \
+	X(DICT_RING_FULL, "dictionary_ring_full", RG_CK_COUNTER, \
+	  "Clients at dictionary_block_limit not handed to the control thread: its ring was full") \
 	/* TLS: STARTTLS sessions (dataplane/core/tls, dataplane/core/tcp/tcp_smtp.c) */ \
 	X(TLS_HANDSHAKES_STARTED, "tls_handshakes_started", RG_CK_COUNTER, \
 	  "TLS handshakes begun after STARTTLS") \
@@ -277,6 +279,15 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Certificate reloads refused: a file unreadable, malformed or not matching (old ones kept)") \
 	X(TLS_CONTEXTS_RETIRED, "tls_contexts_retired", RG_CK_GAUGE, \
 	  "Replaced TLS contexts still serving sessions that started on them") \
+	X(DICT_BLOCKS, "dictionary_blocks", RG_CK_COUNTER, \
+	  "Clients put on the blocklist at dictionary_block_limit, for dictionary_block_time") \
+	X(DICT_RELEASES, "dictionary_releases", RG_CK_COUNTER, \
+	  "Automatic blocklist entries released: expired, or deleted with rcptgatectl block del") \
+	X(DICT_BLOCKS_FAILED, "dictionary_blocks_failed", RG_CK_COUNTER, \
+	  "Clients at dictionary_block_limit not blocked: 4096 automatic entries already, or the list " \
+	  "refused it") \
+	X(DICT_BLOCKS_ACTIVE, "dictionary_blocks_active", RG_CK_GAUGE, \
+	  "Automatic blocklist entries now (at most 4096)") \
 	X(CTL_REQUESTS, "ctl_requests", RG_CK_COUNTER, "Control socket requests answered") \
 	X(CTL_ERRORS, "ctl_request_errors", RG_CK_COUNTER, "Control socket requests answered with an error") \
 	X(METRICS_SCRAPES, "metrics_scrapes", RG_CK_COUNTER, \

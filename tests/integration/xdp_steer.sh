@@ -92,7 +92,7 @@ smtp_reaches "$C1" || it_fail "SMTP from $C1 did not reach rcptgate"
 
 echo "block $C1:"
 xdp_ctl block add "$C1" | grep -qx "blocked $C1/32" || it_fail "rcptgatectl block add failed"
-xdp_ctl block list | grep -qx "$C1/32" || it_fail "rcptgatectl block list does not show $C1/32"
+xdp_ctl block list | grep -qx "$C1/32 manual" || it_fail "rcptgatectl block list does not show $C1/32"
 xdp_ctl block add 10.77.50.999 2>/dev/null && it_fail "block add accepted a bad address"
 smtp_blocked "$C1" || it_fail "blocked $C1 still reached rcptgate"
 smtp_reaches "$C2" || it_fail "$C2 not served while $C1 is blocked"
@@ -104,7 +104,7 @@ it_crash
 ip link show "$IT_HOST" | grep -q "prog/xdp" || it_fail "expected a stale program after SIGKILL"
 it_start "$IT_TMP/rcptgate.conf"
 grep -q "detached stale" "$IT_LOG" || it_fail "stale program not reported as replaced"
-xdp_ctl block list | grep -qx "$C1/32" || it_fail "blocklist lost across the restart"
+xdp_ctl block list | grep -qx "$C1/32 manual" || it_fail "blocklist lost across the restart"
 smtp_blocked "$C1" || it_fail "blocked $C1 reached rcptgate after the restart"
 
 echo "unblock $C1:"

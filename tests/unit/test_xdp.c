@@ -14,8 +14,7 @@
  *	4. xdp_prepare/xdp_setup/xdp_shutdown on lo in a private network
  *	   namespace: pinning, blocklist take-over, stale, live and foreign
  *	   programs.
- *	5. The workers' copy of the blocklist (rte_lpm, EAL without
- *	   hugepages).
+ *	(The workers' copy of the blocklist: test_block_dp.)
  *
  *	Parts 2-4 need root and a kernel that loads BPF; otherwise the test
  *	prints "SKIP: reason" and exits 77 after part 1.
@@ -45,12 +44,10 @@
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 #include <xdp/xsk.h>
-#include <rte_eal.h>
-#include <rte_lpm.h>
 
+#include "bpf_pins.h"
 #include "msg.h"
 #include "xdp.h"
-#include "xdp_lpm.h"
 #include "rcptgate_xdp.skel.h"
 
 #define LISTEN4 "10.77.52.1"
@@ -586,20 +583,6 @@ pin_dir_path(char *buf, size_t len)
 }
 
 static void
-pin_dir_remove(const char *dir)
-{
-	static const char *const names[] = { RG_XDP_MAP_BLOCK4, RG_XDP_MAP_BLOCK6, RG_XDP_MAP_CONFIG,
-					     RG_XDP_MAP_STATS };
-	char path[CFG_STR_MAX + 32];
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		unlink(path);
-	}
-	rmdir(dir);
-}
-
-static void
 test_block_pinned(void **state)
 {
 	struct xdp_block p, again, b = skel_block();
@@ -784,71 +767,6 @@ test_lifecycle(void **state)
 	pin_dir_remove(cfg.bpf_pin_dir);
 }
 
-/* ------------------------------------------------ workers' blocklist */
-
-static int eal_ready;
-
-static int
-lpm_hit(struct rte_lpm *lpm, const char *addr)
-{
-	uint32_t hop;
-
-	return rte_lpm_lookup(lpm, ntohl(inet_addr(addr)), &hop) == 0;
-}
-
-static void
-test_lpm_build(void **state)
-{
-	static const char *const list[] = { "10.77.51.0/24", "10.77.52.7", "10.77.53.128/25",
-					    "fd00:77::/32" };
-	struct rg_config cfg;
-	struct xdp_block p;
-	struct rg_cidr c;
-	struct rte_lpm *lpm;
-	(void)state;
-
-	if (!eal_ready) {
-		print_message("EAL did not start: rte_lpm not checked\n");
-		skip();
-	}
-	lifecycle_cfg(&cfg);
-	pin_dir_remove(cfg.bpf_pin_dir);
-	assert_int_equal(xdp_lpm_load(&cfg, &lpm), 0); /* nothing pinned */
-	assert_null(lpm);
-	assert_int_equal(xdp_block_open(cfg.bpf_pin_dir, 1, &p), 0);
-	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0); /* empty list */
-	assert_null(lpm);
-	assert_int_equal(rg_cidr_parse("fd00:78::/32", &c), 0);
-	assert_int_equal(xdp_block_add(&p, &c), 0);
-	assert_int_equal(xdp_lpm_build(&p, "t_lpm0", &lpm), 0); /* IPv6 only: no table */
-	assert_null(lpm);
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {
-		assert_int_equal(rg_cidr_parse(list[i], &c), 0);
-		assert_int_equal(xdp_block_add(&p, &c), 0);
-	}
-	assert_int_equal(xdp_lpm_build(&p, "t_lpm1", &lpm), 3); /* IPv4 only */
-	assert_true(lpm_hit(lpm, "10.77.51.200"));
-	assert_true(lpm_hit(lpm, "10.77.52.7"));
-	assert_false(lpm_hit(lpm, "10.77.52.8"));
-	assert_true(lpm_hit(lpm, "10.77.53.129"));
-	assert_false(lpm_hit(lpm, "10.77.53.127"));
-	assert_false(lpm_hit(lpm, "10.77.50.1"));
-	rte_lpm_free(lpm);
-
-	assert_int_equal(xdp_lpm_load(&cfg, &lpm), 3); /* from the pins */
-	assert_true(lpm_hit(lpm, "10.77.52.7"));
-	rte_lpm_free(lpm);
-
-	assert_int_equal(rg_cidr_parse("0.0.0.0/0", &c), 0); /* rte_lpm has no depth 0 */
-	assert_int_equal(xdp_block_add(&p, &c), 0);
-	assert_int_equal(xdp_lpm_build(&p, "t_lpm2", &lpm), 4);
-	assert_true(lpm_hit(lpm, "192.0.2.1"));
-	assert_true(lpm_hit(lpm, "203.0.113.1"));
-	rte_lpm_free(lpm);
-	xdp_block_close(&p);
-	pin_dir_remove(cfg.bpf_pin_dir);
-}
-
 /* -------------------------------------------------------------- main */
 
 static int
@@ -906,11 +824,7 @@ main(void)
 		cmocka_unit_test(test_block_pinned),
 		cmocka_unit_test(test_lifecycle),
 		cmocka_unit_test(test_steer_redirects_to_socket),
-		cmocka_unit_test(test_lpm_build),
 	};
-	char *eal_argv[] = { "test_xdp", "--no-huge",	   "-m", "256", "--no-shconf",
-			     "--no-pci", "--no-telemetry", "-l", "0",	"--log-level=*:error",
-			     NULL };
 	const char *why;
 	int rc;
 
@@ -924,7 +838,6 @@ main(void)
 		printf("SKIP: %s\n", why);
 		return 77;
 	}
-	eal_ready = rte_eal_init((int)(sizeof(eal_argv) / sizeof(eal_argv[0])) - 1, eal_argv) >= 0;
 	rc = cmocka_run_group_tests_name("xdp", bpf, NULL, NULL);
 	{
 		char dir[64];
@@ -937,7 +850,5 @@ main(void)
 	if (ctx.umem)
 		xsk_umem__delete(ctx.umem);
 	rcptgate_xdp__destroy(ctx.skel);
-	if (eal_ready)
-		rte_eal_cleanup();
 	return rc;
 }

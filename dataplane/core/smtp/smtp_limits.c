@@ -20,8 +20,9 @@
  *	transaction with a non-null sender counts toward
  *	dictionary_block_limit; null-sender transactions (bounces, the
  *	backscatter rcptgate exists to answer with 550) never count. At the
- *	limit the anvil's block hook is called (the daemon does not set one
- *	yet: putting the client on the blocklist is still to come), and the
+ *	limit the anvil's block hook is called (the daemon's workers hand
+ *	the client to the control thread, which puts it on the blocklist
+ *	for dictionary_block_time: dpdk/ctl/ctl_dict.c), and the
  *	session ends with "421 4.7.0 myhostname Error: too many errors"
  *	(the reply of smtpd_hard_error_limit, which unknown recipients also
  *	count toward), logged as

@@ -36,9 +36,12 @@
 #include <rcptgate/counters.h>
 #include <rcptgate/ctl_proto.h>
 
+#include "cidr.h"
 #include "config.h"
+#include "dictblock.h"
 
 struct dp_daemon;
+struct rte_ring;
 struct ctl_server;
 struct tbl;
 
@@ -52,6 +55,12 @@ struct ctl_table_state {
 	time_t loaded;		      /* wall clock of cur's publication */
 	double last_ms;		      /* duration of the last successful load */
 	char last_error[CFG_ERR_MAX]; /* reason of the last failed load, "" if none */
+};
+
+/* The dictionary-attack blocks (ctl_dict.c), the control thread's. */
+struct ctl_dict_state {
+	struct rte_ring *ring;	 /* workers -> control thread; NULL: dictionary_block_limit = 0 */
+	struct dictblock blocks; /* the automatic entries and their expiry */
 };
 
 struct ctl_load_result {
@@ -120,6 +129,52 @@ void ctl_handle(struct dp_daemon *d, const char *line, size_t n, bool eol, struc
  * workers apply it, rebuild their table. Fills R (OK or ERR).
  */
 void ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r);
+
+/*
+ * ctl_block_apply - add C (with REASON, RG_XDP_BLOCK_*) to, or delete it
+ * from, the pinned blocklist, and where the workers apply it rebuild
+ * their table of C's family (ctl_block.c).
+ * @stored: set when the pinned list changed (even if the rebuild failed).
+ *
+ * Return: 0, or a negative errno: from the list (-ENOENT: del of a
+ * prefix not there, -ENOSPC: full) or from the rebuild (*STORED true).
+ */
+int ctl_block_apply(struct dp_daemon *d, bool add, const struct rg_cidr *c, uint32_t reason, bool *stored);
+
+/*
+ * ctl_dict_start - before the workers run: the ring they report clients
+ * at dictionary_block_limit on (when the limit is set), the table of
+ * automatic entries, and the automatic entries a previous run left
+ * pinned, taken over for a whole dictionary_block_time (ctl_dict.c).
+ *
+ * Return: 0, -ENOMEM or -EINVAL.
+ */
+int ctl_dict_start(struct dp_daemon *d);
+
+/*
+ * ctl_dict_run - on the control thread, between polls: block the
+ * clients the workers reported, release the entries whose time is up.
+ *
+ * Return: how long the thread may sleep, at most MAX_MS: until the next
+ * entry expires.
+ */
+int ctl_dict_run(struct dp_daemon *d, int max_ms);
+
+/*
+ * ctl_dict_left - the seconds automatic entry C has left, or -1 when C
+ * is not an automatic entry (a manual one).
+ */
+int64_t ctl_dict_left(const struct dp_daemon *d, const struct rg_cidr *c);
+
+/*
+ * ctl_dict_forget - C was deleted (RELEASED: logged and counted as a
+ * release of an automatic entry) or made manual by rcptgatectl; no-op
+ * when C is not an automatic entry.
+ */
+void ctl_dict_forget(struct dp_daemon *d, const struct rg_cidr *c, bool released);
+
+/* ctl_dict_fini - free the ring and the table; the workers have stopped. */
+void ctl_dict_fini(struct dp_daemon *d);
 
 /*
  * ctl_do_tls - (tls op=reload) re-read the smtpd_tls_* files, build and

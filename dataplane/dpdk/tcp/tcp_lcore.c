@@ -290,7 +290,8 @@ tcp_lcore_init(struct dp_lcore *lc, unsigned workers, const uint64_t secret[2])
 			       tls ? tcp_tls_slot(lc->lcore_id) : NULL, tcp_smtp_tls_max(lc->cfg, workers),
 			       &app);
 	if (rc == 0) /* the client limits, keyed apart from the TCP hashes */
-		rc = tcp_smtp_limits(&t->smtp, workers, secret[0] ^ secret[1], NULL, NULL);
+		rc = tcp_smtp_limits(&t->smtp, workers, secret[0] ^ secret[1],
+				     lc->dict_ring != NULL ? dp_dict_report : NULL, lc);
 	if (rc == 0)
 		rc = tcp_stack_create(&p, &app, &tx, lc->ctr->c, &t->stack);
 	if (rc != 0) {
