@@ -37,18 +37,7 @@ tcp_init "dict-block-$IT_MODE" 10.77.81
 ADDR6=fd00:77:81::1
 ATTACKER=$IT_CLIENT BOUNCER=10.77.81.3 EXEMPT=10.77.81.4
 MANUAL6=fd00:77:81:1::2 OTHER6=fd00:77:81:2::2 ATTACKER6=fd00:77:81:3::2 NEIGHBOUR6=fd00:77:81:3::3
-extra=()
-if [ "$IT_MODE" = af_xdp ]; then
-	obj="$BUILD/bpf/rcptgate_xdp.bpf.o"
-	[ -f "$obj" ] || it_fail "no $obj"
-	extra=("xdp_object=$obj")
-	sysctl -qw "net.ipv6.conf.$IT_HOST.accept_dad=0" || it_skip "cannot turn DAD off"
-	ip addr add "$IT_ADDR/24" dev "$IT_HOST" || it_fail "cannot add $IT_ADDR"
-	ip -6 addr add "$ADDR6/48" dev "$IT_HOST" nodad || it_fail "cannot add $ADDR6"
-else
-	sysctl -qw "net.ipv6.conf.$IT_HOST.disable_ipv6=1" || true
-fi
-in_ns sysctl -qw "net.ipv6.conf.$IT_PEER.accept_dad=0" || it_skip "cannot turn DAD off in the namespace"
+tcp_dual_stack "$ADDR6" 48
 for a in "$BOUNCER" "$EXEMPT"; do in_ns ip addr add "$a/24" dev "$IT_PEER"; done
 for a in "$MANUAL6" "$OTHER6" "$ATTACKER6" "$NEIGHBOUR6"; do
 	in_ns ip -6 addr add "$a/48" dev "$IT_PEER" nodad || it_fail "cannot add $a"
@@ -57,7 +46,7 @@ client() { in_ns timeout 60 /usr/bin/python3 "$HERE/dict_block.py" "$@"; }
 ctl() { "$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" "$@"; }
 
 IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25" tcp_start "dictionary_block_limit=5" "dictionary_block_time=6s" \
-	"dictionary_block_exempt=$EXEMPT" "${extra[@]}"
+	"dictionary_block_exempt=$EXEMPT" "${TCP_EXTRA[@]}"
 applied=workers
 [ "$IT_MODE" = af_xdp ] && applied=xdp
 

@@ -36,23 +36,10 @@ command -v swaks >/dev/null || it_skip "swaks not installed"
 swaks --support 2>&1 | grep -q '=== IPv6 supported' || it_skip "swaks without IPv6 (libio-socket-inet6-perl)"
 ADDR6=fd00:77:61::1
 CLIENT6=fd00:77:61::2
-extra=()
-if [ "$IT_MODE" = af_xdp ]; then
-	# the kernel owns the addresses; the program steers TCP to port 25
-	obj="$BUILD/bpf/rcptgate_xdp.bpf.o"
-	[ -f "$obj" ] || it_fail "no $obj"
-	extra=("xdp_object=$obj")
-	sysctl -qw "net.ipv6.conf.$IT_HOST.accept_dad=0" || it_skip "cannot turn DAD off"
-	ip addr add "$IT_ADDR/24" dev "$IT_HOST" || it_fail "cannot add $IT_ADDR"
-	ip -6 addr add "$ADDR6/64" dev "$IT_HOST" nodad || it_fail "cannot add $ADDR6"
-else
-	# the kernel's side of the host end must not answer for anything
-	sysctl -qw "net.ipv6.conf.$IT_HOST.disable_ipv6=1" || true
-fi
-in_ns sysctl -qw "net.ipv6.conf.$IT_PEER.accept_dad=0" || it_skip "cannot turn DAD off in the namespace"
+tcp_dual_stack "$ADDR6" 64
 in_ns ip -6 addr add "$CLIENT6/64" dev "$IT_PEER" nodad || it_fail "cannot add $CLIENT6"
 
-IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25" tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0" "${extra[@]}"
+IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25" tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0" "${TCP_EXTRA[@]}"
 grep -q "serving $IT_ADDR:25, \[$ADDR6\]:25" "$IT_LOG" || it_fail "start-up line does not name both addresses"
 
 in_ns ping -6 -c 5 -i 0.2 -W 2 "$ADDR6" > "$IT_TMP/ping.out" 2>&1

@@ -8,6 +8,11 @@
 #                             domain test.example served), write the config
 #                             $IT_TMP/rcptgate.conf with the overrides given
 #   tcp_start [KEY=VAL ...]   tcp_conf, then start rcptgate
+#   tcp_dual_stack ADDR6 LEN  the host side of a dual-stack test: in af_xdp
+#                             mode the kernel owns IT_ADDR and ADDR6/LEN (DAD
+#                             off) and TCP_EXTRA names rcptgate's XDP program
+#                             for tcp_start; otherwise the host end's own IPv6
+#                             is off. DAD off in the client namespace.
 #   tcp_show                  print the TCP and session counters rcptgate
 #                             printed at shutdown
 
@@ -33,4 +38,21 @@ tcp_start() {
 
 tcp_show() {
 	grep -E '^ *(tcp_|smtp_quit|smtp_sessions|worker_busy|mbuf|tx_full)' "$IT_LOG"
+}
+
+tcp_dual_stack() {
+	TCP_EXTRA=()
+	if [ "$IT_MODE" = af_xdp ]; then
+		# the kernel owns the addresses; the program steers TCP to port 25
+		local obj="$BUILD/bpf/rcptgate_xdp.bpf.o"
+		[ -f "$obj" ] || it_fail "no $obj"
+		TCP_EXTRA=("xdp_object=$obj")
+		sysctl -qw "net.ipv6.conf.$IT_HOST.accept_dad=0" || it_skip "cannot turn DAD off"
+		ip addr add "$IT_ADDR/24" dev "$IT_HOST" || it_fail "cannot add $IT_ADDR"
+		ip -6 addr add "$1/$2" dev "$IT_HOST" nodad || it_fail "cannot add $1"
+	else
+		# the kernel's side of the host end must not answer for anything
+		sysctl -qw "net.ipv6.conf.$IT_HOST.disable_ipv6=1" || true
+	fi
+	in_ns sysctl -qw "net.ipv6.conf.$IT_PEER.accept_dad=0" || it_skip "cannot turn DAD off in the namespace"
 }
