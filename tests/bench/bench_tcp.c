@@ -19,9 +19,19 @@
  *	only; segment building by the fake clients is outside. Prints
  *	cycles per session and per segment (received + sent); the figure is
  *	the best of 5 rounds (the machine is shared).
+ *
+ *	Then an A/B of the client limits (anvil.h) on rejected sessions:
+ *	the engine with a one-address table, so each session's unknown
+ *	RCPT gets its 550 5.1.1 (a non-null sender: the dictionary count
+ *	runs) three ways: without limits, with the default ones
+ *	(tcp_smtp_limits: the count limit at 50) and with every limit on
+ *	(the rate limits and dictionary_block_limit too, set too high to be
+ *	reached, so every side serves the same sessions). Rounds alternate
+ *	off/defaults/all, 5 each; prints the median cycles per session of
+ *	each side (with the range) and each against off.
  * DIAGNOSTICS
  *	Exits 1 if a session did not end as expected (a reply missing or the
- *	connection not freed).
+ *	connection not freed, or in the A/B a recipient not rejected).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +42,7 @@
 #include <rcptgate/counters.h>
 
 #include "config.h"
+#include "table/tbl.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_smtp.h"
 
@@ -234,6 +245,90 @@ round_run(const struct tcp_app *app, unsigned sessions, unsigned conc, uint64_t 
 	return bad ? -1 : 0;
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The table of the A/B: alice@test.example only. */
+static struct tbl *
+ab_table(void **image)
+{
+	static const char line[] = "alice@test.example";
+	struct tbl_builder *b = tbl_builder_new(0);
+	struct tbl *t = NULL;
+	char err[256];
+	size_t len;
+
+	if (b == NULL || tbl_builder_add_line(b, line, sizeof(line) - 1, err, sizeof(err)) != 0 ||
+	    tbl_builder_finish(b, image, &len, err, sizeof(err)) != 0 ||
+	    tbl_open_buffer(*image, len, &t, err, sizeof(err)) != 0)
+		t = NULL;
+	tbl_builder_free(b);
+	return t;
+}
+
+/* Rejected sessions, limits off, at their defaults and all on, alternating; medians of 5 each. */
+static int
+limits_ab(const struct rg_config *base, unsigned sessions, unsigned conc)
+{
+	enum { ROUNDS = 5, SIDES = 3 };
+	static const char *const side[SIDES] = { "off", "defaults", "all on" };
+	void *image = NULL;
+	struct tbl *t = ab_table(&image);
+	const struct tbl *table = t;
+	struct rg_config cfg[SIDES];
+	struct tcp_smtp sm[SIDES];
+	struct tcp_app app[SIDES];
+	uint64_t cyc[SIDES][ROUNDS];
+	int rc = 0;
+
+	if (t == NULL)
+		return -1;
+	for (unsigned a = 0; a < SIDES; a++) {
+		cfg[a] = *base;
+		snprintf(cfg[a].relay_domains[0], sizeof(cfg[a].relay_domains[0]), "test.example");
+		cfg[a].n_relay_domains = 1;
+		if (a == 2) { /* on, never reached */
+			cfg[a].client_conn_rate_limit = 1000000;
+			cfg[a].client_rcpt_rate_limit = 1000000;
+			cfg[a].dict_block_limit = 1000000;
+		}
+		if (tcp_smtp_init(&sm[a], &cfg[a], &table, ctr, conc * 4, &app[a]) != 0 ||
+		    (a > 0 && tcp_smtp_limits(&sm[a], 1, 7, NULL, NULL) != 0))
+			return -1;
+		sm[a].ctx.log = log_drop;
+	}
+	for (unsigned r = 0; r < ROUNDS && rc == 0; r++)
+		for (unsigned a = 0; a < SIDES && rc == 0; a++) {
+			uint64_t segs;
+
+			rc = round_run(&app[a], sessions, conc, &cyc[a][r], &segs);
+			if (rc == 0 && ctr[RG_C_SMTP_RCPT_UNKNOWN] != sessions) {
+				fprintf(stderr, "bench_tcp: %" PRIu64 " of %u sessions rejected\n",
+					ctr[RG_C_SMTP_RCPT_UNKNOWN], sessions);
+				rc = -1;
+			}
+		}
+	for (unsigned a = 0; a < SIDES && rc == 0; a++)
+		qsort(cyc[a], ROUNDS, sizeof(cyc[a][0]), cmp_u64);
+	if (rc == 0)
+		printf("reject sessions (550), client limits alternating, medians of %d:\n", ROUNDS);
+	for (unsigned a = 0; a < SIDES && rc == 0; a++)
+		printf("limits %-8s %7.0f cycles/session (%.0f-%.0f) %.3f of off\n", side[a],
+		       (double)cyc[a][ROUNDS / 2] / sessions, (double)cyc[a][0] / sessions,
+		       (double)cyc[a][ROUNDS - 1] / sessions,
+		       (double)cyc[a][ROUNDS / 2] / (double)cyc[0][ROUNDS / 2]);
+	for (unsigned a = 0; a < SIDES; a++)
+		tcp_smtp_fini(&sm[a]);
+	tbl_close(t);
+	free(image);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -285,5 +380,5 @@ main(int argc, char **argv)
 		       (double)segs / sessions);
 	}
 	tcp_smtp_fini(&sm);
-	return 0;
+	return limits_ab(&cfg, sessions, conc) == 0 ? 0 : 1;
 }
