@@ -41,7 +41,7 @@
 #include "msg.h"
 #include "xdp_lpm.h"
 
-static unsigned
+unsigned
 ctl_block_family(const struct rg_cidr *c)
 {
 	return c->family == AF_INET ? XDP_LPM_V4 : XDP_LPM_V6;
@@ -63,22 +63,41 @@ ctl_block_publish(struct dp_daemon *d, const struct xdp_block *b, unsigned which
 }
 
 int
-ctl_block_apply(struct dp_daemon *d, bool add, const struct rg_cidr *c, uint32_t reason, bool *stored)
+ctl_block_store(struct dp_daemon *d, bool add, const struct rg_cidr *c, uint32_t reason)
 {
 	struct xdp_block b;
 	int err = xdp_block_open(d->cfg.bpf_pin_dir, add, &b);
 
-	*stored = false;
 	if (err < 0)
 		return err;
 	err = add ? xdp_block_add_as(&b, c, reason) : xdp_block_del(&b, c);
-	if (err == 0) {
-		*stored = true;
-		if (d->xdp.prog_id == 0) /* not our XDP program: the workers apply it */
-			err = ctl_block_publish(d, &b, ctl_block_family(c));
-	}
+	xdp_block_close(&b);
+	return err;
+}
+
+int
+ctl_block_sync(struct dp_daemon *d, unsigned which)
+{
+	struct xdp_block b;
+	int err;
+
+	if (d->xdp.prog_id != 0 || which == 0)
+		return 0; /* our XDP program reads the pinned list itself */
+	err = xdp_block_open(d->cfg.bpf_pin_dir, 0, &b);
+	if (err < 0)
+		return err;
+	err = ctl_block_publish(d, &b, which);
 	xdp_block_close(&b);
 	return err < 0 ? err : 0;
+}
+
+int
+ctl_block_apply(struct dp_daemon *d, bool add, const struct rg_cidr *c, uint32_t reason, bool *stored)
+{
+	int err = ctl_block_store(d, add, c, reason);
+
+	*stored = err == 0;
+	return err < 0 ? err : ctl_block_sync(d, ctl_block_family(c));
 }
 
 static void

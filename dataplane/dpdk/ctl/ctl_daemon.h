@@ -142,6 +142,20 @@ void ctl_do_block(struct dp_daemon *d, const struct ctl_req *req, struct ctl_res
 int ctl_block_apply(struct dp_daemon *d, bool add, const struct rg_cidr *c, uint32_t reason, bool *stored);
 
 /*
+ * ctl_block_store, ctl_block_sync - ctl_block_apply in two steps, so that
+ * many changes cost one rebuild: store changes the pinned list only
+ * (return: 0 or its -errno); sync rebuilds and publishes the workers'
+ * tables of the families in WHICH (XDP_LPM_V4, XDP_LPM_V6; see
+ * ctl_block_family) where the workers apply the list (return: 0 or the
+ * rebuild's -errno: the workers keep the old tables).
+ */
+int ctl_block_store(struct dp_daemon *d, bool add, const struct rg_cidr *c, uint32_t reason);
+int ctl_block_sync(struct dp_daemon *d, unsigned which);
+
+/* ctl_block_family - the XDP_LPM_V4 or XDP_LPM_V6 bit of C's family. */
+unsigned ctl_block_family(const struct rg_cidr *c);
+
+/*
  * ctl_dict_start - before the workers run: the ring they report clients
  * at dictionary_block_limit on (when the limit is set), the table of
  * automatic entries, and the automatic entries a previous run left

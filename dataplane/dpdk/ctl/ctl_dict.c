@@ -11,7 +11,8 @@
  *	out). The control thread drains it between polls of the control
  *	socket (ctl_dict_run) and adds the client's prefix, /32 for IPv4,
  *	/64 for IPv6 (what the anvil counts), to the blocklist through the
- *	path "rcptgatectl block add" takes (ctl_block_apply: the XDP map in
+ *	path "rcptgatectl block add" takes (ctl_block_store, then one
+ *	ctl_block_sync for all the changes of a round: the XDP map in
  *	af_xdp mode, the workers' table otherwise), marked as a dictionary
  *	entry. dictblock.h remembers when each one expires; ctl_dict_run
  *	releases those whose dictionary_block_time is up and tells the
@@ -111,8 +112,8 @@ dict_take_over(struct dp_daemon *d, uint64_t now)
 {
 	struct xdp_block b;
 	struct rg_cidr *list;
+	unsigned dirty = 0;
 	int n, kept = 0;
-	bool stored;
 
 	if (xdp_block_open(d->cfg.bpf_pin_dir, 0, &b) < 0)
 		return; /* nothing pinned */
@@ -125,11 +126,12 @@ dict_take_over(struct dp_daemon *d, uint64_t now)
 		if (dictblock_add(&d->dict.blocks, &list[i], now, d->cfg.dict_block_time * UINT64_C(1000),
 				  0) == 0)
 			kept++;
-		else if (ctl_block_apply(d, false, &list[i], 0, &stored) < 0 && !stored)
-			msg_warn("dictionary attack block left by an earlier run not released");
+		else if (ctl_block_store(d, false, &list[i], 0) == 0) /* no room: released */
+			dirty |= ctl_block_family(&list[i]);
 	}
 	free(list);
 	xdp_block_close(&b);
+	(void)ctl_block_sync(d, dirty); /* the entries released for want of room */
 	if (kept > 0)
 		msg_info("%d dictionary attack blocks taken over from %s: released in %us", kept,
 			 d->cfg.bpf_pin_dir, d->cfg.dict_block_time);
@@ -160,14 +162,14 @@ ctl_dict_start(struct dp_daemon *d)
 	return 0;
 }
 
-/* Put the client of report R on the blocklist. */
+/* Put the client of report R on the pinned blocklist; *DIRTY gets its family. */
 static void
-dict_block(struct dp_daemon *d, const struct dict_report *r, uint64_t now)
+dict_block(struct dp_daemon *d, const struct dict_report *r, uint64_t now, unsigned *dirty)
 {
 	struct rg_cidr c = anvil_key_cidr(&r->key);
 	char who[RG_CIDR_STR_MAX + 16];
 	struct xdp_block b;
-	bool stored = false, held = false;
+	bool held = false;
 	uint32_t why;
 	int err;
 
@@ -181,8 +183,8 @@ dict_block(struct dp_daemon *d, const struct dict_report *r, uint64_t now)
 		return; /* inside a prefix blocked already (a manual one stays as it is) */
 	err = dictblock_add(&d->dict.blocks, &c, now, d->cfg.dict_block_time * UINT64_C(1000), r->rejects);
 	if (err == 0)
-		err = ctl_block_apply(d, true, &c, RG_XDP_BLOCK_DICTIONARY, &stored);
-	if (err < 0 && !stored) {
+		err = ctl_block_store(d, true, &c, RG_XDP_BLOCK_DICTIONARY);
+	if (err < 0) {
 		dictblock_del(&d->dict.blocks, &c);
 		ctl_count_inc(d, RG_C_DICT_BLOCKS_FAILED);
 		msg_warn("dictionary attack from %s: %u unknown recipients in %us; not blocked: %s",
@@ -190,31 +192,26 @@ dict_block(struct dp_daemon *d, const struct dict_report *r, uint64_t now)
 			 err == -ENOSPC ? "too many blocked" : strerror(-err));
 		return;
 	}
-	if (err < 0)
-		msg_error("dictionary attack block of %s stored, but the workers keep their old table: %s",
-			  dict_client(&c, who, sizeof(who)), strerror(-err));
+	*dirty |= ctl_block_family(&c);
 	ctl_count_inc(d, RG_C_DICT_BLOCKS);
 	msg_warn("dictionary attack from %s: %u unknown recipients in %us; blocked for %us",
 		 dict_client(&c, who, sizeof(who)), r->rejects, d->cfg.dict_block_window,
 		 d->cfg.dict_block_time);
 }
 
-/* Take E, whose time is up, off the blocklist. */
+/* Take E, whose time is up, off the pinned blocklist; *DIRTY gets its family. */
 static void
-dict_release(struct dp_daemon *d, const struct dictblock_entry *e)
+dict_release(struct dp_daemon *d, const struct dictblock_entry *e, unsigned *dirty)
 {
 	char who[RG_CIDR_STR_MAX + 16];
-	bool stored;
-	int err = ctl_block_apply(d, false, &e->cidr, 0, &stored);
+	int err = ctl_block_store(d, false, &e->cidr, 0);
 
 	dict_client(&e->cidr, who, sizeof(who));
-	if (err < 0 && err != -ENOENT && !stored) {
+	if (err < 0 && err != -ENOENT) { /* ENOENT: deleted behind our back */
 		msg_error("dictionary attack block of %s not released: %s", who, strerror(-err));
 		return;
 	}
-	if (err < 0 && stored)
-		msg_error("dictionary attack block of %s released, but the workers keep their old table: %s",
-			  who, strerror(-err));
+	*dirty |= ctl_block_family(&e->cidr);
 	ctl_count_inc(d, RG_C_DICT_RELEASES);
 	msg_info("dictionary attack block of %s released after %us", who, d->cfg.dict_block_time);
 }
@@ -224,9 +221,10 @@ ctl_dict_run(struct dp_daemon *d, int max_ms)
 {
 	struct dict_report r[DICT_BURST];
 	struct dictblock_entry e;
-	unsigned n;
+	unsigned n, dirty = 0;
 	uint64_t now = dict_now_ms();
 	int64_t next;
+	int err;
 
 	if (d->dict.blocks.e == NULL)
 		return max_ms; /* not started */
@@ -235,10 +233,14 @@ ctl_dict_run(struct dp_daemon *d, int max_ms)
 			? rte_ring_sc_dequeue_burst_elem(d->dict.ring, r, sizeof(r[0]), DICT_BURST, NULL)
 			: 0;
 		for (unsigned i = 0; i < n; i++)
-			dict_block(d, &r[i], now);
+			dict_block(d, &r[i], now, &dirty);
 	} while (n == DICT_BURST);
 	while (dictblock_pop_expired(&d->dict.blocks, now, &e))
-		dict_release(d, &e);
+		dict_release(d, &e, &dirty);
+	err = ctl_block_sync(d, dirty); /* one rebuild for all of them */
+	if (err < 0)
+		msg_error("dictionary attack blocks changed, but the workers keep their old table: %s",
+			  strerror(-err));
 	dict_active(d);
 	next = dictblock_next_ms(&d->dict.blocks, now);
 	return next < 0 || next >= max_ms ? max_ms : (int)next;
