@@ -69,14 +69,17 @@ static const struct cli_command cli_commands[] = {
 	  "Prints the daemon's version, pid, uptime, configuration file, port mode\n"
 	  "and device, listen address, worker lcores, and the recipient table's\n"
 	  "file, generation, entries, size, age and last load error.\n" },
-	{ "block", cli_cmd_block, "add CIDR... | del CIDR... | list",
+	{ "block", cli_cmd_block, "add CIDR... | del CIDR... | list [--json]",
 	  "drop SMTP from client addresses, or list them",
 	  "CIDR is an IPv4 or IPv6 address or prefix (192.0.2.7, 198.51.100.0/24,\n"
 	  "2001:db8::/32). The daemon drops SMTP from those sources at once: in its\n"
 	  "XDP program when it shares an interface (af_xdp with xdp_object), else in\n"
 	  "its workers; ping, ssh and other services are not affected. del takes the\n"
 	  "prefix exactly as added. The list is pinned under bpf_pin_dir and kept\n"
-	  "across restarts.\n" },
+	  "across restarts. list prints each prefix with its reason: manual (block\n"
+	  "add, until deleted) or dictionary and the seconds left (blocked at\n"
+	  "dictionary_block_limit for dictionary_block_time; del releases it early).\n"
+	  "--json: one JSON array of {cidr, reason[, expires_in]} objects.\n" },
 	{ "tls", cli_cmd_tls, "reload [--if-configured]", "load new TLS certificates into the daemon",
 	  "The daemon re-reads the files of its smtpd_tls_chain_files (or\n"
 	  "smtpd_tls_cert_file and smtpd_tls_key_file), checks them as at start-up\n"

@@ -5,7 +5,7 @@
  * DESCRIPTION
  *	rcptgatectl block add CIDR...
  *	rcptgatectl block del CIDR...
- *	rcptgatectl block list
+ *	rcptgatectl block list [--json]
  *
  *	CIDR is an IPv4 or IPv6 address (a host) or prefix. The daemon
  *	keeps the list pinned under its bpf_pin_dir and applies it at once:
@@ -15,7 +15,8 @@
  *	prefix as stored (host bits cleared); list prints one per line
  *	with its reason: "manual" (block add, until deleted) or
  *	"dictionary Ns left" (dictionary_block_limit; released after
- *	dictionary_block_time, or by del).
+ *	dictionary_block_time, or by del). --json prints the list as one
+ *	JSON array of {"cidr", "reason"[, "expires_in" seconds]} objects.
  * DIAGNOSTICS
  *	Exit 0 when every request succeeded; 1 with the daemon's reason on
  *	stderr for each one that did not (bad CIDR, del of a prefix not in
@@ -25,6 +26,7 @@
  *	The daemon checks each CIDR; its response is parsed with the
  *	protocol's bounds.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +35,47 @@
 
 #include "cli.h"
 
-/* One "PREFIX REASON [SECONDS]" of the list, for people. */
+/* Print V as a JSON string: the daemon's values are printable ASCII. */
 static void
-block_print_entry(const char *v)
+block_json_str(const char *v)
+{
+	putchar('"');
+	for (; *v; v++)
+		printf(*v == '"' || *v == '\\' ? "\\%c" : "%c", *v);
+	putchar('"');
+}
+
+/* One "PREFIX REASON [SECONDS]" of the list, for people or as JSON (FIRST: the first entry). */
+static void
+block_print_entry(const char *v, bool json, bool first)
 {
 	char prefix[64], reason[32];
 	unsigned long long left;
 	int n = sscanf(v, "%63s %31s %llu", prefix, reason, &left);
 
+	if (!json) {
+		if (n == 3)
+			printf("%s %s %llus left\n", prefix, reason, left);
+		else
+			printf("%s\n", v); /* as the daemon said it */
+		return;
+	}
+	printf("%s\n  {\"cidr\": ", first ? "" : ",");
+	block_json_str(n >= 1 ? prefix : v);
+	if (n >= 2) {
+		printf(", \"reason\": ");
+		block_json_str(reason);
+	}
 	if (n == 3)
-		printf("%s %s %llus left\n", prefix, reason, left);
-	else
-		printf("%s\n", v); /* as the daemon said it */
+		printf(", \"expires_in\": %llu", left);
+	putchar('}');
 }
 
 static int
-block_one(struct ctl_reply *rep, const char *op, const char *cidr)
+block_one(struct ctl_reply *rep, const char *op, const char *cidr, bool json)
 {
 	char req[CTL_REQ_MAX];
+	unsigned listed = 0;
 
 	snprintf(req, sizeof(req), "block op=%s", op);
 	if (cidr != NULL && cli_client_arg(req, sizeof(req), "cidr", cidr) < 0) {
@@ -58,21 +83,26 @@ block_one(struct ctl_reply *rep, const char *op, const char *cidr)
 		return 1;
 	}
 	int rc = cli_client_request("block", req, rep);
+	if (rc == 0 && json)
+		putchar('[');
 	for (unsigned i = 0; rc == 0 && i < rep->n; i++) {
 		if (strcmp(rep->kv[i].key, "cidr") != 0)
 			continue;
 		if (cidr == NULL)
-			block_print_entry(rep->kv[i].value);
+			block_print_entry(rep->kv[i].value, json, listed++ == 0);
 		else
 			printf("%s %s\n", strcmp(op, "add") == 0 ? "blocked" : "unblocked", rep->kv[i].value);
 	}
+	if (rc == 0 && json)
+		printf("%s]\n", listed ? "\n" : "");
 	return rc;
 }
 
 int
 cli_cmd_block(int argc, char **argv)
 {
-	int list = argc == 2 && strcmp(argv[1], "list") == 0;
+	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+	int list = (argc == 2 || json) && strcmp(argv[1], "list") == 0;
 	int change = argc >= 3 && (strcmp(argv[1], "add") == 0 || strcmp(argv[1], "del") == 0);
 
 	if (!list && !change) {
@@ -84,9 +114,9 @@ cli_cmd_block(int argc, char **argv)
 		return 1;
 	int rc = 0;
 	if (list)
-		rc = block_one(rep, "list", NULL);
+		rc = block_one(rep, "list", NULL, json);
 	for (int i = 2; change && i < argc; i++)
-		rc |= block_one(rep, argv[1], argv[i]);
+		rc |= block_one(rep, argv[1], argv[i], false);
 	free(rep);
 	return rc;
 }

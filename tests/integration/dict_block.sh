@@ -14,7 +14,8 @@
 #	   del" it can.
 #	2. An attacker (non-null sender) walking unknown addresses gets five
 #	   550s, then 421 and the close; it cannot connect any more; "block
-#	   list" shows ADDR/32 with reason dictionary and its seconds left;
+#	   list" (and --json) shows ADDR/32 with reason dictionary and its
+#	   seconds left;
 #	   after dictionary_block_time it is served again, with no command.
 #	3. A backscatter flood (MAIL FROM:<>, 60 unknown recipients in 6
 #	   sessions) from one address: every recipient gets its 550 5.1.1,
@@ -56,6 +57,8 @@ out=$(ctl block add fd00:77:81:1::/64) || it_fail "block add of an IPv6 /64"
 client "$MANUAL6" "$ADDR6" probe && it_fail "$MANUAL6 reached rcptgate through a manual /64 block"
 client "$OTHER6" "$ADDR6" probe || it_fail "$OTHER6, outside the blocked /64, was not served"
 ctl block list | grep -qx "fd00:77:81:1::/64 manual" || it_fail "block list lacks the manual /64"
+[ "$(ctl block list --json | tr -d ' \n')" = '[{"cidr":"fd00:77:81:1::/64","reason":"manual"}]' ] ||
+	it_fail "block list --json: $(ctl block list --json)"
 ctl block del fd00:77:81:1::/64 >/dev/null || it_fail "block del of the /64"
 client "$MANUAL6" "$ADDR6" probe 2 || it_fail "$MANUAL6 not served after block del"
 
@@ -64,6 +67,12 @@ client "$ATTACKER" "$IT_ADDR" attack 5 || it_fail "the IPv4 attacker was not cut
 list=$(ctl block list)
 echo "$list"
 grep -Eqx "$ATTACKER/32 dictionary [1-6]s left" <<<"$list" || it_fail "block list lacks $ATTACKER/32 as a dictionary entry with its time"
+ctl block list --json | /usr/bin/python3 -c '
+import json, sys
+entries = json.load(sys.stdin)
+want = [e for e in entries if e["cidr"] == sys.argv[1] + "/32"]
+assert len(want) == 1 and want[0]["reason"] == "dictionary" and 1 <= want[0]["expires_in"] <= 6, entries
+' "$ATTACKER" || it_fail "block list --json lacks $ATTACKER/32 with reason and expires_in"
 client "$ATTACKER" "$IT_ADDR" probe 12 || it_fail "$ATTACKER not served again after dictionary_block_time"
 ctl block list | grep -q "^$ATTACKER/" && it_fail "$ATTACKER still listed after its release"
 
