@@ -446,8 +446,12 @@ main(int argc, char **argv)
 	if (!own_xdp)
 		(void)xdp_lpm_load(&d->cfg, &d->block); /* the workers apply the blocklist */
 	dp_setup_workers(d);
-	if (ctl_dict_start(d) != 0)
-		msg_fatal("cannot allocate the dictionary-attack blocks");
+	if (ctl_dict_start(d) != 0) {
+		dp_port_fini(&d->port);
+		if (own_xdp)
+			xdp_shutdown(&d->xdp);
+		msg_fatal("%s: cannot allocate the dictionary-attack blocks", conf);
+	}
 	int rrc = relay_thread_start(&d->cfg, d->n_workers, &d->relay);
 	if (rrc != 0) {
 		dp_port_fini(&d->port);
