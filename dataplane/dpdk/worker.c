@@ -25,6 +25,7 @@
 #include "worker.h"
 #include "relay/relay_thread.h"
 #include "tcp/tcp_lcore.h"
+#include "tcp/tcp_smtp.h"
 
 void
 dp_tx_flush(struct dp_lcore *lc)
@@ -54,12 +55,28 @@ dp_tx(struct dp_lcore *lc, struct rte_mbuf *m)
 		dp_tx_flush(lc);
 }
 
+/* One RX burst, each frame to net_input(); return how many. */
+static uint16_t
+dp_rx(struct dp_lcore *lc, struct rte_mbuf **rx)
+{
+	uint16_t n = rte_eth_rx_burst(lc->port_id, lc->queue_id, rx, DP_BURST);
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+		net_input(lc, rx[i]);
+	}
+	return n;
+}
+
 int
 dp_worker_main(void *arg)
 {
 	struct dp_lcore *lc = arg;
 	struct rte_mbuf *rx[DP_BURST];
 	const uint64_t slow = lc->tsc_hz / 2000; /* 0.5 ms: a TLS handshake flood must not stall the loop */
+	/* extra RX while handshakes wait: 60% of their budget */
+	const uint64_t rx_more = lc->tsc_hz / 1000000000.0 * TCP_SMTP_HS_BUDGET_NS * 0.6;
 
 	dp_log_worker_attach(lc->log_ring, &lc->ctr->c[RG_C_LOG_RING_FULL]);
 	if (lc->qsbr != NULL)
@@ -67,13 +84,20 @@ dp_worker_main(void *arg)
 	while (!__atomic_load_n(lc->stop, __ATOMIC_ACQUIRE)) {
 		uint64_t start = rte_rdtsc();
 		lc->now_tsc = start;
-		uint16_t n = rte_eth_rx_burst(lc->port_id, lc->queue_id, rx, DP_BURST);
-		if (likely(n > 0)) {
-			for (uint16_t i = 0; i < n; i++) {
-				if (i + 1 < n)
-					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
-				net_input(lc, rx[i]);
-			}
+		uint16_t n = dp_rx(lc, rx);
+		/*
+		 * While handshake steps wait for their budget (a TLS flood),
+		 * one burst an iteration would leave the other sessions one
+		 * burst per budget of handshakes. Take further full bursts for
+		 * a time near the handshakes' own, so that under a flood the
+		 * other sessions keep a share of the worker close to theirs.
+		 */
+		if (n == DP_BURST && tcp_lcore_hs_waiting(lc)) {
+			while (rte_rdtsc() - start < rx_more && dp_rx(lc, rx) == DP_BURST)
+				;
+			/* the handshakes' budget shrinks by what this took:
+			 * one step still runs, and the iteration stays short */
+			tcp_lcore_hs_charge(lc, rte_rdtsc() - start);
 		}
 		unsigned relayed = lc->relay != NULL ? relay_worker_poll(lc->relay) : 0;
 		unsigned fired = tcp_lcore_poll(lc);

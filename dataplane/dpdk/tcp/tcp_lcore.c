@@ -240,6 +240,18 @@ tcp_lcore_poll(struct dp_lcore *lc)
 	return ran + tcp_timer_run(t->stack, now);
 }
 
+bool
+tcp_lcore_hs_waiting(const struct dp_lcore *lc)
+{
+	return lc->tcp->smtp.hs_len > 0;
+}
+
+void
+tcp_lcore_hs_charge(struct dp_lcore *lc, uint64_t cycles)
+{
+	lc->tcp->smtp.hs_spent_ns += cycles * 1000000 / (lc->tsc_hz / 1000 ? lc->tsc_hz / 1000 : 1);
+}
+
 /*
  * The lcore's TLS context from the smtpd_tls_* keys (rcptgate -t and
  * start-up checked them), published in its slot. An expired certificate

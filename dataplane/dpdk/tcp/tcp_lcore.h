@@ -70,4 +70,17 @@ void tcp_lcore_input6(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_
  */
 unsigned tcp_lcore_poll(struct dp_lcore *lc);
 
+/*
+ * tcp_lcore_hs_waiting - TLS handshake steps wait for tcp_lcore_poll()
+ * (a TLS flood is using the iteration's handshake budget).
+ */
+bool tcp_lcore_hs_waiting(const struct dp_lcore *lc);
+
+/*
+ * tcp_lcore_hs_charge - count CYCLES of other work against this
+ * iteration's handshake budget, so that the iteration as a whole stays
+ * within it plus one handshake step.
+ */
+void tcp_lcore_hs_charge(struct dp_lcore *lc, uint64_t cycles);
+
 #endif /* RG_TCP_LCORE_H */
