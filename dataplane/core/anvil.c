@@ -148,12 +148,15 @@ client_get(struct anvil *a, const struct anvil_key *k, uint32_t now)
 	struct anvil_client *set = &a->e[(size_t)(anvil_hash(a, k) & a->set_mask) * ANVIL_WAYS];
 	struct anvil_client *victim = NULL;
 
+	/* the client is known, nearly always: look for it alone first */
+	for (unsigned w = 0; w < ANVIL_WAYS; w++) {
+		if (key_eq(&set[w].key, k)) { /* K's family is never 0 (free) */
+			set[w].last = now;
+			return &set[w];
+		}
+	}
 	for (unsigned w = 0; w < ANVIL_WAYS; w++) {
 		struct anvil_client *c = &set[w];
-		if (c->key.family != 0 && key_eq(&c->key, k)) {
-			c->last = now;
-			return c;
-		}
 		/* a free way, else the idle client seen longest ago, else any */
 		if (victim == NULL || c->key.family == 0 ||
 		    (victim->key.family != 0 &&
@@ -202,9 +205,11 @@ anvil_connect(struct anvil *a, const struct anvil_key *k, uint32_t now, struct a
 	struct anvil_client *c = client_get(a, k, now);
 
 	ref->slot = ref->gen = 0;
-	rate_window(a, c, now);
-	if (c->conn_rate < UINT32_MAX)
-		c->conn_rate++;
+	if (a->p.conn_rate_limit != 0) { /* the window is counted only when it is asked */
+		rate_window(a, c, now);
+		if (c->conn_rate < UINT32_MAX)
+			c->conn_rate++;
+	}
 	if (a->p.conn_limit != 0 && c->conns + 1 > a->p.conn_limit) {
 		*count = c->conns + 1;
 		return ANVIL_CONN_COUNT;
@@ -233,10 +238,11 @@ anvil_disconnect(struct anvil *a, struct anvil_ref *ref)
 enum anvil_verdict
 anvil_rcpt(struct anvil *a, const struct anvil_ref *ref, uint32_t now, uint32_t *count)
 {
-	struct anvil_client *c = client_of(a, ref);
-
 	*count = 0;
-	if (c == NULL || a->p.rcpt_rate_limit == 0)
+	if (a->p.rcpt_rate_limit == 0)
+		return ANVIL_OK;
+	struct anvil_client *c = client_of(a, ref);
+	if (c == NULL)
 		return ANVIL_OK;
 	c->last = now;
 	rate_window(a, c, now);
@@ -268,10 +274,11 @@ client_exempt(const struct anvil *a, const struct anvil_client *c)
 enum anvil_verdict
 anvil_unknown_rcpt(struct anvil *a, const struct anvil_ref *ref, uint32_t now, uint32_t *count)
 {
-	struct anvil_client *c = client_of(a, ref);
-
 	*count = 0;
-	if (c == NULL || a->p.dict_limit == 0)
+	if (a->p.dict_limit == 0)
+		return ANVIL_OK;
+	struct anvil_client *c = client_of(a, ref);
+	if (c == NULL)
 		return ANVIL_OK;
 	if (c->exempt < 0)
 		c->exempt = client_exempt(a, c);
