@@ -388,6 +388,38 @@ test_starttls_session(void **state)
 	tls_ctx_free(a);
 }
 
+/*
+ * Other work charged to the handshake budget (the worker's extra RX
+ * bursts) leaves room for one waiting step, never none; a budget the
+ * steps spent themselves stays spent.
+ */
+static void
+test_handshake_charge(void **state)
+{
+	struct tls_ctx *a = ctx_from(chain_a);
+	struct lcore l;
+
+	(void)state;
+	lcore_open(&l, &a);
+	l.sm.hs_budget_ns = 1; /* the first ClientHello runs, the others wait */
+	for (unsigned i = 0; i < 3; i++) {
+		cli_connect(l.ts, &clis[i], (uint16_t)(40000 + i));
+		cli_starttls(l.ts, &clis[i]);
+	}
+	assert_int_equal(ctr[RG_C_TLS_HANDSHAKES_DEFERRED], 2);
+	tcp_smtp_hs_charge(&l.sm, 1000);
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 0); /* spent by the step itself */
+	l.sm.hs_budget_ns = 1000000000;		      /* 1 s: room for both */
+	tcp_smtp_hs_charge(&l.sm, 5000000000u);	      /* 5 s of RX: more than all of it */
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 1);
+	assert_true(cli_answered(&clis[1]));
+	assert_false(cli_answered(&clis[2]));
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 1); /* nothing charged: the last one */
+	assert_true(cli_answered(&clis[2]));
+	lcore_close(&l);
+	tls_ctx_free(a);
+}
+
 static void
 test_handshake_budget(void **state)
 {
@@ -511,9 +543,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_starttls_session),
-		cmocka_unit_test(test_handshake_budget),
-		cmocka_unit_test(test_shed_while_queued),
+		cmocka_unit_test(test_starttls_session), cmocka_unit_test(test_handshake_budget),
+		cmocka_unit_test(test_handshake_charge), cmocka_unit_test(test_shed_while_queued),
 		cmocka_unit_test(test_reload_slot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

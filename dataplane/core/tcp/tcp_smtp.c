@@ -642,6 +642,15 @@ tcp_smtp_tls_run(struct tcp_smtp *ts)
 	return ran;
 }
 
+void
+tcp_smtp_hs_charge(struct tcp_smtp *ts, uint64_t ns)
+{
+	if (ts->hs_spent_ns >= ts->hs_budget_ns)
+		return; /* the steps spent it themselves */
+	uint64_t left = ts->hs_budget_ns - ts->hs_spent_ns;
+	ts->hs_spent_ns += ns < left ? ns : left - 1;
+}
+
 int
 tcp_params_from_config(struct tcp_params *p, const struct rg_config *cfg, unsigned workers,
 		       const uint64_t secret[2])

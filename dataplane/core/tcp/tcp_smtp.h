@@ -128,6 +128,16 @@ void tcp_smtp_bind(struct tcp_smtp *ts, struct tcp_stack *stack);
 unsigned tcp_smtp_tls_run(struct tcp_smtp *ts);
 
 /*
+ * tcp_smtp_hs_charge - count NS of other work (the worker's extra RX
+ * bursts while handshakes wait) against this iteration's handshake
+ * budget, so the iteration as a whole stays near it. Never up to the
+ * budget itself: when the steps have not spent it, one deferred step
+ * still runs in tcp_smtp_tls_run(), and a long stretch of other work
+ * cannot starve the queue.
+ */
+void tcp_smtp_hs_charge(struct tcp_smtp *ts, uint64_t ns);
+
+/*
  * tcp_smtp_tls_max - one of WORKERS workers' share of
  * smtpd_tls_session_limit (at least 1).
  */

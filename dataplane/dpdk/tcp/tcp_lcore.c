@@ -249,7 +249,7 @@ tcp_lcore_hs_waiting(const struct dp_lcore *lc)
 void
 tcp_lcore_hs_charge(struct dp_lcore *lc, uint64_t cycles)
 {
-	lc->tcp->smtp.hs_spent_ns += cycles * 1000000 / (lc->tsc_hz / 1000 ? lc->tsc_hz / 1000 : 1);
+	tcp_smtp_hs_charge(&lc->tcp->smtp, cycles * 1000000 / (lc->tsc_hz / 1000 ? lc->tsc_hz / 1000 : 1));
 }
 
 /*

@@ -78,8 +78,8 @@ bool tcp_lcore_hs_waiting(const struct dp_lcore *lc);
 
 /*
  * tcp_lcore_hs_charge - count CYCLES of other work against this
- * iteration's handshake budget, so that the iteration as a whole stays
- * within it plus one handshake step.
+ * iteration's handshake budget (tcp_smtp_hs_charge()): the iteration
+ * stays near it, and one waiting step still runs.
  */
 void tcp_lcore_hs_charge(struct dp_lcore *lc, uint64_t cycles);
 
