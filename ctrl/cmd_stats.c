@@ -131,11 +131,14 @@ stats_fetch_workers(struct ctl_reply **reps, unsigned *n)
 		*n = w + 1;
 		snprintf(req, sizeof(req), "stats worker=%u", w);
 		rc = cli_client_request("stats", req, reps[w]);
+		if (rc == 0 && reps[w]->n != reps[0]->n) {
+			fprintf(stderr, "rcptgatectl: stats: worker %u: %u counters, worker 0: %u\n", w,
+				reps[w]->n, reps[0]->n);
+			rc = 1;
+		}
 		for (unsigned i = 0; rc == 0 && i < reps[w]->n; i++) {
 			if (!stats_is_number(reps[w]->kv[i].value) ||
-			    (w > 0 &&
-			     (reps[w]->n != reps[0]->n ||
-			      strcmp(reps[w]->kv[i].key, reps[0]->kv[i].key) != 0))) {
+			    (w > 0 && strcmp(reps[w]->kv[i].key, reps[0]->kv[i].key) != 0)) {
 				fprintf(stderr, "rcptgatectl: stats: worker %u: bad counter %s\n", w,
 					reps[w]->kv[i].key);
 				rc = 1;

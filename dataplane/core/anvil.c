@@ -256,16 +256,11 @@ anvil_rcpt(struct anvil *a, const struct anvil_ref *ref, uint32_t now, uint32_t 
 static bool
 client_exempt(const struct anvil *a, const struct anvil_client *c)
 {
-	uint8_t addr[16] = { 0 };
-	uint32_t v4 = (uint32_t)c->key.addr;
+	/* the address, or the /64; a longer prefix matches none of it */
+	struct rg_cidr k = anvil_key_cidr(&c->key);
 
-	if (c->key.family == AF_INET)
-		memcpy(addr, &v4, sizeof(v4));
-	else /* the /64; a prefix longer than that matches none of it */
-		for (unsigned i = 0; i < 8; i++)
-			addr[i] = (uint8_t)(c->key.addr >> (56 - 8 * i));
 	for (unsigned i = 0; i < a->p.n_exempt; i++)
-		if (rg_cidr_match(&a->p.exempt[i], (int)c->key.family, addr) &&
+		if (rg_cidr_match(&a->p.exempt[i], k.family, k.addr) &&
 		    (c->key.family == AF_INET || a->p.exempt[i].prefixlen <= 64))
 			return true;
 	return false;

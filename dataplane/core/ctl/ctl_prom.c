@@ -159,7 +159,7 @@ ctl_prom_sample(struct ctl_prom *p, const char *name, const char *labels, const 
 int
 ctl_prom_label(char *buf, size_t cap, const char *name, const char *value)
 {
-	size_t len = strlen(buf), need = len + strlen(name) + 4;
+	size_t len = strlen(buf), need = len + (len > 0) + strlen(name) + 4; /* ,name="" NUL */
 
 	for (const char *v = value; *v; v++)
 		need += strchr("\\\"\n", *v) != NULL ? 2 : 1;

@@ -201,14 +201,18 @@ dict_block(struct dp_daemon *d, const struct dict_report *r, uint64_t now, unsig
 
 /* Take E, whose time is up, off the pinned blocklist; *DIRTY gets its family. */
 static void
-dict_release(struct dp_daemon *d, const struct dictblock_entry *e, unsigned *dirty)
+dict_release(struct dp_daemon *d, const struct dictblock_entry *e, uint64_t now, unsigned *dirty)
 {
 	char who[RG_CIDR_STR_MAX + 16];
 	int err = ctl_block_store(d, false, &e->cidr, 0);
 
 	dict_client(&e->cidr, who, sizeof(who));
 	if (err < 0 && err != -ENOENT) { /* ENOENT: deleted behind our back */
-		msg_error("dictionary attack block of %s not released: %s", who, strerror(-err));
+		/* still tracked, so it is tried again in a second and stays
+		 * listed as a dictionary block, not a manual one */
+		msg_error("dictionary attack block of %s not released: %s; trying again", who,
+			  strerror(-err));
+		(void)dictblock_add(&d->dict.blocks, &e->cidr, now, 1000, e->rejects);
 		return;
 	}
 	*dirty |= ctl_block_family(&e->cidr);
@@ -236,7 +240,7 @@ ctl_dict_run(struct dp_daemon *d, int max_ms)
 			dict_block(d, &r[i], now, &dirty);
 	} while (n == DICT_BURST);
 	while (dictblock_pop_expired(&d->dict.blocks, now, &e))
-		dict_release(d, &e, &dirty);
+		dict_release(d, &e, now, &dirty);
 	err = ctl_block_sync(d, dirty); /* one rebuild for all of them */
 	if (err < 0)
 		msg_error("dictionary attack blocks changed, but the workers keep their old table: %s",
