@@ -112,10 +112,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "TLS sessions closed after the handshake: bad record, alert, plaintext over its bound") \
 	X(TLS_HANDSHAKE_CPU_NS, "tls_handshake_cpu_ns", RG_CK_COUNTER, \
 	  "Worker CPU time in TLS handshake steps, ns (thread clock: time preempted not counted)") \
-	X(TLS_RECORD_CPU_NS, "tls_record_cpu_ns", RG_CK_COUNTER, \
-	  "Worker CPU time in TLS sessions after the handshake (records and the SMTP behind them), ns") \
 	X(TLS_WALL_NS, "tls_wall_ns", RG_CK_COUNTER, \
-	  "Elapsed time of the same TLS work, ns: the part above the two CPU times was preemption") \
+	  "Elapsed time of the same handshake steps, ns: the part above their CPU time was preemption") \
 	/* RELAY: relay of accepted mail to the backend (dataplane/core/relay) */ \
 	X(RELAY_CONN_OPENED, "relay_connections_opened", RG_CK_COUNTER, \
 	  "Backend connections opened (TCP connected)") \

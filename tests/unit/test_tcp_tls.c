@@ -375,14 +375,12 @@ test_starttls_session(void **state)
 	cli_tls_cmd(l.ts, &clis[0], "RCPT TO:<bob@example.com>\r\n", "250");
 	assert_int_equal(ctr[RG_C_TLS_HANDSHAKES_DEFERRED], 0);
 	assert_int_equal(tls_ctx_conns(a), 1);
-	/* the TLS work's CPU time: a P-256 handshake is tens of microseconds
-	 * at least; the elapsed time of the same work is at least as long */
-	print_message("TLS CPU: handshake %" PRIu64 " ns, records %" PRIu64 " ns, elapsed %" PRIu64 " ns\n",
-		      ctr[RG_C_TLS_HANDSHAKE_CPU_NS], ctr[RG_C_TLS_RECORD_CPU_NS], ctr[RG_C_TLS_WALL_NS]);
+	/* the handshake steps' CPU time: a P-256 handshake is tens of microseconds
+	 * at least; their elapsed time is at least as long */
+	print_message("TLS handshake steps: CPU %" PRIu64 " ns, elapsed %" PRIu64 " ns\n",
+		      ctr[RG_C_TLS_HANDSHAKE_CPU_NS], ctr[RG_C_TLS_WALL_NS]);
 	assert_true(ctr[RG_C_TLS_HANDSHAKE_CPU_NS] > 10000);
-	assert_true(ctr[RG_C_TLS_RECORD_CPU_NS] > 0);
-	assert_true(ctr[RG_C_TLS_WALL_NS] + 1000000 >=
-		    ctr[RG_C_TLS_HANDSHAKE_CPU_NS] + ctr[RG_C_TLS_RECORD_CPU_NS]);
+	assert_true(ctr[RG_C_TLS_WALL_NS] + 1000000 >= ctr[RG_C_TLS_HANDSHAKE_CPU_NS]);
 	lcore_close(&l);
 	assert_int_equal(tls_ctx_conns(a), 0);
 	tls_ctx_free(a);

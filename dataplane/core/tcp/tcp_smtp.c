@@ -282,13 +282,13 @@ clock_ns(clockid_t id)
 }
 
 /*
- * TLS work is timed twice: elapsed (CLOCK_MONOTONIC, in the vDSO: it
- * feeds the handshake budget) and on the thread's CPU clock, which does
- * not run while the worker is preempted, so the CPU a TLS session costs
- * can be told on a shared machine (the busy-cycle counters cannot). The
- * thread clock is a system call (no vDSO path); it is read only around
- * TLS work, a few microseconds against a handshake's hundreds, and
- * plaintext sessions never read it.
+ * Handshake steps are timed twice: elapsed (CLOCK_MONOTONIC, in the vDSO:
+ * it feeds the handshake budget) and on the thread's CPU clock, which
+ * does not run while the worker is preempted, so the CPU a TLS session
+ * costs can be told on a shared machine (the busy-cycle counters
+ * cannot). The thread clock is a system call (no vDSO path), so it is
+ * read around handshake steps only (a few microseconds against a step's
+ * hundreds), never per record or for plaintext sessions.
  */
 struct tls_clock {
 	uint64_t mono, cpu;
@@ -383,17 +383,6 @@ tls_defer(struct tcp_smtp *ts, struct tcp_smtp_sess *ss)
 	return true;
 }
 
-/* tls_pump() for new input, its CPU time counted. */
-static int
-tls_pump_timed(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out)
-{
-	struct tls_clock c = tls_clock_start();
-	int v = tls_pump(ts, ss, out);
-
-	tls_clock_stop(ts, c, RG_C_TLS_RECORD_CPU_NS);
-	return v;
-}
-
 static int
 tls_input(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const uint8_t *data, size_t len, size_t *consumed,
 	  struct tcp_out *out)
@@ -419,7 +408,7 @@ tls_input(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, const uint8_t *data, si
 	else if (ss->state == SESS_HANDSHAKE)
 		v = tls_handshake(ts, ss, out);
 	else
-		v = tls_pump_timed(ts, ss, out);
+		v = tls_pump(ts, ss, out);
 	if (v != TCP_APP_OK) {
 		*consumed = len;
 		ss->fed = 0;
