@@ -320,6 +320,14 @@ parse_cidrs(struct cfg_parse *p, struct rg_config *cfg, const char *name, const 
 			if (!ok)
 				return cfg_error(p, "%s: '%.*s' is not an IPv4 or IPv6 address or prefix",
 						 name, (int)n, v);
+			/* IPv6 clients are counted per /64 (anvil.c): a longer
+			 * prefix could never match one */
+			if (cfg->dict_exempt[cfg->n_dict_exempt].family == AF_INET6 &&
+			    cfg->dict_exempt[cfg->n_dict_exempt].prefixlen > 64)
+				return cfg_error(
+					p,
+					"%s: '%.*s': IPv6 clients are counted per /64, give a /64 or shorter",
+					name, (int)n, v);
 			cfg->n_dict_exempt++;
 		}
 		v += n;

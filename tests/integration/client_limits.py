@@ -10,12 +10,6 @@
 #	                                        the first OK greeted, the rest 421
 #	client_limits.py ADDR rcpt N OK         one session, N RCPT: the first OK
 #	                                        answered by the policy, the rest 450
-#	client_limits.py ADDR walk N FROM       one session per recipient batch:
-#	                                        unknown recipients from sender FROM
-#	                                        ("" = null sender) until refused;
-#	                                        prints what happened
-#	client_limits.py ADDR probe             one session: banner, QUIT; exit 0
-#	                                        when served, 1 when it cannot connect
 # DESCRIPTION
 #	Plain asyncio streams, so what the server says is checked line by
 #	line. Exit 0 when everything was as expected, 1 otherwise (with the
@@ -126,53 +120,6 @@ async def rcpt(addr, n, ok_want):
     return ok
 
 
-async def walk(addr, n, sender):
-    """Unknown recipients, 5 a session, until N were sent or the server
-    stops answering; prints the count of 550s and how it ended."""
-    rejected, sent = 0, 0
-    while sent < n:
-        try:
-            r, w = await asyncio.wait_for(asyncio.open_connection(addr, 25), 3)
-            await line(r)
-        except (OSError, asyncio.TimeoutError):
-            print(f"walk: {rejected} rejected of {sent}, then no connection")
-            return True
-        await cmd(r, w, "EHLO walker.example")
-        await cmd(r, w, f"MAIL FROM:<{sender}>")
-        for _ in range(5):
-            if sent >= n:
-                break
-            sent += 1
-            got = await cmd(r, w, f"RCPT TO:<u{sent}@test.example>")
-            if got.startswith("550 5.1.1"):
-                rejected += 1
-            else:
-                try:
-                    last = await reply(r) if got.startswith("550") else got
-                except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
-                    last = got
-                print(f"walk: {rejected} rejected of {sent}, then '{got}' / '{last}'")
-                w.close()
-                return True
-        await cmd(r, w, "QUIT")
-        w.close()
-    print(f"walk: {rejected} rejected of {sent}")
-    return True
-
-
-async def probe(addr):
-    try:
-        r, w = await asyncio.wait_for(asyncio.open_connection(addr, 25), 2)
-        first = await line(r, 2)
-    except (OSError, asyncio.TimeoutError):
-        print("probe: no connection")
-        return False
-    await cmd(r, w, "QUIT")
-    w.close()
-    print(f"probe: {first}")
-    return first.startswith("220 ")
-
-
 def main():
     addr, mode = sys.argv[1], sys.argv[2]
     if mode == "count":
@@ -181,10 +128,6 @@ def main():
         ok = asyncio.run(seq(addr, int(sys.argv[3]), int(sys.argv[4])))
     elif mode == "rcpt":
         ok = asyncio.run(rcpt(addr, int(sys.argv[3]), int(sys.argv[4])))
-    elif mode == "walk":
-        ok = asyncio.run(walk(addr, int(sys.argv[3]), sys.argv[4]))
-    elif mode == "probe":
-        ok = asyncio.run(probe(addr))
     else:
         sys.exit(f"unknown mode {mode}")
     sys.exit(0 if ok else 1)

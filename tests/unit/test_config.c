@@ -223,6 +223,8 @@ static const struct {
 	{ BASE "metrics_listen = 224.0.0.1:9125\n", "test.conf:4: ", "multicast" },
 	{ BASE "metrics_listen = [ff02::1]:9125\n", "test.conf:4: ", "multicast" },
 	{ BASE "metrics_listen = 127.0.0.1:9125, 127.0.0.2:9125\n", "test.conf:4: ", "bad port" },
+	{ BASE "dictionary_block_exempt = 192.0.2.0/24, 2001:db8::7\n",
+	  "test.conf:4: ", "'2001:db8::7': IPv6 clients are counted per /64" },
 };
 
 static void
@@ -454,6 +456,9 @@ test_tls(void **state)
 	assert_string_equal(cfg.tls_ciphers, "medium");
 	assert_int_equal(cfg.starttls_timeout, 300);
 	assert_int_equal(cfg.tls_loglevel, 0);
+	assert_true(cfg.tls_preempt_cipherlist); /* unlike Postfix: our order by default */
+	assert_int_equal(load(&cfg, BASE "tls_preempt_cipherlist = no\n", err), 0);
+	assert_false(cfg.tls_preempt_cipherlist);
 
 	assert_int_equal(load(&cfg,
 			      BASE "smtpd_tls_security_level = encrypt\n"
