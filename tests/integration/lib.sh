@@ -55,6 +55,8 @@
 #   it_stop               SIGTERM rcptgate, wait, keep its output in $IT_LOG
 #   it_crash              SIGKILL rcptgate (it cleans nothing up) and reap it
 #   it_counter NAME       a final counter from $IT_LOG (0 if absent)
+#   it_stat NAME          a counter of the running daemon (rcptgatectl stats
+#                         on $IT_TMP/control.sock)
 #   in_ns CMD...          run CMD in the client namespace
 #   it_rejects RCPT       one SMTP session from the namespace to $IT_ADDR:25
 #                         must get 550 for RCPT (smtplib)
@@ -282,4 +284,8 @@ it_crash() {
 # it_counter NAME: value of a final counter printed at shutdown (0 if absent).
 it_counter() {
 	awk -v n="$1" '$1 == n { print $2; found=1 } END { if (!found) print 0 }' "$IT_LOG"
+}
+
+it_stat() {
+	"$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" stats --all | awk -v n="$1" '$1 == n { print $2 }'
 }

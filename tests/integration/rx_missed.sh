@@ -23,7 +23,6 @@ printf 'alice@test.example\n' > "$IT_TMP/r.txt"
 "$CTL" compile "$IT_TMP/r.txt" "$IT_TMP/r.tbl" >/dev/null || it_fail "compile"
 it_conf "$IT_TMP/a.conf" "recipient_table=$IT_TMP/r.tbl" "relay_domains=test.example"
 it_start "$IT_TMP/a.conf"
-ctr() { "$CTL" -s "$IT_TMP/control.sock" stats --all | awk -v n="$1" '$1 == n { print $2 }'; }
 
 # The neighbour entry first (af_packet: the daemon answers ARP; af_xdp: the kernel).
 in_ns ping -c 1 -W 2 "$IT_ADDR" >/dev/null || it_fail "no answer to ping before the test"
@@ -36,12 +35,12 @@ for i in range(int(sys.argv[2])):
 PY
 kill -CONT "$IT_PID"
 sleep 1
-missed=$(ctr rx_missed)
-echo "sent $N datagrams to the stopped daemon: rx_missed ${missed:-?}, rx_packets $(ctr rx_packets)"
-if [ "${missed:-0}" -eq 0 ] && [ "$(ctr rx_packets)" -lt "$N" ]; then
+missed=$(it_stat rx_missed)
+echo "sent $N datagrams to the stopped daemon: rx_missed ${missed:-?}, rx_packets $(it_stat rx_packets)"
+if [ "${missed:-0}" -eq 0 ] && [ "$(it_stat rx_packets)" -lt "$N" ]; then
 	# The frames were lost (fewer received than sent) and the PMD did not say so.
 	it_skip "DPDK 22.11's net_$IT_MODE does not report the frames its ring dropped (imissed stays 0;" \
-		"$(( N - $(ctr rx_packets) )) lost here, the kernel's rx_dropped on $IT_HOST:" \
+		"$(( N - $(it_stat rx_packets) )) lost here, the kernel's rx_dropped on $IT_HOST:" \
 		"$(cat "/sys/class/net/$IT_HOST/statistics/rx_dropped"))"
 fi
 [ "${missed:-0}" -gt 0 ] || it_fail "nothing counted in rx_missed"

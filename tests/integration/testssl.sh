@@ -9,7 +9,8 @@
 # an operator deploys (signed by a CA the scan is told to trust, valid
 # for the name scanned, 90 days, a CRL distribution point), so every
 # finding left is about rcptgate's TLS itself. It must find nothing below
-# TLS 1.2 offered and nothing rated HIGH or CRITICAL. The scan's broken
+# TLS 1.2 offered, the server's own cipher order (tls_preempt_cipherlist
+# = yes by default) and nothing rated HIGH or CRITICAL. The scan's broken
 # and refused handshakes must all be counted and end: every handshake
 # started is counted completed or failed, no TCP connection is left, and
 # a plaintext session afterwards still gets its 550.
@@ -77,6 +78,11 @@ for pid in ("TLS1_2", "TLS1_3"):
     if f is None or not f["finding"].startswith("offered"):
         print(f"FAIL: {pid}: {f['finding'] if f else 'not tested'}")
         bad += 1
+# the server's own order (tls_preempt_cipherlist = yes, the default)
+f = by_id.get("cipher_order")
+if f is None or f.get("severity") not in ("OK", "INFO") or f["finding"].startswith("NOT"):
+    print(f"FAIL: cipher_order: {f['finding'] if f else 'not tested'}")
+    bad += 1
 for f in findings:
     if f.get("severity") in ("HIGH", "CRITICAL", "FATAL"):
         print(f"FAIL: {f['id']} rated {f['severity']}: {f['finding']}")
@@ -91,13 +97,12 @@ PY
 # handshake is accounted for and every connection has ended.
 it_rejects nobody@example.com || it_fail "plaintext session after the scan"
 echo "ok   plaintext session after the scan: 550"
-ctr() { "$CTL" -s "$IT_TMP/control.sock" stats --all | awk -v n="$1" '$1 == n { print $2 }'; }
-for _ in $(seq 50); do [ "$(ctr tcp_connections)" = 0 ] && break; sleep 0.2; done
-started=$(ctr tls_handshakes_started)
-completed=$(ctr tls_handshakes_completed)
-failed=$(ctr tls_handshakes_failed)
-echo "handshakes: $started started, $completed completed, $failed failed; $(ctr tcp_connections) connections left"
+for _ in $(seq 50); do [ "$(it_stat tcp_connections)" = 0 ] && break; sleep 0.2; done
+started=$(it_stat tls_handshakes_started)
+completed=$(it_stat tls_handshakes_completed)
+failed=$(it_stat tls_handshakes_failed)
+echo "handshakes: $started started, $completed completed, $failed failed; $(it_stat tcp_connections) connections left"
 [ "${started:-0}" -gt 20 ] || it_fail "the scan started only ${started:-0} handshakes"
 [ $(( completed + failed )) -eq "$started" ] || it_fail "handshakes started and ended do not add up"
-[ "$(ctr tcp_connections)" = 0 ] || it_fail "connections left after the scan: $(ctr tcp_connections)"
+[ "$(it_stat tcp_connections)" = 0 ] || it_fail "connections left after the scan: $(it_stat tcp_connections)"
 echo "PASS: testssl.sh finds nothing below TLS 1.2 and nothing rated HIGH"
