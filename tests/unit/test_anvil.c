@@ -95,6 +95,68 @@ test_count_limit(void **state)
 	anvil_destroy(a);
 }
 
+/* An IPv6 address in a 16-byte array. */
+static struct anvil_key
+client6(const char *s)
+{
+	uint8_t b[16];
+
+	assert_int_equal(inet_pton(AF_INET6, s, b), 1);
+	return anvil_key_v6(b);
+}
+
+/*
+ * IPv6 clients are counted per /64: two addresses of one /64 share the
+ * count limit, another /64 has its own; the dictionary count and the
+ * exempt list (2001:db8::/32 holds the first /64, not the second) too.
+ */
+static void
+test_ipv6_per_64(void **state)
+{
+	struct blocked b = { 0 };
+	struct anvil *a = make(2, 0, 0, 2, &b);
+	struct anvil_key x1 = client6("2001:db9:0:1::1"), x2 = client6("2001:db9:0:1:ffff::2");
+	struct anvil_key x3 = client6("2001:db9:0:1::3"), y = client6("2001:db9:0:2::1");
+	struct anvil_ref r[3], ry;
+	uint32_t n;
+	(void)state;
+
+	assert_int_equal(anvil_connect(a, &x1, 0, &r[0], &n), ANVIL_OK);
+	assert_int_equal(anvil_connect(a, &x2, 0, &r[1], &n), ANVIL_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(anvil_connect(a, &x3, 0, &r[2], &n), ANVIL_CONN_COUNT);
+	assert_int_equal(anvil_connect(a, &y, 0, &ry, &n), ANVIL_OK);
+	assert_int_equal(n, 1);
+	/* the dictionary count is the /64's: two addresses reach the limit of 2 */
+	assert_int_equal(anvil_unknown_rcpt(a, &r[0], 0, &n), ANVIL_OK);
+	assert_int_equal(anvil_unknown_rcpt(a, &r[1], 0, &n), ANVIL_BLOCK);
+	assert_int_equal(b.calls, 1);
+	struct rg_cidr k = anvil_key_cidr(&b.key);
+	assert_int_equal(k.family, AF_INET6);
+	assert_int_equal(k.prefixlen, 64);
+	anvil_destroy(a);
+
+	/* exempt 2001:db8::/32: its /64s are never counted, others are */
+	struct anvil_params p = { .slots = ANVIL_SLOTS_MIN,
+				  .rate_unit = 60,
+				  .dict_limit = 1,
+				  .dict_window = 60,
+				  .block = on_block,
+				  .block_arg = &b,
+				  .hkey = 1 };
+	struct rg_cidr ex;
+	assert_int_equal(rg_cidr_parse("2001:db8::/32", &ex), 0);
+	p.exempt = &ex;
+	p.n_exempt = 1;
+	assert_int_equal(anvil_create(&p, ctr, &a), 0);
+	struct anvil_key in = client6("2001:db8:5:6::7"), out = client6("2001:db9:5:6::7");
+	assert_int_equal(anvil_connect(a, &in, 0, &r[0], &n), ANVIL_OK);
+	assert_int_equal(anvil_unknown_rcpt(a, &r[0], 0, &n), ANVIL_OK);
+	assert_int_equal(anvil_connect(a, &out, 0, &r[1], &n), ANVIL_OK);
+	assert_int_equal(anvil_unknown_rcpt(a, &r[1], 0, &n), ANVIL_BLOCK);
+	anvil_destroy(a);
+}
+
 static void
 test_conn_rate(void **state)
 {
@@ -312,10 +374,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_count_limit), cmocka_unit_test(test_conn_rate),
-		cmocka_unit_test(test_rcpt_rate),   cmocka_unit_test(test_dictionary),
-		cmocka_unit_test(test_eviction),    cmocka_unit_test(test_stale_ref),
-		cmocka_unit_test(test_exempt),	    cmocka_unit_test(test_params),
+		cmocka_unit_test(test_count_limit), cmocka_unit_test(test_ipv6_per_64),
+		cmocka_unit_test(test_conn_rate),   cmocka_unit_test(test_rcpt_rate),
+		cmocka_unit_test(test_dictionary),  cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_stale_ref),   cmocka_unit_test(test_exempt),
+		cmocka_unit_test(test_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
