@@ -50,7 +50,7 @@ static const struct cli_command cli_commands[] = {
 	  "(unless --force), publishes it and frees the old one once no worker can\n"
 	  "still read it. Prints the new generation, its entries and the time taken.\n"
 	  "On failure prints the reason and exits 1: the old table keeps serving.\n" },
-	{ "stats", cli_cmd_stats, "[--per-worker] [--all | --json | --prometheus | --doc]",
+	{ "stats", cli_cmd_stats, "[--all | --json | --prometheus | --doc] | --per-worker [--all | --json]",
 	  "show the daemon's counters",
 	  "Without options: the non-zero counters with their help text (--all: every\n"
 	  "one). --json: one JSON object name -> value. --prometheus: the Prometheus\n"
