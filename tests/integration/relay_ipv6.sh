@@ -27,9 +27,7 @@ PY="/usr/bin/python3 $HERE/relay_ipv6.py"
 ADDR6=fd00:77:63::1
 CLIENT6=fd00:77:63::2
 ip -6 addr show dev lo | grep -q 'inet6 ::1/' || it_skip "no ::1 on lo"
-# the kernel's side of the host end must not answer for anything
-sysctl -qw "net.ipv6.conf.$IT_HOST.disable_ipv6=1" || true
-in_ns sysctl -qw "net.ipv6.conf.$IT_PEER.accept_dad=0" || it_skip "cannot turn DAD off in the namespace"
+tcp_dual_stack "$ADDR6" 64
 in_ns ip -6 addr add "$CLIENT6/64" dev "$IT_PEER" nodad || it_fail "cannot add $CLIENT6"
 
 PORT=$(it_free_port)

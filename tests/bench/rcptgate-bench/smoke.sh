@@ -13,13 +13,14 @@
 # and the daemon agree, not how fast they are.
 set -u
 . "$(dirname "$0")/../../integration/lib.sh"
+. "$(dirname "$0")/../../integration/tcp_lib.sh"
+IT_MODE=af_packet
 BENCH=$BUILD/tests/bench/rcptgate-bench/rcptgate-bench
 it_init bench-smoke
 [ -x "$BENCH" ] || it_fail "no rcptgate-bench in $BUILD"
 it_veth 10.77.82
 ADDR6=fd00:77:82::1
-sysctl -qw "net.ipv6.conf.$IT_HOST.disable_ipv6=1" || true
-in_ns sysctl -qw "net.ipv6.conf.$IT_PEER.accept_dad=0" || it_skip "cannot turn DAD off in the namespace"
+tcp_dual_stack "$ADDR6" 64
 in_ns ip -6 addr add fd00:77:82::2/64 dev "$IT_PEER" nodad || it_fail "cannot add an IPv6 address"
 IT_LISTEN="$IT_ADDR:25, [$ADDR6]:25"
 
