@@ -77,6 +77,13 @@ anvil_key_cidr(const struct anvil_key *k)
 	return c;
 }
 
+bool
+anvil_wanted(const struct rg_config *cfg)
+{
+	return cfg->client_conn_rate_limit != 0 || cfg->client_rcpt_rate_limit != 0 ||
+		cfg->dict_block_limit != 0;
+}
+
 void
 anvil_params_from_config(struct anvil_params *p, const struct rg_config *cfg, unsigned workers, uint64_t hkey)
 {
@@ -86,7 +93,6 @@ anvil_params_from_config(struct anvil_params *p, const struct rg_config *cfg, un
 	/* twice the sessions a worker can hold: clients with open sessions
 	 * and as many recently seen ones */
 	p->slots = per_worker * 2 > ANVIL_SLOTS_MAX ? ANVIL_SLOTS_MAX : (uint32_t)(per_worker * 2);
-	p->conn_limit = cfg->client_conn_limit;
 	p->conn_rate_limit = cfg->client_conn_rate_limit;
 	p->rcpt_rate_limit = cfg->client_rcpt_rate_limit;
 	p->rate_unit = cfg->anvil_rate_time_unit;
@@ -209,10 +215,6 @@ anvil_connect(struct anvil *a, const struct anvil_key *k, uint32_t now, struct a
 		rate_window(a, c, now);
 		if (c->conn_rate < UINT32_MAX)
 			c->conn_rate++;
-	}
-	if (a->p.conn_limit != 0 && c->conns + 1 > a->p.conn_limit) {
-		*count = c->conns + 1;
-		return ANVIL_CONN_COUNT;
 	}
 	if (a->p.conn_rate_limit != 0 && c->conn_rate > a->p.conn_rate_limit) {
 		*count = c->conn_rate;

@@ -4,13 +4,21 @@
  *	anvil.h - client limits: connections, rates and unknown recipients per client
  * DESCRIPTION
  *	What Postfix's anvil server counts for smtpd, kept by each worker
- *	lcore for the sessions it serves: concurrent sessions per client
- *	(smtpd_client_connection_count_limit), connections and recipients
- *	per anvil_rate_time_unit (smtpd_client_connection_rate_limit,
+ *	lcore for the sessions it serves: connections and recipients per
+ *	anvil_rate_time_unit (smtpd_client_connection_rate_limit,
  *	smtpd_client_recipient_rate_limit), and unknown-recipient rejects
  *	within dictionary_block_window (dictionary_block_limit). The SMTP
  *	engine asks at each new session and each RCPT; the answer says
  *	which limit the client is past, and the engine replies as Postfix.
+ *	A daemon with none of these limits set has no table at all
+ *	(anvil_wanted()).
+ *
+ *	Concurrent sessions per client (smtpd_client_connection_count_limit)
+ *	are not counted here: the TCP stack counts connections per source
+ *	for max_connections_per_source anyway and hands the engine the
+ *	client's open sessions with each new one (tcp_app.open), exactly,
+ *	without a lookup of its own. The table still counts the sessions a
+ *	client holds, to keep such clients at eviction.
  *
  *	A client is an IPv4 address or an IPv6 /64 (one host's addresses).
  *
@@ -65,7 +73,6 @@ typedef void (*anvil_block_fn)(void *arg, const struct anvil_key *k, uint32_t re
 
 struct anvil_params {
 	uint32_t slots;		      /* entries; rounded up to a power of two within the bounds above */
-	uint32_t conn_limit;	      /* concurrent sessions per client; 0 = no limit */
 	uint32_t conn_rate_limit;     /* connections per rate_unit; 0 = no limit */
 	uint32_t rcpt_rate_limit;     /* RCPT commands per rate_unit; 0 = no limit */
 	uint32_t rate_unit;	      /* seconds, >= 1 */
@@ -80,10 +87,9 @@ struct anvil_params {
 
 enum anvil_verdict {
 	ANVIL_OK = 0,
-	ANVIL_CONN_COUNT, /* past smtpd_client_connection_count_limit */
-	ANVIL_CONN_RATE,  /* past smtpd_client_connection_rate_limit */
-	ANVIL_RCPT_RATE,  /* past smtpd_client_recipient_rate_limit */
-	ANVIL_BLOCK,	  /* dictionary_block_limit reached: the client is being blocked */
+	ANVIL_CONN_RATE, /* past smtpd_client_connection_rate_limit */
+	ANVIL_RCPT_RATE, /* past smtpd_client_recipient_rate_limit */
+	ANVIL_BLOCK,	 /* dictionary_block_limit reached: the client is being blocked */
 };
 
 struct anvil;
@@ -120,6 +126,9 @@ struct rg_cidr anvil_key_cidr(const struct anvil_key *k);
 void anvil_params_from_config(struct anvil_params *p, const struct rg_config *cfg, unsigned workers,
 			      uint64_t hkey);
 
+/* anvil_wanted - does CFG set a limit counted here (a rate or dictionary_block_limit)? */
+bool anvil_wanted(const struct rg_config *cfg);
+
 /*
  * anvil_create - allocate a table for P (copied) counting into CTR
  * (RG_C_MAX entries, kept by pointer).
@@ -134,13 +143,14 @@ void anvil_destroy(struct anvil *a);
 /*
  * anvil_connect - client K opens a session at NOW (seconds). The
  * connection counts toward the rate whatever the verdict, as Postfix's
- * anvil counts it; it holds a concurrency slot only when admitted.
- * @count: the client's sessions (ANVIL_CONN_COUNT) or connections in
+ * anvil counts it; it holds a session in the client's entry only when
+ * admitted.
+ * @count: the client's sessions held here (ANVIL_OK) or connections in
  *	this rate unit (ANVIL_CONN_RATE), this one included, for the log.
  * @ref: the session's hold (released by anvil_disconnect); zeroed when
  *	the connection is refused.
  *
- * Return: ANVIL_OK, ANVIL_CONN_COUNT or ANVIL_CONN_RATE.
+ * Return: ANVIL_OK or ANVIL_CONN_RATE.
  */
 enum anvil_verdict anvil_connect(struct anvil *a, const struct anvil_key *k, uint32_t now,
 				 struct anvil_ref *ref, uint32_t *count);

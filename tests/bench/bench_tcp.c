@@ -25,8 +25,8 @@
  *	RCPT gets its 550 5.1.1 (a non-null sender: the dictionary count
  *	runs) four ways: without limits, twice (two engines of their own:
  *	the second says how far two identical sides differ on this
- *	machine), with the default ones (tcp_smtp_limits: the count limit
- *	at 50) and with every limit on (the rate limits and
+ *	machine), with the default ones (the count limit at 50: the TCP
+ *	stack's count, no table) and with every limit on (the rate limits and
  *	dictionary_block_limit too, set too high to be reached, so every
  *	side serves the same sessions). Rounds alternate over the four, 5
  *	each; prints the median cycles per session of each side (with the
@@ -75,11 +75,12 @@ xmit(void *arg, const struct tcp_seg *s)
 }
 
 static int
-stub_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
+stub_open(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, struct tcp_out *out)
 {
 	(void)arg;
 	(void)sess;
 	(void)peer;
+	(void)peer_sessions;
 	memcpy(out->buf + out->len, "220 mx ESMTP\r\n", 14);
 	out->len += 14;
 	return TCP_APP_OK;
@@ -294,6 +295,8 @@ limits_ab(const struct rg_config *base, unsigned sessions, unsigned conc)
 		cfg[a] = *base;
 		snprintf(cfg[a].relay_domains[0], sizeof(cfg[a].relay_domains[0]), "test.example");
 		cfg[a].n_relay_domains = 1;
+		if (a < 2) /* off: not even the count limit, which needs no table */
+			cfg[a].client_conn_limit = 0;
 		if (a == 3) { /* on, never reached */
 			cfg[a].client_conn_rate_limit = 1000000;
 			cfg[a].client_rcpt_rate_limit = 1000000;

@@ -151,7 +151,7 @@ sh_init(struct sh *h, const char *config, const char *table)
 	/* client limits for sessions opened with smtp_session_open() */
 	struct anvil_params ap;
 	anvil_params_from_config(&ap, &h->cfg, 1, UINT64_C(0x5eed));
-	if (anvil_create(&ap, h->ctr, &h->ctx.anvil) != 0)
+	if (anvil_wanted(&h->cfg) && anvil_create(&ap, h->ctr, &h->ctx.anvil) != 0)
 		return -1;
 	return smtp_ctx_prepare(&h->ctx);
 }

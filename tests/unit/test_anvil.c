@@ -41,11 +41,10 @@ on_block(void *arg, const struct anvil_key *k, uint32_t rejects)
 }
 
 static struct anvil *
-make(uint32_t conn, uint32_t conn_rate, uint32_t rcpt_rate, uint32_t dict, struct blocked *b)
+make(uint32_t conn_rate, uint32_t rcpt_rate, uint32_t dict, struct blocked *b)
 {
 	struct anvil_params p = {
 		.slots = ANVIL_SLOTS_MIN,
-		.conn_limit = conn,
 		.conn_rate_limit = conn_rate,
 		.rcpt_rate_limit = rcpt_rate,
 		.rate_unit = 60,
@@ -68,12 +67,16 @@ client(uint32_t host_order)
 	return anvil_key_v4(htonl(host_order));
 }
 
+/*
+ * The sessions a client holds (the count limit itself is the TCP
+ * stack's: tcp_app.open): counted per client, down at disconnect, once.
+ */
 static void
-test_count_limit(void **state)
+test_sessions_held(void **state)
 {
-	struct anvil *a = make(3, 0, 0, 0, NULL);
+	struct anvil *a = make(0, 0, 0, NULL);
 	struct anvil_key c = client(0xc0000201), other = client(0xc0000202);
-	struct anvil_ref r[4], x;
+	struct anvil_ref r[3], x;
 	uint32_t n;
 	(void)state;
 
@@ -82,16 +85,13 @@ test_count_limit(void **state)
 		assert_int_equal(n, i + 1);
 		assert_int_not_equal(r[i].slot, 0);
 	}
-	assert_int_equal(anvil_connect(a, &c, 0, &r[3], &n), ANVIL_CONN_COUNT);
-	assert_int_equal(n, 4);		/* this one included, as Postfix logs it */
-	assert_int_equal(r[3].slot, 0); /* refused: holds nothing */
 	assert_int_equal(anvil_connect(a, &other, 0, &x, &n), ANVIL_OK); /* per client */
+	assert_int_equal(n, 1);
 	anvil_disconnect(a, &r[1]);
 	assert_int_equal(r[1].slot, 0);
 	anvil_disconnect(a, &r[1]); /* twice: no effect */
 	assert_int_equal(anvil_connect(a, &c, 0, &r[1], &n), ANVIL_OK);
 	assert_int_equal(n, 3);
-	assert_int_equal(anvil_connect(a, &c, 0, &r[3], &n), ANVIL_CONN_COUNT);
 	anvil_destroy(a);
 }
 
@@ -114,7 +114,7 @@ static void
 test_ipv6_per_64(void **state)
 {
 	struct blocked b = { 0 };
-	struct anvil *a = make(2, 0, 0, 2, &b);
+	struct anvil *a = make(0, 0, 2, &b);
 	struct anvil_key x1 = client6("2001:db9:0:1::1"), x2 = client6("2001:db9:0:1:ffff::2");
 	struct anvil_key x3 = client6("2001:db9:0:1::3"), y = client6("2001:db9:0:2::1");
 	struct anvil_ref r[3], ry;
@@ -124,7 +124,8 @@ test_ipv6_per_64(void **state)
 	assert_int_equal(anvil_connect(a, &x1, 0, &r[0], &n), ANVIL_OK);
 	assert_int_equal(anvil_connect(a, &x2, 0, &r[1], &n), ANVIL_OK);
 	assert_int_equal(n, 2);
-	assert_int_equal(anvil_connect(a, &x3, 0, &r[2], &n), ANVIL_CONN_COUNT);
+	assert_int_equal(anvil_connect(a, &x3, 0, &r[2], &n), ANVIL_OK);
+	assert_int_equal(n, 3);
 	assert_int_equal(anvil_connect(a, &y, 0, &ry, &n), ANVIL_OK);
 	assert_int_equal(n, 1);
 	/* the dictionary count is the /64's: two addresses reach the limit of 2 */
@@ -160,7 +161,7 @@ test_ipv6_per_64(void **state)
 static void
 test_conn_rate(void **state)
 {
-	struct anvil *a = make(0, 2, 0, 0, NULL);
+	struct anvil *a = make(2, 0, 0, NULL);
 	struct anvil_key c = client(0xc0000201);
 	struct anvil_ref r;
 	uint32_t n;
@@ -183,7 +184,7 @@ test_conn_rate(void **state)
 static void
 test_rcpt_rate(void **state)
 {
-	struct anvil *a = make(0, 0, 2, 0, NULL);
+	struct anvil *a = make(0, 2, 0, NULL);
 	struct anvil_key c = client(0xc0000201);
 	struct anvil_ref r1, r2, none = { 0, 0 };
 	uint32_t n;
@@ -205,7 +206,7 @@ static void
 test_dictionary(void **state)
 {
 	struct blocked b = { 0 };
-	struct anvil *a = make(0, 0, 0, 3, &b);
+	struct anvil *a = make(0, 0, 3, &b);
 	struct anvil_key c = client(0xc0000201);
 	struct anvil_ref r;
 	uint32_t n;
@@ -231,7 +232,7 @@ test_dictionary(void **state)
 	anvil_destroy(a);
 
 	/* dictionary_block_limit = 0: off */
-	a = make(0, 0, 0, 0, &b);
+	a = make(0, 0, 0, &b);
 	assert_int_equal(anvil_connect(a, &c, 0, &r, &n), ANVIL_OK);
 	for (unsigned i = 0; i < 100; i++)
 		assert_int_equal(anvil_unknown_rcpt(a, &r, 0, &n), ANVIL_OK);
@@ -242,7 +243,7 @@ test_dictionary(void **state)
 static void
 test_eviction(void **state)
 {
-	struct anvil *a = make(1, 0, 0, 0, NULL);
+	struct anvil *a = make(0, 0, 0, NULL);
 	struct anvil_ref held[ANVIL_SLOTS_MIN / 2], r;
 	uint32_t n;
 	(void)state;
@@ -266,7 +267,8 @@ test_eviction(void **state)
 	for (uint32_t i = 0; i < ANVIL_SLOTS_MIN / 2; i++) {
 		struct anvil_key k = client(0x0a000000 + i);
 		struct anvil_ref again;
-		kept += anvil_connect(a, &k, 3, &again, &n) == ANVIL_CONN_COUNT;
+		assert_int_equal(anvil_connect(a, &k, 3, &again, &n), ANVIL_OK);
+		kept += n == 2; /* its entry, with the session it held */
 	}
 	/* (without the preference the passing clients, each newer than
 	 * them, would have evicted nearly all; with it only those of sets
@@ -278,7 +280,7 @@ test_eviction(void **state)
 static void
 test_stale_ref(void **state)
 {
-	struct anvil *a = make(1, 0, 0, 0, NULL);
+	struct anvil *a = make(0, 0, 0, NULL);
 	struct anvil_ref old, fresh, r;
 	struct anvil_key victim = client(0x0a000001);
 	uint32_t n;
@@ -298,7 +300,8 @@ test_stale_ref(void **state)
 	/* the victim's session ends: the new owner's session still counts */
 	anvil_disconnect(a, &old);
 	struct anvil_key owner = client(0x0c000000 + i);
-	assert_int_equal(anvil_connect(a, &owner, 3 + i, &r, &n), ANVIL_CONN_COUNT);
+	assert_int_equal(anvil_connect(a, &owner, 3 + i, &r, &n), ANVIL_OK);
+	assert_int_equal(n, 2);
 	anvil_destroy(a);
 }
 
@@ -364,7 +367,9 @@ test_params(void **state)
 	assert_int_equal(anvil_create(&p, ctr, &a), -EINVAL);
 	cfg_defaults(&cfg);
 	anvil_params_from_config(&p, &cfg, 4, 7);
-	assert_int_equal(p.conn_limit, 50);
+	assert_false(anvil_wanted(&cfg)); /* the defaults need no table */
+	cfg.client_rcpt_rate_limit = 10;
+	assert_true(anvil_wanted(&cfg));
 	assert_int_equal(p.rate_unit, 60);
 	assert_int_equal(p.slots, 2 * 65536 / 4);
 	assert_int_equal(p.dict_limit, 0);
@@ -374,10 +379,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_count_limit), cmocka_unit_test(test_ipv6_per_64),
-		cmocka_unit_test(test_conn_rate),   cmocka_unit_test(test_rcpt_rate),
-		cmocka_unit_test(test_dictionary),  cmocka_unit_test(test_eviction),
-		cmocka_unit_test(test_stale_ref),   cmocka_unit_test(test_exempt),
+		cmocka_unit_test(test_sessions_held), cmocka_unit_test(test_ipv6_per_64),
+		cmocka_unit_test(test_conn_rate),     cmocka_unit_test(test_rcpt_rate),
+		cmocka_unit_test(test_dictionary),    cmocka_unit_test(test_eviction),
+		cmocka_unit_test(test_stale_ref),     cmocka_unit_test(test_exempt),
 		cmocka_unit_test(test_params),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

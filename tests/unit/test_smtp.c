@@ -292,16 +292,16 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 	r->o.cap = cap;
 	/* the client is 192.0.2.1; its other sessions, as the directives say */
 	struct anvil_key client = anvil_key_v4(htonl(0xc0000201));
-	struct anvil_ref held, gone;
+	struct anvil_ref gone;
 	uint32_t count;
-	for (unsigned i = 0; i < open_before; i++)
-		assert_int_equal(anvil_connect(r->h.ctx.anvil, &client, 0, &held, &count), ANVIL_OK);
+	if (closed_before > 0)
+		assert_non_null(r->h.ctx.anvil); /* "earlier" needs a rate limit */
 	for (unsigned i = 0; i < closed_before; i++) {
 		assert_int_equal(anvil_connect(r->h.ctx.anvil, &client, 0, &gone, &count), ANVIL_OK);
 		anvil_disconnect(r->h.ctx.anvil, &gone);
 	}
 	smtp_session_init(&r->s, &r->h.ctx, "192.0.2.1");
-	int orc = smtp_session_open(&r->s, &client, &r->o);
+	int orc = smtp_session_open(&r->s, &client, open_before + 1, &r->o);
 	drain(r, &replies);
 	show_replies(r, &replies);
 	show_log(r);

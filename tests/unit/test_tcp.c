@@ -59,14 +59,16 @@ rcpt_reply(char *buf, unsigned n)
 
 /* Addresses of the cli connections: IPv4 unless a test switches them. */
 static struct tcp_addr client_addr, server_addr;
-static struct tcp_addr opened_peer; /* what the last open() was given */
+static struct tcp_addr opened_peer;   /* what the last open() was given */
+static uint32_t opened_peer_sessions; /* and its peer_sessions */
 
 static int
-app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
+app_open(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, struct tcp_out *out)
 {
 	struct app_sess *s = sess;
 	(void)arg;
 	opened_peer = peer;
+	opened_peer_sessions = peer_sessions;
 	memset(s, 0, sizeof(*s));
 	s->open = 1;
 	memcpy(out->buf + out->len, "220 hi\r\n", 8);
@@ -1045,6 +1047,49 @@ test_ipv6_per_source_64(void **state)
 }
 
 /*
+ * open() is told the sessions open from the peer's source, this one
+ * included: established connections only (a SYN still waiting is not a
+ * session), down again when one closes, an IPv6 /64 as one source,
+ * another source on its own count.
+ */
+static void
+test_peer_sessions(void **state)
+{
+	struct tcp_params p = params6();
+	struct cli c[4], half = { .port = 42100, .wnd = 65535 };
+	(void)state;
+
+	struct tcp_stack *ts = mk(&p);
+	for (uint16_t i = 0; i < 3; i++) {
+		connect_cli(ts, &c[i], (uint16_t)(42000 + i), 1000 * (i + 1u), true);
+		assert_int_equal(opened_peer_sessions, i + 1);
+		if (i == 0) /* a handshake left half done from the same client */
+			assert_int_equal(send_seg(ts, &half, 1, TCP_SYN, NULL, 0), 0);
+	}
+	assert_int_equal(tcp_stack_conns(ts), 4);
+	assert_int_equal(send_seg(ts, &c[1], c[1].snd, TCP_RST, NULL, 0), 0);
+	assert_int_equal(tcp_stack_conns(ts), 3);
+	connect_cli(ts, &c[1], 42003, 9000, true);
+	assert_int_equal(opened_peer_sessions, 3);
+
+	client_addr = tcp_addr_from_v4(htonl(0xc0000263)); /* another client */
+	connect_cli(ts, &c[3], 42000, 7000, true);
+	assert_int_equal(opened_peer_sessions, 1);
+
+	server_addr = p.listen_addr6;
+	client_addr = addr6("2001:db8:6::1");
+	connect_cli(ts, &c[3], 42000, 7000, true);
+	assert_int_equal(opened_peer_sessions, 1);
+	client_addr = addr6("2001:db8:6:0:ffff::2"); /* the same /64 */
+	connect_cli(ts, &c[3], 42001, 7000, true);
+	assert_int_equal(opened_peer_sessions, 2);
+	client_addr = addr6("2001:db8:6:1::1"); /* the next /64 */
+	connect_cli(ts, &c[3], 42002, 7000, true);
+	assert_int_equal(opened_peer_sessions, 1);
+	tcp_stack_destroy(ts);
+}
+
+/*
  * Every worker's stack gets the daemon's one secret (tcp_lcore_init), so
  * a cookie one worker sent is good on another; a stack with another
  * secret refuses it.
@@ -1520,6 +1565,7 @@ main(void)
 		cmocka_unit_test(test_addr_v4_mapped),
 		cmocka_unit_test(test_ipv6_session),
 		cmocka_unit_test(test_ipv6_per_source_64),
+		cmocka_unit_test(test_peer_sessions),
 		cmocka_unit_test(test_ipv6_cookie),
 		cmocka_unit_test(test_cookie_other_worker),
 		cmocka_unit_test(test_unknown_and_closed_port),

@@ -290,7 +290,7 @@ setup(void **state)
 	snprintf(conf, sizeof(conf),
 		 "port_mode = af_packet\ninterface = lo\nlisten = 127.0.0.1\nmyhostname = mx.example.test\n"
 		 "smtpd_tls_security_level = may\nsmtpd_tls_chain_files = %s\n"
-		 "max_connections_per_source = 1000\n",
+		 "max_connections_per_source = 1000\nsmtpd_client_connection_count_limit = 0\n",
 		 chain_a);
 	if (cfg_load_string(&cfg, "test.conf", conf, strlen(conf), err, sizeof(err)) < 0)
 		fail_msg("config: %s", err);

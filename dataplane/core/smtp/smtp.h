@@ -222,15 +222,18 @@ int smtp_session_banner(struct smtp_session *s, struct smtp_out *out);
 
 /*
  * smtp_session_open - the greeting of a session whose client is CLIENT,
- * under the client limits of ctx->anvil (smtp_limits.c): the banner, or
- * past smtpd_client_connection_count_limit or _rate_limit
+ * under the client limits (smtp_limits.c): the banner, or past
+ * smtpd_client_connection_count_limit (SESSIONS: the client's sessions
+ * open now, this one included, as the transport counts them; 0: not
+ * counted) or, with ctx->anvil and CLIENT, past
+ * smtpd_client_connection_rate_limit
  * "421 4.7.0 myhostname Error: too many connections from IP", logged
- * and counted, and the session ends. Without ctx->anvil or CLIENT it is
- * smtp_session_banner().
+ * and counted, and the session ends.
  *
  * Return: SMTP_OK; SMTP_CLOSE: send OUT, then close.
  */
-int smtp_session_open(struct smtp_session *s, const struct anvil_key *client, struct smtp_out *out);
+int smtp_session_open(struct smtp_session *s, const struct anvil_key *client, uint32_t sessions,
+		      struct smtp_out *out);
 
 /*
  * smtp_session_input - feed LEN bytes of the in-order client stream.

@@ -55,23 +55,24 @@ limit_log(struct smtp_session *s, const char *what, uint32_t n, const char *unit
 }
 
 int
-smtp_session_open(struct smtp_session *s, const struct anvil_key *client, struct smtp_out *out)
+smtp_session_open(struct smtp_session *s, const struct anvil_key *client, uint32_t sessions,
+		  struct smtp_out *out)
 {
 	struct smtp_ctx *ctx = s->ctx;
-	uint32_t n;
+	uint32_t limit = ctx->cfg->client_conn_limit, n = sessions;
+	enum anvil_verdict v = ANVIL_OK;
 	char r[SMTP_HOST_MAX + SMTP_IP_MAX + 64];
 
-	if (ctx->anvil == NULL || client == NULL)
-		return smtp_session_banner(s, out);
-	enum anvil_verdict v = anvil_connect(ctx->anvil, client, (uint32_t)ctx->now, &s->client, &n);
-	if (v == ANVIL_OK)
-		return smtp_session_banner(s, out);
-	if (v == ANVIL_CONN_COUNT) {
+	/* the count is the transport's (tcp_app.open): no lookup of our own */
+	if (limit != 0 && sessions > limit) {
 		SMTP_COUNT(s, SMTP_CLIENT_CONN_LIMIT);
 		limit_log(s, "Connection concurrency limit exceeded", n, "", "");
-	} else {
+	} else if (ctx->anvil != NULL && client != NULL &&
+		   (v = anvil_connect(ctx->anvil, client, (uint32_t)ctx->now, &s->client, &n)) != ANVIL_OK) {
 		SMTP_COUNT(s, SMTP_CLIENT_CONN_RATE);
 		limit_log(s, "Connection rate limit exceeded", n, "", "");
+	} else {
+		return smtp_session_banner(s, out);
 	}
 	int len = snprintf(r, sizeof(r), "421 4.7.0 %.*s Error: too many connections from %s\r\n",
 			   SMTP_HOST_MAX, ctx->cfg->myhostname, s->client_ip);

@@ -149,8 +149,12 @@ struct tcp_app {
 	size_t session_size;
 	/* free space input() needs in OUT before it is called */
 	size_t out_reserve;
-	/* new connection established: init SESS and write the greeting */
-	int (*open)(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out);
+	/* new connection established: init SESS and write the greeting;
+	 * PEER_SESSIONS counts the sessions open from the peer's source (its
+	 * IPv4 address or IPv6 /64) on this stack, this one included, until
+	 * close() of each: the stack keeps it for max_per_source anyway, so
+	 * a per-client session limit costs the application no lookup */
+	int (*open)(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, struct tcp_out *out);
 	/* in-order bytes; *consumed may be < len (OUT full): the stack holds the
 	 * rest and calls again when OUT has room (its ACK path) */
 	int (*input)(void *arg, void *sess, const uint8_t *data, size_t len, size_t *consumed,

@@ -101,8 +101,9 @@ struct tcp_conn {
 	 * (tcp_conn_key()) */
 	uint32_t rkey; /* tcp_addr_fold() of the peer's address */
 	uint16_t rport, lport;
-	uint8_t v6;	/* peer is IPv6: its address is raddr6[id] */
-	uint32_t hnext; /* hash chain, or free list */
+	uint32_t v6 : 1;   /* peer is IPv6: its address is raddr6[id] */
+	uint32_t src : 31; /* its entry in srcs[] (max_conns <= 2^30) */
+	uint32_t hnext;	   /* hash chain, or free list */
 	uint8_t state;
 	uint8_t flags;
 	uint8_t nrexmt; /* retransmissions of the current segment */
@@ -183,7 +184,8 @@ tcp_rcv_wnd(const struct tcp_conn *c)
 
 struct tcp_src {
 	struct tcp_addr addr;
-	uint32_t count;
+	uint32_t count;	   /* connections, from the SYN on */
+	uint32_t sessions; /* of them, handed to the application and not yet closed */
 	uint32_t next;
 };
 

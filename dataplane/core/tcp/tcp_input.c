@@ -72,7 +72,9 @@ tcp_open_app(struct tcp_stack *ts, struct tcp_conn *c)
 		return -1;
 	}
 	tcp_out_begin(ts, c, &out);
-	int v = ts->app.open(ts->app.arg, tcp_conn_session(ts, c), tcp_conn_raddr(ts, c), &out);
+	uint32_t peer_sessions = ++ts->srcs[c->src].sessions;
+	int v = ts->app.open(ts->app.arg, tcp_conn_session(ts, c), tcp_conn_raddr(ts, c), peer_sessions,
+			     &out);
 	c->flags |= TF_APP_OPEN;
 	tcp_out_end(c, &out);
 	c->banner_len = c->sb_len;

@@ -107,7 +107,7 @@ sess_ts(struct tcp_smtp_sess *ss)
 }
 
 static int
-app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
+app_open(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, struct tcp_out *out)
 {
 	struct tcp_smtp *ts = arg;
 	struct tcp_smtp_sess *ss = sess;
@@ -127,7 +127,7 @@ app_open(void *arg, void *sess, struct tcp_addr peer, struct tcp_out *out)
 	ss->queued = 0;
 	smtp_session_init(&ss->smtp, &ts->ctx, ip);
 	struct anvil_key client = tcp_addr_is_v4(&peer) ? anvil_key_v4(v4) : anvil_key_v6(peer.b);
-	int v = smtp_session_open(&ss->smtp, &client, &o);
+	int v = smtp_session_open(&ss->smtp, &client, peer_sessions, &o);
 	out->len = o.len;
 	return verdict(v);
 }
@@ -777,6 +777,8 @@ tcp_smtp_limits(struct tcp_smtp *ts, unsigned workers, uint64_t hkey, anvil_bloc
 {
 	struct anvil_params p;
 
+	if (!anvil_wanted(ts->ctx.cfg))
+		return 0; /* the count limit needs no table (tcp_app.open counts) */
 	anvil_params_from_config(&p, ts->ctx.cfg, workers, hkey);
 	p.block = block;
 	p.block_arg = block_arg;

@@ -145,8 +145,9 @@ uint32_t tcp_smtp_tls_max(const struct rg_config *cfg, unsigned workers);
 
 /*
  * tcp_smtp_limits - count TS's sessions under the client limits
- * (anvil.h): a table for one of WORKERS workers, keyed with HKEY (drawn
- * at random); BLOCK(BLOCK_ARG, client, rejects) is called when a client
+ * (anvil.h): when the configuration sets a limit the table counts
+ * (anvil_wanted()), a table for one of WORKERS workers, keyed with HKEY
+ * (drawn at random); BLOCK(BLOCK_ARG, client, rejects) is called when a client
  * reaches dictionary_block_limit (NULL: nothing more happens than the
  * end of its session). Freed by tcp_smtp_fini().
  *

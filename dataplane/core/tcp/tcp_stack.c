@@ -29,8 +29,10 @@ tcp_close(struct tcp_stack *ts, struct tcp_conn *c, bool rst)
 {
 	if (rst)
 		tcp_send_ctl(ts, c, c->snd_nxt, TCP_RST | TCP_ACK);
-	if (c->flags & TF_APP_OPEN)
+	if (c->flags & TF_APP_OPEN) {
+		ts->srcs[c->src].sessions--;
 		ts->app.close(ts->app.arg, tcp_conn_session(ts, c));
+	}
 	if (c->state != TCPS_SYN_RCVD)
 		ts->ctr[RG_C_TCP_CLOSED]++;
 	tcp_conn_free(ts, c);

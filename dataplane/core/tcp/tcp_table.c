@@ -121,10 +121,12 @@ tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn 
 		ts->free_src = s->next;
 		s->addr = skey;
 		s->count = 0;
+		s->sessions = 0;
 		s->next = TCP_NIL;
 		*link = si;
 	}
 	s->count++;
+	uint32_t src = (uint32_t)(s - ts->srcs);
 
 	uint32_t i = ts->free_conn;
 	struct tcp_conn *c = &ts->conns[i];
@@ -134,6 +136,7 @@ tcp_conn_alloc(struct tcp_stack *ts, const struct tcp_seg *seg, struct tcp_conn 
 	c->gen = (uint16_t)(gen + 1);
 	c->rkey = tcp_addr_fold(&seg->saddr);
 	c->v6 = !tcp_addr_is_v4(&seg->saddr);
+	c->src = src;
 	if (c->v6)
 		ts->raddr6[i] = seg->saddr;
 	c->rport = seg->sport;
@@ -161,13 +164,15 @@ tcp_conn_free(struct tcp_stack *ts, struct tcp_conn *c)
 		l = &ts->conns[*l].hnext;
 	*l = c->hnext;
 
-	uint32_t *sl;
-	struct tcp_src *s = tcp_src_find(ts, tcp_src_key(tcp_conn_raddr(ts, c)), &sl);
-	if (s != NULL && --s->count == 0) {
-		uint32_t si = *sl;
+	/* the entry is the connection's own: the chain is walked only to
+	 * unlink it when the source's last connection goes */
+	struct tcp_src *s = &ts->srcs[c->src];
+	if (--s->count == 0) {
+		uint32_t *sl;
+		tcp_src_find(ts, s->addr, &sl);
 		*sl = s->next;
 		s->next = ts->free_src;
-		ts->free_src = si;
+		ts->free_src = c->src;
 	}
 
 	tcp_timer_unlink(ts, c);
