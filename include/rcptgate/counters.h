@@ -215,6 +215,11 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(WORKER_BUSY_CYCLES, "worker_busy_cycles", RG_CK_COUNTER, \
 	  "TSC cycles of worker loop iterations that did work") \
 	X(WORKER_BUSY_LOOPS, "worker_busy_loops", RG_CK_COUNTER, "Worker loop iterations that did work") \
+	X(WORKER_PORT_RX_CYCLES, "worker_port_rx_cycles", RG_CK_COUNTER, \
+	  "TSC cycles in the port's receive calls that returned frames: the driver's share of " \
+	  "worker_busy_cycles") \
+	X(WORKER_PORT_TX_CYCLES, "worker_port_tx_cycles", RG_CK_COUNTER, \
+	  "TSC cycles in the port's transmit calls: the driver's share of worker_busy_cycles") \
 	X(WORKER_SLOW_LOOPS, "worker_slow_loops", RG_CK_COUNTER, \
 	  "Worker loop iterations longer than 0.5 ms (under 1% of busy loops: p99 within 0.5 ms)") \
 	X(TX_PACKETS, "tx_packets", RG_CK_COUNTER, "Packets sent to the port") \
