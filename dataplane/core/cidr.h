@@ -44,6 +44,15 @@ int rg_cidr_parse(const char *text, struct rg_cidr *out);
 int rg_cidr_format(const struct rg_cidr *c, char *buf, size_t len);
 
 /*
+ * rg_ipv4_str - ADDR (network order) in dotted decimal into OUT, NUL
+ * terminated, the way inet_ntop() writes it.
+ * @out: at least RG_IPV4_STR_MAX bytes.
+ * Return: the length written, NUL not counted.
+ */
+#define RG_IPV4_STR_MAX 16
+size_t rg_ipv4_str(uint32_t addr, char *out);
+
+/*
  * rg_cidr_match - is ADDR (FAMILY AF_INET or AF_INET6, network order:
  * 4 or 16 bytes) inside C?
  */

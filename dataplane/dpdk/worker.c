@@ -61,6 +61,26 @@ dp_tx(struct dp_lcore *lc, struct rte_mbuf *m)
 		dp_tx_flush(lc);
 }
 
+struct rte_mbuf *
+dp_tx_mbuf(struct dp_lcore *lc)
+{
+	if (unlikely(lc->n_stash == 0)) {
+		/* one mempool call for a burst's worth; near empty, one at a time */
+		if (rte_pktmbuf_alloc_bulk(lc->pool, lc->stash, DP_BURST) != 0)
+			return rte_pktmbuf_alloc(lc->pool);
+		lc->n_stash = DP_BURST;
+	}
+	return lc->stash[--lc->n_stash];
+}
+
+void
+dp_lcore_fini(struct dp_lcore *lc)
+{
+	if (lc->n_stash > 0)
+		rte_pktmbuf_free_bulk(lc->stash, lc->n_stash);
+	lc->n_stash = 0;
+}
+
 /* One RX burst, each frame to net_input(); return how many. */
 static uint16_t
 dp_rx(struct dp_lcore *lc, struct rte_mbuf **rx)
@@ -75,6 +95,10 @@ dp_rx(struct dp_lcore *lc, struct rte_mbuf **rx)
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		net_input(lc, rx[i]);
+	}
+	if (lc->n_done > 0) {
+		rte_pktmbuf_free_bulk(lc->done, lc->n_done);
+		lc->n_done = 0;
 	}
 	return n;
 }
@@ -127,6 +151,7 @@ dp_worker_main(void *arg)
 	}
 	dp_tx_flush(lc);
 	tcp_lcore_fini(lc);
+	dp_lcore_fini(lc);
 	dp_log_worker_attach(NULL, NULL);
 	if (lc->qsbr != NULL)
 		rte_rcu_qsbr_thread_offline(lc->qsbr, lc->worker_idx);

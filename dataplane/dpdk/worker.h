@@ -67,7 +67,32 @@ struct dp_lcore {
 
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_BURST];
+	/* received frames done with, freed in one call after their burst */
+	uint16_t n_done;
+	struct rte_mbuf *done[DP_BURST];
+	/* mbufs taken from the pool in one call, for replies (dp_tx_mbuf) */
+	uint16_t n_stash;
+	struct rte_mbuf *stash[DP_BURST];
 } __rte_cache_aligned;
+
+/*
+ * dp_rx_done - a received frame of the current burst is done with: it is
+ * freed with the others of its burst (one mempool call, not one each).
+ */
+static inline void
+dp_rx_done(struct dp_lcore *lc, struct rte_mbuf *m)
+{
+	lc->done[lc->n_done++] = m; /* at most DP_BURST per burst: dp_rx() frees them */
+}
+
+/*
+ * dp_tx_mbuf - a fresh mbuf for a frame to send, from the lcore's stash,
+ * refilled DP_BURST at a time. Return: NULL when the pool is empty.
+ */
+struct rte_mbuf *dp_tx_mbuf(struct dp_lcore *lc);
+
+/* dp_lcore_fini - return what the lcore holds of the pool (its stash). */
+void dp_lcore_fini(struct dp_lcore *lc);
 
 /*
  * dp_tx - queue one frame for transmission on this lcore's queue. The

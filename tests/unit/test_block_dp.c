@@ -40,6 +40,7 @@
 #include <rcptgate/ctl_proto.h>
 
 #include "anvil.h"
+#include "cidr.h"
 #include "ctl/ctl_daemon.h"
 #include "daemon.h"
 #include "dictblock.h"
@@ -496,14 +497,41 @@ test_dict_take_over(void **state)
 	dict_teardown(f);
 }
 
+/* rg_ipv4_str writes what inet_ntop writes, for edge and random addresses. */
+static void
+test_ipv4_str(void **state)
+{
+	static const uint32_t fixed[] = { 0, 0xffffffff, 0x0a000001, 0x64140300, 0xc0000207, 0x09630a01 };
+	char want[INET_ADDRSTRLEN], got[RG_IPV4_STR_MAX];
+	uint32_t x = 0x2545f491;
+	(void)state;
+
+	for (unsigned i = 0; i < 100000; i++) {
+		uint32_t a;
+		if (i < sizeof(fixed) / sizeof(fixed[0])) {
+			a = htonl(fixed[i]);
+		} else {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			a = x;
+		}
+		assert_non_null(inet_ntop(AF_INET, &a, want, sizeof(want)));
+		memset(got, 'x', sizeof(got));
+		assert_int_equal(rg_ipv4_str(a, got), strlen(want));
+		assert_string_equal(got, want);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dictblock),    cmocka_unit_test(test_anvil_key_cidr),
-		cmocka_unit_test(test_lpm_build),    cmocka_unit_test(test_block_reason),
-		cmocka_unit_test(test_dict_handoff), cmocka_unit_test(test_dict_ring_full),
-		cmocka_unit_test(test_dict_off),     cmocka_unit_test(test_dict_take_over),
+		cmocka_unit_test(test_ipv4_str),       cmocka_unit_test(test_dictblock),
+		cmocka_unit_test(test_anvil_key_cidr), cmocka_unit_test(test_lpm_build),
+		cmocka_unit_test(test_block_reason),   cmocka_unit_test(test_dict_handoff),
+		cmocka_unit_test(test_dict_ring_full), cmocka_unit_test(test_dict_off),
+		cmocka_unit_test(test_dict_take_over),
 	};
 	char *eal_argv[] = { "test_block_dp",
 			     "--no-huge",

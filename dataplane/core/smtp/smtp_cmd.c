@@ -126,7 +126,7 @@ parse_path(struct args a, const char *key, struct args *box, struct args *params
 	bool quoted = false;
 
 	a = trim(a);
-	if (a.n < kl || strncasecmp(a.p, key, kl) != 0)
+	if (a.n < kl || !smtp_ieq(a.p, key, kl))
 		return -1;
 	for (i = kl; i < a.n && is_space(a.p[i]); i++)
 		;
@@ -172,7 +172,7 @@ static bool
 word_is(struct args w, const char *s)
 {
 	size_t n = strlen(s);
-	return w.n == n && strncasecmp(w.p, s, n) == 0;
+	return w.n == n && smtp_ieq(w.p, s, n);
 }
 
 static bool
@@ -577,7 +577,7 @@ smtp_command(struct smtp_session *s, const char *line, size_t n, struct smtp_out
 		const char *wrong;
 		size_t rn;
 
-		if (vl != c->vlen || strncasecmp(line, c->verb, vl) != 0)
+		if (vl != c->vlen || !smtp_ieq(line, c->verb, vl))
 			continue;
 		s->last_cmd = c->id;
 		/* state before syntax; a DATA without recipients is not an order error */

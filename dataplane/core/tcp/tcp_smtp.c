@@ -47,6 +47,7 @@
 
 #include <rcptgate/counters.h>
 
+#include "cidr.h"
 #include "tcp/tcp_smtp.h"
 #include "tls/tls.h"
 
@@ -116,8 +117,9 @@ app_open(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, st
 	uint32_t v4 = tcp_addr_v4(&peer);
 
 	/* Postfix's shape for both: unknown[192.0.2.7], unknown[2001:db8::7] */
-	if (inet_ntop(tcp_addr_is_v4(&peer) ? AF_INET : AF_INET6,
-		      tcp_addr_is_v4(&peer) ? (void *)&v4 : peer.b, ip, sizeof(ip)) == NULL)
+	if (tcp_addr_is_v4(&peer))
+		rg_ipv4_str(v4, ip);
+	else if (inet_ntop(AF_INET6, peer.b, ip, sizeof(ip)) == NULL)
 		strcpy(ip, "unknown");
 	ss->tls = NULL;
 	ss->pt = NULL;
