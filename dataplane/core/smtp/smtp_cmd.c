@@ -577,7 +577,11 @@ smtp_command(struct smtp_session *s, const char *line, size_t n, struct smtp_out
 		const char *wrong;
 		size_t rn;
 
-		if (vl != c->vlen || !smtp_ieq(line, c->verb, vl))
+		/* the first letter sorts out most entries: OR-ing in 0x20 folds
+		 * the case of letters and makes no other byte a lowercase
+		 * letter, so for the verbs' letters the test is exact */
+		if (vl != c->vlen || (line[0] | 0x20) != (c->verb[0] | 0x20) ||
+		    !smtp_ieq(line + 1, c->verb + 1, vl - 1))
 			continue;
 		s->last_cmd = c->id;
 		/* state before syntax; a DATA without recipients is not an order error */
