@@ -32,6 +32,7 @@
 
 #define RB_RCPT_MAX 400	 /* recipients per session (fits one send group) */
 #define RB_OUT_MAX 16384 /* bytes of one send group, worst case */
+#define RB_QUEUES_MAX 16 /* --queues */
 
 enum rb_scenario {
 	RB_SC_REJECT, /* 1 unknown recipient per session */
@@ -76,7 +77,8 @@ struct rb_opts {
 
 	/* dpdk mode: retransmission timeout; EAL arguments after "--" */
 	double rto_ms;
-	double hold_ms; /* idle after the banner (held-sessions test) */
+	double hold_ms;	 /* idle after the banner (held-sessions test) */
+	unsigned queues; /* RX/TX queue pairs; a flow's queue is its client port mod queues */
 	int eal_argc;
 	char **eal_argv;
 };

@@ -54,6 +54,7 @@ enum {
 	OPT_RST,
 	OPT_RTO,
 	OPT_HOLD,
+	OPT_QUEUES,
 	OPT_MODE,
 	OPT_WRITE_USERS,
 	OPT_HELP
@@ -87,6 +88,7 @@ static const struct option rb_longopts[] = {
 	{ "rst-close", no_argument, NULL, OPT_RST },
 	{ "rto-ms", required_argument, NULL, OPT_RTO },
 	{ "hold-ms", required_argument, NULL, OPT_HOLD },
+	{ "queues", required_argument, NULL, OPT_QUEUES },
 	{ "write-users", required_argument, NULL, OPT_WRITE_USERS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -136,8 +138,11 @@ usage(FILE *f)
 		"  --rst-close           socket mode: close with RST (no TIME_WAIT)\n"
 		"  --rto-ms MS           dpdk mode: retransmission timeout (200)\n"
 		"  --hold-ms MS          dpdk mode: keep each session idle MS after the banner\n"
+		"  --queues N            dpdk mode: N RX/TX queue pairs (1..%d); a session goes on\n"
+		"                        queue (client port mod N) both ways; over memif that queue\n"
+		"                        is rcptgate's worker of the same number: give it workers = N\n"
 		"  --seed N              recipient draw (1)\n",
-		RB_RCPT_MAX);
+		RB_RCPT_MAX, RB_QUEUES_MAX);
 }
 
 static int
@@ -272,9 +277,10 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 			? 0
 			: -EINVAL;
 	case OPT_SRC_COUNT:
-		if (rb_uint(arg, 1u << 24, &v) != 0 || v == 0)
+	case OPT_QUEUES:
+		if (rb_uint(arg, c == OPT_QUEUES ? RB_QUEUES_MAX : 1u << 24, &v) != 0 || v == 0)
 			return -EINVAL;
-		o->src_count = (unsigned)v;
+		*(c == OPT_QUEUES ? &o->queues : &o->src_count) = (unsigned)v;
 		return 0;
 	case OPT_RCPTS:
 		if (rb_uint(arg, RB_RCPT_MAX, &v) != 0 || v == 0)
@@ -377,6 +383,7 @@ main(int argc, char **argv)
 			     .progress = 1,
 			     .seed = 1,
 			     .src_count = 1,
+			     .queues = 1,
 			     .rto_ms = 200 };
 	const char *mode = "socket", *users_file = NULL;
 	int c;
@@ -432,8 +439,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "rcptgate-bench: --tls-flood and --tls add up to more than 100%%\n");
 		return 2;
 	}
-	if ((o.hold_ms > 0 || o.flood_pct > 0) && strcmp(mode, "dpdk") != 0) {
-		fprintf(stderr, "rcptgate-bench: --hold-ms and --tls-flood need --mode dpdk\n");
+	if ((o.hold_ms > 0 || o.flood_pct > 0 || o.queues > 1) && strcmp(mode, "dpdk") != 0) {
+		fprintf(stderr, "rcptgate-bench: --hold-ms, --tls-flood and --queues need --mode dpdk\n");
 		return 2;
 	}
 	if (o.duration == 0 && o.sessions == 0)

@@ -9,6 +9,14 @@
  *	thread that spins: pin it with --lcores=(0,1)@CPU so it never
  *	fights the server's worker for a CPU.
  *
+ *	--queues N opens N RX/TX queue pairs on that port, polls them all
+ *	from the one lcore, and sends every segment of a tuple on queue
+ *	(client port mod N). memif has no RSS: rcptgate's worker for a flow
+ *	is the queue it arrives on, and it answers on that queue, so this
+ *	rule keeps both directions of a connection on one server worker and
+ *	spreads the sessions evenly (consecutive ports alternate). Each
+ *	queue has its own TX burst and backlog.
+ *
  *	TCP, the minimum a client needs against a server that speaks
  *	first: SYN (MSS option), ACK of the SYN-ACK, data with ACK, pure
  *	ACKs for replies that trigger no command, FIN after 221 and the
@@ -93,7 +101,7 @@
 #define RD_MBUFS 65535
 #define RD_NONE UINT32_MAX
 #define RD_TIMERS (1u << 20) /* timer FIFO entries (power of two) */
-#define RD_BACKLOG 16384     /* frames waiting for room in the TX ring */
+#define RD_BACKLOG 16384     /* frames waiting for room in a TX ring */
 #define RD_HS_FLOOD 2	     /* c->hs of a flood session after its ClientHello */
 #define RD_HDR4 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 #define RD_HDR6 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_tcp_hdr))
@@ -126,10 +134,19 @@ struct rd_timer {
 	uint32_t conn;
 };
 
+/* One TX queue: the burst being gathered and the frames its ring refused. */
+struct rd_txq {
+	uint16_t n_tx;
+	struct rte_mbuf *tx[RD_BURST];
+	uint32_t bl_head, bl_tail;
+	struct rte_mbuf *backlog[RD_BACKLOG];
+};
+
 struct rd_ctx {
 	const struct rb_opts *o;
 	struct rb_stats *st;
 	uint16_t port;
+	uint16_t n_queues; /* --queues */
 	struct rte_mempool *pool;
 	uint8_t tmpl[RD_HDR6];
 	uint16_t hdr; /* RD_HDR4 or RD_HDR6: the template's length */
@@ -156,56 +173,82 @@ struct rd_ctx {
 	SSL_CTX *tls; /* --tls */
 	char *hello;  /* --tls-flood: the ClientHello every flood sends */
 	int hello_len;
-	uint16_t n_tx;
-	struct rte_mbuf *tx[RD_BURST];
-	uint32_t bl_head, bl_tail;
-	struct rte_mbuf *backlog[RD_BACKLOG];
+	uint32_t backlogged; /* TX queues with a backlog */
+	struct rd_txq txq[RB_QUEUES_MAX];
 	char out[RB_OUT_MAX];
 };
 
 /*
- * Send the burst. What the port does not take now waits in a backlog for
- * the next loop instead of a busy retry (which would stop us reading and
- * so stall the server's TX towards us) or a drop (which costs an RTO).
- * New sessions wait while a backlog exists: that is the flow control.
+ * Send queue Q's burst. What the port does not take now waits in a
+ * backlog for the next loop instead of a busy retry (which would stop us
+ * reading and so stall the server's TX towards us) or a drop (which costs
+ * an RTO). New sessions wait while a backlog exists: that is the flow
+ * control.
  */
 static void
-rd_flush(struct rd_ctx *x)
+rd_flush_queue(struct rd_ctx *x, uint16_t q)
 {
-	while (x->bl_head != x->bl_tail) {
-		uint32_t at = x->bl_head % RD_BACKLOG;
-		uint32_t n = x->bl_tail - x->bl_head;
+	struct rd_txq *tq = &x->txq[q];
+	bool had = tq->bl_head != tq->bl_tail;
+
+	while (tq->bl_head != tq->bl_tail) {
+		uint32_t at = tq->bl_head % RD_BACKLOG;
+		uint32_t n = tq->bl_tail - tq->bl_head;
 		if (n > RD_BACKLOG - at)
 			n = RD_BACKLOG - at;
 		if (n > RD_BURST)
 			n = RD_BURST;
-		uint16_t sent = rte_eth_tx_burst(x->port, 0, x->backlog + at, (uint16_t)n);
-		x->bl_head += sent;
+		uint16_t sent = rte_eth_tx_burst(x->port, q, tq->backlog + at, (uint16_t)n);
+		tq->bl_head += sent;
 		x->st->pkts_tx += sent;
 		if (sent < n)
 			break;
 	}
 	uint16_t sent = 0;
-	if (x->bl_head == x->bl_tail && x->n_tx > 0)
-		sent = rte_eth_tx_burst(x->port, 0, x->tx, x->n_tx);
+	if (tq->bl_head == tq->bl_tail && tq->n_tx > 0)
+		sent = rte_eth_tx_burst(x->port, q, tq->tx, tq->n_tx);
 	x->st->pkts_tx += sent;
-	for (uint16_t i = sent; i < x->n_tx; i++) {
-		if (x->bl_tail - x->bl_head < RD_BACKLOG) {
-			x->backlog[x->bl_tail++ % RD_BACKLOG] = x->tx[i];
+	for (uint16_t i = sent; i < tq->n_tx; i++) {
+		if (tq->bl_tail - tq->bl_head < RD_BACKLOG) {
+			tq->backlog[tq->bl_tail++ % RD_BACKLOG] = tq->tx[i];
 		} else {
-			rte_pktmbuf_free(x->tx[i]);
+			rte_pktmbuf_free(tq->tx[i]);
 			x->st->tx_drops++;
 		}
 	}
-	x->n_tx = 0;
+	tq->n_tx = 0;
+	bool has = tq->bl_head != tq->bl_tail;
+	x->backlogged = x->backlogged + has - had;
 }
 
 static void
-rd_queue(struct rd_ctx *x, struct rte_mbuf *m)
+rd_flush(struct rd_ctx *x)
 {
-	x->tx[x->n_tx++] = m;
-	if (x->n_tx == RD_BURST)
-		rd_flush(x);
+	for (uint16_t q = 0; q < x->n_queues; q++)
+		rd_flush_queue(x, q);
+}
+
+/*
+ * The queue of tuple T: its client port modulo the number of queues.
+ * memif has no RSS: the server's worker for a flow is the queue the flow
+ * arrives on, and it answers on that queue, so both directions of a
+ * connection stay on one worker as long as every segment of the tuple
+ * goes out on the same queue. ARP and neighbour discovery use queue 0.
+ */
+static uint16_t
+rd_queue_of(const struct rd_ctx *x, uint32_t t)
+{
+	return (uint16_t)((1024 + t % RD_PORTS) % x->n_queues);
+}
+
+static void
+rd_queue(struct rd_ctx *x, uint16_t q, struct rte_mbuf *m)
+{
+	struct rd_txq *tq = &x->txq[q];
+
+	tq->tx[tq->n_tx++] = m;
+	if (tq->n_tx == RD_BURST)
+		rd_flush_queue(x, q);
 }
 
 /* Build one segment of tuple T. */
@@ -248,7 +291,7 @@ rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
 		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
 	}
 	x->st->bytes_tx += len;
-	rd_queue(x, m);
+	rd_queue(x, rd_queue_of(x, t), m);
 	return 0;
 }
 
@@ -778,6 +821,25 @@ out:
 	rte_pktmbuf_free(m);
 }
 
+/* One RX burst from every queue; return how many frames. */
+static unsigned
+rd_rx(struct rd_ctx *x)
+{
+	struct rte_mbuf *rx[RD_BURST];
+	unsigned total = 0;
+
+	for (uint16_t q = 0; q < x->n_queues; q++) {
+		uint16_t n = rte_eth_rx_burst(x->port, q, rx, RD_BURST);
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+			rd_input(x, rx[i]);
+		}
+		total += n;
+	}
+	return total;
+}
+
 static int
 rd_port_init(struct rd_ctx *x)
 {
@@ -801,13 +863,15 @@ rd_port_init(struct rd_ctx *x)
 		return -ENOMEM;
 	}
 	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_configure(x->port, 1, 1, &conf);
+	x->n_queues = (uint16_t)x->o->queues;
+	rc = rte_eth_dev_configure(x->port, x->n_queues, x->n_queues, &conf);
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(x->port, &nb_rx, &nb_tx);
-	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(x->port, 0, nb_rx, (unsigned)rte_socket_id(), NULL, x->pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(x->port, 0, nb_tx, (unsigned)rte_socket_id(), NULL);
+	for (uint16_t q = 0; rc == 0 && q < x->n_queues; q++) {
+		rc = rte_eth_rx_queue_setup(x->port, q, nb_rx, (unsigned)rte_socket_id(), NULL, x->pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(x->port, q, nb_tx, (unsigned)rte_socket_id(), NULL);
+	}
 	if (rc == 0)
 		rc = rte_eth_macaddr_get(x->port, &x->mac);
 	if (rc == 0)
@@ -904,7 +968,6 @@ rd_arp(struct rd_ctx *x)
 	uint64_t end = rte_get_tsc_cycles() + 3 * x->hz, next = 0;
 
 	while (rte_get_tsc_cycles() < end) {
-		struct rte_mbuf *rx[RD_BURST];
 		if (rte_get_tsc_cycles() >= next && x->o->v6) {
 			int rc = rd_ndp_solicit(x);
 			if (rc != 0)
@@ -933,9 +996,7 @@ rd_arp(struct rd_ctx *x)
 				rte_pktmbuf_free(m);
 			next = rte_get_tsc_cycles() + x->hz / 10;
 		}
-		uint16_t n = rte_eth_rx_burst(x->port, 0, rx, RD_BURST);
-		for (uint16_t i = 0; i < n; i++)
-			rd_input(x, rx[i]);
+		rd_rx(x);
 		if (!rte_is_zero_ether_addr(&x->peer))
 			return 0;
 		rte_delay_us_sleep(1000);
@@ -977,7 +1038,7 @@ rd_fill(struct rd_ctx *x)
 {
 	const struct rb_opts *o = x->o;
 
-	if (x->bl_head != x->bl_tail)
+	if (x->backlogged > 0)
 		return; /* the link is full: no new sessions now */
 	for (int i = 0; i < RD_BURST && x->n_free > 0; i++) {
 		if (o->sessions && x->st->started >= o->sessions)
@@ -1073,14 +1134,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 			rd_fill(x);
 		else if (x->n_open == 0)
 			break;
-		struct rte_mbuf *rx[RD_BURST];
 		uint64_t tx0 = st->pkts_tx + st->started;
-		uint16_t n = rte_eth_rx_burst(x->port, 0, rx, RD_BURST);
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
-			rd_input(x, rx[i]);
-		}
+		unsigned n = rd_rx(x);
 		rd_flush(x);
 		if (n > 0 || st->pkts_tx + st->started != tx0) /* the same measure as rcptgate's */
 			st->busy_cycles += rte_rdtsc() - now;
@@ -1103,8 +1158,11 @@ out:
 		rte_eth_dev_stop(x->port);
 		rte_eth_dev_close(x->port);
 	}
-	while (x->bl_head != x->bl_tail)
-		rte_pktmbuf_free(x->backlog[x->bl_head++ % RD_BACKLOG]);
+	for (uint16_t q = 0; q < x->n_queues; q++) {
+		struct rd_txq *tq = &x->txq[q];
+		while (tq->bl_head != tq->bl_tail)
+			rte_pktmbuf_free(tq->backlog[tq->bl_head++ % RD_BACKLOG]);
+	}
 	for (uint32_t i = 0; x->conns && i < x->n_conns; i++) {
 		SSL_free(x->conns[i].ssl);
 		free(x->conns[i].buf);

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# memif_workers2.sh [SESSIONS] - two workers over memif, driven by rcptgate-bench.
+#
+# rcptgate in memif mode with workers = 2 opens two queue pairs; memif has
+# no RSS, so the client chooses each flow's worker: rcptgate-bench --queues
+# 2 sends every segment of a session on queue (client port mod 2), and
+# worker N answers on the queue it received on. The bench runs SESSIONS
+# (default 10,000) dictionary sessions of 20 pipelined recipients (10%
+# valid), each held 40 ms after the banner so that the load lasts while
+# the recipient table is reloaded five times. Then:
+#   - the bench finished every session, with no error and no wrong reply
+#     (each RCPT got 250 or 550 as the table says);
+#   - "rcptgatectl stats --per-worker --json": both workers served, their
+#     sessions add up to SESSIONS, each sent and received frames, none
+#     holds a connection;
+#   - every reload reached its generation;
+#   - at SIGTERM the daemon stops in time, holding no connection and no
+#     send buffer.
+set -u
+. "$(dirname "$0")/lib.sh"
+SESSIONS=${1:-10000}
+IT_MODE=memif
+IT_WORKERS=2
+BENCH=$BUILD/tests/bench/rcptgate-bench/rcptgate-bench
+it_init memif-workers2
+it_need_python
+[ "$(nproc)" -ge 2 ] || it_skip "two workers and the client need two CPUs"
+[ -x "$BENCH" ] || it_fail "no rcptgate-bench in $BUILD"
+CTL="$BUILD/ctrl/rcptgatectl"
+ctl() { "$CTL" -s "$IT_TMP/control.sock" "$@"; }
+
+"$BENCH" --write-users "$IT_TMP/users.txt" --users 1000 || it_fail "cannot write users"
+"$CTL" compile "$IT_TMP/users.txt" "$IT_TMP/users.tbl" >/dev/null || it_fail "rcptgatectl compile failed"
+# Both workers and the sleeping main lcore on CPU 1, the client alone on CPU 0.
+IT_DPDK_ARGS="--lcores=(0,1)@1,2@1"
+IT_MAILLOG=/dev/null # 180,000 reject lines
+IT_ADDR=10.77.86.1
+it_conf "$IT_TMP/rcptgate.conf" "recipient_table=$IT_TMP/users.tbl" "relay_domains=example.com" \
+	"smtpd_hard_error_limit=1000" "max_connections_per_source=100000" \
+	"smtpd_client_connection_count_limit=0"
+it_start "$IT_TMP/rcptgate.conf"
+[ "$(ctl status | awk '$1 == "workers" { print $2 }')" = 2 ] || it_fail "the daemon does not run two workers"
+
+timeout 120 "$BENCH" --mode dpdk --queues 2 --server "$IT_ADDR" --src 10.77.86.100 --src-count 2 \
+	--scenario dict --rcpts 20 --users 1000 --sessions "$SESSIONS" --concurrency 32 --hold-ms 40 \
+	--timeout 30 --progress 0 --json -- \
+	--in-memory --no-telemetry --file-prefix "rgbench$$" --lcores='(0,1)@0' --no-pci --log-level='*:warning' \
+	--vdev="net_memif0,role=client,socket=$IT_TMP/memif.sock,id=0" > "$IT_TMP/bench.out" 2>&1 &
+load=$!
+it_defer kill "$load"
+for g in 2 3 4 5 6; do
+	sleep 1
+	kill -0 "$load" 2>/dev/null || { cat "$IT_TMP/bench.out"; it_fail "the load ended before reload $g"; }
+	ctl reload > "$IT_TMP/reload.out" 2>&1 || { cat "$IT_TMP/reload.out"; it_fail "reload $g under load"; }
+	grep -q "generation $g," "$IT_TMP/reload.out" || { cat "$IT_TMP/reload.out"; it_fail "reload: not generation $g"; }
+done
+wait "$load"
+rc=$?
+grep -v "mp action callback" "$IT_TMP/bench.out"
+[ $rc -eq 0 ] || it_fail "rcptgate-bench: not every session completed with the right replies (status $rc)"
+grep -q "\"sessions\":$SESSIONS,.*\"wrong_replies\":0," "$IT_TMP/bench.out" ||
+	it_fail "rcptgate-bench did not finish $SESSIONS sessions without a wrong reply"
+sleep 1 # the last FIN exchanges
+
+ctl stats --per-worker | grep -E "^(counter|smtp_sessions|smtp_rcpt_rejected_unknown|rx_packets|tx_packets) "
+ctl stats --per-worker --json > "$IT_TMP/w.json" || it_fail "stats --per-worker --json"
+/usr/bin/python3 - "$IT_TMP/w.json" "$SESSIONS" <<'PY' || it_fail "per-worker counters"
+import json, sys
+ws = json.load(open(sys.argv[1]))["workers"]
+n = int(sys.argv[2])
+assert len(ws) == 2, f"{len(ws)} workers"
+sess = [w["smtp_sessions"] for w in ws]
+assert all(s > 0 for s in sess), f"a worker served nothing: smtp_sessions {sess}"
+assert sum(sess) == n, f"smtp_sessions {sess} do not add up to {n}"
+for i, w in enumerate(ws):
+    assert w["rx_packets"] > 0 and w["tx_packets"] > 0, f"worker {i}: rx {w['rx_packets']} tx {w['tx_packets']}"
+    assert w["tcp_connections"] == 0, f"worker {i} holds {w['tcp_connections']} connections"
+print(f"ok   both workers served: smtp_sessions {sess[0]} + {sess[1]} = {n}")
+PY
+[ "$(ctl status | awk '$1 == "table_generation" { print $2 }')" = 6 ] || it_fail "table generation is not 6"
+
+it_stop
+[ "$(it_counter tcp_connections)" -eq 0 ] || it_fail "connections still held at the end"
+[ "$(it_counter tcp_buffers_used)" -eq 0 ] || it_fail "send buffers still held at the end"
+[ "$(it_counter smtp_sessions)" -eq "$SESSIONS" ] || it_fail "rcptgate counted $(it_counter smtp_sessions) sessions"
+echo "PASS: two workers over memif, $SESSIONS sessions on two queues, five reloads under load, clean stop"
