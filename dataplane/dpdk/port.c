@@ -9,6 +9,13 @@
  *	  memif      net_memif0,role=server,socket=PATH,id=0
  *	pci mode allow-lists pci_address and uses RSS over the 4-tuple to
  *	spread sessions over the worker queues.
+ *
+ *	Every mode opens one RX/TX queue pair per worker. Where the port has
+ *	no RSS, something else places the flows: PACKET_FANOUT in af_packet
+ *	mode; in memif mode the peer, which opens as many queue pairs (the
+ *	memif client announces its rings; the server takes at most its
+ *	own) and sends each connection on one queue, the worker answering on
+ *	the queue it received on.
  * DIAGNOSTICS
  *	Start-up errors come back as negative errno with a message; the
  *	daemon reports them and exits.
