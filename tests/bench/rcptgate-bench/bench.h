@@ -79,6 +79,7 @@ struct rb_opts {
 	double rto_ms;
 	double hold_ms;	 /* idle after the banner (held-sessions test) */
 	unsigned queues; /* RX/TX queue pairs; a flow's queue is its client port mod queues */
+	bool hold_port;	 /* after the run, keep the port open until stdin ends */
 	int eal_argc;
 	char **eal_argv;
 };

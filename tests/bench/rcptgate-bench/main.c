@@ -55,6 +55,7 @@ enum {
 	OPT_RTO,
 	OPT_HOLD,
 	OPT_QUEUES,
+	OPT_HOLD_PORT,
 	OPT_MODE,
 	OPT_WRITE_USERS,
 	OPT_HELP
@@ -89,6 +90,7 @@ static const struct option rb_longopts[] = {
 	{ "rto-ms", required_argument, NULL, OPT_RTO },
 	{ "hold-ms", required_argument, NULL, OPT_HOLD },
 	{ "queues", required_argument, NULL, OPT_QUEUES },
+	{ "hold-port", no_argument, NULL, OPT_HOLD_PORT },
 	{ "write-users", required_argument, NULL, OPT_WRITE_USERS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -141,6 +143,8 @@ usage(FILE *f)
 		"  --queues N            dpdk mode: N RX/TX queue pairs (1..%d); a session goes on\n"
 		"                        queue (client port mod N) both ways; over memif that queue\n"
 		"                        is rcptgate's worker of the same number: give it workers = N\n"
+		"  --hold-port           dpdk mode: after the run, keep the port open (not polled)\n"
+		"                        until standard input ends, then print the summary\n"
 		"  --seed N              recipient draw (1)\n",
 		RB_RCPT_MAX, RB_QUEUES_MAX);
 }
@@ -364,6 +368,9 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 	case OPT_RST:
 		o->rst_close = true;
 		return 0;
+	case OPT_HOLD_PORT:
+		o->hold_port = true;
+		return 0;
 	case OPT_WRITE_USERS:
 		*users_file = arg;
 		return 0;
@@ -439,8 +446,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "rcptgate-bench: --tls-flood and --tls add up to more than 100%%\n");
 		return 2;
 	}
-	if ((o.hold_ms > 0 || o.flood_pct > 0 || o.queues > 1) && strcmp(mode, "dpdk") != 0) {
-		fprintf(stderr, "rcptgate-bench: --hold-ms, --tls-flood and --queues need --mode dpdk\n");
+	if ((o.hold_ms > 0 || o.flood_pct > 0 || o.queues > 1 || o.hold_port) && strcmp(mode, "dpdk") != 0) {
+		fprintf(stderr,
+			"rcptgate-bench: --hold-ms, --tls-flood, --queues and --hold-port need --mode "
+			"dpdk\n");
 		return 2;
 	}
 	if (o.duration == 0 && o.sessions == 0)

@@ -42,6 +42,10 @@
  *	while one exists: the flow control that keeps 100,000 sessions from
  *	overrunning the server's rings.
  *
+ *	--hold-port keeps the port open after the run, without polling it,
+ *	until standard input ends: the caller reads the server's counters
+ *	and stops it while the link is still up (see rb_run_dpdk).
+ *
  *	--hold-ms keeps each session idle that long after the banner before
  *	its EHLO (a FIFO of deadlines again), so that the number of sessions
  *	the server holds reaches --concurrency; latency excludes the hold.
@@ -79,6 +83,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <rte_arp.h>
@@ -1153,6 +1158,20 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	}
 	rd_flush(x);
 	*seconds = (double)(rte_rdtsc() - t0) / (double)x->hz;
+	if (o->hold_port) {
+		/*
+		 * Keep the link up, without polling, until the caller is done
+		 * with the server: DPDK 22.11's memif server can fault when
+		 * its peer disconnects while a worker is inside an RX burst
+		 * (the shared memory goes from under it), which two workers
+		 * sharing a CPU make likely. Stopped first, it disconnects
+		 * itself once its workers are stopped.
+		 */
+		char b[256];
+		fprintf(stderr, "rcptgate-bench: run done, port held until standard input ends\n");
+		while (read(STDIN_FILENO, b, sizeof(b)) > 0)
+			;
+	}
 out:
 	if (x->pool != NULL) {
 		rte_eth_dev_stop(x->port);
