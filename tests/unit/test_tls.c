@@ -632,20 +632,27 @@ test_protocols(void **state)
 /*
  * tls_preempt_cipherlist: a TLS 1.2 client that lists a CBC suite with
  * SHA-1 first gets the AEAD suite it also offers when the server's order
- * counts, and its own first choice when it does not.
+ * counts, and its own first choice when it does not. A TLS 1.3 client
+ * that lists AES-256-GCM first (OpenSSL's order) gets AES-128-GCM, whose
+ * SHA-256 makes the handshake cheaper, when the server's order counts.
  */
 static void
 test_cipher_order(void **state)
 {
 	(void)state;
-	static const char *client = "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:"
-				    "ECDHE-ECDSA-AES128-GCM-SHA256";
+	static const char *client12 = "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA384:"
+				      "ECDHE-ECDSA-AES128-GCM-SHA256";
+	static const char *client13 = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:"
+				      "TLS_AES_128_GCM_SHA256";
 	static const struct {
+		int version;
 		bool server_order;
 		const char *want;
 	} cases[] = {
-		{ true, "ECDHE-ECDSA-AES128-GCM-SHA256" },
-		{ false, "ECDHE-ECDSA-AES128-SHA" },
+		{ TLS1_2_VERSION, true, "ECDHE-ECDSA-AES128-GCM-SHA256" },
+		{ TLS1_2_VERSION, false, "ECDHE-ECDSA-AES128-SHA" },
+		{ TLS1_3_VERSION, true, "TLS_AES_128_GCM_SHA256" },
+		{ TLS1_3_VERSION, false, "TLS_AES_256_GCM_SHA384" },
 	};
 
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
@@ -653,14 +660,18 @@ test_cipher_order(void **state)
 		struct tls_ctx *ctx;
 		struct pair p;
 		char err[256];
+		int v = cases[k].version;
 
 		tp.chain_files[tp.n_chain_files++] = f_ec;
 		if (tls_ctx_new(&tp, &ctx, err, sizeof(err)) != 0)
 			fail_msg("tls_ctx_new: %s", err);
-		pair_open(&p, ctx, TLS1_2_VERSION, TLS1_2_VERSION, NULL);
-		assert_true(SSL_set_cipher_list(p.c, client));
+		pair_open(&p, ctx, v, v, NULL);
+		if (v == TLS1_2_VERSION)
+			assert_true(SSL_set_cipher_list(p.c, client12));
+		else
+			assert_true(SSL_set_ciphersuites(p.c, client13));
 		assert_int_equal(handshake(&p), 0);
-		expect_info(&p, "TLSv1.2");
+		expect_info(&p, v == TLS1_2_VERSION ? "TLSv1.2" : "TLSv1.3");
 		assert_string_equal(SSL_CIPHER_get_name(SSL_get_current_cipher(p.c)), cases[k].want);
 		pair_close(&p);
 		tls_ctx_free(ctx);

@@ -92,7 +92,8 @@ struct tls_conn; /* opaque: one per session after STARTTLS */
  * TLSv1.1 are known names but never enabled; a setting that leaves
  * neither TLS 1.2 nor TLS 1.3 is an error.
  *
- * ciphers (TLS 1.2; TLS 1.3's suites stay OpenSSL's default): NULL,
+ * ciphers (TLS 1.2; TLS 1.3 offers OpenSSL's three suites, in the order
+ * AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305, see tls_ctx.c): NULL,
  * empty or "medium" is Postfix's medium list "aNULL:-aNULL:HIGH:MEDIUM:
  * +RC4:@STRENGTH"; "high" is "aNULL:-aNULL:HIGH:@STRENGTH"; "low",
  * "export" and "null" are refused, anything else is an error too.
