@@ -28,19 +28,21 @@
  *	Memory (OpenSSL 3.0.19, x86-64, counted by test_tls through
  *	CRYPTO_set_mem_functions: every byte OpenSSL and this layer
  *	allocate for the session, without malloc's own overhead): an idle
- *	established session holds 13,510 bytes with TLS 1.3 and 12,623 with
+ *	established session holds 13,518 bytes with TLS 1.3 and 12,631 with
  *	TLS 1.2 (AES-256-GCM), the same after 100 kB each way:
  *	SSL_MODE_RELEASE_BUFFERS frees the record buffers between records
  *	and the byte queues are freed when drained; 7.6 KiB of it is the
- *	SSL object itself. The peak of a handshake is 61,384 bytes (ECDSA
- *	P-256) and 62,286 (RSA 2048): OpenSSL's handshake message buffer
+ *	SSL object itself. The peak of a handshake is 61,392 bytes (ECDSA
+ *	P-256) and 62,294 (RSA 2048): OpenSSL's handshake message buffer
  *	(21 KiB), the read buffer for a full-size record (16 KiB), the
  *	buffering BIO OpenSSL puts on the output during the handshake
  *	(8 KiB), the write buffer (4 KiB: records we send carry at most
  *	4 KiB, see tls_ctx.c). A context holds about 240 KiB (its library
  *	context, providers, keys). A full handshake costs the server about
- *	0.19 ms of CPU with TLS 1.3 and ECDSA, 0.42 ms with RSA 2048, 0.16
- *	ms with TLS 1.2 and ECDSA, on the 2-core test VM.
+ *	0.17 ms of CPU with TLS 1.3 and ECDSA (0.20 ms with AES-256-GCM and
+ *	SHA-384, OpenSSL's first TLS 1.3 suite, which tls_ctx.c puts second),
+ *	0.42 ms with RSA 2048, 0.16 ms with TLS 1.2 and ECDSA, on the 2-core
+ *	test VM; docs/benchmarks.md says where it goes.
  *
  *	OpenSSL allocates with malloc as records come and go; the data
  *	path's no-malloc rule does not hold under this layer.
