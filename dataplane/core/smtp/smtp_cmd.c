@@ -133,15 +133,21 @@ parse_path(struct args a, const char *key, struct args *box, struct args *params
 	if (i >= a.n || a.p[i] != '<')
 		return -1;
 	size_t start = ++i;
-	for (; i < a.n; i++) {
-		char c = a.p[i];
-		if (quoted && c == '\\')
-			i++; /* the escaped byte; a trailing '\' runs past the end */
-		else if (c == '"')
-			quoted = !quoted;
-		else if (c == '>' && !quoted)
-			break;
-	}
+	/* most paths quote nothing: the first '>' ends them, found by
+	 * memchr() instead of three tests a byte */
+	const char *gt = memchr(a.p + i, '>', a.n - i);
+	if (gt != NULL && memchr(a.p + i, '"', (size_t)(gt - (a.p + i))) == NULL)
+		i = (size_t)(gt - a.p);
+	else
+		for (; i < a.n; i++) {
+			char c = a.p[i];
+			if (quoted && c == '\\')
+				i++; /* the escaped byte; a trailing '\' runs past the end */
+			else if (c == '"')
+				quoted = !quoted;
+			else if (c == '>' && !quoted)
+				break;
+		}
 	if (i >= a.n)
 		return -1;
 	box->p = a.p + start;
