@@ -289,3 +289,24 @@ it_counter() {
 it_stat() {
 	"$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" stats --all | awk -v n="$1" '$1 == n { print $2 }'
 }
+
+# it_workers_served COUNTER N: the running daemon's two workers (stats
+# --per-worker --json) each counted COUNTER, together N, hold no
+# connection, and each moved frames both ways.
+it_workers_served() {
+	"$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" stats --per-worker --json > "$IT_TMP/w.json" ||
+		it_fail "stats --per-worker --json"
+	/usr/bin/python3 - "$IT_TMP/w.json" "$1" "$2" <<'PY' || it_fail "per-worker counters"
+import json, sys
+ws = json.load(open(sys.argv[1]))["workers"]
+c, n = sys.argv[2], int(sys.argv[3])
+assert len(ws) == 2, f"{len(ws)} workers"
+got = [w[c] for w in ws]
+assert all(g > 0 for g in got), f"a worker served nothing: {c} {got}"
+assert sum(got) == n, f"{c} {got} do not add up to {n}"
+for i, w in enumerate(ws):
+    assert w["rx_packets"] > 0 and w["tx_packets"] > 0, f"worker {i}: rx {w['rx_packets']} tx {w['tx_packets']}"
+    assert w["tcp_connections"] == 0, f"worker {i} holds {w['tcp_connections']} connections"
+print(f"ok   both workers served: {c} {got[0]} + {got[1]} = {n}")
+PY
+}

@@ -68,20 +68,7 @@ kill -0 "$load" 2>/dev/null || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-benc
 sleep 1 # the last FIN exchanges
 
 ctl stats --per-worker | grep -E "^(counter|smtp_sessions|smtp_rcpt_rejected_unknown|rx_packets|tx_packets) "
-ctl stats --per-worker --json > "$IT_TMP/w.json" || it_fail "stats --per-worker --json"
-/usr/bin/python3 - "$IT_TMP/w.json" "$SESSIONS" <<'PY' || it_fail "per-worker counters"
-import json, sys
-ws = json.load(open(sys.argv[1]))["workers"]
-n = int(sys.argv[2])
-assert len(ws) == 2, f"{len(ws)} workers"
-sess = [w["smtp_sessions"] for w in ws]
-assert all(s > 0 for s in sess), f"a worker served nothing: smtp_sessions {sess}"
-assert sum(sess) == n, f"smtp_sessions {sess} do not add up to {n}"
-for i, w in enumerate(ws):
-    assert w["rx_packets"] > 0 and w["tx_packets"] > 0, f"worker {i}: rx {w['rx_packets']} tx {w['tx_packets']}"
-    assert w["tcp_connections"] == 0, f"worker {i} holds {w['tcp_connections']} connections"
-print(f"ok   both workers served: smtp_sessions {sess[0]} + {sess[1]} = {n}")
-PY
+it_workers_served smtp_sessions "$SESSIONS"
 [ "$(ctl status | awk '$1 == "table_generation" { print $2 }')" = 6 ] || it_fail "table generation is not 6"
 
 it_stop

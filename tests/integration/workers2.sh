@@ -59,18 +59,7 @@ cat "$IT_TMP/load.out"
 sleep 2 # the last FIN exchanges
 
 ctl stats --per-worker | grep -E "^(counter|smtp_sessions|smtp_quit|tcp_connections|rx_packets) "
-ctl stats --per-worker --json > "$IT_TMP/w.json" || it_fail "stats --per-worker --json"
-/usr/bin/python3 - "$IT_TMP/w.json" "$SESSIONS" <<'PY' || it_fail "per-worker counters"
-import json, sys
-ws = json.load(open(sys.argv[1]))["workers"]
-n = int(sys.argv[2])
-assert len(ws) == 2, f"{len(ws)} workers"
-quits = [w["smtp_quit"] for w in ws]
-assert all(q > 0 for q in quits), f"a worker served nothing: smtp_quit {quits}"
-assert sum(quits) == n, f"smtp_quit {quits} does not add up to {n}"
-assert all(w["tcp_connections"] == 0 for w in ws), "connections held after the load"
-print(f"ok   both workers served: smtp_quit {quits[0]} + {quits[1]} = {n}")
-PY
+it_workers_served smtp_quit "$SESSIONS"
 [ "$(ctl status | awk '$1 == "table_generation" { print $2 }')" = 6 ] || it_fail "table generation is not 6"
 
 it_stop
