@@ -74,6 +74,9 @@ def attack(src, server, limit):
     if rejected != limit:
         print(f"attack: want the session closed at exactly {limit}")
         return False
+    if "Error: too many errors" not in closed:  # the reply of smtpd_hard_error_limit, as Postfix
+        print("attack: want 421 4.7.0 ... Error: too many errors before the close")
+        return False
     time.sleep(0.6)  # the control thread blocks within its poll timeout (0.2 s)
     first = probe_once(src, server)
     print(f"attack: connecting again: {first}")
