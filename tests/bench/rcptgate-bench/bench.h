@@ -42,14 +42,15 @@ enum rb_scenario {
 
 struct rb_opts {
 	enum rb_scenario scenario;
-	unsigned rcpts;	    /* recipients per session */
-	unsigned valid_pct; /* share of recipients that are valid, percent */
-	unsigned data_pct;  /* share of sessions that send DATA, percent */
-	unsigned syn_pct;   /* bare SYNs per 100 sessions (SYN flood mixed in) */
-	unsigned tls_pct;   /* share of sessions that use STARTTLS, percent */
-	unsigned flood_pct; /* dpdk mode: share that only sends a ClientHello, percent */
-	bool pipelining;    /* MAIL..RCPT..QUIT in one group (RFC 2920) */
-	unsigned users;	    /* valid addresses: user0..user<users-1>@domain */
+	unsigned rcpts;	     /* recipients per session */
+	unsigned valid_pct;  /* share of recipients that are valid, percent */
+	unsigned data_pct;   /* share of sessions that send DATA, percent */
+	unsigned syn_pct;    /* bare SYNs per 100 sessions (SYN flood mixed in) */
+	unsigned tls_pct;    /* share of sessions that use STARTTLS, percent */
+	unsigned flood_pct;  /* dpdk mode: share that only sends a ClientHello, percent */
+	unsigned flood_rate; /* dpdk mode: open-loop flood connections per second, apart */
+	bool pipelining;     /* MAIL..RCPT..QUIT in one group (RFC 2920) */
+	unsigned users;	     /* valid addresses: user0..user<users-1>@domain */
 	char domain[128];
 	unsigned data_code;   /* expected reply to the end of DATA (250; 451 without relay) */
 	unsigned concurrency; /* sessions in flight */
@@ -118,6 +119,10 @@ struct rb_stats {
 	uint64_t tls_refused;	   /* STARTTLS answered 4xx: went on in plaintext */
 	uint64_t tls_sessions;	   /* sessions completed inside TLS */
 	uint64_t tls_floods;	   /* --tls-flood: ClientHellos the server answered */
+	uint64_t flood_sent;	   /* --tls-flood-rate: connections opened */
+	uint64_t flood_refused;	   /* --tls-flood-rate: STARTTLS answered 4xx (shed) */
+	uint64_t flood_lost;	   /* --tls-flood-rate: no answer within 1 s, or reset */
+	uint64_t flood_skipped;	   /* --tls-flood-rate: not opened, every flood slot busy */
 	uint64_t pkts_tx, pkts_rx; /* dpdk mode only */
 	uint64_t retransmits;	   /* dpdk mode only */
 	uint64_t tx_drops;	   /* dpdk mode: frames dropped, TX backlog full */

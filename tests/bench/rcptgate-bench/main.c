@@ -35,6 +35,7 @@ enum {
 	OPT_SYN,
 	OPT_TLS,
 	OPT_FLOOD,
+	OPT_FLOOD_RATE,
 	OPT_PIPE,
 	OPT_NOPIPE,
 	OPT_USERS,
@@ -73,6 +74,7 @@ static const struct option rb_longopts[] = {
 	{ "syn-flood", required_argument, NULL, OPT_SYN },
 	{ "tls", optional_argument, NULL, OPT_TLS },
 	{ "tls-flood", required_argument, NULL, OPT_FLOOD },
+	{ "tls-flood-rate", required_argument, NULL, OPT_FLOOD_RATE },
 	{ "pipelining", no_argument, NULL, OPT_PIPE },
 	{ "no-pipelining", no_argument, NULL, OPT_NOPIPE },
 	{ "users", required_argument, NULL, OPT_USERS },
@@ -127,6 +129,10 @@ usage(FILE *f)
 		"                        the handshake, then the scenario inside TLS\n"
 		"  --tls-flood PCT       dpdk mode: PCT%% of the sessions send EHLO, STARTTLS, one\n"
 		"                        replayed ClientHello, and reset once it is answered\n"
+		"  --tls-flood-rate N    dpdk mode: besides the --concurrency sessions, open N\n"
+		"                        connections/s that do the same, whatever became of the\n"
+		"                        earlier ones (open loop); not counted as sessions, a\n"
+		"                        ClientHello unanswered after 1 s is reset and counted lost\n"
 		"  --pipelining, --no-pipelining\n"
 		"  --users N             valid addresses user0..user<N-1>@DOMAIN (100000)\n"
 		"  --domain D            recipient domain (example.com)\n"
@@ -312,6 +318,11 @@ rb_option(struct rb_opts *o, int c, const char *arg, const char **mode, const ch
 			return -EINVAL;
 		o->flood_pct = (unsigned)v;
 		return 0;
+	case OPT_FLOOD_RATE:
+		if (rb_uint(arg, 1000000, &v) != 0 || v == 0)
+			return -EINVAL;
+		o->flood_rate = (unsigned)v;
+		return 0;
 	case OPT_PIPE:
 	case OPT_NOPIPE:
 		o->pipelining = c == OPT_PIPE;
@@ -446,9 +457,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "rcptgate-bench: --tls-flood and --tls add up to more than 100%%\n");
 		return 2;
 	}
-	if ((o.hold_ms > 0 || o.flood_pct > 0 || o.queues > 1 || o.hold_port) && strcmp(mode, "dpdk") != 0) {
+	if ((o.hold_ms > 0 || o.flood_pct > 0 || o.flood_rate > 0 || o.queues > 1 || o.hold_port) &&
+	    strcmp(mode, "dpdk") != 0) {
 		fprintf(stderr,
-			"rcptgate-bench: --hold-ms, --tls-flood, --queues and --hold-port need --mode "
+			"rcptgate-bench: --hold-ms, --tls-flood[-rate], --queues and --hold-port need --mode "
 			"dpdk\n");
 		return 2;
 	}

@@ -62,6 +62,15 @@
  *	client nothing, which is how one core here can drive a worker past
  *	its TLS capacity. A 4xx to their STARTTLS (shedding) resets them too.
  *
+ *	Open-loop TLS flood (--tls-flood-rate N): the same connections, N a
+ *	second on a clock of their own, in slots apart from the
+ *	--concurrency sessions (2 s of the rate), each opened whatever
+ *	became of the earlier ones: the flood does not slow down when the
+ *	server does, and the sessions beside it are plain closed-loop
+ *	sessions whose rate and latency are counted without it. A flood
+ *	connection with no answer to its ClientHello after 1 s is reset and
+ *	counted lost; one that finds every slot taken is counted skipped.
+ *
  *	SYN flood: o->syn_pct bare SYNs per 100 sessions from tuples no
  *	session uses; their SYN-ACKs are answered with RST.
  *
@@ -105,9 +114,10 @@
 #define RD_MSS6 1440
 #define RD_MBUFS 65535
 #define RD_NONE UINT32_MAX
-#define RD_TIMERS (1u << 20) /* timer FIFO entries (power of two) */
-#define RD_BACKLOG 16384     /* frames waiting for room in a TX ring */
-#define RD_HS_FLOOD 2	     /* c->hs of a flood session after its ClientHello */
+#define RD_TIMERS (1u << 20)  /* timer FIFO entries (power of two) */
+#define RD_BACKLOG 16384      /* frames waiting for room in a TX ring */
+#define RD_HS_FLOOD 2	      /* c->hs of a flood session after its ClientHello */
+#define RD_OFLOOD_TMO_MS 1000 /* an open-loop flood connection's life */
 #define RD_HDR4 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
 #define RD_HDR6 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv6_hdr) + sizeof(struct rte_tcp_hdr))
 #define RD_ICMP6_NS 135
@@ -129,10 +139,13 @@ struct rd_conn {
 	uint64_t rto_at; /* TSC deadline; 0 = nothing outstanding */
 	struct rb_sess s;
 	char *buf;
-	SSL *ssl;   /* after STARTTLS: on rbio (from the server) and wbio */
-	BIO *wbio;  /* what OpenSSL sends */
-	uint8_t hs; /* the handshake is not done (RD_HS_FLOOD: a flood's) */
+	SSL *ssl;	/* after STARTTLS: on rbio (from the server) and wbio */
+	BIO *wbio;	/* what OpenSSL sends */
+	uint8_t hs;	/* the handshake is not done (RD_HS_FLOOD: a flood's) */
+	uint8_t oflood; /* --tls-flood-rate: a slot of the open-loop flood */
 };
+
+enum rd_open_kind { RD_OPEN_SESSION, RD_OPEN_SYN, RD_OPEN_TLS_FLOOD };
 
 struct rd_timer {
 	uint64_t at;
@@ -168,6 +181,10 @@ struct rd_ctx {
 	uint32_t n_open;
 	uint32_t next_id;
 	uint64_t flood_credit;
+	uint32_t n_main;       /* slots of the --concurrency sessions; flood slots follow */
+	uint32_t *oflood_free; /* free open-loop flood slots */
+	uint32_t n_oflood_free;
+	uint64_t oflood_next, oflood_gap, oflood_tmo; /* TSC */
 	uint64_t hz, tmo_tsc, rto_tsc;
 	uint64_t now; /* TSC at the top of this loop */
 	struct rd_timer *timers;
@@ -449,6 +466,11 @@ rd_release(struct rd_ctx *x, struct rd_conn *c)
 	c->buf_len = 0; /* the buffer stays for the slot's next session */
 	c->rto_at = 0;
 	c->state = RD_FREE;
+	if (c->oflood) {
+		c->oflood = 0;
+		x->oflood_free[x->n_oflood_free++] = (uint32_t)(c - x->conns);
+		return;
+	}
 	x->free_list[x->n_free++] = (uint32_t)(c - x->conns);
 	x->n_open--;
 }
@@ -458,7 +480,9 @@ rd_fail(struct rd_ctx *x, struct rd_conn *c, bool rst, enum rb_err why)
 {
 	if (rst)
 		rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
-	if (c->state != RD_FLOOD) {
+	if (c->oflood) {
+		x->st->flood_lost++;
+	} else if (c->state != RD_FLOOD) {
 		x->st->errors++;
 		x->st->err[why]++;
 	}
@@ -467,18 +491,21 @@ rd_fail(struct rd_ctx *x, struct rd_conn *c, bool rst, enum rb_err why)
 
 /* A free tuple: walk the tuple space from where the last one was taken. */
 static int
-rd_open(struct rd_ctx *x, bool flood)
+rd_open(struct rd_ctx *x, enum rd_open_kind kind)
 {
-	if (x->n_free == 0)
+	bool flood = kind == RD_OPEN_SYN, oflood = kind == RD_OPEN_TLS_FLOOD;
+
+	if (oflood ? x->n_oflood_free == 0 : x->n_free == 0)
 		return -ENOSPC;
 	for (uint32_t tries = 0; tries < x->n_tuples; tries++) {
 		uint32_t t = x->next_tuple;
 		x->next_tuple = (t + 1) % x->n_tuples;
 		if (x->tuple[t] != RD_NONE)
 			continue;
-		uint32_t ci = x->free_list[--x->n_free];
+		uint32_t ci = oflood ? x->oflood_free[--x->n_oflood_free] : x->free_list[--x->n_free];
 		struct rd_conn *c = &x->conns[ci];
 		c->tuple = t;
+		c->oflood = oflood;
 		c->state = flood ? RD_FLOOD : RD_SYN_SENT;
 		c->peer_fin = 0;
 		c->held = 0;
@@ -490,10 +517,16 @@ rd_open(struct rd_ctx *x, bool flood)
 		c->snd_wnd = x->mss;
 		c->start_tsc = rte_rdtsc();
 		x->tuple[t] = ci;
-		x->n_open++;
-		if (flood) {
+		if (oflood) {
+			/* not a session: the script's flags alone, for STARTTLS */
+			rb_sess_start(x->o, &c->s, 0);
+			c->s.flags = RB_SF_STARTTLS | RB_SF_FLOOD;
+			x->st->flood_sent++;
+		} else if (flood) {
+			x->n_open++;
 			x->st->syns++;
 		} else {
+			x->n_open++;
 			rb_sess_start(x->o, &c->s, x->next_id++);
 			x->st->started++;
 		}
@@ -641,9 +674,19 @@ rd_established(struct rd_ctx *x, struct rd_conn *c, const uint8_t *data, uint32_
 		return;
 	}
 	if (len > 0) {
+		uint64_t refused = x->st->tls_refused;
 		x->st->bytes_rx += len;
 		c->rcv_nxt += len;
 		w = rd_app_input(x, c, data, len, &out);
+		if (c->oflood && x->st->tls_refused != refused) {
+			/* STARTTLS shed (4xx): a flood's, not a session's; reset. */
+			x->st->tls_refused = refused;
+			x->st->flood_refused++;
+			rd_send(x, c->tuple, c->snd_nxt, c->rcv_nxt, RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG,
+				NULL, 0);
+			rd_release(x, c);
+			return;
+		}
 		if (w < 0) {
 			rd_fail(x, c, true, w == -EPROTO ? RB_ERR_PROTO : RB_ERR_TLS);
 			return;
@@ -1015,24 +1058,33 @@ rd_alloc(struct rd_ctx *x)
 	const struct rb_opts *o = x->o;
 
 	x->n_tuples = o->src_count * RD_PORTS;
-	x->n_conns = o->concurrency;
+	x->n_main = o->concurrency;
+	/* --tls-flood-rate: 2 s of the rate, each connection living up to 1 s */
+	uint32_t n_flood = o->flood_rate ? 2 * o->flood_rate : 0;
+	x->n_conns = x->n_main + n_flood;
 	if ((uint64_t)x->n_conns * 2 > x->n_tuples) {
-		fprintf(stderr, "rcptgate-bench: --concurrency %u needs --src-count >= %u\n", o->concurrency,
-			(o->concurrency * 2 + RD_PORTS - 1) / RD_PORTS);
+		fprintf(stderr,
+			"rcptgate-bench: --concurrency %u (and 2 s of --tls-flood-rate) needs --src-count "
+			">= %u\n",
+			o->concurrency, (x->n_conns * 2 + RD_PORTS - 1) / RD_PORTS);
 		return -EINVAL;
 	}
 	x->tuple = malloc(sizeof(uint32_t) * x->n_tuples);
 	x->conns = calloc(x->n_conns, sizeof(*x->conns));
-	x->free_list = malloc(sizeof(uint32_t) * x->n_conns);
+	x->free_list = malloc(sizeof(uint32_t) * x->n_main);
+	x->oflood_free = malloc(sizeof(uint32_t) * (n_flood + 1));
 	x->timers = malloc(sizeof(*x->timers) * RD_TIMERS);
 	x->holds = malloc(sizeof(*x->holds) * RD_TIMERS);
-	if (x->tuple == NULL || x->conns == NULL || x->free_list == NULL || x->timers == NULL ||
-	    x->holds == NULL)
+	if (x->tuple == NULL || x->conns == NULL || x->free_list == NULL || x->oflood_free == NULL ||
+	    x->timers == NULL || x->holds == NULL)
 		return -ENOMEM;
 	memset(x->tuple, 0xff, sizeof(uint32_t) * x->n_tuples);
-	for (uint32_t i = 0; i < x->n_conns; i++)
-		x->free_list[i] = x->n_conns - 1 - i;
-	x->n_free = x->n_conns;
+	for (uint32_t i = 0; i < x->n_main; i++)
+		x->free_list[i] = x->n_main - 1 - i;
+	x->n_free = x->n_main;
+	for (uint32_t i = 0; i < n_flood; i++)
+		x->oflood_free[i] = x->n_conns - 1 - i;
+	x->n_oflood_free = n_flood;
 	x->next_tuple = (uint32_t)(rte_rand() % x->n_tuples);
 	return 0;
 }
@@ -1055,8 +1107,29 @@ rd_fill(struct rd_ctx *x)
 		} else {
 			x->flood_credit += o->syn_pct;
 		}
-		if (rd_open(x, flood) != 0)
+		if (rd_open(x, flood ? RD_OPEN_SYN : RD_OPEN_SESSION) != 0)
 			return;
+	}
+}
+
+/*
+ * --tls-flood-rate: open the flood connections due by now, on their own
+ * clock and whatever the TX backlog (open loop). A loop late by more than
+ * 10 ms does not catch up: the rate reported is what was sent.
+ */
+static void
+rd_flood(struct rd_ctx *x)
+{
+	uint64_t lag = x->hz / 100;
+
+	if (x->oflood_gap == 0)
+		return;
+	if (x->now > x->oflood_next + lag)
+		x->oflood_next = x->now - lag;
+	while (x->oflood_next <= x->now) {
+		x->oflood_next += x->oflood_gap;
+		if (rd_open(x, RD_OPEN_TLS_FLOOD) != 0)
+			x->st->flood_skipped++;
 	}
 }
 
@@ -1066,7 +1139,7 @@ rd_expire(struct rd_ctx *x, uint64_t now)
 {
 	for (uint32_t i = 0; i < x->n_conns; i++) {
 		struct rd_conn *c = &x->conns[i];
-		if (c->state == RD_FREE || now - c->start_tsc <= x->tmo_tsc)
+		if (c->state == RD_FREE || now - c->start_tsc <= (c->oflood ? x->oflood_tmo : x->tmo_tsc))
 			continue;
 		if (c->state == RD_FIN_SENT) /* done; the server's FIN went missing */
 			rd_release(x, c);
@@ -1095,6 +1168,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	x->tmo_tsc = (uint64_t)(o->timeout * (double)x->hz);
 	x->rto_tsc = (uint64_t)(o->rto_ms * (double)x->hz / 1e3);
 	x->hold_tsc = (uint64_t)(o->hold_ms * (double)x->hz / 1e3);
+	x->oflood_gap = o->flood_rate ? x->hz / o->flood_rate : 0;
+	x->oflood_tmo = x->hz / 1000 * RD_OFLOOD_TMO_MS;
 	x->now = rte_rdtsc();
 	x->src_base = o->src.s_addr ? rte_be_to_cpu_32(o->src.s_addr)
 				    : (rte_be_to_cpu_32(o->server.s_addr) & ~0xffu) | 100u;
@@ -1111,11 +1186,12 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		x->hdr = RD_HDR6;
 		x->mss = RD_MSS6;
 	}
-	if ((o->tls_pct > 0 || o->flood_pct > 0) && (x->tls = rb_tls_client_ctx()) == NULL) {
+	if ((o->tls_pct > 0 || o->flood_pct > 0 || o->flood_rate > 0) &&
+	    (x->tls = rb_tls_client_ctx()) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (o->flood_pct > 0 && (rc = rd_make_hello(x)) != 0)
+	if ((o->flood_pct > 0 || o->flood_rate > 0) && (rc = rd_make_hello(x)) != 0)
 		goto out;
 	if ((rc = rd_alloc(x)) != 0 || (rc = rd_port_init(x)) != 0)
 		goto out;
@@ -1130,14 +1206,16 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	uint64_t t0 = rte_rdtsc(), last = t0, last_expire = t0;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * (double)x->hz) : UINT64_MAX;
 	uint64_t prog = (uint64_t)(o->progress * (double)x->hz);
+	x->oflood_next = t0;
 	for (;;) {
 		uint64_t now = rte_rdtsc();
 		x->now = now;
 		bool more = now < end && (!o->sessions || st->started < o->sessions);
 		rd_timers(x);
-		if (more)
+		if (more) {
 			rd_fill(x);
-		else if (x->n_open == 0)
+			rd_flood(x);
+		} else if (x->n_open == 0)
 			break;
 		uint64_t tx0 = st->pkts_tx + st->started;
 		unsigned n = rd_rx(x);
@@ -1191,6 +1269,7 @@ out:
 	free(x->tuple);
 	free(x->conns);
 	free(x->free_list);
+	free(x->oflood_free);
 	free(x->timers);
 	free(x->holds);
 	free(x);

@@ -92,6 +92,10 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 	into->tls_refused += from->tls_refused;
 	into->tls_sessions += from->tls_sessions;
 	into->tls_floods += from->tls_floods;
+	into->flood_sent += from->flood_sent;
+	into->flood_refused += from->flood_refused;
+	into->flood_lost += from->flood_lost;
+	into->flood_skipped += from->flood_skipped;
 	into->pkts_tx += from->pkts_tx;
 	into->pkts_rx += from->pkts_rx;
 	into->retransmits += from->retransmits;
@@ -156,9 +160,11 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       ",\"closed\":%" PRIu64 ",\"timeout\":%" PRIu64 ",\"protocol\":%" PRIu64
 		       ",\"tls\":%" PRIu64 "}"
 		       ",\"tls_pct\":%u,\"tls_handshakes\":%" PRIu64 ",\"tls_refused\":%" PRIu64
-		       ",\"tls_sessions\":%" PRIu64 ",\"tls_floods\":%" PRIu64 ",\"wrong_replies\":%" PRIu64
-		       ",\"rcpts\":%" PRIu64 ",\"rcpts_valid\":%" PRIu64 ",\"messages\":%" PRIu64
-		       ",\"syns\":%" PRIu64 ",\"packets\":%" PRIu64 ",\"retransmits\":%" PRIu64
+		       ",\"tls_sessions\":%" PRIu64 ",\"tls_floods\":%" PRIu64 ",\"tls_flood_rate\":%u"
+		       ",\"flood_sent\":%" PRIu64 ",\"flood_refused\":%" PRIu64 ",\"flood_lost\":%" PRIu64
+		       ",\"flood_skipped\":%" PRIu64 ",\"wrong_replies\":%" PRIu64 ",\"rcpts\":%" PRIu64
+		       ",\"rcpts_valid\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64
+		       ",\"packets\":%" PRIu64 ",\"retransmits\":%" PRIu64
 		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
 		       "\"client_cpu_s\":%.3f,\"client_busy_cycles\":%" PRIu64 ",\"tsc_hz\":%" PRIu64 "}\n",
@@ -166,7 +172,8 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       o->pipelining ? "true" : "false", o->concurrency, seconds, st->sessions, st->started,
 		       st->errors, st->err[RB_ERR_CONNECT], st->err[RB_ERR_RESET], st->err[RB_ERR_CLOSED],
 		       st->err[RB_ERR_TIMEOUT], st->err[RB_ERR_PROTO], st->err[RB_ERR_TLS], o->tls_pct,
-		       st->tls_handshakes, st->tls_refused, st->tls_sessions, st->tls_floods, st->wrong,
+		       st->tls_handshakes, st->tls_refused, st->tls_sessions, st->tls_floods, o->flood_rate,
+		       st->flood_sent, st->flood_refused, st->flood_lost, st->flood_skipped, st->wrong,
 		       st->rcpts, st->rcpt_valid, st->data, st->syns, st->pkts_tx + st->pkts_rx,
 		       st->retransmits, (double)st->sessions / s, (double)st->rcpts / s, pkts / s, p50, p99,
 		       p999, (double)st->lat.max / 1e3, client_cpu, st->busy_cycles, st->tsc_hz);
@@ -188,9 +195,14 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		printf("  messages        %12" PRIu64 "\n", st->data);
 	if (st->syns > 0)
 		printf("  flood SYNs      %12" PRIu64 "\n", st->syns);
-	if (o->flood_pct > 0)
+	if (o->flood_pct > 0 || o->flood_rate > 0)
 		printf("  TLS flood       %12" PRIu64 "   %12.0f /s  ClientHellos answered\n", st->tls_floods,
 		       (double)st->tls_floods / s);
+	if (o->flood_rate > 0)
+		printf("  flood opened    %12" PRIu64 "   %12.0f /s  (%" PRIu64 " STARTTLS refused, %" PRIu64
+		       " lost, %" PRIu64 " skipped; not in sessions)\n",
+		       st->flood_sent, (double)st->flood_sent / s, st->flood_refused, st->flood_lost,
+		       st->flood_skipped);
 	if (o->tls_pct > 0 || o->flood_pct > 0)
 		printf("  TLS sessions    %12" PRIu64 "   %12.0f /s  (%" PRIu64 " handshakes, %" PRIu64
 		       " STARTTLS refused; plaintext %.0f /s)\n",
