@@ -127,13 +127,15 @@ dp_worker_main(void *arg)
 		 * other sessions keep a share of the worker close to theirs.
 		 */
 		if (n == DP_BURST && tcp_lcore_hs_waiting(lc)) {
-			uint64_t more = rte_rdtsc();
 			while (rte_rdtsc() - start < rx_more && dp_rx(lc, rx) == DP_BURST)
 				;
-			/* the handshakes' budget shrinks by what the extra bursts
-			 * took (the first one's steps are counted already): one
-			 * step still runs, and the iteration stays short */
-			tcp_lcore_hs_charge(lc, rte_rdtsc() - more);
+			/* the handshakes' budget shrinks by what the bursts took
+			 * (under a flood the first one's ClientHellos only queue),
+			 * so the iteration stays short; and that time earns the
+			 * handshakes their credit (tcp_smtp_tls_run()): a step
+			 * runs only in every few such iterations, plaintext keeps
+			 * its share of the worker */
+			tcp_lcore_hs_charge(lc, rte_rdtsc() - start);
 		}
 		unsigned relayed = lc->relay != NULL ? relay_worker_poll(lc->relay) : 0;
 		unsigned fired = tcp_lcore_poll(lc);

@@ -386,6 +386,18 @@ test_starttls_session(void **state)
 	tls_ctx_free(a);
 }
 
+/* N clients send STARTTLS and a ClientHello: a budget of 1 ns runs the
+ * first one's step, the others wait in the queue. */
+static void
+starttls_queued(struct lcore *l, unsigned n)
+{
+	l->sm.hs_budget_ns = 1;
+	for (unsigned i = 0; i < n; i++) {
+		cli_connect(l->ts, &clis[i], (uint16_t)(40000 + i));
+		cli_starttls(l->ts, &clis[i]);
+	}
+}
+
 /*
  * Other work charged to the handshake budget (the worker's extra RX
  * bursts) leaves room for one waiting step, never none; a budget the
@@ -399,11 +411,7 @@ test_handshake_charge(void **state)
 
 	(void)state;
 	lcore_open(&l, &a);
-	l.sm.hs_budget_ns = 1; /* the first ClientHello runs, the others wait */
-	for (unsigned i = 0; i < 3; i++) {
-		cli_connect(l.ts, &clis[i], (uint16_t)(40000 + i));
-		cli_starttls(l.ts, &clis[i]);
-	}
+	starttls_queued(&l, 3);
 	assert_int_equal(ctr[RG_C_TLS_HANDSHAKES_DEFERRED], 2);
 	tcp_smtp_hs_charge(&l.sm, 1000);
 	assert_int_equal(tcp_smtp_tls_run(&l.sm), 0); /* spent by the step itself */
@@ -418,6 +426,40 @@ test_handshake_charge(void **state)
 	tls_ctx_free(a);
 }
 
+/*
+ * While other work is charged (the worker's RX backed up), deferred
+ * steps run on the credit that work earned, though the budget has room
+ * for all of them: a little charged work earns one step, which leaves
+ * the credit below zero, and the same again earns none; an iteration
+ * with nothing charged runs steps again and starts the credit anew.
+ */
+static void
+test_handshake_credit(void **state)
+{
+	struct tls_ctx *a = ctx_from(chain_a);
+	struct lcore l;
+
+	(void)state;
+	lcore_open(&l, &a);
+	starttls_queued(&l, 5);
+	assert_int_equal(ctr[RG_C_TLS_HANDSHAKES_DEFERRED], 4);
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 0); /* the budget spent */
+	l.sm.hs_budget_ns = 1000000000;		      /* 1 s: room for all, the credit decides */
+	tcp_smtp_hs_charge(&l.sm, 2000);
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 1); /* 1 us of credit: one step */
+	assert_true(cli_answered(&clis[1]));
+	assert_true(l.sm.hs_credit_ns < 0); /* a ClientHello's step takes far more */
+	tcp_smtp_hs_charge(&l.sm, 2000);
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 0); /* still in debt: the other work first */
+	assert_false(cli_answered(&clis[2]));
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 3); /* nothing charged: the budget alone */
+	for (unsigned i = 2; i < 5; i++)
+		assert_true(cli_answered(&clis[i]));
+	assert_int_equal(l.sm.hs_credit_ns, 0);
+	lcore_close(&l);
+	tls_ctx_free(a);
+}
+
 static void
 test_handshake_budget(void **state)
 {
@@ -426,11 +468,7 @@ test_handshake_budget(void **state)
 
 	(void)state;
 	lcore_open(&l, &a);
-	l.sm.hs_budget_ns = 1; /* one step per iteration */
-	for (unsigned i = 0; i < 3; i++) {
-		cli_connect(l.ts, &clis[i], (uint16_t)(40000 + i));
-		cli_starttls(l.ts, &clis[i]);
-	}
+	starttls_queued(&l, 3); /* one step per iteration */
 	/* the first ClientHello spent the iteration's budget: the others wait */
 	assert_true(cli_answered(&clis[0]));
 	assert_false(cli_answered(&clis[1]));
@@ -541,9 +579,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_starttls_session), cmocka_unit_test(test_handshake_budget),
-		cmocka_unit_test(test_handshake_charge), cmocka_unit_test(test_shed_while_queued),
-		cmocka_unit_test(test_reload_slot),
+		cmocka_unit_test(test_starttls_session),  cmocka_unit_test(test_handshake_budget),
+		cmocka_unit_test(test_handshake_charge),  cmocka_unit_test(test_handshake_credit),
+		cmocka_unit_test(test_shed_while_queued), cmocka_unit_test(test_reload_slot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -320,8 +320,10 @@ tls_handshake(struct tcp_smtp *ts, struct tcp_smtp_sess *ss, struct tcp_out *out
 {
 	struct tls_clock c = tls_clock_start();
 	int r = tls_conn_step(ss->tls);
+	uint64_t ns = tls_clock_stop(ts, c, RG_C_TLS_HANDSHAKE_CPU_NS);
 
-	ts->hs_spent_ns += tls_clock_stop(ts, c, RG_C_TLS_HANDSHAKE_CPU_NS);
+	ts->hs_spent_ns += ns;
+	ts->hs_step_ns += ns;
 
 	if (r == TLS_WANT_INPUT) {
 		tls_flush(ss, out);
@@ -606,14 +608,44 @@ tls_follow(struct tcp_smtp *ts)
 	}
 }
 
+/*
+ * The credit of an iteration with other work charged (the worker's RX
+ * backed up): one ns per TCP_SMTP_HS_OTHER_PER_HS of that work, at most
+ * one budget; an iteration with nothing charged starts it anew. Why not
+ * the budget alone: a budget per iteration gives the handshakes the same
+ * time each iteration whatever the other sessions wait for, so under a
+ * flood the worker's time goes to the handshakes first; a credit earned
+ * by the other work makes the split a ratio of the two.
+ */
+static void
+hs_earn(struct tcp_smtp *ts)
+{
+	if (ts->hs_other_ns == 0) {
+		ts->hs_credit_ns = 0;
+		return;
+	}
+	ts->hs_credit_ns += (int64_t)(ts->hs_other_ns / TCP_SMTP_HS_OTHER_PER_HS);
+	if (ts->hs_credit_ns > (int64_t)ts->hs_budget_ns)
+		ts->hs_credit_ns = (int64_t)ts->hs_budget_ns; /* no banking past one budget */
+}
+
+/* Whether the next deferred step may run: budget, and credit if charged. */
+static bool
+hs_room(const struct tcp_smtp *ts, bool charged)
+{
+	return ts->hs_spent_ns < ts->hs_budget_ns && (!charged || ts->hs_credit_ns > (int64_t)ts->hs_step_ns);
+}
+
 unsigned
 tcp_smtp_tls_run(struct tcp_smtp *ts)
 {
 	unsigned ran = 0;
+	bool charged = ts->hs_other_ns > 0;
 
+	hs_earn(ts);
 	tls_follow(ts);
 	/* one pass at most: a step that finds no send buffer goes to the back */
-	for (uint32_t n = ts->hs_len; n > 0 && ts->hs_spent_ns < ts->hs_budget_ns; n--) {
+	for (uint32_t n = ts->hs_len; n > 0 && hs_room(ts, charged); n--) {
 		uint64_t ref = ts->hs_q[ts->hs_head];
 		ts->hs_head = (ts->hs_head + 1) % ts->tls_max;
 		ts->hs_len--;
@@ -629,13 +661,18 @@ tcp_smtp_tls_run(struct tcp_smtp *ts)
 		ts->hs_shed = false; /* drained: offer STARTTLS again */
 		tls_update_ready(ts);
 	}
+	if (charged) /* this iteration's steps, those the segments ran too */
+		ts->hs_credit_ns -= (int64_t)ts->hs_step_ns;
 	ts->hs_spent_ns = 0;
+	ts->hs_step_ns = 0;
+	ts->hs_other_ns = 0;
 	return ran;
 }
 
 void
 tcp_smtp_hs_charge(struct tcp_smtp *ts, uint64_t ns)
 {
+	ts->hs_other_ns += ns;
 	if (ts->hs_spent_ns >= ts->hs_budget_ns)
 		return; /* the steps spent it themselves */
 	uint64_t left = ts->hs_budget_ns - ts->hs_spent_ns;

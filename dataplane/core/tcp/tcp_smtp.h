@@ -42,6 +42,9 @@ struct tcp_smtp {
 	uint32_t tls_max;	    /* smtpd_tls_session_limit, this lcore's share */
 	uint64_t hs_budget_ns;	    /* handshake time one loop iteration may spend */
 	uint64_t hs_spent_ns;	    /* spent since the last tcp_smtp_tls_run() */
+	uint64_t hs_step_ns;	    /* of it, in handshake steps (not charged work) */
+	uint64_t hs_other_ns;	    /* other work charged since the last tcp_smtp_tls_run() */
+	int64_t hs_credit_ns;	    /* handshake time the charged work has earned */
 	uint64_t *hs_q;		    /* deferred handshakes (session refs), a ring of tls_max */
 	uint32_t hs_head, hs_len;
 	struct tcp_stack *stack;  /* for the refs of deferred handshakes */
@@ -56,6 +59,14 @@ struct tcp_smtp {
 
 /* Handshake time one loop iteration may spend, by default (tcp_smtp.hs_budget_ns). */
 #define TCP_SMTP_HS_BUDGET_NS 250000u
+/*
+ * While other work is charged (the worker's RX is backed up) handshakes
+ * earn 1 ns for every TCP_SMTP_HS_OTHER_PER_HS ns of it: a third of the
+ * worker under a TLS flood beside plaintext load.
+ */
+#ifndef TCP_SMTP_HS_OTHER_PER_HS /* a build may set it (-D) to compare splits */
+#define TCP_SMTP_HS_OTHER_PER_HS 2
+#endif
 /* Deferred handshakes at which STARTTLS is withdrawn until the queue drains. */
 #define TCP_SMTP_HS_QUEUE_SHED 128u
 /* Replaced contexts an lcore keeps track of until their sessions end. */
@@ -118,7 +129,13 @@ void tcp_smtp_bind(struct tcp_smtp *ts, struct tcp_stack *stack);
  * sessions on the same worker flowing under a TLS flood. With
  * TCP_SMTP_HS_QUEUE_SHED steps waiting, STARTTLS is withdrawn from new
  * sessions (EHLO does not offer it, the command gets 454 4.7.0) until
- * the queue is empty: TLS is shed, not sessions. It also notices a
+ * the queue is empty: TLS is shed, not sessions. In an iteration with
+ * other work charged (tcp_smtp_hs_charge()), deferred steps also need
+ * credit: each TCP_SMTP_HS_OTHER_PER_HS ns of charged work earns one ns
+ * of handshakes (at most one budget's worth), each step's time is taken
+ * from it, and with none left the iteration runs no deferred step;
+ * plaintext keeps two thirds of a worker it contends for with a flood.
+ * An iteration with nothing charged starts the credit anew. It also notices a
  * context a reload published: once the last session of the one it
  * replaced has ended, this lcore's thread releases its OpenSSL state of
  * it (tls_ctx_thread_release()), so the control thread can free it.
@@ -131,9 +148,10 @@ unsigned tcp_smtp_tls_run(struct tcp_smtp *ts);
  * tcp_smtp_hs_charge - count NS of other work (the worker's extra RX
  * bursts while handshakes wait) against this iteration's handshake
  * budget, so the iteration as a whole stays near it. Never up to the
- * budget itself: when the steps have not spent it, one deferred step
- * still runs in tcp_smtp_tls_run(), and a long stretch of other work
- * cannot starve the queue.
+ * budget itself: when the steps have not spent it and the credit allows,
+ * one deferred step still runs in tcp_smtp_tls_run(). NS also earns the
+ * handshakes credit (see tcp_smtp_tls_run()), so a long stretch of other
+ * work cannot starve the queue either.
  */
 void tcp_smtp_hs_charge(struct tcp_smtp *ts, uint64_t ns);
 
