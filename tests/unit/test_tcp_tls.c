@@ -446,7 +446,7 @@ test_handshake_credit(void **state)
 	assert_int_equal(tcp_smtp_tls_run(&l.sm), 0); /* the budget spent */
 	l.sm.hs_budget_ns = 1000000000;		      /* 1 s: room for all, the credit decides */
 	tcp_smtp_hs_charge(&l.sm, 2000);
-	assert_int_equal(tcp_smtp_tls_run(&l.sm), 1); /* 1 us of credit: one step */
+	assert_int_equal(tcp_smtp_tls_run(&l.sm), 1); /* a little credit: one step */
 	assert_true(cli_answered(&clis[1]));
 	assert_true(l.sm.hs_credit_ns < 0); /* a ClientHello's step takes far more */
 	tcp_smtp_hs_charge(&l.sm, 2000);

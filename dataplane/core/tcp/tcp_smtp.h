@@ -61,11 +61,11 @@ struct tcp_smtp {
 #define TCP_SMTP_HS_BUDGET_NS 250000u
 /*
  * While other work is charged (the worker's RX is backed up) handshakes
- * earn 1 ns for every TCP_SMTP_HS_OTHER_PER_HS ns of it: a third of the
+ * earn 1 ns for every TCP_SMTP_HS_OTHER_PER_HS ns of it: a fifth of the
  * worker under a TLS flood beside plaintext load.
  */
 #ifndef TCP_SMTP_HS_OTHER_PER_HS /* a build may set it (-D) to compare splits */
-#define TCP_SMTP_HS_OTHER_PER_HS 2
+#define TCP_SMTP_HS_OTHER_PER_HS 4
 #endif
 /* Deferred handshakes at which STARTTLS is withdrawn until the queue drains. */
 #define TCP_SMTP_HS_QUEUE_SHED 128u
@@ -134,7 +134,7 @@ void tcp_smtp_bind(struct tcp_smtp *ts, struct tcp_stack *stack);
  * credit: each TCP_SMTP_HS_OTHER_PER_HS ns of charged work earns one ns
  * of handshakes (at most one budget's worth), each step's time is taken
  * from it, and with none left the iteration runs no deferred step;
- * plaintext keeps two thirds of a worker it contends for with a flood.
+ * plaintext keeps four fifths of a worker it contends for with a flood.
  * An iteration with nothing charged starts the credit anew. It also notices a
  * context a reload published: once the last session of the one it
  * replaced has ended, this lcore's thread releases its OpenSSL state of
