@@ -126,6 +126,12 @@ struct rb_stats {
 	uint64_t pkts_tx, pkts_rx; /* dpdk mode only */
 	uint64_t retransmits;	   /* dpdk mode only */
 	uint64_t tx_drops;	   /* dpdk mode: frames dropped, TX backlog full */
+	uint64_t rexmt_syn;	   /* dpdk mode: of retransmits, SYNs on timeout */
+	uint64_t rexmt_data;	   /* data on timeout */
+	uint64_t rexmt_fin;	   /* FINs on timeout */
+	uint64_t rexmt_fast;	   /* data on a duplicate or partial ACK */
+	uint64_t nombuf;	   /* dpdk mode: segments not sent, mbuf pool empty */
+	uint64_t rx_missed;	   /* dpdk mode: the port's imissed + rx_nombuf at the end */
 	uint64_t busy_cycles;	   /* dpdk mode: TSC cycles of loops that did work */
 	uint64_t tsc_hz;	   /* dpdk mode */
 	uint64_t bytes_tx, bytes_rx;

@@ -144,7 +144,7 @@ usage(FILE *f)
 		"  --progress S          progress line every S seconds on stderr (1; 0 = none)\n"
 		"  --json                summary as one JSON object\n"
 		"  --rst-close           socket mode: close with RST (no TIME_WAIT)\n"
-		"  --rto-ms MS           dpdk mode: retransmission timeout (200)\n"
+		"  --rto-ms MS           dpdk mode: least retransmission timeout (200)\n"
 		"  --hold-ms MS          dpdk mode: keep each session idle MS after the banner\n"
 		"  --queues N            dpdk mode: N RX/TX queue pairs (1..%d); a session goes on\n"
 		"                        queue (client port mod N) both ways; over memif that queue\n"

@@ -32,15 +32,21 @@
  *	rcptgate does under send-buffer back-pressure, says so at once) and
  *	then on every partial ACK until all that was outstanding is acked
  *	(NewReno, RFC 6582: the server took part of it again), or
- *	when the retransmission timer (--rto-ms, default 200 as Linux's
- *	minimum, constant: one lost segment in a queue of thousands must not
- *	become a retransmission storm) fires; SYN and FIN likewise. Timers
- *	are a FIFO of (deadline, session): with one constant RTO deadlines
- *	come out in order and no wheel is needed; stale entries are
- *	skipped. A session still open after --timeout counts as an error.
+ *	when the retransmission timer fires; SYN and FIN likewise. The
+ *	RTO is RFC 6298's, from one RTT estimate for the whole client (all
+ *	sessions share one path and its queues: at 32,768 sessions in
+ *	flight a round trip spends tens of milliseconds in rings, which a
+ *	constant RTO took for loss), 1 s before the first sample and never
+ *	below --rto-ms (default 200, Linux's minimum). Timers are a FIFO
+ *	of (deadline, session): the RTO moves slowly, so deadlines come
+ *	out nearly in order and no wheel is needed (one behind a later
+ *	deadline fires late, never early); stale entries are skipped. A
+ *	session still open after --timeout counts as an error.
  *	Frames the TX ring refuses wait in a backlog, and no session opens
- *	while one exists: the flow control that keeps 100,000 sessions from
- *	overrunning the server's rings.
+ *	while one exists, nor while the server's replies wait in an RX
+ *	ring (see rd_rx): the flow control that keeps 100,000 sessions from
+ *	overrunning the rings of either side. Segments lost here are
+ *	counted: backlog full, mbuf pool empty, the port's RX misses.
  *
  *	--hold-port keeps the port open after the run, without polling it,
  *	until standard input ends: the caller reads the server's counters
@@ -116,6 +122,8 @@
 #define RD_NONE UINT32_MAX
 #define RD_TIMERS (1u << 20)  /* timer FIFO entries (power of two) */
 #define RD_BACKLOG 16384      /* frames waiting for room in a TX ring */
+#define RD_EXPIRE_STEP 64     /* sessions rd_expire looks at per loop */
+#define RD_RX_BURSTS 8	      /* RX bursts per queue per loop, at most */
 #define RD_HS_FLOOD 2	      /* c->hs of a flood session after its ClientHello */
 #define RD_OFLOOD_TMO_MS 1000 /* an open-loop flood connection's life */
 #define RD_HDR4 (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr))
@@ -136,7 +144,9 @@ struct rd_conn {
 	uint32_t snd_wnd;
 	uint32_t buf_len, buf_cap; /* bytes from snd_una not yet acknowledged */
 	uint64_t start_tsc;
-	uint64_t rto_at; /* TSC deadline; 0 = nothing outstanding */
+	uint64_t rto_at;  /* TSC deadline; 0 = nothing outstanding */
+	uint64_t sent_at; /* TSC when the timer was armed: an RTT sample on the ACK */
+	uint8_t karn;	  /* sent again since: no sample (Karn's rule) */
 	struct rb_sess s;
 	char *buf;
 	SSL *ssl;	/* after STARTTLS: on rbio (from the server) and wbio */
@@ -180,13 +190,16 @@ struct rd_ctx {
 	uint32_t n_free, n_conns;
 	uint32_t n_open;
 	uint32_t next_id;
+	uint32_t exp_next; /* rd_expire's next session */
 	uint64_t flood_credit;
 	uint32_t n_main;       /* slots of the --concurrency sessions; flood slots follow */
 	uint32_t *oflood_free; /* free open-loop flood slots */
 	uint32_t n_oflood_free;
 	uint64_t oflood_next, oflood_gap, oflood_tmo; /* TSC */
 	uint64_t hz, tmo_tsc, rto_tsc;
-	uint64_t now; /* TSC at the top of this loop */
+	uint64_t rto_min;     /* --rto-ms */
+	int64_t srtt, rttvar; /* RFC 6298, TSC cycles; srtt 0: no sample yet */
+	uint64_t now;	      /* TSC at the top of this loop */
 	struct rd_timer *timers;
 	uint32_t t_head, t_tail; /* FIFO: pop at head, push at tail */
 	struct rd_timer *holds;	 /* --hold-ms deadlines, a FIFO too */
@@ -196,6 +209,7 @@ struct rd_ctx {
 	char *hello;  /* --tls-flood: the ClientHello every flood sends */
 	int hello_len;
 	uint32_t backlogged; /* TX queues with a backlog */
+	bool rx_behind;	     /* the last rd_rx left frames in a queue */
 	struct rd_txq txq[RB_QUEUES_MAX];
 	char out[RB_OUT_MAX];
 };
@@ -281,8 +295,10 @@ rd_send(struct rd_ctx *x, uint32_t t, uint32_t seq, uint32_t ack, uint8_t flags,
 	struct rte_mbuf *m = rte_pktmbuf_alloc(x->pool);
 	uint16_t opt = (flags & RTE_TCP_SYN_FLAG) ? 4 : 0;
 
-	if (m == NULL)
+	if (m == NULL) {
+		x->st->nombuf++; /* a lost segment: count it like a drop */
 		return -ENOBUFS;
+	}
 	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(x->hdr + opt + len));
 	memcpy(p, x->tmpl, x->hdr);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(p + x->hdr - sizeof(struct rte_tcp_hdr));
@@ -323,6 +339,7 @@ rd_arm(struct rd_ctx *x, struct rd_conn *c)
 {
 	if (c->rto_at != 0)
 		return;
+	c->sent_at = x->now;
 	c->rto_at = x->now + x->rto_tsc;
 	if (x->t_tail - x->t_head < RD_TIMERS) {
 		x->timers[x->t_tail % RD_TIMERS] = (struct rd_timer){ c->rto_at, (uint32_t)(c - x->conns) };
@@ -370,6 +387,33 @@ rd_send_data(struct rd_ctx *x, struct rd_conn *c, const char *data, size_t len)
 	rd_push(x, c);
 }
 
+/*
+ * An ACK for what C sent: one RTT sample for the whole client (RFC 6298
+ * 2.2-2.4, with --rto-ms as the floor), unless C sent it again (Karn).
+ * One estimate serves every session: they share one path and its queues,
+ * and a queue of 32,768 sessions in flight puts tens of milliseconds on
+ * every round trip, which a constant RTO would mistake for loss.
+ */
+static void
+rd_rtt_sample(struct rd_ctx *x, struct rd_conn *c)
+{
+	if (c->karn || c->rto_at == 0) {
+		c->karn = 0;
+		return;
+	}
+	int64_t r = (int64_t)(x->now - c->sent_at);
+	if (x->srtt == 0) {
+		x->srtt = r;
+		x->rttvar = r / 2;
+	} else {
+		int64_t d = x->srtt > r ? x->srtt - r : r - x->srtt;
+		x->rttvar += (d - x->rttvar) / 4;
+		x->srtt += (r - x->srtt) / 8;
+	}
+	uint64_t rto = (uint64_t)(x->srtt + 4 * x->rttvar);
+	x->rto_tsc = rto > x->rto_min ? rto : x->rto_min;
+}
+
 /* ACK up to ACK: drop acknowledged bytes, restart the timer. */
 static void
 rd_acked(struct rd_ctx *x, struct rd_conn *c, uint32_t ack)
@@ -382,10 +426,13 @@ rd_acked(struct rd_ctx *x, struct rd_conn *c, uint32_t ack)
 	memmove(c->buf, c->buf + n, c->buf_len - n);
 	c->buf_len -= n;
 	c->snd_una = ack;
+	rd_rtt_sample(x, c);
 	c->rto_at = 0;
 	if (c->recovering && (int32_t)(ack - c->recover) < 0 && c->state == RD_EST) {
 		/* Partial ACK: the server took only part again. */
 		x->st->retransmits++;
+		x->st->rexmt_fast++;
+		c->karn = 1;
 		c->snd_nxt = c->snd_una;
 		rd_push(x, c);
 		return;
@@ -401,16 +448,20 @@ rd_retransmit(struct rd_ctx *x, struct rd_conn *c)
 {
 	x->st->retransmits++;
 	c->rto_at = 0;
+	c->karn = 1;
 	switch (c->state) {
 	case RD_SYN_SENT:
+		x->st->rexmt_syn++;
 		rd_send(x, c->tuple, c->snd_una, 0, RTE_TCP_SYN_FLAG, NULL, 0);
 		rd_arm(x, c);
 		break;
 	case RD_EST:
+		x->st->rexmt_data++;
 		c->snd_nxt = c->snd_una;
 		rd_push(x, c);
 		break;
 	case RD_FIN_SENT:
+		x->st->rexmt_fin++;
 		if (c->snd_una != c->snd_nxt) {
 			rd_send(x, c->tuple, c->snd_nxt - 1, c->rcv_nxt, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG,
 				NULL, 0);
@@ -511,6 +562,7 @@ rd_open(struct rd_ctx *x, enum rd_open_kind kind)
 		c->held = 0;
 		c->recovering = 0;
 		c->rto_at = 0;
+		c->karn = 0;
 		c->snd_una = (uint32_t)rte_rand();
 		c->snd_nxt = c->snd_una + 1;
 		c->rcv_nxt = 0;
@@ -773,6 +825,7 @@ rd_tcp_input(struct rd_ctx *x, uint32_t dst, struct rte_tcp_hdr *th, uint32_t l4
 			return;
 		c->rcv_nxt = seq + 1;
 		c->snd_una = ack;
+		rd_rtt_sample(x, c);
 		c->rto_at = 0;
 		c->snd_wnd = rte_be_to_cpu_16(th->rx_win);
 		if (c->state == RD_FLOOD) {
@@ -790,6 +843,8 @@ rd_tcp_input(struct rd_ctx *x, uint32_t dst, struct rte_tcp_hdr *th, uint32_t l4
 		    c->state == RD_EST) {
 			/* Duplicate ACK: the server dropped what follows. */
 			x->st->retransmits++;
+			x->st->rexmt_fast++;
+			c->karn = 1;
 			c->recovering = 1;
 			c->recover = c->snd_nxt;
 			c->snd_nxt = c->snd_una;
@@ -869,21 +924,34 @@ out:
 	rte_pktmbuf_free(m);
 }
 
-/* One RX burst from every queue; return how many frames. */
+/*
+ * Read every queue until a burst comes back short, or RD_RX_BURSTS
+ * bursts; return how many frames. x->rx_behind says a queue still had
+ * frames: the server's replies arrive faster than we read them, and
+ * rd_fill opens nothing until we have caught up. A server that finds
+ * its TX ring full drops the segment (tx_full_drops) and the session
+ * waits for an RTO, so reading comes before opening.
+ */
 static unsigned
 rd_rx(struct rd_ctx *x)
 {
 	struct rte_mbuf *rx[RD_BURST];
 	unsigned total = 0;
 
+	x->rx_behind = false;
 	for (uint16_t q = 0; q < x->n_queues; q++) {
-		uint16_t n = rte_eth_rx_burst(x->port, q, rx, RD_BURST);
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
-			rd_input(x, rx[i]);
+		uint16_t n = RD_BURST;
+		for (unsigned b = 0; b < RD_RX_BURSTS && n == RD_BURST; b++) {
+			n = rte_eth_rx_burst(x->port, q, rx, RD_BURST);
+			for (uint16_t i = 0; i < n; i++) {
+				if (i + 1 < n)
+					rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
+				rd_input(x, rx[i]);
+			}
+			total += n;
 		}
-		total += n;
+		if (n == RD_BURST)
+			x->rx_behind = true;
 	}
 	return total;
 }
@@ -1095,8 +1163,8 @@ rd_fill(struct rd_ctx *x)
 {
 	const struct rb_opts *o = x->o;
 
-	if (x->backlogged > 0)
-		return; /* the link is full: no new sessions now */
+	if (x->backlogged > 0 || x->rx_behind)
+		return; /* a link is full, or replies wait: no new sessions now */
 	for (int i = 0; i < RD_BURST && x->n_free > 0; i++) {
 		if (o->sessions && x->st->started >= o->sessions)
 			return;
@@ -1133,11 +1201,18 @@ rd_flood(struct rd_ctx *x)
 	}
 }
 
-/* Sessions older than the timeout are errors (a lost segment: no retransmission). */
+/*
+ * Sessions older than the timeout are errors (a lost segment: no
+ * retransmission). RD_EXPIRE_STEP sessions a loop, not all of them
+ * every 100 ms: a sweep of 32,768 sessions out of cache kept this lcore
+ * from its RX rings for long enough to fill the server's TX ring.
+ */
 static void
 rd_expire(struct rd_ctx *x, uint64_t now)
 {
-	for (uint32_t i = 0; i < x->n_conns; i++) {
+	for (uint32_t k = 0; k < RD_EXPIRE_STEP && k < x->n_conns; k++) {
+		uint32_t i = x->exp_next;
+		x->exp_next = i + 1 < x->n_conns ? i + 1 : 0;
 		struct rd_conn *c = &x->conns[i];
 		if (c->state == RD_FREE || now - c->start_tsc <= (c->oflood ? x->oflood_tmo : x->tmo_tsc))
 			continue;
@@ -1166,7 +1241,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	x->hz = rte_get_tsc_hz();
 	st->tsc_hz = x->hz;
 	x->tmo_tsc = (uint64_t)(o->timeout * (double)x->hz);
-	x->rto_tsc = (uint64_t)(o->rto_ms * (double)x->hz / 1e3);
+	x->rto_min = (uint64_t)(o->rto_ms * (double)x->hz / 1e3);
+	x->rto_tsc = x->rto_min > x->hz ? x->rto_min : x->hz; /* 1 s until a sample (RFC 6298 2.1) */
 	x->hold_tsc = (uint64_t)(o->hold_ms * (double)x->hz / 1e3);
 	x->oflood_gap = o->flood_rate ? x->hz / o->flood_rate : 0;
 	x->oflood_tmo = x->hz / 1000 * RD_OFLOOD_TMO_MS;
@@ -1203,7 +1279,7 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	}
 
 	struct rb_stats prev = *st;
-	uint64_t t0 = rte_rdtsc(), last = t0, last_expire = t0;
+	uint64_t t0 = rte_rdtsc(), last = t0;
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * (double)x->hz) : UINT64_MAX;
 	uint64_t prog = (uint64_t)(o->progress * (double)x->hz);
 	x->oflood_next = t0;
@@ -1222,11 +1298,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		rd_flush(x);
 		if (n > 0 || st->pkts_tx + st->started != tx0) /* the same measure as rcptgate's */
 			st->busy_cycles += rte_rdtsc() - now;
-		if (now - last_expire > x->hz / 10) {
-			/* A fresh TSC: sessions opened in this loop started after NOW. */
-			rd_expire(x, rte_rdtsc());
-			last_expire = now;
-		}
+		/* A fresh TSC: sessions opened in this loop started after NOW. */
+		rd_expire(x, rte_rdtsc());
 		if (prog && now - last >= prog) {
 			rb_progress(o, st, &prev, (double)(now - t0) / (double)x->hz,
 				    (double)(now - last) / (double)x->hz, x->n_open);
@@ -1236,6 +1309,9 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	}
 	rd_flush(x);
 	*seconds = (double)(rte_rdtsc() - t0) / (double)x->hz;
+	struct rte_eth_stats es;
+	if (rte_eth_stats_get(x->port, &es) == 0) /* what the port lost on the way in */
+		st->rx_missed = es.imissed + es.rx_nombuf;
 	if (o->hold_port) {
 		/*
 		 * Keep the link up, without polling, until the caller is done

@@ -100,6 +100,12 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 	into->pkts_rx += from->pkts_rx;
 	into->retransmits += from->retransmits;
 	into->tx_drops += from->tx_drops;
+	into->rexmt_syn += from->rexmt_syn;
+	into->rexmt_data += from->rexmt_data;
+	into->rexmt_fin += from->rexmt_fin;
+	into->rexmt_fast += from->rexmt_fast;
+	into->nombuf += from->nombuf;
+	into->rx_missed += from->rx_missed;
 	into->busy_cycles += from->busy_cycles;
 	if (from->tsc_hz)
 		into->tsc_hz = from->tsc_hz;
@@ -165,6 +171,9 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       ",\"flood_skipped\":%" PRIu64 ",\"wrong_replies\":%" PRIu64 ",\"rcpts\":%" PRIu64
 		       ",\"rcpts_valid\":%" PRIu64 ",\"messages\":%" PRIu64 ",\"syns\":%" PRIu64
 		       ",\"packets\":%" PRIu64 ",\"retransmits\":%" PRIu64
+		       ",\"retransmits_by_kind\":{\"syn\":%" PRIu64 ",\"data\":%" PRIu64 ",\"fin\":%" PRIu64
+		       ",\"fast\":%" PRIu64 "},\"tx_drops\":%" PRIu64 ",\"tx_nombuf\":%" PRIu64
+		       ",\"rx_missed\":%" PRIu64
 		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
 		       "\"client_cpu_s\":%.3f,\"client_busy_cycles\":%" PRIu64 ",\"tsc_hz\":%" PRIu64 "}\n",
@@ -175,8 +184,10 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       st->tls_handshakes, st->tls_refused, st->tls_sessions, st->tls_floods, o->flood_rate,
 		       st->flood_sent, st->flood_refused, st->flood_lost, st->flood_skipped, st->wrong,
 		       st->rcpts, st->rcpt_valid, st->data, st->syns, st->pkts_tx + st->pkts_rx,
-		       st->retransmits, (double)st->sessions / s, (double)st->rcpts / s, pkts / s, p50, p99,
-		       p999, (double)st->lat.max / 1e3, client_cpu, st->busy_cycles, st->tsc_hz);
+		       st->retransmits, st->rexmt_syn, st->rexmt_data, st->rexmt_fin, st->rexmt_fast,
+		       st->tx_drops, st->nombuf, st->rx_missed, (double)st->sessions / s,
+		       (double)st->rcpts / s, pkts / s, p50, p99, p999, (double)st->lat.max / 1e3, client_cpu,
+		       st->busy_cycles, st->tsc_hz);
 		fflush(stdout);
 		return;
 	}
@@ -188,9 +199,11 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 	printf("  RCPT            %12" PRIu64 "   %12.0f /s  (%" PRIu64 " valid)\n", st->rcpts,
 	       (double)st->rcpts / s, st->rcpt_valid);
 	if (pkts > 0)
-		printf("  packets         %12.0f   %12.0f /s  (%" PRIu64 " retransmitted, %" PRIu64
-		       " dropped)\n",
-		       pkts, pkts / s, st->retransmits, st->tx_drops);
+		printf("  packets         %12.0f   %12.0f /s  (%" PRIu64 " retransmitted: %" PRIu64
+		       " SYN, %" PRIu64 " data, %" PRIu64 " FIN, %" PRIu64 " fast; lost: %" PRIu64
+		       " TX full, %" PRIu64 " no mbuf, %" PRIu64 " RX missed)\n",
+		       pkts, pkts / s, st->retransmits, st->rexmt_syn, st->rexmt_data, st->rexmt_fin,
+		       st->rexmt_fast, st->tx_drops, st->nombuf, st->rx_missed);
 	if (st->data > 0)
 		printf("  messages        %12" PRIu64 "\n", st->data);
 	if (st->syns > 0)
