@@ -55,6 +55,7 @@
  *	--hold-ms keeps each session idle that long after the banner before
  *	its EHLO (a FIFO of deadlines again), so that the number of sessions
  *	the server holds reaches --concurrency; latency excludes the hold.
+ *	They go on a burst a loop, and not while a link is full.
  *
  *	STARTTLS (--tls): after the 220 the session's bytes go through an
  *	OpenSSL client on two memory BIOs: segments from the server are
@@ -477,7 +478,14 @@ rd_retransmit(struct rd_ctx *x, struct rd_conn *c)
 static void
 rd_timers(struct rd_ctx *x)
 {
-	while (x->h_head != x->h_tail) {
+	/*
+	 * Held sessions go on at most a burst a loop, and not while a link is
+	 * full: released all at once, the sessions opened in one burst at
+	 * the start would send thousands of commands in one loop and overrun
+	 * the TX backlog here and the server's TX ring.
+	 */
+	for (unsigned n = 0; n < RD_BURST && x->h_head != x->h_tail && x->backlogged == 0 && !x->rx_behind;
+	     n++) {
 		struct rd_timer t = x->holds[x->h_head % RD_TIMERS];
 		if (t.at > x->now)
 			break;
