@@ -16,6 +16,12 @@
  *	memif client announces its rings; the server takes at most its
  *	own) and sends each connection on one queue, the worker answering on
  *	the queue it received on.
+ *
+ *	memif ring size: the memif client chooses it for both directions
+ *	(its rsize devarg; DPDK 22.11's server offers the largest, 2^14, in
+ *	its hello and takes the ring size the client announces), so
+ *	rcptgate, the server, has no setting for it; a peer that needs
+ *	deeper rings sets rsize on its own vdev.
  * DIAGNOSTICS
  *	Start-up errors come back as negative errno with a message; the
  *	daemon reports them and exits.

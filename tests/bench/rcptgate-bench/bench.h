@@ -132,6 +132,7 @@ struct rb_stats {
 	uint64_t rexmt_fast;	   /* data on a duplicate or partial ACK */
 	uint64_t nombuf;	   /* dpdk mode: segments not sent, mbuf pool empty */
 	uint64_t rx_missed;	   /* dpdk mode: the port's imissed + rx_nombuf at the end */
+	uint64_t max_gap;	   /* dpdk mode: the longest time between two loops, TSC */
 	uint64_t busy_cycles;	   /* dpdk mode: TSC cycles of loops that did work */
 	uint64_t tsc_hz;	   /* dpdk mode */
 	uint64_t bytes_tx, bytes_rx;

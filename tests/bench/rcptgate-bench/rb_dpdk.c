@@ -1288,11 +1288,14 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 
 	struct rb_stats prev = *st;
 	uint64_t t0 = rte_rdtsc(), last = t0;
+	x->now = t0; /* the loop gaps from here on */
 	uint64_t end = o->duration > 0 ? t0 + (uint64_t)(o->duration * (double)x->hz) : UINT64_MAX;
 	uint64_t prog = (uint64_t)(o->progress * (double)x->hz);
 	x->oflood_next = t0;
 	for (;;) {
 		uint64_t now = rte_rdtsc();
+		if (now - x->now > st->max_gap) /* a pause: the server's replies pile up */
+			st->max_gap = now - x->now;
 		x->now = now;
 		bool more = now < end && (!o->sessions || st->started < o->sessions);
 		rd_timers(x);

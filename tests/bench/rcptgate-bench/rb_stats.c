@@ -106,6 +106,8 @@ rb_stats_merge(struct rb_stats *into, const struct rb_stats *from)
 	into->rexmt_fast += from->rexmt_fast;
 	into->nombuf += from->nombuf;
 	into->rx_missed += from->rx_missed;
+	if (from->max_gap > into->max_gap)
+		into->max_gap = from->max_gap;
 	into->busy_cycles += from->busy_cycles;
 	if (from->tsc_hz)
 		into->tsc_hz = from->tsc_hz;
@@ -173,6 +175,7 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       ",\"packets\":%" PRIu64 ",\"retransmits\":%" PRIu64
 		       ",\"retransmits_by_kind\":{\"syn\":%" PRIu64 ",\"data\":%" PRIu64 ",\"fin\":%" PRIu64
 		       ",\"fast\":%" PRIu64 "},\"tx_drops\":%" PRIu64 ",\"tx_nombuf\":%" PRIu64
+		       ",\"client_max_loop_gap_us\":%.1f"
 		       ",\"rx_missed\":%" PRIu64
 		       ",\"sessions_per_s\":%.1f,\"rcpts_per_s\":%.1f,\"packets_per_s\":%.1f,"
 		       "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,\"max\":%.1f},"
@@ -185,9 +188,10 @@ rb_summary(const struct rb_opts *o, const char *mode, const struct rb_stats *st,
 		       st->flood_sent, st->flood_refused, st->flood_lost, st->flood_skipped, st->wrong,
 		       st->rcpts, st->rcpt_valid, st->data, st->syns, st->pkts_tx + st->pkts_rx,
 		       st->retransmits, st->rexmt_syn, st->rexmt_data, st->rexmt_fin, st->rexmt_fast,
-		       st->tx_drops, st->nombuf, st->rx_missed, (double)st->sessions / s,
-		       (double)st->rcpts / s, pkts / s, p50, p99, p999, (double)st->lat.max / 1e3, client_cpu,
-		       st->busy_cycles, st->tsc_hz);
+		       st->tx_drops, st->nombuf,
+		       st->tsc_hz ? (double)st->max_gap * 1e6 / (double)st->tsc_hz : 0.0, st->rx_missed,
+		       (double)st->sessions / s, (double)st->rcpts / s, pkts / s, p50, p99, p999,
+		       (double)st->lat.max / 1e3, client_cpu, st->busy_cycles, st->tsc_hz);
 		fflush(stdout);
 		return;
 	}
