@@ -20,6 +20,8 @@
  *	the driver's cost from rcptgate's.
  */
 
+#include <string.h>
+
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
@@ -37,27 +39,35 @@ dp_tx_flush(struct dp_lcore *lc)
 	uint16_t n = lc->n_tx;
 	if (n == 0)
 		return;
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < n; i++)
-		bytes += rte_pktmbuf_pkt_len(lc->tx[i]);
 	uint64_t t0 = rte_rdtsc();
 	uint16_t sent = rte_eth_tx_burst(lc->port_id, lc->queue_id, lc->tx, n);
 	dp_count_n(lc, RG_C_WORKER_PORT_TX_CYCLES, rte_rdtsc() - t0);
-	for (uint16_t i = sent; i < n; i++) {
-		bytes -= rte_pktmbuf_pkt_len(lc->tx[i]);
-		rte_pktmbuf_free(lc->tx[i]);
-	}
+	uint64_t bytes = 0;
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += rte_pktmbuf_pkt_len(lc->tx[i]);
+	/* A full ring is a peer that reads slowly for a moment: holding the
+	 * rest turns that into delay, where dropping it cost a
+	 * retransmission timeout (memif at 32,768 sessions in flight). */
+	if (sent < n)
+		memmove(lc->tx, lc->tx + sent, (size_t)(n - sent) * sizeof(lc->tx[0]));
+	lc->n_tx = (uint16_t)(n - sent);
 	dp_count_n(lc, RG_C_TX_PACKETS, sent);
 	dp_count_n(lc, RG_C_TX_BYTES, bytes);
-	dp_count_n(lc, RG_C_TX_FULL, (uint64_t)(n - sent));
-	lc->n_tx = 0;
 }
 
 void
 dp_tx(struct dp_lcore *lc, struct rte_mbuf *m)
 {
+	if (unlikely(lc->n_tx == DP_TX_BACKLOG)) {
+		dp_tx_flush(lc);
+		if (lc->n_tx == DP_TX_BACKLOG) {
+			rte_pktmbuf_free(m);
+			dp_count(lc, RG_C_TX_FULL);
+			return;
+		}
+	}
 	lc->tx[lc->n_tx++] = m;
-	if (unlikely(lc->n_tx == DP_BURST))
+	if (unlikely(lc->n_tx % DP_BURST == 0)) /* a call per burst, even with a backlog */
 		dp_tx_flush(lc);
 }
 
@@ -76,6 +86,11 @@ dp_tx_mbuf(struct dp_lcore *lc)
 void
 dp_lcore_fini(struct dp_lcore *lc)
 {
+	if (lc->n_tx > 0) { /* the port never took them: dropped at the stop */
+		dp_count_n(lc, RG_C_TX_FULL, lc->n_tx);
+		rte_pktmbuf_free_bulk(lc->tx, lc->n_tx);
+		lc->n_tx = 0;
+	}
 	if (lc->n_stash > 0)
 		rte_pktmbuf_free_bulk(lc->stash, lc->n_stash);
 	lc->n_stash = 0;

@@ -23,6 +23,9 @@
 #include "config.h"
 
 #define DP_BURST 32 /* RX and TX burst size */
+/* frames a worker holds while its port's TX ring is full (a peer slow to
+ * read): sent first at the next flush, dropped and counted only past this */
+#define DP_TX_BACKLOG 1024
 
 struct rte_rcu_qsbr;
 struct tbl;
@@ -66,7 +69,7 @@ struct dp_lcore {
 	struct rte_ring *dict_ring; /* clients to block, to the control thread; NULL: none */
 
 	uint16_t n_tx;
-	struct rte_mbuf *tx[DP_BURST];
+	struct rte_mbuf *tx[DP_TX_BACKLOG];
 	/* received frames done with, freed in one call after their burst */
 	uint16_t n_done;
 	struct rte_mbuf *done[DP_BURST];
@@ -96,13 +99,15 @@ void dp_lcore_fini(struct dp_lcore *lc);
 
 /*
  * dp_tx - queue one frame for transmission on this lcore's queue. The
- * queue is flushed when it holds DP_BURST frames and at the end of each
- * loop iteration. Takes ownership of M.
+ * queue is flushed at each DP_BURST frames and at the end of each loop
+ * iteration; what the port refuses stays queued, in order, up to
+ * DP_TX_BACKLOG frames, past which M is dropped (tx_full_drops). Takes
+ * ownership of M.
  */
 void dp_tx(struct dp_lcore *lc, struct rte_mbuf *m);
 
-/* dp_tx_flush - send every queued frame now; frames the port refuses are
- * freed and counted as tx_full_drops. */
+/* dp_tx_flush - send the queued frames now; those the port refuses stay
+ * queued for the next flush. */
 void dp_tx_flush(struct dp_lcore *lc);
 
 /*
