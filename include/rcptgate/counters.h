@@ -225,7 +225,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(TX_PACKETS, "tx_packets", RG_CK_COUNTER, "Packets sent to the port") \
 	X(TX_BYTES, "tx_bytes", RG_CK_COUNTER, "Bytes sent to the port") \
 	X(TX_FULL, "tx_full_drops", RG_CK_COUNTER, \
-	  "Packets dropped because the TX queue was full and the worker already held 1,024 waiting for it") \
+	  "Packets dropped because the TX queue was full and the worker already held 1,024 waiting for it, " \
+	  "or still held when the worker stopped") \
 	X(MBUF_ALLOC_FAIL, "mbuf_alloc_failures", RG_CK_COUNTER, \
 	  "Replies not sent because no mbuf was free") \
 	X(ARP_REQUESTS, "arp_requests", RG_CK_COUNTER, "ARP requests for the listen address answered") \
