@@ -642,6 +642,40 @@ test_log_rate_limit(void **state)
 	sh_fini(&h);
 }
 
+/*
+ * A connection refused by smtpd_client_connection_count_limit still
+ * counts toward smtpd_client_connection_rate_limit, as Postfix's anvil
+ * counts it: with a rate of 1, the next connection is over the rate.
+ */
+static void
+test_count_refusal_counts_rate(void **state)
+{
+	struct sh h;
+	struct smtp_session s;
+	struct anvil_key client = anvil_key_v4(htonl(0xc0000209));
+	char ob[512];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	(void)state;
+
+	assert_int_equal(sh_init(&h,
+				 "smtpd_client_connection_count_limit = 1\n"
+				 "smtpd_client_connection_rate_limit = 1\n",
+				 NULL),
+			 0);
+	smtp_session_init(&s, &h.ctx, "192.0.2.9");
+	assert_int_equal(smtp_session_open(&s, &client, 2, &o), SMTP_CLOSE); /* over the count */
+	smtp_session_fini(&s);
+	assert_int_equal(h.ctr[RG_C_SMTP_CLIENT_CONN_LIMIT], 1);
+	o.len = 0;
+	smtp_session_init(&s, &h.ctx, "192.0.2.9");
+	assert_int_equal(smtp_session_open(&s, &client, 1, &o), SMTP_CLOSE); /* the second this unit */
+	ob[o.len] = '\0';
+	assert_non_null(strstr(ob, "421 4.7.0 "));
+	assert_int_equal(h.ctr[RG_C_SMTP_CLIENT_CONN_RATE], 1);
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
 static void
 test_no_line_buffer(void **state)
 {
@@ -883,10 +917,11 @@ int
 main(void)
 {
 	const struct CMUnitTest fixed[] = {
-		cmocka_unit_test(test_relay_data_exact), cmocka_unit_test(test_relay_pending),
-		cmocka_unit_test(test_relay_busy),	 cmocka_unit_test(test_relay_abort_bare_lf),
-		cmocka_unit_test(test_relay_envelope),	 cmocka_unit_test(test_log_rate_limit),
-		cmocka_unit_test(test_no_line_buffer),	 cmocka_unit_test(test_table_swap),
+		cmocka_unit_test(test_relay_data_exact),    cmocka_unit_test(test_relay_pending),
+		cmocka_unit_test(test_relay_busy),	    cmocka_unit_test(test_count_refusal_counts_rate),
+		cmocka_unit_test(test_relay_abort_bare_lf), cmocka_unit_test(test_relay_envelope),
+		cmocka_unit_test(test_log_rate_limit),	    cmocka_unit_test(test_no_line_buffer),
+		cmocka_unit_test(test_table_swap),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]), n = 0, cap = 64;
 	char **names = calloc(cap, sizeof(*names));

@@ -63,14 +63,18 @@ smtp_session_open(struct smtp_session *s, const struct anvil_key *client, uint32
 	enum anvil_verdict v = ANVIL_OK;
 	char r[SMTP_HOST_MAX + SMTP_IP_MAX + 64];
 
+	/* every connection counts toward the rate, refused or not, as
+	 * Postfix's anvil counts it; the session held is released at close */
+	uint32_t rate = 0;
+	if (ctx->anvil != NULL && client != NULL)
+		v = anvil_connect(ctx->anvil, client, (uint32_t)ctx->now, &s->client, &rate);
 	/* the count is the transport's (tcp_app.open): no lookup of our own */
 	if (limit != 0 && sessions > limit) {
 		SMTP_COUNT(s, SMTP_CLIENT_CONN_LIMIT);
 		limit_log(s, "Connection concurrency limit exceeded", n, "", "");
-	} else if (ctx->anvil != NULL && client != NULL &&
-		   (v = anvil_connect(ctx->anvil, client, (uint32_t)ctx->now, &s->client, &n)) != ANVIL_OK) {
+	} else if (v != ANVIL_OK) {
 		SMTP_COUNT(s, SMTP_CLIENT_CONN_RATE);
-		limit_log(s, "Connection rate limit exceeded", n, "", "");
+		limit_log(s, "Connection rate limit exceeded", rate, "", "");
 	} else {
 		return smtp_session_banner(s, out);
 	}
