@@ -48,7 +48,7 @@ dp_tx_flush(struct dp_lcore *lc)
 	/* A full ring is a peer that reads slowly for a moment: holding the
 	 * rest turns that into delay, where dropping it cost a
 	 * retransmission timeout (memif at 32,768 sessions in flight). */
-	if (sent < n)
+	if (sent > 0 && sent < n) /* none sent: the queue stays where it is */
 		memmove(lc->tx, lc->tx + sent, (size_t)(n - sent) * sizeof(lc->tx[0]));
 	lc->n_tx = (uint16_t)(n - sent);
 	dp_count_n(lc, RG_C_TX_PACKETS, sent);
