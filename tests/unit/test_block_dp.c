@@ -48,6 +48,7 @@
 #include "msg.h"
 #include "xdp.h"
 #include "xdp_lpm.h"
+#include "eal_nohuge.h"
 
 static int eal_ready;
 
@@ -533,21 +534,10 @@ main(void)
 		cmocka_unit_test(test_dict_ring_full), cmocka_unit_test(test_dict_off),
 		cmocka_unit_test(test_dict_take_over),
 	};
-	char *eal_argv[] = { "test_block_dp",
-			     "--no-huge",
-			     "-m",
-			     "512",
-			     "--no-shconf",
-			     "--no-pci",
-			     "--no-telemetry",
-			     "-l",
-			     "0",
-			     "--log-level=*:error",
-			     NULL };
 	int rc;
 
 	msg_set_verbose(0);
-	eal_ready = rte_eal_init((int)(sizeof(eal_argv) / sizeof(eal_argv[0])) - 1, eal_argv) >= 0;
+	eal_ready = eal_nohuge_init("test_block_dp", 512);
 	rc = cmocka_run_group_tests_name("block_dp", tests, NULL, NULL);
 	if (eal_ready)
 		rte_eal_cleanup();

@@ -37,6 +37,7 @@
 
 #include "msg.h"
 #include "worker.h"
+#include "eal_nohuge.h"
 
 #define RING_SLOTS 64 /* the port takes at most 63 frames before it is read */
 #define POOL_MBUFS 4095
@@ -227,21 +228,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_held_at_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_nothing_taken, setup, teardown),
 	};
-	char *eal_argv[] = { "test_worker_tx",
-			     "--no-huge",
-			     "-m",
-			     "256",
-			     "--no-shconf",
-			     "--no-pci",
-			     "--no-telemetry",
-			     "-l",
-			     "0",
-			     "--log-level=*:error",
-			     NULL };
 	int rc;
 
 	msg_set_verbose(0);
-	eal_ready = rte_eal_init((int)(sizeof(eal_argv) / sizeof(eal_argv[0])) - 1, eal_argv) >= 0;
+	eal_ready = eal_nohuge_init("test_worker_tx", 256);
 	if (!eal_ready)
 		print_message("EAL: %s\n", rte_strerror(rte_errno));
 	else {
