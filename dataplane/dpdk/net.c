@@ -25,6 +25,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "csum.h"
 #include "net.h"
 #include "tcp/tcp_lcore.h"
 
@@ -67,7 +68,7 @@ net_icmp(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth, str
 	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
 
 	if (icmp_len < sizeof(*icmp) || icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0 ||
-	    rte_raw_cksum(icmp, icmp_len) != 0xffff) {
+	    rg_csum_fold(rg_csum_add(0, icmp, icmp_len)) != 0xffff) {
 		dp_count(lc, RG_C_DROP_ICMP_OTHER);
 		rte_pktmbuf_free(m);
 		return;
@@ -85,7 +86,7 @@ net_icmp(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth, str
 	ip->src_addr = lc->listen_addr;
 	ip->time_to_live = 64;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = rg_ipv4_hdr_cksum(ip);
 	eth->dst_addr = eth->src_addr;
 	eth->src_addr = lc->mac;
 	/* Trim any Ethernet padding so the reply is exactly the packet. */
@@ -104,7 +105,7 @@ net_ip_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
 		return false;
 	default:
-		return rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) == 0xffff;
+		return rg_csum_fold(rg_csum_add(0, ip, rte_ipv4_hdr_len(ip))) == 0xffff;
 	}
 }
 

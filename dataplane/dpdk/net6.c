@@ -32,6 +32,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "csum.h"
 #include "net.h"
 #include "tcp/tcp_lcore.h"
 
@@ -68,22 +69,10 @@ struct net6_na {
 uint16_t
 net6_l4_sum(const struct rte_ipv6_hdr *ip6, uint8_t proto, const void *l4, uint32_t len)
 {
-	/* The pseudo-header of RFC 8200 8.1: the upper-layer length and
+	/* The pseudo-header of RFC 8200 8.1 with the upper-layer length and
 	 * next header, not those of the IPv6 header (extension headers may
-	 * sit between), so rte_ipv6_phdr_cksum() does not fit received
-	 * packets. */
-	struct {
-		uint8_t addr[32];
-		rte_be32_t len;
-		rte_be32_t proto;
-	} __rte_packed ph;
-	memcpy(ph.addr, ip6->src_addr, sizeof(ph.addr));
-	ph.len = rte_cpu_to_be_32(len);
-	ph.proto = rte_cpu_to_be_32(proto);
-	uint32_t sum = (uint32_t)rte_raw_cksum(&ph, sizeof(ph)) + rte_raw_cksum(l4, len);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
+	 * sit between). */
+	return rg_csum_fold(rg_csum_add(rg_ipv6_phdr_sum(ip6, proto, len), l4, len));
 }
 
 static bool

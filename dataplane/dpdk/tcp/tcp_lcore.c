@@ -6,8 +6,8 @@
  *	See tcp_lcore.h. Replies are new mbufs (the received one is freed
  *	after the core has run: its payload has been handed to the SMTP
  *	engine and nothing points into it). The TCP checksum of frames we
- *	send is computed in software with rte_ipv4_udptcp_cksum() or
- *	rte_ipv6_udptcp_cksum() (MSS 1440 announced over IPv6): the
+ *	send is computed in software (csum.h; MSS 1440 announced over
+ *	IPv6): the
  *	frames are a few hundred bytes at most, the port modes used in tests
  *	(af_xdp, af_packet, memif) offer no TX checksum offload, and one
  *	path for every mode keeps the frames identical. With STARTTLS
@@ -27,6 +27,7 @@
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
+#include "csum.h"
 #include "relay/relay_thread.h"
 #include "net.h"
 #include "tcp/tcp.h"
@@ -78,7 +79,7 @@ tcp_lcore_ip4(struct rte_ether_hdr *eth, const struct tcp_seg *seg, uint16_t l4)
 	ip->src_addr = tcp_addr_v4(&seg->saddr);
 	ip->dst_addr = tcp_addr_v4(&seg->daddr);
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = rg_ipv4_hdr_cksum(ip);
 	return (struct rte_tcp_hdr *)(ip + 1);
 }
 
@@ -143,25 +144,20 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 	}
 	if (seg->len)
 		memcpy(o, seg->data, seg->len);
-	th->cksum = v4 ? rte_ipv4_udptcp_cksum((const struct rte_ipv4_hdr *)(eth + 1), th)
-		       : rte_ipv6_udptcp_cksum((const struct rte_ipv6_hdr *)(eth + 1), th);
+	th->cksum =
+		rg_tcp_cksum(v4 ? rg_ipv4_phdr_sum((const struct rte_ipv4_hdr *)(eth + 1), IPPROTO_TCP, l4)
+				: rg_ipv6_phdr_sum((const struct rte_ipv6_hdr *)(eth + 1), IPPROTO_TCP, l4),
+			     th, l4);
 	dp_tx(lc, m);
 	return 0;
 }
 
-/*
- * Software check: pseudo header plus segment (its checksum field
- * included) must sum to 0xffff. rte_ipv4_udptcp_cksum_verify() does the
- * same but is still an experimental symbol in DPDK 22.11.
- */
+/* Software check: pseudo header plus segment (its checksum field
+ * included) must sum to 0xffff. */
 static int
 tcp_lcore_csum_sw(const struct rte_ipv4_hdr *ip, const void *l4, uint16_t l4len)
 {
-	uint32_t sum = (uint32_t)rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(l4, l4len);
-
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return rg_csum_fold(rg_csum_add(rg_ipv4_phdr_sum(ip, IPPROTO_TCP, l4len), l4, l4len)) == 0xffff;
 }
 
 /* The port's L4 checksum verdict: 1 good, 0 bad, -1 not checked. */
