@@ -222,6 +222,14 @@ it_conf() {
 	} > "$f"
 }
 
+# it_tls_chain FILE: an ECDSA P-256 key and a self-signed certificate for
+# mx.bench.example, key then certificate in FILE (smtpd_tls_chain_files).
+it_tls_chain() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj "/CN=mx.bench.example" -keyout "$1.key" -out "$1.crt" 2>/dev/null || return 1
+	cat "$1.key" "$1.crt" > "$1"
+}
+
 # The daemon's undo steps, set once by the first it_spawn: stop whatever
 # rcptgate IT_PID names at exit, then show the end of its output on failure.
 it_daemon_undo() {
