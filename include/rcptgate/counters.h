@@ -111,9 +111,11 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(TLS_ERRORS, "tls_session_errors", RG_CK_COUNTER, \
 	  "TLS sessions closed after the handshake: bad record, alert, plaintext over its bound") \
 	X(TLS_HANDSHAKE_CPU_NS, "tls_handshake_cpu_ns", RG_CK_COUNTER, \
-	  "Worker CPU time in TLS handshake steps, ns (thread clock: time preempted not counted)") \
+	  "Worker CPU time in TLS handshake steps, ns (thread clock: time preempted not counted; measured " \
+	  "on one handshake in 8, the first included, times 8)") \
 	X(TLS_WALL_NS, "tls_wall_ns", RG_CK_COUNTER, \
-	  "Elapsed time of the same handshake steps, ns: the part above their CPU time was preemption") \
+	  "Elapsed time of the same handshake steps, ns (the same one in 8, times 8): the part above their " \
+	  "CPU time was preemption") \
 	/* RELAY: relay of accepted mail to the backend (dataplane/core/relay) */ \
 	X(RELAY_CONN_OPENED, "relay_connections_opened", RG_CK_COUNTER, \
 	  "Backend connections opened (TCP connected)") \

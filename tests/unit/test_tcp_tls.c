@@ -386,6 +386,39 @@ test_starttls_session(void **state)
 	tls_ctx_free(a);
 }
 
+/* The thread clock (a system call) is read around the steps of one
+ * handshake in 8, the first included: the 2nd to 8th leave the CPU
+ * counters alone, the 9th adds to them again. */
+static void
+test_handshake_cpu_sampled(void **state)
+{
+	struct tls_ctx *a = ctx_from(chain_a);
+	struct lcore l;
+	uint64_t cpu[10] = { 0 }, wall[10] = { 0 };
+
+	(void)state;
+	assert_true(NCLI >= 9);
+	lcore_open(&l, &a);
+	for (unsigned i = 0; i < 9; i++) {
+		cli_connect(l.ts, &clis[i], (uint16_t)(41000 + i));
+		cli_starttls(l.ts, &clis[i]);
+		cli_handshake_end(l.ts, &clis[i]);
+		cpu[i + 1] = ctr[RG_C_TLS_HANDSHAKE_CPU_NS];
+		wall[i + 1] = ctr[RG_C_TLS_WALL_NS];
+	}
+	assert_int_equal(ctr[RG_C_TLS_HANDSHAKES_COMPLETED], 9);
+	assert_true(cpu[1] > 8 * 10000); /* tens of microseconds, times 8 */
+	assert_true(wall[1] > 0);
+	for (unsigned i = 2; i <= 8; i++) {
+		assert_int_equal(cpu[i], cpu[1]);
+		assert_int_equal(wall[i], wall[1]);
+	}
+	assert_true(cpu[9] > cpu[8]);
+	assert_true(wall[9] > wall[8]);
+	lcore_close(&l);
+	tls_ctx_free(a);
+}
+
 /* N clients send STARTTLS and a ClientHello: a budget of 1 ns runs the
  * first one's step, the others wait in the queue. */
 static void
@@ -579,9 +612,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_starttls_session),  cmocka_unit_test(test_handshake_budget),
-		cmocka_unit_test(test_handshake_charge),  cmocka_unit_test(test_handshake_credit),
-		cmocka_unit_test(test_shed_while_queued), cmocka_unit_test(test_reload_slot),
+		cmocka_unit_test(test_starttls_session), cmocka_unit_test(test_handshake_cpu_sampled),
+		cmocka_unit_test(test_handshake_budget), cmocka_unit_test(test_handshake_charge),
+		cmocka_unit_test(test_handshake_credit), cmocka_unit_test(test_shed_while_queued),
+		cmocka_unit_test(test_reload_slot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

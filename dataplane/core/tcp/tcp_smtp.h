@@ -42,6 +42,7 @@ struct tcp_smtp {
 	uint32_t tls_max;	    /* smtpd_tls_session_limit, this lcore's share */
 	uint64_t hs_budget_ns;	    /* handshake time one loop iteration may spend */
 	uint64_t hs_spent_ns;	    /* spent since the last tcp_smtp_tls_run() */
+	uint64_t hs_count;	    /* handshakes started (one in 8 timed on the thread clock) */
 	uint64_t hs_step_ns;	    /* of it, in handshake steps (not charged work) */
 	uint64_t hs_other_ns;	    /* other work charged since the last tcp_smtp_tls_run() */
 	int64_t hs_credit_ns;	    /* handshake time the charged work has earned */
