@@ -113,6 +113,29 @@ policy_role_account(const struct rg_addr *a)
 		(a->local_len == 5 && strncasecmp(a->buf, "abuse", 5) == 0);
 }
 
+/* The verdict on A (normalised, with a domain) whose table rule is RULE. */
+static void
+policy_decide(const struct policy_conf *pc, const char *mailbox, size_t n, const struct rg_addr *a,
+	      enum tbl_rule rule, struct policy_result *res)
+{
+	res->rule = rule;
+	if (rule == TBL_RULE_NO_DOMAIN &&
+	    !policy_relay_domain(pc, a->buf + a->local_len + 1, (size_t)a->len - a->local_len - 1)) {
+		res->verdict = POLICY_REJECT_RELAY;
+		policy_reply(res, pc->relay_code, "7.1", true, mailbox, n, "Relay access denied");
+		return;
+	}
+	if (rule == TBL_RULE_EXACT || rule == TBL_RULE_BASE || rule == TBL_RULE_CATCHALL ||
+	    policy_role_account(a)) {
+		res->verdict = POLICY_ACCEPT;
+		policy_reply(res, 250, "1.5", false, NULL, 0, "Ok");
+		return;
+	}
+	res->verdict = POLICY_REJECT_UNKNOWN;
+	policy_reply(res, pc->unknown_code, "1.1", true, mailbox, n,
+		     "Recipient address rejected: User unknown");
+}
+
 void
 policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailbox, size_t n,
 	    struct policy_result *res)
@@ -137,22 +160,13 @@ policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailb
 		policy_reply(res, 250, "1.5", false, NULL, 0, "Ok");
 		return;
 	}
+	policy_decide(pc, mailbox, n, &a, tbl_lookup(t, &a, pc->delims), res);
+}
 
-	enum tbl_rule rule = tbl_lookup(t, &a, pc->delims);
-	res->rule = rule;
-	if (rule == TBL_RULE_NO_DOMAIN &&
-	    !policy_relay_domain(pc, a.buf + a.local_len + 1, (size_t)a.len - a.local_len - 1)) {
-		res->verdict = POLICY_REJECT_RELAY;
-		policy_reply(res, pc->relay_code, "7.1", true, mailbox, n, "Relay access denied");
-		return;
-	}
-	if (rule == TBL_RULE_EXACT || rule == TBL_RULE_BASE || rule == TBL_RULE_CATCHALL ||
-	    policy_role_account(&a)) {
-		res->verdict = POLICY_ACCEPT;
-		policy_reply(res, 250, "1.5", false, NULL, 0, "Ok");
-		return;
-	}
-	res->verdict = POLICY_REJECT_UNKNOWN;
-	policy_reply(res, pc->unknown_code, "1.1", true, mailbox, n,
-		     "Recipient address rejected: User unknown");
+void
+policy_rcpt_ruled(const struct policy_conf *pc, const struct tbl *t, const char *mailbox, size_t n,
+		  const struct rg_addr *a, enum tbl_rule rule, struct policy_result *res)
+{
+	(void)t; /* the table RULE came from, which normalised A */
+	policy_decide(pc, mailbox, n, a, rule, res);
 }

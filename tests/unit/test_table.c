@@ -668,6 +668,11 @@ test_corrupt(void **state)
 	}
 	/* the good image still loads (the cases above are not vacuous) */
 	assert_int_equal(tbl_open_buffer(good, len, &t, NULL, 0), 0);
+	uint64_t serial = tbl_serial(t);
+	tbl_close(t);
+	/* opened again, most likely at the same address: another serial */
+	assert_int_equal(tbl_open_buffer(good, len, &t, NULL, 0), 0);
+	assert_true(tbl_serial(t) > serial);
 	tbl_close(t);
 	free(good);
 	tbl_builder_free(b);

@@ -121,6 +121,13 @@ struct smtp_relay_ops {
 #define SMTP_IP_MAX 46	       /* INET6_ADDRSTRLEN */
 
 /* One per lcore, read-mostly. */
+/* RCPTs of one input looked up in one table burst at most (TBL_BURST_MAX) */
+#define SMTP_RCPT_BURST 32
+/* Tables smaller than this stay in cache, where a burst saved nothing and
+ * its parsing ahead cost 8% a RCPT (3 MB table); at 31 MB it saved 31%
+ * (docs/benchmarks.md). */
+#define SMTP_RCPT_BURST_MIN_BYTES (8u << 20)
+
 struct smtp_ctx {
 	const struct rg_config *cfg;
 	struct policy_conf policy;
@@ -141,9 +148,26 @@ struct smtp_ctx {
 	bool tls_ready;
 	void *relay_arg;
 	unsigned log_per_sec; /* 0: SMTP_LOG_PER_SEC */
+	/* pipelined RCPTs are looked up in bursts in tables of at least
+	 * this many bytes; 0: SMTP_RCPT_BURST_MIN_BYTES */
+	uint64_t rcpt_burst_min;
 	/* The lcore's client limits (anvil.h), or NULL: none. Set by the
 	 * caller; sessions opened with smtp_session_open() are counted. */
 	struct anvil *anvil;
+
+	/* The pipelined RCPTs of session la_sess's input, looked up together
+	 * (smtp_rcpt_lookahead()): where each mailbox was in the input, its
+	 * bytes, and its rule in table la_tbl; cmd_rcpt() takes a rule only
+	 * for the same bytes at the same place. */
+	unsigned la_n, la_next;
+	const struct smtp_session *la_sess;
+	const struct tbl *la_tbl;
+	uint64_t la_serial; /* tbl_serial(la_tbl): its address may come back */
+	const char *la_box[SMTP_RCPT_BURST];
+	size_t la_len[SMTP_RCPT_BURST];
+	uint8_t la_rule[SMTP_RCPT_BURST];
+	char la_raw[SMTP_RCPT_BURST][RG_PATH_MAX];
+	struct rg_addr la_addr[SMTP_RCPT_BURST];
 
 	/* Filled by smtp_ctx_prepare() (called by the first
 	 * smtp_session_init() if the caller did not). */

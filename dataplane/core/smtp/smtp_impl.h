@@ -108,6 +108,11 @@ void smtp_reset_transaction(struct smtp_session *s);
 /* Copy P[0..N) into the env field at OFF, truncated, control bytes as '?'. */
 void smtp_env_set(struct smtp_session *s, size_t off, const char *p, size_t n);
 
+/* smtp_rcpt_lookahead - look the RCPTs pipelined in DATA[0..LEN) up in
+ * one table burst, for cmd_rcpt() to take (smtp_cmd.c), unless those of
+ * an earlier call still lie ahead in DATA. */
+void smtp_rcpt_lookahead(struct smtp_session *s, const uint8_t *data, size_t len);
+
 /* The env field at OFF, or "" when there is no env buffer. */
 const char *smtp_env_get(const struct smtp_session *s, size_t off);
 

@@ -563,6 +563,9 @@ smtp_session_input(struct smtp_session *s, const uint8_t *data, size_t len, size
 	size_t pos = 0;
 	int rc = SMTP_OK;
 
+	/* a burst pays off from two RCPT lines, rarely under 60 bytes together */
+	if (len >= 60 && s->state != SMTP_S_DATA && s->state != SMTP_S_TLS_WAIT)
+		smtp_rcpt_lookahead(s, data, len);
 	while (pos < len && rc == SMTP_OK) {
 		if (s->state == SMTP_S_CLOSED) {
 			pos = len;

@@ -75,6 +75,9 @@ uint64_t tbl_n_domains(const struct tbl *t);
 uint64_t tbl_n_catchall(const struct tbl *t);
 /* Bytes of the table file (the domain set adds 16-32 bytes per domain). */
 uint64_t tbl_size(const struct tbl *t);
+/* tbl_serial - a number no other table opened by this process has: a
+ * table freed and another opened at the same address differ in it. */
+uint64_t tbl_serial(const struct tbl *t);
 /* RG_ADDR_F_CASE_EXACT when the table was compiled with exact local parts. */
 unsigned tbl_addr_flags(const struct tbl *t);
 

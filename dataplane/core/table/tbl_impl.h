@@ -37,6 +37,7 @@
 #include "tbl.h"
 
 struct tbl {
+	uint64_t serial;     /* tables opened before this one, plus one (tbl_serial()) */
 	const uint8_t *base; /* file image */
 	size_t size;
 	size_t map_len;	   /* munmap(base, map_len) on close when not 0 */

@@ -189,6 +189,8 @@ tbl_open_buffer(const void *buf, size_t len, struct tbl **out, char *err, size_t
 		free(t);
 		return rc;
 	}
+	static uint64_t opened;
+	t->serial = __atomic_add_fetch(&opened, 1, __ATOMIC_RELAXED);
 	*out = t;
 	return 0;
 }
@@ -298,6 +300,12 @@ uint64_t
 tbl_size(const struct tbl *t)
 {
 	return t->size;
+}
+
+uint64_t
+tbl_serial(const struct tbl *t)
+{
+	return t->serial;
 }
 
 unsigned
