@@ -14,6 +14,7 @@
  *	   in tx_full_drops, tx_packets counts each once.
  *	2. Past DP_TX_BACKLOG queued frames, each further frame is dropped
  *	   and counted, and its mbuf returns to the pool.
+ *	   A full queue whose flush finds room again keeps the new frame.
  *	3. What is still queued when the worker stops is freed and counted.
  *	4. A flush the port takes nothing from keeps the queue as it was.
  *
@@ -163,6 +164,30 @@ test_dropped_past_backlog(void **state)
 	assert_int_equal(ctr.c[RG_C_TX_FULL], over);
 }
 
+/* A full queue whose flush finds room again (the peer read meanwhile)
+ * keeps the new frame: only a queue still full drops it. */
+static void
+test_full_queue_flush_frees_room(void **state)
+{
+	(void)state;
+	const uint32_t total = (RING_SLOTS - 1) + DP_TX_BACKLOG;
+	uint32_t next = 0;
+
+	for (uint32_t i = 0; i < total; i++)
+		dp_tx(&lc, frame(i));
+	assert_int_equal(lc.n_tx, DP_TX_BACKLOG);
+	assert_int_equal(peer_read(&next), RING_SLOTS - 1); /* the peer reads a ring's worth */
+	dp_tx(&lc, frame(total));			    /* queue full: flush first, then keep */
+	assert_int_equal(ctr.c[RG_C_TX_FULL], 0);
+	for (unsigned rounds = 0; lc.n_tx > 0 || rte_ring_count(ring) > 0; rounds++) {
+		assert_true(rounds <= total);
+		peer_read(&next);
+		dp_tx_flush(&lc);
+	}
+	assert_int_equal(next, total + 1);
+	assert_int_equal(ctr.c[RG_C_TX_FULL], 0);
+}
+
 static void
 test_held_at_stop(void **state)
 {
@@ -210,6 +235,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_held_then_sent_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_past_backlog, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_queue_flush_frees_room, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_at_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_nothing_taken, setup, teardown),
 	};
