@@ -164,9 +164,8 @@ policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailb
 }
 
 void
-policy_rcpt_ruled(const struct policy_conf *pc, const struct tbl *t, const char *mailbox, size_t n,
-		  const struct rg_addr *a, enum tbl_rule rule, struct policy_result *res)
+policy_rcpt_ruled(const struct policy_conf *pc, const char *mailbox, size_t n, const struct rg_addr *a,
+		  enum tbl_rule rule, struct policy_result *res)
 {
-	(void)t; /* the table RULE came from, which normalised A */
 	policy_decide(pc, mailbox, n, a, rule, res);
 }

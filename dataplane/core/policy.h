@@ -83,11 +83,11 @@ void policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *
 
 /*
  * policy_rcpt_ruled - policy_rcpt() with MAILBOX already normalised for
- * table T (A, with a domain) and the table's RULE for it known
- * (tbl_lookup_burst() over T).
+ * the table (A, with a domain) and the table's RULE for it known
+ * (tbl_lookup_burst()).
  */
-void policy_rcpt_ruled(const struct policy_conf *pc, const struct tbl *t, const char *mailbox, size_t n,
-		       const struct rg_addr *a, enum tbl_rule rule, struct policy_result *res);
+void policy_rcpt_ruled(const struct policy_conf *pc, const char *mailbox, size_t n, const struct rg_addr *a,
+		       enum tbl_rule rule, struct policy_result *res);
 
 /* A short name of VERDICT ("accept", "reject_unknown", ...). */
 const char *policy_verdict_name(enum policy_verdict verdict);

@@ -94,7 +94,8 @@ dp_rx_done(struct dp_lcore *lc, struct rte_mbuf *m)
  */
 struct rte_mbuf *dp_tx_mbuf(struct dp_lcore *lc);
 
-/* dp_lcore_fini - return what the lcore holds of the pool (its stash). */
+/* dp_lcore_fini - at the stop: free the frames still queued (counted as
+ * tx_full_drops) and return the stash to the pool. */
 void dp_lcore_fini(struct dp_lcore *lc);
 
 /*

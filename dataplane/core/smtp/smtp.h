@@ -157,12 +157,12 @@ struct smtp_ctx {
 
 	/* The pipelined RCPTs of session la_sess's input, looked up together
 	 * (smtp_rcpt_lookahead()): where each mailbox was in the input, its
-	 * bytes, and its rule in table la_tbl; cmd_rcpt() takes a rule only
-	 * for the same bytes at the same place. */
+	 * bytes, and its rule in the table whose tbl_serial() is la_serial
+	 * (unlike its address, never another table's); cmd_rcpt() takes a
+	 * rule only for the same bytes at the same place. */
 	unsigned la_n, la_next;
 	const struct smtp_session *la_sess;
-	const struct tbl *la_tbl;
-	uint64_t la_serial; /* tbl_serial(la_tbl): its address may come back */
+	uint64_t la_serial;
 	const char *la_box[SMTP_RCPT_BURST];
 	size_t la_len[SMTP_RCPT_BURST];
 	uint8_t la_rule[SMTP_RCPT_BURST];

@@ -434,7 +434,7 @@ static const enum rg_counter verdict_counter[] = {
  * many as the send buffer has room to answer), so the lookups made for
  * one call serve the next ones: a new burst is looked up only when
  * those of the last one are used up or no longer ahead in DATA.
- * cmd_rcpt() takes a rule only for the same session, table (address and
+ * cmd_rcpt() takes a rule only for the same session, table (its
  * tbl_serial(): a table reloaded meanwhile may reuse the address), place
  * in the input and bytes, so a line that is not run as that RCPT (refused
  * before the lookup, straddling two inputs, message text) or input that
@@ -456,12 +456,11 @@ smtp_rcpt_lookahead(struct smtp_session *s, const uint8_t *data, size_t len)
 		return; /* the last burst's next RCPT is still ahead */
 	c->la_n = c->la_next = 0;
 	c->la_sess = s;
-	c->la_tbl = c->table != NULL ? __atomic_load_n(c->table, __ATOMIC_ACQUIRE) : NULL;
-	if (c->la_tbl == NULL ||
-	    tbl_size(c->la_tbl) < (c->rcpt_burst_min ? c->rcpt_burst_min : SMTP_RCPT_BURST_MIN_BYTES))
+	const struct tbl *t = c->table != NULL ? __atomic_load_n(c->table, __ATOMIC_ACQUIRE) : NULL;
+	if (t == NULL || tbl_size(t) < (c->rcpt_burst_min ? c->rcpt_burst_min : SMTP_RCPT_BURST_MIN_BYTES))
 		return;
-	c->la_serial = tbl_serial(c->la_tbl);
-	unsigned flags = tbl_addr_flags(c->la_tbl);
+	c->la_serial = tbl_serial(t);
+	unsigned flags = tbl_addr_flags(t);
 	while (p < end && k < SMTP_RCPT_BURST) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		if (nl == NULL)
@@ -485,7 +484,7 @@ smtp_rcpt_lookahead(struct smtp_session *s, const uint8_t *data, size_t len)
 	}
 	if (k < 2)
 		return;
-	tbl_lookup_burst(c->la_tbl, ap, k, c->policy.delims, rule);
+	tbl_lookup_burst(t, ap, k, c->policy.delims, rule);
 	for (unsigned i = 0; i < k; i++)
 		c->la_rule[i] = (uint8_t)rule[i];
 	c->la_n = k;
@@ -497,7 +496,7 @@ rcpt_looked_up(struct smtp_session *s, const struct tbl *t, struct args box)
 {
 	struct smtp_ctx *c = s->ctx;
 
-	if (c->la_next >= c->la_n || c->la_sess != s || c->la_tbl != t || tbl_serial(t) != c->la_serial)
+	if (c->la_next >= c->la_n || c->la_sess != s || t == NULL || tbl_serial(t) != c->la_serial)
 		return -1;
 	for (unsigned i = c->la_next; i < c->la_n; i++)
 		if (c->la_box[i] == box.p && c->la_len[i] == box.n &&
@@ -530,7 +529,7 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 		t = __atomic_load_n(s->ctx->table, __ATOMIC_ACQUIRE);
 	int la = rcpt_looked_up(s, t, box);
 	if (la >= 0)
-		policy_rcpt_ruled(&s->ctx->policy, t, box.p, box.n, &s->ctx->la_addr[la], s->ctx->la_rule[la],
+		policy_rcpt_ruled(&s->ctx->policy, box.p, box.n, &s->ctx->la_addr[la], s->ctx->la_rule[la],
 				  &res);
 	else
 		policy_rcpt(&s->ctx->policy, t, box.p, box.n, &res);
