@@ -106,6 +106,7 @@ dp_rx(struct dp_lcore *lc, struct rte_mbuf **rx)
 	if (n > 0) /* empty polls are not busy time (worker_busy_cycles) */
 		dp_count_n(lc, RG_C_WORKER_PORT_RX_CYCLES, rte_rdtsc() - t0);
 
+	tcp_lcore_prefetch(lc, rx, n);
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));

@@ -23,7 +23,7 @@
  *	 4. the blob is the arena copied in order less the duplicates (no
  *	    key is read at random), the slots are written; checksums last.
  *	Steps 1 to 3 are tbl_place.c.
- *	Large arrays ask for transparent huge pages (tbl_hint_huge).
+ *	Large arrays ask for transparent huge pages (rg_hint_huge, rcptgate/huge.h).
  *	DPDK has no minimal perfect hash and cmph's CHD stores no keys and
  *	is slower to query (see docs/benchmarks.md), hence our own.
  * DIAGNOSTICS
@@ -46,6 +46,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include <rcptgate/huge.h>
 #include <rcptgate/table_format.h>
 
 #include "tbl_impl.h"
@@ -117,24 +118,6 @@ tbl_builder_stats(const struct tbl_builder *b, struct tbl_build_stats *st)
 }
 
 /*
- * Ask for transparent huge pages on the 2 MiB-aligned inside of a large
- * fresh allocation [P, P+LEN), before it is touched. The builder's arrays
- * (hundreds of MB at 1e7 keys) are read and written at random, and on 4
- * KiB pages their page faults and TLB misses cost more than the work.
- * Only a hint: without THP everything works on small pages.
- */
-static void
-tbl_hint_huge(void *p, size_t len)
-{
-	const uintptr_t hp = (uintptr_t)2 << 20;
-	uintptr_t a = ((uintptr_t)p + hp - 1) & ~(hp - 1);
-	uintptr_t z = ((uintptr_t)p + len) & ~(hp - 1);
-
-	if (p != NULL && z > a)
-		(void)madvise((void *)a, z - a, MADV_HUGEPAGE);
-}
-
-/*
  * Grow *P (of *CAP elements of SIZE bytes) to hold at least NEED. The
  * arena and the address refs reach hundreds of MB, so they are anonymous
  * mappings of their own: all of each asks for huge pages (4 KiB page
@@ -160,7 +143,7 @@ tbl_grow(void **p, size_t *cap, size_t need, size_t size)
 		q = mremap(*p, *cap * size, nc * size, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED)
 		return -ENOMEM;
-	tbl_hint_huge(q, nc * size);
+	rg_hint_huge(q, nc * size);
 	*p = q;
 	*cap = nc;
 	return 0;
@@ -426,7 +409,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	uint32_t *start = malloc((n_buckets + 1) * sizeof(*start));
 	if (start == NULL)
 		return -ENOMEM;
-	tbl_hint_huge(start, (n_buckets + 1) * sizeof(*start));
+	rg_hint_huge(start, (n_buckets + 1) * sizeof(*start));
 	tbl_group(e, tmp, n_in, start, n_buckets, &bp);
 
 	/* back into E without duplicates; hash collisions of distinct keys */
@@ -485,7 +468,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	uint32_t *bysize = calloc(257, sizeof(*bysize));
 	pl.pilot = calloc(n_buckets, 1);
 	pl.owner = malloc(n_slots * sizeof(*pl.owner));
-	tbl_hint_huge(pl.owner, n_slots * sizeof(*pl.owner));
+	rg_hint_huge(pl.owner, n_slots * sizeof(*pl.owner));
 	pl.taken = calloc(n_slots / 64 + 1, sizeof(*pl.taken));
 	pl.stack = malloc((n_buckets + 1) * sizeof(*pl.stack));
 	uint64_t *s = malloc((n + 1) * sizeof(*s));
@@ -550,7 +533,7 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	img = calloc(1, total);
 	if (img == NULL)
 		goto out;
-	tbl_hint_huge(img, total);
+	rg_hint_huge(img, total);
 	memcpy(img + h.pilots_off, pl.pilot, n_buckets);
 	tbl_blob_fill(b, dup, dups, img + h.blob_off);
 	uint64_t *slots = (uint64_t *)(void *)(img + h.slots_off);
@@ -606,8 +589,8 @@ tbl_builder_finish(struct tbl_builder *b, void **image, size_t *len, char *err, 
 	*len = 0;
 	if (e == NULL || tmp == NULL)
 		goto out;
-	tbl_hint_huge(e, (n + 1) * sizeof(*e));
-	tbl_hint_huge(tmp, (n + 1) * sizeof(*tmp));
+	rg_hint_huge(e, (n + 1) * sizeof(*e));
+	rg_hint_huge(tmp, (n + 1) * sizeof(*tmp));
 	for (unsigned attempt = 0; attempt < TBL_SEED_TRIES; attempt++) {
 		uint64_t seed;
 		if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))

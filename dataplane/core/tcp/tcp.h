@@ -234,6 +234,17 @@ void tcp_stack_destroy(struct tcp_stack *ts);
 int tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms);
 
 /*
+ * tcp_input_prefetch - start loading what tcp_input() will read first
+ * for a segment from SADDR:SPORT to port DPORT: its hash bucket. Call it
+ * for every segment of a received burst before the first tcp_input(),
+ * so that the buckets' cache misses overlap instead of stalling one
+ * segment each (a SYN's bucket is a new one every time). Only a hint:
+ * any values are harmless.
+ */
+void
+tcp_input_prefetch(const struct tcp_stack *ts, const struct tcp_addr *saddr, uint16_t sport, uint16_t dport);
+
+/*
  * tcp_timer_run - fire every timer due at NOW_MS (retransmissions,
  * delayed ACKs, idle and close timeouts).
  *

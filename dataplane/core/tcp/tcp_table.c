@@ -30,6 +30,7 @@
 
 #include <rcptgate/counters.h>
 #include <rcptgate/hash.h>
+#include <rcptgate/huge.h>
 
 #include "tcp/tcp_impl.h"
 
@@ -71,6 +72,12 @@ tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg)
 		    tcp_addr_eq(ts->raddr6[i], seg->saddr))
 			return &ts->conns[i];
 	return NULL;
+}
+
+void
+tcp_input_prefetch(const struct tcp_stack *ts, const struct tcp_addr *saddr, uint16_t sport, uint16_t dport)
+{
+	__builtin_prefetch(&ts->bucket[tcp_hash(ts, tcp_addr_fold(saddr), sport, dport) & ts->hmask]);
 }
 
 /* Per-source counts key IPv4 sources by address, IPv6 ones by their /64. */
@@ -252,27 +259,56 @@ tcp_rbuf_put(struct tcp_stack *ts, struct tcp_conn *c)
 	c->rb_len = 0;
 }
 
+/* The lengths of the table's arrays, for tcp_table_init() and _fini(). */
+struct tcp_table_len {
+	size_t conns, raddr6, sessions, bucket, srcs, bufs, buf_free;
+};
+
+static struct tcp_table_len
+tcp_table_len(const struct tcp_stack *ts)
+{
+	size_t n = ts->p.max_conns;
+	size_t nb = pow2_at_least(ts->p.max_conns);
+
+	return (struct tcp_table_len){
+		.conns = n * sizeof(*ts->conns),
+		.raddr6 = n * sizeof(*ts->raddr6),
+		.sessions = n * (ts->app.session_size ? ts->app.session_size : 1),
+		.bucket = nb * sizeof(*ts->bucket),
+		.srcs = n * sizeof(*ts->srcs),
+		.bufs = (size_t)ts->p.n_buffers * TCP_SNDBUF_SIZE,
+		.buf_free = (size_t)ts->p.n_buffers * sizeof(*ts->buf_free),
+	};
+}
+
+/*
+ * The arrays are read at random, one entry or bucket a segment (a SYN's
+ * bucket is a new one each time), so they are on huge pages
+ * (rcptgate/huge.h): on 4 KiB pages the bucket read of a SYN was the
+ * worker's most expensive instruction (docs/benchmarks.md). The
+ * mappings come zeroed.
+ */
 int
 tcp_table_init(struct tcp_stack *ts)
 {
 	uint32_t n = ts->p.max_conns;
 	uint32_t nb = pow2_at_least(n);
+	struct tcp_table_len len = tcp_table_len(ts);
 
 	ts->hmask = nb - 1;
-	ts->conns = aligned_alloc(64, ((size_t)n * sizeof(*ts->conns) + 63) & ~(size_t)63);
-	ts->raddr6 = malloc((size_t)n * sizeof(*ts->raddr6));
-	ts->sessions = calloc(n, ts->app.session_size ? ts->app.session_size : 1);
-	ts->bucket = malloc((size_t)nb * sizeof(*ts->bucket));
-	ts->srcs = malloc((size_t)n * sizeof(*ts->srcs));
-	ts->src_bucket = malloc((size_t)nb * sizeof(*ts->src_bucket));
-	ts->bufs = malloc((size_t)ts->p.n_buffers * TCP_SNDBUF_SIZE);
-	ts->buf_free = malloc((size_t)ts->p.n_buffers * sizeof(*ts->buf_free));
+	ts->conns = rg_huge_alloc(len.conns);
+	ts->raddr6 = rg_huge_alloc(len.raddr6);
+	ts->sessions = rg_huge_alloc(len.sessions);
+	ts->bucket = rg_huge_alloc(len.bucket);
+	ts->srcs = rg_huge_alloc(len.srcs);
+	ts->src_bucket = rg_huge_alloc(len.bucket);
+	ts->bufs = rg_huge_alloc(len.bufs);
+	ts->buf_free = rg_huge_alloc(len.buf_free);
 	if (!ts->conns || !ts->raddr6 || !ts->sessions || !ts->bucket || !ts->srcs || !ts->src_bucket ||
 	    !ts->bufs || !ts->buf_free) {
 		tcp_table_fini(ts);
 		return -ENOMEM;
 	}
-	memset(ts->conns, 0, (size_t)n * sizeof(*ts->conns));
 	for (uint32_t i = 0; i < nb; i++)
 		ts->bucket[i] = ts->src_bucket[i] = TCP_NIL;
 	for (uint32_t i = 0; i < n; i++) {
@@ -293,14 +329,16 @@ tcp_table_init(struct tcp_stack *ts)
 void
 tcp_table_fini(struct tcp_stack *ts)
 {
-	free(ts->conns);
-	free(ts->raddr6);
-	free(ts->sessions);
-	free(ts->bucket);
-	free(ts->srcs);
-	free(ts->src_bucket);
-	free(ts->bufs);
-	free(ts->buf_free);
+	struct tcp_table_len len = tcp_table_len(ts);
+
+	rg_huge_free(ts->conns, len.conns);
+	rg_huge_free(ts->raddr6, len.raddr6);
+	rg_huge_free(ts->sessions, len.sessions);
+	rg_huge_free(ts->bucket, len.bucket);
+	rg_huge_free(ts->srcs, len.srcs);
+	rg_huge_free(ts->src_bucket, len.bucket);
+	rg_huge_free(ts->bufs, len.bufs);
+	rg_huge_free(ts->buf_free, len.buf_free);
 	ts->conns = NULL;
 	ts->raddr6 = NULL;
 	ts->sessions = NULL;

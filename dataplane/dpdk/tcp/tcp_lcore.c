@@ -227,6 +227,49 @@ done:
 	dp_rx_done(lc, m);
 }
 
+/*
+ * The buckets of a burst's segments, loaded before the first is
+ * processed: a SYN's bucket is a cache miss (the buckets are 4 bytes a
+ * connection slot, 1 MiB at 262,144), and one after another the misses
+ * were the worker's costliest instruction (docs/benchmarks.md). Only
+ * what the ports and addresses need is read, and only within the frame;
+ * anything odd is skipped (net_input() will drop it).
+ */
+void
+tcp_lcore_prefetch(const struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
+{
+	if (lc->tcp == NULL)
+		return;
+	const struct tcp_stack *ts = lc->tcp->stack;
+	for (uint16_t i = 0; i < n; i++) {
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(rx[i], const struct rte_ether_hdr *);
+		uint32_t len = rte_pktmbuf_data_len(rx[i]);
+		const uint8_t *l4;
+		struct tcp_addr src;
+
+		if (len < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) + 4)
+			continue;
+		if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+			const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+			uint32_t ihl = rte_ipv4_hdr_len(ip);
+			if (ip->next_proto_id != IPPROTO_TCP || len < sizeof(*eth) + ihl + 4)
+				continue;
+			src = tcp_addr_from_v4(ip->src_addr);
+			l4 = (const uint8_t *)ip + ihl;
+		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6) &&
+			   len >= sizeof(*eth) + sizeof(struct rte_ipv6_hdr) + 4) {
+			const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
+			if (ip6->proto != IPPROTO_TCP)
+				continue;
+			memcpy(src.b, ip6->src_addr, sizeof(src.b));
+			l4 = (const uint8_t *)(ip6 + 1);
+		} else {
+			continue;
+		}
+		tcp_input_prefetch(ts, &src, (uint16_t)(l4[0] << 8 | l4[1]), (uint16_t)(l4[2] << 8 | l4[3]));
+	}
+}
+
 unsigned
 tcp_lcore_poll(struct dp_lcore *lc)
 {

@@ -45,6 +45,14 @@ int tcp_lcore_init(struct dp_lcore *lc, unsigned workers, const uint64_t secret[
 void tcp_lcore_fini(struct dp_lcore *lc);
 
 /*
+ * tcp_lcore_prefetch - before a received burst RX[0..N) is processed,
+ * start loading the connection-table buckets of its TCP segments
+ * (tcp_input_prefetch()). Reads only the headers, bounds-checked; the
+ * frames are checked in full later by net_input().
+ */
+void tcp_lcore_prefetch(const struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n);
+
+/*
  * tcp_lcore_input - one TCP/IPv4 frame for the listen address. Consumes M.
  * IP is the IPv4 header inside M, IHL its length, IP_LEN the total
  * length (both checked by the caller against the frame).
