@@ -43,6 +43,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "RCPT refused: over smtpd_recipient_limit (452 4.5.3)") \
 	X(SMTP_RCPT_BURST, "smtp_rcpt_burst_lookups", RG_CK_COUNTER, \
 	  "RCPT whose table lookup ran in one burst with the other RCPTs pipelined in the same input") \
+	X(SMTP_RCPT_PREFETCHED, "smtp_rcpt_prefetched_lookups", RG_CK_COUNTER, \
+	  "RCPT whose table lookup ran in one burst with the RCPTs of other sessions received with it") \
 	X(SMTP_ERR_LINE_TOO_LONG, "smtp_err_line_too_long", RG_CK_COUNTER, \
 	  "Command lines over 512 octets (500 5.5.2)") \
 	X(SMTP_ERR_NUL, "smtp_err_nul", RG_CK_COUNTER, "Command lines with a NUL byte (500 5.5.2)") \

@@ -10,7 +10,9 @@
  *	answered at once, later or refused, RSET, close, and room() that
  *	now and then says 0). The rest is the client's byte stream, fed in
  *	random chunks with an output buffer of only SMTP_OUT_RESERVE bytes,
- *	so the engine stops and resumes all the time.
+ *	so the engine stops and resumes all the time. Before each chunk,
+ *	a RCPT line alone in it is looked up ahead (smtp_rcpt_prefetch(),
+ *	as a worker does for a received burst).
  *
  *	Checked on every call: *consumed never exceeds the input, the
  *	engine makes progress whenever the output buffer is empty (unless
@@ -210,7 +212,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pending = (v >> 2) % 3;
 	h->ctx.relay = (v & 2) ? (envelope ? &relay_env : &relay) : NULL;
 	h->ctx.now = v >> 4;
-	h->ctx.rcpt_burst_min = 1; /* the seed table is tiny: pipelined RCPTs in bursts anyway */
+	h->ctx.rcpt_burst_min = 1;    /* the seed table is tiny: pipelined RCPTs in bursts anyway */
+	h->ctx.rcpt_prefetch_min = 1; /* and a RCPT line alone looked up ahead */
 	smtp_session_init(&s, &h->ctx, "198.51.100.7");
 	rc = smtp_session_banner(&s, &out);
 	out.len = 0;
@@ -220,7 +223,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (m > size - pos)
 			m = size - pos;
 		size_t used = 0;
-		rc = smtp_session_input(&s, data + pos, m, &used, &out);
+		const uint8_t *in = data + pos;
+		smtp_rcpt_prefetch(&h->ctx, &in, &m, 1);
+		rc = smtp_session_input(&s, in, m, &used, &out);
 		if (used > m || out.len > out.cap)
 			abort();
 		if (rc != SMTP_DROP)

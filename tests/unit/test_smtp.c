@@ -6,9 +6,13 @@
  *	Every tests/smtp/NAME.in is fed through the engine and the
  *	transcript compared with tests/smtp/NAME.ref. Each transcript runs
  *	in several ways that must all give the same result: all bytes at
- *	once with a large output buffer, one byte at a time, and in random
- *	chunks (fixed seeds), the last two with an output buffer of only
- *	SMTP_OUT_RESERVE bytes so the engine has to stop and resume.
+ *	once with a large output buffer, one byte at a time, one line at a
+ *	time, and in random chunks (fixed seeds), all but the first with an
+ *	output buffer of only SMTP_OUT_RESERVE bytes so the engine has to
+ *	stop and resume. Before each input the RCPT line alone in it, if it
+ *	is one, is looked up ahead as a worker does for a received burst
+ *	(smtp_rcpt_prefetch()), and pipelined RCPTs in bursts, both on the
+ *	transcripts' tiny tables.
  *
  *	.in syntax, one directive per line:
  *	  # text          comment
@@ -136,8 +140,8 @@ unescape(struct buf *b, const char *s)
 	}
 }
 
-enum mode { M_WHOLE, M_BYTES, M_RANDOM1, M_RANDOM2, M_RANDOM3, M_MAX };
-static const char *const mode_names[M_MAX] = { "whole", "bytes", "random1", "random2", "random3" };
+enum mode { M_WHOLE, M_BYTES, M_LINES, M_RANDOM1, M_RANDOM2, M_RANDOM3, M_MAX };
+static const char *const mode_names[M_MAX] = { "whole", "bytes", "lines", "random1", "random2", "random3" };
 
 /* the transcripts' tables are tiny: look pipelined RCPTs up in bursts
  * anyway (0: only in tables of 8 MiB or more, as the daemon does) */
@@ -151,17 +155,21 @@ struct run {
 	enum mode mode;
 	unsigned rnd;
 	bool ended;
-	uint64_t burst; /* smtp_rcpt_burst_lookups: not in the transcript */
+	uint64_t burst;	     /* smtp_rcpt_burst_lookups: not in the transcript */
+	uint64_t prefetched; /* smtp_rcpt_prefetched_lookups: nor this */
 };
 
 static size_t
-chunk_size(struct run *r, size_t left)
+chunk_size(struct run *r, const char *p, size_t left)
 {
 	size_t n = left;
 
 	if (r->mode == M_BYTES)
 		n = 1;
-	else if (r->mode >= M_RANDOM1) {
+	else if (r->mode == M_LINES) {
+		const char *nl = memchr(p, '\n', left);
+		n = nl != NULL ? (size_t)(nl - p) + 1 : left;
+	} else if (r->mode >= M_RANDOM1) {
 		r->rnd = r->rnd * 1103515245u + 12345u;
 		n = 1 + (r->rnd >> 16) % 40;
 	}
@@ -223,11 +231,15 @@ feed(struct run *r, const char *data, size_t len)
 	bool starttls = false;
 
 	while (pos < len && rc == SMTP_OK) {
-		size_t m = chunk_size(r, len - pos), off = 0;
+		size_t m = chunk_size(r, data + pos, len - pos), off = 0;
 		while (off < m && rc == SMTP_OK) {
 			size_t used = 0;
-			rc = smtp_session_input(&r->s, (const uint8_t *)data + pos + off, m - off, &used,
-						&r->o);
+			const uint8_t *in = (const uint8_t *)data + pos + off;
+			size_t in_len = m - off;
+			/* as a worker does before a received burst: a RCPT
+			 * line alone in an input is looked up ahead */
+			smtp_rcpt_prefetch(&r->h.ctx, &in, &in_len, 1);
+			rc = smtp_session_input(&r->s, in, in_len, &used, &r->o);
 			if (rc == SMTP_STARTTLS) {
 				/* the rest of the group is what the client sent
 				 * before the handshake: the engine discards it */
@@ -290,6 +302,7 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 	free(copy);
 	assert_int_equal(sh_init(&r->h, config.p, have_table ? table.p : NULL), 0);
 	r->h.ctx.rcpt_burst_min = burst_min;
+	r->h.ctx.rcpt_prefetch_min = 1;
 	free(config.p);
 	free(table.p);
 
@@ -355,7 +368,9 @@ run_transcript(struct run *r, const char *text, enum mode mode)
 		 * input was cut, not on the session: kept apart */
 		if (i == RG_C_SMTP_RCPT_BURST)
 			r->burst = r->h.ctr[i];
-		if (r->h.ctr[i] == 0 || i == RG_C_SMTP_RCPT_BURST)
+		if (i == RG_C_SMTP_RCPT_PREFETCHED)
+			r->prefetched = r->h.ctr[i];
+		if (r->h.ctr[i] == 0 || i == RG_C_SMTP_RCPT_BURST || i == RG_C_SMTP_RCPT_PREFETCHED)
 			continue;
 		snprintf(tmp, sizeof(tmp), " %s=%llu", rg_counter_info[i].name,
 			 (unsigned long long)r->h.ctr[i]);
@@ -738,6 +753,98 @@ test_no_line_buffer(void **state)
 	sh_fini(&h);
 }
 
+/*
+ * The RCPT lines of several sessions' inputs, looked up ahead together
+ * (smtp_rcpt_prefetch()), are taken by each session's RCPT: the right
+ * reply for each, known or not, and counted. Not taken (a lookup of its
+ * own, and the reply that one gives): input whose bytes changed at the
+ * same place, a table that replaced the one looked up, a table under
+ * the threshold; input of more than one line is not looked up ahead.
+ */
+static void
+test_rcpt_prefetch(void **state)
+{
+	struct sh h, h2;
+	struct smtp_session s[3];
+	char ob[4096];
+	struct smtp_out o = { ob, 0, sizeof(ob) };
+	char in[3][64] = { "RCPT TO:<alice@example.com>\r\n", "RCPT TO:<nobody@example.com>\r\n",
+			   "rcpt to:<Bob@example.com>\r\n" };
+	const uint8_t *p[3] = { (const uint8_t *)in[0], (const uint8_t *)in[1], (const uint8_t *)in[2] };
+	size_t n[3];
+	static const char *const want[3] = { "250 2.1.5 ", "550 5.1.1 ", "250 2.1.5 " };
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, "alice@example.com\nbob@example.com\n"), 0);
+	assert_int_equal(sh_init(&h2, NULL, "carol@example.com\n"), 0);
+	h.ctx.rcpt_prefetch_min = 1;
+	for (int i = 0; i < 3; i++) {
+		n[i] = strlen(in[i]);
+		smtp_session_init(&s[i], &h.ctx, "192.0.2.9");
+		assert_int_equal(feed_steps(&s[i], "HELO c\r\nMAIL FROM:<>\r\n", 100, &o), SMTP_OK);
+	}
+	/* taken, each by its session */
+	smtp_rcpt_prefetch(&h.ctx, p, n, 3);
+	for (int i = 0; i < 3; i++) {
+		o.len = 0;
+		assert_int_equal(feed_steps(&s[i], in[i], 100, &o), SMTP_OK);
+		assert_memory_equal(ob, want[i], 10);
+	}
+	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_PREFETCHED], 3);
+	/* the bytes at the same place changed: looked up again */
+	smtp_rcpt_prefetch(&h.ctx, p, n, 3);
+	memcpy(in[0] + 9, "zzzzz", 5); /* <zzzzz@example.com>: unknown */
+	o.len = 0;
+	assert_int_equal(feed_steps(&s[0], in[0], 100, &o), SMTP_OK);
+	assert_memory_equal(ob, "550 5.1.1 ", 10);
+	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_PREFETCHED], 3);
+	/* the others are still taken */
+	o.len = 0;
+	assert_int_equal(feed_steps(&s[2], in[2], 100, &o), SMTP_OK);
+	assert_memory_equal(ob, "250 2.1.5 ", 10);
+	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_PREFETCHED], 4);
+	/* another table now: the rule of the first one is not taken */
+	memcpy(in[0] + 9, "alice", 5);
+	smtp_rcpt_prefetch(&h.ctx, p, n, 3);
+	__atomic_store_n(&h.cur, h2.tbl, __ATOMIC_RELEASE);
+	o.len = 0;
+	assert_int_equal(feed_steps(&s[0], in[0], 100, &o), SMTP_OK);
+	assert_memory_equal(ob, "550 5.1.1 ", 10);
+	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_PREFETCHED], 4);
+	__atomic_store_n(&h.cur, h.tbl, __ATOMIC_RELEASE);
+	/* a table under the threshold is left alone */
+	h.ctx.rcpt_prefetch_min = UINT64_MAX;
+	smtp_rcpt_prefetch(&h.ctx, p, n, 3);
+	o.len = 0;
+	assert_int_equal(feed_steps(&s[0], in[0], 100, &o), SMTP_OK);
+	assert_memory_equal(ob, "250 2.1.5 ", 10);
+	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_PREFETCHED], 4);
+	/* two lines in one input: not looked up ahead */
+	h.ctx.rcpt_prefetch_min = 1;
+	char two[] = "RCPT TO:<alice@example.com>\r\nRCPT TO:<bob@example.com>\r\n";
+	const uint8_t *tp = (const uint8_t *)two;
+	size_t tn = strlen(two);
+	smtp_rcpt_prefetch(&h.ctx, &tp, &tn, 1);
+	o.len = 0;
+	assert_int_equal(feed_steps(&s[1], two, 100, &o), SMTP_OK);
+	assert_memory_equal(ob, "250 2.1.5 ", 10);
+	assert_int_equal(h.ctr[RG_C_SMTP_RCPT_PREFETCHED], 4);
+	for (int i = 0; i < 3; i++)
+		smtp_session_fini(&s[i]);
+	sh_fini(&h2);
+	sh_fini(&h);
+
+	/* basic.in a line an input, as a client that does not pipeline
+	 * sends it: the six RCPTs that reach the table are taken */
+	struct run r;
+	char *text = read_file(GOLDEN_DIR "/basic.in");
+	assert_non_null(text);
+	run_transcript(&r, text, M_LINES);
+	free(r.out.p);
+	free(text);
+	assert_int_equal(r.prefetched, 6);
+}
+
 static void
 test_table_swap(void **state)
 {
@@ -961,6 +1068,7 @@ main(void)
 		cmocka_unit_test(test_relay_abort_bare_lf), cmocka_unit_test(test_relay_envelope),
 		cmocka_unit_test(test_log_rate_limit),	    cmocka_unit_test(test_no_line_buffer),
 		cmocka_unit_test(test_table_swap),	    cmocka_unit_test(test_rcpt_burst),
+		cmocka_unit_test(test_rcpt_prefetch),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]), n = 0, cap = 64;
 	char **names = calloc(cap, sizeof(*names));

@@ -228,38 +228,49 @@ done:
 }
 
 /*
- * The buckets of a burst's segments, loaded before the first is
- * processed: a SYN's bucket is a cache miss (the buckets are 4 bytes a
- * connection slot, 1 MiB at 262,144), and one after another the misses
- * were the worker's costliest instruction (docs/benchmarks.md). Only
- * what the ports and addresses need is read, and only within the frame;
- * anything odd is skipped (net_input() will drop it).
+ * Before a received burst is processed: the connection buckets of its
+ * segments are loaded and the RCPT lines among their payloads looked up
+ * in one table burst. A SYN's bucket is a cache miss (the buckets are 4
+ * bytes a connection slot, 1 MiB at 262,144), and so is a RCPT's slot
+ * in a table of a few MB; one after another they were the worker's
+ * costliest loads (docs/benchmarks.md). Only the addresses, ports and
+ * payload bounds are read, within the frame; anything odd is skipped
+ * (net_input() checks every frame in full).
  */
 void
-tcp_lcore_prefetch(const struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
+tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
 {
 	if (lc->tcp == NULL)
 		return;
 	const struct tcp_stack *ts = lc->tcp->stack;
+	const uint8_t *pay[DP_BURST];
+	size_t pay_len[DP_BURST];
+	unsigned np = 0;
+
 	for (uint16_t i = 0; i < n; i++) {
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(rx[i], const struct rte_ether_hdr *);
 		uint32_t len = rte_pktmbuf_data_len(rx[i]);
 		const uint8_t *l4;
+		uint32_t l4len;
 		struct tcp_addr src;
 
-		if (len < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) + 4)
+		if (len < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) + 20)
 			continue;
 		if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
 			const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
 			uint32_t ihl = rte_ipv4_hdr_len(ip);
-			if (ip->next_proto_id != IPPROTO_TCP || len < sizeof(*eth) + ihl + 4)
+			uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
+			if (ip->next_proto_id != IPPROTO_TCP || ip_len < ihl + 20 ||
+			    len < sizeof(*eth) + ip_len)
 				continue;
 			src = tcp_addr_from_v4(ip->src_addr);
 			l4 = (const uint8_t *)ip + ihl;
-		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6) &&
-			   len >= sizeof(*eth) + sizeof(struct rte_ipv6_hdr) + 4) {
+			l4len = ip_len - ihl;
+		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
 			const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
-			if (ip6->proto != IPPROTO_TCP)
+			l4len = rte_be_to_cpu_16(ip6->payload_len);
+			if (ip6->proto != IPPROTO_TCP || l4len < 20 ||
+			    len < sizeof(*eth) + sizeof(*ip6) + l4len)
 				continue;
 			memcpy(src.b, ip6->src_addr, sizeof(src.b));
 			l4 = (const uint8_t *)(ip6 + 1);
@@ -267,7 +278,13 @@ tcp_lcore_prefetch(const struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16
 			continue;
 		}
 		tcp_input_prefetch(ts, &src, (uint16_t)(l4[0] << 8 | l4[1]), (uint16_t)(l4[2] << 8 | l4[3]));
+		uint32_t thl = (uint32_t)(l4[12] >> 4) * 4;
+		if (thl >= 20 && l4len > thl) {
+			pay[np] = l4 + thl;
+			pay_len[np++] = l4len - thl;
+		}
 	}
+	smtp_rcpt_prefetch(&lc->tcp->smtp.ctx, pay, pay_len, np);
 }
 
 unsigned

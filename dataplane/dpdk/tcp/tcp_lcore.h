@@ -50,7 +50,7 @@ void tcp_lcore_fini(struct dp_lcore *lc);
  * (tcp_input_prefetch()). Reads only the headers, bounds-checked; the
  * frames are checked in full later by net_input().
  */
-void tcp_lcore_prefetch(const struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n);
+void tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n);
 
 /*
  * tcp_lcore_input - one TCP/IPv4 frame for the listen address. Consumes M.
