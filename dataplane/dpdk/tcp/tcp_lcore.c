@@ -240,7 +240,7 @@ done:
 void
 tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
 {
-	if (lc->tcp == NULL)
+	if (lc->tcp == NULL || n == 0) /* an empty poll: nothing to do */
 		return;
 	const struct tcp_stack *ts = lc->tcp->stack;
 	const uint8_t *pay[DP_BURST];
@@ -284,7 +284,8 @@ tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
 			pay_len[np++] = l4len - thl;
 		}
 	}
-	smtp_rcpt_prefetch(&lc->tcp->smtp.ctx, pay, pay_len, np);
+	if (np > 0)
+		smtp_rcpt_prefetch(&lc->tcp->smtp.ctx, pay, pay_len, np);
 }
 
 unsigned
