@@ -4,9 +4,9 @@
  *	huge.h - large arrays on transparent huge pages
  * DESCRIPTION
  *	Arrays read at random, one entry per packet or per key (the
- *	connection table's buckets, the recipient table), miss the TLB on
- *	nearly every access with 4 KiB pages; a 2 MiB page covers 512
- *	times as much. rg_huge_alloc() maps an array of its own, aligned
+ *	connection table's records and buckets, the recipient table), miss
+ *	the TLB on nearly every access with 4 KiB pages; a 2 MiB page covers
+ *	512 times as much. rg_huge_alloc() maps an array of its own, aligned
  *	to 2 MiB so that the kernel can back all of it with huge pages,
  *	and asks for them (madvise MADV_HUGEPAGE): a hint, everything works
  *	on small pages when transparent huge pages are off.
@@ -19,6 +19,7 @@
 #ifndef RCPTGATE_HUGE_H
 #define RCPTGATE_HUGE_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -60,14 +61,18 @@ rg_huge_alloc(size_t len)
 {
 	size_t n = rg_huge_len(len);
 
-	if (n < len)
+	if (n < len) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	if (n < RG_HUGE_PAGE) {
 		void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		return p == MAP_FAILED ? NULL : p;
 	}
-	if (n > SIZE_MAX - RG_HUGE_PAGE)
+	if (n > SIZE_MAX - RG_HUGE_PAGE) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	/* one huge page more than needed, then the unaligned ends cut off */
 	uint8_t *m = mmap(NULL, n + RG_HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)

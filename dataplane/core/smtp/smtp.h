@@ -129,7 +129,7 @@ struct smtp_relay_ops {
 #define SMTP_RCPT_BURST_MIN_BYTES (8u << 20)
 /* The RCPTs of a received burst's sessions are looked up together in
  * tables of at least this size: one of 33 KB stays in cache (3% more a
- * session), one of 3 MB does not (2.4% less). */
+ * session), one of 3 MB does not (3% less). */
 #define SMTP_RCPT_PREFETCH_MIN_BYTES (1u << 20)
 
 /*

@@ -12,8 +12,9 @@
  *
  *	Why a copy and not a mapping of the file: the lookups of a large
  *	table miss the TLB on nearly every probe with 4 KiB pages; the copy
- *	is asked to use transparent huge pages (madvise MADV_HUGEPAGE, 2 MiB
- *	pages, no reservation), which docs/benchmarks.md measures. The
+ *	is asked to use transparent huge pages (rg_huge_alloc(): 2 MiB
+ *	aligned, madvise MADV_HUGEPAGE, no reservation), which
+ *	docs/benchmarks.md measures. The
  *	checksum reads every byte anyway, so the copy costs little. And a
  *	private copy cannot change after it was verified, which a shared
  *	mapping of a file someone rewrites in place could. MAP_HUGETLB is
@@ -36,6 +37,8 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+
+#include <rcptgate/huge.h>
 
 #include "tbl_impl.h"
 
@@ -243,14 +246,16 @@ tbl_open(const char *path, struct tbl **out, char *err, size_t errlen)
 	}
 	size_t size = (size_t)st.st_size;
 	size_t map_len = (size + TBL_HUGE_PAGE - 1) / TBL_HUGE_PAGE * TBL_HUGE_PAGE;
-	void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED) {
+	/* 2 MiB aligned (kernels before 6.7 do not align large mappings) and
+	 * a hint: without transparent huge pages the table works on 4 KiB
+	 * pages. map_len is whole huge pages, which rg_huge_alloc() maps as
+	 * they are: tbl_close() unmaps the same. */
+	void *m = rg_huge_alloc(map_len);
+	if (m == NULL) {
 		rc = -errno;
 		close(fd);
 		return tbl_fail(rc, err, errlen, "%s: mmap: %s", path, strerror(-rc));
 	}
-	/* a hint: without transparent huge pages the table works on 4 KiB pages */
-	(void)madvise(m, map_len, MADV_HUGEPAGE);
 	rc = tbl_read_all(fd, m, size);
 	close(fd);
 	if (rc != 0) {

@@ -259,9 +259,9 @@ tcp_rbuf_put(struct tcp_stack *ts, struct tcp_conn *c)
 	c->rb_len = 0;
 }
 
-/* The lengths of the table's arrays, for tcp_table_init() and _fini(). */
+/* The lengths of the arrays on huge pages, for tcp_table_init() and _fini(). */
 struct tcp_table_len {
-	size_t conns, raddr6, sessions, bucket, srcs, bufs, buf_free;
+	size_t conns, bucket, srcs, buf_free;
 };
 
 static struct tcp_table_len
@@ -272,21 +272,21 @@ tcp_table_len(const struct tcp_stack *ts)
 
 	return (struct tcp_table_len){
 		.conns = n * sizeof(*ts->conns),
-		.raddr6 = n * sizeof(*ts->raddr6),
-		.sessions = n * (ts->app.session_size ? ts->app.session_size : 1),
 		.bucket = nb * sizeof(*ts->bucket),
 		.srcs = n * sizeof(*ts->srcs),
-		.bufs = (size_t)ts->p.n_buffers * TCP_SNDBUF_SIZE,
 		.buf_free = (size_t)ts->p.n_buffers * sizeof(*ts->buf_free),
 	};
 }
 
 /*
- * The arrays are read at random, one entry or bucket a segment (a SYN's
- * bucket is a new one each time), so they are on huge pages
- * (rcptgate/huge.h): on 4 KiB pages the bucket read of a SYN was the
- * worker's most expensive instruction (docs/benchmarks.md). The
- * mappings come zeroed.
+ * The arrays read at random by every segment or connection (records,
+ * buckets, sources) are on huge pages, as the recipient table is
+ * (rcptgate/huge.h): fewer TLB misses, and no measured cost
+ * (docs/benchmarks.md). All of each is written here, so the huge pages
+ * are faulted in at start-up, not by the worker's first touches (which
+ * on a fragmented host could wait for compaction); the session records,
+ * send buffers and IPv6 addresses, first touched when used, stay on
+ * ordinary pages.
  */
 int
 tcp_table_init(struct tcp_stack *ts)
@@ -297,12 +297,12 @@ tcp_table_init(struct tcp_stack *ts)
 
 	ts->hmask = nb - 1;
 	ts->conns = rg_huge_alloc(len.conns);
-	ts->raddr6 = rg_huge_alloc(len.raddr6);
-	ts->sessions = rg_huge_alloc(len.sessions);
+	ts->raddr6 = malloc((size_t)n * sizeof(*ts->raddr6));
+	ts->sessions = calloc(n, ts->app.session_size ? ts->app.session_size : 1);
 	ts->bucket = rg_huge_alloc(len.bucket);
 	ts->srcs = rg_huge_alloc(len.srcs);
 	ts->src_bucket = rg_huge_alloc(len.bucket);
-	ts->bufs = rg_huge_alloc(len.bufs);
+	ts->bufs = malloc((size_t)ts->p.n_buffers * TCP_SNDBUF_SIZE);
 	ts->buf_free = rg_huge_alloc(len.buf_free);
 	if (!ts->conns || !ts->raddr6 || !ts->sessions || !ts->bucket || !ts->srcs || !ts->src_bucket ||
 	    !ts->bufs || !ts->buf_free) {
@@ -332,12 +332,12 @@ tcp_table_fini(struct tcp_stack *ts)
 	struct tcp_table_len len = tcp_table_len(ts);
 
 	rg_huge_free(ts->conns, len.conns);
-	rg_huge_free(ts->raddr6, len.raddr6);
-	rg_huge_free(ts->sessions, len.sessions);
+	free(ts->raddr6);
+	free(ts->sessions);
 	rg_huge_free(ts->bucket, len.bucket);
 	rg_huge_free(ts->srcs, len.srcs);
 	rg_huge_free(ts->src_bucket, len.bucket);
-	rg_huge_free(ts->bufs, len.bufs);
+	free(ts->bufs);
 	rg_huge_free(ts->buf_free, len.buf_free);
 	ts->conns = NULL;
 	ts->raddr6 = NULL;

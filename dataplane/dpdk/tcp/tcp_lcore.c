@@ -234,8 +234,9 @@ done:
  * bytes a connection slot, 1 MiB at 262,144), and so is a RCPT's slot
  * in a table of a few MB; one after another they were the worker's
  * costliest loads (docs/benchmarks.md). Only the addresses, ports and
- * payload bounds are read, within the frame; anything odd is skipped
- * (net_input() checks every frame in full).
+ * payload bounds are read, within the frame; frames not to our address
+ * and anything odd are skipped (net_input() checks every frame in full,
+ * and drops those), so that junk costs no lookups.
  */
 void
 tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
@@ -260,8 +261,8 @@ tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
 			const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
 			uint32_t ihl = rte_ipv4_hdr_len(ip);
 			uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-			if (ip->next_proto_id != IPPROTO_TCP || ip_len < ihl + 20 ||
-			    len < sizeof(*eth) + ip_len)
+			if (ip->next_proto_id != IPPROTO_TCP || ip->dst_addr != lc->listen_addr ||
+			    !lc->serve4 || ip_len < ihl + 20 || len < sizeof(*eth) + ip_len)
 				continue;
 			src = tcp_addr_from_v4(ip->src_addr);
 			l4 = (const uint8_t *)ip + ihl;
@@ -269,7 +270,8 @@ tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
 		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
 			const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
 			l4len = rte_be_to_cpu_16(ip6->payload_len);
-			if (ip6->proto != IPPROTO_TCP || l4len < 20 ||
+			if (ip6->proto != IPPROTO_TCP || !lc->serve6 ||
+			    memcmp(ip6->dst_addr, lc->listen_addr6, 16) != 0 || l4len < 20 ||
 			    len < sizeof(*eth) + sizeof(*ip6) + l4len)
 				continue;
 			memcpy(src.b, ip6->src_addr, sizeof(src.b));

@@ -46,9 +46,11 @@ void tcp_lcore_fini(struct dp_lcore *lc);
 
 /*
  * tcp_lcore_prefetch - before a received burst RX[0..N) is processed,
- * start loading the connection-table buckets of its TCP segments
- * (tcp_input_prefetch()). Reads only the headers, bounds-checked; the
- * frames are checked in full later by net_input().
+ * start loading the connection-table buckets of its TCP segments to our
+ * address (tcp_input_prefetch()), and look up the RCPT lines among their
+ * payloads in one table burst (smtp_rcpt_prefetch()). Reads headers and
+ * payload bounds within each frame only; the frames are checked in full
+ * later by net_input().
  */
 void tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n);
 
