@@ -227,6 +227,46 @@ done:
 	dp_rx_done(lc, m);
 }
 
+bool
+tcp_lcore_peek(const struct dp_lcore *lc, const struct rte_mbuf *m, struct tcp_lcore_peek *pk)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const uint8_t *l4;
+	uint32_t l4len;
+
+	if (len < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) + 20)
+		return false;
+	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
+		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
+		uint32_t ihl = rte_ipv4_hdr_len(ip);
+		uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
+		if (ip->next_proto_id != IPPROTO_TCP || ip->dst_addr != lc->listen_addr || !lc->serve4 ||
+		    ihl < sizeof(*ip) || ip_len < ihl + 20 || len < sizeof(*eth) + ip_len)
+			return false;
+		pk->src = tcp_addr_from_v4(ip->src_addr);
+		l4 = (const uint8_t *)ip + ihl;
+		l4len = ip_len - ihl;
+	} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
+		l4len = rte_be_to_cpu_16(ip6->payload_len);
+		if (ip6->proto != IPPROTO_TCP || !lc->serve6 ||
+		    memcmp(ip6->dst_addr, lc->listen_addr6, 16) != 0 || l4len < 20 ||
+		    len < sizeof(*eth) + sizeof(*ip6) + l4len)
+			return false;
+		memcpy(pk->src.b, ip6->src_addr, sizeof(pk->src.b));
+		l4 = (const uint8_t *)(ip6 + 1);
+	} else {
+		return false;
+	}
+	uint32_t thl = (uint32_t)(l4[12] >> 4) * 4;
+	pk->sport = (uint16_t)(l4[0] << 8 | l4[1]);
+	pk->dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	pk->data = l4 + thl;
+	pk->len = thl >= 20 && l4len > thl ? l4len - thl : 0;
+	return true;
+}
+
 /*
  * Before a received burst is processed: the connection buckets of its
  * segments are loaded and the RCPT lines among their payloads looked up
@@ -249,41 +289,13 @@ tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
 	unsigned np = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
-		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(rx[i], const struct rte_ether_hdr *);
-		uint32_t len = rte_pktmbuf_data_len(rx[i]);
-		const uint8_t *l4;
-		uint32_t l4len;
-		struct tcp_addr src;
-
-		if (len < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) + 20)
+		struct tcp_lcore_peek pk;
+		if (!tcp_lcore_peek(lc, rx[i], &pk))
 			continue;
-		if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
-			const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-			uint32_t ihl = rte_ipv4_hdr_len(ip);
-			uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-			if (ip->next_proto_id != IPPROTO_TCP || ip->dst_addr != lc->listen_addr ||
-			    !lc->serve4 || ip_len < ihl + 20 || len < sizeof(*eth) + ip_len)
-				continue;
-			src = tcp_addr_from_v4(ip->src_addr);
-			l4 = (const uint8_t *)ip + ihl;
-			l4len = ip_len - ihl;
-		} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
-			const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
-			l4len = rte_be_to_cpu_16(ip6->payload_len);
-			if (ip6->proto != IPPROTO_TCP || !lc->serve6 ||
-			    memcmp(ip6->dst_addr, lc->listen_addr6, 16) != 0 || l4len < 20 ||
-			    len < sizeof(*eth) + sizeof(*ip6) + l4len)
-				continue;
-			memcpy(src.b, ip6->src_addr, sizeof(src.b));
-			l4 = (const uint8_t *)(ip6 + 1);
-		} else {
-			continue;
-		}
-		tcp_input_prefetch(ts, &src, (uint16_t)(l4[0] << 8 | l4[1]), (uint16_t)(l4[2] << 8 | l4[3]));
-		uint32_t thl = (uint32_t)(l4[12] >> 4) * 4;
-		if (thl >= 20 && l4len > thl) {
-			pay[np] = l4 + thl;
-			pay_len[np++] = l4len - thl;
+		tcp_input_prefetch(ts, &pk.src, pk.sport, pk.dport);
+		if (pk.len > 0) {
+			pay[np] = pk.data;
+			pay_len[np++] = pk.len;
 		}
 	}
 	if (np > 0)

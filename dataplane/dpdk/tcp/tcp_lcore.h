@@ -21,12 +21,14 @@
 #ifndef RG_TCP_LCORE_H
 #define RG_TCP_LCORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "tcp/tcp.h"
 #include "worker.h"
 
 /*
@@ -43,6 +45,25 @@ int tcp_lcore_init(struct dp_lcore *lc, unsigned workers, const uint64_t secret[
 
 /* tcp_lcore_fini - close every connection and free LC->tcp. */
 void tcp_lcore_fini(struct dp_lcore *lc);
+
+/* What tcp_lcore_peek() reads of a frame. */
+struct tcp_lcore_peek {
+	struct tcp_addr src;
+	uint16_t sport, dport; /* host order */
+	const uint8_t *data;   /* the TCP payload, LEN bytes (0: none) */
+	uint32_t len;
+};
+
+/*
+ * tcp_lcore_peek - the source, ports and payload of frame M when it is
+ * TCP over IPv4 or IPv6 (no extension headers) to LC's listen address
+ * of a family LC serves, for the look-ahead pass. Reads only within the
+ * frame's first segment, and only what the lengths in its headers allow;
+ * checks no checksum (net_input() checks the frame in full).
+ *
+ * Return: true and *PK filled, or false.
+ */
+bool tcp_lcore_peek(const struct dp_lcore *lc, const struct rte_mbuf *m, struct tcp_lcore_peek *pk);
 
 /*
  * tcp_lcore_prefetch - before a received burst RX[0..N) is processed,
