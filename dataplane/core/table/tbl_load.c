@@ -62,6 +62,43 @@ tbl_section_ok(uint64_t off, uint64_t size, uint64_t hdr_end, uint64_t file_size
 	return off >= hdr_end && off % TBL_ALIGN == 0 && off <= file_size && size <= file_size - off;
 }
 
+/*
+ * Every address's domain is in the domain set: rcptgatectl writes the
+ * domain of every address it compiles, and the lookups rely on it
+ * (tbl_lookup() asks the set before the address, tbl_lookup_burst()
+ * only after a miss, so that they agree only on such tables). A table
+ * without is refused as corrupt. One hash and one probe of the small set
+ * per address, at load.
+ */
+static int
+tbl_verify_domains(const struct tbl *t, char *err, size_t errlen)
+{
+	char k[RG_DOMAIN_MAX + 1 + TBL_KEY_READ]; /* "@domain", readable past its end */
+
+	for (uint64_t i = 0; i < t->n_slots; i++) {
+		uint64_t e = t->slots[i];
+		unsigned len = tbl_fmt_slot_len(e);
+		const char *key = t->blob + tbl_fmt_slot_off(e);
+		/* keys are read at random (slots are in hash order): ask early */
+		if (i + 16 < t->n_slots)
+			__builtin_prefetch(t->blob + tbl_fmt_slot_off(t->slots[i + 16]));
+		if (len == 0 || key[0] == '@')
+			continue;
+		const char *at = memrchr(key, '@', len);
+		size_t dl = at != NULL ? len - (size_t)(at - key) : 0;
+		if (dl < 2 || dl > RG_DOMAIN_MAX + 1)
+			return tbl_fail(-EINVAL, err, errlen,
+					"corrupt table: address slot %" PRIu64 " has no domain", i);
+		memcpy(k, at, dl);
+		if (tbl_domain_tag(t, k, dl, tbl_fmt_hash_domain(k, dl, t->seed)) < 0)
+			return tbl_fail(-EINVAL, err, errlen,
+					"corrupt table: the domain of address slot %" PRIu64
+					" is not in the table",
+					i);
+	}
+	return 0;
+}
+
 static int
 tbl_verify(struct tbl *t, char *err, size_t errlen)
 {
@@ -168,7 +205,7 @@ tbl_verify(struct tbl *t, char *err, size_t errlen)
 	}
 	if (n_addr != t->n_addresses || n_dom != t->n_domains || n_ca != t->n_catchall)
 		return tbl_fail(-EINVAL, err, errlen, "corrupt table: key counts do not match the header");
-	return 0;
+	return tbl_verify_domains(t, err, errlen);
 }
 
 int
