@@ -22,6 +22,7 @@
 #include <rcptgate/table_format.h>
 
 #include "table/tbl.h"
+#include "table_reseal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,12 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	fuzz_load(buf, size);
 	if (size >= sizeof(struct tbl_file_header) && memcmp(data, TBL_MAGIC, 8) == 0) {
-		struct tbl_file_header h;
-		memcpy(&h, buf, sizeof(h));
-		h.payload_sum = rg_hash64((const char *)buf + sizeof(h), size - sizeof(h), 0);
-		h.header_sum = 0;
-		h.header_sum = rg_hash64(&h, sizeof(h), 0);
-		memcpy(buf, &h, sizeof(h));
+		table_reseal(buf, size);
 		fuzz_load(buf, size);
 	}
 	free(buf);

@@ -30,6 +30,7 @@
 
 #include "table/tbl.h"
 #include "table/tbl_impl.h"
+#include "table_reseal.h"
 #include "xorshift.h"
 
 /* A random address "xxxxxxxx.NNN@dN.example" into BUF; local part from 2 words. */
@@ -515,18 +516,6 @@ test_stats_repeatable(void **state)
 
 /* ---- corrupt files ---- */
 
-static void
-reseal(void *img, size_t len)
-{
-	struct tbl_file_header h;
-
-	memcpy(&h, img, sizeof(h));
-	h.payload_sum = rg_hash64((char *)img + sizeof(h), len - sizeof(h), 0);
-	h.header_sum = 0;
-	h.header_sum = rg_hash64(&h, sizeof(h), 0);
-	memcpy(img, &h, sizeof(h));
-}
-
 enum corruption {
 	C_TRUNC_HEADER,
 	C_TRUNC_PAYLOAD,
@@ -613,11 +602,11 @@ test_corrupt(void **state)
 			break;
 		case C_VERSION:
 			h->version = TBL_VERSION + 1;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		case C_VERSION_OLD:
 			h->version = 1;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		case C_HEADER_SUM:
 			h->n_slots++;
@@ -628,34 +617,34 @@ test_corrupt(void **state)
 		case C_SLOT_OUT_OF_BLOB: {
 			uint64_t *s = find_slot(img, false);
 			*s = tbl_fmt_slot_make(tbl_fmt_slot_fp(*s), tbl_fmt_slot_len(*s), h->blob_size - 2);
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		}
 		case C_SECTION_OUTSIDE:
 			h->blob_size += 64;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		case C_SECTIONS_OVERLAP:
 			h->slots_off -= 64;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		case C_FLAGS:
 			h->flags |= 0x80;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		case C_COUNTS:
 			h->n_addresses--;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		case C_DOMAIN_TAG: {
 			uint64_t *s = find_slot(img, true);
 			img[h->blob_off + tbl_fmt_slot_off(*s) + tbl_fmt_slot_len(*s)] = 7;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		}
 		case C_BUCKETS:
 			h->n_buckets = 1;
-			reseal(img, l);
+			table_reseal(img, l);
 			break;
 		case C_MAX:
 			break;
@@ -778,12 +767,7 @@ test_unserved_member_refused(void **state)
 			renamed++;
 		}
 	assert_int_equal(renamed, 1);
-	struct tbl_file_header h;
-	memcpy(&h, img, sizeof(h));
-	h.payload_sum = rg_hash64((const char *)img + sizeof(h), len - sizeof(h), 0);
-	h.header_sum = 0;
-	h.header_sum = rg_hash64(&h, sizeof(h), 0);
-	memcpy(img, &h, sizeof(h));
+	table_reseal(img, len);
 	assert_int_equal(tbl_open_buffer(img, len, &t, err, sizeof(err)), -EINVAL);
 	assert_null(t);
 	assert_non_null(strstr(err, "is not in the table"));
