@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <rcptgate/clean.h>
+
 #include "policy.h"
 
 void
@@ -83,10 +85,8 @@ policy_reply(struct policy_result *res, unsigned code, const char *enh_rest, boo
 	if (with_addr) {
 		size_t m = n > RG_PATH_MAX ? RG_PATH_MAX : n;
 		r[o++] = '<';
-		for (size_t i = 0; i < m; i++) {
-			unsigned char c = (unsigned char)mailbox[i];
-			r[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-		}
+		rg_copy_clean(r + o, mailbox, m);
+		o += m;
 		o = policy_put(r, o, ">: ");
 	}
 	o = policy_put(r, o, text); /* at most 41 bytes */

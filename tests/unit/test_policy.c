@@ -18,6 +18,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <rcptgate/clean.h>
+
 #include "config.h"
 #include "policy.h"
 #include "table/tbl.h"
@@ -247,13 +249,57 @@ test_case_from_table(void **state)
 	tbl_builder_free(b);
 }
 
+/*
+ * rg_copy_clean() against the byte rule it implements (below 0x20 and
+ * 0x7f become '?', every other byte stays), for every length up to 40
+ * at every alignment: every byte value alone in a word of printable
+ * text, at every place, and random bytes. Nothing past N is written.
+ */
+static void
+test_copy_clean(void **state)
+{
+	char src[64], dst[64], want[64];
+	unsigned r = 12345;
+
+	(void)state;
+	for (unsigned v = 0; v < 256; v++)
+		for (size_t at = 0; at < 24; at++) {
+			memset(src, 'a', sizeof(src));
+			src[at] = (char)v;
+			memset(dst, 'Z', sizeof(dst));
+			rg_copy_clean(dst, src, 24);
+			for (size_t i = 0; i < 24; i++) {
+				unsigned char c = (unsigned char)src[i];
+				assert_int_equal((unsigned char)dst[i], c < 0x20 || c == 0x7f ? '?' : c);
+			}
+			assert_int_equal(dst[24], 'Z');
+		}
+	for (int round = 0; round < 20000; round++) {
+		size_t off = round % 8, n = (size_t)(round / 8) % 41;
+		for (size_t i = 0; i < sizeof(src); i++) {
+			r = r * 1103515245u + 12345u;
+			/* mostly printable, now and then anything */
+			src[i] = (char)((r >> 16) % 7 == 0 ? (r >> 8) & 0xff : 0x21 + (r >> 16) % 94);
+		}
+		memset(dst, 'Z', sizeof(dst));
+		memcpy(want, dst, sizeof(want));
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)src[off + i];
+			want[off + i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+		}
+		rg_copy_clean(dst + off, src + off, n);
+		assert_memory_equal(dst, want, sizeof(dst));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),      cmocka_unit_test(test_no_table),
-		cmocka_unit_test(test_configured),    cmocka_unit_test(test_soft_bounce),
-		cmocka_unit_test(test_reply_bounded), cmocka_unit_test(test_case_from_table),
+		cmocka_unit_test(test_copy_clean),	cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_no_table),	cmocka_unit_test(test_configured),
+		cmocka_unit_test(test_soft_bounce),	cmocka_unit_test(test_reply_bounded),
+		cmocka_unit_test(test_case_from_table),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

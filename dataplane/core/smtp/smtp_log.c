@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rcptgate/clean.h>
+
 #include "smtp/smtp_impl.h"
 
 #define LOG_LINE_MAX 1536
@@ -46,10 +48,7 @@ smtp_env_set(struct smtp_session *s, size_t off, const char *p, size_t n)
 	}
 	if (n > SMTP_ENV_FIELD - 1)
 		n = SMTP_ENV_FIELD - 1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		s->env[off + i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
-	}
+	rg_copy_clean(s->env + off, p, n);
 	s->env[off + n] = '\0';
 }
 
@@ -99,10 +98,11 @@ smtp_log_allowed(struct smtp_ctx *ctx)
 static void
 append_clean(char *line, size_t *o, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n && *o < LOG_LINE_MAX - 1; i++) {
-		unsigned char c = (unsigned char)p[i];
-		line[(*o)++] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
-	}
+	size_t room = *o < LOG_LINE_MAX - 1 ? LOG_LINE_MAX - 1 - *o : 0;
+	size_t m = n < room ? n : room;
+
+	rg_copy_clean(line + *o, p, m);
+	*o += m;
 	line[*o] = '\0';
 }
 

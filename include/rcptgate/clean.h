@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * NAME
+ *	clean.h - client text copied into replies and logs, control bytes
+ *	made visible
+ * DESCRIPTION
+ *	A mailbox echoed in a reply, the HELO and MAIL FROM kept for the
+ *	logs: client bytes below 0x20 and 0x7f become '?', so that a reply
+ *	stays one line and a log line cannot be split or coloured. Every
+ *	rejected session copies two or three such strings, so the copy
+ *	tests eight bytes at a time for a byte to replace (the usual case:
+ *	none) and moves them whole; a word that has one is done byte by
+ *	byte, as is the tail.
+ * TRUST
+ *	Any bytes; DST has room for N.
+ */
+#ifndef RCPTGATE_CLEAN_H
+#define RCPTGATE_CLEAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Whether the 8 bytes of X hold one below 0x20 or one equal to 0x7f
+ * (the "has less than" and "has zero" word tests: exact for whether
+ * any byte does; bytes of 0x80 and up are left as they are). */
+static inline int
+rg_word_has_ctl(uint64_t x)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+	uint64_t del = x ^ (ones * 0x7f);
+
+	return (((x - ones * 0x20) & ~x) | ((del - ones) & ~del)) & high ? 1 : 0;
+}
+
+/* rg_copy_clean - SRC[0..N) to DST, bytes below 0x20 and 0x7f as '?'. */
+static inline void
+rg_copy_clean(char *dst, const char *src, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, src + i, 8);
+		if (rg_word_has_ctl(x))
+			break;
+		memcpy(dst + i, &x, 8);
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+		dst[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);
+	}
+}
+
+#endif
