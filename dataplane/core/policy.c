@@ -113,10 +113,9 @@ policy_role_account(const struct rg_addr *a)
 		(a->local_len == 5 && strncasecmp(a->buf, "abuse", 5) == 0);
 }
 
-/* The verdict on A (normalised, with a domain) whose table rule is RULE. */
-static void
-policy_decide(const struct policy_conf *pc, const char *mailbox, size_t n, const struct rg_addr *a,
-	      enum tbl_rule rule, struct policy_result *res)
+void
+policy_rcpt_ruled(const struct policy_conf *pc, const char *mailbox, size_t n, const struct rg_addr *a,
+		  enum tbl_rule rule, struct policy_result *res)
 {
 	res->rule = rule;
 	if (rule == TBL_RULE_NO_DOMAIN &&
@@ -160,12 +159,5 @@ policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *mailb
 		policy_reply(res, 250, "1.5", false, NULL, 0, "Ok");
 		return;
 	}
-	policy_decide(pc, mailbox, n, &a, tbl_lookup(t, &a, pc->delims), res);
-}
-
-void
-policy_rcpt_ruled(const struct policy_conf *pc, const char *mailbox, size_t n, const struct rg_addr *a,
-		  enum tbl_rule rule, struct policy_result *res)
-{
-	policy_decide(pc, mailbox, n, a, rule, res);
+	policy_rcpt_ruled(pc, mailbox, n, &a, tbl_lookup(t, &a, pc->delims), res);
 }

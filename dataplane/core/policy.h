@@ -82,9 +82,10 @@ void policy_rcpt(const struct policy_conf *pc, const struct tbl *t, const char *
 		 struct policy_result *res);
 
 /*
- * policy_rcpt_ruled - policy_rcpt() with MAILBOX already normalised for
- * the table (A, with a domain) and the table's RULE for it known
- * (tbl_lookup_burst()).
+ * policy_rcpt_ruled - the verdict policy_rcpt() gives once MAILBOX is
+ * normalised for the table (A, with a domain) and the table's RULE for
+ * it is known: policy_rcpt() ends in it, and the RCPTs looked up ahead
+ * in a burst (tbl_lookup_burst()) come to it directly.
  */
 void policy_rcpt_ruled(const struct policy_conf *pc, const char *mailbox, size_t n, const struct rg_addr *a,
 		       enum tbl_rule rule, struct policy_result *res);

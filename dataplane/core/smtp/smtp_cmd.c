@@ -447,15 +447,15 @@ ahead_add(struct smtp_ahead *a, unsigned flags, const char *p, size_t n)
 	}
 }
 
-/* A's entries looked up in T in one burst; fewer than MIN, none are
- * kept. */
+/* A's entries looked up in T in one burst; fewer than MIN (at least
+ * 1), none are kept. */
 static void
 ahead_lookup(const struct smtp_ctx *c, struct smtp_ahead *a, const struct tbl *t, unsigned min)
 {
 	const struct rg_addr *ap[SMTP_RCPT_BURST];
 	enum tbl_rule rule[SMTP_RCPT_BURST];
 
-	if (a->n < min || a->n == 0) {
+	if (a->n < min) {
 		a->n = 0;
 		return;
 	}
@@ -466,9 +466,10 @@ ahead_lookup(const struct smtp_ctx *c, struct smtp_ahead *a, const struct tbl *t
 		a->rule[i] = (uint8_t)rule[i];
 }
 
-/* The current table, if it is at least MIN bytes (0: any); else NULL. */
+/* The current table (read at each use: a reload replaces it), if it is
+ * at least MIN bytes (0: any); else NULL. */
 static const struct tbl *
-ahead_table(const struct smtp_ctx *c, uint64_t min)
+ctx_table(const struct smtp_ctx *c, uint64_t min)
 {
 	const struct tbl *t = c->table != NULL ? __atomic_load_n(c->table, __ATOMIC_ACQUIRE) : NULL;
 
@@ -505,8 +506,7 @@ smtp_rcpt_lookahead(struct smtp_session *s, const uint8_t *data, size_t len)
 		return; /* the last burst's next RCPT is still ahead */
 	a->n = a->next = 0;
 	a->sess = s;
-	const struct tbl *t =
-		ahead_table(c, c->rcpt_burst_min ? c->rcpt_burst_min : SMTP_RCPT_BURST_MIN_BYTES);
+	const struct tbl *t = ctx_table(c, c->rcpt_burst_min ? c->rcpt_burst_min : SMTP_RCPT_BURST_MIN_BYTES);
 	if (t == NULL)
 		return;
 	a->serial = tbl_serial(t);
@@ -541,7 +541,7 @@ smtp_rcpt_prefetch(struct smtp_ctx *c, const uint8_t *const *data, const size_t 
 {
 	struct smtp_ahead *a = &c->pf;
 	const struct tbl *t =
-		ahead_table(c, c->rcpt_prefetch_min ? c->rcpt_prefetch_min : SMTP_RCPT_PREFETCH_MIN_BYTES);
+		ctx_table(c, c->rcpt_prefetch_min ? c->rcpt_prefetch_min : SMTP_RCPT_PREFETCH_MIN_BYTES);
 
 	a->n = a->next = 0;
 	a->sess = NULL;
@@ -551,7 +551,9 @@ smtp_rcpt_prefetch(struct smtp_ctx *c, const uint8_t *const *data, const size_t 
 	unsigned flags = tbl_addr_flags(t);
 	for (unsigned i = 0; i < n && a->n < SMTP_RCPT_BURST; i++) {
 		const char *p = (const char *)data[i];
-		/* the verb first: message text ends in LF too, and is long */
+		/* the verb first: message text ends in LF too, and is long;
+		 * one line only is a filter as well (a line with more after
+		 * its ">" is no RCPT to parse_path()) */
 		if (len[i] >= 12 && smtp_ieq(p, "RCPT ", 5) && p[len[i] - 1] == '\n' &&
 		    memchr(p, '\n', len[i] - 1) == NULL)
 			ahead_add(a, flags, p, len[i] - 1);
@@ -597,7 +599,6 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 {
 	struct args box, params;
 	struct policy_result res;
-	const struct tbl *t = NULL;
 
 	if (parse_path(a, "TO:", &box, &params) < 0)
 		return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, R_SYN_RCPT, sizeof(R_SYN_RCPT) - 1);
@@ -609,8 +610,7 @@ cmd_rcpt(struct smtp_session *s, struct args a, struct smtp_out *out)
 		return SMTP_OK;
 	if (has_8bit(box) && !(s->flags & SMTP_F_UTF8))
 		return refuse(s, out, RG_C_SMTP_ERR_BAD_ADDRESS, R_UTF8, sizeof(R_UTF8) - 1);
-	if (s->ctx->table != NULL)
-		t = __atomic_load_n(s->ctx->table, __ATOMIC_ACQUIRE);
+	const struct tbl *t = ctx_table(s->ctx, 0);
 	int i;
 	const struct smtp_ahead *ah = rcpt_looked_up(s, t, box, &i);
 	if (ah != NULL)

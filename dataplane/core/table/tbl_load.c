@@ -235,8 +235,6 @@ tbl_open_buffer(const void *buf, size_t len, struct tbl **out, char *err, size_t
 	return 0;
 }
 
-#define TBL_HUGE_PAGE (UINT64_C(2) << 20)
-
 /* Read all LEN bytes of FD into P. Return 0 or -errno (-EIO: file shrank). */
 static int
 tbl_read_all(int fd, uint8_t *p, size_t len)
@@ -277,12 +275,12 @@ tbl_open(const char *path, struct tbl **out, char *err, size_t errlen)
 				path, (intmax_t)st.st_size, sizeof(struct tbl_file_header));
 	}
 	/* whole huge pages, so the kernel can back all of it with them */
-	if ((uint64_t)st.st_size > SIZE_MAX - TBL_HUGE_PAGE) {
+	if ((uint64_t)st.st_size > SIZE_MAX - RG_HUGE_PAGE) {
 		close(fd);
 		return tbl_fail(-EFBIG, err, errlen, "%s: table too large", path);
 	}
 	size_t size = (size_t)st.st_size;
-	size_t map_len = (size + TBL_HUGE_PAGE - 1) / TBL_HUGE_PAGE * TBL_HUGE_PAGE;
+	size_t map_len = (size + RG_HUGE_PAGE - 1) / RG_HUGE_PAGE * RG_HUGE_PAGE;
 	/* 2 MiB aligned (kernels before 6.7 do not align large mappings) and
 	 * a hint: without transparent huge pages the table works on 4 KiB
 	 * pages. map_len is whole huge pages, which rg_huge_alloc() maps as
