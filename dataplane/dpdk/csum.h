@@ -105,13 +105,4 @@ rg_ipv6_phdr_sum(const struct rte_ipv6_hdr *ip6, uint8_t proto, uint32_t len)
 	return rg_csum_add64(sum, (uint64_t)rte_cpu_to_be_32(len) + rte_cpu_to_be_32(proto));
 }
 
-/* The TCP checksum to store, from the pseudo-header's SUM and the LEN
- * bytes at L4 (their checksum field zero). As rte_ipv4_udptcp_cksum()
- * gives it for TCP: a sum of 0 is sent as 0 (only UDP sends 0xffff). */
-static inline uint16_t
-rg_tcp_cksum(uint64_t sum, const void *l4, uint32_t len)
-{
-	return (uint16_t)~rg_csum_fold(rg_csum_add(sum, l4, len));
-}
-
 #endif /* RG_CSUM_H */

@@ -9,6 +9,11 @@
  *	every alignment; data of all ones (the most carries) up to 64 KiB;
  *	TCP segments over IPv4 and IPv6 with their pseudo-headers; a frame
  *	whose checksum is right sums to 0xffff, one flipped bit does not.
+ *	The frames a worker sends (tcp_frame.h), whose checksums are summed
+ *	from the values written: random segments over IPv4 and IPv6, with
+ *	and without the MSS option, payloads of every length up to 1,460
+ *	bytes; DPDK's sums over the written frame must match them, and
+ *	tcp_parse() must read back what was written.
  *	Inline DPDK functions only: no EAL.
  * DIAGNOSTICS
  *	cmocka failures.
@@ -24,6 +29,7 @@
 #include <rte_tcp.h>
 
 #include "csum.h"
+#include "tcp/tcp_frame.h"
 #include "xorshift.h"
 
 static uint8_t buf[65536 + 16];
@@ -89,7 +95,7 @@ test_ipv4_header(void **state)
 static void
 check_tcp(uint64_t ph, struct rte_tcp_hdr *th, uint16_t l4, uint16_t want)
 {
-	uint16_t got = rg_tcp_cksum(ph, th, l4);
+	uint16_t got = (uint16_t)~rg_csum_fold(rg_csum_add(ph, th, l4));
 
 	assert_int_equal(got, want);
 	th->cksum = got;
@@ -132,13 +138,135 @@ test_tcp_ipv6(void **state)
 	}
 }
 
+/* A random segment to send, IPv4 or IPv6, its payload in DATA. */
+static void
+random_seg(struct tcp_seg *seg, bool v4, uint8_t *data, uint32_t len)
+{
+	memset(seg, 0, sizeof(*seg));
+	if (v4) {
+		seg->saddr = tcp_addr_from_v4((uint32_t)rng());
+		seg->daddr = tcp_addr_from_v4((uint32_t)rng());
+	} else {
+		fill_random(seg->saddr.b, 16);
+		fill_random(seg->daddr.b, 16);
+		seg->daddr.b[0] = 0x20; /* not a mapped IPv4 address */
+	}
+	seg->sport = (uint16_t)rng();
+	seg->dport = (uint16_t)rng();
+	seg->seq = (uint32_t)rng();
+	seg->ack = (uint32_t)rng();
+	seg->flags = (uint8_t)rng();
+	seg->wnd = (uint16_t)rng();
+	seg->mss = (rng() & 1) ? (uint16_t)(1 + rng() % 65535) : 0;
+	fill_random(seg->link, sizeof(seg->link));
+	fill_random(data, len);
+	seg->data = len ? data : NULL;
+	seg->len = len;
+}
+
+/* What tcp_parse() reads from the TCP header at TH is SEG. */
+static void
+check_parsed(const struct tcp_seg *seg, const uint8_t *th, uint16_t l4)
+{
+	struct tcp_seg got;
+
+	assert_int_equal(tcp_parse(th, l4, &got), 0);
+	assert_int_equal(got.sport, seg->sport);
+	assert_int_equal(got.dport, seg->dport);
+	assert_int_equal(got.seq, seg->seq);
+	assert_int_equal(got.ack, seg->ack);
+	assert_int_equal(th[13], seg->flags);
+	assert_int_equal(got.flags, seg->flags & 0x3f); /* tcp_parse() keeps six */
+	assert_int_equal(got.wnd, seg->wnd);
+	assert_int_equal(got.mss, seg->mss);
+	assert_int_equal(got.len, seg->len);
+	if (seg->len)
+		assert_memory_equal(got.data, seg->data, seg->len);
+}
+
+/*
+ * Frame I: a random segment SEG (IPv4 or IPv6, payload up to MAXLEN
+ * bytes) written over random bytes at one of eight alignments; checks
+ * its length and link header, returns the IP header and the TCP
+ * length in *L4.
+ */
+static uint8_t *
+write_frame(int i, struct tcp_seg *seg, bool v4, uint32_t maxlen, uint16_t *l4)
+{
+	static uint8_t data[1460];
+	const struct rte_ether_addr mac = { { 2, 0, 0, 0, 0, 1 } };
+
+	random_seg(seg, v4, data, (uint32_t)(rng() % (maxlen + 1)));
+	uint8_t *p = buf + (i & 7);
+	fill_random(p, tcp_frame_len(seg));
+	tcp_frame_write(p, seg, &mac);
+
+	*l4 = (uint16_t)(20 + (seg->mss ? 4 : 0) + seg->len);
+	assert_int_equal(tcp_frame_len(seg), 14 + (v4 ? 20 : 40) + *l4);
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	assert_memory_equal(&eth->dst_addr, seg->link, 6);
+	assert_memory_equal(&eth->src_addr, &mac, 6);
+	assert_int_equal(eth->ether_type, rte_cpu_to_be_16(v4 ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6));
+	return (uint8_t *)(eth + 1);
+}
+
+/* The checksum field at *FIELD is what DPDK's SUM gives with it zero. */
+#define CHECK_SUM(field, sum) \
+	do { \
+		uint16_t set_ = (field); \
+		(field) = 0; \
+		assert_int_equal(set_, (sum)); \
+		(field) = set_; \
+	} while (0)
+
+static void
+test_frame_ipv4(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		struct tcp_seg seg;
+		uint16_t l4;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)write_frame(i, &seg, true, 1460, &l4);
+
+		assert_int_equal(ip->version_ihl, RTE_IPV4_VHL_DEF);
+		assert_int_equal(rte_be_to_cpu_16(ip->total_length), 20 + l4);
+		assert_int_equal(ip->src_addr, tcp_addr_v4(&seg.saddr));
+		assert_int_equal(ip->dst_addr, tcp_addr_v4(&seg.daddr));
+		assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
+		CHECK_SUM(ip->hdr_checksum, rte_ipv4_cksum(ip));
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+		CHECK_SUM(th->cksum, rte_ipv4_udptcp_cksum(ip, th));
+		check_parsed(&seg, (const uint8_t *)th, l4);
+	}
+}
+
+static void
+test_frame_ipv6(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		struct tcp_seg seg;
+		uint16_t l4;
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)write_frame(i, &seg, false, 1440, &l4);
+
+		assert_int_equal(rte_be_to_cpu_16(ip6->payload_len), l4);
+		assert_memory_equal(ip6->src_addr, seg.saddr.b, 16);
+		assert_memory_equal(ip6->dst_addr, seg.daddr.b, 16);
+		assert_int_equal(ip6->proto, IPPROTO_TCP);
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip6 + 1);
+		CHECK_SUM(th->cksum, rte_ipv6_udptcp_cksum(ip6, th));
+		check_parsed(&seg, (const uint8_t *)th, l4);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_raw_every_length), cmocka_unit_test(test_raw_carries),
 		cmocka_unit_test(test_ipv4_header),	 cmocka_unit_test(test_tcp_ipv4),
-		cmocka_unit_test(test_tcp_ipv6),
+		cmocka_unit_test(test_tcp_ipv6),	 cmocka_unit_test(test_frame_ipv4),
+		cmocka_unit_test(test_frame_ipv6),
 	};
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);
 }

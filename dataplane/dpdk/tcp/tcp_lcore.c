@@ -5,12 +5,11 @@
  * DESCRIPTION
  *	See tcp_lcore.h. Replies are new mbufs (the received one is freed
  *	after the core has run: its payload has been handed to the SMTP
- *	engine and nothing points into it). The TCP checksum of frames we
- *	send is computed in software (csum.h; MSS 1440 announced over
- *	IPv6): the
- *	frames are a few hundred bytes at most, the port modes used in tests
- *	(af_xdp, af_packet, memif) offer no TX checksum offload, and one
- *	path for every mode keeps the frames identical. With STARTTLS
+ *	engine and nothing points into it). The checksums of frames we
+ *	send are computed in software (tcp_frame.h; MSS 1440 announced
+ *	over IPv6): the frames are a few hundred bytes at most, the port
+ *	modes used in tests (af_xdp, af_packet, memif) offer no TX checksum
+ *	offload, and one path for every mode keeps the frames identical. With STARTTLS
  *	configured each worker gets its own TLS context (tcp_tls.c), built
  *	here on the main lcore before the daemon serves.
  * DIAGNOSTICS
@@ -31,6 +30,7 @@
 #include "relay/relay_thread.h"
 #include "net.h"
 #include "tcp/tcp.h"
+#include "tcp/tcp_frame.h"
 #include "tcp/tcp_lcore.h"
 #include "tcp/tcp_smtp.h"
 #include "tcp/tcp_tls.h"
@@ -62,52 +62,11 @@ tcp_lcore_now(const struct dp_lcore *lc)
 	return t->seg_ms;
 }
 
-/* The IPv4 header of a segment we send; returns where the TCP header goes. */
-static struct rte_tcp_hdr *
-tcp_lcore_ip4(struct rte_ether_hdr *eth, const struct tcp_seg *seg, uint16_t l4)
-{
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
-	ip->packet_id = 0;
-	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_TCP;
-	ip->src_addr = tcp_addr_v4(&seg->saddr);
-	ip->dst_addr = tcp_addr_v4(&seg->daddr);
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rg_ipv4_hdr_cksum(ip);
-	return (struct rte_tcp_hdr *)(ip + 1);
-}
-
-/* The same for IPv6: no extension headers, hop limit 64. */
-static struct rte_tcp_hdr *
-tcp_lcore_ip6(struct rte_ether_hdr *eth, const struct tcp_seg *seg, uint16_t l4)
-{
-	struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)(eth + 1);
-
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28);
-	ip6->payload_len = rte_cpu_to_be_16(l4);
-	ip6->proto = IPPROTO_TCP;
-	ip6->hop_limits = 64;
-	memcpy(ip6->src_addr, seg->saddr.b, 16);
-	memcpy(ip6->dst_addr, seg->daddr.b, 16);
-	return (struct rte_tcp_hdr *)(ip6 + 1);
-}
-
 static int
 tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 {
 	struct dp_lcore *lc = arg;
-	bool v4 = tcp_addr_is_v4(&seg->daddr);
-	uint16_t optlen = seg->mss ? 4 : 0;
-	uint16_t l4 = (uint16_t)(sizeof(struct rte_tcp_hdr) + optlen + seg->len);
-	uint16_t frame = (uint16_t)(sizeof(struct rte_ether_hdr) +
-				    (v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr)) + l4);
+	uint16_t frame = tcp_frame_len(seg);
 
 	struct rte_mbuf *m = dp_tx_mbuf(lc);
 	if (unlikely(m == NULL)) {
@@ -120,34 +79,7 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 		dp_count(lc, RG_C_MBUF_ALLOC_FAIL);
 		return -ENOBUFS;
 	}
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
-	memcpy(&eth->dst_addr, seg->link, RTE_ETHER_ADDR_LEN);
-	eth->src_addr = lc->mac;
-	struct rte_tcp_hdr *th = v4 ? tcp_lcore_ip4(eth, seg, l4) : tcp_lcore_ip6(eth, seg, l4);
-
-	th->src_port = rte_cpu_to_be_16(seg->sport);
-	th->dst_port = rte_cpu_to_be_16(seg->dport);
-	th->sent_seq = rte_cpu_to_be_32(seg->seq);
-	th->recv_ack = rte_cpu_to_be_32(seg->ack);
-	th->data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
-	th->tcp_flags = seg->flags;
-	th->rx_win = rte_cpu_to_be_16(seg->wnd);
-	th->cksum = 0;
-	th->tcp_urp = 0;
-	uint8_t *o = (uint8_t *)(th + 1);
-	if (optlen) {
-		o[0] = 2; /* MSS */
-		o[1] = 4;
-		o[2] = (uint8_t)(seg->mss >> 8);
-		o[3] = (uint8_t)seg->mss;
-		o += 4;
-	}
-	if (seg->len)
-		memcpy(o, seg->data, seg->len);
-	th->cksum =
-		rg_tcp_cksum(v4 ? rg_ipv4_phdr_sum((const struct rte_ipv4_hdr *)(eth + 1), IPPROTO_TCP, l4)
-				: rg_ipv6_phdr_sum((const struct rte_ipv6_hdr *)(eth + 1), IPPROTO_TCP, l4),
-			     th, l4);
+	tcp_frame_write(p, seg, &lc->mac);
 	dp_tx(lc, m);
 	return 0;
 }
