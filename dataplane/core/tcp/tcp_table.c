@@ -74,10 +74,25 @@ tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg)
 	return NULL;
 }
 
-void
+uint32_t
 tcp_input_prefetch(const struct tcp_stack *ts, const struct tcp_addr *saddr, uint16_t sport, uint16_t dport)
 {
-	__builtin_prefetch(&ts->bucket[tcp_hash(ts, tcp_addr_fold(saddr), sport, dport) & ts->hmask]);
+	uint32_t slot = tcp_hash(ts, tcp_addr_fold(saddr), sport, dport) & ts->hmask;
+
+	__builtin_prefetch(&ts->bucket[slot]);
+	return slot;
+}
+
+void
+tcp_input_prefetch_conn(const struct tcp_stack *ts, uint32_t slot)
+{
+	uint32_t i = ts->bucket[slot & ts->hmask];
+
+	if (i == TCP_NIL)
+		return;
+	const char *c = (const char *)&ts->conns[i];
+	__builtin_prefetch(c);
+	__builtin_prefetch(c + 64);
 }
 
 /* Per-source counts key IPv4 sources by address, IPv6 ones by their /64. */
