@@ -42,9 +42,15 @@ dp_tx_flush(struct dp_lcore *lc)
 	uint64_t t0 = rte_rdtsc();
 	uint16_t sent = rte_eth_tx_burst(lc->port_id, lc->queue_id, lc->tx, n);
 	dp_count_n(lc, RG_C_WORKER_PORT_TX_CYCLES, rte_rdtsc() - t0);
-	uint64_t bytes = 0;
-	for (uint16_t i = 0; i < sent; i++)
-		bytes += rte_pktmbuf_pkt_len(lc->tx[i]);
+	/* The frames sent are the driver's now (memif and af_packet have
+	 * freed them already): their bytes are what was queued less those
+	 * still held, which are still ours to read. */
+	uint64_t held = 0;
+	for (uint16_t i = sent; i < n && sent > 0; i++)
+		held += rte_pktmbuf_pkt_len(lc->tx[i]);
+	uint64_t bytes = sent > 0 ? lc->tx_bytes - held : 0;
+	if (sent > 0)
+		lc->tx_bytes = held;
 	/* A full ring is a peer that reads slowly for a moment: holding the
 	 * rest turns that into delay, where dropping it cost a
 	 * retransmission timeout (memif at 32,768 sessions in flight). */
@@ -66,6 +72,7 @@ dp_tx(struct dp_lcore *lc, struct rte_mbuf *m)
 			return;
 		}
 	}
+	lc->tx_bytes += rte_pktmbuf_pkt_len(m);
 	lc->tx[lc->n_tx++] = m;
 	if (unlikely(lc->n_tx % DP_BURST == 0)) /* a call per burst, even with a backlog */
 		dp_tx_flush(lc);
@@ -123,6 +130,7 @@ dp_lcore_fini(struct dp_lcore *lc)
 		dp_count_n(lc, RG_C_TX_FULL, lc->n_tx);
 		rte_pktmbuf_free_bulk(lc->tx, lc->n_tx);
 		lc->n_tx = 0;
+		lc->tx_bytes = 0;
 	}
 	if (lc->n_stash > 0)
 		rte_pktmbuf_free_bulk(lc->stash, lc->n_stash);

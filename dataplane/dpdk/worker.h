@@ -69,6 +69,7 @@ struct dp_lcore {
 	struct rte_ring *dict_ring; /* clients to block, to the control thread; NULL: none */
 
 	uint16_t n_tx;
+	uint64_t tx_bytes; /* of the frames in tx[] */
 	struct rte_mbuf *tx[DP_TX_BACKLOG];
 	/* received frames done with, reused or freed after their burst */
 	uint16_t n_done;

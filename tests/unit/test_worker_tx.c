@@ -205,6 +205,8 @@ test_held_at_stop(void **state)
 	dp_lcore_fini(&lc);
 	assert_int_equal(lc.n_tx, 0);
 	assert_int_equal(ctr.c[RG_C_TX_FULL], total - (RING_SLOTS - 1));
+	assert_int_equal(ctr.c[RG_C_TX_BYTES], (uint64_t)(RING_SLOTS - 1) * 60);
+	assert_int_equal(lc.tx_bytes, 0);
 }
 
 static void
@@ -228,6 +230,7 @@ test_flush_nothing_taken(void **state)
 	drain(&next);
 	assert_int_equal(next, total);
 	assert_int_equal(ctr.c[RG_C_TX_FULL], 0);
+	assert_int_equal(ctr.c[RG_C_TX_BYTES], (uint64_t)total * 60);
 }
 
 /* A received frame of LEN bytes from pool P, its fields as a driver
