@@ -14,8 +14,7 @@
  *	(RFC 1071 2), so 64-bit words with end-around carry, folded at the
  *	end, give the 16-bit sum of the words in memory order.
  *
- *	rg_csum_add() returns the unfolded sum, rg_csum_copy() the same
- *	while it copies the bytes; rg_csum_fold() folds it to
+ *	rg_csum_add() returns the unfolded sum; rg_csum_fold() folds it to
  *	16 bits (not complemented: 0xffff over data whose checksum is
  *	right).
  * TRUST
@@ -38,21 +37,15 @@ rg_csum_add64(uint64_t sum, uint64_t v)
 	return sum + (sum < v); /* end-around carry */
 }
 
-/*
- * The one's complement sum of LEN bytes at P added to SUM (unfolded),
- * the bytes copied to D on the way unless D is NULL. Inlined with D a
- * constant NULL, the copy goes away.
- */
+/* The one's complement sum of LEN bytes at BUF added to SUM (unfolded). */
 static inline uint64_t
-rg_csum_walk(uint64_t sum, uint8_t *d, const uint8_t *p, size_t len)
+rg_csum_add(uint64_t sum, const void *buf, size_t len)
 {
+	const uint8_t *p = buf;
+
 	for (; len >= 8; p += 8, len -= 8) {
 		uint64_t v;
 		memcpy(&v, p, sizeof(v));
-		if (d != NULL) {
-			memcpy(d, &v, sizeof(v));
-			d += 8;
-		}
 		sum = rg_csum_add64(sum, v);
 	}
 	/* the tail starts at an even offset, so each piece keeps its
@@ -60,49 +53,21 @@ rg_csum_walk(uint64_t sum, uint8_t *d, const uint8_t *p, size_t len)
 	if (len & 4) {
 		uint32_t v;
 		memcpy(&v, p, sizeof(v));
-		if (d != NULL) {
-			memcpy(d, &v, sizeof(v));
-			d += 4;
-		}
 		sum = rg_csum_add64(sum, v);
 		p += 4;
 	}
 	if (len & 2) {
 		uint16_t v;
 		memcpy(&v, p, sizeof(v));
-		if (d != NULL) {
-			memcpy(d, &v, sizeof(v));
-			d += 2;
-		}
 		sum = rg_csum_add64(sum, v);
 		p += 2;
 	}
 	if (len & 1) {
 		uint16_t v = 0;
 		memcpy(&v, p, 1); /* the odd byte, padded with zero (RFC 1071) */
-		if (d != NULL)
-			*d = *p;
 		sum = rg_csum_add64(sum, v);
 	}
 	return sum;
-}
-
-/* The one's complement sum of LEN bytes at BUF added to SUM (unfolded). */
-static inline uint64_t
-rg_csum_add(uint64_t sum, const void *buf, size_t len)
-{
-	return rg_csum_walk(sum, NULL, buf, len);
-}
-
-/*
- * rg_csum_add() of the LEN bytes at SRC, copied to DST in the same pass:
- * a payload going into a frame is read once, not once by memcpy() and
- * once more for its sum. The two must not overlap.
- */
-static inline uint64_t
-rg_csum_copy(uint64_t sum, void *dst, const void *src, size_t len)
-{
-	return rg_csum_walk(sum, dst, src, len);
 }
 
 /* SUM folded to 16 bits, not complemented. */

@@ -6,8 +6,7 @@
  *	csum.h sums eight bytes at a time; DPDK's rte_raw_cksum(),
  *	rte_ipv4_cksum(), rte_ipv4_udptcp_cksum() and rte_ipv6_udptcp_cksum()
  *	are the reference. Random data of every length up to 1,600 bytes at
- *	every alignment, also summed while copied (rg_csum_copy()); data of
- *	all ones (the most carries) up to 64 KiB;
+ *	every alignment; data of all ones (the most carries) up to 64 KiB;
  *	TCP segments over IPv4 and IPv6 with their pseudo-headers; a frame
  *	whose checksum is right sums to 0xffff, one flipped bit does not.
  *	The frames a worker sends (tcp_frame.h), whose checksums are summed
@@ -51,27 +50,6 @@ test_raw_every_length(void **state)
 			fill_random(buf + off, len);
 			assert_int_equal(rg_csum_fold(rg_csum_add(0, buf + off, len)),
 					 rte_raw_cksum(buf + off, len));
-		}
-}
-
-/* rg_csum_copy() sums as rg_csum_add() and copies exactly LEN bytes:
- * every length up to 1,600, every alignment of source and destination. */
-static void
-test_copy_every_length(void **state)
-{
-	static uint8_t dst[1600 + 16];
-	(void)state;
-	for (size_t len = 0; len <= 1600; len++)
-		for (size_t off = 0; off < 8; off++) {
-			size_t doff = (off * 3) & 7;
-			fill_random(buf + off, len);
-			memset(dst, 0xa5, sizeof(dst));
-			assert_int_equal(rg_csum_fold(rg_csum_copy(7, dst + doff, buf + off, len)),
-					 rg_csum_fold(rg_csum_add(7, buf + off, len)));
-			assert_memory_equal(dst + doff, buf + off, len);
-			for (size_t i = 0; i < sizeof(dst); i++)
-				if (i < doff || i >= doff + len)
-					assert_int_equal(dst[i], 0xa5);
 		}
 }
 
@@ -285,10 +263,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_raw_every_length), cmocka_unit_test(test_copy_every_length),
-		cmocka_unit_test(test_raw_carries),	 cmocka_unit_test(test_ipv4_header),
-		cmocka_unit_test(test_tcp_ipv4),	 cmocka_unit_test(test_tcp_ipv6),
-		cmocka_unit_test(test_frame_ipv4),	 cmocka_unit_test(test_frame_ipv6),
+		cmocka_unit_test(test_raw_every_length), cmocka_unit_test(test_raw_carries),
+		cmocka_unit_test(test_ipv4_header),	 cmocka_unit_test(test_tcp_ipv4),
+		cmocka_unit_test(test_tcp_ipv6),	 cmocka_unit_test(test_frame_ipv4),
+		cmocka_unit_test(test_frame_ipv6),
 	};
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);
 }

@@ -1537,41 +1537,6 @@ test_receive_window_update(void **state)
 	tcp_stack_destroy(ts);
 }
 
-/*
- * tcp_input_prefetch() names the bucket tcp_input() looks a segment up
- * in: each open connection, IPv4 and IPv6, is on the chain of the place
- * it returns for the connection's peer and ports. tcp_input_prefetch_conn()
- * takes any place: empty buckets and values past the table.
- */
-static void
-test_prefetch_places(void **state)
-{
-	struct tcp_params p = params6();
-	struct cli c[16];
-	(void)state;
-
-	struct tcp_stack *ts = mk(&p);
-	for (uint16_t i = 0; i < 16; i++) {
-		if (i == 8) {
-			server_addr = p.listen_addr6;
-			client_addr = addr6("2001:db8:7::1");
-		}
-		connect_cli(ts, &c[i], (uint16_t)(43000 + i), 1000u * i, true);
-		uint32_t slot = tcp_input_prefetch(ts, &client_addr, c[i].port, p.listen_port);
-		assert_true(slot <= ts->hmask);
-		unsigned found = 0;
-		for (uint32_t k = ts->bucket[slot]; k != TCP_NIL; k = ts->conns[k].hnext)
-			found += ts->conns[k].rport == c[i].port;
-		assert_int_equal(found, 1);
-		tcp_input_prefetch_conn(ts, slot);
-	}
-	for (uint64_t k = 0; k < 100000; k++)
-		tcp_input_prefetch_conn(ts, (uint32_t)(k * 2654435761u));
-	tcp_input_prefetch_conn(ts, UINT32_MAX);
-	assert_int_equal(tcp_stack_conns(ts), 16);
-	tcp_stack_destroy(ts);
-}
-
 int
 main(void)
 {
@@ -1611,7 +1576,6 @@ main(void)
 		cmocka_unit_test(test_receive_window_zero),
 		cmocka_unit_test(test_fin_behind_held_input),
 		cmocka_unit_test(test_receive_window_update),
-		cmocka_unit_test(test_prefetch_places),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -240,20 +240,9 @@ int tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms);
  * so that the buckets' cache misses overlap instead of stalling one
  * segment each (a SYN's bucket is a new one every time). Only a hint:
  * any values are harmless.
- *
- * Return: the bucket's place, for tcp_input_prefetch_conn().
  */
-uint32_t
+void
 tcp_input_prefetch(const struct tcp_stack *ts, const struct tcp_addr *saddr, uint16_t sport, uint16_t dport);
-
-/*
- * tcp_input_prefetch_conn - the second step: start loading both cache
- * lines of the first connection record in bucket place SLOT
- * (tcp_input_prefetch()'s return). Call it for the burst's segments
- * after tcp_input_prefetch() ran for all of them, so that each bucket
- * has had time to arrive. Only a hint as well: any SLOT is harmless.
- */
-void tcp_input_prefetch_conn(const struct tcp_stack *ts, uint32_t slot);
 
 /*
  * tcp_timer_run - fire every timer due at NOW_MS (retransmissions,

@@ -74,25 +74,10 @@ tcp_conn_lookup(struct tcp_stack *ts, const struct tcp_seg *seg)
 	return NULL;
 }
 
-uint32_t
+void
 tcp_input_prefetch(const struct tcp_stack *ts, const struct tcp_addr *saddr, uint16_t sport, uint16_t dport)
 {
-	uint32_t slot = tcp_hash(ts, tcp_addr_fold(saddr), sport, dport) & ts->hmask;
-
-	__builtin_prefetch(&ts->bucket[slot]);
-	return slot;
-}
-
-void
-tcp_input_prefetch_conn(const struct tcp_stack *ts, uint32_t slot)
-{
-	uint32_t i = ts->bucket[slot & ts->hmask];
-
-	if (i == TCP_NIL)
-		return;
-	const char *c = (const char *)&ts->conns[i];
-	__builtin_prefetch(c);
-	__builtin_prefetch(c + 64);
+	__builtin_prefetch(&ts->bucket[tcp_hash(ts, tcp_addr_fold(saddr), sport, dport) & ts->hmask]);
 }
 
 /* Per-source counts key IPv4 sources by address, IPv6 ones by their /64. */

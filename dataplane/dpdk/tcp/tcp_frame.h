@@ -20,11 +20,10 @@
  *	(IPv4 header, TCP) set.
  *
  *	The checksums are summed from the values being written and the
- *	payload from SEG->data as it is copied (one pass), not read back
- *	from the frame: the headers are stored a field at a time, and a
- *	load of eight bytes spanning several smaller stores still in
- *	flight cannot be forwarded from them; it waits until they have
- *	reached the cache. Read back, the
+ *	payload from SEG->data, not read back from the frame: the headers
+ *	are stored a field at a time, and a load of eight bytes spanning
+ *	several smaller stores still in flight cannot be forwarded from
+ *	them; it waits until they have reached the cache. Read back, the
  *	IPv4 and TCP header sums were the largest part of the samples in
  *	the worker's send path (docs/benchmarks.md).
  * TRUST
@@ -142,9 +141,11 @@ tcp_frame_write(uint8_t *p, const struct tcp_seg *seg, const struct rte_ether_ad
 		sum += rte_cpu_to_be_16(2 << 8 | 4) + rte_cpu_to_be_16(seg->mss);
 		o += 4;
 	}
-	/* the payload starts at an even offset of the segment */
-	if (seg->len)
-		sum = rg_csum_copy(sum, o, seg->data, seg->len);
+	if (seg->len) {
+		memcpy(o, seg->data, seg->len);
+		/* the payload starts at an even offset of the segment */
+		sum = rg_csum_add(sum, seg->data, seg->len);
+	}
 	th->cksum = (uint16_t)~rg_csum_fold(sum);
 }
 

@@ -220,21 +220,18 @@ tcp_lcore_prefetch(struct dp_lcore *lc, struct rte_mbuf *const *rx, uint16_t n)
 	const struct tcp_stack *ts = lc->tcp->stack;
 	const uint8_t *pay[DP_BURST];
 	size_t pay_len[DP_BURST];
-	uint32_t slot[DP_BURST];
-	unsigned np = 0, ns = 0;
+	unsigned np = 0;
 
 	for (uint16_t i = 0; i < n; i++) {
 		struct tcp_lcore_peek pk;
 		if (!tcp_lcore_peek(lc, rx[i], &pk))
 			continue;
-		slot[ns++] = tcp_input_prefetch(ts, &pk.src, pk.sport, pk.dport);
+		tcp_input_prefetch(ts, &pk.src, pk.sport, pk.dport);
 		if (pk.len > 0) {
 			pay[np] = pk.data;
 			pay_len[np++] = pk.len;
 		}
 	}
-	for (unsigned i = 0; i < ns; i++)
-		tcp_input_prefetch_conn(ts, slot[i]);
 	if (np > 0)
 		smtp_rcpt_prefetch(&lc->tcp->smtp.ctx, pay, pay_len, np);
 }
