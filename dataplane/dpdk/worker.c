@@ -90,39 +90,6 @@ dp_tx_mbuf(struct dp_lcore *lc)
 	return lc->stash[--lc->n_stash];
 }
 
-/*
- * A burst has about as many replies as frames, so the frames done with
- * become the stash for replies where they can, instead of each going
- * back to the mempool and another coming out of it: the two mempool
- * calls of each are skipped (rte_pktmbuf_free_bulk() and
- * rte_pktmbuf_alloc_bulk() were 2.5% of the worker's samples, with the
- * lcore-id lookups of the mempool cache), and the mbuf is still in the
- * cache. rte_pktmbuf_prefree_seg() says whether an mbuf may be reused
- * (sole reference, direct; it detaches one that is not); the stash's
- * mbufs must be as rte_pktmbuf_alloc() gives them, hence the reset, and
- * from this lcore's pool (an af_xdp port's frames come from its own).
- */
-void
-dp_rx_release(struct dp_lcore *lc)
-{
-	struct rte_mbuf *rest[DP_BURST];
-	uint16_t nr = 0;
-
-	for (uint16_t i = 0; i < lc->n_done; i++) {
-		struct rte_mbuf *m = lc->done[i];
-		if (lc->n_stash < DP_BURST && m->pool == lc->pool && m->nb_segs == 1 &&
-		    (m = rte_pktmbuf_prefree_seg(m)) != NULL) {
-			rte_pktmbuf_reset(m);
-			lc->stash[lc->n_stash++] = m;
-		} else if (m != NULL) {
-			rest[nr++] = m;
-		}
-	}
-	if (nr > 0)
-		rte_pktmbuf_free_bulk(rest, nr);
-	lc->n_done = 0;
-}
-
 void
 dp_lcore_fini(struct dp_lcore *lc)
 {
@@ -153,7 +120,10 @@ dp_rx(struct dp_lcore *lc, struct rte_mbuf **rx)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		net_input(lc, rx[i]);
 	}
-	dp_rx_release(lc);
+	if (lc->n_done > 0) {
+		rte_pktmbuf_free_bulk(lc->done, lc->n_done);
+		lc->n_done = 0;
+	}
 	return n;
 }
 

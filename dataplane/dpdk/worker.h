@@ -71,7 +71,7 @@ struct dp_lcore {
 	uint16_t n_tx;
 	uint64_t tx_bytes; /* of the frames in tx[] */
 	struct rte_mbuf *tx[DP_TX_BACKLOG];
-	/* received frames done with, reused or freed after their burst */
+	/* received frames done with, freed in one call after their burst */
 	uint16_t n_done;
 	struct rte_mbuf *done[DP_BURST];
 	/* mbufs taken from the pool in one call, for replies (dp_tx_mbuf) */
@@ -90,16 +90,8 @@ dp_rx_done(struct dp_lcore *lc, struct rte_mbuf *m)
 }
 
 /*
- * dp_rx_release - at the end of a burst, its received frames done with
- * (dp_rx_done()) go to the stash of dp_tx_mbuf() as far as they can be
- * reused and it has room, the others back to their pool.
- */
-void dp_rx_release(struct dp_lcore *lc);
-
-/*
- * dp_tx_mbuf - a fresh mbuf for a frame to send, from the lcore's stash
- * (received frames reused, or refilled DP_BURST at a time from the pool).
- * Return: NULL when the pool is empty.
+ * dp_tx_mbuf - a fresh mbuf for a frame to send, from the lcore's stash,
+ * refilled DP_BURST at a time. Return: NULL when the pool is empty.
  */
 struct rte_mbuf *dp_tx_mbuf(struct dp_lcore *lc);
 

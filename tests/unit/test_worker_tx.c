@@ -17,9 +17,6 @@
  *	   A full queue whose flush finds room again keeps the new frame.
  *	3. What is still queued when the worker stops is freed and counted.
  *	4. A flush the port takes nothing from keeps the queue as it was.
- *	5. Received frames done with become the stash for replies, reset;
- *	   not those still referenced, chained, of another pool, or past a
- *	   full stash.
  *
  *	Needs EAL without hugepages and DPDK's ring PMD; without them the
  *	program exits 77 (SKIP).
@@ -233,84 +230,6 @@ test_flush_nothing_taken(void **state)
 	assert_int_equal(ctr.c[RG_C_TX_BYTES], (uint64_t)total * 60);
 }
 
-/* A received frame of LEN bytes from pool P, its fields as a driver
- * leaves them. */
-static struct rte_mbuf *
-received(struct rte_mempool *p, uint16_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(p);
-	assert_non_null(m);
-	assert_non_null(rte_pktmbuf_append(m, len));
-	assert_non_null(rte_pktmbuf_adj(m, 14)); /* data_off moved past a header */
-	m->port = 3;
-	m->packet_type = 0x11;
-	m->ol_flags |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-	return m;
-}
-
-/*
- * Received frames done with become the stash for replies: reset as
- * rte_pktmbuf_alloc() gives them, none through the pool. One still
- * referenced elsewhere, one of two segments, one of another pool and
- * those past a full stash are not taken, and each reference ends where
- * it should (teardown counts every mbuf back).
- */
-static void
-test_received_reused(void **state)
-{
-	(void)state;
-	struct rte_mempool *other =
-		rte_pktmbuf_pool_create("rx_other", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	assert_non_null(other);
-	unsigned avail = rte_mempool_avail_count(pool);
-
-	struct rte_mbuf *m[8];
-	for (int i = 0; i < 8; i++)
-		dp_rx_done(&lc, m[i] = received(pool, 60 + (uint16_t)i));
-	dp_rx_release(&lc);
-	assert_int_equal(lc.n_done, 0);
-	assert_int_equal(lc.n_stash, 8);
-	assert_int_equal(rte_mempool_avail_count(pool), avail - 8);
-	for (int i = 0; i < 8; i++) {
-		struct rte_mbuf *s = lc.stash[i];
-		assert_ptr_equal(s, m[i]);
-		assert_int_equal(s->data_len, 0);
-		assert_int_equal(s->pkt_len, 0);
-		assert_int_equal(s->data_off, RTE_PKTMBUF_HEADROOM);
-		assert_int_equal(s->nb_segs, 1);
-		assert_null(s->next);
-		assert_int_equal(s->ol_flags, 0);
-		assert_int_equal(s->packet_type, 0);
-		assert_int_equal(rte_mbuf_refcnt_read(s), 1);
-	}
-	/* dp_tx_mbuf() hands them out before it takes from the pool */
-	assert_ptr_equal(dp_tx_mbuf(&lc), m[7]);
-	rte_pktmbuf_free(m[7]);
-
-	struct rte_mbuf *shared = received(pool, 60);
-	rte_mbuf_refcnt_update(shared, 1);
-	struct rte_mbuf *chain = received(pool, 60), *tail = received(pool, 60);
-	assert_int_equal(rte_pktmbuf_chain(chain, tail), 0);
-	struct rte_mbuf *foreign = received(other, 60);
-	dp_rx_done(&lc, shared);
-	dp_rx_done(&lc, chain);
-	dp_rx_done(&lc, foreign);
-	dp_rx_release(&lc);
-	assert_int_equal(lc.n_stash, 7);
-	assert_int_equal(rte_mbuf_refcnt_read(shared), 1); /* our reference dropped, not the mbuf */
-	assert_int_equal(rte_mempool_avail_count(other), 63);
-	rte_pktmbuf_free(shared);
-	assert_int_equal(rte_mempool_avail_count(pool) + lc.n_stash, avail);
-
-	/* a full stash: the rest go back to the pool */
-	for (int i = 0; i < DP_BURST; i++)
-		dp_rx_done(&lc, received(pool, 60));
-	dp_rx_release(&lc);
-	assert_int_equal(lc.n_stash, DP_BURST);
-	assert_int_equal(rte_mempool_avail_count(pool) + lc.n_stash, avail);
-	rte_mempool_free(other);
-}
-
 int
 main(void)
 {
@@ -320,7 +239,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_full_queue_flush_frees_room, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_at_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_nothing_taken, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_received_reused, setup, teardown),
 	};
 	int rc;
 

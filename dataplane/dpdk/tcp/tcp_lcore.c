@@ -3,11 +3,9 @@
  * NAME
  *	tcp_lcore.c - TCP frames in and out of a DPDK worker lcore
  * DESCRIPTION
- *	See tcp_lcore.h. Replies are written into other mbufs than the
- *	segment being answered (received frames are released at the end of
- *	their burst, once the core has run: their payload has been handed
- *	to the SMTP engine and nothing points into them; dp_rx_release()
- *	may reuse them for the next burst's replies). The checksums of frames we
+ *	See tcp_lcore.h. Replies are new mbufs (the received one is freed
+ *	after the core has run: its payload has been handed to the SMTP
+ *	engine and nothing points into it). The checksums of frames we
  *	send are computed in software (tcp_frame.h; MSS 1440 announced
  *	over IPv6): the frames are a few hundred bytes at most, the port
  *	modes used in tests (af_xdp, af_packet, memif) offer no TX checksum
