@@ -45,12 +45,14 @@ dp_tx_flush(struct dp_lcore *lc)
 	/* The frames sent are the driver's now (memif and af_packet have
 	 * freed them already): their bytes are what was queued less those
 	 * still held, which are still ours to read. */
-	uint64_t held = 0;
-	for (uint16_t i = sent; i < n && sent > 0; i++)
-		held += rte_pktmbuf_pkt_len(lc->tx[i]);
-	uint64_t bytes = sent > 0 ? lc->tx_bytes - held : 0;
-	if (sent > 0)
+	uint64_t bytes = 0;
+	if (sent > 0) {
+		uint64_t held = 0;
+		for (uint16_t i = sent; i < n; i++)
+			held += rte_pktmbuf_pkt_len(lc->tx[i]);
+		bytes = lc->tx_bytes - held;
 		lc->tx_bytes = held;
+	}
 	/* A full ring is a peer that reads slowly for a moment: holding the
 	 * rest turns that into delay, where dropping it cost a
 	 * retransmission timeout (memif at 32,768 sessions in flight). */

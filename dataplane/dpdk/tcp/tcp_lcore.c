@@ -9,9 +9,9 @@
  *	send are computed in software (tcp_frame.h; MSS 1440 announced
  *	over IPv6): the frames are a few hundred bytes at most, the port
  *	modes used in tests (af_xdp, af_packet, memif) offer no TX checksum
- *	offload, and one path for every mode keeps the frames identical. With STARTTLS
- *	configured each worker gets its own TLS context (tcp_tls.c), built
- *	here on the main lcore before the daemon serves.
+ *	offload, and one path for every mode keeps the frames identical.
+ *	With STARTTLS configured each worker gets its own TLS context
+ *	(tcp_tls.c), built here on the main lcore before the daemon serves.
  * DIAGNOSTICS
  *	Counters only on the fast path; tcp_lcore_init() reports errors.
  * TRUST
