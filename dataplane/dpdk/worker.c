@@ -43,21 +43,17 @@ dp_tx_flush(struct dp_lcore *lc)
 	uint16_t sent = rte_eth_tx_burst(lc->port_id, lc->queue_id, lc->tx, n);
 	dp_count_n(lc, RG_C_WORKER_PORT_TX_CYCLES, rte_rdtsc() - t0);
 	/* The frames sent are the driver's now (memif and af_packet have
-	 * freed them already): their bytes are what was queued less those
-	 * still held, which are still ours to read. */
+	 * freed them already): their lengths were kept when queued. */
 	uint64_t bytes = 0;
-	if (sent > 0) {
-		uint64_t held = 0;
-		for (uint16_t i = sent; i < n; i++)
-			held += rte_pktmbuf_pkt_len(lc->tx[i]);
-		bytes = lc->tx_bytes - held;
-		lc->tx_bytes = held;
-	}
+	for (uint16_t i = 0; i < sent; i++)
+		bytes += lc->tx_len[i];
 	/* A full ring is a peer that reads slowly for a moment: holding the
 	 * rest turns that into delay, where dropping it cost a
 	 * retransmission timeout (memif at 32,768 sessions in flight). */
-	if (sent > 0 && sent < n) /* none sent: the queue stays where it is */
+	if (sent > 0 && sent < n) { /* none sent: the queue stays where it is */
 		memmove(lc->tx, lc->tx + sent, (size_t)(n - sent) * sizeof(lc->tx[0]));
+		memmove(lc->tx_len, lc->tx_len + sent, (size_t)(n - sent) * sizeof(lc->tx_len[0]));
+	}
 	lc->n_tx = (uint16_t)(n - sent);
 	dp_count_n(lc, RG_C_TX_PACKETS, sent);
 	dp_count_n(lc, RG_C_TX_BYTES, bytes);
@@ -74,7 +70,7 @@ dp_tx(struct dp_lcore *lc, struct rte_mbuf *m)
 			return;
 		}
 	}
-	lc->tx_bytes += rte_pktmbuf_pkt_len(m);
+	lc->tx_len[lc->n_tx] = (uint16_t)rte_pktmbuf_pkt_len(m); /* one frame: under 64 KiB */
 	lc->tx[lc->n_tx++] = m;
 	if (unlikely(lc->n_tx % DP_BURST == 0)) /* a call per burst, even with a backlog */
 		dp_tx_flush(lc);
@@ -99,7 +95,6 @@ dp_lcore_fini(struct dp_lcore *lc)
 		dp_count_n(lc, RG_C_TX_FULL, lc->n_tx);
 		rte_pktmbuf_free_bulk(lc->tx, lc->n_tx);
 		lc->n_tx = 0;
-		lc->tx_bytes = 0;
 	}
 	if (lc->n_stash > 0)
 		rte_pktmbuf_free_bulk(lc->stash, lc->n_stash);

@@ -69,8 +69,8 @@ struct dp_lcore {
 	struct rte_ring *dict_ring; /* clients to block, to the control thread; NULL: none */
 
 	uint16_t n_tx;
-	uint64_t tx_bytes; /* of the frames in tx[] */
 	struct rte_mbuf *tx[DP_TX_BACKLOG];
+	uint16_t tx_len[DP_TX_BACKLOG]; /* their lengths, for tx_bytes once sent */
 	/* received frames done with, freed in one call after their burst */
 	uint16_t n_done;
 	struct rte_mbuf *done[DP_BURST];

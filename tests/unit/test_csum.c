@@ -11,8 +11,9 @@
  *	whose checksum is right sums to 0xffff, one flipped bit does not.
  *	The frames a worker sends (tcp_frame.h), whose checksums are summed
  *	from the values written: random segments over IPv4 and IPv6, with
- *	and without the MSS option, payloads of every length up to 1,460
- *	bytes; DPDK's sums over the written frame must match them, and
+ *	and without the MSS option, payloads of random length up to 1,460
+ *	bytes (1,440 over IPv6), half the IPv6 ones from addresses whose sum
+ *	is near 2^64 (the carries); DPDK's sums over the written frame must match them, and
  *	tcp_parse() must read back what was written.
  *	Inline DPDK functions only: no EAL.
  * DIAGNOSTICS
@@ -197,6 +198,15 @@ write_frame(int i, struct tcp_seg *seg, bool v4, uint32_t maxlen, uint16_t *l4)
 	const struct rte_ether_addr mac = { { 2, 0, 0, 0, 0, 1 } };
 
 	random_seg(seg, v4, data, (uint32_t)(rng() % (maxlen + 1)));
+	if (!v4 && (i & 1)) {
+		/* addresses whose 64-bit sum is within 2^36 of 2^64: the
+		 * TCP header's words added to it must carry around */
+		memset(seg->saddr.b, 0, 16);
+		memset(seg->daddr.b, 0, 8);
+		seg->daddr.b[0] = 0x20;
+		uint64_t top = UINT64_MAX - (rng() >> 28);
+		memcpy(seg->daddr.b + 8, &top, sizeof(top));
+	}
 	uint8_t *p = buf + (i & 7);
 	fill_random(p, tcp_frame_len(seg));
 	tcp_frame_write(p, seg, &mac);

@@ -7,7 +7,7 @@
  *	parsed segment descriptor (struct tcp_seg) and hands every segment
  *	it wants sent to a transmit callback, so the state machine runs
  *	under cmocka and libFuzzer without DPDK; dataplane/dpdk/tcp/tcp_lcore.c is
- *	the DPDK glue (mbufs, checksums, frames).
+ *	the DPDK glue (mbufs, checksums) and tcp_frame.h writes the frames.
  *
  *	The stack hands the in-order byte stream of each connection to an
  *	application (struct tcp_app: the SMTP engine in the daemon) and

@@ -56,7 +56,8 @@ tcp_frame_len(const struct tcp_seg *seg)
 			  (seg->mss ? 4u : 0u) + seg->len);
 }
 
-/* The IPv4 header for L4 bytes of TCP; returns the pseudo-header's sum. */
+/* The IPv4 header for L4 bytes of TCP; returns the pseudo-header's sum
+ * (below 2^35: the caller adds to it without carries). */
 static inline uint64_t
 tcp_frame_ip4(struct rte_ipv4_hdr *ip, const struct tcp_seg *seg, uint16_t l4)
 {
@@ -92,7 +93,10 @@ tcp_frame_ip6(struct rte_ipv6_hdr *ip6, const struct tcp_seg *seg, uint16_t l4)
 	memcpy(ip6->src_addr, seg->saddr.b, 16);
 	memcpy(ip6->dst_addr, seg->daddr.b, 16);
 	uint64_t sum = rg_csum_add(rg_csum_add(0, seg->saddr.b, 16), seg->daddr.b, 16);
-	return rg_csum_add64(sum, (uint64_t)rte_cpu_to_be_32(l4) + rte_cpu_to_be_32(IPPROTO_TCP));
+	/* folded: the caller adds the TCP header's words without carries,
+	 * which a sum of 64 bits from the addresses could overflow */
+	return rg_csum_fold(
+		rg_csum_add64(sum, (uint64_t)rte_cpu_to_be_32(l4) + rte_cpu_to_be_32(IPPROTO_TCP)));
 }
 
 static inline void
