@@ -63,10 +63,9 @@ tcp_frame_ip4(struct rte_ipv4_hdr *ip, const struct tcp_seg *seg, uint16_t l4)
 {
 	uint32_t src = tcp_addr_v4(&seg->saddr), dst = tcp_addr_v4(&seg->daddr);
 	uint16_t total = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
-	uint64_t addrs = (uint64_t)src + dst;
 	/* the words in memory order: version and header length with TOS,
 	 * total length, id 0, DF, TTL with protocol, the addresses */
-	uint64_t sum = addrs + total + rte_cpu_to_be_16(RTE_IPV4_VHL_DEF << 8) +
+	uint64_t sum = (uint64_t)src + dst + total + rte_cpu_to_be_16(RTE_IPV4_VHL_DEF << 8) +
 		rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG) + rte_cpu_to_be_16(TCP_FRAME_TTL << 8 | IPPROTO_TCP);
 
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
@@ -79,7 +78,8 @@ tcp_frame_ip4(struct rte_ipv4_hdr *ip, const struct tcp_seg *seg, uint16_t l4)
 	ip->hdr_checksum = (uint16_t)~rg_csum_fold(sum);
 	ip->src_addr = src;
 	ip->dst_addr = dst;
-	return addrs + rte_cpu_to_be_16(IPPROTO_TCP) + rte_cpu_to_be_16(l4);
+	/* read back as stored (each a whole 4-byte store: forwarded) */
+	return rg_ipv4_phdr_sum(ip, IPPROTO_TCP, l4);
 }
 
 /* The same for IPv6 (RFC 8200 8.1 pseudo-header). */
@@ -92,11 +92,10 @@ tcp_frame_ip6(struct rte_ipv6_hdr *ip6, const struct tcp_seg *seg, uint16_t l4)
 	ip6->hop_limits = TCP_FRAME_TTL;
 	memcpy(ip6->src_addr, seg->saddr.b, 16);
 	memcpy(ip6->dst_addr, seg->daddr.b, 16);
-	uint64_t sum = rg_csum_add(rg_csum_add(0, seg->saddr.b, 16), seg->daddr.b, 16);
-	/* folded: the caller adds the TCP header's words without carries,
+	/* the addresses read back from whole 16-byte stores (forwarded);
+	 * folded: the caller adds the TCP header's words without carries,
 	 * which a sum of 64 bits from the addresses could overflow */
-	return rg_csum_fold(
-		rg_csum_add64(sum, (uint64_t)rte_cpu_to_be_32(l4) + rte_cpu_to_be_32(IPPROTO_TCP)));
+	return rg_csum_fold(rg_ipv6_phdr_sum(ip6, IPPROTO_TCP, l4));
 }
 
 static inline void
