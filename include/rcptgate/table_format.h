@@ -29,7 +29,9 @@
 #ifndef RCPTGATE_TABLE_FORMAT_H
 #define RCPTGATE_TABLE_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rcptgate/hash.h>
 
@@ -169,6 +171,25 @@ tbl_fmt_slot(uint64_t h, uint8_t p, uint64_t n_slots)
 	uint64_t x = (h ^ ((uint64_t)p * UINT64_C(0x9e3779b97f4a7c15))) * UINT64_C(0xd6e8feb86659fd93);
 
 	return rg_mulhi64(x ^ (x >> 29), n_slots);
+}
+
+/*
+ * tbl_fmt_seal - set the two checksums of the table image IMG[0..LEN),
+ * whose header's other fields are set: the payload's, then the
+ * header's. The builder seals every image it writes; tests and the
+ * table fuzzer reseal images they changed by hand, so that the loader's
+ * later checks see the change.
+ */
+static inline void
+tbl_fmt_seal(void *img, size_t len)
+{
+	struct tbl_file_header h;
+
+	memcpy(&h, img, sizeof(h));
+	h.payload_sum = rg_hash64((const char *)img + sizeof(h), len - sizeof(h), 0);
+	h.header_sum = 0;
+	h.header_sum = rg_hash64(&h, sizeof(h), 0);
+	memcpy(img, &h, sizeof(h));
 }
 
 #endif /* RCPTGATE_TABLE_FORMAT_H */

@@ -5,10 +5,11 @@
  * DESCRIPTION
  *	Feeds arbitrary bytes to tbl_open_buffer(). Whatever it accepts must
  *	be safe to query, so every accepted table gets single and burst
- *	lookups, which must give the same rules. Mutating a real table is far more productive than random
- *	bytes, but the checksums would stop the mutations at the door: when
- *	the input starts with a valid header the target also tries the same
- *	bytes with both checksums recomputed, so the structural checks
+ *	lookups, which must give the same rules. Mutating a real table is
+ *	far more productive than random bytes, but the checksums would stop
+ *	the mutations at the door: when the input starts with a valid header
+ *	the target also tries the same bytes with both checksums recomputed
+ *	(tbl_fmt_seal()), so the structural checks
  *	behind them are exercised too.
  *
  *	Run by hand: fuzz_table_load -max_total_time=600 CORPUS
@@ -22,7 +23,6 @@
 #include <rcptgate/table_format.h>
 
 #include "table/tbl.h"
-#include "table_reseal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	fuzz_load(buf, size);
 	if (size >= sizeof(struct tbl_file_header) && memcmp(data, TBL_MAGIC, 8) == 0) {
-		table_reseal(buf, size);
+		tbl_fmt_seal(buf, size);
 		fuzz_load(buf, size);
 	}
 	free(buf);

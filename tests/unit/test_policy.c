@@ -23,6 +23,7 @@
 #include "config.h"
 #include "policy.h"
 #include "table/tbl.h"
+#include "xorshift.h"
 
 static struct tbl *table;
 static void *image;
@@ -259,7 +260,6 @@ static void
 test_copy_clean(void **state)
 {
 	char src[64], dst[64], want[64];
-	unsigned r = 12345;
 
 	(void)state;
 	for (unsigned v = 0; v < 256; v++)
@@ -277,9 +277,9 @@ test_copy_clean(void **state)
 	for (int round = 0; round < 20000; round++) {
 		size_t off = round % 8, n = (size_t)(round / 8) % 41;
 		for (size_t i = 0; i < sizeof(src); i++) {
-			r = r * 1103515245u + 12345u;
+			uint64_t r = rng();
 			/* mostly printable, now and then anything */
-			src[i] = (char)((r >> 16) % 7 == 0 ? (r >> 8) & 0xff : 0x21 + (r >> 16) % 94);
+			src[i] = (char)(r % 7 == 0 ? (r >> 8) & 0xff : 0x21 + (r >> 16) % 94);
 		}
 		memset(dst, 'Z', sizeof(dst));
 		memcpy(want, dst, sizeof(want));

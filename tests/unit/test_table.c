@@ -23,14 +23,12 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include <rcptgate/hash.h>
 #include <rcptgate/table_format.h>
 
 #include <sys/mman.h>
 
 #include "table/tbl.h"
 #include "table/tbl_impl.h"
-#include "table_reseal.h"
 #include "xorshift.h"
 
 /* A random address "xxxxxxxx.NNN@dN.example" into BUF; local part from 2 words. */
@@ -602,11 +600,11 @@ test_corrupt(void **state)
 			break;
 		case C_VERSION:
 			h->version = TBL_VERSION + 1;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		case C_VERSION_OLD:
 			h->version = 1;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		case C_HEADER_SUM:
 			h->n_slots++;
@@ -617,34 +615,34 @@ test_corrupt(void **state)
 		case C_SLOT_OUT_OF_BLOB: {
 			uint64_t *s = find_slot(img, false);
 			*s = tbl_fmt_slot_make(tbl_fmt_slot_fp(*s), tbl_fmt_slot_len(*s), h->blob_size - 2);
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		}
 		case C_SECTION_OUTSIDE:
 			h->blob_size += 64;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		case C_SECTIONS_OVERLAP:
 			h->slots_off -= 64;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		case C_FLAGS:
 			h->flags |= 0x80;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		case C_COUNTS:
 			h->n_addresses--;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		case C_DOMAIN_TAG: {
 			uint64_t *s = find_slot(img, true);
 			img[h->blob_off + tbl_fmt_slot_off(*s) + tbl_fmt_slot_len(*s)] = 7;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		}
 		case C_BUCKETS:
 			h->n_buckets = 1;
-			table_reseal(img, l);
+			tbl_fmt_seal(img, l);
 			break;
 		case C_MAX:
 			break;
@@ -767,7 +765,7 @@ test_unserved_member_refused(void **state)
 			renamed++;
 		}
 	assert_int_equal(renamed, 1);
-	table_reseal(img, len);
+	tbl_fmt_seal(img, len);
 	assert_int_equal(tbl_open_buffer(img, len, &t, err, sizeof(err)), -EINVAL);
 	assert_null(t);
 	assert_non_null(strstr(err, "is not in the table"));

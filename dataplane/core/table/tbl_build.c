@@ -548,10 +548,8 @@ tbl_try_seed(struct tbl_builder *b, uint64_t seed, struct tbl_ent *e, struct tbl
 	h.n_domains = b->n_dom;
 	h.n_catchall = b->st.catchall;
 	h.n_addresses = n - b->n_dom;
-	h.payload_sum = rg_hash64(img + sizeof(h), total - sizeof(h), 0);
-	h.header_sum = 0;
-	h.header_sum = rg_hash64(&h, sizeof(h), 0);
 	memcpy(img, &h, sizeof(h));
+	tbl_fmt_seal(img, total);
 
 	b->st.addresses = h.n_addresses;
 	b->st.domains = h.n_domains;
