@@ -38,7 +38,7 @@ cp "$T/a.tbl" "$T/bad.tbl"
 printf '\x5a\x5a\x5a\x5a' | dd of="$T/bad.tbl" bs=1 seek=$(( $(stat -c %s "$T/a.tbl") / 2 )) conv=notrunc 2>/dev/null
 
 # Telemetry on (lib.sh turns it off), in a runtime directory of our own.
-PREFIX="rgctl$$"
+it_dpdk_prefix PREFIX rgctl
 it_conf "$T/c.conf" "recipient_table=$T/missing.tbl"
 sed -i "s/--no-telemetry/--file-prefix=$PREFIX/" "$T/c.conf"
 it_start "$T/c.conf"

@@ -23,8 +23,7 @@ it_veth 10.77.9
 users=$IT_TMP/users.txt
 echo "alice@example.com" > "$users"
 "$BUILD/ctrl/rcptgatectl" compile "$users" "$IT_TMP/users.tbl" > /dev/null || it_fail "compile failed"
-prefix=rgcap$$
-it_defer rm -rf "/var/run/dpdk/$prefix" # the primary's runtime directory
+it_dpdk_prefix prefix rgcap
 IT_DPDK_ARGS=
 it_conf "$IT_TMP/rcptgate.conf" relay_domains=example.com "recipient_table=$IT_TMP/users.tbl"
 sed -i "s|^dpdk_args = .*|dpdk_args = --file-prefix $prefix --no-telemetry --log-level=*:warning|" \

@@ -20,6 +20,8 @@
 #   it_fail REASON        print FAIL and exit 1
 #   it_tmp NAME           IT_TMP = a new directory /tmp/rcptgate-NAME.XXXXXX,
 #                         removed at exit
+#   it_dpdk_prefix VAR NAME  VAR = NAME$$, a DPDK --file-prefix whose runtime
+#                         directory in /var/run/dpdk is removed at exit
 #   it_wait SECS CMD...   run CMD every 0.1 s until it succeeds, SECS seconds
 #                         at most; the status of its last run
 #   it_bg NAME CMD...     run CMD in the background, output in
@@ -88,6 +90,14 @@ trap 'exit 1' INT TERM
 
 it_skip() { echo "SKIP: $*"; exit 77; }
 it_fail() { echo "FAIL: $*"; exit 1; }
+
+# it_dpdk_prefix VAR NAME: VAR = NAME and this shell's pid, a --file-prefix
+# for a DPDK process of the test; its runtime directory, which EAL makes
+# under /var/run/dpdk even with --in-memory and leaves there, goes at exit.
+it_dpdk_prefix() {
+	printf -v "$1" '%s%s' "$2" "$$"
+	it_defer rm -rf "/var/run/dpdk/${!1}"
+}
 
 it_tmp() {
 	IT_TMP=$(mktemp -d "/tmp/rcptgate-$1.XXXXXX") || it_fail "cannot make a directory under /tmp"

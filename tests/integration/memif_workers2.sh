@@ -47,11 +47,12 @@ it_conf "$IT_TMP/rcptgate.conf" "recipient_table=$IT_TMP/users.tbl" "relay_domai
 it_start "$IT_TMP/rcptgate.conf"
 [ "$(ctl status | awk '$1 == "workers" { print $2 }')" = 2 ] || it_fail "the daemon does not run two workers"
 
+it_dpdk_prefix BPREFIX rgbench
 mkfifo "$IT_TMP/hold" || it_fail "mkfifo"
 timeout 120 "$BENCH" --mode dpdk --queues 2 --hold-port --server "$IT_ADDR" --src 10.77.86.100 --src-count 2 \
 	--scenario dict --rcpts 20 --users 1000 --sessions "$SESSIONS" --concurrency 32 --hold-ms 40 \
 	--timeout 30 --progress 0 --json -- \
-	--in-memory --no-telemetry --file-prefix "rgbench$$" --lcores='(0,1)@0' --no-pci --log-level='*:warning' \
+	--in-memory --no-telemetry --file-prefix "$BPREFIX" --lcores='(0,1)@0' --no-pci --log-level='*:warning' \
 	--vdev="net_memif0,role=client,socket=$IT_TMP/memif.sock,id=0" < "$IT_TMP/hold" > "$IT_TMP/bench.out" 2>&1 &
 load=$!
 it_defer kill "$load"

@@ -34,7 +34,8 @@ CTL=$BUILD/ctrl/rcptgatectl
 [ -x "$CTL" ] || it_skip "rcptgatectl not built in $BUILD"
 it_need_python
 T=$IT_TMP
-PREFIX="rgsd$$"
+it_dpdk_prefix PREFIX rgsd
+it_dpdk_prefix BPREFIX rgsdb # the bench's
 ADDR=10.77.31.1
 # A backend that refuses connections: valid recipients still start the
 # relay (and get 451 4.3.0), so its thread and rings are torn down busy.
@@ -135,7 +136,7 @@ for round in $(seq "$ROUNDS"); do
 			"$BENCH" --mode dpdk --server "$ADDR" --src 10.77.31.100 --src-count 8 \
 				--users 1000 --scenario mixed --data-code 451 --syn-flood 50 \
 				--concurrency 64 --duration 30 --timeout 30 --progress 0 \
-				-- --in-memory --no-telemetry --file-prefix "rgsdb$$" --lcores='(0,1)@0' \
+				-- --in-memory --no-telemetry --file-prefix "$BPREFIX" --lcores='(0,1)@0' \
 				--no-pci --log-level='*:warning' \
 				--vdev="net_memif0,role=client,socket=$T/memif.sock,id=0" \
 				> "$T/bench.out" 2>&1 &
