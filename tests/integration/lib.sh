@@ -286,6 +286,9 @@ it_stop() {
 	kill -TERM "$IT_PID"
 	for _ in $(seq 100); do kill -0 "$IT_PID" 2>/dev/null || break; sleep 0.1; done
 	if kill -0 "$IT_PID" 2>/dev/null; then
+		# where each thread waits, for the failure report (gdb, if there)
+		command -v gdb > /dev/null && timeout 30 gdb -p "$IT_PID" -batch -nx \
+			-ex 'thread apply all bt 12' 2>/dev/null | grep -E '^(Thread|#)' >&2
 		kill -KILL "$IT_PID"; it_fail "rcptgate did not stop on SIGTERM within 10 s"
 	fi
 	wait "$IT_PID" || rc=$?
