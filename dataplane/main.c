@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/random.h>
@@ -275,6 +276,40 @@ dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char
 		tbl_close(t);
 	}
 	return 0;
+}
+
+/*
+ * Wait for the workers to return after the stop flag. Not
+ * rte_eal_mp_wait_lcore(), which spins: the main lcore may share its
+ * CPU with a worker (the two-core set-up) and would take half of it
+ * from the teardown. Every 5 s a worker that has not returned is named
+ * with its busy-loop count (moving: it still loops; still: it is stuck
+ * in one iteration), and waited for on.
+ */
+static void
+dp_wait_workers(const struct dp_daemon *d)
+{
+	const struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000000 };
+	bool running = true;
+
+	for (unsigned waited = 1; running; waited++) {
+		running = false;
+		for (unsigned w = 0; w < d->n_workers; w++) {
+			const struct dp_lcore *lc = d->lcores[w];
+			if (rte_eal_get_lcore_state(lc->lcore_id) == WAIT)
+				continue;
+			running = true;
+			uint64_t loops =
+				__atomic_load_n(&lc->ctr->c[RG_C_WORKER_BUSY_LOOPS], __ATOMIC_RELAXED);
+			if (waited % 5000 == 0)
+				msg_warn("worker %u not stopped %u s after the signal (busy loops %" PRIu64
+					 ")",
+					 w, waited / 1000, loops);
+		}
+		if (running)
+			nanosleep(&ms, NULL);
+	}
+	rte_eal_mp_wait_lcore(); /* all returned: at once, with the acquire the reads after need */
 }
 
 static void
@@ -520,7 +555,7 @@ main(int argc, char **argv)
 	dp_telemetry_unregister();
 	ctl_server_close(ctl);
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
-	rte_eal_mp_wait_lcore();
+	dp_wait_workers(d);
 	dp_log_stop(&d->log); /* the workers' last lines written */
 	tcp_tls_free();	      /* on this thread, which built them */
 	ctl_table_fini(d);
