@@ -299,12 +299,12 @@ dp_wait_workers(const struct dp_daemon *d)
 			if (rte_eal_get_lcore_state(lc->lcore_id) == WAIT)
 				continue;
 			running = true;
-			uint64_t loops =
-				__atomic_load_n(&lc->ctr->c[RG_C_WORKER_BUSY_LOOPS], __ATOMIC_RELAXED);
 			if (waited % 5000 == 0)
 				msg_warn("worker %u not stopped %u s after the signal (busy loops %" PRIu64
 					 ")",
-					 w, waited / 1000, loops);
+					 w, waited / 1000,
+					 __atomic_load_n(&lc->ctr->c[RG_C_WORKER_BUSY_LOOPS],
+							 __ATOMIC_RELAXED));
 		}
 		if (running)
 			nanosleep(&ms, NULL);

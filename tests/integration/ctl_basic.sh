@@ -39,8 +39,7 @@ printf '\x5a\x5a\x5a\x5a' | dd of="$T/bad.tbl" bs=1 seek=$(( $(stat -c %s "$T/a.
 
 # Telemetry on (lib.sh turns it off), in a runtime directory of our own.
 it_dpdk_prefix PREFIX rgctl
-it_conf "$T/c.conf" "recipient_table=$T/missing.tbl"
-sed -i "s/--no-telemetry/--file-prefix=$PREFIX/" "$T/c.conf"
+IT_DPDK_EAL="--in-memory --file-prefix=$PREFIX" it_conf "$T/c.conf" "recipient_table=$T/missing.tbl"
 it_start "$T/c.conf"
 S="$T/control.sock"
 ctl() { "$CTL" -s "$S" "$@"; }

@@ -15,7 +15,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 command -v dpdk-dumpcap > /dev/null || it_skip "dpdk-dumpcap not installed (package dpdk)"
-readelf -d "$BUILD/dataplane/rcptgate" | grep -q 'librte_eal' ||
+[ "$(it_dpdk_link)" = shared ] ||
 	it_skip "rcptgate links DPDK statically (-Ddpdk_static=true): Debian's dpdk-dumpcap" \
 		"cannot attach to it (\"Cannot init tail queues for objects\"; docs/deployment.md)"
 it_init dumpcap
@@ -24,10 +24,8 @@ users=$IT_TMP/users.txt
 echo "alice@example.com" > "$users"
 "$BUILD/ctrl/rcptgatectl" compile "$users" "$IT_TMP/users.tbl" > /dev/null || it_fail "compile failed"
 it_dpdk_prefix prefix rgcap
-IT_DPDK_ARGS=
-it_conf "$IT_TMP/rcptgate.conf" relay_domains=example.com "recipient_table=$IT_TMP/users.tbl"
-sed -i "s|^dpdk_args = .*|dpdk_args = --file-prefix $prefix --no-telemetry --log-level=*:warning|" \
-	"$IT_TMP/rcptgate.conf"
+IT_DPDK_EAL="--file-prefix $prefix --no-telemetry" it_conf "$IT_TMP/rcptgate.conf" relay_domains=example.com \
+	"recipient_table=$IT_TMP/users.tbl"
 it_start "$IT_TMP/rcptgate.conf"
 
 # -c: stop after that many packets; a session is about 15 frames

@@ -22,6 +22,8 @@
 #                         removed at exit
 #   it_dpdk_prefix VAR NAME  VAR = NAME$$, a DPDK --file-prefix whose runtime
 #                         directory in /var/run/dpdk is removed at exit
+#   it_dpdk_link          "static" or "shared": how $BUILD's rcptgate links
+#                         DPDK (-Ddpdk_static)
 #   it_wait SECS CMD...   run CMD every 0.1 s until it succeeds, SECS seconds
 #                         at most; the status of its last run
 #   it_bg NAME CMD...     run CMD in the background, output in
@@ -66,7 +68,9 @@
 # Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir),
 # IT_MODE (port_mode, default af_packet), IT_WORKERS (workers, default 1),
 # IT_VETH_QUEUES (RX and TX queues of each veth end, default the kernel's 1),
-# IT_DPDK_ARGS (added to dpdk_args),
+# IT_DPDK_EAL (dpdk_args' start, default --in-memory --no-telemetry: e.g.
+# a --file-prefix for telemetry or a secondary process), IT_DPDK_ARGS
+# (added to dpdk_args),
 # IT_MAILLOG (it_conf's maillog_file, default /dev/stdout: the log lines
 # land in $IT_LOG; set it empty for none, i.e. syslog).
 
@@ -97,6 +101,14 @@ it_fail() { echo "FAIL: $*"; exit 1; }
 it_dpdk_prefix() {
 	printf -v "$1" '%s%s' "$2" "$$"
 	it_defer rm -rf "/var/run/dpdk/${!1}"
+}
+
+it_dpdk_link() {
+	if readelf -d "$BUILD/dataplane/rcptgate" 2>/dev/null | grep -q 'librte_eal'; then
+		echo shared
+	else
+		echo static
+	fi
 }
 
 it_tmp() {
@@ -226,7 +238,7 @@ it_conf() {
 		echo "control_socket = $IT_TMP/control.sock"
 		echo "memif_socket = $IT_TMP/memif.sock"
 		echo "bpf_pin_dir = $IT_PIN"
-		echo "dpdk_args = --in-memory --no-telemetry --log-level=*:warning ${IT_DPDK_ARGS:-}"
+		echo "dpdk_args = ${IT_DPDK_EAL:---in-memory --no-telemetry} --log-level=*:warning ${IT_DPDK_ARGS:-}"
 		[ -z "${IT_MAILLOG-/dev/stdout}" ] || echo "maillog_file = ${IT_MAILLOG-/dev/stdout}"
 		for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
 	} > "$f"
