@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# NAME
+#	shutdown_stuck.sh - SIGTERM with a worker that does not return:
+#	the daemon names it, waits, and stops once it returns
+# SYNOPSIS
+#	shutdown_stuck.sh
+# DESCRIPTION
+#	rcptgate as memif server with no client. Its worker thread alone is
+#	stopped with ptrace (PTRACE_SEIZE, PTRACE_INTERRUPT: the other
+#	threads run on), as a worker stuck in one loop iteration would be.
+#	Then SIGTERM. Within 9 s the daemon must log "worker 0 not stopped
+#	5 s after the signal (busy loops N)" (rcptgate(8), SIGNALS) and
+#	still be running: it must not free what the worker may touch. Once
+#	the worker is let go (PTRACE_DETACH) the daemon must exit 0 within
+#	10 s with its final counters.
+# DIAGNOSTICS
+#	PASS, FAIL with the step, or SKIP (exit 77) without root,
+#	hugepages, /usr/bin/python3 or ptrace.
+set -u
+. "$(dirname "$0")/lib.sh"
+it_init shutdown_stuck
+it_need_python
+IT_MODE=memif
+IT_ADDR=10.77.32.1
+T=$IT_TMP
+it_conf "$T/rg.conf"
+
+# Seize thread TID, stop it, say "stopped", and let it go once the file
+# RELEASE exists (or after 60 s).
+PTRACE_PY='
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT, WALL = 17, 0x4206, 0x4207, 0x40000000
+tid, release = int(sys.argv[1]), sys.argv[2]
+for req in (PTRACE_SEIZE, PTRACE_INTERRUPT):
+    if libc.ptrace(req, tid, None, None) != 0:
+        print("ptrace:", os.strerror(ctypes.get_errno()), flush=True)
+        sys.exit(2)
+os.waitpid(tid, WALL)
+print("stopped", flush=True)
+end = time.monotonic() + 60
+while not os.path.exists(release) and time.monotonic() < end:
+    time.sleep(0.05)
+libc.ptrace(PTRACE_DETACH, tid, None, None)
+print("released", flush=True)
+'
+
+it_start "$T/rg.conf"
+# The worker: EAL names its thread rte-worker-LCORE (lcore-worker-LCORE from DPDK 23.03).
+TID=
+for t in /proc/"$IT_PID"/task/*; do
+	case "$(cat "$t/comm" 2>/dev/null)" in rte-worker-*|lcore-worker-*) TID=${t##*/}; break ;; esac
+done
+[ -n "$TID" ] || it_fail "no worker thread (rte-worker-N) in rcptgate"
+
+/usr/bin/python3 -c "$PTRACE_PY" "$TID" "$T/release" > "$T/ptrace.out" 2>&1 &
+PPID_=$!
+it_defer kill "$PPID_"
+stopped() { grep -q '^stopped' "$T/ptrace.out" || grep -q '^ptrace:' "$T/ptrace.out"; }
+it_wait 5 stopped
+grep -q '^ptrace:' "$T/ptrace.out" && it_skip "cannot ptrace the worker: $(cat "$T/ptrace.out")"
+grep -q '^stopped' "$T/ptrace.out" || it_fail "the worker thread did not stop under ptrace"
+[ "$(awk '{ print $3 }' "/proc/$IT_PID/task/$TID/stat")" = t ] ||
+	it_fail "the worker thread is not in a tracing stop"
+echo "ok   worker thread $TID stopped (the others run)"
+
+kill -TERM "$IT_PID"
+warned() { grep -q 'worker 0 not stopped 5 s after the signal (busy loops [0-9]*)' "$IT_LOG"; }
+it_wait 9 warned || { tail -n 20 "$IT_LOG"; it_fail "no warning naming worker 0 within 9 s of SIGTERM"; }
+kill -0 "$IT_PID" 2>/dev/null || it_fail "rcptgate exited with its worker still stuck"
+grep -q "final counters" "$IT_LOG" && it_fail "final counters printed with the worker still stuck"
+echo "ok   $(grep -o 'worker 0 not stopped.*' "$IT_LOG" | head -n 1)"
+
+touch "$T/release"
+gone() { ! kill -0 "$IT_PID" 2>/dev/null; }
+it_wait 10 gone || it_fail "rcptgate did not exit within 10 s of its worker's release"
+rc=0
+wait "$IT_PID" || rc=$?
+IT_PID=
+[ "$rc" -eq 0 ] || it_fail "rcptgate exited with status $rc"
+grep -q '^released' "$T/ptrace.out" || it_fail "the ptrace helper did not release the worker"
+grep -q "final counters" "$IT_LOG" || it_fail "no final counters after the worker returned"
+echo "PASS: a stuck worker is named every 5 s and waited for; exit 0 once it returns"
