@@ -290,24 +290,31 @@ static void
 dp_wait_workers(const struct dp_daemon *d)
 {
 	const struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000000 };
-	bool running = true;
+	struct timespec t0, now;
+	time_t next = 5; /* s: the next warning; the clock's, not the sleeps' count */
 
-	for (unsigned waited = 1; running; waited++) {
-		running = false;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		bool running = false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		bool warn = now.tv_sec - t0.tv_sec - (now.tv_nsec < t0.tv_nsec) >= next;
 		for (unsigned w = 0; w < d->n_workers; w++) {
 			const struct dp_lcore *lc = d->lcores[w];
 			if (rte_eal_get_lcore_state(lc->lcore_id) == WAIT)
 				continue;
 			running = true;
-			if (waited % 5000 == 0)
-				msg_warn("worker %u not stopped %u s after the signal (busy loops %" PRIu64
+			if (warn)
+				msg_warn("worker %u not stopped %lld s after the signal (busy loops %" PRIu64
 					 ")",
-					 w, waited / 1000,
+					 w, (long long)next,
 					 __atomic_load_n(&lc->ctr->c[RG_C_WORKER_BUSY_LOOPS],
 							 __ATOMIC_RELAXED));
 		}
-		if (running)
-			nanosleep(&ms, NULL);
+		if (!running)
+			break;
+		if (warn)
+			next += 5;
+		nanosleep(&ms, NULL);
 	}
 	rte_eal_mp_wait_lcore(); /* all returned: at once, with the acquire the reads after need */
 }
