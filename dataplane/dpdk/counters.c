@@ -44,6 +44,7 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 			out[RG_C_RX_MISSED] += st.imissed;
 			out[RG_C_RX_NOMBUF] += st.rx_nombuf;
 		}
+		out[RG_C_RX_MISSED] += dp_port_ring_drops(&d->port); /* where imissed leaves them out */
 	}
 	out[RG_C_LOG_WRITE_ERRORS] += dp_log_errors(&d->log);
 }

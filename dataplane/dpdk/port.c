@@ -17,6 +17,11 @@
  *	own) and sends each connection on one queue, the worker answering on
  *	the queue it received on.
  *
+ *	rx_missed is the port's imissed; in af_packet and af_xdp mode,
+ *	where DPDK 22.11 leaves out the frames the kernel dropped on a full
+ *	socket RX ring, the kernel's own count of the PMD's sockets is added
+ *	(dp_port_ring_drops()).
+ *
  *	memif ring size: the memif client chooses it for both directions
  *	(its rsize devarg; DPDK 22.11's server offers the largest, 2^14, in
  *	its hello and takes the ring size the client announces), so
@@ -26,15 +31,22 @@
  *	Start-up errors come back as negative errno with a message; the
  *	daemon reports them and exits.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/if_packet.h>
+#include <linux/if_xdp.h>
+#include <net/if.h>
+#include <sys/socket.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "msg.h"
 #include "port.h"
 
 #define DP_RX_DESC 1024
@@ -134,6 +146,78 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 	return a.argc;
 }
 
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+#ifndef SOL_XDP
+#define SOL_XDP 283
+#endif
+
+/*
+ * The PMD's sockets of FAMILY (AF_PACKET bound to IFINDEX, or AF_XDP),
+ * found among this process's descriptors: DPDK 22.11 gives no access to
+ * them, and its net_af_packet and net_af_xdp leave the kernel's count of
+ * frames dropped on a full RX ring out of imissed. The daemon opens no
+ * such socket of its own; an AF_XDP socket has no address to check.
+ */
+static void
+dp_port_find_ksocks(struct dp_port *p, int family, unsigned ifindex)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *e;
+
+	if (dir == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL && p->n_ksock < RG_MAX_WORKERS) {
+		char path[64], link[64];
+		int fd = atoi(e->d_name), dom;
+		socklen_t len = sizeof(dom);
+		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0 || fd == dirfd(dir))
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "socket:", 7) != 0 ||
+		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != family)
+			continue;
+		if (family == AF_PACKET) {
+			struct sockaddr_ll sll;
+			socklen_t sl = sizeof(sll);
+			if (getsockname(fd, (struct sockaddr *)&sll, &sl) != 0 ||
+			    (unsigned)sll.sll_ifindex != ifindex)
+				continue;
+		}
+		p->ksock[p->n_ksock++] = fd;
+	}
+	closedir(dir);
+	p->ksock_family = family;
+}
+
+uint64_t
+dp_port_ring_drops(const struct dp_port *p)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < p->n_ksock; i++) {
+		if (p->ksock_family == AF_PACKET) {
+			struct tpacket_stats st;
+			socklen_t len = sizeof(st);
+			/* the kernel resets these at each read: the deltas are summed */
+			if (getsockopt(p->ksock[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
+				__atomic_fetch_add(p->ksock_sum, st.tp_drops, __ATOMIC_RELAXED);
+		} else {
+			struct xdp_statistics st;
+			socklen_t len = sizeof(st);
+			if (getsockopt(p->ksock[i], SOL_XDP, XDP_STATISTICS, &st, &len) == 0 &&
+			    len >= offsetof(struct xdp_statistics, rx_ring_full) + sizeof(st.rx_ring_full))
+				sum += st.rx_ring_full;
+		}
+	}
+	if (p->ksock_sum != NULL)
+		sum += __atomic_load_n(p->ksock_sum, __ATOMIC_RELAXED);
+	return sum;
+}
+
 int
 dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t errlen)
 {
@@ -215,15 +299,30 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 	/* We answer for our own address only, but the PMD may filter on the
 	 * MAC; accept what reaches the interface. */
 	rte_eth_promiscuous_enable(pid);
+	if (cfg->port_mode == CFG_PORT_AF_PACKET) {
+		p->ksock_sum = calloc(1, sizeof(*p->ksock_sum));
+		if (p->ksock_sum != NULL)
+			dp_port_find_ksocks(p, AF_PACKET, if_nametoindex(cfg->interface));
+	} else if (cfg->port_mode == CFG_PORT_AF_XDP) {
+		dp_port_find_ksocks(p, AF_XDP, 0);
+	}
+	if ((cfg->port_mode == CFG_PORT_AF_PACKET || cfg->port_mode == CFG_PORT_AF_XDP) &&
+	    p->n_ksock != p->n_queues)
+		msg_warn("port %u: %u of the %s PMD's %u sockets found: rx_missed leaves out the "
+			 "frames the others' full RX rings drop",
+			 pid, p->n_ksock, cfg_port_mode_name(cfg->port_mode), p->n_queues);
 	return 0;
 }
 
 void
 dp_port_fini(struct dp_port *p)
 {
+	p->n_ksock = 0; /* the PMD closes them */
 	if (p->started) {
 		rte_eth_dev_stop(p->port_id);
 		p->started = false;
 	}
 	rte_eth_dev_close(p->port_id);
+	free(p->ksock_sum);
+	p->ksock_sum = NULL;
 }

@@ -18,6 +18,8 @@
 #include <rte_ether.h>
 #include <rte_mempool.h>
 
+#include <rcptgate/limits.h>
+
 #include "config.h"
 
 #define DP_EAL_ARGS_MAX 64
@@ -28,6 +30,12 @@ struct dp_port {
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac;
 	bool started;
+	/* af_packet and af_xdp: the PMD's kernel sockets, whose RX ring
+	 * drops DPDK 22.11 does not count (dp_port_ring_drops()) */
+	int ksock[RG_MAX_WORKERS];
+	unsigned n_ksock;
+	int ksock_family;
+	uint64_t *ksock_sum; /* af_packet: its counts reset on each read; their sum */
 };
 
 /*
@@ -48,6 +56,15 @@ int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **a
  * Return: 0, or a negative errno with the reason in ERR.
  */
 int dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t errlen);
+
+/*
+ * dp_port_ring_drops - frames the kernel dropped because the RX ring of
+ * one of the port's sockets was full, where the PMD does not count them
+ * in imissed: af_packet (PACKET_STATISTICS, tp_drops) and af_xdp
+ * (XDP_STATISTICS, rx_ring_full; the PMD counts rx_dropped). 0 in the
+ * other modes. Safe from several threads while the port is started.
+ */
+uint64_t dp_port_ring_drops(const struct dp_port *p);
 
 /* dp_port_fini - stop and close the port (detaches an AF_XDP program). */
 void dp_port_fini(struct dp_port *p);

@@ -216,7 +216,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(RX_PACKETS, "rx_packets", RG_CK_COUNTER, "Packets received from the port") \
 	X(RX_BYTES, "rx_bytes", RG_CK_COUNTER, "Bytes received from the port") \
 	X(RX_MISSED, "rx_missed", RG_CK_COUNTER, \
-	  "Frames the port dropped before a worker saw them: its RX ring was full (imissed)") \
+	  "Frames the port dropped before a worker saw them: its RX ring was full (imissed; af_packet and " \
+	  "af_xdp: the kernel socket's count)") \
 	X(RX_NOMBUF, "rx_nombuf", RG_CK_COUNTER, "Frames the port dropped for want of an mbuf (rx_nombuf)") \
 	X(WORKER_BUSY_CYCLES, "worker_busy_cycles", RG_CK_COUNTER, \
 	  "TSC cycles of worker loop iterations that did work") \
