@@ -28,8 +28,9 @@
  *	   (tcp_lcore_fini: a relayed session hands its close to the relay
  *	   ring), the main lcore waits for all of them; RCU readers are gone;
  *	4. the recipient table is unmapped;
- *	5. the port is stopped and closed (an AF_XDP program is detached);
- *	6. the final counters are printed (the relay's still included);
+ *	5. the final counters are printed (the relay's still included, and
+ *	   the port's drops: it is still open);
+ *	6. the port is stopped and closed (an AF_XDP program is detached);
  *	7. the relay thread is stopped and joined, then its rings and pools
  *	   are freed (relay_thread_stop);
  *	8. our XDP program and the blocklist are released;
@@ -291,29 +292,30 @@ dp_wait_workers(const struct dp_daemon *d)
 {
 	const struct timespec ms = { .tv_sec = 0, .tv_nsec = 1000000 };
 	struct timespec t0, now;
-	time_t next = 5; /* s: the next warning; the clock's, not the sleeps' count */
+	long next = 5; /* s after the signal: the next warning, by the clock */
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		bool running = false;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		bool warn = now.tv_sec - t0.tv_sec - (now.tv_nsec < t0.tv_nsec) >= next;
+		long el = (long)(now.tv_sec - t0.tv_sec) - (now.tv_nsec < t0.tv_nsec);
+		bool warn = el >= next;
 		for (unsigned w = 0; w < d->n_workers; w++) {
 			const struct dp_lcore *lc = d->lcores[w];
 			if (rte_eal_get_lcore_state(lc->lcore_id) == WAIT)
 				continue;
 			running = true;
 			if (warn)
-				msg_warn("worker %u not stopped %lld s after the signal (busy loops %" PRIu64
+				msg_warn("worker %u not stopped %ld s after the signal (busy loops %" PRIu64
 					 ")",
-					 w, (long long)next,
+					 w, el,
 					 __atomic_load_n(&lc->ctr->c[RG_C_WORKER_BUSY_LOOPS],
 							 __ATOMIC_RELAXED));
 		}
 		if (!running)
 			break;
-		if (warn)
-			next += 5;
+		if (warn) /* the next multiple of 5 s, also after a stall of this thread */
+			next = el - el % 5 + 5;
 		nanosleep(&ms, NULL);
 	}
 	rte_eal_mp_wait_lcore(); /* all returned: at once, with the acquire the reads after need */
@@ -525,6 +527,7 @@ main(int argc, char **argv)
 		msg_warn("cannot register the /rcptgate telemetry commands");
 	struct ctl_server *ctl = NULL;
 	if (ctl_server_open(d, &ctl, err, sizeof(err)) != 0) {
+		dp_telemetry_unregister(); /* its handlers read the port */
 		dp_port_fini(&d->port);
 		if (own_xdp)
 			xdp_shutdown(&d->xdp);

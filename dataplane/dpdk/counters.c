@@ -7,9 +7,10 @@
  *	counted: per worker lcore (cache-aligned, written by that worker
  *	alone), by the control thread, by the relay thread and by the XDP
  *	program (per-CPU map), and the port's own drop counts (ethdev
- *	stats: frames lost before a worker could take them). dp_counters_sum
- *	adds them up for whoever reads them: the control commands,
- *	telemetry and the final print at shutdown.
+ *	stats, and in af_packet and af_xdp mode the kernel's count of the
+ *	PMD's sockets: frames lost before a worker could take them).
+ *	dp_counters_sum adds them up for whoever reads them: the control
+ *	commands, telemetry and the final print at shutdown.
  * DIAGNOSTICS
  *	None: a counter source that cannot be read (the XDP map) adds
  *	nothing.

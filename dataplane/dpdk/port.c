@@ -33,6 +33,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,7 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 #ifndef SOL_XDP
 #define SOL_XDP 283
 #endif
+_Static_assert(sizeof(struct xdp_statistics) == 48, "XDP_STATISTICS as DPDK 22.11's net_af_xdp reads it");
 
 /*
  * The PMD's sockets of FAMILY (AF_PACKET bound to IFINDEX, or AF_XDP),
@@ -206,6 +208,9 @@ dp_port_ring_drops(const struct dp_port *p)
 			if (getsockopt(p->ksock[i], SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0)
 				__atomic_fetch_add(p->ksock_sum, st.tp_drops, __ATOMIC_RELAXED);
 		} else {
+			/* the length DPDK 22.11's PMD asks with: the kernel then
+			 * counts a full ring in rx_ring_full alone, and the PMD
+			 * puts only rx_dropped in imissed */
 			struct xdp_statistics st;
 			socklen_t len = sizeof(st);
 			if (getsockopt(p->ksock[i], SOL_XDP, XDP_STATISTICS, &st, &len) == 0 &&
@@ -308,8 +313,8 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 	}
 	if ((cfg->port_mode == CFG_PORT_AF_PACKET || cfg->port_mode == CFG_PORT_AF_XDP) &&
 	    p->n_ksock != p->n_queues)
-		msg_warn("port %u: %u of the %s PMD's %u sockets found: rx_missed leaves out the "
-			 "frames the others' full RX rings drop",
+		msg_warn("port %u: %u sockets of the %s PMD found for %u queues: rx_missed may "
+			 "miscount the frames their full RX rings drop",
 			 pid, p->n_ksock, cfg_port_mode_name(cfg->port_mode), p->n_queues);
 	return 0;
 }

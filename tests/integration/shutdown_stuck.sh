@@ -11,8 +11,9 @@
 #	stopped with ptrace (PTRACE_SEIZE, PTRACE_INTERRUPT: the other
 #	threads run on), as a worker stuck in one loop iteration would be.
 #	Then SIGTERM. 5 to 9 s later the daemon must log "worker 0 not stopped
-#	5 s after the signal (busy loops N)" (rcptgate(8), SIGNALS) and
-#	still be running: it must not free what the worker may touch. Once
+#	5 s after the signal (busy loops N)" (rcptgate(8), SIGNALS), the
+#	same line for 10 s once more, and still be running: it must not free
+#	what the worker may touch. Once
 #	the worker is let go (PTRACE_DETACH) the daemon must exit 0 within
 #	10 s with its final counters.
 # DIAGNOSTICS
@@ -49,20 +50,21 @@ print("released", flush=True)
 '
 
 it_start "$T/rg.conf"
-# The worker: EAL names its thread rte-worker-LCORE (lcore-worker-LCORE from DPDK 23.03).
+# The worker: EAL names its thread rte-worker-LCORE in DPDK 22.11
+# (lcore-worker-LCORE before, dpdk-workerLCORE from 23.11).
 TID=
 for t in /proc/"$IT_PID"/task/*; do
-	case "$(cat "$t/comm" 2>/dev/null)" in rte-worker-*|lcore-worker-*) TID=${t##*/}; break ;; esac
+	case "$(cat "$t/comm" 2>/dev/null)" in rte-worker-*|lcore-worker-*|dpdk-worker*) TID=${t##*/}; break ;; esac
 done
 [ -n "$TID" ] || it_fail "no worker thread (rte-worker-N) in rcptgate"
 
 /usr/bin/python3 -c "$PTRACE_PY" "$TID" "$T/release" > "$T/ptrace.out" 2>&1 &
 PPID_=$!
 it_defer kill "$PPID_"
-stopped() { grep -q '^stopped' "$T/ptrace.out" || grep -q '^ptrace:' "$T/ptrace.out"; }
+stopped() { grep -qs '^stopped' "$T/ptrace.out" || grep -qs '^ptrace:' "$T/ptrace.out"; }
 it_wait 5 stopped
-grep -q '^ptrace:' "$T/ptrace.out" && it_skip "cannot ptrace the worker: $(cat "$T/ptrace.out")"
-grep -q '^stopped' "$T/ptrace.out" || it_fail "the worker thread did not stop under ptrace"
+grep -qs '^ptrace:' "$T/ptrace.out" && it_skip "cannot ptrace the worker: $(cat "$T/ptrace.out")"
+grep -qs '^stopped' "$T/ptrace.out" || it_fail "the worker thread did not stop under ptrace"
 [ "$(awk '{ print $3 }' "/proc/$IT_PID/task/$TID/stat")" = t ] ||
 	it_fail "the worker thread is not in a tracing stop"
 echo "ok   worker thread $TID stopped (the others run)"
@@ -76,6 +78,11 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 kill -0 "$IT_PID" 2>/dev/null || it_fail "rcptgate exited with its worker still stuck"
 grep -q "final counters" "$IT_LOG" && it_fail "final counters printed with the worker still stuck"
 echo "ok   $(grep -o 'worker 0 not stopped.*' "$IT_LOG" | head -n 1), seen $ms ms after SIGTERM"
+warned10() { grep -q 'worker 0 not stopped 10 s after the signal' "$IT_LOG"; }
+it_wait 8 warned10 || { tail -n 20 "$IT_LOG"; it_fail "no second warning 10 s after SIGTERM"; }
+[ "$(grep -c 'worker 0 not stopped' "$IT_LOG")" -eq 2 ] || it_fail "not one warning each 5 s"
+kill -0 "$IT_PID" 2>/dev/null || it_fail "rcptgate exited with its worker still stuck"
+echo "ok   and again 10 s after"
 
 touch "$T/release"
 gone() { ! kill -0 "$IT_PID" 2>/dev/null; }
