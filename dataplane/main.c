@@ -359,8 +359,7 @@ dp_setup_workers(struct dp_daemon *d)
 		if (lc == NULL)
 			msg_fatal("cannot allocate lcore state");
 		lc->lcore_id = lcore;
-		lc->port_id = d->port.port_id;
-		lc->queue_id = (uint16_t)w;
+		dp_port_queue(&d->port, w, &lc->port_id, &lc->queue_id);
 		lc->worker_idx = w;
 		lc->pool = d->port.pool;
 		lc->ctr = &d->counters[w];

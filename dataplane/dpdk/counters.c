@@ -40,10 +40,12 @@ dp_counters_sum(const struct dp_daemon *d, uint64_t out[RG_C_MAX])
 		(void)xdp_stats_add(d->xdp.stats_fd, out); /* the XDP program's own */
 	relay_thread_counters_add(d->relay, out);	   /* the relay thread's own */
 	if (d->port.started) {				   /* the port's: RX ring full, no mbuf */
-		struct rte_eth_stats st;
-		if (rte_eth_stats_get(d->port.port_id, &st) == 0) {
-			out[RG_C_RX_MISSED] += st.imissed;
-			out[RG_C_RX_NOMBUF] += st.rx_nombuf;
+		for (unsigned i = 0; i < d->port.n_ports; i++) {
+			struct rte_eth_stats st;
+			if (rte_eth_stats_get(d->port.port_ids[i], &st) == 0) {
+				out[RG_C_RX_MISSED] += st.imissed;
+				out[RG_C_RX_NOMBUF] += st.rx_nombuf;
+			}
 		}
 		out[RG_C_RX_MISSED] += dp_port_ring_drops(&d->port); /* where imissed leaves them out */
 	}

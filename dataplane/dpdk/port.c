@@ -4,7 +4,9 @@
  *	port.c - bring up the port in the configured mode (see port.h)
  * DESCRIPTION
  *	The vdev modes are plain DPDK PMDs given on the EAL command line:
- *	  af_xdp     net_af_xdp0,iface=IF,start_queue=0,queue_count=N
+ *	  af_xdp     net_af_xdp0,iface=IF,start_queue=0,queue_count=N, or
+ *	             net_af_xdpW,iface=IF,start_queue=W,queue_count=1 for W
+ *	             in 0..N-1 where IF has no combined channels (dp_port_count())
  *	  af_packet  net_af_packet0,iface=IF,qpairs=N
  *	  memif      net_memif0,role=server,socket=PATH,id=0
  *	pci mode allow-lists pci_address and uses RSS over the 4-tuple to
@@ -38,9 +40,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
 #include <linux/if_packet.h>
 #include <linux/if_xdp.h>
+#include <linux/sockios.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <rte_ethdev.h>
@@ -85,6 +90,39 @@ has_arg(const struct argbuf *a, const char *prefix)
 	return false;
 }
 
+/*
+ * af_xdp with several workers on an interface that reports separate RX
+ * and TX channels and no combined ones (a veth): DPDK 22.11's
+ * net_af_xdp counts its queues by the combined channels and refuses a
+ * second one ("Specified queue count 2 is larger than combined queue
+ * count 1"), but takes one port for each queue (start_queue=W,
+ * queue_count=1). The ports' XSKs go into the one default XDP program
+ * the PMD loads, which redirects a frame by its RX queue. Not with
+ * xdp_object: each port would attach its own copy of the program, and
+ * the second attach fails.
+ */
+unsigned
+dp_port_count(const struct rg_config *cfg)
+{
+	struct ethtool_channels ch = { .cmd = ETHTOOL_GCHANNELS };
+	struct ifreq ifr;
+	unsigned n = 1;
+
+	if (cfg->port_mode != CFG_PORT_AF_XDP || cfg->workers < 2 || cfg->xdp_object[0] != '\0')
+		return 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->interface);
+	ifr.ifr_data = (char *)&ch;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.max_combined == 0 && ch.rx_count >= cfg->workers &&
+	    ch.tx_count >= cfg->workers)
+		n = cfg->workers;
+	close(fd);
+	return n;
+}
+
 int
 dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max, char *buf,
 		 size_t buflen)
@@ -124,6 +162,18 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:
+		if (dp_port_count(cfg) > 1) { /* a port a queue: see dp_port_count() */
+			if ((rc = arg_add(&a, "--no-pci")) != 0)
+				return rc;
+			for (unsigned w = 0; w < cfg->workers && rc == 0; w++) {
+				snprintf(tmp, sizeof(tmp),
+					 "net_af_xdp%u,iface=%s,start_queue=%u,queue_count=1", w,
+					 cfg->interface, w);
+				if ((rc = arg_add(&a, "--vdev")) == 0)
+					rc = arg_add(&a, tmp);
+			}
+			return rc != 0 ? rc : a.argc;
+		}
 		snprintf(tmp, sizeof(tmp), "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u%s%s",
 			 cfg->interface, cfg->workers, cfg->xdp_object[0] ? ",xdp_prog=" : "",
 			 cfg->xdp_object);
@@ -223,49 +273,25 @@ dp_port_ring_drops(const struct dp_port *p)
 	return sum;
 }
 
-int
-dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t errlen)
+/* Configure port PID with NQ RX/TX queue pairs on POOL and start it. */
+static int
+dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
-	uint16_t pid;
-	int rc;
+	int rc = rte_eth_dev_info_get(pid, &info);
 
-	memset(p, 0, sizeof(*p));
-	if (rte_eth_dev_count_avail() != 1) {
-		snprintf(err, errlen, "expected exactly one port, EAL found %u (check %s)",
-			 rte_eth_dev_count_avail(),
-			 cfg->port_mode == CFG_PORT_PCI ? "pci_address and the vfio-pci binding"
-							: "interface and dpdk_args");
-		return -ENODEV;
-	}
-	RTE_ETH_FOREACH_DEV(pid)
-	break;
-	p->port_id = pid;
-	p->n_queues = (uint16_t)cfg->workers;
-
-	rc = rte_eth_dev_info_get(pid, &info);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %u: cannot get device info: %s", pid, rte_strerror(-rc));
 		return rc;
 	}
-	if (info.max_rx_queues < p->n_queues || info.max_tx_queues < p->n_queues) {
+	if (info.max_rx_queues < nq || info.max_tx_queues < nq) {
 		snprintf(err, errlen, "port %u (%s): %u workers but the port has %u RX / %u TX queues", pid,
-			 info.driver_name, p->n_queues, info.max_rx_queues, info.max_tx_queues);
+			 info.driver_name, nq, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
-
-	unsigned n_mbufs = DP_MBUFS_PER_WORKER * cfg->workers;
-	p->pool = rte_pktmbuf_pool_create("rg_mbufs", n_mbufs, DP_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					  rte_eth_dev_socket_id(pid));
-	if (p->pool == NULL) {
-		snprintf(err, errlen, "cannot create the mbuf pool (%u mbufs): %s (hugepages set up?)",
-			 n_mbufs, rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-
 	memset(&conf, 0, sizeof(conf));
-	if (p->n_queues > 1) {
+	if (nq > 1) {
 		/* Spread sessions over the workers by their 4-tuple. */
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
@@ -276,15 +302,15 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_TCP_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
 
-	rc = rte_eth_dev_configure(pid, p->n_queues, p->n_queues, &conf);
+	rc = rte_eth_dev_configure(pid, nq, nq, &conf);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %u: configure failed: %s", pid, rte_strerror(-rc));
 		return rc;
 	}
 	uint16_t nb_rx = DP_RX_DESC, nb_tx = DP_TX_DESC;
 	rte_eth_dev_adjust_nb_rx_tx_desc(pid, &nb_rx, &nb_tx);
-	for (uint16_t q = 0; q < p->n_queues; q++) {
-		rc = rte_eth_rx_queue_setup(pid, q, nb_rx, rte_eth_dev_socket_id(pid), NULL, p->pool);
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, nb_rx, rte_eth_dev_socket_id(pid), NULL, pool);
 		if (rc == 0)
 			rc = rte_eth_tx_queue_setup(pid, q, nb_tx, rte_eth_dev_socket_id(pid), NULL);
 		if (rc != 0) {
@@ -293,17 +319,58 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 			return rc;
 		}
 	}
-	rc = rte_eth_macaddr_get(pid, &p->mac);
-	if (rc == 0)
-		rc = rte_eth_dev_start(pid);
+	rc = rte_eth_dev_start(pid);
 	if (rc != 0) {
 		snprintf(err, errlen, "port %u: start failed: %s", pid, rte_strerror(-rc));
 		return rc;
 	}
-	p->started = true;
 	/* We answer for our own address only, but the PMD may filter on the
 	 * MAC; accept what reaches the interface. */
 	rte_eth_promiscuous_enable(pid);
+	return 0;
+}
+
+int
+dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t errlen)
+{
+	unsigned want = dp_port_count(cfg);
+	uint16_t pid;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	if (rte_eth_dev_count_avail() != want) {
+		snprintf(err, errlen, "expected %u port%s, EAL found %u (check %s)", want,
+			 want == 1 ? "" : "s", rte_eth_dev_count_avail(),
+			 cfg->port_mode == CFG_PORT_PCI ? "pci_address and the vfio-pci binding"
+							: "interface and dpdk_args");
+		return -ENODEV;
+	}
+	RTE_ETH_FOREACH_DEV(pid)
+	{
+		if (p->n_ports < want)
+			p->port_ids[p->n_ports++] = pid;
+	}
+	p->port_id = p->port_ids[0];
+	p->n_queues = (uint16_t)(cfg->workers / p->n_ports);
+
+	unsigned n_mbufs = DP_MBUFS_PER_WORKER * cfg->workers;
+	p->pool = rte_pktmbuf_pool_create("rg_mbufs", n_mbufs, DP_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  rte_eth_dev_socket_id(p->port_id));
+	if (p->pool == NULL) {
+		snprintf(err, errlen, "cannot create the mbuf pool (%u mbufs): %s (hugepages set up?)",
+			 n_mbufs, rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	rc = rte_eth_macaddr_get(p->port_id, &p->mac);
+	if (rc != 0) {
+		snprintf(err, errlen, "port %u: no MAC address: %s", p->port_id, rte_strerror(-rc));
+		return rc;
+	}
+	for (unsigned i = 0; i < p->n_ports; i++) {
+		if ((rc = dp_port_setup(p->port_ids[i], p->n_queues, p->pool, err, errlen)) != 0)
+			return rc;
+		p->started = i + 1; /* dp_port_fini() stops those */
+	}
 	if (cfg->port_mode == CFG_PORT_AF_PACKET) {
 		p->ksock_sum = calloc(1, sizeof(*p->ksock_sum));
 		if (p->ksock_sum != NULL)
@@ -312,10 +379,10 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 		dp_port_find_ksocks(p, AF_XDP, 0);
 	}
 	if ((cfg->port_mode == CFG_PORT_AF_PACKET || cfg->port_mode == CFG_PORT_AF_XDP) &&
-	    p->n_ksock != p->n_queues)
+	    p->n_ksock != cfg->workers)
 		msg_warn("port %u: %u sockets of the %s PMD found for %u queues: rx_missed may "
 			 "miscount the frames their full RX rings drop",
-			 pid, p->n_ksock, cfg_port_mode_name(cfg->port_mode), p->n_queues);
+			 p->port_id, p->n_ksock, cfg_port_mode_name(cfg->port_mode), cfg->workers);
 	return 0;
 }
 
@@ -323,11 +390,12 @@ void
 dp_port_fini(struct dp_port *p)
 {
 	p->n_ksock = 0; /* the PMD closes them */
-	if (p->started) {
-		rte_eth_dev_stop(p->port_id);
-		p->started = false;
+	for (unsigned i = 0; i < p->n_ports; i++) {
+		if (i < p->started)
+			rte_eth_dev_stop(p->port_ids[i]);
+		rte_eth_dev_close(p->port_ids[i]);
 	}
-	rte_eth_dev_close(p->port_id);
+	p->started = 0;
 	free(p->ksock_sum);
 	p->ksock_sum = NULL;
 }

@@ -12,6 +12,7 @@
 #ifndef RG_PORT_H
 #define RG_PORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,11 +26,15 @@
 #define DP_EAL_ARGS_MAX 64
 
 struct dp_port {
-	uint16_t port_id;
-	uint16_t n_queues;
+	uint16_t port_id;  /* the first of port_ids */
+	uint16_t n_queues; /* RX/TX queue pairs a port */
+	/* one port; in af_xdp mode on an interface without combined
+	 * channels, one for each worker (dp_port_count()) */
+	uint16_t port_ids[RG_MAX_WORKERS];
+	unsigned n_ports;
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac;
-	bool started;
+	unsigned started; /* of port_ids, the first this many */
 	/* af_packet and af_xdp: the PMD's kernel sockets, whose RX ring
 	 * drops DPDK 22.11 does not count (dp_port_ring_drops()) */
 	int ksock[RG_MAX_WORKERS];
@@ -48,6 +53,25 @@ struct dp_port {
  */
 int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv, int max, char *buf,
 		     size_t buflen);
+
+/*
+ * dp_port_count - the ports CFG opens: 1; workers in af_xdp mode on an
+ * interface that reports separate RX and TX channels and no combined
+ * ones (a veth), where DPDK 22.11's net_af_xdp takes one port for each
+ * queue but not several queues on one port; not with xdp_object.
+ */
+unsigned dp_port_count(const struct rg_config *cfg);
+
+/*
+ * dp_port_queue - the port and queue of worker W: queue W of the one
+ * port, or queue 0 of port W.
+ */
+static inline void
+dp_port_queue(const struct dp_port *p, unsigned w, uint16_t *port, uint16_t *queue)
+{
+	*port = p->n_ports > 1 ? p->port_ids[w] : p->port_id;
+	*queue = (uint16_t)(p->n_ports > 1 ? 0 : w);
+}
 
 /*
  * dp_port_init - find the port EAL probed, configure one RX/TX queue pair

@@ -7,13 +7,16 @@
  *	vdev (or PCI allow-list) it adds, and the defaults (lcores,
  *	--in-memory) it adds unless dpdk_args chose otherwise. pci mode
  *	cannot run on a machine without a NIC, so this is where its
- *	command line is checked. No EAL is started.
+ *	command line is checked. No EAL is started. As root, one case
+ *	makes a veth of its own (af_xdp, a port for each queue) and removes
+ *	it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -56,6 +59,58 @@ test_af_xdp(void **state)
 		 "net_af_xdp0,iface=eth1,start_queue=0,queue_count=2,xdp_prog=/usr/share/rcptgate/x.o",
 		 1 % ncpu, 2 % ncpu);
 	assert_string_equal(a, want);
+}
+
+/*
+ * A device with separate RX and TX channels and no combined ones (a
+ * veth with two queues each way): a net_af_xdp port for each worker;
+ * with xdp_object, or on a device without channels (lo), the one port.
+ * Needs root for the veth, else SKIP.
+ */
+static void
+test_af_xdp_port_a_queue(void **state)
+{
+	(void)state;
+	char veth[32], cmd[256], conf[512], want[512];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	snprintf(veth, sizeof(veth), "rgpa%ld", (long)getpid() % 100000);
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add %s numtxqueues 2 numrxqueues 2 type veth peer name %sp numtxqueues 2 "
+		 "numrxqueues 2 2>/dev/null",
+		 veth, veth);
+	if (geteuid() != 0 || system(cmd) != 0)
+		skip(); /* needs root and veth */
+	snprintf(conf, sizeof(conf), "port_mode = af_xdp\ninterface = %s\nlisten = 192.0.2.1\nworkers = 2\n",
+		 veth);
+	const char *a = args_of(conf);
+	snprintf(want, sizeof(want),
+		 "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
+		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=1 --vdev "
+		 "net_af_xdp1,iface=%s,start_queue=1,queue_count=1",
+		 1 % ncpu, 2 % ncpu, veth, veth);
+	char got[512];
+	snprintf(got, sizeof(got), "%s", a);
+	snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf), "xdp_object = /x.o\n");
+	const char *b = args_of(conf);
+	char want_b[512];
+	snprintf(want_b, sizeof(want_b),
+		 "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
+		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=2,xdp_prog=/x.o",
+		 1 % ncpu, 2 % ncpu, veth);
+	char got_b[512];
+	snprintf(got_b, sizeof(got_b), "%s", b);
+	snprintf(cmd, sizeof(cmd), "ip link del %s", veth);
+	assert_int_equal(system(cmd), 0);
+	assert_string_equal(got, want);
+	assert_string_equal(got_b, want_b);
+
+	const char *c = args_of("port_mode = af_xdp\ninterface = lo\nlisten = 192.0.2.1\nworkers = 2\n");
+	snprintf(want, sizeof(want),
+		 "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
+		 "net_af_xdp0,iface=lo,start_queue=0,queue_count=2",
+		 1 % ncpu, 2 % ncpu);
+	assert_string_equal(c, want);
 }
 
 static void
@@ -108,8 +163,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_af_xdp), cmocka_unit_test(test_af_packet), cmocka_unit_test(test_memif),
-		cmocka_unit_test(test_pci),    cmocka_unit_test(test_too_small),
+		cmocka_unit_test(test_af_xdp),	  cmocka_unit_test(test_af_xdp_port_a_queue),
+		cmocka_unit_test(test_af_packet), cmocka_unit_test(test_memif),
+		cmocka_unit_test(test_pci),	  cmocka_unit_test(test_too_small),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
