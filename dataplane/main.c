@@ -479,8 +479,10 @@ main(int argc, char **argv)
 		if (prc != 0 && dp_lib_len > 0)
 			fputs(dp_lib_held, stderr); /* they may say why */
 	}
-	if (prc != 0)
+	if (prc != 0) {
+		dp_port_fini(&d->port); /* the ports already started: the PMD's XDP program goes */
 		msg_fatal("%s", err);
+	}
 	if (own_xdp && xdp_setup(&d->cfg, &d->xdp, 0) < 0) {
 		dp_port_fini(&d->port);
 		xdp_shutdown(&d->xdp);
@@ -534,9 +536,14 @@ main(int argc, char **argv)
 	}
 
 	char listen[CFG_LISTEN_STR_MAX];
-	msg_info("serving %s on %s port %u (%s), %u worker%s",
-		 cfg_listen_str(&d->cfg, listen, sizeof(listen)), cfg_port_mode_name(d->cfg.port_mode),
-		 d->port.port_id,
+	char ports[16];
+	if (d->port.n_ports > 1) /* af_xdp, a port for each queue */
+		snprintf(ports, sizeof(ports), "ports %u-%u", d->port.port_ids[0],
+			 d->port.port_ids[d->port.n_ports - 1]);
+	else
+		snprintf(ports, sizeof(ports), "port %u", d->port.port_id);
+	msg_info("serving %s on %s %s (%s), %u worker%s", cfg_listen_str(&d->cfg, listen, sizeof(listen)),
+		 cfg_port_mode_name(d->cfg.port_mode), ports,
 		 d->cfg.port_mode == CFG_PORT_PCI	      ? d->cfg.pci_address
 			 : d->cfg.port_mode == CFG_PORT_MEMIF ? d->cfg.memif_socket
 							      : d->cfg.interface,

@@ -116,8 +116,11 @@ dp_port_count(const struct rg_config *cfg)
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->interface);
 	ifr.ifr_data = (char *)&ch;
-	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.max_combined == 0 && ch.rx_count >= cfg->workers &&
-	    ch.tx_count >= cfg->workers)
+	/* exactly as many RX queues as workers: the default program passes
+	 * a frame of a queue without a socket to the kernel, its flow lost
+	 * to rcptgate; at most RTE_MAX_ETHPORTS ports */
+	if (ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.max_combined == 0 && ch.rx_count == cfg->workers &&
+	    ch.tx_count >= cfg->workers && cfg->workers <= RTE_MAX_ETHPORTS)
 		n = cfg->workers;
 	close(fd);
 	return n;
@@ -390,12 +393,14 @@ void
 dp_port_fini(struct dp_port *p)
 {
 	p->n_ksock = 0; /* the PMD closes them */
-	for (unsigned i = 0; i < p->n_ports; i++) {
-		if (i < p->started)
-			rte_eth_dev_stop(p->port_ids[i]);
+	/* all stopped before any is closed: closing an af_xdp port detaches
+	 * the XDP program the other ports' sockets are in */
+	for (unsigned i = 0; i < p->started; i++)
+		rte_eth_dev_stop(p->port_ids[i]);
+	for (unsigned i = 0; i < p->n_ports; i++)
 		rte_eth_dev_close(p->port_ids[i]);
-	}
 	p->started = 0;
+	p->n_ports = 0;
 	free(p->ksock_sum);
 	p->ksock_sum = NULL;
 }

@@ -23,7 +23,8 @@
 
 #include "config.h"
 
-#define DP_EAL_ARGS_MAX 64
+/* the operator's dpdk_args and ours, with a --vdev pair for each worker */
+#define DP_EAL_ARGS_MAX (32 + 2 * RG_MAX_WORKERS)
 
 struct dp_port {
 	uint16_t port_id;  /* the first of port_ids */
@@ -56,8 +57,8 @@ int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **a
 
 /*
  * dp_port_count - the ports CFG opens: 1; workers in af_xdp mode on an
- * interface that reports separate RX and TX channels and no combined
- * ones (a veth), where DPDK 22.11's net_af_xdp takes one port for each
+ * interface that reports separate RX and TX channels, exactly as many RX
+ * channels as workers, and no combined ones (a veth), where DPDK 22.11's net_af_xdp takes one port for each
  * queue but not several queues on one port; not with xdp_object.
  */
 unsigned dp_port_count(const struct rg_config *cfg);

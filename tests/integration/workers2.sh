@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# workers2.sh [MODE [SESSIONS]] - two workers on one port of a veth.
+# workers2.sh [MODE [SESSIONS]] - two workers on a veth with two queues.
 #
 # af_packet (the default): rcptgate with workers = 2 opens the port with
 # two queue pairs; PACKET_FANOUT spreads the flows over their sockets by
