@@ -541,7 +541,7 @@ main(int argc, char **argv)
 		snprintf(ports, sizeof(ports), "ports %u-%u", d->port.port_ids[0],
 			 d->port.port_ids[d->port.n_ports - 1]);
 	else
-		snprintf(ports, sizeof(ports), "port %u", d->port.port_id);
+		snprintf(ports, sizeof(ports), "port %u", d->port.port_ids[0]);
 	msg_info("serving %s on %s %s (%s), %u worker%s", cfg_listen_str(&d->cfg, listen, sizeof(listen)),
 		 cfg_port_mode_name(d->cfg.port_mode), ports,
 		 d->cfg.port_mode == CFG_PORT_PCI	      ? d->cfg.pci_address

@@ -224,15 +224,10 @@ dp_port_find_ksocks(struct dp_port *p, int family, unsigned ifindex)
 	if (dir == NULL)
 		return;
 	while ((e = readdir(dir)) != NULL && p->n_ksock < RG_MAX_WORKERS) {
-		char path[64], link[64];
 		int fd = atoi(e->d_name), dom;
 		socklen_t len = sizeof(dom);
-		snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
-		ssize_t n = readlink(path, link, sizeof(link) - 1);
-		if (n < 0 || fd == dirfd(dir))
-			continue;
-		link[n] = '\0';
-		if (strncmp(link, "socket:", 7) != 0 ||
+		/* "." and "..", the directory's own: skipped; not a socket: ENOTSOCK */
+		if (e->d_name[0] == '.' || fd == dirfd(dir) ||
 		    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len) != 0 || dom != family)
 			continue;
 		if (family == AF_PACKET) {
@@ -353,20 +348,19 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 		if (p->n_ports < want)
 			p->port_ids[p->n_ports++] = pid;
 	}
-	p->port_id = p->port_ids[0];
 	p->n_queues = (uint16_t)(cfg->workers / p->n_ports);
 
 	unsigned n_mbufs = DP_MBUFS_PER_WORKER * cfg->workers;
 	p->pool = rte_pktmbuf_pool_create("rg_mbufs", n_mbufs, DP_MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					  rte_eth_dev_socket_id(p->port_id));
+					  rte_eth_dev_socket_id(p->port_ids[0]));
 	if (p->pool == NULL) {
 		snprintf(err, errlen, "cannot create the mbuf pool (%u mbufs): %s (hugepages set up?)",
 			 n_mbufs, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	rc = rte_eth_macaddr_get(p->port_id, &p->mac);
+	rc = rte_eth_macaddr_get(p->port_ids[0], &p->mac); /* one interface: the same on all */
 	if (rc != 0) {
-		snprintf(err, errlen, "port %u: no MAC address: %s", p->port_id, rte_strerror(-rc));
+		snprintf(err, errlen, "port %u: no MAC address: %s", p->port_ids[0], rte_strerror(-rc));
 		return rc;
 	}
 	for (unsigned i = 0; i < p->n_ports; i++) {
@@ -385,7 +379,7 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 	    p->n_ksock != cfg->workers)
 		msg_warn("port %u: %u sockets of the %s PMD found for %u queues: rx_missed may "
 			 "miscount the frames their full RX rings drop",
-			 p->port_id, p->n_ksock, cfg_port_mode_name(cfg->port_mode), cfg->workers);
+			 p->port_ids[0], p->n_ksock, cfg_port_mode_name(cfg->port_mode), cfg->workers);
 	return 0;
 }
 

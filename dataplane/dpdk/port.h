@@ -27,12 +27,11 @@
 #define DP_EAL_ARGS_MAX (32 + 2 * RG_MAX_WORKERS)
 
 struct dp_port {
-	uint16_t port_id;  /* the first of port_ids */
-	uint16_t n_queues; /* RX/TX queue pairs a port */
 	/* one port; in af_xdp mode on an interface without combined
 	 * channels, one for each worker (dp_port_count()) */
 	uint16_t port_ids[RG_MAX_WORKERS];
 	unsigned n_ports;
+	uint16_t n_queues; /* RX/TX queue pairs a port: the workers over the ports */
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac;
 	unsigned started; /* of port_ids, the first this many */
@@ -58,20 +57,21 @@ int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **a
 /*
  * dp_port_count - the ports CFG opens: 1; workers in af_xdp mode on an
  * interface that reports separate RX and TX channels, exactly as many RX
- * channels as workers, and no combined ones (a veth), where DPDK 22.11's net_af_xdp takes one port for each
- * queue but not several queues on one port; not with xdp_object.
+ * channels as workers, and no combined ones (a veth), where DPDK 22.11's
+ * net_af_xdp takes one port for each queue but not several queues on one
+ * port; not with xdp_object.
  */
 unsigned dp_port_count(const struct rg_config *cfg);
 
 /*
  * dp_port_queue - the port and queue of worker W: queue W of the one
- * port, or queue 0 of port W.
+ * port, or queue 0 of port W (n_queues workers a port).
  */
 static inline void
 dp_port_queue(const struct dp_port *p, unsigned w, uint16_t *port, uint16_t *queue)
 {
-	*port = p->n_ports > 1 ? p->port_ids[w] : p->port_id;
-	*queue = (uint16_t)(p->n_ports > 1 ? 0 : w);
+	*port = p->port_ids[w / p->n_queues];
+	*queue = (uint16_t)(w % p->n_queues);
 }
 
 /*
