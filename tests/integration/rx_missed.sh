@@ -11,10 +11,10 @@
 # receive, apart from those the kernel dropped before the socket (its
 # per-CPU backlog's drops, /proc/net/softnet_stat, and the client
 # veth's tx_dropped: a full queue into the peer's XDP); a session must
-# still get its 550. rx_missed
-# is the PMD's imissed plus, in these two modes, the kernel's count of
-# the PMD's sockets' full rings (PACKET_STATISTICS, XDP_STATISTICS
-# rx_ring_full), which DPDK 22.11 leaves out.
+# still get its 550. rx_missed is the PMD's imissed plus, in these two
+# modes, the kernel's count of the PMD's sockets' full rings
+# (PACKET_STATISTICS, XDP_STATISTICS rx_ring_full), which DPDK 22.11
+# leaves out.
 set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=${1:-af_packet}
