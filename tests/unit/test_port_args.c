@@ -81,8 +81,10 @@ veth_del(void **state)
 
 /*
  * A device with separate RX and TX channels and no combined ones (a
- * veth with two queues each way): a net_af_xdp port for each worker;
- * with xdp_object, or on a device without channels (lo), the one port.
+ * veth with three queues each way): a net_af_xdp port for each worker
+ * when there are as many RX channels as workers; one port when there
+ * are more (a frame on a queue without a worker would go to the
+ * kernel), with xdp_object, or on a device without channels (lo).
  * Needs root for the veth, else SKIP.
  */
 static void
@@ -93,25 +95,34 @@ test_af_xdp_port_a_queue(void **state)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
 	snprintf(cmd, sizeof(cmd),
-		 "ip link add rgpa%ld numtxqueues 2 numrxqueues 2 type veth peer name rgpa%ldp "
-		 "numtxqueues 2 numrxqueues 2 2>/dev/null",
+		 "ip link add rgpa%ld numtxqueues 3 numrxqueues 3 type veth peer name rgpa%ldp "
+		 "numtxqueues 3 numrxqueues 3 2>/dev/null",
 		 (long)getpid() % 100000, (long)getpid() % 100000);
 	if (geteuid() != 0 || system(cmd) != 0)
 		skip(); /* needs root and veth */
 	snprintf(veth, sizeof(veth), "rgpa%ld", (long)getpid() % 100000);
-	snprintf(conf, sizeof(conf), "port_mode = af_xdp\ninterface = %s\nlisten = 192.0.2.1\nworkers = 2\n",
+	snprintf(conf, sizeof(conf), "port_mode = af_xdp\ninterface = %s\nlisten = 192.0.2.1\nworkers = 3\n",
 		 veth);
 	snprintf(want, sizeof(want),
-		 "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
+		 "rcptgate --lcores=0@0,1@%ld,2@%ld,3@%ld --in-memory --no-pci --vdev "
 		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=1 --vdev "
-		 "net_af_xdp1,iface=%s,start_queue=1,queue_count=1",
-		 1 % ncpu, 2 % ncpu, veth, veth);
+		 "net_af_xdp1,iface=%s,start_queue=1,queue_count=1 --vdev "
+		 "net_af_xdp2,iface=%s,start_queue=2,queue_count=1",
+		 1 % ncpu, 2 % ncpu, 3 % ncpu, veth, veth, veth);
 	assert_string_equal(args_of(conf), want);
 
 	snprintf(conf + strlen(conf), sizeof(conf) - strlen(conf), "xdp_object = /x.o\n");
 	snprintf(want, sizeof(want),
+		 "rcptgate --lcores=0@0,1@%ld,2@%ld,3@%ld --in-memory --no-pci --vdev "
+		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=3,xdp_prog=/x.o",
+		 1 % ncpu, 2 % ncpu, 3 % ncpu, veth);
+	assert_string_equal(args_of(conf), want);
+
+	snprintf(conf, sizeof(conf), "port_mode = af_xdp\ninterface = %s\nlisten = 192.0.2.1\nworkers = 2\n",
+		 veth);
+	snprintf(want, sizeof(want),
 		 "rcptgate --lcores=0@0,1@%ld,2@%ld --in-memory --no-pci --vdev "
-		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=2,xdp_prog=/x.o",
+		 "net_af_xdp0,iface=%s,start_queue=0,queue_count=2",
 		 1 % ncpu, 2 % ncpu, veth);
 	assert_string_equal(args_of(conf), want);
 
