@@ -388,6 +388,40 @@ dp_setup_workers(struct dp_daemon *d)
 		msg_fatal("cannot allocate the log rings of %u workers", d->n_workers);
 	for (w = 0; w < d->n_workers; w++)
 		d->lcores[w]->log_ring = dp_log_ring(&d->log, w);
+	/* af_packet: a full socket ring's frames roll over to another worker
+	 * (dp_pass()), which hands a segment it holds no connection for on */
+	if (d->cfg.port_mode != CFG_PORT_AF_PACKET || d->n_workers < 2)
+		return;
+	for (w = 0; w < d->n_workers; w++) {
+		char name[RTE_RING_NAMESIZE];
+		snprintf(name, sizeof(name), "rg_pass%u", w);
+		d->lcores[w]->pass_in =
+			rte_ring_create(name, DP_PASS_RING,
+					(int)rte_lcore_to_socket_id(d->lcores[w]->lcore_id), RING_F_SC_DEQ);
+		if (d->lcores[w]->pass_in == NULL)
+			msg_fatal("cannot allocate the ring of worker %u for segments handed on", w);
+	}
+	for (w = 0; w < d->n_workers; w++) {
+		d->lcores[w]->pass_next = d->lcores[(w + 1) % d->n_workers]->pass_in;
+		d->lcores[w]->pass_max = (uint8_t)(d->n_workers - 1);
+	}
+}
+
+/* After the workers' stop: the segments still handed on, freed. */
+static void
+dp_pass_fini(struct dp_daemon *d)
+{
+	void *m;
+
+	for (unsigned w = 0; w < d->n_workers; w++) {
+		struct rte_ring *r = d->lcores[w] != NULL ? d->lcores[w]->pass_in : NULL;
+		if (r == NULL)
+			continue;
+		while (rte_ring_sc_dequeue(r, &m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(r);
+		d->lcores[w]->pass_in = NULL;
+	}
 }
 
 int
@@ -572,6 +606,7 @@ main(int argc, char **argv)
 	ctl_server_close(ctl);
 	__atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
 	dp_wait_workers(d);
+	dp_pass_fini(d);
 	dp_log_stop(&d->log); /* the workers' last lines written */
 	tcp_tls_free();	      /* on this thread, which built them */
 	ctl_table_fini(d);

@@ -176,7 +176,12 @@ net_input(struct dp_lcore *lc, struct rte_mbuf *m)
 {
 	dp_count(lc, RG_C_RX_PACKETS);
 	dp_count_n(lc, RG_C_RX_BYTES, rte_pktmbuf_pkt_len(m));
+	net_frame(lc, m);
+}
 
+void
+net_frame(struct dp_lcore *lc, struct rte_mbuf *m)
+{
 	/* Headers are read from the first segment only; a chained frame
 	 * whose headers straddle segments is a runt to us. */
 	if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr)) {

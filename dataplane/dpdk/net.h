@@ -33,6 +33,10 @@ net_block(const struct dp_lcore *lc)
 /* net_input - process one frame; always consumes M (sent or freed). */
 void net_input(struct dp_lcore *lc, struct rte_mbuf *m);
 
+/* net_frame - net_input() without counting M in rx_packets and rx_bytes:
+ * a frame another worker handed on (dp_pass()). */
+void net_frame(struct dp_lcore *lc, struct rte_mbuf *m);
+
 /* net_ipv6 - the IPv6 part of net_input (net6.c); consumes M. */
 void net_ipv6(struct dp_lcore *lc, struct rte_mbuf *m, struct rte_ether_hdr *eth);
 

@@ -25,6 +25,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "logger.h"
 #include "net.h"
@@ -101,6 +102,34 @@ dp_lcore_fini(struct dp_lcore *lc)
 	lc->n_stash = 0;
 }
 
+void
+dp_pass(struct dp_lcore *lc, struct rte_mbuf *m)
+{
+	m->hash.usr = lc->pass_hops + 1u; /* the user tag, read back by dp_pass_poll() alone */
+	if (unlikely(rte_ring_mp_enqueue(lc->pass_next, m) != 0)) {
+		dp_count(lc, RG_C_PASS_RING_FULL);
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* The frames other workers handed on (dp_pass()); return how many. */
+static unsigned
+dp_pass_poll(struct dp_lcore *lc, struct rte_mbuf **rx)
+{
+	unsigned n = rte_ring_sc_dequeue_burst(lc->pass_in, (void **)rx, DP_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		lc->pass_hops = (uint8_t)rx[i]->hash.usr;
+		net_frame(lc, rx[i]);
+	}
+	lc->pass_hops = 0;
+	if (lc->n_done > 0) {
+		rte_pktmbuf_free_bulk(lc->done, lc->n_done);
+		lc->n_done = 0;
+	}
+	return n;
+}
+
 /* One RX burst, each frame to net_input(); return how many. */
 static uint16_t
 dp_rx(struct dp_lcore *lc, struct rte_mbuf **rx)
@@ -161,8 +190,9 @@ dp_worker_main(void *arg)
 			tcp_lcore_hs_charge(lc, rte_rdtsc() - start);
 		}
 		unsigned relayed = lc->relay != NULL ? relay_worker_poll(lc->relay) : 0;
+		unsigned passed = lc->pass_in != NULL ? dp_pass_poll(lc, rx) : 0;
 		unsigned fired = tcp_lcore_poll(lc);
-		bool work = n > 0 || fired > 0 || relayed > 0 || lc->n_tx > 0;
+		bool work = n > 0 || fired > 0 || relayed > 0 || passed > 0 || lc->n_tx > 0;
 		dp_tx_flush(lc);
 		if (lc->qsbr != NULL)
 			rte_rcu_qsbr_quiescent(lc->qsbr, lc->worker_idx);

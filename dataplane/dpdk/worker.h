@@ -26,6 +26,9 @@
 /* frames a worker holds while its port's TX ring is full (a peer slow to
  * read): sent first at the next flush, dropped and counted only past this */
 #define DP_TX_BACKLOG 1024
+/* slots of a worker's ring of segments handed on (dp_pass()): a full
+ * af_packet ring's worth (DPDK 22.11's default framecnt, 512) twice */
+#define DP_PASS_RING 1024
 
 struct rte_rcu_qsbr;
 struct tbl;
@@ -67,6 +70,12 @@ struct dp_lcore {
 	struct relay_worker *relay; /* this worker's side of the relay; NULL: no backend */
 	struct rte_ring *log_ring;  /* its log lines to the writer (logger.h); NULL: written at once */
 	struct rte_ring *dict_ring; /* clients to block, to the control thread; NULL: none */
+	/* Segments of no connection of this worker, handed on to the next
+	 * one (dp_pass()); NULL unless af_packet with several workers. */
+	struct rte_ring *pass_in;   /* this worker's, several producers */
+	struct rte_ring *pass_next; /* the next worker's */
+	uint8_t pass_hops;	    /* the frame in hand: handed on this often */
+	uint8_t pass_max;	    /* workers - 1: the last one answers it */
 
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_TX_BACKLOG];
@@ -94,6 +103,20 @@ dp_rx_done(struct dp_lcore *lc, struct rte_mbuf *m)
  * refilled DP_BURST at a time. Return: NULL when the pool is empty.
  */
 struct rte_mbuf *dp_tx_mbuf(struct dp_lcore *lc);
+
+/*
+ * dp_pass - hand received frame M, a TCP segment of no connection of this
+ * worker, to the next worker (its pass_in ring), which looks it up in
+ * turn; the last one answers it as of no connection. Dropped and counted
+ * (pass_ring_full) when that ring is full.
+ *
+ * Only in af_packet mode with several workers: the kernel's PACKET_FANOUT
+ * group, as DPDK 22.11's net_af_packet sets it up, has
+ * PACKET_FANOUT_FLAG_ROLLOVER, so a frame whose socket's ring is full
+ * goes to another socket, i.e. another worker, which would otherwise
+ * reset the connection. In the other modes a flow stays on one worker.
+ */
+void dp_pass(struct dp_lcore *lc, struct rte_mbuf *m);
 
 /* dp_lcore_fini - at the stop: free the frames still queued (counted as
  * tx_full_drops) and return the stash to the pool. */

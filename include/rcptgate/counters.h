@@ -155,6 +155,9 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "TCP segments to a port or address we do not serve (answered with RST)") \
 	X(TCP_UNKNOWN_CONN, "tcp_unknown_connection", RG_CK_COUNTER, \
 	  "TCP segments of no known connection (answered with RST)") \
+	X(TCP_SEGS_PASSED, "tcp_segments_passed", RG_CK_COUNTER, \
+	  "TCP segments of no connection of this worker handed on to the next one (af_packet with several " \
+	  "workers: the kernel gives a full ring's frames to another worker's socket)") \
 	X(TCP_RST_SENT, "tcp_rst_sent", RG_CK_COUNTER, "RST sent in reply to a segment") \
 	X(TCP_CONNS, "tcp_connections", RG_CK_GAUGE, "TCP connections held, SYN-RECEIVED included") \
 	X(TCP_SYN_RCVD, "tcp_syn_received", RG_CK_GAUGE, "TCP connections in SYN-RECEIVED") \
@@ -231,6 +234,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Worker loop iterations longer than 0.5 ms (under 1% of busy loops: p99 within 0.5 ms)") \
 	X(TX_PACKETS, "tx_packets", RG_CK_COUNTER, "Packets sent to the port") \
 	X(TX_BYTES, "tx_bytes", RG_CK_COUNTER, "Bytes sent to the port") \
+	X(PASS_RING_FULL, "pass_ring_full", RG_CK_COUNTER, \
+	  "TCP segments dropped, not handed on (tcp_segments_passed): the next worker's ring was full") \
 	X(TX_FULL, "tx_full_drops", RG_CK_COUNTER, \
 	  "Packets dropped because the TX queue was full and the worker already held 1,024 waiting for it, " \
 	  "or still held when the worker stopped") \

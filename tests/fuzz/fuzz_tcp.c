@@ -8,7 +8,9 @@
  *	    byte 0   bits 0-1: source address (one of 4), bit 7: make the
  *	             ACK field relative to the last byte the stack sent to
  *	             that source (so handshakes and data can complete),
- *	             bit 6: keep the destination port (else 25)
+ *	             bit 6: keep the destination port (else 25), bit 5:
+ *	             the segment may be handed on (may_pass, as in af_packet
+ *	             mode with several workers)
  *	    byte 1   milliseconds to advance the clock (x 16) and run timers
  *	    byte 2   length L of the TCP header and payload that follow
  *	Every segment the stack sends is checked for basic sanity: ports
@@ -92,6 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			s.daddr = tcp_addr_from_v4(SERVER);
 			if (!(ctl & 0x40))
 				s.dport = 25;
+			s.may_pass = (ctl & 0x20) != 0; /* as a worker that may hand it on */
 			if (ctl & 0x80)
 				s.ack = last_end[src] + (uint32_t)(int8_t)(s.ack & 0xff);
 			tcp_timer_run(ts, now);

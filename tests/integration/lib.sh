@@ -64,6 +64,11 @@
 #   in_ns CMD...          run CMD in the client namespace
 #   it_rejects RCPT       one SMTP session from the namespace to $IT_ADDR:25
 #                         must get 550 for RCPT (smtplib)
+#   it_worker_stop LCORE  stop the daemon's worker thread of LCORE alone
+#                         (ptrace_stop.py; the other threads run on), its
+#                         tid in IT_WORKER_TID; it runs on once
+#                         $IT_TMP/release-LCORE exists (at the latest at
+#                         exit or after 60 s); SKIP where ptrace is refused
 #
 # Variables: BUILD (build dir, default ./build), IT_TMP (scratch dir),
 # IT_MODE (port_mode, default af_packet), IT_WORKERS (workers, default 1),
@@ -321,6 +326,27 @@ it_counter() {
 
 it_stat() {
 	"$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" stats --all | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+it_worker_stop() {
+	local t out="$IT_TMP/ptrace-$1.out"
+	IT_WORKER_TID=
+	# EAL names the thread rte-worker-LCORE in DPDK 22.11
+	# (lcore-worker-LCORE before, dpdk-workerLCORE from 23.11)
+	for t in /proc/"$IT_PID"/task/*; do
+		case "$(cat "$t/comm" 2>/dev/null)" in
+		"rte-worker-$1" | "lcore-worker-$1" | "dpdk-worker$1") IT_WORKER_TID=${t##*/}; break ;;
+		esac
+	done
+	[ -n "$IT_WORKER_TID" ] || it_fail "no worker thread rte-worker-$1 in rcptgate"
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/ptrace_stop.py" "$IT_WORKER_TID" "$IT_TMP/release-$1" \
+		> "$out" 2>&1 &
+	it_defer touch "$IT_TMP/release-$1"
+	grep -qs '^stopped\|^ptrace:' "$out" || it_wait 5 grep -qs '^stopped\|^ptrace:' "$out"
+	grep -qs '^ptrace:' "$out" && it_skip "cannot ptrace the worker: $(cat "$out")"
+	grep -qs '^stopped' "$out" || it_fail "the worker thread did not stop under ptrace"
+	[ "$(awk '{ print $3 }' "/proc/$IT_PID/task/$IT_WORKER_TID/stat")" = t ] ||
+		it_fail "the worker thread is not in a tracing stop"
 }
 
 # it_workers_served COUNTER N: the running daemon's two workers (stats

@@ -28,46 +28,9 @@ IT_ADDR=10.77.32.1
 T=$IT_TMP
 it_conf "$T/rg.conf"
 
-# Seize thread TID, stop it, say "stopped", and let it go once the file
-# RELEASE exists (or after 60 s).
-PTRACE_PY='
-import ctypes, os, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
-PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT, WALL = 17, 0x4206, 0x4207, 0x40000000
-tid, release = int(sys.argv[1]), sys.argv[2]
-for req in (PTRACE_SEIZE, PTRACE_INTERRUPT):
-    if libc.ptrace(req, tid, None, None) != 0:
-        print("ptrace:", os.strerror(ctypes.get_errno()), flush=True)
-        sys.exit(2)
-os.waitpid(tid, WALL)
-print("stopped", flush=True)
-end = time.monotonic() + 60
-while not os.path.exists(release) and time.monotonic() < end:
-    time.sleep(0.05)
-libc.ptrace(PTRACE_DETACH, tid, None, None)
-print("released", flush=True)
-'
-
 it_start "$T/rg.conf"
-# The worker: EAL names its thread rte-worker-LCORE in DPDK 22.11
-# (lcore-worker-LCORE before, dpdk-workerLCORE from 23.11).
-TID=
-for t in /proc/"$IT_PID"/task/*; do
-	case "$(cat "$t/comm" 2>/dev/null)" in rte-worker-*|lcore-worker-*|dpdk-worker*) TID=${t##*/}; break ;; esac
-done
-[ -n "$TID" ] || it_fail "no worker thread (rte-worker-N) in rcptgate"
-
-/usr/bin/python3 -c "$PTRACE_PY" "$TID" "$T/release" > "$T/ptrace.out" 2>&1 &
-PPID_=$!
-it_defer kill "$PPID_"
-stopped() { grep -qs '^stopped' "$T/ptrace.out" || grep -qs '^ptrace:' "$T/ptrace.out"; }
-it_wait 5 stopped
-grep -qs '^ptrace:' "$T/ptrace.out" && it_skip "cannot ptrace the worker: $(cat "$T/ptrace.out")"
-grep -qs '^stopped' "$T/ptrace.out" || it_fail "the worker thread did not stop under ptrace"
-[ "$(awk '{ print $3 }' "/proc/$IT_PID/task/$TID/stat")" = t ] ||
-	it_fail "the worker thread is not in a tracing stop"
-echo "ok   worker thread $TID stopped (the others run)"
+it_worker_stop 1
+echo "ok   worker thread $IT_WORKER_TID stopped (the others run)"
 
 t0=$(date +%s%N)
 kill -TERM "$IT_PID"
@@ -84,13 +47,13 @@ it_wait 8 warned10 || { tail -n 20 "$IT_LOG"; it_fail "no second warning 10 s af
 kill -0 "$IT_PID" 2>/dev/null || it_fail "rcptgate exited with its worker still stuck"
 echo "ok   and again 10 s after"
 
-touch "$T/release"
+touch "$T/release-1"
 gone() { ! kill -0 "$IT_PID" 2>/dev/null; }
 it_wait 10 gone || it_fail "rcptgate did not exit within 10 s of its worker's release"
 rc=0
 wait "$IT_PID" || rc=$?
 IT_PID=
 [ "$rc" -eq 0 ] || it_fail "rcptgate exited with status $rc"
-grep -q '^released' "$T/ptrace.out" || it_fail "the ptrace helper did not release the worker"
+grep -q '^released' "$T/ptrace-1.out" || it_fail "the ptrace helper did not release the worker"
 grep -q "final counters" "$IT_LOG" || it_fail "no final counters after the worker returned"
 echo "PASS: a stuck worker is named every 5 s and waited for; exit 0 once it returns"

@@ -30,6 +30,10 @@ IT_WORKERS=2
 IT_VETH_QUEUES=2
 tcp_init "workers2-$IT_MODE" 10.77.14
 [ "$(nproc)" -ge 2 ] || it_skip "two workers need two CPUs"
+# On a veth the client's TX queue is the worker's RX queue: a flow must
+# not move to another one after a retransmission timeout, as it would not
+# on a NIC's RSS (docs/deployment.md). Kernels before 5.19 never move it.
+in_ns sysctl -qw net.core.txrehash=0 2>/dev/null || true
 CTL="$BUILD/ctrl/rcptgatectl"
 ctl() { "$CTL" -s "$IT_TMP/control.sock" "$@"; }
 

@@ -37,6 +37,7 @@ static struct cap caps[MAXCAP];
 static unsigned ncap;
 static uint64_t ctr[RG_C_MAX];
 static uint64_t now;
+static bool may_pass; /* what send_seg_n() sets in the segment */
 
 struct app_sess {
 	int open;
@@ -191,6 +192,7 @@ mk(const struct tcp_params *p)
 	memset(ctr, 0, sizeof(ctr));
 	ncap = 0;
 	app_closed = 0;
+	may_pass = false;
 	now = 1000000;
 	client_addr = tcp_addr_from_v4(CLIENT);
 	server_addr = tcp_addr_from_v4(SERVER);
@@ -214,6 +216,7 @@ send_seg_n(struct tcp_stack *ts, const struct cli *c, uint32_t seq, uint8_t flag
 	struct tcp_seg s;
 
 	memset(&s, 0, sizeof(s));
+	s.may_pass = may_pass;
 	s.saddr = client_addr;
 	s.daddr = server_addr;
 	s.sport = c->port;
@@ -1128,6 +1131,59 @@ test_cookie_other_worker(void **state)
 	tcp_stack_destroy(w0);
 }
 
+/*
+ * A segment that may be another worker's (may_pass: af_packet's rollover,
+ * dp_pass()): of no connection here, it is left to the caller
+ * (TCP_INPUT_PASS), unanswered; an RST too. A SYN and a good cookie's ACK
+ * are taken, a segment of a connection here is used, and without
+ * may_pass the segment of no connection gets its RST as before.
+ */
+static void
+test_pass_unknown(void **state)
+{
+	struct tcp_params p = params();
+	struct cli a, b = { .port = 44001, .wnd = 65535 }, d = { .port = 44002, .wnd = 65535 },
+		      e = { .port = 44003, .wnd = 65535 };
+	struct tcp_stack *w1;
+	(void)state;
+
+	p.syn_backlog = 1;
+	struct tcp_stack *w0 = mk(&p);
+	assert_int_equal(tcp_stack_create(&p, &app, &tx, ctr, &w1), 0);
+	tcp_timer_run(w1, now);
+	connect_cli(w0, &a, 44000, 1000, true);
+	assert_int_equal(send_seg(w0, &e, 9, TCP_SYN, NULL, 1460), 0); /* w0's backlog full: cookies */
+	may_pass = true;
+	ncap = 0;
+	assert_int_equal(send_seg(w1, &a, a.snd, TCP_ACK | TCP_PSH, "HELO x\r\n", 0), TCP_INPUT_PASS);
+	assert_int_equal(send_seg(w1, &a, a.snd, TCP_RST, NULL, 0), TCP_INPUT_PASS);
+	assert_int_equal(ncap, 0);
+	assert_int_equal(ctr[RG_C_TCP_SEGS_PASSED], 2);
+	assert_int_equal(ctr[RG_C_TCP_UNKNOWN_CONN], 0);
+	assert_int_equal(ctr[RG_C_TCP_RST_IGNORED], 0);
+	/* where the connection is, it is used */
+	cli_send(w0, &a, "HELO x\r\n");
+	assert_int_equal(ncap, 1);
+	assert_int_equal(ctr[RG_C_TCP_SEGS_PASSED], 2);
+	/* a SYN is taken, and so is the ACK of a cookie sent elsewhere */
+	assert_int_equal(send_seg(w1, &b, 99, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(last()->seg.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(send_seg(w0, &d, 199, TCP_SYN, NULL, 1460), 0);
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_SENT], 1);
+	d.rcv = last()->seg.seq + 1;
+	assert_int_equal(send_seg(w1, &d, 200, TCP_ACK, NULL, 0), 0);
+	assert_payload(last(), "220 hi\r\n");
+	assert_int_equal(ctr[RG_C_TCP_COOKIES_OK], 1);
+	/* the last worker answers: RST */
+	may_pass = false;
+	assert_int_equal(send_seg(w1, &a, a.snd, TCP_ACK, NULL, 0), 0);
+	assert_int_equal(last()->seg.flags, TCP_RST);
+	assert_int_equal(ctr[RG_C_TCP_UNKNOWN_CONN], 1);
+	assert_int_equal(ctr[RG_C_TCP_SEGS_PASSED], 2);
+	tcp_stack_destroy(w1);
+	tcp_stack_destroy(w0);
+}
+
 /* SYN cookies over IPv6: the cookie binds all 128 bits of the source. */
 static void
 test_ipv6_cookie(void **state)
@@ -1568,6 +1624,7 @@ main(void)
 		cmocka_unit_test(test_peer_sessions),
 		cmocka_unit_test(test_ipv6_cookie),
 		cmocka_unit_test(test_cookie_other_worker),
+		cmocka_unit_test(test_pass_unknown),
 		cmocka_unit_test(test_unknown_and_closed_port),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_buffer_cap),

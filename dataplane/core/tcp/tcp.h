@@ -28,6 +28,7 @@
 #ifndef RG_TCP_H
 #define RG_TCP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -115,6 +116,9 @@ struct tcp_seg {
 	uint8_t link[TCP_LINK_ADDR_LEN]; /* peer link address (MAC), opaque */
 	const uint8_t *data;
 	uint32_t len;
+	/* set by the caller, false from tcp_parse(): a segment of no
+	 * connection here may belong to another stack (TCP_INPUT_PASS) */
+	bool may_pass;
 };
 
 /*
@@ -226,12 +230,17 @@ void tcp_stack_destroy(struct tcp_stack *ts);
  * tcp_input - process one received segment at time NOW_MS (any
  * monotonic millisecond clock, the same for all calls of this stack).
  * Segments for other addresses or ports get an RST, as do those of
- * unknown connections.
+ * unknown connections, unless SEG->may_pass: then a segment of no
+ * connection here, other than a SYN or the ACK of a valid SYN cookie,
+ * is left to the caller to hand to another stack (counted in
+ * tcp_segments_passed).
  *
- * Return: 0 when the segment was used; -EINVAL when it was dropped as
- * malformed (counted); other drops (out of window, caps) return 0.
+ * Return: 0 when the segment was used; TCP_INPUT_PASS when it was left
+ * to the caller; -EINVAL when it was dropped as malformed (counted);
+ * other drops (out of window, caps) return 0.
  */
 int tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms);
+#define TCP_INPUT_PASS 1
 
 /*
  * tcp_input_prefetch - start loading what tcp_input() will read first

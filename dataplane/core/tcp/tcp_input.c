@@ -163,12 +163,22 @@ tcp_new_synrcvd(struct tcp_stack *ts, const struct tcp_seg *seg)
 	return 0;
 }
 
+/* A segment that may be another stack's (see tcp_input()): left to the caller. */
+static int
+tcp_pass(struct tcp_stack *ts)
+{
+	ts->ctr[RG_C_TCP_SEGS_PASSED]++;
+	return TCP_INPUT_PASS;
+}
+
 static int
 tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg)
 {
 	uint8_t f = seg->flags;
 
 	if (f & TCP_RST) {
+		if (seg->may_pass)
+			return tcp_pass(ts);
 		ts->ctr[RG_C_TCP_RST_IGNORED]++;
 		return 0;
 	}
@@ -202,6 +212,8 @@ tcp_listen_input(struct tcp_stack *ts, const struct tcp_seg *seg)
 			return tcp_est_input(ts, c, seg);
 		}
 	}
+	if (seg->may_pass)
+		return tcp_pass(ts);
 	ts->ctr[RG_C_TCP_UNKNOWN_CONN]++;
 	tcp_reply_rst(ts, seg);
 	return 0;

@@ -52,6 +52,7 @@ tcp_parse(const uint8_t *l4, size_t len, struct tcp_seg *seg)
 	seg->flags = l4[13] & 0x3f;
 	seg->wnd = rd16(l4 + 14);
 	seg->mss = 0;
+	seg->may_pass = false;
 
 	const uint8_t *o = l4 + TCP_HDR_MIN;
 	size_t olen = hlen - TCP_HDR_MIN;

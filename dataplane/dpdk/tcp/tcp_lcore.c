@@ -108,17 +108,19 @@ tcp_lcore_csum_hw(const struct rte_mbuf *m)
 }
 
 /* Parse the checked segment into SEG (its addresses set: tcp_parse()
- * leaves them) and run the core on it. */
-static void
+ * leaves them) and run the core on it. Return true when the core left it
+ * to be handed on (dp_pass()). */
+static bool
 tcp_lcore_deliver(struct dp_lcore *lc, struct tcp_seg *seg, const struct rte_ether_hdr *eth,
 		  const uint8_t *l4, uint16_t l4len)
 {
 	if (unlikely(tcp_parse(l4, l4len, seg) != 0)) {
 		dp_count(lc, RG_C_TCP_DROP_HDR);
-		return;
+		return false;
 	}
 	memcpy(seg->link, &eth->src_addr, RTE_ETHER_ADDR_LEN);
-	(void)tcp_input(lc->tcp->stack, seg, tcp_lcore_now(lc));
+	seg->may_pass = lc->pass_hops < lc->pass_max;
+	return tcp_input(lc->tcp->stack, seg, tcp_lcore_now(lc)) == TCP_INPUT_PASS;
 }
 
 void
@@ -136,7 +138,10 @@ tcp_lcore_input(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether_
 	}
 	seg.saddr = tcp_addr_from_v4(ip->src_addr);
 	seg.daddr = tcp_addr_from_v4(ip->dst_addr);
-	tcp_lcore_deliver(lc, &seg, eth, l4, l4len);
+	if (unlikely(tcp_lcore_deliver(lc, &seg, eth, l4, l4len))) {
+		dp_pass(lc, m);
+		return;
+	}
 done:
 	dp_rx_done(lc, m);
 }
@@ -154,7 +159,10 @@ tcp_lcore_input6(struct dp_lcore *lc, struct rte_mbuf *m, const struct rte_ether
 	}
 	memcpy(seg.saddr.b, ip6->src_addr, 16);
 	memcpy(seg.daddr.b, ip6->dst_addr, 16);
-	tcp_lcore_deliver(lc, &seg, eth, l4, l4len);
+	if (unlikely(tcp_lcore_deliver(lc, &seg, eth, l4, l4len))) {
+		dp_pass(lc, m);
+		return;
+	}
 done:
 	dp_rx_done(lc, m);
 }

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# NAME
+#	af_packet_rollover.sh - two workers on one af_packet port: the
+#	sessions of a worker that falls behind are not lost to the other
+# DESCRIPTION
+#	DPDK 22.11's net_af_packet joins its sockets to one PACKET_FANOUT
+#	group by flow hash with PACKET_FANOUT_FLAG_ROLLOVER: when a socket's
+#	ring is full, the kernel hands the frame to another socket that has
+#	room, i.e. to another worker, which holds no connection for it.
+#	The test opens 64 SMTP sessions (banners read, both workers holding
+#	some), stops worker 0's thread alone with ptrace, fills its ring
+#	with UDP datagrams from many source ports (worker 1 drains its own),
+#	and lets every session send EHLO. Worker 0's EHLOs then roll over to
+#	worker 1. Once worker 0 runs again, every session must go on to its
+#	250 for EHLO, 550 5.1.1 for an unknown recipient and 221, none reset;
+#	worker 1 must have passed segments on (tcp_segments_passed), and no
+#	worker may have answered one with a reset (tcp_unknown_connection 0).
+# DIAGNOSTICS
+#	PASS, FAIL with the step, or SKIP (exit 77) without root, two CPUs,
+#	/usr/bin/python3 or ptrace.
+set -u
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tcp_lib.sh"
+IT_MODE=af_packet
+IT_WORKERS=2
+tcp_init af_packet_rollover 10.77.16
+[ "$(nproc)" -ge 2 ] || it_skip "two workers need two CPUs"
+T=$IT_TMP
+SESSIONS=64
+
+tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0"
+
+# The sessions: open, read the banners, wait for "$T/go", then EHLO;
+# replies may wait for worker 0's release (timeout 30 s each).
+in_ns /usr/bin/python3 - "$IT_ADDR" "$SESSIONS" "$T" > "$T/client.out" 2>&1 <<'PY' &
+import os, socket, sys, time
+addr, n, t = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def line(f):
+    while True:
+        s = f.readline()
+        if not s:
+            raise ConnectionError("closed")
+        if s[3:4] != "-":
+            return s
+conns = []
+for i in range(n):
+    s = socket.create_connection((addr, 25), timeout=30)
+    f = s.makefile("r", newline="\r\n")
+    assert line(f).startswith("220"), "no 220"
+    conns.append((s, f))
+open(t + "/opened", "w").close()
+while not os.path.exists(t + "/go"):
+    time.sleep(0.05)
+for s, f in conns:
+    s.sendall(b"EHLO client.test.example\r\n")
+open(t + "/sent", "w").close()
+bad = 0
+for i, (s, f) in enumerate(conns):
+    try:
+        r = line(f)
+        assert r.startswith("250"), "EHLO: " + r
+        s.sendall(b"MAIL FROM:<a@client.test.example>\r\n")
+        r = line(f)
+        assert r.startswith("250"), "MAIL: " + r
+        s.sendall(b"RCPT TO:<nobody@test.example>\r\n")
+        r = line(f)
+        assert r.startswith("550 5.1.1"), "RCPT: " + r
+        s.sendall(b"QUIT\r\n")
+        r = line(f)
+        assert r.startswith("221"), "QUIT: " + r
+    except Exception as e:
+        bad += 1
+        print(f"session {i}: {type(e).__name__}: {e}")
+    s.close()
+print(f"{n - bad} of {n} sessions completed")
+sys.exit(1 if bad else 0)
+PY
+client=$!
+it_defer kill "$client"
+it_wait 20 test -e "$T/opened" || { cat "$T/client.out"; it_fail "the sessions did not open"; }
+holding() {
+	"$BUILD/ctrl/rcptgatectl" -s "$T/control.sock" stats --per-worker --json |
+		/usr/bin/python3 -c 'import json,sys; print(" ".join(str(w["tcp_connections"]) for w in json.load(sys.stdin)["workers"]))'
+}
+held=$(holding)
+echo "ok   $SESSIONS sessions open, connections per worker: $held"
+set -- $held
+[ "$1" -gt 0 ] && [ "$2" -gt 0 ] || it_fail "a worker holds no session ($held)"
+
+it_worker_stop 1
+echo "ok   worker 0 (thread $IT_WORKER_TID) stopped, worker 1 runs"
+# Its ring full: datagrams from 512 source ports, round robin, so that
+# no flow is the "huge" one the kernel would move first.
+in_ns /usr/bin/python3 - "$IT_ADDR" <<'PY' || it_fail "UDP sender"
+import socket, sys
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(512)]
+for r in range(8):
+    for s in socks:
+        s.sendto(b"x" * 64, (sys.argv[1], 9))
+PY
+touch "$T/go"
+it_wait 10 test -e "$T/sent" || it_fail "the sessions did not send EHLO"
+sleep 1
+touch "$T/release-1"
+echo "ok   EHLO sent by every session, worker 0 released"
+
+rc=0
+wait "$client" || rc=$?
+cat "$T/client.out"
+passed=$(it_stat tcp_segments_passed)
+unknown=$(it_stat tcp_unknown_connection)
+echo "tcp_segments_passed $passed, tcp_unknown_connection $unknown"
+[ "$rc" -eq 0 ] || it_fail "not every session completed"
+[ "${unknown:-1}" -eq 0 ] || it_fail "segments answered as of no connection: $unknown"
+[ "${passed:-0}" -gt 0 ] || it_fail "no segment rolled over to the other worker: the test proved nothing"
+it_stop
+echo "PASS: $SESSIONS sessions survive a full ring's rollover to the other worker ($passed segments passed on)"
