@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# rx_missed.sh [MODE] - frames the port drops before a worker sees them
-# are counted (rx_missed), af_packet or af_xdp on a veth.
+# rx_missed.sh [MODE [WORKERS]] - frames the port drops before a worker
+# sees them are counted (rx_missed), af_packet or af_xdp on a veth.
 #
 # The daemon is stopped (SIGSTOP) while the client sends it 20,000 UDP
 # datagrams, far more than its RX ring holds; the port drops the rest.
@@ -14,11 +14,15 @@
 # still get its 550. rx_missed is the PMD's imissed plus, in these two
 # modes, the kernel's count of the PMD's sockets' full rings
 # (PACKET_STATISTICS, XDP_STATISTICS rx_ring_full), which DPDK 22.11
-# leaves out.
+# leaves out. With two workers (af_packet: two sockets in one fanout
+# group) the datagrams come from 256 source ports, so that both sockets
+# fill and drop: rx_missed must add both sockets' counts.
 set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=${1:-af_packet}
-it_init "rx_missed-$IT_MODE"
+IT_WORKERS=${2:-1}
+it_init "rx_missed-$IT_MODE-$IT_WORKERS"
+[ "$(nproc)" -ge "$IT_WORKERS" ] || it_skip "$IT_WORKERS workers need $IT_WORKERS CPUs"
 it_need_python
 it_veth 10.77.15
 CTL="$BUILD/ctrl/rcptgatectl"
@@ -40,18 +44,19 @@ backlog_drops() {
 }
 kdrop0=$(backlog_drops)
 kill -STOP "$IT_PID"
-in_ns timeout 30 /usr/bin/python3 - "$IT_ADDR" "$N" <<'PY' || { kill -CONT "$IT_PID"; it_fail "sender"; }
+in_ns timeout 30 /usr/bin/python3 - "$IT_ADDR" "$N" "$IT_WORKERS" <<'PY' || { kill -CONT "$IT_PID"; it_fail "sender"; }
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+flows = 1 if sys.argv[3] == "1" else 256
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(flows)]
 for i in range(int(sys.argv[2])):
-    s.sendto(b"x" * 64, (sys.argv[1], 9))
+    socks[i % flows].sendto(b"x" * 64, (sys.argv[1], 9))
 PY
 kill -CONT "$IT_PID"
 sleep 1
 missed=$(it_stat rx_missed)
 received=$(it_stat rx_packets)
 [ -n "$missed" ] && [ -n "$received" ] || it_fail "rcptgatectl stats gave no rx_missed or rx_packets"
-echo "sent $N datagrams to the stopped daemon: rx_missed $missed, rx_packets $received"
+echo "sent $N datagrams to the stopped daemon ($IT_WORKERS workers): rx_missed $missed, rx_packets $received"
 [ "$missed" -gt 0 ] || it_fail "nothing counted in rx_missed"
 [ "$missed" -le "$N" ] || it_fail "rx_missed $missed above the $N sent"
 lost=$(( N - received ))
