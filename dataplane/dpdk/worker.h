@@ -80,7 +80,8 @@ struct dp_lcore {
 	uint16_t n_tx;
 	struct rte_mbuf *tx[DP_TX_BACKLOG];
 	uint16_t tx_len[DP_TX_BACKLOG]; /* their lengths, for tx_bytes once sent */
-	/* received frames done with, freed in one call after their burst */
+	/* received frames done with, freed in one call after their burst
+	 * (dp_rx(), or dp_pass_poll() for frames handed on) */
 	uint16_t n_done;
 	struct rte_mbuf *done[DP_BURST];
 	/* mbufs taken from the pool in one call, for replies (dp_tx_mbuf) */
@@ -95,7 +96,7 @@ struct dp_lcore {
 static inline void
 dp_rx_done(struct dp_lcore *lc, struct rte_mbuf *m)
 {
-	lc->done[lc->n_done++] = m; /* at most DP_BURST per burst: dp_rx() frees them */
+	lc->done[lc->n_done++] = m; /* at most DP_BURST per burst: dp_rx() or dp_pass_poll() frees them */
 }
 
 /*

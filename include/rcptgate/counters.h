@@ -157,7 +157,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "TCP segments of no known connection (answered with RST)") \
 	X(TCP_SEGS_PASSED, "tcp_segments_passed", RG_CK_COUNTER, \
 	  "TCP segments of no connection of this worker handed on to the next one (af_packet with several " \
-	  "workers: the kernel gives a full ring's frames to another worker's socket)") \
+	  "workers: the kernel gives a full ring's frames to another worker's socket); counted in " \
+	  "tcp_segments_in by the worker that takes them") \
 	X(TCP_RST_SENT, "tcp_rst_sent", RG_CK_COUNTER, "RST sent in reply to a segment") \
 	X(TCP_CONNS, "tcp_connections", RG_CK_GAUGE, "TCP connections held, SYN-RECEIVED included") \
 	X(TCP_SYN_RCVD, "tcp_syn_received", RG_CK_GAUGE, "TCP connections in SYN-RECEIVED") \

@@ -34,7 +34,8 @@ tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit
 
 # The sessions: open, read the banners, wait for "$T/go", then EHLO;
 # replies may wait for worker 0's release (timeout 30 s each).
-in_ns /usr/bin/python3 - "$IT_ADDR" "$SESSIONS" "$T" > "$T/client.out" 2>&1 <<'PY' &
+# (ip netns exec, not in_ns: $! must be python itself, for the kill at exit)
+ip netns exec "$IT_NS" /usr/bin/python3 - "$IT_ADDR" "$SESSIONS" "$T" > "$T/client.out" 2>&1 <<'PY' &
 import os, socket, sys, time
 addr, n, t = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def line(f):

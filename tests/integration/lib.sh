@@ -341,6 +341,9 @@ it_worker_stop() {
 	[ -n "$IT_WORKER_TID" ] || it_fail "no worker thread rte-worker-$1 in rcptgate"
 	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/ptrace_stop.py" "$IT_WORKER_TID" "$IT_TMP/release-$1" \
 		> "$out" 2>&1 &
+	# at exit: the helper ended (its end detaches the thread), whether or
+	# not it saw the file first
+	it_defer kill "$!"
 	it_defer touch "$IT_TMP/release-$1"
 	grep -qs '^stopped\|^ptrace:' "$out" || it_wait 5 grep -qs '^stopped\|^ptrace:' "$out"
 	grep -qs '^ptrace:' "$out" && it_skip "cannot ptrace the worker: $(cat "$out")"

@@ -1184,6 +1184,43 @@ test_pass_unknown(void **state)
 	tcp_stack_destroy(w0);
 }
 
+/*
+ * A SYN waited on worker 0 while its retransmission, rolled over to worker
+ * 1, made the connection there; worker 0 then took the first one, so both
+ * hold the 4-tuple, worker 0 in SYN-RECEIVED. The client's segments, whose
+ * ACK is worker 1's, are handed on from worker 0, not reset.
+ */
+static void
+test_pass_synrcvd(void **state)
+{
+	struct tcp_params p = params();
+	struct tcp_stack *w1;
+	struct cli a = { .port = 44010, .wnd = 65535 };
+	(void)state;
+
+	struct tcp_stack *w0 = mk(&p);
+	assert_int_equal(tcp_stack_create(&p, &app, &tx, ctr, &w1), 0);
+	tcp_timer_run(w1, now);
+	assert_int_equal(send_seg(w0, &a, 1000, TCP_SYN, NULL, 1460), 0);
+	now += 1000; /* the retransmitted SYN, a second later: another ISS */
+	connect_cli(w1, &a, 44010, 1000, true);
+	unsigned in = (unsigned)ctr[RG_C_TCP_SEGS_IN];
+	may_pass = true;
+	ncap = 0;
+	assert_int_equal(send_seg(w0, &a, a.snd, TCP_ACK | TCP_PSH, "HELO x\r\n", 0), TCP_INPUT_PASS);
+	assert_int_equal(ncap, 0);
+	assert_int_equal(ctr[RG_C_TCP_SEGS_PASSED], 1);
+	assert_int_equal(ctr[RG_C_TCP_SEGS_IN], in); /* counted where it is taken */
+	cli_send(w1, &a, "HELO x\r\n");
+	assert_int_equal(ncap, 1);
+	/* without may_pass: RST, as before */
+	may_pass = false;
+	assert_int_equal(send_seg(w0, &a, a.snd, TCP_ACK, NULL, 0), 0);
+	assert_int_equal(last()->seg.flags, TCP_RST);
+	tcp_stack_destroy(w1);
+	tcp_stack_destroy(w0);
+}
+
 /* SYN cookies over IPv6: the cookie binds all 128 bits of the source. */
 static void
 test_ipv6_cookie(void **state)
@@ -1625,6 +1662,7 @@ main(void)
 		cmocka_unit_test(test_ipv6_cookie),
 		cmocka_unit_test(test_cookie_other_worker),
 		cmocka_unit_test(test_pass_unknown),
+		cmocka_unit_test(test_pass_synrcvd),
 		cmocka_unit_test(test_unknown_and_closed_port),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_buffer_cap),

@@ -232,8 +232,9 @@ void tcp_stack_destroy(struct tcp_stack *ts);
  * Segments for other addresses or ports get an RST, as do those of
  * unknown connections, unless SEG->may_pass: then a segment of no
  * connection here, other than a SYN or the ACK of a valid SYN cookie,
- * is left to the caller to hand to another stack (counted in
- * tcp_segments_passed).
+ * and one whose ACK does not fit a SYN-RECEIVED entry here, is left to
+ * the caller to hand to another stack (counted in tcp_segments_passed,
+ * not in tcp_segments_in).
  *
  * Return: 0 when the segment was used; TCP_INPUT_PASS when it was left
  * to the caller; -EINVAL when it was dropped as malformed (counted);

@@ -163,10 +163,12 @@ tcp_new_synrcvd(struct tcp_stack *ts, const struct tcp_seg *seg)
 	return 0;
 }
 
-/* A segment that may be another stack's (see tcp_input()): left to the caller. */
+/* A segment that may be another stack's (see tcp_input()): left to the
+ * caller, and counted in tcp_segments_in by the stack that takes it. */
 static int
 tcp_pass(struct tcp_stack *ts)
 {
+	ts->ctr[RG_C_TCP_SEGS_IN]--;
 	ts->ctr[RG_C_TCP_SEGS_PASSED]++;
 	return TCP_INPUT_PASS;
 }
@@ -261,6 +263,11 @@ tcp_synrcvd_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg
 	if (!(f & TCP_ACK))
 		return 0;
 	if (seg->ack != c->iss + 1) {
+		/* another stack may hold the connection: this entry came from
+		 * a SYN that waited here while its retransmission, rolled over
+		 * to that stack, was answered there */
+		if (seg->may_pass)
+			return tcp_pass(ts);
 		tcp_reply_rst(ts, seg);
 		return 0;
 	}
