@@ -407,7 +407,8 @@ dp_setup_workers(struct dp_daemon *d)
 	}
 }
 
-/* After the workers' stop: the segments still handed on, freed. */
+/* After the workers' stop: the segments still handed on, freed and
+ * counted as dropped (pass_ring_full) on the worker that was to take them. */
 static void
 dp_pass_fini(struct dp_daemon *d)
 {
@@ -417,8 +418,10 @@ dp_pass_fini(struct dp_daemon *d)
 		struct rte_ring *r = d->lcores[w] != NULL ? d->lcores[w]->pass_in : NULL;
 		if (r == NULL)
 			continue;
-		while (rte_ring_sc_dequeue(r, &m) == 0)
+		while (rte_ring_sc_dequeue(r, &m) == 0) {
+			dp_count(d->lcores[w], RG_C_PASS_RING_FULL);
 			rte_pktmbuf_free(m);
+		}
 		rte_ring_free(r);
 		d->lcores[w]->pass_in = NULL;
 	}

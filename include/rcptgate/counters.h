@@ -236,7 +236,8 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	X(TX_PACKETS, "tx_packets", RG_CK_COUNTER, "Packets sent to the port") \
 	X(TX_BYTES, "tx_bytes", RG_CK_COUNTER, "Bytes sent to the port") \
 	X(PASS_RING_FULL, "pass_ring_full", RG_CK_COUNTER, \
-	  "TCP segments dropped, not handed on (tcp_segments_passed): the next worker's ring was full") \
+	  "TCP segments handed on (tcp_segments_passed) but dropped: the next worker's ring was full, or " \
+	  "still held it when the workers stopped") \
 	X(TX_FULL, "tx_full_drops", RG_CK_COUNTER, \
 	  "Packets dropped because the TX queue was full and the worker already held 1,024 waiting for it, " \
 	  "or still held when the worker stopped") \
