@@ -271,6 +271,13 @@ dp_port_ring_drops(const struct dp_port *p)
 	return sum;
 }
 
+void
+dp_port_rss_key(uint8_t *key, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		key[i] = (i & 1) ? 0x5a : 0x6d;
+}
+
 /* Configure port PID with NQ RX/TX queue pairs on POOL and start it. */
 static int
 dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, char *err, size_t errlen)
@@ -288,12 +295,19 @@ dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, char *err, si
 			 info.driver_name, nq, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
+	uint8_t key[256]; /* hash_key_size is a uint8_t */
 	memset(&conf, 0, sizeof(conf));
 	if (nq > 1) {
-		/* Spread sessions over the workers by their 4-tuple. */
+		/* Spread sessions over the workers by their 4-tuple, with a
+		 * symmetric key where the port takes one (the vdevs do not) */
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;
+		if (info.hash_key_size > 0 && conf.rx_adv_conf.rss_conf.rss_hf != 0) {
+			dp_port_rss_key(key, info.hash_key_size);
+			conf.rx_adv_conf.rss_conf.rss_key = key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+		}
 	}
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;

@@ -64,6 +64,19 @@ int dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **a
 unsigned dp_port_count(const struct rg_config *cfg);
 
 /*
+ * dp_port_rss_key - fill KEY[0..LEN-1] with the RSS key rcptgate gives a
+ * port with several queues: the 16-bit pattern 0x6d5a repeated, whose
+ * Toeplitz hash of (src, dst, sport, dport) equals that of (dst, src,
+ * dport, sport) (Woo and Park, "Scalable TCP Session Monitoring with
+ * Symmetric Receive-side Scaling", 2012). rcptgate receives only the
+ * client's direction of a connection, so the NIC's own key would place
+ * each flow on one worker as well; the symmetric key keeps that true
+ * where the other direction comes in too (a mirror port, or replies
+ * looped back for a test).
+ */
+void dp_port_rss_key(uint8_t *key, size_t len);
+
+/*
  * dp_port_queue - the port and queue of worker W: queue W of the one
  * port, or queue 0 of port W (n_queues workers a port).
  */

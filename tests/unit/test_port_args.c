@@ -7,7 +7,8 @@
  *	vdev (or PCI allow-list) it adds, and the defaults (lcores,
  *	--in-memory) it adds unless dpdk_args chose otherwise. pci mode
  *	cannot run on a machine without a NIC, so this is where its
- *	command line is checked. No EAL is started. As root, one case
+ *	command line is checked, and the RSS key it gives a NIC. No EAL
+ *	is started. As root, one case
  *	makes a veth of its own (af_xdp, a port for each queue) and removes
  *	it.
  */
@@ -27,8 +28,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <rte_thash.h>
+
 #include "config.h"
 #include "port.h"
+#include "xorshift.h"
 
 /* The arguments of CONF (a configuration text) joined by single spaces. */
 static const char *
@@ -65,6 +69,57 @@ test_af_xdp(void **state)
 		 "net_af_xdp0,iface=eth1,start_queue=0,queue_count=2,xdp_prog=/usr/share/rcptgate/x.o",
 		 1 % ncpu, 2 % ncpu);
 	assert_string_equal(a, want);
+}
+
+/*
+ * How many of N random IPv4 and IPv6 TCP tuples KEY hashes (DPDK's
+ * software Toeplitz, rte_softrss()) differently from the reversed tuple.
+ */
+static unsigned
+asymmetric(const uint8_t *key, unsigned n)
+{
+	unsigned differ = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t a[4], b[4], ports = (uint32_t)rng();
+		uint32_t swapped = ports << 16 | ports >> 16;
+		for (unsigned j = 0; j < 4; j++) {
+			a[j] = (uint32_t)rng();
+			b[j] = (uint32_t)rng();
+		}
+		uint32_t v4[3] = { a[0], b[0], ports }, r4[3] = { b[0], a[0], swapped };
+		uint32_t v6[9], r6[9];
+		memcpy(v6, a, 16);
+		memcpy(v6 + 4, b, 16);
+		memcpy(r6, b, 16);
+		memcpy(r6 + 4, a, 16);
+		v6[8] = ports;
+		r6[8] = swapped;
+		differ += rte_softrss(v4, 3, key) != rte_softrss(r4, 3, key);
+		differ += rte_softrss(v6, 9, key) != rte_softrss(r6, 9, key);
+	}
+	return differ;
+}
+
+/*
+ * The RSS key of a port with several queues (pci mode) hashes both
+ * directions of a connection alike, IPv4 and IPv6, at every key size
+ * NICs use (40 bytes; 52 on i40e); one byte changed and it does not.
+ */
+static void
+test_rss_key_symmetric(void **state)
+{
+	(void)state;
+	uint8_t key[52];
+
+	dp_port_rss_key(key, 40);
+	assert_int_equal(key[0], 0x6d);
+	assert_int_equal(key[39], 0x5a);
+	assert_int_equal(asymmetric(key, 10000), 0);
+	dp_port_rss_key(key, sizeof(key));
+	assert_int_equal(asymmetric(key, 10000), 0);
+	key[5] ^= 0x10;
+	assert_true(asymmetric(key, 1000) > 0);
 }
 
 /* The veth test_af_xdp_port_a_queue makes; removed by its teardown,
@@ -220,6 +275,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_af_xdp),
 		cmocka_unit_test_teardown(test_af_xdp_port_a_queue, veth_del),
+		cmocka_unit_test(test_rss_key_symmetric),
 		cmocka_unit_test(test_af_packet),
 		cmocka_unit_test(test_memif),
 		cmocka_unit_test(test_pci),
