@@ -372,6 +372,7 @@ dp_setup_workers(struct dp_daemon *d)
 			memcpy(lc->listen_addr6, &d->cfg.listen_addr6, sizeof(lc->listen_addr6));
 		lc->listen_port = rte_cpu_to_be_16(d->cfg.listen_port);
 		lc->answer_arp = true;
+		lc->tx_csum = d->port.tx_csum;
 		lc->qsbr = d->qsbr;
 		lc->table = &d->table;
 		lc->block = &d->block;

@@ -35,6 +35,9 @@ struct dp_port {
 	struct rte_mempool *pool;
 	struct rte_ether_addr mac;
 	unsigned started; /* of port_ids, the first this many */
+	/* the ports compute IPv4 header and TCP checksums on send (TX
+	 * offload, a NIC's): the workers leave them to them */
+	bool tx_csum;
 	/* af_packet and af_xdp: the PMD's kernel sockets, whose RX ring
 	 * drops DPDK 22.11 does not count (dp_port_ring_drops()) */
 	int ksock[RG_MAX_WORKERS];

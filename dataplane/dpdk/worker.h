@@ -58,6 +58,7 @@ struct dp_lcore {
 	bool serve4, serve6;		/* families of cfg_listen4/6() */
 	rte_be16_t listen_port;		/* network order */
 	bool answer_arp;		/* port mode where we own the address */
+	bool tx_csum;			/* the port computes TCP frames' checksums (TX offload) */
 	struct rte_rcu_qsbr *qsbr;	/* table readers; may be NULL */
 	const struct tbl *const *table; /* &dp_daemon.table: load-acquire per use */
 	struct xdp_lpm *const *block;	/* &dp_daemon.block: load-acquire per use */

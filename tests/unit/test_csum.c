@@ -192,7 +192,7 @@ check_parsed(const struct tcp_seg *seg, const uint8_t *th, uint16_t l4)
  * length in *L4.
  */
 static uint8_t *
-write_frame(int i, struct tcp_seg *seg, bool v4, uint32_t maxlen, uint16_t *l4)
+write_frame(int i, struct tcp_seg *seg, bool v4, bool offload, uint32_t maxlen, uint16_t *l4)
 {
 	static uint8_t data[1460];
 	const struct rte_ether_addr mac = { { 2, 0, 0, 0, 0, 1 } };
@@ -209,7 +209,7 @@ write_frame(int i, struct tcp_seg *seg, bool v4, uint32_t maxlen, uint16_t *l4)
 	}
 	uint8_t *p = buf + (i & 7);
 	fill_random(p, tcp_frame_len(seg));
-	tcp_frame_write(p, seg, &mac);
+	tcp_frame_write(p, seg, &mac, offload);
 
 	*l4 = (uint16_t)(20 + (seg->mss ? 4 : 0) + seg->len);
 	assert_int_equal(tcp_frame_len(seg), 14 + (v4 ? 20 : 40) + *l4);
@@ -229,16 +229,36 @@ write_frame(int i, struct tcp_seg *seg, bool v4, uint32_t maxlen, uint16_t *l4)
 		(field) = set_; \
 	} while (0)
 
+/*
+ * As a NIC with TX checksum offload does: the TCP checksum over the
+ * segment whose field holds the pseudo-header's sum, and (IPv4) the
+ * header's. FIELD must hold what DPDK's rte_ipv4_phdr_cksum() or
+ * rte_ipv6_phdr_cksum() gives, HDR 0; both are then set.
+ */
+static void
+nic_offload(struct rte_ipv4_hdr *ip, struct rte_ipv6_hdr *ip6, struct rte_tcp_hdr *th, uint16_t l4)
+{
+	if (ip != NULL) {
+		assert_int_equal(ip->hdr_checksum, 0);
+		assert_int_equal(th->cksum, rte_ipv4_phdr_cksum(ip, 0));
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		assert_int_equal(th->cksum, rte_ipv6_phdr_cksum(ip6, 0));
+	}
+	th->cksum = (uint16_t)~rte_raw_cksum(th, l4);
+}
+
 /* 20,000 random frames of one family: lengths, addresses and
  * protocol as written, both checksums as DPDK computes them over the
- * frame, the TCP header as tcp_parse() reads it. */
+ * frame (OFFLOAD: once the port has filled them in, nic_offload()), the
+ * TCP header as tcp_parse() reads it. */
 static void
-check_frames(bool v4)
+check_frames(bool v4, bool offload)
 {
 	for (int i = 0; i < 20000; i++) {
 		struct tcp_seg seg;
 		uint16_t l4;
-		uint8_t *l3 = write_frame(i, &seg, v4, v4 ? 1460 : 1440, &l4);
+		uint8_t *l3 = write_frame(i, &seg, v4, offload, v4 ? 1460 : 1440, &l4);
 		struct rte_tcp_hdr *th;
 
 		if (v4) {
@@ -248,8 +268,10 @@ check_frames(bool v4)
 			assert_int_equal(ip->src_addr, tcp_addr_v4(&seg.saddr));
 			assert_int_equal(ip->dst_addr, tcp_addr_v4(&seg.daddr));
 			assert_int_equal(ip->next_proto_id, IPPROTO_TCP);
-			CHECK_SUM(ip->hdr_checksum, rte_ipv4_cksum(ip));
 			th = (struct rte_tcp_hdr *)(ip + 1);
+			if (offload)
+				nic_offload(ip, NULL, th, l4);
+			CHECK_SUM(ip->hdr_checksum, rte_ipv4_cksum(ip));
 			CHECK_SUM(th->cksum, rte_ipv4_udptcp_cksum(ip, th));
 		} else {
 			struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)l3;
@@ -258,6 +280,8 @@ check_frames(bool v4)
 			assert_memory_equal(ip6->dst_addr, seg.daddr.b, 16);
 			assert_int_equal(ip6->proto, IPPROTO_TCP);
 			th = (struct rte_tcp_hdr *)(ip6 + 1);
+			if (offload)
+				nic_offload(NULL, ip6, th, l4);
 			CHECK_SUM(th->cksum, rte_ipv6_udptcp_cksum(ip6, th));
 		}
 		check_parsed(&seg, (const uint8_t *)th, l4);
@@ -268,14 +292,23 @@ static void
 test_frame_ipv4(void **state)
 {
 	(void)state;
-	check_frames(true);
+	check_frames(true, false);
 }
 
 static void
 test_frame_ipv6(void **state)
 {
 	(void)state;
-	check_frames(false);
+	check_frames(false, false);
+}
+
+/* The same frames written for a port with TX checksum offload. */
+static void
+test_frame_offload(void **state)
+{
+	(void)state;
+	check_frames(true, true);
+	check_frames(false, true);
 }
 
 int
@@ -285,7 +318,7 @@ main(void)
 		cmocka_unit_test(test_raw_every_length), cmocka_unit_test(test_raw_carries),
 		cmocka_unit_test(test_ipv4_header),	 cmocka_unit_test(test_tcp_ipv4),
 		cmocka_unit_test(test_tcp_ipv6),	 cmocka_unit_test(test_frame_ipv4),
-		cmocka_unit_test(test_frame_ipv6),
+		cmocka_unit_test(test_frame_ipv6),	 cmocka_unit_test(test_frame_offload),
 	};
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);
 }

@@ -8,7 +8,7 @@
  *
  *	uint16_t tcp_frame_len(const struct tcp_seg *seg);
  *	void tcp_frame_write(uint8_t *p, const struct tcp_seg *seg,
- *			     const struct rte_ether_addr *src);
+ *			     const struct rte_ether_addr *src, bool offload);
  * DESCRIPTION
  *	tcp_frame_len() is the length of SEG's frame: Ethernet, IPv4 or
  *	IPv6 (as SEG's destination), TCP header with the MSS option when
@@ -17,7 +17,10 @@
  *	tcp_frame_write() writes that frame at P with link source SRC and
  *	destination SEG->link: IPv4 with DF, TTL 64, id 0 and no options;
  *	IPv6 with hop limit 64 and no extension headers; both checksums
- *	(IPv4 header, TCP) set.
+ *	(IPv4 header, TCP) set. With OFFLOAD the port computes them (TX
+ *	checksum offload): the IPv4 header's is 0 and the TCP field holds
+ *	the pseudo-header's sum, as DPDK's rte_ipv4_phdr_cksum() and
+ *	rte_ipv6_phdr_cksum() give it, and the payload is not summed.
  *
  *	The checksums are summed from the values being written and the
  *	payload from SEG->data, not read back from the frame: the headers
@@ -59,7 +62,7 @@ tcp_frame_len(const struct tcp_seg *seg)
 /* The IPv4 header for L4 bytes of TCP; returns the pseudo-header's sum
  * (below 2^35: the caller adds to it without carries). */
 static inline uint64_t
-tcp_frame_ip4(struct rte_ipv4_hdr *ip, const struct tcp_seg *seg, uint16_t l4)
+tcp_frame_ip4(struct rte_ipv4_hdr *ip, const struct tcp_seg *seg, uint16_t l4, bool offload)
 {
 	uint32_t src = tcp_addr_v4(&seg->saddr), dst = tcp_addr_v4(&seg->daddr);
 	uint16_t total = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + l4));
@@ -75,7 +78,7 @@ tcp_frame_ip4(struct rte_ipv4_hdr *ip, const struct tcp_seg *seg, uint16_t l4)
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = TCP_FRAME_TTL;
 	ip->next_proto_id = IPPROTO_TCP;
-	ip->hdr_checksum = (uint16_t)~rg_csum_fold(sum);
+	ip->hdr_checksum = offload ? 0 : (uint16_t)~rg_csum_fold(sum);
 	ip->src_addr = src;
 	ip->dst_addr = dst;
 	/* read back as stored (each a whole 4-byte store: forwarded) */
@@ -99,7 +102,7 @@ tcp_frame_ip6(struct rte_ipv6_hdr *ip6, const struct tcp_seg *seg, uint16_t l4)
 }
 
 static inline void
-tcp_frame_write(uint8_t *p, const struct tcp_seg *seg, const struct rte_ether_addr *src)
+tcp_frame_write(uint8_t *p, const struct tcp_seg *seg, const struct rte_ether_addr *src, bool offload)
 {
 	bool v4 = tcp_addr_is_v4(&seg->daddr);
 	uint16_t optlen = seg->mss ? 4 : 0;
@@ -112,7 +115,7 @@ tcp_frame_write(uint8_t *p, const struct tcp_seg *seg, const struct rte_ether_ad
 	eth->src_addr = *src;
 	if (v4) {
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-		sum = tcp_frame_ip4((struct rte_ipv4_hdr *)(eth + 1), seg, l4);
+		sum = tcp_frame_ip4((struct rte_ipv4_hdr *)(eth + 1), seg, l4, offload);
 		th = (struct rte_tcp_hdr *)((struct rte_ipv4_hdr *)(eth + 1) + 1);
 	} else {
 		eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
@@ -120,6 +123,7 @@ tcp_frame_write(uint8_t *p, const struct tcp_seg *seg, const struct rte_ether_ad
 		th = (struct rte_tcp_hdr *)((struct rte_ipv6_hdr *)(eth + 1) + 1);
 	}
 
+	uint64_t phdr = sum;
 	uint8_t data_off = (uint8_t)(((sizeof(*th) + optlen) / 4) << 4);
 	uint16_t sport = rte_cpu_to_be_16(seg->sport), dport = rte_cpu_to_be_16(seg->dport);
 	uint16_t wnd = rte_cpu_to_be_16(seg->wnd);
@@ -143,6 +147,12 @@ tcp_frame_write(uint8_t *p, const struct tcp_seg *seg, const struct rte_ether_ad
 		o[3] = (uint8_t)seg->mss;
 		sum += rte_cpu_to_be_16(2 << 8 | 4) + rte_cpu_to_be_16(seg->mss);
 		o += 4;
+	}
+	if (offload) {
+		if (seg->len)
+			memcpy(o, seg->data, seg->len);
+		th->cksum = (uint16_t)rg_csum_fold(phdr);
+		return;
 	}
 	if (seg->len) {
 		memcpy(o, seg->data, seg->len);

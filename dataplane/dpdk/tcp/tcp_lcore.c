@@ -79,7 +79,14 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 		dp_count(lc, RG_C_MBUF_ALLOC_FAIL);
 		return -ENOBUFS;
 	}
-	tcp_frame_write(p, seg, &lc->mac);
+	tcp_frame_write(p, seg, &lc->mac, lc->tx_csum);
+	if (lc->tx_csum) {
+		bool v4 = tcp_addr_is_v4(&seg->daddr);
+		m->l2_len = sizeof(struct rte_ether_hdr);
+		m->l3_len = v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+		m->ol_flags |= v4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM
+				  : RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_CKSUM;
+	}
 	dp_tx(lc, m);
 	return 0;
 }
