@@ -297,11 +297,14 @@ dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, bool *tx_csum
 			 info.driver_name, nq, info.max_rx_queues, info.max_tx_queues);
 		return -EINVAL;
 	}
-	uint8_t key[256]; /* hash_key_size is a uint8_t */
+	/* static: the PMD keeps the pointer and may read it at each start;
+	 * the same for every port (hash_key_size is a uint8_t) */
+	static uint8_t key[256];
 	memset(&conf, 0, sizeof(conf));
 	if (nq > 1) {
 		/* Spread sessions over the workers by their 4-tuple, with a
-		 * symmetric key where the port takes one (the vdevs do not) */
+		 * symmetric key where the port takes one (memif, af_packet and
+		 * af_xdp do not) */
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			(RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP) & info.flow_type_rss_offloads;

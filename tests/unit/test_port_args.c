@@ -103,20 +103,19 @@ asymmetric(const uint8_t *key, unsigned n)
 
 /*
  * The RSS key of a port with several queues (pci mode) hashes both
- * directions of a connection alike, IPv4 and IPv6, at every key size
- * NICs use (40 bytes; 52 on i40e); one byte changed and it does not.
+ * directions of a connection alike, IPv4 and IPv6 (rte_softrss() reads
+ * the first 40 bytes for an IPv6 tuple; longer keys repeat the
+ * pattern); one byte changed and it does not.
  */
 static void
 test_rss_key_symmetric(void **state)
 {
 	(void)state;
-	uint8_t key[52];
+	_Alignas(4) uint8_t key[40]; /* rte_softrss() reads it a word at a time */
 
-	dp_port_rss_key(key, 40);
+	dp_port_rss_key(key, sizeof(key));
 	assert_int_equal(key[0], 0x6d);
 	assert_int_equal(key[39], 0x5a);
-	assert_int_equal(asymmetric(key, 10000), 0);
-	dp_port_rss_key(key, sizeof(key));
 	assert_int_equal(asymmetric(key, 10000), 0);
 	key[5] ^= 0x10;
 	assert_true(asymmetric(key, 1000) > 0);

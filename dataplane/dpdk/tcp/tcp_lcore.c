@@ -84,6 +84,7 @@ tcp_lcore_xmit(void *arg, const struct tcp_seg *seg)
 		bool v4 = tcp_addr_is_v4(&seg->daddr);
 		m->l2_len = sizeof(struct rte_ether_hdr);
 		m->l3_len = v4 ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+		m->l4_len = sizeof(struct rte_tcp_hdr) + (seg->mss ? 4 : 0); /* some PMDs read it */
 		m->ol_flags |= v4 ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM
 				  : RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_TCP_CKSUM;
 	}
