@@ -102,6 +102,17 @@ dp_lcore_fini(struct dp_lcore *lc)
 	lc->n_stash = 0;
 }
 
+/* The received frames of the burst just done with (dp_rx_done()), freed
+ * in one mempool call. */
+static inline void
+dp_rx_free_done(struct dp_lcore *lc)
+{
+	if (lc->n_done > 0) {
+		rte_pktmbuf_free_bulk(lc->done, lc->n_done);
+		lc->n_done = 0;
+	}
+}
+
 void
 dp_pass(struct dp_lcore *lc, struct rte_mbuf *m)
 {
@@ -123,10 +134,7 @@ dp_pass_poll(struct dp_lcore *lc, struct rte_mbuf **rx)
 		net_frame(lc, rx[i]);
 	}
 	lc->pass_hops = 0;
-	if (lc->n_done > 0) {
-		rte_pktmbuf_free_bulk(lc->done, lc->n_done);
-		lc->n_done = 0;
-	}
+	dp_rx_free_done(lc);
 	return n;
 }
 
@@ -146,10 +154,7 @@ dp_rx(struct dp_lcore *lc, struct rte_mbuf **rx)
 			rte_prefetch0(rte_pktmbuf_mtod(rx[i + 1], void *));
 		net_input(lc, rx[i]);
 	}
-	if (lc->n_done > 0) {
-		rte_pktmbuf_free_bulk(lc->done, lc->n_done);
-		lc->n_done = 0;
-	}
+	dp_rx_free_done(lc);
 	return n;
 }
 
