@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * NAME
- *	port.c - bring up the port in the configured mode (see port.h)
+ *	port.c - bring up the port (or ports, dp_port_count()) in the
+ *	configured mode (see port.h)
  * DESCRIPTION
  *	The vdev modes are plain DPDK PMDs given on the EAL command line:
  *	  af_xdp     net_af_xdp0,iface=IF,start_queue=0,queue_count=N, or

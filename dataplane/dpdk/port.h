@@ -91,8 +91,9 @@ dp_port_queue(const struct dp_port *p, unsigned w, uint16_t *port, uint16_t *que
 }
 
 /*
- * dp_port_init - find the port EAL probed, configure one RX/TX queue pair
- * per worker, create the mbuf pool, start the port.
+ * dp_port_init - find the ports EAL probed (dp_port_count()), create the
+ * mbuf pool, configure each with its share of the workers' RX/TX queue
+ * pairs and start it.
  *
  * Return: 0, or a negative errno with the reason in ERR.
  */
@@ -107,7 +108,8 @@ int dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size
  */
 uint64_t dp_port_ring_drops(const struct dp_port *p);
 
-/* dp_port_fini - stop and close the port (detaches an AF_XDP program). */
+/* dp_port_fini - stop the ports, all of them before any is closed, then
+ * close them (which detaches an AF_XDP program). */
 void dp_port_fini(struct dp_port *p);
 
 #endif /* RG_PORT_H */

@@ -15,12 +15,14 @@
 # modes, the kernel's count of the PMD's sockets' full rings
 # (PACKET_STATISTICS, XDP_STATISTICS rx_ring_full), which DPDK 22.11
 # leaves out. With two workers (af_packet: two sockets in one fanout
-# group) the datagrams come from 256 source ports, so that both sockets
-# fill and drop: rx_missed must add both sockets' counts.
+# group; af_xdp: a veth with two queues, a port and an XSK each) the
+# datagrams come from 256 source ports, so that both sockets fill and
+# drop: rx_missed must add both sockets' (and ports') counts.
 set -u
 . "$(dirname "$0")/lib.sh"
 IT_MODE=${1:-af_packet}
 IT_WORKERS=${2:-1}
+IT_VETH_QUEUES=$IT_WORKERS # af_xdp: a queue, and so a port, for each worker
 it_init "rx_missed-$IT_MODE-$IT_WORKERS"
 [ "$(nproc)" -ge "$IT_WORKERS" ] || it_skip "$IT_WORKERS workers need $IT_WORKERS CPUs"
 it_need_python

@@ -73,6 +73,8 @@ it_workers_served smtp_quit "$SESSIONS"
 [ "$(ctl status | awk '$1 == "table_generation" { print $2 }')" = 6 ] || it_fail "table generation is not 6"
 
 it_stop
+# the ports closed, the XDP program they attached (af_xdp) is gone
+! ip link show "$IT_HOST" | grep -q ' xdp' || it_fail "an XDP program left on $IT_HOST after the stop"
 tcp_show
 [ "$(it_counter tcp_connections)" -eq 0 ] || it_fail "connections still held at the end"
 [ "$(it_counter tcp_buffers_used)" -eq 0 ] || it_fail "send buffers still held at the end"
