@@ -75,7 +75,7 @@ enum rg_counter_kind { RG_CK_COUNTER, RG_CK_GAUGE };
 	  "Sessions closed: no line buffer free (421 4.3.2)") \
 	X(SMTP_QUIT, "smtp_quit", RG_CK_COUNTER, "Sessions ended by QUIT (221)") \
 	X(SMTP_LOG_SUPPRESSED, "smtp_log_suppressed", RG_CK_COUNTER, \
-	  "Reject log lines suppressed by the rate limiter") \
+	  "SMTP engine log lines (rejects, events, TLS, limits) suppressed by the rate limiter") \
 	X(SMTP_STARTTLS, "smtp_starttls", RG_CK_COUNTER, "STARTTLS accepted (220 2.0.0)") \
 	X(SMTP_STARTTLS_UNAVAILABLE, "smtp_starttls_unavailable", RG_CK_COUNTER, \
 	  "STARTTLS refused: TLS not available now (454 4.7.0)") \
