@@ -20,7 +20,8 @@
 #	source ports): worker 1 hands each on, worker 0's ring of segments
 #	handed on (1,024 slots) fills and drops the rest (pass_ring_full),
 #	and once released worker 0, the last, answers those it got with a
-#	reset (tcp_unknown_connection, at most 2,000; no session's segment
+#	reset (tcp_unknown_connection, at most 2,000, and counted on worker
+#	0, which proves it takes what is handed on; no session's segment
 #	among them, or a session would fail).
 # DIAGNOSTICS
 #	PASS, FAIL with the step, or SKIP (exit 77) without root, two CPUs,
@@ -132,5 +133,14 @@ echo "tcp_segments_passed $passed, pass_ring_full $full, tcp_unknown_connection 
 [ "${full:-0}" -gt 0 ] || it_fail "worker 0's ring took every segment handed on: nothing dropped and counted"
 [ "${unknown:-0}" -gt 0 ] && [ "$unknown" -le "$BOGUS" ] ||
 	it_fail "tcp_unknown_connection $unknown: not the last worker's resets of the ACKs it got (1 to $BOGUS)"
+# The ACKs came while worker 0's socket ring was full: worker 1 took them
+# all and handed them on, so worker 0's resets are of segments it took
+# from its ring of segments handed on (a worker that dropped them there
+# would count none; the sessions' own segments, sent again, would hide it)
+w0=$("$BUILD/ctrl/rcptgatectl" -s "$T/control.sock" stats --per-worker --json |
+	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["workers"][0]["tcp_unknown_connection"])') ||
+	it_fail "stats --per-worker --json"
+echo "worker 0: tcp_unknown_connection $w0"
+[ "$w0" -gt 0 ] || it_fail "worker 0 answered none of the segments worker 1 handed on"
 it_stop
 echo "PASS: $SESSIONS sessions survive a full ring's rollover to the other worker ($passed segments passed on, $full dropped at a full ring, $unknown reset by the last worker)"

@@ -58,7 +58,7 @@
 #   it_start CONF         it_spawn rcptgate -f CONF, then it_serving
 #   it_stop               SIGTERM rcptgate, wait, keep its output in $IT_LOG
 #   it_crash              SIGKILL rcptgate (it cleans nothing up) and reap it
-#   it_counter NAME       a final counter from $IT_LOG (0 if absent)
+#   it_counter NAME       a final counter from $IT_LOG (0 if absent; a name no counter has fails)
 #   it_stat NAME          a counter of the running daemon (rcptgatectl stats
 #                         on $IT_TMP/control.sock)
 #   in_ns CMD...          run CMD in the client namespace
@@ -88,6 +88,12 @@ it_failed() { [ "${IT_RC:-0}" -ne 0 ] && [ "${IT_RC:-0}" -ne 77 ]; }
 it_cleanup() {
 	IT_RC=$?
 	local i
+	# a counter asked for that cannot be read (it_counter, in a $(...) of
+	# its own) fails a test that would otherwise pass
+	if [ "$IT_RC" -eq 0 ] && [ -s "${IT_TMP:-/nonexistent}/it_counter.err" ]; then
+		echo "FAIL: $(head -n 1 "$IT_TMP/it_counter.err")"
+		IT_RC=1
+	fi
 	for (( i = ${#IT_UNDO[@]} - 1; i >= 0; i-- )); do
 		eval "${IT_UNDO[i]}" 2>/dev/null || true
 	done
@@ -319,8 +325,23 @@ it_crash() {
 	IT_PID=
 }
 
-# it_counter NAME: value of a final counter printed at shutdown (0 if absent).
+# it_counter NAME: value of a final counter printed at shutdown (0 if
+# absent: the daemon prints those that are not 0). A name that is no
+# counter of the daemon's, or a log without its final counters, prints
+# "unknown" (no number: a comparison with it fails) and fails the test
+# at exit (it_cleanup), so that a renamed counter cannot read as 0.
 it_counter() {
+	local why=
+	if ! "$BUILD/ctrl/rcptgatectl" stats --doc | grep -qF "| \`$1\` |"; then
+		why="it_counter: $1 is not a counter of the daemon's (rcptgatectl stats --doc)"
+	elif ! grep -q '^rcptgate: final counters' "$IT_LOG"; then
+		why="it_counter $1: no final counters in $IT_LOG"
+	fi
+	if [ -n "$why" ]; then
+		echo "$why" | tee -a "$IT_TMP/it_counter.err" >&2
+		echo unknown
+		return 1
+	fi
 	awk -v n="$1" '$1 == n { print $2; found=1 } END { if (!found) print 0 }' "$IT_LOG"
 }
 

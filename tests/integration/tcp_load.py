@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """tcp_load.py - many short SMTP sessions from the Linux kernel's TCP.
 
-usage: tcp_load.py ADDR SESSIONS CONCURRENCY [TIMEOUT]
+usage: tcp_load.py ADDR SESSIONS CONCURRENCY [TIMEOUT [KNOWN]]
 
 Each session: read the banner (220), EHLO (250), MAIL FROM (250), RCPT TO a
-known address (250) and an unknown one (550), QUIT (221), then close our side
+known address (250; KNOWN, default alice@test.example) and an unknown one
+(550), QUIT (221), then close our side
 and wait for the server's FIN (EOF). Every reply is checked. A session that does not
 finish within TIMEOUT seconds (default 60) counts as hung. Prints a summary
 and exits 0 only when every session completed with the right replies.
@@ -27,13 +28,13 @@ async def expect(reader, code, what):
         raise ValueError('%s: expected %d, got %r' % (what, code, text))
 
 
-async def session(addr, n):
+async def session(addr, n, known):
     reader, writer = await asyncio.open_connection(addr, 25)
     try:
         await expect(reader, 220, 'banner')
         for cmd, code in ((b'EHLO client%d.test.example' % n, 250),
                           (b'MAIL FROM:<sender@elsewhere.example>', 250),
-                          (b'RCPT TO:<%s>' % KNOWN.encode(), 250),
+                          (b'RCPT TO:<%s>' % known.encode(), 250),
                           (b'RCPT TO:<%s>' % UNKNOWN.encode(), 550),
                           (b'QUIT', 221)):
             writer.write(cmd + b'\r\n')
@@ -52,6 +53,7 @@ async def main():
     total = int(sys.argv[2])
     conc = int(sys.argv[3])
     tmo = float(sys.argv[4]) if len(sys.argv) > 4 else 60.0
+    known = sys.argv[5] if len(sys.argv) > 5 else KNOWN
     sem = asyncio.Semaphore(conc)
     results = {'ok': 0, 'hung': 0, 'failed': 0}
     errors = {}
@@ -59,7 +61,7 @@ async def main():
     async def one(n):
         async with sem:
             try:
-                await asyncio.wait_for(session(addr, n), tmo)
+                await asyncio.wait_for(session(addr, n, known), tmo)
                 results['ok'] += 1
             except asyncio.TimeoutError:
                 results['hung'] += 1
