@@ -22,6 +22,7 @@
 #	1 otherwise (the reason on stdout).
 import smtplib
 import socket
+import concurrent.futures
 import sys
 import time
 
@@ -105,6 +106,16 @@ def flood(src, server, sender, sessions, rcpts):
     return True
 
 
+def refused(src, server, n):
+    # N connections at once, each from a port of its own (so that with
+    # several workers the flows spread over them): none may be served
+    with concurrent.futures.ThreadPoolExecutor(n) as ex:
+        got = list(ex.map(lambda _: probe_once(src, server), range(n)))
+    served = sum(g.startswith("220 ") for g in got)
+    print(f"refused {src}: {n - served} of {n} connections not served")
+    return served == 0
+
+
 def probe(src, server, wait):
     start = time.monotonic()
     while True:
@@ -122,6 +133,8 @@ def main():
         ok = attack(src, server, int(sys.argv[4]))
     elif mode == "flood":
         ok = flood(src, server, sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif mode == "refused":
+        ok = refused(src, server, int(sys.argv[4]))
     elif mode == "probe":
         ok = probe(src, server, float(sys.argv[4]) if len(sys.argv) > 4 else 0)
     else:

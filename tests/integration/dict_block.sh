@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # NAME
-#	dict_block.sh [MODE] - dictionary attackers on the blocklist, for a time
+#	dict_block.sh [MODE [WORKERS]] - dictionary attackers on the blocklist, for a time
 # DESCRIPTION
 #	rcptgate on a veth, MODE af_packet (default: the workers' table, the
 #	path pci takes) or af_xdp (with rcptgate's XDP program: its maps),
@@ -11,7 +11,10 @@
 #	dictionary_block_time = 6s, dictionary_block_exempt = one address.
 #	1. An IPv6 client inside a manual "block add PREFIX/64" cannot
 #	   connect (SYN unanswered), one in another /64 can; after "block
-#	   del" it can.
+#	   del" it can. With WORKERS above 1 (af_packet: PACKET_FANOUT
+#	   spreads the flows), 16 connections at once from the blocked /64
+#	   must all go unserved, and every worker must have dropped some
+#	   (drop_blocked per worker): each applies the one blocklist.
 #	2. An attacker (non-null sender) walking unknown addresses gets five
 #	   550s, then 421 and the close; it cannot connect any more; "block
 #	   list" (and --json) shows ADDR/32 with reason dictionary and its
@@ -34,6 +37,7 @@ set -u
 . "$(dirname "$0")/tcp_lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
 IT_MODE=${1:-af_packet}
+IT_WORKERS=${2:-1}
 tcp_init "dict-block-$IT_MODE" 10.77.81
 ADDR6=fd00:77:81::1
 ATTACKER=$IT_CLIENT BOUNCER=10.77.81.3 EXEMPT=10.77.81.4
@@ -56,6 +60,16 @@ out=$(ctl block add fd00:77:81:1::/64) || it_fail "block add of an IPv6 /64"
 [ "$out" = "blocked fd00:77:81:1::/64" ] || it_fail "block add said '$out'"
 client "$MANUAL6" "$ADDR6" probe && it_fail "$MANUAL6 reached rcptgate through a manual /64 block"
 client "$OTHER6" "$ADDR6" probe || it_fail "$OTHER6, outside the blocked /64, was not served"
+if [ "$IT_WORKERS" -gt 1 ]; then
+	client "$MANUAL6" "$ADDR6" refused 16 || it_fail "a connection from the blocked /64 was served"
+	ctl stats --per-worker --json | /usr/bin/python3 -c '
+import json, sys
+ws = json.load(sys.stdin)["workers"]
+got = [w["drop_blocked"] for w in ws]
+print("drop_blocked per worker:", got)
+sys.exit(not (len(ws) == int(sys.argv[1]) and all(g > 0 for g in got)))
+' "$IT_WORKERS" || it_fail "not every worker dropped the blocked /64's segments"
+fi
 ctl block list | grep -qx "fd00:77:81:1::/64 manual" || it_fail "block list lacks the manual /64"
 [ "$(ctl block list --json | tr -d ' \n')" = '[{"cidr":"fd00:77:81:1::/64","reason":"manual"}]' ] ||
 	it_fail "block list --json: $(ctl block list --json)"

@@ -4,7 +4,7 @@
 # NAME
 #	shutdown_load.sh - rcptgate stops cleanly on SIGTERM, whatever it is doing
 # SYNOPSIS
-#	shutdown_load.sh [ROUNDS]
+#	shutdown_load.sh [ROUNDS [WORKERS]]
 # DESCRIPTION
 #	Starts rcptgate ROUNDS times (default 8) as memif server with DPDK
 #	telemetry on, and stops it with SIGTERM at a random moment:
@@ -18,7 +18,11 @@
 #	           without pause (its handlers run on DPDK's telemetry
 #	           thread while the daemon tears down).
 #	Every round rcptgate must exit with status 0 within 10 s, print
-#	"final counters" and, under load, count sessions and SYNs. Run it
+#	"final counters" and, under load, count sessions and SYNs. With
+#	WORKERS (default 1) above 1, rcptgate runs that many workers on as
+#	many memif queue pairs, all on one CPU, rcptgate-bench drives every
+#	queue (--queues), and under load every worker must be serving
+#	sessions when the SIGTERM comes. Run it
 #	against a sanitizer build to see memory errors of the shutdown path
 #	(docs/fuzzing.md, "Sanitizer builds").
 # DIAGNOSTICS
@@ -27,7 +31,10 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 ROUNDS=${1:-8}
+WORKERS=${2:-1}
 it_init shutdown_load
+lcores="(0,1)@1"
+for w in $(seq 2 "$WORKERS"); do lcores="$lcores,$w@1"; done
 BENCH=$BUILD/tests/bench/rcptgate-bench/rcptgate-bench
 CTL=$BUILD/ctrl/rcptgatectl
 [ -x "$BENCH" ] || it_skip "rcptgate-bench not built in $BUILD"
@@ -47,7 +54,7 @@ cat > "$T/rg.conf" <<EOF
 port_mode = memif
 memif_socket = $T/memif.sock
 listen = $ADDR:25
-workers = 1
+workers = $WORKERS
 myhostname = mx.shutdown.example
 relay_domains = example.com
 recipient_table = $T/users.tbl
@@ -57,7 +64,7 @@ smtpd_hard_error_limit = 100000
 max_connections_per_source = 100000
 maillog_file = /dev/stdout
 smtpd_client_connection_count_limit = 0
-dpdk_args = --in-memory --file-prefix $PREFIX --lcores=(0,1)@1 --log-level=*:warning
+dpdk_args = --in-memory --file-prefix $PREFIX --lcores=$lcores --log-level=*:warning
 EOF
 
 # Telemetry client: /rcptgate/stats without pause until the daemon goes.
@@ -99,10 +106,16 @@ stop_helpers() {
 }
 it_defer stop_helpers
 
-# sessions_now: smtp_sessions of the running daemon (0 when it cannot say).
+# sessions_now: smtp_sessions of the running daemon's least busy worker
+# (0 when it cannot say).
 sessions_now() {
-	"$CTL" -s "$T/control.sock" stats --all 2>/dev/null |
-		awk '$1 == "smtp_sessions" { v = $2 } END { print v + 0 }'
+	"$CTL" -s "$T/control.sock" stats --per-worker --json 2>/dev/null |
+		/usr/bin/python3 -c 'import json, sys
+try:
+    ws = json.load(sys.stdin)["workers"]
+    print(min(w["smtp_sessions"] for w in ws) if len(ws) == int(sys.argv[1]) else 0)
+except (ValueError, KeyError):
+    print(0)' "$WORKERS"
 }
 
 # ready_or_gone: rcptgate serves on its memif socket, or has exited.
@@ -133,7 +146,7 @@ for round in $(seq "$ROUNDS"); do
 			/usr/bin/python3 -c "$TEL_PY" "/var/run/dpdk/$PREFIX/dpdk_telemetry.v2" \
 				> "$T/tel.out" 2>&1 &
 			TPID=$!
-			"$BENCH" --mode dpdk --server "$ADDR" --src 10.77.31.100 --src-count 8 \
+			"$BENCH" --mode dpdk --queues "$WORKERS" --server "$ADDR" --src 10.77.31.100 --src-count 8 \
 				--users 1000 --scenario mixed --data-code 451 --syn-flood 50 \
 				--concurrency 64 --duration 30 --timeout 30 --progress 0 \
 				-- --in-memory --no-telemetry --file-prefix "$BPREFIX" --lcores='(0,1)@0' \
@@ -147,7 +160,7 @@ for round in $(seq "$ROUNDS"); do
 				kill -0 "$BPID" 2>/dev/null || { cat "$T/bench.out"; it_fail "round $round: rcptgate-bench exited"; }
 				sleep 0.1
 			done
-			[ "$(sessions_now)" -gt 0 ] || it_fail "round $round: no session within 15 s of load"
+			[ "$(sessions_now)" -gt 0 ] || it_fail "round $round: a worker without sessions after 15 s of load"
 			ms=$(( RANDOM % 1500 ))
 			what="${ms} ms into sessions, a SYN flood and telemetry requests"
 			sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
