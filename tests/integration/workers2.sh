@@ -84,8 +84,14 @@ cat "$IT_TMP/load.out"
 [ $rc -eq 0 ] || it_fail "not every session completed with the right replies"
 sleep 2 # the last FIN exchanges
 
-ctl stats --per-worker | grep -E "^(counter|smtp_sessions|smtp_quit|tcp_connections|rx_packets) "
+ctl stats --per-worker > "$IT_TMP/w.txt" || it_fail "stats --per-worker"
+grep -E "^(counter|smtp_sessions|smtp_quit|tcp_connections|rx_packets) " "$IT_TMP/w.txt"
 it_workers_served smtp_quit "$SESSIONS"
+# the table an operator reads: a column a worker, the same counts
+head -n 1 "$IT_TMP/w.txt" | grep -Eq '^counter +worker 0 +worker 1 *$' ||
+	it_fail "stats --per-worker: not a column for each of two workers"
+[ "$(awk '$1 == "smtp_quit" && NF == 3 && $2 > 0 && $3 > 0 { print $2 + $3 }' "$IT_TMP/w.txt")" = "$SESSIONS" ] ||
+	it_fail "stats --per-worker: smtp_quit is not both workers' share of $SESSIONS"
 [ "$(ctl status | awk '$1 == "table_generation" { print $2 }')" = 6 ] || it_fail "table generation is not 6"
 
 # both workers read the last table: the probe, unknown to the first one,

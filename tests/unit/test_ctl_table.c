@@ -3,11 +3,12 @@
  * NAME
  *	test_ctl_table.c - unit tests of the table reload (ctl_table.c)
  * DESCRIPTION
- *	The control thread's reload against a real rte_rcu_qsbr with one
- *	registered reader standing for a worker: a reload publishes the new
- *	table at once but does not return - so does not unmap the old one -
- *	while the reader has not passed a quiescent state, and the old table
- *	answers lookups all that time; a corrupt file and a table that shrank
+ *	The control thread's reload against a real rte_rcu_qsbr with two
+ *	registered readers standing for two workers: a reload publishes the
+ *	new table at once but does not return - so does not unmap the old
+ *	one - while either reader has not passed a quiescent state (the
+ *	first one passing is not enough), and the old table answers lookups
+ *	all that time; a corrupt file and a table that shrank
  *	beyond reload_max_shrink (without force) are refused with the old
  *	table still serving, and counted; force loads the small one.
  * TRUST
@@ -32,6 +33,8 @@
 #include "ctl/ctl_daemon.h"
 #include "daemon.h"
 #include "table/tbl.h"
+
+#define READERS 2 /* workers reading the table */
 
 static char dir[] = "/tmp/rgctltblXXXXXX";
 static struct dp_daemon d;
@@ -89,12 +92,14 @@ setup(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	cfg_defaults(&d.cfg);
-	size_t sz = rte_rcu_qsbr_get_memsize(1);
+	size_t sz = rte_rcu_qsbr_get_memsize(READERS);
 	d.qsbr = aligned_alloc(RTE_CACHE_LINE_SIZE, RTE_ALIGN_CEIL(sz, RTE_CACHE_LINE_SIZE));
 	assert_non_null(d.qsbr);
-	assert_int_equal(rte_rcu_qsbr_init(d.qsbr, 1), 0);
-	assert_int_equal(rte_rcu_qsbr_thread_register(d.qsbr, 0), 0);
-	rte_rcu_qsbr_thread_online(d.qsbr, 0);
+	assert_int_equal(rte_rcu_qsbr_init(d.qsbr, READERS), 0);
+	for (unsigned i = 0; i < READERS; i++) {
+		assert_int_equal(rte_rcu_qsbr_thread_register(d.qsbr, i), 0);
+		rte_rcu_qsbr_thread_online(d.qsbr, i);
+	}
 	return 0;
 }
 
@@ -141,8 +146,15 @@ test_reload_waits_for_readers(void **state)
 	assert_int_equal(look(old, "alice7@x.example"), TBL_RULE_EXACT);
 	assert_int_equal(look(old, "bob7@x.example"), TBL_RULE_NONE);
 
-	/* the reader passes a quiescent state: the reload ends */
+	/* the first reader passes a quiescent state: the second may still
+	 * hold the old table */
 	rte_rcu_qsbr_quiescent(d.qsbr, 0);
+	usleep(100 * 1000);
+	assert_int_equal(__atomic_load_n(&r.done, __ATOMIC_ACQUIRE), 0);
+	assert_int_equal(look(old, "alice7@x.example"), TBL_RULE_EXACT);
+
+	/* the second one too: the reload ends */
+	rte_rcu_qsbr_quiescent(d.qsbr, 1);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(r.done, 1);
 	assert_int_equal(r.rc, 0);
@@ -158,7 +170,8 @@ test_refused_reload_keeps_the_table(void **state)
 	(void)state;
 	const char *big = write_table("big.tbl", "carol", 1000),
 		   *small = write_table("small.tbl", "dave", 100);
-	rte_rcu_qsbr_thread_offline(d.qsbr, 0); /* no reader holds anything from here on */
+	for (unsigned i = 0; i < READERS; i++) /* no reader holds anything from here on */
+		rte_rcu_qsbr_thread_offline(d.qsbr, i);
 	assert_int_equal(ctl_table_load(&d, big, true, &res, err, sizeof(err)), 0);
 	const struct tbl *serving = d.table;
 	uint64_t failed = d.ctl_ctr[RG_C_TABLE_RELOADS_FAILED], gen = d.tables.generation;
