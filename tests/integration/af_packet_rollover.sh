@@ -22,7 +22,12 @@
 #	and once released worker 0, the last, answers those it got with a
 #	reset (tcp_unknown_connection, at most 2,000, and counted on worker
 #	0, which proves it takes what is handed on; no session's segment
-#	among them, or a session would fail).
+#	among them, or a session would fail). Then 32 SYNs from an address
+#	no host has, while worker 0 is stopped: worker 1 answers all, with
+#	SYN cookies past its one SYN-RECEIVED slot (tcp_syn_backlog = 1);
+#	their ACKs, sent once worker 0 runs again, go where the kernel's hash
+#	puts them, and worker 0 must take those it gets (tcp_syncookies_valid
+#	on worker 0): the workers share the cookies' secret.
 # DIAGNOSTICS
 #	PASS, FAIL with the step, or SKIP (exit 77) without root, two CPUs,
 #	/usr/bin/python3 or ptrace.
@@ -37,8 +42,10 @@ BOGUS=2000
 [ "$(nproc)" -ge 2 ] || it_skip "two workers need two CPUs"
 T=$IT_TMP
 SESSIONS=64
+COOKIES=32
+SPOOF=10.77.16.77 # in the veth's subnet, on no host
 
-tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0"
+tcp_start "max_connections_per_source=1000" "smtpd_client_connection_count_limit=0" "tcp_syn_backlog=1"
 
 # The sessions: open, read the banners, wait for "$T/go", then EHLO;
 # replies may wait for worker 0's release (timeout 30 s each).
@@ -117,6 +124,22 @@ from scapy.all import IP, TCP, send
 send(IP(dst=sys.argv[1]) / TCP(sport=(20000, 20000 + int(sys.argv[2]) - 1), dport=25, flags="A", seq=1, ack=1),
      verbose=0)
 PY
+# SYN cookies made on worker 1: SYNs from an address no host has (so no
+# kernel resets the SYN-ACKs) all reach worker 1 now, whose one
+# SYN-RECEIVED slot (tcp_syn_backlog = 1) leaves the rest to cookies;
+# their ACKs go after worker 0's release (below)
+in_ns /usr/bin/python3 - "$IT_ADDR" "$SPOOF" "$COOKIES" "$T/synack.txt" <<'PY' || it_fail "scapy SYNs"
+import sys
+from scapy.all import IP, TCP, sr
+dst, src, n, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ans, _ = sr(IP(src=src, dst=dst) / TCP(sport=(30000, 30000 + n - 1), dport=25, flags="S", seq=1000),
+            timeout=3, verbose=0)
+with open(out, "w") as f:
+    for _, r in ans:
+        if r.haslayer(TCP) and r[TCP].flags == "SA":
+            f.write(f"{r[TCP].dport} {r[TCP].seq}\n")
+print(f"{len(ans)} SYN-ACKs for {n} SYNs")
+PY
 sleep 1
 touch "$T/release-1"
 echo "ok   EHLO sent by every session, worker 0 released"
@@ -142,5 +165,29 @@ w0=$("$BUILD/ctrl/rcptgatectl" -s "$T/control.sock" stats --per-worker --json |
 	it_fail "stats --per-worker --json"
 echo "worker 0: tcp_unknown_connection $w0"
 [ "$w0" -gt 0 ] || it_fail "worker 0 answered none of the segments worker 1 handed on"
+
+# The ACKs of worker 1's cookies, worker 0 running again: those the
+# kernel's hash gives worker 0 must be taken there, with the daemon's one
+# secret (tcp_syncookies_valid on worker 0)
+[ "$(wc -l < "$T/synack.txt")" -ge $((COOKIES - 1)) ] || it_fail "SYN-ACKs for $(wc -l < "$T/synack.txt") of $COOKIES SYNs"
+valid() {
+	"$BUILD/ctrl/rcptgatectl" -s "$T/control.sock" stats --per-worker --json |
+		/usr/bin/python3 -c 'import json,sys; print(" ".join(str(w["tcp_syncookies_valid"]) for w in json.load(sys.stdin)["workers"]))'
+}
+before=$(valid)
+in_ns /usr/bin/python3 - "$IT_ADDR" "$SPOOF" "$T/synack.txt" <<'PY' || it_fail "scapy ACKs"
+import sys
+from scapy.all import IP, TCP, send
+dst, src = sys.argv[1], sys.argv[2]
+acks = [IP(src=src, dst=dst) / TCP(sport=int(p), dport=25, flags="A", seq=1001, ack=int(s) + 1)
+        for p, s in (l.split() for l in open(sys.argv[3]))]
+send(acks, verbose=0)
+PY
+sleep 1
+after=$(valid)
+set -- $before $after
+echo "tcp_syncookies_valid per worker: $1 $2 before the ACKs, $3 $4 after"
+[ $(( $3 - $1 )) -gt 0 ] || it_fail "worker 0 took no ACK of a cookie worker 1 made"
+[ $(( $3 - $1 + $4 - $2 )) -ge $((COOKIES - 2)) ] || it_fail "fewer cookies taken than sent"
 it_stop
 echo "PASS: $SESSIONS sessions survive a full ring's rollover to the other worker ($passed segments passed on, $full dropped at a full ring, $unknown reset by the last worker)"
