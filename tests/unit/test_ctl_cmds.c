@@ -7,7 +7,8 @@
  *	own, the control thread's counters, a recipient table built in
  *	memory; no EAL, no port) answers control requests through
  *	ctl_handle(), the dispatcher the control socket uses: ping, status,
- *	stats (the sum of every worker and the control thread), check (the
+ *	stats (the sum of every worker and the control thread; worker=N, one
+ *	worker's own, and a worker it has not or no number refused), check (the
  *	engine's real answer for an address) and malformed requests, with
  *	the request counters. The telemetry handlers answer while a daemon
  *	is attached, refuse an unknown counter, and answer -ENODEV after
@@ -142,6 +143,17 @@ test_ping_status(void **state)
 	assert_true(atoi(value(&r, "uptime_seconds", v, sizeof(v))) >= 10);
 }
 
+/* Sessions on both workers, unknown recipients on the second, a reload
+ * counted by the control thread. */
+static void
+count_some(struct dp_daemon *d)
+{
+	d->counters[0].c[RG_C_SMTP_SESSIONS] = 3;
+	d->counters[1].c[RG_C_SMTP_SESSIONS] = 4;
+	d->counters[1].c[RG_C_SMTP_RCPT_UNKNOWN] = 9;
+	d->ctl_ctr[RG_C_TABLE_RELOADS_OK] = 2;
+}
+
 /* stats is the sum of every worker's counters and the control thread's. */
 static void
 test_stats_sum(void **state)
@@ -150,10 +162,7 @@ test_stats_sum(void **state)
 	struct ctl_resp r;
 	char v[64];
 
-	f->d->counters[0].c[RG_C_SMTP_SESSIONS] = 3;
-	f->d->counters[1].c[RG_C_SMTP_SESSIONS] = 4;
-	f->d->counters[1].c[RG_C_SMTP_RCPT_UNKNOWN] = 9;
-	f->d->ctl_ctr[RG_C_TABLE_RELOADS_OK] = 2;
+	count_some(f->d);
 	uint64_t before = f->d->ctl_ctr[RG_C_CTL_REQUESTS];
 	request(f->d, "stats", &r);
 	assert_false(r.error);
@@ -162,6 +171,37 @@ test_stats_sum(void **state)
 	assert_string_equal(value(&r, rg_counter_info[RG_C_TABLE_RELOADS_OK].name, v, sizeof(v)), "2");
 	assert_int_equal(r.lines, RG_C_MAX);
 	assert_int_equal(f->d->ctl_ctr[RG_C_CTL_REQUESTS], before + 1);
+}
+
+/* stats worker=N is that worker's own counters, without the control
+ * thread's; a worker the daemon does not have, or no number, is an error. */
+static void
+test_stats_worker(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_resp r;
+	char v[64];
+
+	count_some(f->d);
+	request(f->d, "stats worker=0", &r);
+	assert_false(r.error);
+	assert_string_equal(value(&r, "smtp_sessions", v, sizeof(v)), "3");
+	assert_string_equal(value(&r, rg_counter_info[RG_C_SMTP_RCPT_UNKNOWN].name, v, sizeof(v)), "0");
+	assert_string_equal(value(&r, rg_counter_info[RG_C_TABLE_RELOADS_OK].name, v, sizeof(v)), "0");
+	assert_int_equal(r.lines, RG_C_MAX);
+	request(f->d, "stats worker=1", &r);
+	assert_false(r.error);
+	assert_string_equal(value(&r, "smtp_sessions", v, sizeof(v)), "4");
+	assert_string_equal(value(&r, rg_counter_info[RG_C_SMTP_RCPT_UNKNOWN].name, v, sizeof(v)), "9");
+
+	uint64_t errors = f->d->ctl_ctr[RG_C_CTL_ERRORS];
+	static const char *const bad[] = { "stats worker=2", "stats worker=x", "stats worker=1x",
+					   "stats worker=-1", "stats worker=" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		request(f->d, bad[i], &r);
+		assert_true(r.error);
+	}
+	assert_int_equal(f->d->ctl_ctr[RG_C_CTL_ERRORS], errors + sizeof(bad) / sizeof(bad[0]));
 }
 
 /* check answers what the wire would answer, from the same engine. */
@@ -240,6 +280,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ping_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_sum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_worker, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_telemetry, setup, teardown),

@@ -106,12 +106,18 @@ ctl_do_stats(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 	} else {
 		/* one worker's own counters: what the control, relay and XDP
 		 * sides count is in the sum only */
-		unsigned w = (unsigned)strtoul(worker, NULL, 10);
-		if (w >= d->n_workers) {
-			ctl_resp_error(r, -ENOENT, "no worker %u (the daemon has %u)", w, d->n_workers);
+		char *end;
+		errno = 0;
+		unsigned long w = strtoul(worker, &end, 10);
+		if (worker[0] < '0' || worker[0] > '9' || *end != '\0' || errno != 0) {
+			ctl_resp_error(r, -EINVAL, "worker=%s: not a worker number", worker);
 			return;
 		}
-		dp_counters_worker(d, w, sum);
+		if (w >= d->n_workers) {
+			ctl_resp_error(r, -ENOENT, "no worker %lu (the daemon has %u)", w, d->n_workers);
+			return;
+		}
+		dp_counters_worker(d, (unsigned)w, sum);
 	}
 	for (unsigned c = 0; c < RG_C_MAX; c++)
 		ctl_resp_add(r, rg_counter_info[c].name, "%" PRIu64, sum[c]);
