@@ -143,6 +143,7 @@ usage(FILE *f)
 		"  --timeout S           a session longer than S seconds is an error (10)\n"
 		"  --progress S          progress line every S seconds on stderr (1; 0 = none)\n"
 		"  --json                summary as one JSON object\n"
+		"  --quiet               no progress lines\n"
 		"  --rst-close           socket mode: close with RST (no TIME_WAIT)\n"
 		"  --rto-ms MS           dpdk mode: least retransmission timeout (200)\n"
 		"  --hold-ms MS          dpdk mode: keep each session idle MS after the banner\n"

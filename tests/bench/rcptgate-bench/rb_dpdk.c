@@ -1260,7 +1260,8 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	x->hdr = RD_HDR4;
 	x->mss = RD_MSS;
 	if (o->v6) {
-		/* the server's /96 with ...:100 unless --src said */
+		/* the server's /96 with its last byte 100 decimal (...::64)
+		 * unless --src said */
 		uint32_t low;
 		x->src6 = o->src_set ? o->src6 : o->server6;
 		memcpy(&low, &x->src6.s6_addr[12], sizeof(low));
