@@ -226,8 +226,8 @@ static int __attribute__((format(printf, 2, 3))) cfg_error(struct cfg_parse *p, 
 	return -1;
 }
 
-static int
-parse_u64(const char *s, uint64_t *out, const char **end)
+int
+cfg_parse_u64(const char *s, uint64_t *out, const char **end)
 {
 	char *e;
 
@@ -373,7 +373,7 @@ parse_hostport(struct cfg_parse *p, const char *key, const char *v, size_t len, 
 	uint64_t n = 0;
 	if (port != NULL) {
 		const char *pend;
-		if (parse_u64(port, &n, &pend) != 0 || pend != end || n == 0 || n > 65535)
+		if (cfg_parse_u64(port, &n, &pend) != 0 || pend != end || n == 0 || n > 65535)
 			return cfg_error(p, "%s: bad port '%.*s'", key, (int)(end - port), port);
 	}
 	hp->port = (uint16_t)n;
@@ -532,7 +532,7 @@ parse_backend(struct cfg_parse *p, struct cfg_backend *b, const char *v)
 	b->host[hlen] = '\0';
 	uint64_t port;
 	const char *end;
-	if (parse_u64(colon + 1, &port, &end) != 0 || *end != '\0' || port == 0 || port > 65535)
+	if (cfg_parse_u64(colon + 1, &port, &end) != 0 || *end != '\0' || port == 0 || port > 65535)
 		return cfg_error(p, "backend: bad port '%s'", colon + 1);
 	b->port = (uint16_t)port;
 	return 0;
@@ -567,23 +567,23 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 			return cfg_error(p, "%s: expected yes or no, got '%s'", k->name, v);
 		return 0;
 	case CT_UINT:
-		if (parse_u64(v, &n, &end) != 0 || *end != '\0' || n < k->min || n > k->max)
+		if (cfg_parse_u64(v, &n, &end) != 0 || *end != '\0' || n < k->min || n > k->max)
 			return cfg_error(p, "%s: expected a number from %" PRIu64 " to %" PRIu64 ", got '%s'",
 					 k->name, k->min, k->max, v);
 		*(unsigned *)field = (unsigned)n;
 		return 0;
 	case CT_CODE:
-		if (parse_u64(v, &n, &end) != 0 || *end != '\0' || n < k->min || n > k->max)
+		if (cfg_parse_u64(v, &n, &end) != 0 || *end != '\0' || n < k->min || n > k->max)
 			return cfg_error(p, "%s: expected a 4xx or 5xx reply code, got '%s'", k->name, v);
 		*(unsigned *)field = (unsigned)n;
 		return 0;
 	case CT_PERCENT:
-		if (parse_u64(v, &n, &end) != 0 || (*end != '\0' && strcmp(end, "%") != 0) || n > 100)
+		if (cfg_parse_u64(v, &n, &end) != 0 || (*end != '\0' && strcmp(end, "%") != 0) || n > 100)
 			return cfg_error(p, "%s: expected a percentage from 0 to 100, got '%s'", k->name, v);
 		*(unsigned *)field = (unsigned)n;
 		return 0;
 	case CT_DURATION: {
-		if (parse_u64(v, &n, &end) != 0)
+		if (cfg_parse_u64(v, &n, &end) != 0)
 			return cfg_error(p, "%s: expected a duration (e.g. 300s, 5m), got '%s'", k->name, v);
 		uint64_t mul = 1;
 		if (*end == '\0' || strcmp(end, "s") == 0)
@@ -601,7 +601,7 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 		return 0;
 	}
 	case CT_SIZE: {
-		if (parse_u64(v, &n, &end) != 0)
+		if (cfg_parse_u64(v, &n, &end) != 0)
 			return cfg_error(p,
 					 "%s: expected a size in bytes (suffix k, m or g allowed), got '%s'",
 					 k->name, v);

@@ -138,6 +138,13 @@ struct rg_config {
 	uint32_t key_line[CFG_KEYS_MAX]; /* line of each key, table order; 0 = not given */
 };
 
+/*
+ * cfg_parse_u64 - the decimal number at S (digits, no sign or space) into
+ * *OUT, *END past it, as configuration values are read.
+ * Return: 0, or -1 when S does not start with a digit or overflows.
+ */
+int cfg_parse_u64(const char *s, uint64_t *out, const char **end);
+
 /* cfg_listen4 / cfg_listen6 - the daemon serves this family (listed and not excluded). */
 bool cfg_listen4(const struct rg_config *cfg);
 bool cfg_listen6(const struct rg_config *cfg);

@@ -168,7 +168,6 @@ tcp_new_synrcvd(struct tcp_stack *ts, const struct tcp_seg *seg)
 static int
 tcp_pass(struct tcp_stack *ts)
 {
-	ts->ctr[RG_C_TCP_SEGS_IN]--;
 	ts->ctr[RG_C_TCP_SEGS_PASSED]++;
 	return TCP_INPUT_PASS;
 }
@@ -619,17 +618,12 @@ tcp_est_input(struct tcp_stack *ts, struct tcp_conn *c, const struct tcp_seg *se
 	return 0;
 }
 
-int
-tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms)
+/* tcp_input() less the count of segments taken */
+static int
+tcp_input_seg(struct tcp_stack *ts, const struct tcp_seg *seg)
 {
 	uint8_t f = seg->flags;
 
-	ts->now = (uint32_t)now_ms;
-	if (!ts->clock_set) {
-		ts->tick = ts->now;
-		ts->clock_set = true;
-	}
-	ts->ctr[RG_C_TCP_SEGS_IN]++;
 	if ((f & TCP_SYN) && (f & (TCP_FIN | TCP_RST))) {
 		ts->ctr[RG_C_TCP_DROP_FLAGS]++;
 		return -EINVAL;
@@ -648,4 +642,18 @@ tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms)
 	if (c->state == TCPS_SYN_RCVD)
 		return tcp_synrcvd_input(ts, c, seg);
 	return tcp_est_input(ts, c, seg);
+}
+
+int
+tcp_input(struct tcp_stack *ts, const struct tcp_seg *seg, uint64_t now_ms)
+{
+	ts->now = (uint32_t)now_ms;
+	if (!ts->clock_set) {
+		ts->tick = ts->now;
+		ts->clock_set = true;
+	}
+	int rc = tcp_input_seg(ts, seg);
+	if (rc != TCP_INPUT_PASS) /* a segment handed on counts where it is taken */
+		ts->ctr[RG_C_TCP_SEGS_IN]++;
+	return rc;
 }

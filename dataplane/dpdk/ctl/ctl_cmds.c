@@ -106,15 +106,15 @@ ctl_do_stats(struct dp_daemon *d, const struct ctl_req *req, struct ctl_resp *r)
 	} else {
 		/* one worker's own counters: what the control, relay and XDP
 		 * sides count is in the sum only */
-		char *end;
-		errno = 0;
-		unsigned long w = strtoul(worker, &end, 10);
-		if (worker[0] < '0' || worker[0] > '9' || *end != '\0' || errno != 0) {
+		uint64_t w;
+		const char *end;
+		if (cfg_parse_u64(worker, &w, &end) != 0 || *end != '\0') {
 			ctl_resp_error(r, -EINVAL, "worker=%s: not a worker number", worker);
 			return;
 		}
 		if (w >= d->n_workers) {
-			ctl_resp_error(r, -ENOENT, "no worker %lu (the daemon has %u)", w, d->n_workers);
+			ctl_resp_error(r, -ENOENT, "no worker %" PRIu64 " (the daemon has %u)", w,
+				       d->n_workers);
 			return;
 		}
 		dp_counters_worker(d, (unsigned)w, sum);
