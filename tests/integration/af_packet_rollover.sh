@@ -96,11 +96,7 @@ PY
 client=$!
 it_defer kill "$client"
 it_wait 20 test -e "$T/opened" || { cat "$T/client.out"; it_fail "the sessions did not open"; }
-holding() {
-	"$BUILD/ctrl/rcptgatectl" -s "$T/control.sock" stats --per-worker --json |
-		/usr/bin/python3 -c 'import json,sys; print(" ".join(str(w["tcp_connections"]) for w in json.load(sys.stdin)["workers"]))'
-}
-held=$(holding)
+held=$(it_worker_counts tcp_connections)
 echo "ok   $SESSIONS sessions open, connections per worker: $held"
 set -- $held
 [ "$1" -gt 0 ] && [ "$2" -gt 0 ] || it_fail "a worker holds no session ($held)"
@@ -160,9 +156,8 @@ echo "tcp_segments_passed $passed, pass_ring_full $full, tcp_unknown_connection 
 # all and handed them on, so worker 0's resets are of segments it took
 # from its ring of segments handed on (a worker that dropped them there
 # would count none; the sessions' own segments, sent again, would hide it)
-w0=$("$BUILD/ctrl/rcptgatectl" -s "$T/control.sock" stats --per-worker --json |
-	/usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["workers"][0]["tcp_unknown_connection"])') ||
-	it_fail "stats --per-worker --json"
+w0=$(it_worker_counts tcp_unknown_connection) || it_fail "stats --per-worker --json"
+w0=${w0%% *}
 echo "worker 0: tcp_unknown_connection $w0"
 [ "$w0" -gt 0 ] || it_fail "worker 0 answered none of the segments worker 1 handed on"
 
@@ -170,11 +165,7 @@ echo "worker 0: tcp_unknown_connection $w0"
 # kernel's hash gives worker 0 must be taken there, with the daemon's one
 # secret (tcp_syncookies_valid on worker 0)
 [ "$(wc -l < "$T/synack.txt")" -ge $((COOKIES - 1)) ] || it_fail "SYN-ACKs for $(wc -l < "$T/synack.txt") of $COOKIES SYNs"
-valid() {
-	"$BUILD/ctrl/rcptgatectl" -s "$T/control.sock" stats --per-worker --json |
-		/usr/bin/python3 -c 'import json,sys; print(" ".join(str(w["tcp_syncookies_valid"]) for w in json.load(sys.stdin)["workers"]))'
-}
-before=$(valid)
+before=$(it_worker_counts tcp_syncookies_valid)
 in_ns /usr/bin/python3 - "$IT_ADDR" "$SPOOF" "$T/synack.txt" <<'PY' || it_fail "scapy ACKs"
 import sys
 from scapy.all import IP, TCP, send
@@ -184,7 +175,7 @@ acks = [IP(src=src, dst=dst) / TCP(sport=int(p), dport=25, flags="A", seq=1001, 
 send(acks, verbose=0)
 PY
 sleep 1
-after=$(valid)
+after=$(it_worker_counts tcp_syncookies_valid)
 set -- $before $after
 echo "tcp_syncookies_valid per worker: $1 $2 before the ACKs, $3 $4 after"
 [ $(( $3 - $1 )) -gt 0 ] || it_fail "worker 0 took no ACK of a cookie worker 1 made"

@@ -62,13 +62,11 @@ client "$MANUAL6" "$ADDR6" probe && it_fail "$MANUAL6 reached rcptgate through a
 client "$OTHER6" "$ADDR6" probe || it_fail "$OTHER6, outside the blocked /64, was not served"
 if [ "$IT_WORKERS" -gt 1 ]; then
 	client "$MANUAL6" "$ADDR6" refused 16 || it_fail "a connection from the blocked /64 was served"
-	ctl stats --per-worker --json | /usr/bin/python3 -c '
-import json, sys
-ws = json.load(sys.stdin)["workers"]
-got = [w["drop_blocked"] for w in ws]
-print("drop_blocked per worker:", got)
-sys.exit(not (len(ws) == int(sys.argv[1]) and all(g > 0 for g in got)))
-' "$IT_WORKERS" || it_fail "not every worker dropped the blocked /64's segments"
+	got=$(it_worker_counts drop_blocked) || it_fail "stats --per-worker --json"
+	echo "drop_blocked per worker: $got"
+	set -- $got
+	[ $# -eq "$IT_WORKERS" ] || it_fail "$# workers in stats --per-worker, not $IT_WORKERS"
+	for n; do [ "$n" -gt 0 ] || it_fail "not every worker dropped the blocked /64's segments ($got)"; done
 fi
 ctl block list | grep -qx "fd00:77:81:1::/64 manual" || it_fail "block list lacks the manual /64"
 [ "$(ctl block list --json | tr -d ' \n')" = '[{"cidr":"fd00:77:81:1::/64","reason":"manual"}]' ] ||

@@ -61,6 +61,8 @@
 #   it_counter NAME       a final counter from $IT_LOG (0 if absent; a name no counter has fails)
 #   it_stat NAME          a counter of the running daemon (rcptgatectl stats
 #                         on $IT_TMP/control.sock)
+#   it_worker_counts NAME that counter of each worker, in order, on one line
+#                         (stats --per-worker --json; empty when it fails)
 #   in_ns CMD...          run CMD in the client namespace
 #   it_rejects RCPT       one SMTP session from the namespace to $IT_ADDR:25
 #                         must get 550 for RCPT (smtplib)
@@ -343,6 +345,15 @@ it_counter() {
 		return 1
 	fi
 	awk -v n="$1" '$1 == n { print $2; found=1 } END { if (!found) print 0 }' "$IT_LOG"
+}
+
+it_worker_counts() {
+	"$BUILD/ctrl/rcptgatectl" -s "$IT_TMP/control.sock" stats --per-worker --json 2>/dev/null |
+		/usr/bin/python3 -c 'import json, sys
+try:
+    print(" ".join(str(w[sys.argv[1]]) for w in json.load(sys.stdin)["workers"]))
+except (ValueError, KeyError) as e:
+    sys.exit(f"it_worker_counts {sys.argv[1]}: {e!r}")' "$1"
 }
 
 it_stat() {

@@ -109,13 +109,13 @@ it_defer stop_helpers
 # sessions_now: smtp_sessions of the running daemon's least busy worker
 # (0 when it cannot say).
 sessions_now() {
-	"$CTL" -s "$T/control.sock" stats --per-worker --json 2>/dev/null |
-		/usr/bin/python3 -c 'import json, sys
-try:
-    ws = json.load(sys.stdin)["workers"]
-    print(min(w["smtp_sessions"] for w in ws) if len(ws) == int(sys.argv[1]) else 0)
-except (ValueError, KeyError):
-    print(0)' "$WORKERS"
+	local n least=0
+	set -- $(it_worker_counts smtp_sessions 2>/dev/null)
+	if [ $# -eq "$WORKERS" ]; then
+		least=$1
+		for n; do [ "$n" -lt "$least" ] && least=$n; done
+	fi
+	echo "$least"
 }
 
 # ready_or_gone: rcptgate serves on its memif socket, or has exited.

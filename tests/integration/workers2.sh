@@ -96,18 +96,17 @@ head -n 1 "$IT_TMP/w.txt" | grep -Eq '^counter +worker 0 +worker 1 *$' ||
 
 # both workers read the last table: the probe, unknown to the first one,
 # gets 250 from each
-ctl stats --per-worker --json > "$IT_TMP/before.json" || it_fail "stats --per-worker --json"
+before=$(it_worker_counts smtp_rcpt_accepted) || it_fail "stats --per-worker --json"
 in_ns timeout 120 /usr/bin/python3 "$(dirname "$0")/tcp_load.py" "$IT_ADDR" 200 20 60 "$PROBE" ||
 	it_fail "the probe address, listed in the last table only, was refused"
 sleep 1 # the last FIN exchanges
-ctl stats --per-worker --json > "$IT_TMP/after.json" || it_fail "stats --per-worker --json"
-/usr/bin/python3 - "$IT_TMP/before.json" "$IT_TMP/after.json" <<'PY' || it_fail "not both workers answered the probe"
-import json, sys
-b, a = (json.load(open(p))["workers"] for p in sys.argv[1:3])
-got = [y["smtp_rcpt_accepted"] - x["smtp_rcpt_accepted"] for x, y in zip(b, a)]
-assert len(got) == 2 and all(g > 0 for g in got) and sum(got) == 200, f"probe accepted per worker: {got}"
-print(f"ok   both workers read the last table: the probe accepted {got[0]} + {got[1]} = 200")
-PY
+after=$(it_worker_counts smtp_rcpt_accepted) || it_fail "stats --per-worker --json"
+set -- $before $after
+[ $# -eq 4 ] || it_fail "not two workers in stats --per-worker ($before / $after)"
+d0=$(($3 - $1)) d1=$(($4 - $2))
+[ "$d0" -gt 0 ] && [ "$d1" -gt 0 ] && [ $((d0 + d1)) -eq 200 ] ||
+	it_fail "not both workers answered the probe: accepted $d0 + $d1"
+echo "ok   both workers read the last table: the probe accepted $d0 + $d1 = 200"
 
 it_stop
 # the ports closed, the XDP program they attached (af_xdp) is gone
