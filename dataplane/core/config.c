@@ -44,6 +44,7 @@ enum cfg_type {
 	CT_DOMAINS,  /* list of domains, comma or space separated */
 	CT_DELIM,    /* recipient_delimiter: set of characters */
 	CT_PORT_MODE,
+	CT_MEMIF_ROLE,
 	CT_LISTEN,  /* ADDR[:PORT] list, IPv6 in brackets */
 	CT_INET,    /* inet_protocols: ipv4, ipv6, all */
 	CT_BACKEND, /* smtp:HOST:PORT or lmtp:HOST:PORT */
@@ -103,6 +104,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "interface", CT_STR, OFF(interface), 0, 0, false },
 	{ "pci_address", CT_STR, OFF(pci_address), 0, 0, false },
 	{ "memif_socket", CT_STR, OFF(memif_socket), 0, 0, false },
+	{ "memif_role", CT_MEMIF_ROLE, OFF(memif_role), 0, 0, false },
+	{ "memif_zero_copy", CT_BOOL, OFF(memif_zero_copy), 0, 0, false },
 	{ "listen", CT_LISTEN, OFF(listen_addr), 0, 0, true },
 	{ "inet_protocols", CT_INET, OFF(inet_protocols), 0, 0, false },
 	{ "workers", CT_UINT, OFF(workers), 1, RG_MAX_WORKERS, false },
@@ -634,6 +637,12 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 			}
 		}
 		return cfg_error(p, "port_mode: expected af_xdp, af_packet, memif or pci, got '%s'", v);
+	case CT_MEMIF_ROLE:
+		if (strcmp(v, "server") == 0 || strcmp(v, "client") == 0) {
+			cfg->memif_role = v[0] == 's' ? CFG_MEMIF_SERVER : CFG_MEMIF_CLIENT;
+			return 0;
+		}
+		return cfg_error(p, "memif_role: expected server or client, got '%s'", v);
 	case CT_TLS_LEVEL:
 		for (unsigned l = CFG_TLS_NONE; l <= CFG_TLS_ENCRYPT; l++) {
 			if (strcmp(v, tls_level_names[l]) == 0) {
@@ -769,6 +778,11 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 	}
 	if (check_logs(p, cfg) != 0)
 		return -1;
+	if (cfg->memif_zero_copy && cfg->memif_role != CFG_MEMIF_CLIENT) {
+		/* DPDK's memif server copies; only a client lends its buffers */
+		p->line = cfg_key_line(cfg, "memif_zero_copy");
+		return cfg_error(p, "memif_zero_copy = yes needs memif_role = client");
+	}
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:
 	case CFG_PORT_AF_PACKET:

@@ -37,6 +37,9 @@
 
 enum cfg_port_mode { CFG_PORT_NONE, CFG_PORT_AF_XDP, CFG_PORT_AF_PACKET, CFG_PORT_MEMIF, CFG_PORT_PCI };
 
+/* Which end of the memif link rcptgate is (memif_role). */
+enum cfg_memif_role { CFG_MEMIF_SERVER, CFG_MEMIF_CLIENT };
+
 /* An address and port of a kernel socket (metrics_listen). */
 struct cfg_hostport {
 	int family; /* 0: not set; AF_INET or AF_INET6 */
@@ -113,6 +116,8 @@ struct rg_config {
 	char interface[CFG_STR_MAX];
 	char pci_address[CFG_STR_MAX];
 	char memif_socket[CFG_STR_MAX];
+	enum cfg_memif_role memif_role; /* default server */
+	bool memif_zero_copy;		/* client only: the peer reads and writes our mbufs */
 	/* listen: at most one address per family, one port for both */
 	struct in_addr listen_addr;   /* network order; 0 = no IPv4 address */
 	struct in6_addr listen_addr6; /* :: = no IPv6 address */

@@ -9,7 +9,9 @@
  *	             net_af_xdpW,iface=IF,start_queue=W,queue_count=1 for W
  *	             in 0..N-1 where IF has no combined channels (dp_port_count())
  *	  af_packet  net_af_packet0,iface=IF,qpairs=N
- *	  memif      net_memif0,role=server,socket=PATH,id=0
+ *	  memif      net_memif0,role=server,socket=PATH,id=0, or
+ *	             role=client (memif_role) with zero-copy=yes
+ *	             (memif_zero_copy) and EAL's --single-file-segments
  *	pci mode allow-lists pci_address and uses RSS over the 4-tuple to
  *	spread sessions over the worker queues.
  *
@@ -28,8 +30,17 @@
  *	memif ring size: the memif client chooses it for both directions
  *	(its rsize devarg; DPDK 22.11's server offers the largest, 2^14, in
  *	its hello and takes the ring size the client announces), so
- *	rcptgate, the server, has no setting for it; a peer that needs
- *	deeper rings sets rsize on its own vdev.
+ *	rcptgate as server has no setting for it; a peer that needs
+ *	deeper rings sets rsize on its own vdev. As client rcptgate
+ *	announces net_memif's default, 2^10.
+ *
+ *	memif zero-copy (a client only): the driver gives the peer every
+ *	hugepage segment of rcptgate's memory, and the peer copies frames
+ *	into and out of rcptgate's mbufs; rcptgate's own receive and send
+ *	calls only move descriptors, as a NIC's driver does. The peer can
+ *	read and write all of that memory (the mbufs with every session's
+ *	data, the counters, each worker's state block): only for a peer
+ *	trusted as much as rcptgate itself.
  * DIAGNOSTICS
  *	Start-up errors come back as negative errno with a message; the
  *	daemon reports them and exits.
@@ -161,6 +172,12 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 	}
 	if (rc == 0 && !has_arg(&a, "--file-prefix") && !has_arg(&a, "--in-memory"))
 		rc = arg_add(&a, "--in-memory");
+	/* A zero-copy memif client shares its hugepage memory with the peer
+	 * segment by segment, which net_memif does only for segments in one
+	 * file each (it fails the start otherwise) */
+	if (rc == 0 && cfg->port_mode == CFG_PORT_MEMIF && cfg->memif_zero_copy &&
+	    !has_arg(&a, "--single-file-segments"))
+		rc = arg_add(&a, "--single-file-segments");
 	if (rc != 0)
 		return rc;
 
@@ -186,7 +203,9 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=%u", cfg->interface, cfg->workers);
 		break;
 	case CFG_PORT_MEMIF:
-		snprintf(tmp, sizeof(tmp), "net_memif0,role=server,socket=%s,id=0", cfg->memif_socket);
+		snprintf(tmp, sizeof(tmp), "net_memif0,role=%s,%ssocket=%s,id=0",
+			 cfg->memif_role == CFG_MEMIF_CLIENT ? "client" : "server",
+			 cfg->memif_zero_copy ? "zero-copy=yes," : "", cfg->memif_socket);
 		break;
 	case CFG_PORT_PCI:
 		if ((rc = arg_add(&a, "-a")) != 0 || (rc = arg_add(&a, cfg->pci_address)) != 0)
@@ -391,8 +410,16 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 	p->tx_csum = true;
 	for (unsigned i = 0; i < p->n_ports; i++) {
 		bool tx_csum;
-		if ((rc = dp_port_setup(p->port_ids[i], p->n_queues, p->pool, &tx_csum, err, errlen)) != 0)
+		if ((rc = dp_port_setup(p->port_ids[i], p->n_queues, p->pool, &tx_csum, err, errlen)) != 0) {
+			/* a memif client connects at the start: the server must be up */
+			if (cfg->port_mode == CFG_PORT_MEMIF && cfg->memif_role == CFG_MEMIF_CLIENT) {
+				size_t n = strlen(err);
+				snprintf(err + n, errlen - n,
+					 " (memif_role = client: no memif server answering on %s?)",
+					 cfg->memif_socket);
+			}
 			return rc;
+		}
 		p->started = i + 1; /* dp_port_fini() stops those */
 		p->tx_csum = p->tx_csum && tx_csum;
 	}

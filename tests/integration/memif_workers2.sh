@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-3-Clause
 #
-# memif_workers2.sh [SESSIONS] - two workers over memif, driven by rcptgate-bench.
+# memif_workers2.sh [SESSIONS [ROLE]] - two workers over memif, driven by rcptgate-bench.
 #
 # rcptgate in memif mode with workers = 2 opens two queue pairs; memif has
 # no RSS, so the client chooses each flow's worker: rcptgate-bench --queues
@@ -18,6 +18,13 @@
 #   - every reload reached its generation;
 #   - at SIGTERM the daemon stops in time, holding no connection and no
 #     send buffer.
+# ROLE zero-copy swaps the memif roles: rcptgate-bench serves memif and
+# starts first, and rcptgate connects as memif client with
+# memif_zero_copy = yes, the harness copying frames into and out of
+# rcptgate's own mbufs. Then also, while the load runs: the harness maps
+# rcptgate's hugepage memory (the same memfd inode as the daemon's one
+# segment file: --single-file-segments), which it does not when the
+# daemon copies.
 # The bench keeps the link up after its run (--hold-port, until its
 # standard input ends) so that the counters are read and the daemon is
 # stopped before the client goes: DPDK 22.11's memif server can fault
@@ -25,10 +32,16 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 SESSIONS=${1:-10000}
+ROLE=${2:-server}
 IT_MODE=memif
 IT_WORKERS=2
 BENCH=$BUILD/tests/bench/rcptgate-bench/rcptgate-bench
 it_init memif-workers2
+case $ROLE in
+server) BROLE=client ZC=() ;;
+zero-copy) BROLE=server ZC=("memif_role=client" "memif_zero_copy=yes") ;;
+*) it_fail "ROLE: server or zero-copy, not '$ROLE'" ;;
+esac
 it_need_python
 [ "$(nproc)" -ge 2 ] || it_skip "two workers and the client need two CPUs"
 [ -x "$BENCH" ] || it_fail "no rcptgate-bench in $BUILD"
@@ -43,20 +56,30 @@ IT_MAILLOG=/dev/null # 180,000 reject lines
 IT_ADDR=10.77.86.1
 it_conf "$IT_TMP/rcptgate.conf" "recipient_table=$IT_TMP/users.tbl" "relay_domains=example.com" \
 	"smtpd_hard_error_limit=1000" "max_connections_per_source=100000" \
-	"smtpd_client_connection_count_limit=0"
-it_start "$IT_TMP/rcptgate.conf"
-[ "$(ctl status | awk '$1 == "workers" { print $2 }')" = 2 ] || it_fail "the daemon does not run two workers"
+	"smtpd_client_connection_count_limit=0" "${ZC[@]}"
 
 it_dpdk_prefix BPREFIX rgbench
 mkfifo "$IT_TMP/hold" || it_fail "mkfifo"
-timeout 120 "$BENCH" --mode dpdk --queues 2 --hold-port --server "$IT_ADDR" --src 10.77.86.100 --src-count 2 \
-	--scenario dict --rcpts 20 --users 1000 --sessions "$SESSIONS" --concurrency 32 --hold-ms 40 \
-	--timeout 30 --progress 0 --json -- \
-	--in-memory --no-telemetry --file-prefix "$BPREFIX" --lcores='(0,1)@0' --no-pci --log-level='*:warning' \
-	--vdev="net_memif0,role=client,socket=$IT_TMP/memif.sock,id=0" < "$IT_TMP/hold" > "$IT_TMP/bench.out" 2>&1 &
-load=$!
-it_defer kill "$load"
-exec 3> "$IT_TMP/hold" # the bench holds its port until this closes
+start_load() {
+	timeout 120 "$BENCH" --mode dpdk --queues 2 --hold-port --server "$IT_ADDR" --src 10.77.86.100 \
+		--src-count 2 --scenario dict --rcpts 20 --users 1000 --sessions "$SESSIONS" --concurrency 32 \
+		--hold-ms 40 --timeout 30 --progress 0 --json -- \
+		--in-memory --no-telemetry --file-prefix "$BPREFIX" --lcores='(0,1)@0' --no-pci \
+		--log-level='*:warning' --vdev="net_memif0,role=$BROLE,socket=$IT_TMP/memif.sock,id=0" \
+		< "$IT_TMP/hold" > "$IT_TMP/bench.out" 2>&1 &
+	load=$!
+	it_defer kill "$load"
+	exec 3> "$IT_TMP/hold" # the bench holds its port until this closes
+}
+# the harness's memif socket, an abstract one ('@' in /proc/net/unix)
+bench_serving() { grep -q "@$IT_TMP/memif.sock\$" /proc/net/unix; }
+if [ "$ROLE" = zero-copy ]; then
+	start_load # rcptgate connects as it starts: the server first
+	it_wait 10 bench_serving || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench serves no memif socket"; }
+fi
+it_start "$IT_TMP/rcptgate.conf"
+[ "$(ctl status | awk '$1 == "workers" { print $2 }')" = 2 ] || it_fail "the daemon does not run two workers"
+[ "$ROLE" = zero-copy ] || start_load
 done_() { grep -q "port held" "$IT_TMP/bench.out" || ! kill -0 "$load" 2>/dev/null; }
 for g in 2 3 4 5 6; do
 	sleep 1
@@ -64,6 +87,16 @@ for g in 2 3 4 5 6; do
 	ctl reload > "$IT_TMP/reload.out" 2>&1 || { cat "$IT_TMP/reload.out"; it_fail "reload $g under load"; }
 	grep -q "generation $g," "$IT_TMP/reload.out" || { cat "$IT_TMP/reload.out"; it_fail "reload: not generation $g"; }
 done
+if [ "$ROLE" = zero-copy ]; then
+	# The daemon's hugepage memory is one memfd (/memfd:seg_0); its
+	# inode among the harness's mappings: the peer reaches the mbufs.
+	bench=$(pgrep -P "$load" -f rcptgate-bench)
+	seg=$(awk '$6 == "/memfd:seg_0" { print $5; exit }' "/proc/$IT_PID/maps")
+	[ -n "$seg" ] || it_fail "no /memfd:seg_0 in the daemon's mappings (--single-file-segments?)"
+	awk -v i="$seg" '$5 == i { f = 1 } END { exit !f }' "/proc/$bench/maps" ||
+		it_fail "the harness does not map the daemon's memory (inode $seg): memif is not zero-copy"
+	echo "zero-copy: the harness (pid $bench) maps the daemon's hugepage memory, memfd inode $seg"
+fi
 it_wait 100 done_
 kill -0 "$load" 2>/dev/null || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench ended early"; }
 sleep 1 # the last FIN exchanges
@@ -83,4 +116,4 @@ grep -q "\"sessions\":$SESSIONS,.*\"wrong_replies\":0," "$IT_TMP/bench.out" ||
 [ "$(it_counter tcp_connections)" -eq 0 ] || it_fail "connections still held at the end"
 [ "$(it_counter tcp_buffers_used)" -eq 0 ] || it_fail "send buffers still held at the end"
 [ "$(it_counter smtp_sessions)" -eq "$SESSIONS" ] || it_fail "rcptgate counted $(it_counter smtp_sessions) sessions"
-echo "PASS: two workers over memif, $SESSIONS sessions on two queues, five reloads under load, clean stop"
+echo "PASS: two workers over memif ($ROLE), $SESSIONS sessions on two queues, five reloads under load, clean stop"

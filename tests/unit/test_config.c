@@ -47,6 +47,11 @@ test_minimal(void **state)
 	assert_int_equal(cfg.smtpd_timeout, 300);
 	assert_false(cfg.soft_bounce);
 	assert_int_equal(cfg.workers, 1);
+	assert_int_equal(cfg.memif_role, CFG_MEMIF_SERVER);
+	assert_false(cfg.memif_zero_copy);
+	assert_int_equal(load(&cfg, BASE "memif_role = client\nmemif_zero_copy = yes\n", err), 0);
+	assert_int_equal(cfg.memif_role, CFG_MEMIF_CLIENT);
+	assert_true(cfg.memif_zero_copy);
 }
 
 /* metrics_listen: off by default; IPv4 and bracketed IPv6 with a port. */
@@ -204,6 +209,11 @@ static const struct {
 	{ "listen = 10.0.0.1\n", "test.conf:1: ", "missing required key 'port_mode'" },
 	{ "port_mode = af_xdp\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'interface'" },
 	{ "port_mode = pci\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'pci_address'" },
+	{ BASE "memif_role = slave\n",
+	  "test.conf:4: ", "memif_role: expected server or client, got 'slave'" },
+	{ BASE "memif_zero_copy = yes\n",
+	  "test.conf:4: ", "memif_zero_copy = yes needs memif_role = client" },
+	{ BASE "memif_role = server\nmemif_zero_copy = yes\n", "test.conf:5: ", "needs memif_role = client" },
 	{ "", "test.conf:1: ", "missing required key" },
 	{ BASE "syslog_facility = mailer\n", "test.conf:4: ", "expected a syslog facility" },
 	{ BASE "syslog_name = rcpt gate\n", "test.conf:4: ", "syslog_name: 'rcpt gate'" },

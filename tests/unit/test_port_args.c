@@ -246,6 +246,29 @@ test_memif(void **state)
 }
 
 static void
+test_memif_client(void **state)
+{
+	(void)state;
+	const char *a = args_of("port_mode = memif\nlisten = 192.0.2.1\nmemif_role = client\n"
+				"memif_socket = /run/x/memif.sock\ndpdk_args = -l 0-1\n");
+	assert_string_equal(a,
+			    "rcptgate -l 0-1 --in-memory --no-pci --vdev "
+			    "net_memif0,role=client,socket=/run/x/memif.sock,id=0");
+	/* zero-copy: the devarg, and EAL's one file a segment, which the
+	 * driver needs to share the segments; given already, not twice */
+	a = args_of("port_mode = memif\nlisten = 192.0.2.1\nmemif_role = client\n"
+		    "memif_zero_copy = yes\nmemif_socket = /run/x/memif.sock\ndpdk_args = -l 0-1\n");
+	assert_string_equal(a,
+			    "rcptgate -l 0-1 --in-memory --single-file-segments --no-pci --vdev "
+			    "net_memif0,role=client,zero-copy=yes,socket=/run/x/memif.sock,id=0");
+	a = args_of("port_mode = memif\nlisten = 192.0.2.1\nmemif_role = client\nmemif_zero_copy = yes\n"
+		    "dpdk_args = -l 0-1 --single-file-segments --file-prefix=z\n");
+	assert_string_equal(a,
+			    "rcptgate -l 0-1 --single-file-segments --file-prefix=z --no-pci --vdev "
+			    "net_memif0,role=client,zero-copy=yes,socket=/run/rcptgate/memif.sock,id=0");
+}
+
+static void
 test_pci(void **state)
 {
 	(void)state;
@@ -277,6 +300,7 @@ main(void)
 		cmocka_unit_test(test_rss_key_symmetric),
 		cmocka_unit_test(test_af_packet),
 		cmocka_unit_test(test_memif),
+		cmocka_unit_test(test_memif_client),
 		cmocka_unit_test(test_pci),
 		cmocka_unit_test(test_too_small),
 	};

@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	A Linux client saturates long before rcptgate does, so this mode
  *	speaks TCP itself on the one DPDK port EAL was given (memif client,
- *	af_packet, af_xdp). It runs on the main lcore and is the only
+ *	or memif server for rcptgate as zero-copy memif client, af_packet,
+ *	af_xdp). It runs on the main lcore and is the only
  *	thread that spins: pin it with --lcores=(0,1)@CPU so it never
  *	fights the server's worker for a CPU.
  *
@@ -974,7 +975,8 @@ rd_port_init(struct rd_ctx *x)
 	if (rte_eth_dev_count_avail() != 1) {
 		fprintf(stderr,
 			"rcptgate-bench: expected one DPDK port, found %u "
-			"(give --vdev net_memif0,role=client,socket=PATH after --)\n",
+			"(give --vdev net_memif0,role=client,socket=PATH, or role=server,\n"
+			"socket=PATH for a zero-copy rcptgate, after --)\n",
 			rte_eth_dev_count_avail());
 		return -ENODEV;
 	}
@@ -1084,12 +1086,23 @@ rd_ndp_solicit(struct rd_ctx *x)
 	return 0;
 }
 
-/* Ask for the server's MAC (ARP, or NDP over IPv6); wait up to 3 s for
- * the link and the answer. */
+/*
+ * Wait up to 30 s for the link (as memif server, the harness's port comes
+ * up when rcptgate connects, after its start-up), then ask for the
+ * server's MAC (ARP, or NDP over IPv6) and wait up to 3 s for the answer.
+ */
 static int
 rd_arp(struct rd_ctx *x)
 {
-	uint64_t end = rte_get_tsc_cycles() + 3 * x->hz, next = 0;
+	uint64_t end = rte_get_tsc_cycles() + 30 * x->hz, next = 0;
+	struct rte_eth_link link;
+
+	while (rte_eth_link_get_nowait(x->port, &link) == 0 && link.link_status != RTE_ETH_LINK_UP) {
+		if (rte_get_tsc_cycles() >= end)
+			return -ENOTCONN;
+		rte_delay_us_sleep(10000);
+	}
+	end = rte_get_tsc_cycles() + 3 * x->hz;
 
 	while (rte_get_tsc_cycles() < end) {
 		if (rte_get_tsc_cycles() >= next && x->o->v6) {
@@ -1281,7 +1294,10 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 	if ((rc = rd_alloc(x)) != 0 || (rc = rd_port_init(x)) != 0)
 		goto out;
 	rd_template(x);
-	if ((rc = rd_arp(x)) != 0) {
+	if ((rc = rd_arp(x)) == -ENOTCONN) {
+		fprintf(stderr, "rcptgate-bench: the port's link did not come up within 30 s\n");
+		goto out;
+	} else if (rc != 0) {
 		fprintf(stderr, "rcptgate-bench: no %s answer from the server within 3 s\n",
 			o->v6 ? "neighbour discovery" : "ARP");
 		goto out;
