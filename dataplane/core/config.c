@@ -778,7 +778,7 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 	}
 	if (check_logs(p, cfg) != 0)
 		return -1;
-	if (cfg->memif_zero_copy && cfg->memif_role != CFG_MEMIF_CLIENT) {
+	if (cfg->port_mode == CFG_PORT_MEMIF && cfg->memif_zero_copy && cfg->memif_role != CFG_MEMIF_CLIENT) {
 		/* DPDK's memif server copies; only a client lends its buffers */
 		p->line = cfg_key_line(cfg, "memif_zero_copy");
 		return cfg_error(p, "memif_zero_copy = yes needs memif_role = client");

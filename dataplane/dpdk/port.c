@@ -60,6 +60,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -299,9 +300,11 @@ dp_port_rss_key(uint8_t *key, size_t len)
 }
 
 /* Configure port PID with NQ RX/TX queue pairs on POOL and start it;
- * *TX_CSUM: whether it takes IPv4 header and TCP checksums on send. */
+ * *TX_CSUM: whether it takes IPv4 header and TCP checksums on send.
+ * START_HINT ends the message of a failed start. */
 static int
-dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, bool *tx_csum, char *err, size_t errlen)
+dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, const char *start_hint, bool *tx_csum,
+	      char *err, size_t errlen)
 {
 	const uint64_t csum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
 	struct rte_eth_dev_info info;
@@ -363,7 +366,7 @@ dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, bool *tx_csum
 	}
 	rc = rte_eth_dev_start(pid);
 	if (rc != 0) {
-		snprintf(err, errlen, "port %u: start failed: %s", pid, rte_strerror(-rc));
+		snprintf(err, errlen, "port %u: start failed: %s%s", pid, rte_strerror(-rc), start_hint);
 		return rc;
 	}
 	/* We answer for our own address only, but the PMD may filter on the
@@ -372,10 +375,35 @@ dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, bool *tx_csum
 	return 0;
 }
 
+/*
+ * A memif client's link comes up once the server has taken its hello.
+ * A server that refuses it (another id, fewer queue pairs) leaves it
+ * down, and DPDK 22.11's client does not try again: serving then would
+ * answer nothing, so the start fails instead.
+ */
+static int
+dp_port_memif_link(const struct rg_config *cfg, uint16_t pid, char *err, size_t errlen)
+{
+	struct rte_eth_link link;
+
+	for (unsigned ms = 0; ms < DP_MEMIF_LINK_WAIT_MS; ms += 10) {
+		if (rte_eth_link_get_nowait(pid, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+			return 0;
+		rte_delay_us_sleep(10000);
+	}
+	snprintf(err, errlen,
+		 "port %u: memif link not up within %u s (memif_role = client: does the server on %s "
+		 "take id 0 and %u queue pairs?)",
+		 pid, DP_MEMIF_LINK_WAIT_MS / 1000, cfg->memif_socket, cfg->workers);
+	return -ENOTCONN;
+}
+
 int
 dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t errlen)
 {
 	unsigned want = dp_port_count(cfg);
+	bool memif_client = cfg->port_mode == CFG_PORT_MEMIF && cfg->memif_role == CFG_MEMIF_CLIENT;
+	char hint[CFG_STR_MAX + 64] = "";
 	uint16_t pid;
 	int rc;
 
@@ -407,22 +435,21 @@ dp_port_init(const struct rg_config *cfg, struct dp_port *p, char *err, size_t e
 		snprintf(err, errlen, "port %u: no MAC address: %s", p->port_ids[0], rte_strerror(-rc));
 		return rc;
 	}
+	/* a memif client connects at the start: the server must be up */
+	if (memif_client)
+		snprintf(hint, sizeof(hint), " (memif_role = client: no memif server answering on %s?)",
+			 cfg->memif_socket);
 	p->tx_csum = true;
 	for (unsigned i = 0; i < p->n_ports; i++) {
 		bool tx_csum;
-		if ((rc = dp_port_setup(p->port_ids[i], p->n_queues, p->pool, &tx_csum, err, errlen)) != 0) {
-			/* a memif client connects at the start: the server must be up */
-			if (cfg->port_mode == CFG_PORT_MEMIF && cfg->memif_role == CFG_MEMIF_CLIENT) {
-				size_t n = strlen(err);
-				snprintf(err + n, errlen - n,
-					 " (memif_role = client: no memif server answering on %s?)",
-					 cfg->memif_socket);
-			}
+		rc = dp_port_setup(p->port_ids[i], p->n_queues, p->pool, hint, &tx_csum, err, errlen);
+		if (rc != 0)
 			return rc;
-		}
 		p->started = i + 1; /* dp_port_fini() stops those */
 		p->tx_csum = p->tx_csum && tx_csum;
 	}
+	if (memif_client && (rc = dp_port_memif_link(cfg, p->port_ids[0], err, errlen)) != 0)
+		return rc;
 	if (p->tx_csum)
 		msg_info("port %u: IPv4 and TCP checksums left to the port (TX offload)", p->port_ids[0]);
 	if (cfg->port_mode == CFG_PORT_AF_PACKET) {

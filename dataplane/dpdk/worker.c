@@ -43,8 +43,9 @@ dp_tx_flush(struct dp_lcore *lc)
 	uint64_t t0 = rte_rdtsc();
 	uint16_t sent = rte_eth_tx_burst(lc->port_id, lc->queue_id, lc->tx, n);
 	dp_count_n(lc, RG_C_WORKER_PORT_TX_CYCLES, rte_rdtsc() - t0);
-	/* The frames sent are the driver's now (memif and af_packet have
-	 * freed them already): their lengths were kept when queued. */
+	/* The frames sent are the driver's now (it may have freed them
+	 * already; a zero-copy memif client frees them at a later send):
+	 * their lengths were kept when queued. */
 	uint64_t bytes = 0;
 	for (uint16_t i = 0; i < sent; i++)
 		bytes += lc->tx_len[i];

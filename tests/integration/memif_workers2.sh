@@ -18,8 +18,8 @@
 #   - every reload reached its generation;
 #   - at SIGTERM the daemon stops in time, holding no connection and no
 #     send buffer.
-# ROLE zero-copy swaps the memif roles: rcptgate-bench serves memif and
-# starts first, and rcptgate connects as memif client with
+# ROLE client swaps the memif roles: rcptgate-bench serves memif and
+# starts first, and rcptgate connects as memif client; zero-copy adds
 # memif_zero_copy = yes, the harness copying frames into and out of
 # rcptgate's own mbufs. Then also, while the load runs: the harness maps
 # rcptgate's hugepage memory (the same memfd inode as the daemon's one
@@ -39,8 +39,9 @@ BENCH=$BUILD/tests/bench/rcptgate-bench/rcptgate-bench
 it_init memif-workers2
 case $ROLE in
 server) BROLE=client ZC=() ;;
+client) BROLE=server ZC=("memif_role=client") ;;
 zero-copy) BROLE=server ZC=("memif_role=client" "memif_zero_copy=yes") ;;
-*) it_fail "ROLE: server or zero-copy, not '$ROLE'" ;;
+*) it_fail "ROLE: server, client or zero-copy, not '$ROLE'" ;;
 esac
 it_need_python
 [ "$(nproc)" -ge 2 ] || it_skip "two workers and the client need two CPUs"
@@ -71,15 +72,15 @@ start_load() {
 	it_defer kill "$load"
 	exec 3> "$IT_TMP/hold" # the bench holds its port until this closes
 }
-# the harness's memif socket, an abstract one ('@' in /proc/net/unix)
-bench_serving() { grep -q "@$IT_TMP/memif.sock\$" /proc/net/unix; }
-if [ "$ROLE" = zero-copy ]; then
-	start_load # rcptgate connects as it starts: the server first
-	it_wait 10 bench_serving || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench serves no memif socket"; }
+# the harness's memif server takes a client once its port has started
+bench_serving() { grep -q "port [0-9]* started" "$IT_TMP/bench.out"; }
+if [ "$BROLE" = server ]; then
+	start_load # rcptgate connects once, as it starts: the server first
+	it_wait 10 bench_serving || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench's port did not start"; }
 fi
-it_start "$IT_TMP/rcptgate.conf"
+it_start "$IT_TMP/rcptgate.conf" 3>&- # the daemon does not hold the harness's FIFO
 [ "$(ctl status | awk '$1 == "workers" { print $2 }')" = 2 ] || it_fail "the daemon does not run two workers"
-[ "$ROLE" = zero-copy ] || start_load
+[ "$BROLE" = server ] || start_load
 done_() { grep -q "port held" "$IT_TMP/bench.out" || ! kill -0 "$load" 2>/dev/null; }
 for g in 2 3 4 5 6; do
 	sleep 1
@@ -89,13 +90,15 @@ for g in 2 3 4 5 6; do
 done
 if [ "$ROLE" = zero-copy ]; then
 	# The daemon's hugepage memory is one memfd (/memfd:seg_0); its
-	# inode among the harness's mappings: the peer reaches the mbufs.
+	# device and inode among the harness's mappings: the peer reaches
+	# the mbufs.
 	bench=$(pgrep -P "$load" -f rcptgate-bench)
-	seg=$(awk '$6 == "/memfd:seg_0" { print $5; exit }' "/proc/$IT_PID/maps")
+	[ -n "$bench" ] || it_fail "no rcptgate-bench process under $load"
+	seg=$(awk '$6 == "/memfd:seg_0" { print $4, $5; exit }' "/proc/$IT_PID/maps")
 	[ -n "$seg" ] || it_fail "no /memfd:seg_0 in the daemon's mappings (--single-file-segments?)"
-	awk -v i="$seg" '$5 == i { f = 1 } END { exit !f }' "/proc/$bench/maps" ||
-		it_fail "the harness does not map the daemon's memory (inode $seg): memif is not zero-copy"
-	echo "zero-copy: the harness (pid $bench) maps the daemon's hugepage memory, memfd inode $seg"
+	awk -v s="$seg" '$4 " " $5 == s { f = 1 } END { exit !f }' "/proc/$bench/maps" ||
+		it_fail "the harness does not map the daemon's memory ($seg): memif is not zero-copy"
+	echo "zero-copy: the harness (pid $bench) maps the daemon's hugepage memory, memfd $seg (device, inode)"
 fi
 it_wait 100 done_
 kill -0 "$load" 2>/dev/null || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench ended early"; }

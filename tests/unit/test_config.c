@@ -52,6 +52,8 @@ test_minimal(void **state)
 	assert_int_equal(load(&cfg, BASE "memif_role = client\nmemif_zero_copy = yes\n", err), 0);
 	assert_int_equal(cfg.memif_role, CFG_MEMIF_CLIENT);
 	assert_true(cfg.memif_zero_copy);
+	/* the memif keys are not checked outside memif mode, as memif_socket is not */
+	assert_int_equal(load(&cfg, BASE "memif_zero_copy = yes\n", err), 0);
 }
 
 /* metrics_listen: off by default; IPv4 and bracketed IPv6 with a port. */
@@ -211,9 +213,10 @@ static const struct {
 	{ "port_mode = pci\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'pci_address'" },
 	{ BASE "memif_role = slave\n",
 	  "test.conf:4: ", "memif_role: expected server or client, got 'slave'" },
-	{ BASE "memif_zero_copy = yes\n",
-	  "test.conf:4: ", "memif_zero_copy = yes needs memif_role = client" },
-	{ BASE "memif_role = server\nmemif_zero_copy = yes\n", "test.conf:5: ", "needs memif_role = client" },
+	{ "port_mode = memif\nlisten = 10.0.0.1\nmemif_zero_copy = yes\n",
+	  "test.conf:3: ", "memif_zero_copy = yes needs memif_role = client" },
+	{ "port_mode = memif\nlisten = 10.0.0.1\nmemif_role = server\nmemif_zero_copy = yes\n",
+	  "test.conf:4: ", "needs memif_role = client" },
 	{ "", "test.conf:1: ", "missing required key" },
 	{ BASE "syslog_facility = mailer\n", "test.conf:4: ", "expected a syslog facility" },
 	{ BASE "syslog_name = rcpt gate\n", "test.conf:4: ", "syslog_name: 'rcpt gate'" },

@@ -266,6 +266,11 @@ test_memif_client(void **state)
 	assert_string_equal(a,
 			    "rcptgate -l 0-1 --single-file-segments --file-prefix=z --no-pci --vdev "
 			    "net_memif0,role=client,zero-copy=yes,socket=/run/rcptgate/memif.sock,id=0");
+	/* the memif keys change nothing in another mode */
+	a = args_of("port_mode = af_packet\ninterface = veth0\nlisten = 192.0.2.1\nmemif_role = client\n"
+		    "memif_zero_copy = yes\ndpdk_args = -l 0-1\n");
+	assert_string_equal(
+		a, "rcptgate -l 0-1 --in-memory --no-pci --vdev net_af_packet0,iface=veth0,qpairs=1");
 }
 
 static void

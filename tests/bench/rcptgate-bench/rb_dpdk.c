@@ -1007,6 +1007,9 @@ rd_port_init(struct rd_ctx *x)
 		return rc;
 	}
 	rte_eth_promiscuous_enable(x->port);
+	/* a memif server accepts its client from here on (before, it
+	 * refuses it): scripts that start rcptgate as client wait for this */
+	fprintf(stderr, "rcptgate-bench: port %u started\n", x->port);
 	return 0;
 }
 
