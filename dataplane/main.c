@@ -580,12 +580,16 @@ main(int argc, char **argv)
 			 d->port.port_ids[d->port.n_ports - 1]);
 	else
 		snprintf(ports, sizeof(ports), "port %u", d->port.port_ids[0]);
-	msg_info("serving %s on %s %s (%s), %u worker%s", cfg_listen_str(&d->cfg, listen, sizeof(listen)),
+	const char *memif_end = d->cfg.memif_role != CFG_MEMIF_CLIENT ? ", as server"
+		: d->cfg.memif_zero_copy			      ? ", as zero-copy client"
+								      : ", as client";
+	msg_info("serving %s on %s %s (%s%s), %u worker%s", cfg_listen_str(&d->cfg, listen, sizeof(listen)),
 		 cfg_port_mode_name(d->cfg.port_mode), ports,
 		 d->cfg.port_mode == CFG_PORT_PCI	      ? d->cfg.pci_address
 			 : d->cfg.port_mode == CFG_PORT_MEMIF ? d->cfg.memif_socket
 							      : d->cfg.interface,
-		 d->n_workers, d->n_workers == 1 ? "" : "s");
+		 d->cfg.port_mode == CFG_PORT_MEMIF ? memif_end : "", d->n_workers,
+		 d->n_workers == 1 ? "" : "s");
 
 	if (dp_log_start(&d->log) != 0)
 		msg_fatal("cannot start the log writer thread");

@@ -173,9 +173,9 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 	}
 	if (rc == 0 && !has_arg(&a, "--file-prefix") && !has_arg(&a, "--in-memory"))
 		rc = arg_add(&a, "--in-memory");
-	/* A zero-copy memif client shares its hugepage memory with the peer
-	 * segment by segment, which net_memif does only for segments in one
-	 * file each (it fails the start otherwise) */
+	/* net_memif's zero-copy client shares its hugepage memory with the
+	 * peer through the segments' files, and needs EAL's one file a
+	 * segment list for it (DPDK's memif guide) */
 	if (rc == 0 && cfg->port_mode == CFG_PORT_MEMIF && cfg->memif_zero_copy &&
 	    !has_arg(&a, "--single-file-segments"))
 		rc = arg_add(&a, "--single-file-segments");

@@ -80,6 +80,11 @@ if [ "$BROLE" = server ]; then
 fi
 it_start "$IT_TMP/rcptgate.conf" 3>&- # the daemon does not hold the harness's FIFO
 [ "$(ctl status | awk '$1 == "workers" { print $2 }')" = 2 ] || it_fail "the daemon does not run two workers"
+# the serving line names the end of the link rcptgate is
+want="as $ROLE"
+[ "$ROLE" = zero-copy ] && want="as zero-copy client"
+grep -q "serving .* on memif port 0 ($IT_TMP/memif.sock, $want), 2 workers" "$IT_LOG" ||
+	it_fail "the serving line does not say '$want'"
 [ "$BROLE" = server ] || start_load
 done_() { grep -q "port held" "$IT_TMP/bench.out" || ! kill -0 "$load" 2>/dev/null; }
 for g in 2 3 4 5 6; do
