@@ -386,9 +386,11 @@ dp_port_memif_link(const struct rg_config *cfg, uint16_t pid, char *err, size_t 
 {
 	struct rte_eth_link link;
 
-	for (unsigned ms = 0; ms < DP_MEMIF_LINK_WAIT_MS; ms += 10) {
+	for (unsigned ms = 0;; ms += 10) {
 		if (rte_eth_link_get_nowait(pid, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
 			return 0;
+		if (ms >= DP_MEMIF_LINK_WAIT_MS)
+			break;
 		rte_delay_us_sleep(10000);
 	}
 	snprintf(err, errlen,

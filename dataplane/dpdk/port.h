@@ -25,8 +25,10 @@
 
 /* the operator's dpdk_args and ours, with a --vdev pair for each worker */
 #define DP_EAL_ARGS_MAX (32 + 2 * RG_MAX_WORKERS)
-/* how long a memif client waits at start for the server to take it */
+/* how long a memif client waits at start for the server to take it
+ * (whole seconds: the message gives it in seconds) */
 #define DP_MEMIF_LINK_WAIT_MS 5000u
+_Static_assert(DP_MEMIF_LINK_WAIT_MS % 1000 == 0, "DP_MEMIF_LINK_WAIT_MS in whole seconds");
 
 struct dp_port {
 	/* one port; in af_xdp mode on an interface without combined

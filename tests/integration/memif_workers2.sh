@@ -22,9 +22,9 @@
 # starts first, and rcptgate connects as memif client; zero-copy adds
 # memif_zero_copy = yes, the harness copying frames into and out of
 # rcptgate's own mbufs. Then also, while the load runs: the harness maps
-# rcptgate's hugepage memory (the same memfd inode as the daemon's one
-# segment file: --single-file-segments), which it does not when the
-# daemon copies.
+# rcptgate's hugepage memory (the same memfd, device and inode, as the
+# daemon's one segment file: --single-file-segments), which it does not
+# when the daemon copies.
 # The bench keeps the link up after its run (--hold-port, until its
 # standard input ends) so that the counters are read and the daemon is
 # stopped before the client goes: DPDK 22.11's memif server can fault
@@ -73,7 +73,11 @@ start_load() {
 	exec 3> "$IT_TMP/hold" # the bench holds its port until this closes
 }
 # the harness's memif server takes a client once its port has started
-bench_serving() { grep -q "port [0-9]* started" "$IT_TMP/bench.out"; }
+bench_serving() {
+	grep -q "port [0-9]* started" "$IT_TMP/bench.out" && return 0
+	kill -0 "$load" 2>/dev/null || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench exited"; }
+	return 1
+}
 if [ "$BROLE" = server ]; then
 	start_load # rcptgate connects once, as it starts: the server first
 	it_wait 10 bench_serving || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench's port did not start"; }

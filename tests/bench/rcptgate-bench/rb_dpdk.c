@@ -1091,8 +1091,9 @@ rd_ndp_solicit(struct rd_ctx *x)
 
 /*
  * Wait up to 30 s for the link (as memif server, the harness's port comes
- * up when rcptgate connects, after its start-up), then ask for the
- * server's MAC (ARP, or NDP over IPv6) and wait up to 3 s for the answer.
+ * up when rcptgate connects, in its start-up, before its workers run),
+ * then ask for the server's MAC (ARP, or NDP over IPv6) and wait up to
+ * 10 s for the answer.
  */
 static int
 rd_arp(struct rd_ctx *x)
@@ -1105,7 +1106,7 @@ rd_arp(struct rd_ctx *x)
 			return -ENOTCONN;
 		rte_delay_us_sleep(10000);
 	}
-	end = rte_get_tsc_cycles() + 3 * x->hz;
+	end = rte_get_tsc_cycles() + 10 * x->hz;
 
 	while (rte_get_tsc_cycles() < end) {
 		if (rte_get_tsc_cycles() >= next && x->o->v6) {
@@ -1301,7 +1302,7 @@ rb_run_dpdk(const struct rb_opts *o, struct rb_stats *st, double *seconds)
 		fprintf(stderr, "rcptgate-bench: the port's link did not come up within 30 s\n");
 		goto out;
 	} else if (rc != 0) {
-		fprintf(stderr, "rcptgate-bench: no %s answer from the server within 3 s\n",
+		fprintf(stderr, "rcptgate-bench: no %s answer from the server within 10 s\n",
 			o->v6 ? "neighbour discovery" : "ARP");
 		goto out;
 	}
