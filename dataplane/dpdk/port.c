@@ -379,7 +379,9 @@ dp_port_setup(uint16_t pid, uint16_t nq, struct rte_mempool *pool, const char *s
  * A memif client's link comes up once the server has taken its hello.
  * A server that refuses it (another id, fewer queue pairs) leaves it
  * down, and DPDK 22.11's client does not try again: serving then would
- * answer nothing, so the start fails instead.
+ * answer nothing, so the start fails instead. A loop of its own with a
+ * bound: whether rte_eth_link_get() waits, and how long, is each
+ * driver's choice.
  */
 static int
 dp_port_memif_link(const struct rg_config *cfg, uint16_t pid, char *err, size_t errlen)

@@ -116,6 +116,22 @@ it_dpdk_prefix() {
 	it_defer rm -rf "/var/run/dpdk/${!1}"
 }
 
+# it_bench_port_started LOG PID: wait up to 10 s for rcptgate-bench (PID,
+# its output in LOG) to say its port has started. As memif server it
+# refuses a client before that, and rcptgate as memif client connects
+# only once, as it starts. Status 1, LOG shown, when PID exits first or
+# the time passes.
+it_bench_port_started() {
+	local i
+	for (( i = 0; i < 100; i++ )); do
+		grep -q "port [0-9]* started" "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$1" >&2
+	return 1
+}
+
 it_dpdk_link() {
 	if readelf -d "$BUILD/dataplane/rcptgate" 2>/dev/null | grep -q 'librte_eal'; then
 		echo shared

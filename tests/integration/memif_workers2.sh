@@ -72,15 +72,9 @@ start_load() {
 	it_defer kill "$load"
 	exec 3> "$IT_TMP/hold" # the bench holds its port until this closes
 }
-# the harness's memif server takes a client once its port has started
-bench_serving() {
-	grep -q "port [0-9]* started" "$IT_TMP/bench.out" && return 0
-	kill -0 "$load" 2>/dev/null || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench exited"; }
-	return 1
-}
 if [ "$BROLE" = server ]; then
 	start_load # rcptgate connects once, as it starts: the server first
-	it_wait 10 bench_serving || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench's port did not start"; }
+	it_bench_port_started "$IT_TMP/bench.out" "$load" || it_fail "rcptgate-bench's port did not start"
 fi
 it_start "$IT_TMP/rcptgate.conf" 3>&- # the daemon does not hold the harness's FIFO
 [ "$(ctl status | awk '$1 == "workers" { print $2 }')" = 2 ] || it_fail "the daemon does not run two workers"

@@ -46,8 +46,7 @@ if [ "${1:-}" = memif ]; then
 		> "$IT_TMP/bench.out" 2>&1 &
 	bench=$!
 	it_defer kill "$bench"
-	started() { grep -q "port [0-9]* started" "$IT_TMP/bench.out"; }
-	it_wait 10 started || { cat "$IT_TMP/bench.out"; it_fail "rcptgate-bench's memif server did not start"; }
+	it_bench_port_started "$IT_TMP/bench.out" "$bench" || it_fail "rcptgate-bench's memif server did not start"
 	IT_WORKERS=2
 	it_conf "$IT_TMP/memif.conf" memif_role=client memif_zero_copy=yes
 	start_fails "memif client refused by its server" \

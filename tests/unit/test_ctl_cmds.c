@@ -154,22 +154,31 @@ count_some(struct dp_daemon *d)
 	d->ctl_ctr[RG_C_TABLE_RELOADS_OK] = 2;
 }
 
+/* R, a stats answer, holds every counter, and count_some()'s three with
+ * these values. */
+static void
+assert_some(const struct ctl_resp *r, const char *sessions, const char *unknown, const char *reloads)
+{
+	char v[64];
+
+	assert_false(r->error);
+	assert_string_equal(value(r, rg_counter_info[RG_C_SMTP_SESSIONS].name, v, sizeof(v)), sessions);
+	assert_string_equal(value(r, rg_counter_info[RG_C_SMTP_RCPT_UNKNOWN].name, v, sizeof(v)), unknown);
+	assert_string_equal(value(r, rg_counter_info[RG_C_TABLE_RELOADS_OK].name, v, sizeof(v)), reloads);
+	assert_int_equal(r->lines, RG_C_MAX);
+}
+
 /* stats is the sum of every worker's counters and the control thread's. */
 static void
 test_stats_sum(void **state)
 {
 	struct fixture *f = *state;
 	struct ctl_resp r;
-	char v[64];
 
 	count_some(f->d);
 	uint64_t before = f->d->ctl_ctr[RG_C_CTL_REQUESTS];
 	request(f->d, "stats", &r);
-	assert_false(r.error);
-	assert_string_equal(value(&r, "smtp_sessions", v, sizeof(v)), "7");
-	assert_string_equal(value(&r, rg_counter_info[RG_C_SMTP_RCPT_UNKNOWN].name, v, sizeof(v)), "9");
-	assert_string_equal(value(&r, rg_counter_info[RG_C_TABLE_RELOADS_OK].name, v, sizeof(v)), "2");
-	assert_int_equal(r.lines, RG_C_MAX);
+	assert_some(&r, "7", "9", "2");
 	assert_int_equal(f->d->ctl_ctr[RG_C_CTL_REQUESTS], before + 1);
 }
 
@@ -180,19 +189,12 @@ test_stats_worker(void **state)
 {
 	struct fixture *f = *state;
 	struct ctl_resp r;
-	char v[64];
 
 	count_some(f->d);
 	request(f->d, "stats worker=0", &r);
-	assert_false(r.error);
-	assert_string_equal(value(&r, "smtp_sessions", v, sizeof(v)), "3");
-	assert_string_equal(value(&r, rg_counter_info[RG_C_SMTP_RCPT_UNKNOWN].name, v, sizeof(v)), "0");
-	assert_string_equal(value(&r, rg_counter_info[RG_C_TABLE_RELOADS_OK].name, v, sizeof(v)), "0");
-	assert_int_equal(r.lines, RG_C_MAX);
+	assert_some(&r, "3", "0", "0");
 	request(f->d, "stats worker=1", &r);
-	assert_false(r.error);
-	assert_string_equal(value(&r, "smtp_sessions", v, sizeof(v)), "4");
-	assert_string_equal(value(&r, rg_counter_info[RG_C_SMTP_RCPT_UNKNOWN].name, v, sizeof(v)), "9");
+	assert_some(&r, "4", "9", "0");
 
 	uint64_t errors = f->d->ctl_ctr[RG_C_CTL_ERRORS];
 	static const char *const bad[] = { "stats worker=2", "stats worker=x", "stats worker=1x",
