@@ -53,6 +53,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 
+#include "smtp/smtp_impl.h"
 #include "smtp_harness.h"
 
 #define GOLDEN_DIR "tests/smtp"
@@ -730,6 +731,181 @@ test_count_refusal_counts_rate(void **state)
 	sh_fini(&h);
 }
 
+/* The command a line VERB (no arguments) names by RFC 5321's rules:
+ * the verb is the text up to the first space, ASCII letters in any case. */
+static enum smtp_cmd_id
+verb_ref(const char *v, size_t n)
+{
+	size_t vl = 0;
+
+	while (vl < n && v[vl] != ' ')
+		vl++;
+	for (int id = SMTP_CMD_EHLO; id <= SMTP_CMD_STARTTLS; id++) {
+		const char *name = smtp_cmd_names[id];
+		size_t i;
+
+		if (strlen(name) != vl)
+			continue;
+		for (i = 0; i < vl; i++) {
+			unsigned char c = (unsigned char)v[i];
+			if ((c >= 'a' && c <= 'z' ? c - 32 : c) != (unsigned char)name[i])
+				break;
+		}
+		if (i == vl)
+			return (enum smtp_cmd_id)id;
+	}
+	return SMTP_CMD_UNKNOWN;
+}
+
+/*
+ * Every verb with each of its bytes replaced by every other byte (but
+ * NUL, CR and LF, which end or refuse the line first) is the command
+ * verb_ref() names or none: the engine matches four bytes at a time with
+ * 0x20 OR-ed in, which must fold the case of letters and make no other
+ * byte a letter.
+ */
+static void
+test_verb_bytes(void **state)
+{
+	struct sh h;
+	char ob[4096];
+	unsigned tried = 0, known = 0;
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, NULL), 0);
+	for (int id = SMTP_CMD_EHLO; id <= SMTP_CMD_STARTTLS; id++) {
+		const char *name = smtp_cmd_names[id];
+		size_t vl = strlen(name);
+
+		for (size_t k = 0; k < vl; k++) {
+			for (unsigned b = 1; b < 256; b++) {
+				char line[16];
+				struct smtp_session s;
+				struct smtp_out o = { ob, 0, sizeof(ob) };
+				size_t used;
+
+				if (b == '\r' || b == '\n')
+					continue;
+				memcpy(line, name, vl);
+				line[k] = (char)b;
+				memcpy(line + vl, "\r\n", 2);
+				smtp_session_init(&s, &h.ctx, "192.0.2.9");
+				/* a first command, so the line is not taken for HTTP */
+				smtp_session_input(&s, (const uint8_t *)"NOOP\r\n", 6, &used, &o);
+				smtp_session_input(&s, (const uint8_t *)line, vl + 2, &used, &o);
+				enum smtp_cmd_id want = verb_ref(line, vl);
+				if (s.last_cmd != want)
+					fail_msg("%s with byte %zu as 0x%02x: command %s, want %s", name, k,
+						 b, smtp_cmd_names[s.last_cmd], smtp_cmd_names[want]);
+				tried++;
+				known += want != SMTP_CMD_UNKNOWN;
+				smtp_session_fini(&s);
+			}
+		}
+	}
+	/* each byte of each verb in both cases: every verb's letters, and
+	 * HELO and HELP, one byte apart, each other's in both cases */
+	assert_int_equal(known, 2 * (4 * 10 + 8) + 4);
+	assert_int_equal(tried, 253 * (4 * 10 + 8));
+	sh_fini(&h);
+}
+
+/*
+ * A byte above 0x7f anywhere in a RCPT's mailbox, of any length and at
+ * any offset (the engine tests eight bytes at a time, then the rest one
+ * by one), gets 553 5.6.7 without SMTPUTF8, before the mailbox is
+ * parsed further; the same mailbox in ASCII gets the table's answer.
+ */
+static void
+test_8bit_offsets(void **state)
+{
+	struct sh h;
+	char ob[4096];
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, "alice@example.com\n"), 0);
+	for (size_t len = 1; len <= 24; len++) {
+		char box[64];
+		size_t bn = (size_t)snprintf(box, sizeof(box), "%.*s@example.com", (int)len,
+					     "xxxxxxxxxxxxxxxxxxxxxxxx");
+		for (size_t k = 0; k <= bn; k++) {
+			/* k == bn: every byte ASCII */
+			char cmd[128];
+			struct smtp_session s;
+			struct smtp_out o = { ob, 0, sizeof(ob) };
+			size_t used;
+			int n = snprintf(cmd, sizeof(cmd), "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<%s>\r\n", box);
+			char *at = strchr(cmd, '<');
+
+			at = strchr(at + 1, '<') + 1; /* RCPT's mailbox */
+			if (k < bn)
+				at[k] = (char)0xc3;
+			smtp_session_init(&s, &h.ctx, "192.0.2.9");
+			smtp_session_input(&s, (const uint8_t *)cmd, (size_t)n, &used, &o);
+			ob[o.len] = '\0';
+			const char *last = strstr(ob, "250 2.1.0");
+			assert_non_null(last);
+			last = strchr(last, '\n') + 1;
+			if (strncmp(last, k < bn ? "553 5.6.7 " : "550 5.1.1 ", 10) != 0)
+				fail_msg("mailbox of %zu bytes, byte %zu 8-bit: %s", bn, k, last);
+			smtp_session_fini(&s);
+		}
+	}
+	sh_fini(&h);
+}
+
+/*
+ * A NUL, a CR or a LF at any place of a command line of any length (the
+ * engine first tests eight bytes at a time for a byte below 0x0e) gets
+ * its 500; other low bytes, such as a TAB or 0x01, do not: the NOOP they
+ * are in is answered 250.
+ */
+static void
+test_line_bytes(void **state)
+{
+	static const struct {
+		char b;
+		const char *reply;
+	} cases[] = {
+		{ '\0', "500 5.5.2 Error: NUL character in command\r\n" },
+		{ '\r', "500 5.5.2 Error: bare <CR> or <LF> received\r\n" },
+		{ '\n', "500 5.5.2 Error: bare <CR> or <LF> received\r\n" },
+		{ '\t', "250 2.0.0 Ok\r\n" },
+		{ '\x01', "250 2.0.0 Ok\r\n" },
+		{ '\x0e', "250 2.0.0 Ok\r\n" },
+		{ 'x', "250 2.0.0 Ok\r\n" },
+	};
+	struct sh h;
+	char ob[4096];
+	(void)state;
+
+	assert_int_equal(sh_init(&h, NULL, NULL), 0);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		/* "NOOP " and LEN bytes of argument: lines of 6 to 29 bytes */
+		for (size_t len = 1; len <= 24; len++) {
+			for (size_t k = 0; k < len; k++) {
+				char line[64];
+				struct smtp_session s;
+				struct smtp_out o = { ob, 0, sizeof(ob) };
+				size_t used, n = 5 + len;
+
+				memcpy(line, "NOOP ", 5);
+				memset(line + 5, 'a', len);
+				line[5 + k] = cases[c].b;
+				memcpy(line + n, "\r\n", 2);
+				smtp_session_init(&s, &h.ctx, "192.0.2.9");
+				smtp_session_input(&s, (const uint8_t *)line, n + 2, &used, &o);
+				ob[o.len] = '\0';
+				if (strcmp(ob, cases[c].reply) != 0)
+					fail_msg("byte 0x%02x at %zu of %zu: %s", (unsigned char)cases[c].b,
+						 5 + k, n, ob);
+				smtp_session_fini(&s);
+			}
+		}
+	}
+	sh_fini(&h);
+}
+
 static void
 test_no_line_buffer(void **state)
 {
@@ -1058,7 +1234,8 @@ main(void)
 		cmocka_unit_test(test_relay_abort_bare_lf), cmocka_unit_test(test_relay_envelope),
 		cmocka_unit_test(test_log_rate_limit),	    cmocka_unit_test(test_no_line_buffer),
 		cmocka_unit_test(test_table_swap),	    cmocka_unit_test(test_rcpt_burst),
-		cmocka_unit_test(test_rcpt_prefetch),
+		cmocka_unit_test(test_rcpt_prefetch),	    cmocka_unit_test(test_verb_bytes),
+		cmocka_unit_test(test_8bit_offsets),	    cmocka_unit_test(test_line_bytes),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]), n = 0, cap = 64;
 	char **names = calloc(cap, sizeof(*names));
