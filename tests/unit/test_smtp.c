@@ -53,7 +53,7 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 
-#include "smtp/smtp_impl.h"
+#include "smtp/smtp_impl.h" /* the engine's own: its command names, for test_verb_bytes */
 #include "smtp_harness.h"
 
 #define GOLDEN_DIR "tests/smtp"
@@ -855,10 +855,11 @@ test_8bit_offsets(void **state)
 }
 
 /*
- * A NUL, a CR or a LF at any place of a command line of any length (the
- * engine first tests eight bytes at a time for a byte below 0x0e) gets
- * its 500; other low bytes, such as a TAB or 0x01, do not: the NOOP they
- * are in is answered 250.
+ * A NUL, a CR or a LF at each place after the verb of command lines of
+ * 6 to 29 bytes (the engine first tests eight bytes at a time for a
+ * byte below 0x0e, the last eight overlapping) gets its 500; other low
+ * bytes, such as a TAB or 0x01, which that test lets through to the
+ * exact ones, do not: the NOOP they are in is answered 250.
  */
 static void
 test_line_bytes(void **state)

@@ -185,7 +185,7 @@ word_is(struct args w, const char *s)
 /*
  * Any byte of A above 0x7f? Eight bytes are OR-ed at a time: a byte loop
  * was 240 instructions of a rejected session (MAIL's and RCPT's
- * addresses, and the RCPT again when looked up ahead).
+ * mailboxes).
  */
 static bool
 has_8bit(struct args a)
@@ -367,7 +367,6 @@ smtp_tls_offered(const struct smtp_session *s)
 static int
 greet(struct smtp_session *s, struct args a, struct smtp_out *out, bool esmtp)
 {
-	a = trim(a);
 	smtp_reset_transaction(s);
 	s->state = SMTP_S_HELO;
 	s->flags = (uint16_t)((s->flags & ~SMTP_F_ESMTP) | (esmtp ? SMTP_F_ESMTP : 0));
@@ -731,7 +730,9 @@ cmd_starttls(struct smtp_session *s, struct args a, struct smtp_out *out)
 }
 
 /* What a four-byte load of the bytes C0, C1, C2, C3 gives on this host. */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if !defined(__BYTE_ORDER__)
+#error "__BYTE_ORDER__ is not defined: SMTP_VERB4 needs the byte order"
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SMTP_VERB4(c0, c1, c2, c3) \
 	((uint32_t)(c0) | (uint32_t)(c1) << 8 | (uint32_t)(c2) << 16 | (uint32_t)(c3) << 24)
 #else
@@ -808,7 +809,8 @@ smtp_command(struct smtp_session *s, const char *line, size_t n, struct smtp_out
 		/* state before syntax; a DATA without recipients is not an order error */
 		if (c->check != NULL && (wrong = c->check(s, &rn)) != NULL)
 			return refuse(s, out, state_counter(wrong), wrong, rn);
-		/* trimmed once here: the actions' own trim() then finds no blanks */
+		/* the actions get their arguments trimmed: parse_path()'s
+		 * trim() then finds no blanks to skip, greet() needs none */
 		struct args a = trim((struct args){ line + vl, n - vl });
 		if ((c->args == ARGS_NONE && a.n != 0) || (c->args == ARGS_SOME && a.n == 0))
 			return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, c->syntax, strlen(c->syntax));

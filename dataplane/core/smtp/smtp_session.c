@@ -377,7 +377,8 @@ http_drop(struct smtp_session *s)
 /*
  * Whether LINE[0..N) has a byte below 0x0e, which NUL, LF and CR are:
  * eight bytes at a time (the "has less than" word test, exact for
- * whether any byte is), the last word overlapping the one before. Most
+ * whether any byte is), then the last eight bytes, which may overlap
+ * the word before; lines under eight bytes a byte at a time. Most
  * lines have none and skip the three memchr() calls that tell which
  * (docs/benchmarks.md).
  */
