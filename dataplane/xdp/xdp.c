@@ -42,6 +42,7 @@
 #include <linux/bpf.h>
 #include <linux/if_link.h>
 
+#include <rcptgate/bpf_opts.h>
 #include <rcptgate/limits.h>
 
 #include "msg.h"
@@ -56,7 +57,7 @@ _Static_assert(RG_XDP_XSK_MAX >= RG_MAX_WORKERS, "xsks_map smaller than the work
 int
 xdp_attached_id(int ifindex, uint32_t *id, uint32_t *flags)
 {
-	struct bpf_xdp_query_opts q = { .sz = sizeof(q) }; /* LIBBPF_OPTS is not ISO C */
+	RG_BPF_OPTS(bpf_xdp_query_opts, q);
 
 	*id = 0;
 	*flags = 0;
@@ -209,8 +210,8 @@ xdp_prepare(const struct rg_config *cfg, struct xdp_state *st)
 		close(pfd);
 		return -EBUSY;
 	}
-	struct bpf_xdp_attach_opts opts = { .sz = sizeof(opts), .old_prog_fd = pfd };
-
+	RG_BPF_OPTS(bpf_xdp_attach_opts, opts);
+	opts.old_prog_fd = pfd;
 	err = bpf_xdp_detach(st->ifindex, flags, &opts) < 0 ? -errno : 0;
 	close(pfd);
 	if (err < 0) {
@@ -416,7 +417,8 @@ xdp_shutdown(struct xdp_state *st)
 	if (st->ifindex > 0 && st->prog_id != 0 && xdp_attached_id(st->ifindex, &id, &flags) == 0 &&
 	    id == st->prog_id) {
 		int pfd = bpf_prog_get_fd_by_id(id);
-		struct bpf_xdp_attach_opts opts = { .sz = sizeof(opts), .old_prog_fd = pfd };
+		RG_BPF_OPTS(bpf_xdp_attach_opts, opts);
+		opts.old_prog_fd = pfd;
 
 		if (pfd < 0 || bpf_xdp_detach(st->ifindex, flags, &opts) < 0)
 			msg_warn("xdp: cannot detach program %u from %s: %s", id, st->ifname,

@@ -29,6 +29,8 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
+#include <rcptgate/bpf_opts.h>
+
 #include "xdp.h"
 
 #define BLOCK_PATH_MAX (CFG_STR_MAX + 32)
@@ -66,8 +68,9 @@ static int
 block_open_one(const char *dir, const char *name, int family, int create, int *fdp)
 {
 	char path[BLOCK_PATH_MAX];
-	struct bpf_map_create_opts opts = { .sz = sizeof(opts), .map_flags = BPF_F_NO_PREALLOC };
 	int fd, err;
+	RG_BPF_OPTS(bpf_map_create_opts, opts);
+	opts.map_flags = BPF_F_NO_PREALLOC;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return -ENAMETOOLONG;

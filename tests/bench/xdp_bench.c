@@ -32,6 +32,8 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include <rcptgate/bpf_opts.h>
+
 #include "xdp.h"
 #include "rcptgate_xdp.skel.h"
 
@@ -87,14 +89,12 @@ measure(int prog, int stats_fd, const struct frame *f, unsigned repeat)
 
 	for (int r = 0; r < RUNS; r++) {
 		uint8_t out[128];
-		struct bpf_test_run_opts o = {
-			.sz = sizeof(o),
-			.data_in = f->b,
-			.data_size_in = sizeof(f->b),
-			.data_out = out,
-			.data_size_out = sizeof(out),
-			.repeat = repeat,
-		};
+		RG_BPF_OPTS(bpf_test_run_opts, o);
+		o.data_in = f->b;
+		o.data_size_in = sizeof(f->b);
+		o.data_out = out;
+		o.data_size_out = sizeof(out);
+		o.repeat = repeat;
 
 		if (bpf_prog_test_run_opts(prog, &o) < 0 || (f->want >= 0 && (int)o.retval != f->want))
 			return -1;

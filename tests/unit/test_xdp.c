@@ -45,6 +45,8 @@
 #include <linux/if_link.h>
 #include <xdp/xsk.h>
 
+#include <rcptgate/bpf_opts.h>
+
 #include "bpf_pins.h"
 #include "msg.h"
 #include "xdp.h"
@@ -348,14 +350,12 @@ run(const uint8_t *frame, size_t len, enum rg_xdp_counter *moved)
 {
 	uint64_t before[RG_XDP_C_MAX], after[RG_XDP_C_MAX];
 	uint8_t out[PKT_MAX + 64];
-	struct bpf_test_run_opts o = {
-		.sz = sizeof(o),
-		.data_in = frame,
-		.data_size_in = (__u32)len,
-		.data_out = out,
-		.data_size_out = sizeof(out),
-		.repeat = 1,
-	};
+	RG_BPF_OPTS(bpf_test_run_opts, o);
+	o.data_in = frame;
+	o.data_size_in = (__u32)len;
+	o.data_out = out;
+	o.data_size_out = sizeof(out);
+	o.repeat = 1;
 	int fd = bpf_map__fd(ctx.skel->maps.rg_xdp_stats);
 	unsigned n_moved = 0;
 
