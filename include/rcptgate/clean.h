@@ -21,16 +21,23 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Whether one of the 8 bytes of X is below N, 1 <= N <= 0x80 (the "has
+ * less than" word test: a borrow starts only at such a byte, and bytes
+ * of 0x80 and up are masked out, so it is exact for whether any is). */
+static inline int
+rg_word_has_below(uint64_t x, unsigned n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
+
+	return ((x - ones * n) & ~x & high) ? 1 : 0;
+}
+
 /* Whether the 8 bytes of X hold one below 0x20 or one equal to 0x7f
- * (the "has less than" and "has zero" word tests: exact for whether
- * any byte does; bytes of 0x80 and up are left as they are). */
+ * (0x7f is the one byte of X ^ 0x7f...7f below 1). */
 static inline int
 rg_word_has_ctl(uint64_t x)
 {
-	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
-	uint64_t del = x ^ (ones * 0x7f);
-
-	return (((x - ones * 0x20) & ~x) | ((del - ones) & ~del)) & high ? 1 : 0;
+	return rg_word_has_below(x, 0x20) | rg_word_has_below(x ^ (UINT64_C(0x0101010101010101) * 0x7f), 1);
 }
 
 /* rg_copy_clean - SRC[0..N) to DST, bytes below 0x20 and 0x7f as '?'. */

@@ -114,8 +114,8 @@ smtp_reset_transaction(struct smtp_session *s)
 }
 
 /*
- * parse_path - ARGS is "KEY<path> [params]" (KEY is "FROM:" or "TO:",
- * any case; blanks allowed after it). The mailbox between the angle
+ * parse_path - ARGS, trimmed, is "KEY<path> [params]" (KEY is "FROM:"
+ * or "TO:", any case; blanks allowed after it). The mailbox between the angle
  * brackets goes to *BOX, the parameters (trimmed) to *PARAMS.
  *
  * Return: 0, or -1 on bad syntax.
@@ -126,7 +126,6 @@ parse_path(struct args a, const char *key, struct args *box, struct args *params
 	size_t kl = strlen(key), i;
 	bool quoted = false;
 
-	a = trim(a);
 	if (a.n < kl || !smtp_ieq(a.p, key, kl))
 		return -1;
 	for (i = kl; i < a.n && is_space(a.p[i]); i++)
@@ -447,7 +446,7 @@ ahead_add(struct smtp_ahead *a, unsigned flags, const char *p, size_t n)
 	if (n > 0 && p[n - 1] == '\r')
 		n--;
 	if (n > 8 && smtp_ieq(p, "RCPT ", 5) &&
-	    parse_path((struct args){ p + 4, n - 4 }, "TO:", &box, &params) == 0 && params.n == 0 &&
+	    parse_path(trim((struct args){ p + 4, n - 4 }), "TO:", &box, &params) == 0 && params.n == 0 &&
 	    box.n <= RG_PATH_MAX && !has_8bit(box) &&
 	    rg_addr_normalize(box.p, box.n, flags, &a->addr[k]) == RG_ADDR_OK &&
 	    rg_addr_has_domain(&a->addr[k])) {
@@ -809,8 +808,8 @@ smtp_command(struct smtp_session *s, const char *line, size_t n, struct smtp_out
 		/* state before syntax; a DATA without recipients is not an order error */
 		if (c->check != NULL && (wrong = c->check(s, &rn)) != NULL)
 			return refuse(s, out, state_counter(wrong), wrong, rn);
-		/* the actions get their arguments trimmed: parse_path()'s
-		 * trim() then finds no blanks to skip, greet() needs none */
+		/* the actions get their arguments trimmed, as parse_path()
+		 * and greet() want them */
 		struct args a = trim((struct args){ line + vl, n - vl });
 		if ((c->args == ARGS_NONE && a.n != 0) || (c->args == ARGS_SOME && a.n == 0))
 			return refuse(s, out, RG_C_SMTP_ERR_SYNTAX, c->syntax, strlen(c->syntax));

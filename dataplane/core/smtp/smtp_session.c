@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rcptgate/clean.h>
+
 #include "msg.h"
 #include "smtp/smtp_impl.h"
 
@@ -376,16 +378,14 @@ http_drop(struct smtp_session *s)
 
 /*
  * Whether LINE[0..N) has a byte below 0x0e, which NUL, LF and CR are:
- * eight bytes at a time (the "has less than" word test, exact for
- * whether any byte is), then the last eight bytes, which may overlap
- * the word before; lines under eight bytes a byte at a time. Most
- * lines have none and skip the three memchr() calls that tell which
- * (docs/benchmarks.md).
+ * eight bytes at a time (rg_word_has_below()), then the last eight
+ * bytes, which may overlap the word before; lines under eight bytes a
+ * byte at a time. Most lines have none and skip the three memchr()
+ * calls that tell which (docs/benchmarks.md).
  */
 static bool
 line_has_low(const char *line, size_t n)
 {
-	const uint64_t ones = UINT64_C(0x0101010101010101), high = UINT64_C(0x8080808080808080);
 	uint64_t x;
 	size_t i;
 
@@ -397,11 +397,11 @@ line_has_low(const char *line, size_t n)
 	}
 	for (i = 0; i + 8 < n; i += 8) {
 		memcpy(&x, line + i, 8);
-		if ((x - ones * 0x0e) & ~x & high)
+		if (rg_word_has_below(x, 0x0e))
 			return true;
 	}
 	memcpy(&x, line + n - 8, 8);
-	return ((x - ones * 0x0e) & ~x & high) != 0;
+	return rg_word_has_below(x, 0x0e);
 }
 
 /* Check and run one complete command line. */
