@@ -164,6 +164,8 @@ stats_print_workers(struct ctl_reply *const *reps, unsigned n, enum stats_format
 		printf("\n  ]\n}\n");
 		return;
 	}
+	if (n == 0)
+		return;
 	printf("%-34s", "counter");
 	for (unsigned w = 0; w < n; w++)
 		printf(" %14s%-2u", "worker ", w);

@@ -413,7 +413,7 @@ dp_setup_workers(struct dp_daemon *d)
 static void
 dp_pass_fini(struct dp_daemon *d)
 {
-	void *m;
+	void *m = NULL; /* set by each dequeue that returns 0 (gcc cannot tell) */
 
 	for (unsigned w = 0; w < d->n_workers; w++) {
 		struct rte_ring *r = d->lcores[w] != NULL ? d->lcores[w]->pass_in : NULL;
@@ -574,7 +574,7 @@ main(int argc, char **argv)
 	}
 
 	char listen[CFG_LISTEN_STR_MAX];
-	char ports[16];
+	char ports[24];		 /* "ports 65535-65535" */
 	if (d->port.n_ports > 1) /* af_xdp, a port for each queue */
 		snprintf(ports, sizeof(ports), "ports %u-%u", d->port.port_ids[0],
 			 d->port.port_ids[d->port.n_ports - 1]);

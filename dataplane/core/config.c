@@ -25,6 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <rcptgate/limits.h>
 
@@ -789,6 +790,11 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 		if (cfg->interface[0] == '\0')
 			return cfg_error(p, "port_mode %s needs 'interface'",
 					 cfg_port_mode_name(cfg->port_mode));
+		if (strlen(cfg->interface) >= IFNAMSIZ) { /* the kernel's limit: not cut short */
+			p->line = cfg_key_line(cfg, "interface");
+			return cfg_error(p, "interface: '%s' is longer than %d octets", cfg->interface,
+					 IFNAMSIZ - 1);
+		}
 		break;
 	case CFG_PORT_PCI:
 		if (cfg->pci_address[0] == '\0')

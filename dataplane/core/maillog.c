@@ -118,7 +118,8 @@ maillog_connect(struct maillog *ml)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct timeval tv = { .tv_sec = 1 }; /* a stuck syslog daemon costs a line, not the writer */
 
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ml->path);
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", ml->path) >= sizeof(sa.sun_path))
+		return; /* cut short, it would name another socket (the configuration refuses it) */
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;

@@ -62,8 +62,8 @@ struct net6_nd {
 struct net6_na {
 	struct net6_nd nd;
 	uint8_t opt_type;
-	uint8_t opt_len; /* in 8-byte units */
-	struct rte_ether_addr mac;
+	uint8_t opt_len;		 /* in 8-byte units */
+	uint8_t mac[RTE_ETHER_ADDR_LEN]; /* bytes: rte_ether_addr's 2-byte alignment is not the option's */
 } __rte_packed;
 
 uint16_t
@@ -150,7 +150,7 @@ net6_ns(struct dp_lcore *lc, const struct rte_ether_hdr *eth, const struct rte_i
 	memcpy(na->nd.target, lc->listen_addr6, 16);
 	na->opt_type = ND_OPT_TARGET_LL;
 	na->opt_len = 1;
-	na->mac = lc->mac;
+	memcpy(na->mac, &lc->mac, sizeof(na->mac));
 	na->nd.cksum = rte_ipv6_udptcp_cksum(rip, na);
 	dp_count(lc, RG_C_NDP_SOLICITS);
 	dp_tx(lc, m);

@@ -127,7 +127,11 @@ dp_port_count(const struct rg_config *cfg)
 	if (fd < 0)
 		return 1;
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->interface);
+	if ((size_t)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", cfg->interface) >=
+	    sizeof(ifr.ifr_name)) {
+		close(fd);
+		return 1; /* not a name the kernel knows (the configuration refuses it) */
+	}
 	ifr.ifr_data = (char *)&ch;
 	/* exactly as many RX queues as workers: the default program passes
 	 * a frame of a queue without a socket to the kernel, its flow lost
@@ -182,31 +186,36 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 	if (rc != 0)
 		return rc;
 
+	/* a device string cut short would name another interface or file */
+	int len;
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:
 		if (dp_port_count(cfg) > 1) { /* a port a queue: see dp_port_count() */
 			if ((rc = arg_add(&a, "--no-pci")) != 0)
 				return rc;
 			for (unsigned w = 0; w < cfg->workers && rc == 0; w++) {
-				snprintf(tmp, sizeof(tmp),
-					 "net_af_xdp%u,iface=%s,start_queue=%u,queue_count=1", w,
-					 cfg->interface, w);
+				len = snprintf(tmp, sizeof(tmp),
+					       "net_af_xdp%u,iface=%s,start_queue=%u,queue_count=1", w,
+					       cfg->interface, w);
+				if (len < 0 || (size_t)len >= sizeof(tmp))
+					return -ENOSPC;
 				if ((rc = arg_add(&a, "--vdev")) == 0)
 					rc = arg_add(&a, tmp);
 			}
 			return rc != 0 ? rc : a.argc;
 		}
-		snprintf(tmp, sizeof(tmp), "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u%s%s",
-			 cfg->interface, cfg->workers, cfg->xdp_object[0] ? ",xdp_prog=" : "",
-			 cfg->xdp_object);
+		len = snprintf(tmp, sizeof(tmp), "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u%s%s",
+			       cfg->interface, cfg->workers, cfg->xdp_object[0] ? ",xdp_prog=" : "",
+			       cfg->xdp_object);
 		break;
 	case CFG_PORT_AF_PACKET:
-		snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=%u", cfg->interface, cfg->workers);
+		len = snprintf(tmp, sizeof(tmp), "net_af_packet0,iface=%s,qpairs=%u", cfg->interface,
+			       cfg->workers);
 		break;
 	case CFG_PORT_MEMIF:
-		snprintf(tmp, sizeof(tmp), "net_memif0,role=%s,%ssocket=%s,id=0",
-			 cfg->memif_role == CFG_MEMIF_CLIENT ? "client" : "server",
-			 cfg->memif_zero_copy ? "zero-copy=yes," : "", cfg->memif_socket);
+		len = snprintf(tmp, sizeof(tmp), "net_memif0,role=%s,%ssocket=%s,id=0",
+			       cfg->memif_role == CFG_MEMIF_CLIENT ? "client" : "server",
+			       cfg->memif_zero_copy ? "zero-copy=yes," : "", cfg->memif_socket);
 		break;
 	case CFG_PORT_PCI:
 		if ((rc = arg_add(&a, "-a")) != 0 || (rc = arg_add(&a, cfg->pci_address)) != 0)
@@ -215,6 +224,8 @@ dp_port_eal_args(const struct rg_config *cfg, const char *progname, char **argv,
 	default:
 		return -EINVAL;
 	}
+	if (len < 0 || (size_t)len >= sizeof(tmp))
+		return -ENOSPC;
 	if ((rc = arg_add(&a, "--no-pci")) != 0 || (rc = arg_add(&a, "--vdev")) != 0 ||
 	    (rc = arg_add(&a, tmp)) != 0)
 		return rc;

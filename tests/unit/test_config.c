@@ -54,6 +54,10 @@ test_minimal(void **state)
 	assert_true(cfg.memif_zero_copy);
 	/* the memif keys are not checked outside memif mode, as memif_socket is not */
 	assert_int_equal(load(&cfg, BASE "memif_zero_copy = yes\n", err), 0);
+	/* the longest name the kernel takes (IFNAMSIZ - 1); one more is an error (test_errors) */
+	assert_int_equal(
+		load(&cfg, "port_mode = af_xdp\ninterface = veth-0123456789\nlisten = 10.0.0.1\n", err), 0);
+	assert_string_equal(cfg.interface, "veth-0123456789");
 }
 
 /* metrics_listen: off by default; IPv4 and bracketed IPv6 with a port. */
@@ -211,6 +215,8 @@ static const struct {
 	{ "listen = 10.0.0.1\n", "test.conf:1: ", "missing required key 'port_mode'" },
 	{ "port_mode = af_xdp\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'interface'" },
 	{ "port_mode = pci\nlisten = 10.0.0.1\n", "test.conf:2: ", "needs 'pci_address'" },
+	{ "port_mode = af_xdp\nlisten = 10.0.0.1\n\ninterface = veth-0123456789a\n",
+	  "test.conf:4: ", "interface: 'veth-0123456789a' is longer than 15 octets" },
 	{ BASE "memif_role = slave\n",
 	  "test.conf:4: ", "memif_role: expected server or client, got 'slave'" },
 	{ "port_mode = memif\nlisten = 10.0.0.1\nmemif_zero_copy = yes\n",

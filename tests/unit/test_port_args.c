@@ -154,7 +154,10 @@ separate_channels(const char *ifname, unsigned n)
 	if (fd < 0)
 		return false;
 	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if ((size_t)snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname) >= sizeof(ifr.ifr_name)) {
+		close(fd);
+		return false;
+	}
 	ifr.ifr_data = (void *)&ch;
 	ok = ioctl(fd, SIOCETHTOOL, &ifr) == 0 && ch.max_combined == 0 && ch.rx_count == n &&
 		ch.tx_count == n;

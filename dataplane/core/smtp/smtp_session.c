@@ -308,7 +308,7 @@ take_line(struct smtp_session *s, const uint8_t *p, size_t n, const char **line,
 	bool prev_cr =
 		discard ? (s->flags & SMTP_F_CR) != 0 : (s->line_len > 0 && s->line[s->line_len - 1] == '\r');
 	/* Bytes that may still belong to a line of at most SMTP_CMD_MAX. */
-	size_t limit = discard ? n : SMTP_CMD_MAX - s->line_len;
+	size_t limit = discard ? n : (size_t)SMTP_CMD_MAX - s->line_len;
 	size_t scan = n < limit ? n : limit;
 	size_t i = 0, end = SIZE_MAX;
 	const uint8_t *lf;
@@ -486,7 +486,8 @@ data_step(uint8_t st, uint8_t c, bool *bare)
 	case D_BOL:
 		if (c == '.')
 			return D_DOT;
-		/* fall through: otherwise as inside a line */
+		/* otherwise as inside a line */
+		/* fall through */
 	case D_LINE:
 		if (c == '\r')
 			return D_CR;

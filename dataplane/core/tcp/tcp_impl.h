@@ -308,6 +308,14 @@ tcp_sbuf_trim(struct tcp_stack *ts, struct tcp_conn *c)
 		tcp_sbuf_put(ts, c);
 }
 
+/* Whether the send buffer has room for the application's next reply
+ * (out_reserve bytes), counted unsigned: sb_len <= TCP_SNDBUF_SIZE. */
+static inline bool
+tcp_sb_has_reserve(const struct tcp_stack *ts, const struct tcp_conn *c)
+{
+	return (size_t)(TCP_SNDBUF_SIZE - c->sb_len) >= ts->app.out_reserve;
+}
+
 /* The send buffer as the application's output, and back. */
 static inline void
 tcp_out_begin(struct tcp_stack *ts, struct tcp_conn *c, struct tcp_out *out)

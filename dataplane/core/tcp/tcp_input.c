@@ -373,7 +373,7 @@ tcp_deliver(struct tcp_stack *ts, struct tcp_conn *c, const uint8_t *data, uint3
 
 		if (tcp_sbuf_get(ts, c) != 0)
 			break;
-		if (TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve)
+		if (!tcp_sb_has_reserve(ts, c))
 			break;
 		tcp_out_begin(ts, c, &out);
 		int v = ts->app.input(ts->app.arg, tcp_conn_session(ts, c), data + total, len - total, &used,

@@ -121,7 +121,7 @@ tcp_session_resume(struct tcp_stack *ts, uint64_t ref, int (*fn)(void *arg, void
 		return -ENOENT;
 	if (tcp_sbuf_get(ts, c) != 0)
 		return -ENOBUFS;
-	if (TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve) {
+	if (!tcp_sb_has_reserve(ts, c)) {
 		ts->ctr[RG_C_TCP_CAP_BUFFERS]++;
 		return -ENOBUFS;
 	}

@@ -196,7 +196,7 @@ tcp_misc_timeout(struct tcp_stack *ts, struct tcp_conn *c)
 		return;
 	}
 	ts->ctr[RG_C_TCP_IDLE_TIMEOUTS]++;
-	if (tcp_sbuf_get(ts, c) != 0 || TCP_SNDBUF_SIZE - c->sb_len < ts->app.out_reserve) {
+	if (tcp_sbuf_get(ts, c) != 0 || !tcp_sb_has_reserve(ts, c)) {
 		tcp_close(ts, c, true);
 		return;
 	}

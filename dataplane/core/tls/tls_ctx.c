@@ -156,7 +156,7 @@ tls_parse_protocols(const char *s, unsigned *set, char *err, size_t errlen)
 static int
 tls_set_protocols(SSL_CTX *ssl, const char *protocols, char *err, size_t errlen)
 {
-	unsigned set;
+	unsigned set = 0;
 	int rc = tls_parse_protocols(protocols, &set, err, errlen);
 	if (rc != 0)
 		return rc;
