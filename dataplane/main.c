@@ -428,6 +428,15 @@ dp_pass_fini(struct dp_daemon *d)
 	}
 }
 
+/* A return from main() before the daemon starts: D freed, so that a
+ * sanitizer build's --help, -V and -t leave no leak report behind. */
+static int
+dp_early_exit(struct dp_daemon *d, int rc)
+{
+	free(d);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -458,32 +467,32 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return dp_early_exit(d, 0);
 		case 'V':
 			printf("rcptgate %s\n", RG_VERSION);
-			return 0;
+			return dp_early_exit(d, 0);
 		default:
 			usage(stderr);
-			return 2;
+			return dp_early_exit(d, 2);
 		}
 	}
 	if (conf == NULL || optind != argc) {
 		usage(stderr);
-		return 2;
+		return dp_early_exit(d, 2);
 	}
 	if (cfg_load(&d->cfg, conf, err, sizeof(err)) != 0 ||
 	    dp_check_config(&d->cfg, argv[0], check_only, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return dp_early_exit(d, 1);
 	}
 	if (check_only) {
 		printf("%s: configuration OK\n", conf);
-		return 0;
+		return dp_early_exit(d, 0);
 	}
 	/* From here on lines go to syslog or maillog_file (and stderr). */
 	if (dp_log_open(&d->log, &d->cfg, getpid(), err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s\n", err);
-		return 1;
+		return dp_early_exit(d, 1);
 	}
 	d->n_workers = d->cfg.workers;
 	d->xdp.stats_fd = -1;

@@ -589,6 +589,7 @@ test_relay_pending(void **state)
 	assert_memory_equal(ob, "250 2.0.0 Ok\r\n250 2.0.0 Ok\r\n", 28);
 	smtp_session_fini(&s);
 	sh_fini(&h);
+	free(rr.data.p);
 }
 
 static int

@@ -19,6 +19,7 @@
  *	are checked by tcp_parse() against the IP payload length.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -178,32 +179,38 @@ done:
 bool
 tcp_lcore_peek(const struct dp_lcore *lc, const struct rte_mbuf *m, struct tcp_lcore_peek *pk)
 {
-	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	/* Bytes at their offsets, not header structs: an untrusted frame may
+	 * start at any address, and rte_ether_hdr is two-byte aligned. */
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *l3 = f + RTE_ETHER_HDR_LEN;
 	uint32_t len = rte_pktmbuf_data_len(m);
 	const uint8_t *l4;
 	uint32_t l4len;
 
-	if (len < sizeof(*eth) + sizeof(struct rte_ipv4_hdr) + 20)
+	if (len < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 20)
 		return false;
-	if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
-		const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
-		uint32_t ihl = rte_ipv4_hdr_len(ip);
-		uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-		if (ip->next_proto_id != IPPROTO_TCP || ip->dst_addr != lc->listen_addr || !lc->serve4 ||
-		    ihl < sizeof(*ip) || ip_len < ihl + 20 || len < sizeof(*eth) + ip_len)
+	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+	if (type == RTE_ETHER_TYPE_IPV4) {
+		uint32_t ihl = (uint32_t)(l3[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
+		uint32_t ip_len = (uint32_t)(l3[2] << 8 | l3[3]);
+		uint32_t src, dst; /* network order, as listen_addr */
+		memcpy(&src, l3 + offsetof(struct rte_ipv4_hdr, src_addr), sizeof(src));
+		memcpy(&dst, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(dst));
+		if (l3[offsetof(struct rte_ipv4_hdr, next_proto_id)] != IPPROTO_TCP ||
+		    dst != lc->listen_addr || !lc->serve4 || ihl < sizeof(struct rte_ipv4_hdr) ||
+		    ip_len < ihl + 20 || len < RTE_ETHER_HDR_LEN + ip_len)
 			return false;
-		pk->src = tcp_addr_from_v4(ip->src_addr);
-		l4 = (const uint8_t *)ip + ihl;
+		pk->src = tcp_addr_from_v4(src);
+		l4 = l3 + ihl;
 		l4len = ip_len - ihl;
-	} else if (eth->ether_type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
-		const struct rte_ipv6_hdr *ip6 = (const struct rte_ipv6_hdr *)(eth + 1);
-		l4len = rte_be_to_cpu_16(ip6->payload_len);
-		if (ip6->proto != IPPROTO_TCP || !lc->serve6 ||
-		    memcmp(ip6->dst_addr, lc->listen_addr6, 16) != 0 || l4len < 20 ||
-		    len < sizeof(*eth) + sizeof(*ip6) + l4len)
+	} else if (type == RTE_ETHER_TYPE_IPV6) {
+		l4len = (uint32_t)(l3[4] << 8 | l3[5]); /* payload_len */
+		if (l3[offsetof(struct rte_ipv6_hdr, proto)] != IPPROTO_TCP || !lc->serve6 ||
+		    memcmp(l3 + offsetof(struct rte_ipv6_hdr, dst_addr), lc->listen_addr6, 16) != 0 ||
+		    l4len < 20 || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr) + l4len)
 			return false;
-		memcpy(pk->src.b, ip6->src_addr, sizeof(pk->src.b));
-		l4 = (const uint8_t *)(ip6 + 1);
+		memcpy(pk->src.b, l3 + offsetof(struct rte_ipv6_hdr, src_addr), sizeof(pk->src.b));
+		l4 = l3 + sizeof(struct rte_ipv6_hdr);
 	} else {
 		return false;
 	}
