@@ -92,6 +92,19 @@ tcp_addr_fold(const struct tcp_addr *a)
 	return a->w[0] ^ a->w[1] ^ (a->w[2] ^ TCP_ADDR_V4MAPPED_W2) ^ a->w[3];
 }
 
+/* tcp_rd16, tcp_rd32 - a big-endian field at P, which may be unaligned. */
+static inline uint16_t
+tcp_rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t
+tcp_rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* TCP header flags, as on the wire. */
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02

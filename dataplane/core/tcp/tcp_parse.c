@@ -24,18 +24,6 @@
 #define TCPOPT_NOP 1
 #define TCPOPT_MSS 2
 
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int
 tcp_parse(const uint8_t *l4, size_t len, struct tcp_seg *seg)
 {
@@ -45,12 +33,12 @@ tcp_parse(const uint8_t *l4, size_t len, struct tcp_seg *seg)
 	if (hlen < TCP_HDR_MIN || hlen > len)
 		return -EINVAL;
 
-	seg->sport = rd16(l4);
-	seg->dport = rd16(l4 + 2);
-	seg->seq = rd32(l4 + 4);
-	seg->ack = rd32(l4 + 8);
+	seg->sport = tcp_rd16(l4);
+	seg->dport = tcp_rd16(l4 + 2);
+	seg->seq = tcp_rd32(l4 + 4);
+	seg->ack = tcp_rd32(l4 + 8);
 	seg->flags = l4[13] & 0x3f;
-	seg->wnd = rd16(l4 + 14);
+	seg->wnd = tcp_rd16(l4 + 14);
 	seg->mss = 0;
 	seg->may_pass = false;
 
@@ -68,7 +56,7 @@ tcp_parse(const uint8_t *l4, size_t len, struct tcp_seg *seg)
 		if (olen < 2 || o[1] < 2 || o[1] > olen)
 			return -EINVAL;
 		if (kind == TCPOPT_MSS && o[1] == 4)
-			seg->mss = rd16(o + 2);
+			seg->mss = tcp_rd16(o + 2);
 		olen -= o[1];
 		o += o[1];
 	}

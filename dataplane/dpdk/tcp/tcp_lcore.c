@@ -179,8 +179,9 @@ done:
 bool
 tcp_lcore_peek(const struct dp_lcore *lc, const struct rte_mbuf *m, struct tcp_lcore_peek *pk)
 {
-	/* Bytes at their offsets, not header structs: an untrusted frame may
-	 * start at any address, and rte_ether_hdr is two-byte aligned. */
+	/* Fields read at their offsets, not through header structs: the
+	 * frame may start at any address (test_frame_peek ends frames at an
+	 * unreadable page), and rte_ether_hdr is two-byte aligned. */
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 	const uint8_t *l3 = f + RTE_ETHER_HDR_LEN;
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -189,10 +190,10 @@ tcp_lcore_peek(const struct dp_lcore *lc, const struct rte_mbuf *m, struct tcp_l
 
 	if (len < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 20)
 		return false;
-	uint16_t type = (uint16_t)(f[12] << 8 | f[13]);
+	uint16_t type = tcp_rd16(f + 12);
 	if (type == RTE_ETHER_TYPE_IPV4) {
 		uint32_t ihl = (uint32_t)(l3[0] & RTE_IPV4_HDR_IHL_MASK) * RTE_IPV4_IHL_MULTIPLIER;
-		uint32_t ip_len = (uint32_t)(l3[2] << 8 | l3[3]);
+		uint32_t ip_len = tcp_rd16(l3 + 2);
 		uint32_t src, dst; /* network order, as listen_addr */
 		memcpy(&src, l3 + offsetof(struct rte_ipv4_hdr, src_addr), sizeof(src));
 		memcpy(&dst, l3 + offsetof(struct rte_ipv4_hdr, dst_addr), sizeof(dst));
@@ -204,7 +205,7 @@ tcp_lcore_peek(const struct dp_lcore *lc, const struct rte_mbuf *m, struct tcp_l
 		l4 = l3 + ihl;
 		l4len = ip_len - ihl;
 	} else if (type == RTE_ETHER_TYPE_IPV6) {
-		l4len = (uint32_t)(l3[4] << 8 | l3[5]); /* payload_len */
+		l4len = tcp_rd16(l3 + 4); /* payload_len */
 		if (l3[offsetof(struct rte_ipv6_hdr, proto)] != IPPROTO_TCP || !lc->serve6 ||
 		    memcmp(l3 + offsetof(struct rte_ipv6_hdr, dst_addr), lc->listen_addr6, 16) != 0 ||
 		    l4len < 20 || len < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv6_hdr) + l4len)
@@ -215,8 +216,8 @@ tcp_lcore_peek(const struct dp_lcore *lc, const struct rte_mbuf *m, struct tcp_l
 		return false;
 	}
 	uint32_t thl = (uint32_t)(l4[12] >> 4) * 4;
-	pk->sport = (uint16_t)(l4[0] << 8 | l4[1]);
-	pk->dport = (uint16_t)(l4[2] << 8 | l4[3]);
+	pk->sport = tcp_rd16(l4);
+	pk->dport = tcp_rd16(l4 + 2);
 	pk->data = l4 + thl;
 	pk->len = thl >= 20 && l4len > thl ? l4len - thl : 0;
 	return true;
