@@ -784,6 +784,12 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 		p->line = cfg_key_line(cfg, "memif_zero_copy");
 		return cfg_error(p, "memif_zero_copy = yes needs memif_role = client");
 	}
+	if (cfg->port_mode == CFG_PORT_MEMIF && strlen(cfg->memif_socket) >= CFG_SOCKET_PATH_MAX) {
+		/* a socket address holds no more; DPDK's memif would cut it short */
+		p->line = cfg_key_line(cfg, "memif_socket");
+		return cfg_error(p, "memif_socket: '%s' is longer than %d octets", cfg->memif_socket,
+				 CFG_SOCKET_PATH_MAX - 1);
+	}
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:
 	case CFG_PORT_AF_PACKET:

@@ -60,6 +60,33 @@ test_minimal(void **state)
 	assert_string_equal(cfg.interface, "veth-0123456789");
 }
 
+/* memif_socket: as long as a socket address holds (107 octets), not one more. */
+static void
+test_memif_socket_length(void **state)
+{
+	struct rg_config cfg;
+	char err[CFG_ERR_MAX] = "";
+	char path[CFG_SOCKET_PATH_MAX + 1], text[CFG_SOCKET_PATH_MAX + 64];
+	(void)state;
+
+	for (size_t len = CFG_SOCKET_PATH_MAX - 1; len <= CFG_SOCKET_PATH_MAX; len++) {
+		memset(path, 'r', len);
+		path[0] = '/';
+		path[len] = '\0';
+		snprintf(text, sizeof(text), "port_mode = memif\nlisten = 10.0.0.1\nmemif_socket = %s\n",
+			 path);
+		int rc = load(&cfg, text, err);
+		if (len < CFG_SOCKET_PATH_MAX) {
+			assert_int_equal(rc, 0);
+			assert_string_equal(cfg.memif_socket, path);
+		} else {
+			assert_int_not_equal(rc, 0);
+			assert_non_null(strstr(err, "test.conf:3: "));
+			assert_non_null(strstr(err, "is longer than 107 octets"));
+		}
+	}
+}
+
 /* metrics_listen: off by default; IPv4 and bracketed IPv6 with a port. */
 static void
 test_metrics_listen(void **state)
@@ -544,6 +571,7 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_listen_dual),
+		cmocka_unit_test(test_memif_socket_length),
 		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_docs_match_parser),
 		cmocka_unit_test(test_documented_bounds),
