@@ -14,6 +14,7 @@
  *	stale XDP program could then not be detached. libbpf's own
  *	LIBBPF_OPTS() zeroes through a statement expression, which is not
  *	ISO C; this declares NAME, zeroes all of it and sets its sz.
+ *	scripts/check-format fails on an opts struct declared otherwise.
  */
 #ifndef RCPTGATE_BPF_OPTS_H
 #define RCPTGATE_BPF_OPTS_H

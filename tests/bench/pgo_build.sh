@@ -16,7 +16,9 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
 [ "$(id -u)" -eq 0 ] || it_skip "pgo_build needs root (memif-run: hugepages)"
 [ "$(cat /proc/sys/vm/nr_hugepages)" -gt 0 ] || it_skip "no hugepages (run scripts/setup-deps)"
-command -v clang >/dev/null || it_skip "clang not installed (scripts/setup-deps)"
+for t in clang llvm-profdata llvm-dis; do
+	command -v $t >/dev/null || it_skip "$t not installed (scripts/setup-deps: clang, llvm)"
+done
 it_tmp pgo
 PROF=$IT_TMP/rcptgate.profdata
 
