@@ -699,6 +699,48 @@ test_log_rate_limit(void **state)
 }
 
 /*
+ * A session started from the client's address bytes names it in its log
+ * lines as inet_ntop() writes it (IPv4 edge values, IPv6 with and without
+ * "::", a v4-mapped one), and as "unknown" for a family it does not know.
+ */
+static void
+test_client_addr(void **state)
+{
+	static const char *const ips[] = {
+		"0.0.0.0",	 "9.10.99.100",		 "192.0.2.7",	    "255.255.255.255", "2001:db8::7",
+		"fe80::1:2:3:4", "2001:db8:1:2:3:4:5:6", "::ffff:192.0.2.7"
+	};
+	struct sh h;
+	struct smtp_session s;
+	char ob[4096], want[256], buf[SMTP_IP_MAX];
+	uint8_t addr[16];
+	(void)state;
+
+	assert_int_equal(sh_init(&h, "", "alice@example.com\n"), 0);
+	for (size_t i = 0; i < sizeof(ips) / sizeof(ips[0]); i++) {
+		int family = strchr(ips[i], ':') ? AF_INET6 : AF_INET;
+		struct smtp_out o = { ob, 0, sizeof(ob) };
+
+		assert_int_equal(inet_pton(family, ips[i], addr), 1);
+		h.log_len = 0; /* sh_append() ends the lines with a NUL */
+		h.ctx.now++;   /* a fresh second for the log rate limit */
+		smtp_session_init_addr(&s, &h.ctx, family, addr);
+		assert_string_equal(smtp_session_client_ip(&s, buf), ips[i]);
+		assert_int_equal(
+			feed_steps(&s, "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<nobody@example.com>\r\n", 100, &o),
+			SMTP_OK);
+		snprintf(want, sizeof(want), "L: NOQUEUE: reject: RCPT from unknown[%s]: 550", ips[i]);
+		assert_non_null(h.log);
+		assert_non_null(strstr(h.log, want));
+		smtp_session_fini(&s);
+	}
+	smtp_session_init_addr(&s, &h.ctx, AF_UNIX, addr);
+	assert_string_equal(smtp_session_client_ip(&s, buf), "unknown");
+	smtp_session_fini(&s);
+	sh_fini(&h);
+}
+
+/*
  * A connection refused by smtpd_client_connection_count_limit still
  * counts toward smtpd_client_connection_rate_limit, as Postfix's anvil
  * counts it: with a rate of 1, the next connection is over the rate.
@@ -1234,10 +1276,11 @@ main(void)
 		cmocka_unit_test(test_relay_data_exact),    cmocka_unit_test(test_relay_pending),
 		cmocka_unit_test(test_relay_busy),	    cmocka_unit_test(test_count_refusal_counts_rate),
 		cmocka_unit_test(test_relay_abort_bare_lf), cmocka_unit_test(test_relay_envelope),
-		cmocka_unit_test(test_log_rate_limit),	    cmocka_unit_test(test_no_line_buffer),
-		cmocka_unit_test(test_table_swap),	    cmocka_unit_test(test_rcpt_burst),
-		cmocka_unit_test(test_rcpt_prefetch),	    cmocka_unit_test(test_verb_bytes),
-		cmocka_unit_test(test_8bit_offsets),	    cmocka_unit_test(test_line_bytes),
+		cmocka_unit_test(test_log_rate_limit),	    cmocka_unit_test(test_client_addr),
+		cmocka_unit_test(test_no_line_buffer),	    cmocka_unit_test(test_table_swap),
+		cmocka_unit_test(test_rcpt_burst),	    cmocka_unit_test(test_rcpt_prefetch),
+		cmocka_unit_test(test_verb_bytes),	    cmocka_unit_test(test_8bit_offsets),
+		cmocka_unit_test(test_line_bytes),
 	};
 	size_t nf = sizeof(fixed) / sizeof(fixed[0]), n = 0, cap = 64;
 	char **names = calloc(cap, sizeof(*names));

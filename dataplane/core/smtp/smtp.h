@@ -227,7 +227,15 @@ struct smtp_session {
 	uint16_t flags;	    /* SMTP_F_* (smtp_impl.h) */
 	uint8_t last_cmd;   /* for "... after CMD" log lines */
 	uint32_t relay_ref; /* the relay's handle of this session; 0 at start */
-	char client_ip[SMTP_IP_MAX];
+	/* the client's address as received (client_ip.addr, when
+	 * client_family is AF_INET or AF_INET6) or as text given at init
+	 * (client_ip.text, family 0); made text only for the few lines
+	 * that name it: smtp_session_client_ip() */
+	uint8_t client_family;
+	union {
+		uint8_t addr[16]; /* network order */
+		char text[SMTP_IP_MAX];
+	} client_ip;
 	struct anvil_ref client; /* its client's entry in ctx->anvil */
 };
 
@@ -264,6 +272,23 @@ void smtp_rcpt_prefetch(struct smtp_ctx *ctx, const uint8_t *const *data, const 
  * (text, as in logs; truncated to SMTP_IP_MAX-1). Counts the session.
  */
 void smtp_session_init(struct smtp_session *s, struct smtp_ctx *ctx, const char *client_ip);
+
+/*
+ * smtp_session_init_addr - smtp_session_init() for the client at ADDR
+ * (network order: 4 bytes for AF_INET, 16 for AF_INET6), kept as it is;
+ * smtp_session_client_ip() makes it text when a line needs it. Any
+ * other FAMILY is the client "unknown".
+ */
+void smtp_session_init_addr(struct smtp_session *s, struct smtp_ctx *ctx, int family, const uint8_t *addr);
+
+/*
+ * smtp_session_client_ip - the client's address as text, in the shape
+ * of Postfix's logs ("192.0.2.7", "2001:db8::7"): the text given at
+ * init, or the address written into BUF.
+ *
+ * Return: that text (BUF or the session's own).
+ */
+const char *smtp_session_client_ip(const struct smtp_session *s, char buf[SMTP_IP_MAX]);
 
 /*
  * smtp_session_banner - append "220 myhostname ESMTP\r\n" to OUT.

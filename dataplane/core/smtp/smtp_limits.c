@@ -45,12 +45,12 @@
 static void
 limit_log(struct smtp_session *s, const char *what, uint32_t n, const char *unit, const char *tail)
 {
-	char line[256];
+	char line[256], ip[SMTP_IP_MAX];
 
 	if (!smtp_log_allowed(s->ctx))
 		return;
 	snprintf(line, sizeof(line), "warning: %s: %u%s from unknown[%s] for service smtp%s", what, n, unit,
-		 s->client_ip, tail);
+		 smtp_session_client_ip(s, ip), tail);
 	s->ctx->log(s->ctx->log_arg, line);
 }
 
@@ -61,7 +61,7 @@ smtp_session_open(struct smtp_session *s, const struct anvil_key *client, uint32
 	struct smtp_ctx *ctx = s->ctx;
 	uint32_t limit = ctx->cfg->client_conn_limit, n = sessions;
 	enum anvil_verdict v = ANVIL_OK;
-	char r[SMTP_HOST_MAX + SMTP_IP_MAX + 64];
+	char r[SMTP_HOST_MAX + SMTP_IP_MAX + 64], ip[SMTP_IP_MAX];
 
 	/* every connection counts toward the rate, refused or not, as
 	 * Postfix's anvil counts it; the session held is released at close */
@@ -79,7 +79,7 @@ smtp_session_open(struct smtp_session *s, const struct anvil_key *client, uint32
 		return smtp_session_banner(s, out);
 	}
 	int len = snprintf(r, sizeof(r), "421 4.7.0 %.*s Error: too many connections from %s\r\n",
-			   SMTP_HOST_MAX, ctx->cfg->myhostname, s->client_ip);
+			   SMTP_HOST_MAX, ctx->cfg->myhostname, smtp_session_client_ip(s, ip));
 	if (len > 0 && (size_t)len < sizeof(r) && (size_t)len <= smtp_out_room(out))
 		smtp_reply(s, out, r, (size_t)len);
 	s->state = SMTP_S_CLOSED;
@@ -90,14 +90,15 @@ bool
 smtp_limit_rcpt(struct smtp_session *s, struct smtp_out *out)
 {
 	uint32_t n;
-	char r[SMTP_IP_MAX + 64];
+	char r[SMTP_IP_MAX + 64], ip[SMTP_IP_MAX];
 
 	if (s->ctx->anvil == NULL ||
 	    anvil_rcpt(s->ctx->anvil, &s->client, (uint32_t)s->ctx->now, &n) == ANVIL_OK)
 		return false;
 	SMTP_COUNT(s, SMTP_CLIENT_RCPT_RATE);
 	limit_log(s, "Recipient address rate limit exceeded", n, "", "");
-	int len = snprintf(r, sizeof(r), "450 4.7.1 Error: too many recipients from %s\r\n", s->client_ip);
+	int len = snprintf(r, sizeof(r), "450 4.7.1 Error: too many recipients from %s\r\n",
+			   smtp_session_client_ip(s, ip));
 	smtp_reply(s, out, r, (size_t)len); /* the caller made sure of SMTP_OUT_RESERVE */
 	return true;
 }

@@ -115,7 +115,7 @@ append_str(char *line, size_t *o, const char *str)
 void
 smtp_log_reject(struct smtp_session *s, const char *reply, size_t rn, const char *to, size_t tn)
 {
-	char line[LOG_LINE_MAX];
+	char line[LOG_LINE_MAX], ip[SMTP_IP_MAX];
 	size_t o = 0;
 
 	if (!smtp_log_allowed(s->ctx))
@@ -126,7 +126,7 @@ smtp_log_reject(struct smtp_session *s, const char *reply, size_t rn, const char
 		tn = RG_PATH_MAX;
 	line[0] = '\0';
 	append_str(line, &o, "NOQUEUE: reject: RCPT from unknown[");
-	append_str(line, &o, s->client_ip);
+	append_str(line, &o, smtp_session_client_ip(s, ip));
 	append_str(line, &o, "]: ");
 	append_clean(line, &o, reply, rn);
 	append_str(line, &o, "; from=<");
@@ -142,11 +142,12 @@ smtp_log_reject(struct smtp_session *s, const char *reply, size_t rn, const char
 void
 smtp_log_event(struct smtp_session *s, const char *what)
 {
-	char line[LOG_LINE_MAX];
+	char line[LOG_LINE_MAX], ip[SMTP_IP_MAX];
 	const char *cmd = s->last_cmd < SMTP_CMD_ID_MAX ? smtp_cmd_names[s->last_cmd] : "?";
 
 	if (!smtp_log_allowed(s->ctx))
 		return;
-	snprintf(line, sizeof(line), "%s after %s from unknown[%s]", what, cmd, s->client_ip);
+	snprintf(line, sizeof(line), "%s after %s from unknown[%s]", what, cmd,
+		 smtp_session_client_ip(s, ip));
 	s->ctx->log(s->ctx->log_arg, line);
 }

@@ -43,11 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <arpa/inet.h>
 
 #include <rcptgate/counters.h>
 
-#include "cidr.h"
 #include "tcp/tcp_smtp.h"
 #include "tls/tls.h"
 
@@ -113,23 +111,21 @@ app_open(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, st
 {
 	struct tcp_smtp *ts = arg;
 	struct tcp_smtp_sess *ss = sess;
-	char ip[INET6_ADDRSTRLEN];
 	struct smtp_out o = { out->buf, out->len, out->cap };
 	uint32_t v4 = tcp_addr_v4(&peer);
+	bool is_v4 = tcp_addr_is_v4(&peer);
 
-	/* Postfix's shape for both: unknown[192.0.2.7], unknown[2001:db8::7] */
-	if (tcp_addr_is_v4(&peer))
-		rg_ipv4_str(v4, ip);
-	else if (inet_ntop(AF_INET6, peer.b, ip, sizeof(ip)) == NULL)
-		strcpy(ip, "unknown");
 	ss->tls = NULL;
 	ss->pt = NULL;
 	ss->pt_len = 0;
 	ss->state = SESS_PLAIN;
 	ss->fed = 0;
 	ss->queued = 0;
-	smtp_session_init(&ss->smtp, &ts->ctx, ip);
-	struct anvil_key client = tcp_addr_is_v4(&peer) ? anvil_key_v4(v4) : anvil_key_v6(peer.b);
+	if (is_v4)
+		smtp_session_init_addr(&ss->smtp, &ts->ctx, AF_INET, (const uint8_t *)&v4);
+	else
+		smtp_session_init_addr(&ss->smtp, &ts->ctx, AF_INET6, peer.b);
+	struct anvil_key client = is_v4 ? anvil_key_v4(v4) : anvil_key_v6(peer.b);
 	int v = smtp_session_open(&ss->smtp, &client, peer_sessions, &o);
 	out->len = o.len;
 	return verdict(v);
@@ -143,7 +139,7 @@ app_open(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, st
 static void __attribute__((format(printf, 4, 5)))
 tls_log(struct tcp_smtp *ts, const struct tcp_smtp_sess *ss, const char *what, const char *fmt, ...)
 {
-	char detail[200], line[320];
+	char detail[200], line[320], ip[SMTP_IP_MAX];
 	va_list ap;
 
 	if (!smtp_log_allowed(&ts->ctx))
@@ -151,7 +147,8 @@ tls_log(struct tcp_smtp *ts, const struct tcp_smtp_sess *ss, const char *what, c
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "%s from unknown[%s]: %s", what, ss->smtp.client_ip, detail);
+	snprintf(line, sizeof(line), "%s from unknown[%s]: %s", what, smtp_session_client_ip(&ss->smtp, ip),
+		 detail);
 	ts->ctx.log(ts->ctx.log_arg, line);
 }
 

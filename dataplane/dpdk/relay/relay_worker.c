@@ -163,7 +163,9 @@ fill_env(struct relay_env *env, const struct smtp_session *s)
 
 	if (from == NULL || params == NULL)
 		return -ENOBUFS; /* no envelope buffer: the sender is unknown */
-	snprintf(env->client_ip, sizeof(env->client_ip), "%s", s->client_ip);
+	char ip[SMTP_IP_MAX];
+
+	snprintf(env->client_ip, sizeof(env->client_ip), "%s", smtp_session_client_ip(s, ip));
 	snprintf(env->helo, sizeof(env->helo), "%s", smtp_session_helo(s));
 	snprintf(env->from, sizeof(env->from), "%s", from);
 	snprintf(env->params, sizeof(env->params), "%s", params);
