@@ -23,7 +23,7 @@ import socket
 import sys
 import time
 
-from scapy.all import Ether, IP, IPv6, TCP, Raw  # noqa: E402
+from scapy.all import Ether, IP, IPOption, IPv6, TCP, Raw  # noqa: E402
 
 ETH_P_ALL = 3
 PACKET_OUTGOING = 4
@@ -73,14 +73,14 @@ class Client:
         self.rcv = None
         self.win = 65535
 
-    def seg(self, flags, seq=None, ack=None, data=b'', win=None, chksum=None, options=None):
+    def seg(self, flags, seq=None, ack=None, data=b'', win=None, chksum=None, options=None, ip=None):
         t = TCP(sport=self.port, dport=25, flags=flags,
                 seq=self.snd if seq is None else seq,
                 ack=(self.rcv or 0) if ack is None else ack,
                 window=self.win if win is None else win, options=options or [])
         if chksum is not None:
             t.chksum = chksum
-        p = self.w.l3(src=self.addr, dst=self.w.server) / t
+        p = self.w.l3(src=self.addr, dst=self.w.server, **(ip or {})) / t
         if data:
             p = p / Raw(data)
         self.w.send(p)
@@ -283,6 +283,27 @@ def case_bad_checksum(c):
     c.seg('S', seq=c.isn, chksum=0x1234)
     no_answer(c, 'SYN with a bad checksum')
     c.syn()
+
+
+def case_ip_checksum(c):
+    """IPv4 headers with a wrong checksum are dropped, with and without
+    options (the header length a constant or not); one with options and
+    the right checksum is served."""
+    if c.w.l3 is IPv6:  # no header checksum
+        c.syn()
+        return
+    nops = [IPOption(b'\x01\x01\x01\x00')]  # NOP, NOP, NOP, end: 24 bytes
+    c.seg('S', seq=c.isn, ip={'chksum': 0x1234})
+    no_answer(c, 'SYN with a bad IP header checksum')
+    c.seg('S', seq=c.isn, ip={'chksum': 0x1234, 'options': nops})
+    no_answer(c, 'SYN with IP options and a bad IP header checksum')
+    c.seg('S', seq=c.isn, ip={'options': nops})
+    t = c.expect('SYN-ACK to a SYN with IP options', flags='SA')
+    c.rcv = (t.seq + 1) & 0xffffffff
+    c.seg('A')
+    c.take(c.expect('banner', data=b'220 '))
+    c.seg('A')
+    alive(c)
 
 
 def case_syn_cookie(c):

@@ -7,7 +7,8 @@
 # clients from spoofed addresses: retransmitted SYN, lost final ACK,
 # talking before the banner, out-of-order and overlapping segments, RST
 # out of window and in window, SYN on an established connection, client
-# zero window, retransmitted FIN, data after FIN, bad checksum. Then
+# zero window, retransmitted FIN, data after FIN, bad TCP checksum, bad
+# IPv4 header checksum with and without options. Then
 # 100,000 spoofed sources send SYNs for 8 s while the kernel client runs
 # real sessions: SYN cookies must engage and carry real sessions,
 # rcptgate's memory must not grow, and every real session must complete.
@@ -43,6 +44,7 @@ tcp_show
 [ "$(it_counter tcp_syncookies_valid)" -gt 0 ] || it_fail "no real session went through a SYN cookie"
 [ $(( rss1 - rss0 )) -lt 8192 ] || it_fail "memory grew by $(( rss1 - rss0 )) kB under the flood"
 [ "$(it_counter tcp_drop_checksum)" -ge 1 ] || it_fail "bad checksum not counted"
+[ "$(it_counter drop_ip_checksum)" -ge 2 ] || it_fail "bad IP header checksums not counted"
 [ "$(it_counter tcp_challenge_acks)" -ge 2 ] || it_fail "challenge ACKs not counted"
 [ "$(it_counter tcp_early_talker)" -ge 1 ] || it_fail "early talker not counted"
 [ "$(it_counter tcp_window_probes)" -ge 1 ] || it_fail "window probes not counted"
