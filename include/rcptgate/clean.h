@@ -53,6 +53,16 @@ rg_copy_clean(char *dst, const char *src, size_t n)
 			break;
 		memcpy(dst + i, &x, 8);
 	}
+	/* the last 1-7 bytes of a clean run of 8 or more as one word that
+	 * overlaps bytes already copied (copied again, the same) */
+	if (i < n && n >= 8 && i == (n & ~(size_t)7)) {
+		uint64_t x;
+		memcpy(&x, src + n - 8, 8);
+		if (!rg_word_has_ctl(x)) {
+			memcpy(dst + n - 8, &x, 8);
+			return;
+		}
+	}
 	for (; i < n; i++) {
 		unsigned char c = (unsigned char)src[i];
 		dst[i] = (char)(c < 0x20 || c == 0x7f ? '?' : c);

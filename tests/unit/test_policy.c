@@ -253,8 +253,9 @@ test_case_from_table(void **state)
 /*
  * rg_copy_clean() against the byte rule it implements (below 0x20 and
  * 0x7f become '?', every other byte stays), for every length up to 40
- * at every alignment: every byte value alone in a word of printable
- * text, at every place, and random bytes. Nothing past N is written.
+ * at every alignment: every byte value alone in printable text of whole
+ * words and of a length with a tail, at every place, and random bytes.
+ * Nothing past N is written.
  */
 static void
 test_copy_clean(void **state)
@@ -262,18 +263,21 @@ test_copy_clean(void **state)
 	char src[64], dst[64], want[64];
 
 	(void)state;
-	for (unsigned v = 0; v < 256; v++)
-		for (size_t at = 0; at < 24; at++) {
-			memset(src, 'a', sizeof(src));
-			src[at] = (char)v;
-			memset(dst, 'Z', sizeof(dst));
-			rg_copy_clean(dst, src, 24);
-			for (size_t i = 0; i < 24; i++) {
-				unsigned char c = (unsigned char)src[i];
-				assert_int_equal((unsigned char)dst[i], c < 0x20 || c == 0x7f ? '?' : c);
+	/* 24: whole words; 29: a tail of five, in the overlapping last word */
+	for (size_t n = 24; n <= 29; n += 5)
+		for (unsigned v = 0; v < 256; v++)
+			for (size_t at = 0; at < n; at++) {
+				memset(src, 'a', sizeof(src));
+				src[at] = (char)v;
+				memset(dst, 'Z', sizeof(dst));
+				rg_copy_clean(dst, src, n);
+				for (size_t i = 0; i < n; i++) {
+					unsigned char c = (unsigned char)src[i];
+					assert_int_equal((unsigned char)dst[i],
+							 c < 0x20 || c == 0x7f ? '?' : c);
+				}
+				assert_int_equal(dst[n], 'Z');
 			}
-			assert_int_equal(dst[24], 'Z');
-		}
 	for (int round = 0; round < 20000; round++) {
 		size_t off = round % 8, n = (size_t)(round / 8) % 41;
 		for (size_t i = 0; i < sizeof(src); i++) {
