@@ -74,8 +74,8 @@ rg_csum_add(uint64_t sum, const void *buf, size_t len)
  * SUM folded to 16 bits, not complemented. A word plus itself rotated by
  * half its width has in its high half the sum of the two halves with
  * the end-around carry (the low half's carry lands there): two rotations
- * instead of four masked adds, a fold at every frame sent and two at
- * every one checked.
+ * instead of four masked adds, twice for every IPv4 frame sent or
+ * checked.
  */
 static inline uint16_t
 rg_csum_fold(uint64_t sum)

@@ -9,8 +9,9 @@
  *	stays one line and a log line cannot be split or coloured. Every
  *	rejected session copies two or three such strings, so the copy
  *	tests eight bytes at a time for a byte to replace (the usual case:
- *	none) and moves them whole; a word that has one is done byte by
- *	byte, as is the tail.
+ *	none) and moves them whole; the last 1-7 bytes of a clean run of 8
+ *	or more go as one word overlapping bytes already copied. Only a
+ *	word that has one, and what follows it, is done byte by byte.
  * TRUST
  *	Any bytes; DST has room for N.
  */

@@ -80,9 +80,13 @@ class Client:
                 window=self.win if win is None else win, options=options or [])
         if chksum is not None:
             t.chksum = chksum
-        p = self.w.l3(src=self.addr, dst=self.w.server, **(ip or {})) / t
+        ip = dict(ip or {})
+        bad_ip_sum = ip.pop('bad_chksum', False)
+        p = self.w.l3(src=self.addr, dst=self.w.server, **ip) / t
         if data:
             p = p / Raw(data)
+        if bad_ip_sum:  # the right header checksum with one bit flipped
+            p[IP].chksum = IP(bytes(p)).chksum ^ 1
         self.w.send(p)
 
     def recv(self, timeout=2.0):
@@ -293,9 +297,9 @@ def case_ip_checksum(c):
         c.syn()
         return
     nops = [IPOption(b'\x01\x01\x01\x00')]  # NOP, NOP, NOP, end: 24 bytes
-    c.seg('S', seq=c.isn, ip={'chksum': 0x1234})
+    c.seg('S', seq=c.isn, ip={'bad_chksum': True})
     no_answer(c, 'SYN with a bad IP header checksum')
-    c.seg('S', seq=c.isn, ip={'chksum': 0x1234, 'options': nops})
+    c.seg('S', seq=c.isn, ip={'bad_chksum': True, 'options': nops})
     no_answer(c, 'SYN with IP options and a bad IP header checksum')
     c.seg('S', seq=c.isn, ip={'options': nops})
     t = c.expect('SYN-ACK to a SYN with IP options', flags='SA')

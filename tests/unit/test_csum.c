@@ -69,6 +69,46 @@ test_raw_carries(void **state)
 	assert_int_equal(rg_csum_fold(rg_csum_add(0, buf, 64)), 0xffff);
 }
 
+/*
+ * The fold against its definition: a sum of 16-bit words with end-around
+ * carry is the value mod 0xffff, written 0xffff when that is 0, and 0
+ * only for 0. Edge values where the halves' sum carries or just does
+ * not, then random ones of every magnitude.
+ */
+static uint16_t
+fold_ref(uint64_t x)
+{
+	if (x == 0)
+		return 0;
+	return x % 0xffff ? (uint16_t)(x % 0xffff) : 0xffff;
+}
+
+static void
+test_fold(void **state)
+{
+	static const uint64_t edge[] = { 0,
+					 1,
+					 0xfffe,
+					 0xffff,
+					 0x10000,
+					 0xffffffff,
+					 UINT64_C(0x100000000),
+					 UINT64_C(0x8000000080000000), /* halves sum to 2^32 */
+					 UINT64_C(0x800000007fffffff), /* to 2^32 - 1 */
+					 UINT64_C(0xffffffff00000001),
+					 UINT64_C(0x0000ffff0000ffff),
+					 UINT64_C(0xffff0000ffff0000),
+					 UINT64_MAX - 1,
+					 UINT64_MAX };
+	(void)state;
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		assert_int_equal(rg_csum_fold(edge[i]), fold_ref(edge[i]));
+	for (int i = 0; i < 1000000; i++) {
+		uint64_t x = rng() >> (rng() % 64);
+		assert_int_equal(rg_csum_fold(x), fold_ref(x));
+	}
+}
+
 static void
 test_ipv4_header(void **state)
 {
@@ -317,10 +357,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_raw_every_length), cmocka_unit_test(test_raw_carries),
-		cmocka_unit_test(test_ipv4_header),	 cmocka_unit_test(test_tcp_ipv4),
-		cmocka_unit_test(test_tcp_ipv6),	 cmocka_unit_test(test_frame_ipv4),
-		cmocka_unit_test(test_frame_ipv6),	 cmocka_unit_test(test_frame_offload),
+		cmocka_unit_test(test_raw_every_length),
+		cmocka_unit_test(test_raw_carries),
+		cmocka_unit_test(test_fold),
+		cmocka_unit_test(test_ipv4_header),
+		cmocka_unit_test(test_tcp_ipv4),
+		cmocka_unit_test(test_tcp_ipv6),
+		cmocka_unit_test(test_frame_ipv4),
+		cmocka_unit_test(test_frame_ipv6),
+		cmocka_unit_test(test_frame_offload),
 	};
 	return cmocka_run_group_tests_name("csum", tests, NULL, NULL);
 }

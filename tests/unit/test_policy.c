@@ -254,7 +254,7 @@ test_case_from_table(void **state)
  * rg_copy_clean() against the byte rule it implements (below 0x20 and
  * 0x7f become '?', every other byte stays), for every length up to 40
  * at every alignment: every byte value alone in printable text of whole
- * words and of a length with a tail, at every place, and random bytes.
+ * words and of each length of tail, at every place, and random bytes.
  * Nothing past N is written.
  */
 static void
@@ -263,8 +263,8 @@ test_copy_clean(void **state)
 	char src[64], dst[64], want[64];
 
 	(void)state;
-	/* 24: whole words; 29: a tail of five, in the overlapping last word */
-	for (size_t n = 24; n <= 29; n += 5)
+	/* 24: whole words; 25-31: a tail of 1-7, in the overlapping last word */
+	for (size_t n = 24; n <= 31; n++)
 		for (unsigned v = 0; v < 256; v++)
 			for (size_t at = 0; at < n; at++) {
 				memset(src, 'a', sizeof(src));

@@ -31,8 +31,8 @@
  *	Counters of the client limit group; the log lines go through the
  *	reject log's rate limiter.
  * TRUST
- *	The client address was formatted by the caller; nothing here reads
- *	client input.
+ *	The client address is the transport's (smtp_session_client_ip()
+ *	makes it text); nothing here reads client input.
  */
 #include <stdio.h>
 

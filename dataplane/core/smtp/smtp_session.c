@@ -153,7 +153,7 @@ smtp_session_init(struct smtp_session *s, struct smtp_ctx *ctx, const char *clie
 	const char *ip = client_ip ? client_ip : "unknown";
 
 	session_start(s, ctx);
-	/* the memset above wrote the NUL */
+	/* session_start()'s memset wrote the NUL */
 	memcpy(s->client_ip.text, ip, strnlen(ip, sizeof(s->client_ip.text) - 1));
 }
 

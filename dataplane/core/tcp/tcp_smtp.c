@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include <rcptgate/counters.h>
 
@@ -122,7 +123,7 @@ app_open(void *arg, void *sess, struct tcp_addr peer, uint32_t peer_sessions, st
 	ss->fed = 0;
 	ss->queued = 0;
 	if (is_v4)
-		smtp_session_init_addr(&ss->smtp, &ts->ctx, AF_INET, (const uint8_t *)&v4);
+		smtp_session_init_addr(&ss->smtp, &ts->ctx, AF_INET, peer.b + 12); /* v4-mapped */
 	else
 		smtp_session_init_addr(&ss->smtp, &ts->ctx, AF_INET6, peer.b);
 	struct anvil_key client = is_v4 ? anvil_key_v4(v4) : anvil_key_v6(peer.b);

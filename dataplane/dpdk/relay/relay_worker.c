@@ -160,11 +160,10 @@ static int
 fill_env(struct relay_env *env, const struct smtp_session *s)
 {
 	const char *from = smtp_session_sender(s), *params = smtp_session_mail_params(s);
+	char ip[SMTP_IP_MAX];
 
 	if (from == NULL || params == NULL)
 		return -ENOBUFS; /* no envelope buffer: the sender is unknown */
-	char ip[SMTP_IP_MAX];
-
 	snprintf(env->client_ip, sizeof(env->client_ip), "%s", smtp_session_client_ip(s, ip));
 	snprintf(env->helo, sizeof(env->helo), "%s", smtp_session_helo(s));
 	snprintf(env->from, sizeof(env->from), "%s", from);
