@@ -60,7 +60,6 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/random.h>
-#include <sys/un.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -211,7 +210,6 @@ dp_check_writable(const char *path)
 static int
 dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char *err, size_t errlen)
 {
-	struct sockaddr_un sa;
 	int n;
 
 	if (cfg->backend.proto != CFG_BACKEND_NONE) {
@@ -235,11 +233,6 @@ dp_check_config(const struct rg_config *cfg, const char *argv0, bool table, char
 	    access(cfg->xdp_object, R_OK) != 0) {
 		n = dp_config_where(cfg, "xdp_object", err, errlen);
 		snprintf(err + n, errlen - (size_t)n, "%s: %s", cfg->xdp_object, strerror(errno));
-		return -1;
-	}
-	if (strlen(cfg->control_socket) >= sizeof(sa.sun_path)) {
-		n = dp_config_where(cfg, "control_socket", err, errlen);
-		snprintf(err + n, errlen - (size_t)n, "path longer than %zu octets", sizeof(sa.sun_path) - 1);
 		return -1;
 	}
 	if (cfg->control_socket_group[0] != '\0' && getgrnam(cfg->control_socket_group) == NULL) {

@@ -36,6 +36,7 @@
 
 enum cfg_type {
 	CT_STR,	     /* string, at most CFG_STR_MAX-1 bytes */
+	CT_SOCKET,   /* a Unix socket's name, at most max bytes (what its address holds) */
 	CT_UINT,     /* unsigned integer within [min, max] */
 	CT_BOOL,     /* yes/no/true/false/on/off/1/0 */
 	CT_CODE,     /* SMTP reply code within [min, max] */
@@ -97,14 +98,15 @@ static const struct cfg_key cfg_keys[] = {
 	{ "smtpd_starttls_timeout", CT_DURATION, OFF(starttls_timeout), 1, 3600, false },
 	{ "smtpd_tls_loglevel", CT_UINT, OFF(tls_loglevel), 0, 1, false },
 	{ "smtpd_tls_session_limit", CT_UINT, OFF(tls_session_limit), 1, 1u << 24, false },
-	{ "control_socket", CT_STR, OFF(control_socket), 0, 0, false },
+	{ "control_socket", CT_SOCKET, OFF(control_socket), 0, CFG_SOCKET_PATH_MAX - 1, false },
 	{ "control_socket_group", CT_STR, OFF(control_socket_group), 0, 0, false },
 	{ "reload_max_shrink", CT_PERCENT, OFF(reload_max_shrink), 0, 100, false },
 	{ "metrics_listen", CT_HOSTPORT, OFF(metrics_listen), 0, 0, false },
 	{ "port_mode", CT_PORT_MODE, OFF(port_mode), 0, 0, true },
 	{ "interface", CT_STR, OFF(interface), 0, 0, false },
 	{ "pci_address", CT_STR, OFF(pci_address), 0, 0, false },
-	{ "memif_socket", CT_STR, OFF(memif_socket), 0, 0, false },
+	/* DPDK 22.11's memif socket is abstract: its name starts after a NUL */
+	{ "memif_socket", CT_SOCKET, OFF(memif_socket), 0, CFG_SOCKET_PATH_MAX - 2, false },
 	{ "memif_role", CT_MEMIF_ROLE, OFF(memif_role), 0, 0, false },
 	{ "memif_zero_copy", CT_BOOL, OFF(memif_zero_copy), 0, 0, false },
 	{ "listen", CT_LISTEN, OFF(listen_addr), 0, 0, true },
@@ -120,7 +122,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "syslog_name", CT_STR, OFF(syslog_name), 0, 0, false },
 	{ "syslog_facility", CT_FACILITY, OFF(syslog_facility), 0, 0, false },
 	{ "maillog_file", CT_STR, OFF(maillog_file), 0, 0, false },
-	{ "syslog_socket", CT_STR, OFF(syslog_socket), 0, 0, false },
+	{ "syslog_socket", CT_SOCKET, OFF(syslog_socket), 0, CFG_SOCKET_PATH_MAX - 1, false },
 };
 
 #define N_KEYS (sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -550,6 +552,12 @@ parse_value(struct cfg_parse *p, struct rg_config *cfg, const struct cfg_key *k,
 	const char *end;
 
 	switch (k->type) {
+	case CT_SOCKET:
+		/* what a socket address holds: longer is an error, not cut short */
+		if (strlen(v) > k->max)
+			return cfg_error(p, "%s: '%s' is longer than %u octets", k->name, v,
+					 (unsigned)k->max);
+		/* fall through */
 	case CT_STR:
 		if (strlen(v) >= CFG_STR_MAX)
 			return cfg_error(p, "%s: value longer than %d bytes", k->name, CFG_STR_MAX - 1);
@@ -741,10 +749,9 @@ check_logs(struct cfg_parse *p, struct rg_config *cfg)
 		p->line = cfg_key_line(cfg, "maillog_file");
 		return cfg_error(p, "maillog_file: '%s' is not an absolute path", cfg->maillog_file);
 	}
-	if (cfg->syslog_socket[0] != '/' || strlen(cfg->syslog_socket) >= CFG_SOCKET_PATH_MAX) {
+	if (cfg->syslog_socket[0] != '/') { /* its length: CT_SOCKET */
 		p->line = cfg_key_line(cfg, "syslog_socket");
-		return cfg_error(p, "syslog_socket: '%s': expected an absolute path under %d octets",
-				 cfg->syslog_socket, CFG_SOCKET_PATH_MAX);
+		return cfg_error(p, "syslog_socket: '%s' is not an absolute path", cfg->syslog_socket);
 	}
 	return 0;
 }
@@ -783,12 +790,6 @@ check_whole(struct cfg_parse *p, struct rg_config *cfg, const bool *seen)
 		/* DPDK's memif server copies; only a client lends its buffers */
 		p->line = cfg_key_line(cfg, "memif_zero_copy");
 		return cfg_error(p, "memif_zero_copy = yes needs memif_role = client");
-	}
-	if (cfg->port_mode == CFG_PORT_MEMIF && strlen(cfg->memif_socket) >= CFG_SOCKET_PATH_MAX) {
-		/* a socket address holds no more; DPDK's memif would cut it short */
-		p->line = cfg_key_line(cfg, "memif_socket");
-		return cfg_error(p, "memif_socket: '%s' is longer than %d octets", cfg->memif_socket,
-				 CFG_SOCKET_PATH_MAX - 1);
 	}
 	switch (cfg->port_mode) {
 	case CFG_PORT_AF_XDP:

@@ -52,7 +52,7 @@ test_minimal(void **state)
 	assert_int_equal(load(&cfg, BASE "memif_role = client\nmemif_zero_copy = yes\n", err), 0);
 	assert_int_equal(cfg.memif_role, CFG_MEMIF_CLIENT);
 	assert_true(cfg.memif_zero_copy);
-	/* the memif keys are not checked outside memif mode, as memif_socket is not */
+	/* memif_zero_copy is not checked against memif_role outside memif mode */
 	assert_int_equal(load(&cfg, BASE "memif_zero_copy = yes\n", err), 0);
 	/* the longest name the kernel takes (IFNAMSIZ - 1); one more is an error (test_errors) */
 	assert_int_equal(
@@ -60,31 +60,42 @@ test_minimal(void **state)
 	assert_string_equal(cfg.interface, "veth-0123456789");
 }
 
-/* memif_socket: as long as a socket address holds (107 octets), not one more. */
+/*
+ * The socket keys: as long as a socket address holds (107 octets; 106 for
+ * memif_socket, which DPDK makes an abstract name after a NUL), not one
+ * more, refused with file:line whatever the port mode.
+ */
 static void
-test_memif_socket_length(void **state)
+test_socket_length(void **state)
 {
+	static const char *const keys[] = { "memif_socket", "control_socket", "syslog_socket" };
 	struct rg_config cfg;
 	char err[CFG_ERR_MAX] = "";
-	char path[CFG_SOCKET_PATH_MAX + 1], text[CFG_SOCKET_PATH_MAX + 64];
+	char path[CFG_SOCKET_PATH_MAX + 1], text[CFG_SOCKET_PATH_MAX + 128], want[64];
 	(void)state;
 
-	for (size_t len = CFG_SOCKET_PATH_MAX - 1; len <= CFG_SOCKET_PATH_MAX; len++) {
-		memset(path, 'r', len);
-		path[0] = '/';
-		path[len] = '\0';
-		snprintf(text, sizeof(text), "port_mode = memif\nlisten = 10.0.0.1\nmemif_socket = %s\n",
-			 path);
-		int rc = load(&cfg, text, err);
-		if (len < CFG_SOCKET_PATH_MAX) {
-			assert_int_equal(rc, 0);
-			assert_string_equal(cfg.memif_socket, path);
-		} else {
-			assert_int_not_equal(rc, 0);
-			assert_non_null(strstr(err, "test.conf:3: "));
-			assert_non_null(strstr(err, "is longer than 107 octets"));
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+		for (size_t max = CFG_SOCKET_PATH_MAX - (k == 0 ? 2 : 1), len = max; len <= max + 1; len++) {
+			memset(path, 'r', len);
+			path[0] = '/';
+			path[len] = '\0';
+			snprintf(text, sizeof(text), "port_mode = %s\nlisten = 10.0.0.1\n%s = %s\n",
+				 k == 0 ? "memif" : "af_packet\ninterface = eth0", keys[k], path);
+			int rc = load(&cfg, text, err);
+			const char *got = k == 0 ? cfg.memif_socket
+				: k == 1	 ? cfg.control_socket
+						 : cfg.syslog_socket;
+			if (len <= max) {
+				assert_int_equal(rc, 0);
+				assert_string_equal(got, path);
+			} else {
+				assert_int_not_equal(rc, 0);
+				snprintf(want, sizeof(want), "test.conf:%d: %s: ", k == 0 ? 3 : 4, keys[k]);
+				assert_non_null(strstr(err, want));
+				snprintf(want, sizeof(want), "is longer than %zu octets", max);
+				assert_non_null(strstr(err, want));
+			}
 		}
-	}
 }
 
 /* metrics_listen: off by default; IPv4 and bracketed IPv6 with a port. */
@@ -571,7 +582,7 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_listen_dual),
-		cmocka_unit_test(test_memif_socket_length),
+		cmocka_unit_test(test_socket_length),
 		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_docs_match_parser),
 		cmocka_unit_test(test_documented_bounds),
