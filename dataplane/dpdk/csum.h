@@ -86,11 +86,22 @@ rg_csum_fold(uint64_t sum)
 	return (uint16_t)(s >> 16);
 }
 
+/* The sum of the IPv4 header IP (unfolded). A header without options,
+ * nearly every one, is summed with its length a constant: three loads
+ * and no loop. */
+static inline uint64_t
+rg_ipv4_hdr_sum(const struct rte_ipv4_hdr *ip)
+{
+	if (rte_ipv4_hdr_len(ip) == sizeof(*ip))
+		return rg_csum_add(0, ip, sizeof(*ip));
+	return rg_csum_add(0, ip, rte_ipv4_hdr_len(ip));
+}
+
 /* The IPv4 header checksum to store (its field zero while computed). */
 static inline uint16_t
 rg_ipv4_hdr_cksum(const struct rte_ipv4_hdr *ip)
 {
-	return (uint16_t)~rg_csum_fold(rg_csum_add(0, ip, rte_ipv4_hdr_len(ip)));
+	return (uint16_t)~rg_csum_fold(rg_ipv4_hdr_sum(ip));
 }
 
 /* The IPv4 pseudo-header of an upper-layer packet of LEN bytes (RFC 793 3.1). */

@@ -105,11 +105,7 @@ net_ip_csum_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
 	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
 		return false;
 	default:
-		/* a header without options, nearly every one: its length a
-		 * constant, the sum three loads and no loop */
-		if (rte_ipv4_hdr_len(ip) == sizeof(*ip))
-			return rg_csum_fold(rg_csum_add(0, ip, sizeof(*ip))) == 0xffff;
-		return rg_csum_fold(rg_csum_add(0, ip, rte_ipv4_hdr_len(ip))) == 0xffff;
+		return rg_csum_fold(rg_ipv4_hdr_sum(ip)) == 0xffff;
 	}
 }
 
